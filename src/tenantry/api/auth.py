@@ -1,0 +1,87 @@
+"""The OAuth 2.0 token endpoint (public by nature: it is where credentials are exchanged)."""
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.errors import OAuthError
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+
+
+class TokenRequest(BaseModel):
+    grant_type: Literal["password", "refresh_token"]
+    username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
+    password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
+    refresh_token: str | None = Field(default=None, max_length=200, description="Refresh token (refresh grant).")
+
+
+_BODY_SCHEMA = TokenRequest.model_json_schema()
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def _read_fields(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            fields = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_request", "the body is not valid JSON") from None
+        if not isinstance(fields, dict):
+            raise OAuthError("invalid_request", "the body must be a JSON object")
+        return fields
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    raise OAuthError("invalid_request", "send the parameters form-encoded or as a JSON object")
+
+
+def _parse(fields: dict[str, Any]) -> TokenRequest:
+    if fields.get("grant_type") not in ("password", "refresh_token"):
+        raise OAuthError("unsupported_grant_type", "grant_type must be 'password' or 'refresh_token'")
+    try:
+        parsed = TokenRequest.model_validate(fields)
+    except ValidationError as error:
+        names = sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]})
+        raise OAuthError("invalid_request", f"invalid parameter(s): {', '.join(names)}") from None
+    needed = ("username", "password") if parsed.grant_type == "password" else ("refresh_token",)
+    missing = [name for name in needed if not getattr(parsed, name)]
+    if missing:
+        raise OAuthError("invalid_request", f"missing parameter(s): {', '.join(missing)}")
+    return parsed
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses=problems(400),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _BODY_SCHEMA},
+                "application/json": {"schema": _BODY_SCHEMA},
+            },
+        }
+    },
+)
+async def token(
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """Exchange a password or a refresh token for tokens (OAuth 2.0, form-encoded or JSON)."""
+    grant = _parse(await _read_fields(request))
+    if grant.grant_type == "password":
+        tokens = await password_grant(session, runtime, grant.username or "", grant.password or "")
+    else:
+        tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
+    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

@@ -1,0 +1,150 @@
+"""RFC 9457 problem details for the native API: the one place domain errors become HTTP answers."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from tenantry.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    OAuthError,
+    PermissionDenied,
+    TenantryError,
+    Unauthenticated,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("tenantry.errors")
+
+# Domain error -> (status, problem slug). Subclasses map through their nearest listed base.
+_STATUS: list[tuple[type[TenantryError], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (PermissionDenied, 403, "forbidden"),
+    (NotFound, 404, "not-found"),
+    (Conflict, 409, "conflict"),
+    (InvalidInput, 422, "invalid-input"),
+    (OAuthError, 400, "oauth-error"),
+]
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 describes it; ``errors`` lists each invalid field."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemFieldError] | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+
+def problem_type(slug: str) -> str:
+    return f"urn:tenantry:problem:{slug}"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: str,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _domain_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TenantryError)
+    status, slug = next((s, slug) for kind, s, slug in _STATUS if isinstance(error, kind))
+    if isinstance(error, InvalidInput):
+        return problem_response(status, slug, error.detail, errors=error.errors)
+    if isinstance(error, OAuthError):
+        headers = {"Cache-Control": "no-store"}
+        return problem_response(
+            status, slug, error.detail, headers=headers, error=error.error, error_description=error.detail
+        )
+    if isinstance(error, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="tenantry"'}
+        return problem_response(status, slug, error.detail, headers=headers)
+    return problem_response(status, slug, error.detail)
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    parts = list(location[1:] if location and location[0] in ("body", "query", "path", "header") else location)
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or str(location[0] if location else "body")
+
+
+def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        FieldError(_field_name(tuple(item["loc"])), item["msg"].removeprefix("Value error, "))
+        for item in error.errors()
+    ]
+    return problem_response(422, "invalid-input", "the request is invalid", errors=errors)
+
+
+def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return problem_response(error.status_code, "http", str(error.detail), headers=error.headers)
+
+
+def _integrity_error(_: Request, error: Exception) -> JSONResponse:
+    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
+    return problem_response(409, "conflict", "the change conflicts with existing data")
+
+
+def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return problem_response(500, "internal", "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TenantryError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+_DESCRIPTIONS = {
+    400: "The grant failed (OAuth 2.0 error)",
+    401: "No valid credentials",
+    403: "Not permitted",
+    404: "Not found, or not visible to the caller",
+    409: "Conflicts with existing state",
+    422: "Invalid input; `errors` names each field",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route may give."""
+    return {status: {"model": Problem, "description": _DESCRIPTIONS[status]} for status in statuses}

@@ -1,0 +1,26 @@
+"""Adding existing accounts to an organization."""
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.core.memberships import service as memberships
+from tenantry.core.users.schemas import MemberAdd, UserOut
+from tenantry.core.users.service import member_out
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/orgs/{org}/members", tags=["users"], route_class=UnitOfWorkRoute)
+
+
+@router.post(
+    "", response_model=UserOut, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 409, 422)
+)
+async def add_member(
+    payload: MemberAdd,
+    access: OrgAccess = Depends(org_member(Policy("users:create", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> UserOut:
+    """Add an existing account (by id or email) to the organization with the given roles."""
+    return member_out(await memberships.add(session, access.actor, access.org, payload))

@@ -1,0 +1,76 @@
+"""Organizations."""
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
+from tenantry.auth.principal import Principal, current_principal
+from tenantry.core.actor import Actor
+from tenantry.core.orgs import repository, service
+from tenantry.core.orgs.schemas import OrgCreate, OrgOut, OrgPage, OrgUpdate
+from tenantry.core.users import repository as users
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWorkRoute)
+
+
+@router.post("", response_model=OrgOut, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 409, 422))
+async def create_org(
+    payload: OrgCreate,
+    actor: Actor = Depends(caller(Policy(platform_admin=True, impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> OrgOut:
+    """Create an organization (platform admins); the creator becomes its owner."""
+    owner = await users.get_live(session, actor.user_id) if actor.user_id else None
+    org = await service.create(session, actor, payload, owner)
+    return OrgOut.model_validate(org)
+
+
+@router.get("", response_model=OrgPage, responses=problems(401, 422))
+async def list_orgs(
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+    _: Actor = Depends(caller(Policy())),
+) -> OrgPage:
+    """The organizations the caller belongs to (every organization, for platform admins)."""
+    after = decode_cursor(cursor)
+    if principal.api_key is not None:
+        org = await repository.get_by_ref(session, principal.api_key.org_id)
+        found = [org] if org is not None and (after is None or org.id > after) else []
+    else:
+        assert principal.user is not None
+        member_id = None if principal.platform_admin else principal.user.id
+        found = await repository.list_page(session, member_id=member_id, after=after, limit=limit + 1)
+    next_after = found[limit - 1].id if len(found) > limit else None
+    return OrgPage(items=[OrgOut.model_validate(org) for org in found[:limit]], next_cursor=encode_cursor(next_after))
+
+
+@router.get("/{org}", response_model=OrgOut, responses=problems(401, 403, 404))
+async def get_org(access: OrgAccess = Depends(org_member(Policy("orgs:read", partner=True)))) -> OrgOut:
+    """One organization, by id or slug."""
+    return OrgOut.model_validate(access.org)
+
+
+@router.patch("/{org}", response_model=OrgOut, responses=problems(401, 403, 404, 409, 422))
+async def update_org(
+    payload: OrgUpdate,
+    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> OrgOut:
+    """Change an organization's name, slug or description."""
+    org = await service.update_org(session, access.actor, access.org, payload)
+    return OrgOut.model_validate(org)
+
+
+@router.delete("/{org}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
+async def delete_org(
+    access: OrgAccess = Depends(org_member(Policy("orgs:delete", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Delete an organization: its memberships and keys go; accounts left in no organization are deleted."""
+    await service.delete(session, access.actor, access.org)

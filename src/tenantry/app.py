@@ -1,0 +1,91 @@
+"""The application: native API, probes, error handling and the OpenAPI document."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from tenantry import __version__, logs
+from tenantry.api import errors, health
+from tenantry.api.router import api_router
+from tenantry.auth.keys import KeyRing
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.db.engine import Database
+from tenantry.middleware import RequestContextMiddleware
+from tenantry.runtime import Runtime
+from tenantry.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+_PUBLIC_PATHS = {"/healthz", "/readyz", "/.well-known/jwks.json", f"{API_PREFIX}/auth/token"}
+_DESCRIPTION = """Users and organizations for many tenants.
+
+Authenticate with `Authorization: Bearer <access token>` (from `POST /api/v1/auth/token`) or with an
+organization API key (`Authorization: Bearer tnt_…` or `x-api-key: tnt_…`). `{org}` is an organization's
+id or slug. Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
+    database = database or Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    return Runtime(settings=settings, database=database, passwords=Passwords(settings), keyring=KeyRing(database))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    owns_database = runtime is None
+    runtime = runtime or build_runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.keyring.load()
+        yield
+        if owns_database:
+            await runtime.database.dispose()
+
+    app = FastAPI(title="Tenantry", version=__version__, description=_DESCRIPTION, lifespan=lifespan, redoc_url=None)
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The factory `tenantry serve` hands to uvicorn (once per worker process)."""
+    settings = get_settings()
+    logs.configure(settings)
+    return create_app(settings)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with problem+json error bodies and the security each route needs."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            if operation.get("description"):
+                operation["summary"] = operation["description"].strip().splitlines()[0]
+            for code, response in operation.get("responses", {}).items():
+                if code[0] in "45":
+                    response["content"] = {errors.PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+            if path not in _PUBLIC_PATHS:
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    components = schema.setdefault("components", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(unused, None)
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "Access token or API key"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    }
+    app.openapi_schema = schema
+    return schema

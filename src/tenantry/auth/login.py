@@ -1,0 +1,54 @@
+"""The OAuth 2.0 grants the token endpoint serves: ``password`` and ``refresh_token``."""
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth import access_tokens
+from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.db.base import utcnow
+from tenantry.errors import OAuthError
+from tenantry.runtime import Runtime
+
+_BAD_CREDENTIALS = "invalid username or password"
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = Field(default="Bearer", examples=["Bearer"])
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+
+
+async def _tokens_for(session: AsyncSession, runtime: Runtime, user: User, family_id: str | None) -> TokenResponse:
+    settings = runtime.settings
+    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id)
+    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id)
+    return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
+
+
+async def password_grant(session: AsyncSession, runtime: Runtime, username: str, password: str) -> TokenResponse:
+    """Sign in with email and password. Unknown accounts cost one hash verification, like known ones."""
+    passwords = runtime.passwords
+    user = await users.get_by_email(session, username)
+    password_hash = user.password_hash if user is not None else None
+    if not await passwords.verify(password_hash, password) or user is None or password_hash is None:
+        raise OAuthError("invalid_grant", _BAD_CREDENTIALS)
+    if user.status != USER_ACTIVE:
+        raise OAuthError("invalid_grant", "the account is disabled")
+    if passwords.needs_rehash(password_hash):
+        user.password_hash = await passwords.hash(password)
+    user.last_login_at = utcnow()
+    return await _tokens_for(session, runtime, user, None)
+
+
+async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: str) -> TokenResponse:
+    """Trade a refresh token for new tokens; the old refresh token is spent."""
+    spent = await refresh_tokens.spend(session, refresh_token)
+    user = await users.get_live(session, spent.user_id)
+    if user is None or user.status != USER_ACTIVE:
+        raise OAuthError("invalid_grant", "the account is disabled")
+    if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
+        raise OAuthError("invalid_grant", "the session has ended")
+    return await _tokens_for(session, runtime, user, spent.family_id)

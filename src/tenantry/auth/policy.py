@@ -1,0 +1,121 @@
+"""Route policies: every route declares who may call it, checked against the caller's rights in the org.
+
+A policy is saleschat's "roles allowed / impersonated / partner" triple, generalized: the permission the
+route needs, whether a token obtained by impersonation may call it, whether a partner organization may.
+The organization in the path is resolved and the caller's permissions there are loaded on every request,
+so disabling a user, a membership or a key takes effect on the next one. Not a member: 404; a member
+without the permission: 403.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.principal import Principal, current_principal
+from tenantry.core.actor import Actor
+from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles.permissions import ALL_PERMISSIONS
+from tenantry.core.roles.service import union_permissions
+from tenantry.errors import NotFound, PermissionDenied
+from tenantry.requestctx import request_id
+from tenantry.runtime import get_session
+
+
+@dataclass(frozen=True)
+class Policy:
+    permission: str | None = None
+    """Permission needed in the organization; None: any active member (or any caller, off an org)."""
+    impersonation: bool = True
+    """Whether a token obtained by impersonation may call the route."""
+    partner: bool = False
+    """Whether members of a partner organization may call it."""
+    platform_admin: bool = False
+    """Only platform admins."""
+    users_only: bool = False
+    """API keys may not call it (it acts on the calling user)."""
+
+
+@dataclass(frozen=True)
+class OrgAccess:
+    org: Organization
+    principal: Principal
+    actor: Actor
+
+
+def _actor(request: Request, principal: Principal, permissions: frozenset[str]) -> Actor:
+    return Actor(
+        user_id=principal.user.id if principal.user else None,
+        api_key_id=principal.api_key.id if principal.api_key else None,
+        impersonator_id=principal.impersonator_id,
+        platform_admin=principal.platform_admin,
+        permissions=permissions,
+        request_id=request_id.get(),
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+def _check_caller(policy: Policy, principal: Principal) -> None:
+    if policy.users_only and principal.user is None:
+        raise PermissionDenied("this operation acts on a user; API keys cannot call it")
+    if policy.platform_admin and not principal.platform_admin:
+        raise PermissionDenied("only platform admins may do this")
+    if not policy.impersonation and principal.impersonator_id is not None:
+        raise PermissionDenied("an impersonated session may not do this")
+
+
+async def _permissions_in(session: AsyncSession, principal: Principal, org: Organization) -> frozenset[str]:
+    if principal.api_key is not None:
+        if principal.api_key.org_id != org.id:
+            raise NotFound("organization not found")
+        return union_permissions(list(principal.api_key.roles))
+    assert principal.user is not None
+    if principal.platform_admin:
+        return ALL_PERMISSIONS
+    membership = await memberships.get(session, org.id, principal.user.id)
+    if membership is None:
+        raise NotFound("organization not found")
+    if membership.status != MEMBERSHIP_ACTIVE:
+        raise PermissionDenied(f"your membership in this organization is {membership.status}")
+    return union_permissions(list(membership.roles))
+
+
+PolicyDependency = Callable[..., Awaitable[Any]]
+
+
+def caller(policy: Policy) -> PolicyDependency:
+    """Dependency for routes outside any organization: the authenticated caller, checked against ``policy``."""
+
+    async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Actor:
+        _check_caller(policy, principal)
+        return _actor(request, principal, frozenset())
+
+    dependency.policy = policy  # type: ignore[attr-defined]
+    return dependency
+
+
+def org_member(policy: Policy) -> PolicyDependency:
+    """Dependency for routes under ``/orgs/{org}``: the organization and the caller's rights in it."""
+
+    async def dependency(
+        request: Request,
+        org: Annotated[str, Path(description="Organization id or slug", max_length=100)],
+        principal: Principal = Depends(current_principal),
+        session: AsyncSession = Depends(get_session),
+    ) -> OrgAccess:
+        _check_caller(policy, principal)
+        found = await orgs.get_by_ref(session, org)
+        if found is None:
+            raise NotFound("organization not found")
+        permissions = await _permissions_in(session, principal, found)
+        if policy.permission is not None and policy.permission not in permissions:
+            raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
+        return OrgAccess(found, principal, _actor(request, principal, permissions))
+
+    dependency.policy = policy  # type: ignore[attr-defined]
+    return dependency

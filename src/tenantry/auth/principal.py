@@ -1,0 +1,63 @@
+"""Turn a request's credentials into a Principal: a user (JWT) or an organization API key."""
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth import access_tokens
+from tenantry.core.apikeys import service as api_keys
+from tenantry.core.apikeys.models import ApiKey
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.errors import Unauthenticated
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User | None = None
+    api_key: ApiKey | None = None
+    impersonator_id: str | None = None
+    session_id: str | None = None
+
+    @property
+    def platform_admin(self) -> bool:
+        return self.user is not None and self.user.platform_admin
+
+
+def presented_credential(request: Request) -> str | None:
+    """The bearer token or API key the request carries (``Authorization: Bearer`` first, then ``x-api-key``)."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    return request.headers.get("x-api-key") or None
+
+
+async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+    claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    user = await users.get_live(session, claims.subject)
+    if user is None or user.status != USER_ACTIVE:
+        raise Unauthenticated("the access token is no longer valid")
+    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after.timestamp():
+        raise Unauthenticated("the access token is no longer valid")
+    return Principal(user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id)
+
+
+async def current_principal(
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Principal:
+    credential = presented_credential(request)
+    if credential is None:
+        raise Unauthenticated("credentials are required: a bearer token or an API key")
+    if api_keys.looks_like_key(credential):
+        api_key = await api_keys.authenticate(session, credential)
+        if api_key is None:
+            raise Unauthenticated("the API key is invalid or revoked")
+        return Principal(api_key=api_key)
+    return await _user_principal(session, runtime, credential)

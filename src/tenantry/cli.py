@@ -1,0 +1,147 @@
+"""The `tenantry` command: serve, migrate, bootstrap."""
+
+import asyncio
+import json
+import secrets
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from tenantry import logs
+from tenantry.core.actor import SYSTEM
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.credentials.policy import DEFAULT_POLICY
+from tenantry.core.fields import Email
+from tenantry.core.orgs import service as orgs
+from tenantry.core.orgs.schemas import OrgCreate
+from tenantry.core.users import service as users
+from tenantry.core.users.models import User
+from tenantry.db import migrate
+from tenantry.db.engine import Database
+from tenantry.errors import TenantryError
+from tenantry.settings import Settings, get_settings
+
+app = typer.Typer(help="Tenantry: users and organizations for many tenants.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+async def prepare_database(settings: Settings) -> None:
+    """The embedded SQLite database upgrades itself; a PostgreSQL one must have been upgraded already."""
+    database = _database(settings)
+    try:
+        if database.is_sqlite:
+            await migrate.upgrade(database)
+        elif not await migrate.is_current(database):
+            _fail("the database schema is not current: run `tenantry db upgrade` first")
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core is a good start).")] = 1,
+) -> None:
+    """Serve the API (SQLite databases are upgraded first)."""
+    import uvicorn
+
+    settings = get_settings()
+    logs.configure(settings)
+    asyncio.run(prepare_database(settings))
+    uvicorn.run(
+        "tenantry.app:serve_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the newest revision."""
+
+    async def run() -> None:
+        database = _database(get_settings())
+        try:
+            await migrate.upgrade(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    err.print("database schema is current")
+
+
+class _Admin(BaseModel):
+    email: Email
+
+
+async def _bootstrap(settings: Settings, org: OrgCreate, email: str, password: str) -> dict[str, Any]:
+    database = _database(settings)
+    try:
+        if database.is_sqlite:
+            await migrate.upgrade(database)
+        password_hash = await Passwords(settings).hash(password)
+        async with database.transaction() as session:
+            user = await users.create_account(
+                session, User(email=email, password_hash=password_hash, platform_admin=True, email_verified=True)
+            )
+            created = await orgs.create(session, SYSTEM, org, owner=user)
+            return {"org": {"id": created.id, "slug": created.slug}, "user": {"id": user.id, "email": user.email}}
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def bootstrap(
+    org_slug: Annotated[str, typer.Option("--org-slug", help="Slug of the first organization.")],
+    org_name: Annotated[str, typer.Option("--org-name", help="Name of the first organization.")],
+    email: Annotated[str, typer.Option("--email", help="Email of its owner, a platform admin.")],
+    password: Annotated[str | None, typer.Option("--password", help="Generated when not given.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+) -> None:
+    """Create an organization and a platform admin who owns it; prints the credentials."""
+    try:
+        org = OrgCreate(name=org_name, slug=org_slug)
+        admin = _Admin(email=email)
+    except ValidationError as error:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        return
+    generated = password is None
+    password = password if password is not None else secrets.token_urlsafe(18)
+    broken = DEFAULT_POLICY.violations(password)
+    if broken:
+        _fail(f"password {', '.join(broken)}")
+    try:
+        result = asyncio.run(_bootstrap(get_settings(), org, admin.email, password))
+    except TenantryError as error:
+        _fail(f"{error.detail}; nothing was changed")
+        return
+    result["password"] = password
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    err.print(f"organization [bold]{result['org']['slug']}[/bold] ({result['org']['id']})")
+    err.print(f"platform admin [bold]{result['user']['email']}[/bold] ({result['user']['id']})")
+    if generated:
+        err.print(f"password: [bold]{password}[/bold]  (generated; shown once)")

@@ -1,0 +1,35 @@
+"""Every change writes an audit event, in the same transaction as the change."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.models import AuditEvent
+
+
+def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    org_id: str | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            org_id=org_id,
+            action=action,
+            actor_user_id=actor.user_id,
+            actor_api_key_id=actor.api_key_id,
+            impersonator_id=actor.impersonator_id,
+            partner_org_id=actor.partner_org_id,
+            target_type=target_type,
+            target_id=target_id,
+            request_id=actor.request_id,
+            client_ip=actor.client_ip,
+            details=details or {},
+        )
+    )

@@ -1,0 +1,68 @@
+"""Field types shared by the core's schemas: text every backend can store, and bounded JSON."""
+
+import json
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, EmailStr, Field, JsonValue
+
+from tenantry.db.ids import ID_PATTERN
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9-]{2,100}$")
+ATTRIBUTES_MAX_BYTES = 16 * 1024
+
+
+def storable(value: str) -> str:
+    """Reject what PostgreSQL cannot store in text: NUL characters and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def not_null(value: Any) -> Any:
+    """For PATCH bodies: a field may be left out, but not set to null when the thing cannot be empty."""
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not SLUG_PATTERN.fullmatch(value):
+        raise ValueError("must be 2 to 100 characters of a-z, 0-9 and '-'")
+    if ID_PATTERN.fullmatch(value):
+        raise ValueError("must not look like an id (24 hexadecimal characters)")
+    return value
+
+
+def _check_json(value: Any, path: str = "") -> None:
+    if isinstance(value, str):
+        storable(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path or 'value'}: numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            _check_json(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{path}[{index}]")
+
+
+def _attributes(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _check_json(value)
+    if len(json.dumps(value, ensure_ascii=False).encode()) > ATTRIBUTES_MAX_BYTES:
+        raise ValueError(f"must serialize to at most {ATTRIBUTES_MAX_BYTES} bytes of JSON")
+    return value
+
+
+Name = Annotated[str, Field(max_length=200), AfterValidator(storable)]
+Text = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(storable)]
+Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
+RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]

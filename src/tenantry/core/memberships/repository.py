@@ -1,0 +1,67 @@
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
+from tenantry.core.roles.models import Role
+from tenantry.core.roles.permissions import OWNER
+from tenantry.core.users.models import USER_ACTIVE, User
+
+_CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
+
+
+async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | None:
+    statement = (
+        select(Membership)
+        .where(Membership.org_id == org_id, Membership.user_id == user_id)
+        .options(selectinload(Membership.roles))
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def roles_by_membership(session: AsyncSession, membership_ids: list[str]) -> dict[str, list[Role]]:
+    if not membership_ids:
+        return {}
+    statement = (
+        select(membership_roles.c.membership_id, Role)
+        .join(Role, Role.id == membership_roles.c.role_id)
+        .where(membership_roles.c.membership_id.in_(membership_ids))
+        .order_by(Role.name)
+    )
+    grouped: dict[str, list[Role]] = {membership_id: [] for membership_id in membership_ids}
+    for membership_id, role in await session.execute(statement):
+        grouped[membership_id].append(role)
+    return grouped
+
+
+async def other_org_count(session: AsyncSession, user_id: str, org_id: str) -> int:
+    statement = select(func.count()).where(Membership.user_id == user_id, Membership.org_id != org_id)
+    return int(await session.scalar(statement) or 0)
+
+
+async def active_owner_ids(session: AsyncSession, org_id: str) -> set[str]:
+    """Users who hold the owner role in the organization and could act on it now."""
+    statement = (
+        select(Membership.user_id)
+        .join(membership_roles, membership_roles.c.membership_id == Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.org_id == org_id,
+            Membership.status == MEMBERSHIP_ACTIVE,
+            membership_roles.c.role_id == OWNER.id,
+            User.status == USER_ACTIVE,
+        )
+    )
+    return set(await session.scalars(statement))
+
+
+async def user_ids_without_membership(session: AsyncSession, user_ids: list[str]) -> list[str]:
+    kept: set[str] = set()
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        kept.update(await session.scalars(select(Membership.user_id).where(Membership.user_id.in_(chunk))))
+    return [user_id for user_id in user_ids if user_id not in kept]
+
+
+async def for_user(session: AsyncSession, user_id: str) -> list[Membership]:
+    return list(await session.scalars(select(Membership).where(Membership.user_id == user_id)))

@@ -1,0 +1,168 @@
+"""Membership rules: who may manage whom, the last owner, and what leaving an organization does."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.memberships import repository
+from tenantry.core.memberships.models import (
+    MEMBERSHIP_ACTIVE,
+    MEMBERSHIP_DISABLED,
+    MEMBERSHIP_INVITED,
+    Membership,
+)
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles import service as roles
+from tenantry.core.roles.models import Role
+from tenantry.core.roles.permissions import ALL_PERMISSIONS, DEFAULT_ROLE, OWNER
+from tenantry.core.tokens.service import revoke_sessions
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
+from tenantry.core.users.schemas import MemberAdd
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict, NotFound, PermissionDenied
+
+
+@dataclass
+class Member:
+    """A user seen from one organization."""
+
+    user: User
+    membership: Membership
+
+    @property
+    def roles(self) -> list[Role]:
+        return list(self.membership.roles)
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ALL_PERMISSIONS if self.user.platform_admin else roles.union_permissions(self.roles)
+
+
+async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
+    """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing."""
+    user = await users.get_live(session, user_id)
+    membership = await repository.get(session, org.id, user_id) if user is not None else None
+    if user is None or membership is None:
+        raise NotFound("user not found")
+    return Member(user, membership)
+
+
+def ensure_may_manage(actor: Actor, member: Member) -> None:
+    """Nobody acts on a user who holds rights they lack (platform admins only by platform admins)."""
+    if member.user.platform_admin and not actor.platform_admin:
+        raise PermissionDenied("only a platform admin may manage a platform admin")
+    if not actor.holds(member.permissions):
+        raise PermissionDenied("the user holds permissions you do not have")
+
+
+async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    """Account-wide changes (email, password) belong to an organization only when the account is only its own."""
+    if actor.platform_admin:
+        return
+    if await repository.other_org_count(session, member.user.id, org.id):
+        raise PermissionDenied("the account also belongs to other organizations; only the user may change it")
+
+
+async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
+    await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+    if await repository.active_owner_ids(session, org.id) == {member.user.id}:
+        raise Conflict("the last owner of an organization cannot be removed, disabled or demoted")
+
+
+async def add(session: AsyncSession, actor: Actor, org: Organization, payload: MemberAdd) -> Member:
+    """Add an existing account to the organization."""
+    user = await (
+        users.get_live(session, payload.user_id)
+        if payload.user_id
+        else users.get_by_email(session, payload.email or "")
+    )
+    if user is None:
+        raise NotFound("user not found")
+    if await repository.get(session, org.id, user.id) is not None:
+        raise Conflict("the user is already a member of this organization")
+    granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
+    roles.ensure_grantable(actor, granted)
+    membership = await create(session, org, user, granted)
+    record(session, actor, "member.added", org_id=org.id, target_type="user", target_id=user.id)
+    return Member(user, membership)
+
+
+async def create(session: AsyncSession, org: Organization, user: User, granted: list[Role]) -> Membership:
+    status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
+    membership = Membership(org_id=org.id, user_id=user.id, status=status, roles=granted)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def set_roles(session: AsyncSession, actor: Actor, org: Organization, member: Member, refs: list[str]) -> None:
+    ensure_may_manage(actor, member)
+    granted = await roles.resolve(session, org.id, refs)
+    roles.ensure_grantable(actor, granted)
+    if OWNER.id not in {role.id for role in granted}:
+        await _ensure_owner_remains(session, org, member)
+    member.membership.roles = granted
+    member.membership.updated_at = utcnow()
+    await session.flush()
+    names = [role.name for role in granted]
+    record(
+        session,
+        actor,
+        "member.roles_set",
+        org_id=org.id,
+        target_type="user",
+        target_id=member.user.id,
+        details={"roles": names},
+    )
+
+
+async def disable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    """Disable the membership; the account too when this organization is its only one."""
+    ensure_may_manage(actor, member)
+    if member.user.id == actor.user_id:
+        raise Conflict("you cannot disable yourself")
+    await _ensure_owner_remains(session, org, member)
+    member.membership.status = MEMBERSHIP_DISABLED
+    member.membership.updated_at = utcnow()
+    if not await repository.other_org_count(session, member.user.id, org.id):
+        member.user.status = USER_DISABLED
+        await revoke_sessions(session, member.user)
+    await session.flush()
+    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+
+
+async def enable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    ensure_may_manage(actor, member)
+    if member.membership.status == MEMBERSHIP_DISABLED:
+        member.membership.status = MEMBERSHIP_ACTIVE if member.user.password_hash else MEMBERSHIP_INVITED
+        member.membership.updated_at = utcnow()
+    if member.user.status == USER_DISABLED and not await repository.other_org_count(session, member.user.id, org.id):
+        member.user.status = USER_ACTIVE
+    await session.flush()
+    record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
+
+
+async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    """Delete the membership; soft-delete the account when it has no membership left."""
+    ensure_may_manage(actor, member)
+    await _ensure_owner_remains(session, org, member)
+    await session.delete(member.membership)
+    await session.flush()
+    record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)
+    await delete_orphans(session, actor, [member.user])
+
+
+async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:
+    """Soft-delete the accounts among ``candidates`` that belong to no organization any more."""
+    orphan_ids = set(await repository.user_ids_without_membership(session, [user.id for user in candidates]))
+    for user in candidates:
+        if user.id in orphan_ids and user.status != USER_DELETED:
+            user.status = USER_DELETED
+            user.deleted_at = utcnow()
+            await revoke_sessions(session, user)
+            record(session, actor, "user.deleted", org_id=None, target_type="user", target_id=user.id)
+    await session.flush()

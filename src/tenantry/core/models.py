@@ -1,0 +1,24 @@
+"""Every model, imported once so the metadata (and Alembic) sees all tables."""
+
+from tenantry.core.apikeys.models import ApiKey, api_key_roles
+from tenantry.core.audit.models import AuditEvent
+from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles.models import Role
+from tenantry.core.tokens.models import RefreshToken, SigningKey
+from tenantry.core.users.models import User
+from tenantry.db.base import Base
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Membership",
+    "Organization",
+    "RefreshToken",
+    "Role",
+    "SigningKey",
+    "User",
+    "api_key_roles",
+    "membership_roles",
+]

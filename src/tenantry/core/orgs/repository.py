@@ -1,0 +1,34 @@
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.memberships.models import Membership
+from tenantry.core.orgs.models import ORG_DELETED, Organization
+
+
+async def get_by_ref(session: AsyncSession, ref: str, *, for_update: bool = False) -> Organization | None:
+    """A live organization by id or by slug (an id never matches a slug: slugs cannot look like ids)."""
+    statement = select(Organization).where(
+        (Organization.id == ref) | (Organization.slug == ref), Organization.status != ORG_DELETED
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).first()
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    statement = select(Organization.id).where(Organization.slug == slug, Organization.status != ORG_DELETED)
+    return (await session.scalar(statement)) is not None
+
+
+async def list_page(
+    session: AsyncSession, *, member_id: str | None, after: str | None, limit: int
+) -> list[Organization]:
+    """Live organizations by id; only those ``member_id`` belongs to when given."""
+    statement = select(Organization).where(Organization.status != ORG_DELETED)
+    if member_id is not None:
+        statement = statement.join(Membership, Membership.org_id == Organization.id).where(
+            Membership.user_id == member_id
+        )
+    if after is not None:
+        statement = statement.where(Organization.id > after)
+    return list(await session.scalars(statement.order_by(Organization.id).limit(limit)))

@@ -1,0 +1,86 @@
+"""Organizations: create, change and delete."""
+
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.apikeys.models import ApiKey
+from tenantry.core.audit.service import record
+from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.models import Membership
+from tenantry.core.orgs import repository
+from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
+from tenantry.core.roles.models import Role
+from tenantry.core.roles.permissions import OWNER
+from tenantry.core.users.models import User
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict
+
+
+def _slug_conflict(slug: str) -> Conflict:
+    return Conflict(f"an organization with slug {slug!r} already exists")
+
+
+async def _flush_unique_slug(session: AsyncSession, slug: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise _slug_conflict(slug) from error
+
+
+async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner: User | None) -> Organization:
+    """Create an organization; ``owner`` (usually the creator) becomes its first owner."""
+    if await repository.slug_taken(session, payload.slug):
+        raise _slug_conflict(payload.slug)
+    org = Organization(slug=payload.slug, name=payload.name, description=payload.description)
+    session.add(org)
+    await _flush_unique_slug(session, payload.slug)
+    if owner is not None:
+        owner_role = await session.get_one(Role, OWNER.id)
+        await membership_rules.create(session, org, owner, [owner_role])
+    record(session, actor, "org.created", org_id=org.id, target_type="org", target_id=org.id)
+    return org
+
+
+async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
+    changes = payload.model_dump(exclude_unset=True)
+    if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
+        raise _slug_conflict(payload.slug)
+    for field, value in changes.items():
+        setattr(org, field, value)
+    org.updated_at = utcnow()
+    await _flush_unique_slug(session, org.slug)
+    record(
+        session,
+        actor,
+        "org.updated",
+        org_id=org.id,
+        target_type="org",
+        target_id=org.id,
+        details={"fields": sorted(changes)},
+    )
+    return org
+
+
+async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None:
+    """Soft-delete the organization: its memberships go, its keys are revoked, orphaned accounts are deleted."""
+    users = list(
+        await session.scalars(
+            select(User).join(Membership, Membership.user_id == User.id).where(Membership.org_id == org.id)
+        )
+    )
+    await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    org.status = ORG_DELETED
+    org.deleted_at = utcnow()
+    await session.flush()
+    record(session, actor, "org.deleted", org_id=org.id, target_type="org", target_id=org.id)
+    await membership_rules.delete_orphans(session, actor, users)

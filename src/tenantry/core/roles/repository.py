@@ -1,0 +1,34 @@
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.apikeys.models import api_key_roles
+from tenantry.core.memberships.models import membership_roles
+from tenantry.core.roles.models import Role
+
+
+def _visible_in(org_id: str) -> ColumnElement[bool]:
+    return or_(Role.org_id == org_id, Role.org_id.is_(None))
+
+
+async def list_for_org(session: AsyncSession, org_id: str) -> list[Role]:
+    statement = select(Role).where(_visible_in(org_id)).order_by(Role.builtin.desc(), Role.name)
+    return list(await session.scalars(statement))
+
+
+async def find(session: AsyncSession, org_id: str, refs: list[str]) -> list[Role]:
+    """Roles visible in the organization whose id or name is among ``refs``."""
+    statement = select(Role).where(_visible_in(org_id), or_(Role.id.in_(refs), Role.name.in_(refs)))
+    return list(await session.scalars(statement))
+
+
+async def name_taken(session: AsyncSession, org_id: str, name: str, *, besides: str | None = None) -> bool:
+    statement = select(Role.id).where(_visible_in(org_id), Role.name == name)
+    if besides is not None:
+        statement = statement.where(Role.id != besides)
+    return (await session.scalar(statement)) is not None
+
+
+async def grant_count(session: AsyncSession, role_id: str) -> int:
+    members = select(func.count()).select_from(membership_roles).where(membership_roles.c.role_id == role_id)
+    keys = select(func.count()).select_from(api_key_roles).where(api_key_roles.c.role_id == role_id)
+    return int(await session.scalar(members) or 0) + int(await session.scalar(keys) or 0)

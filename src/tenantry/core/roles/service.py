@@ -1,0 +1,124 @@
+"""Roles: the built-in ones every organization has, and each organization's own."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles import repository
+from tenantry.core.roles.models import Role
+from tenantry.core.roles.permissions import BUILTIN_BY_ID, PERMISSIONS
+from tenantry.core.roles.schemas import RoleCreate, RoleOut, RoleUpdate
+from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+
+
+def permissions_of(role: Role) -> frozenset[str]:
+    builtin = BUILTIN_BY_ID.get(role.id)
+    return builtin.permissions if builtin is not None else frozenset(role.permissions)
+
+
+def union_permissions(roles: list[Role]) -> frozenset[str]:
+    return frozenset().union(*(permissions_of(role) for role in roles))
+
+
+def role_out(role: Role) -> RoleOut:
+    return RoleOut(
+        id=role.id,
+        name=role.name,
+        description=role.description,
+        permissions=sorted(permissions_of(role)),
+        builtin=role.builtin,
+        created_at=role.created_at,
+        updated_at=role.updated_at,
+    )
+
+
+async def resolve(session: AsyncSession, org_id: str, refs: list[str], *, field: str = "roles") -> list[Role]:
+    """The roles named by id or name, in order, without repeats; 422 naming each unknown one."""
+    found = await repository.find(session, org_id, refs)
+    by_ref = {role.id: role for role in found} | {role.name: role for role in found}
+    unknown = [FieldError(f"{field}[{i}]", f"unknown role {ref!r}") for i, ref in enumerate(refs) if ref not in by_ref]
+    if unknown:
+        raise InvalidInput(unknown)
+    return list({by_ref[ref].id: by_ref[ref] for ref in refs}.values())
+
+
+def ensure_grantable(actor: Actor, roles: list[Role]) -> None:
+    """Nobody hands out rights they do not hold themselves."""
+    for role in roles:
+        if not actor.holds(permissions_of(role)):
+            raise PermissionDenied(f"cannot grant role {role.name!r}: it holds permissions you do not have")
+
+
+async def get(session: AsyncSession, org_id: str, ref: str) -> Role:
+    roles = await repository.find(session, org_id, [ref])
+    match = next((role for role in roles if role.id == ref), None) or next(iter(roles), None)
+    if match is None:
+        raise NotFound("role not found")
+    return match
+
+
+def _checked_permissions(actor: Actor, permissions: list[str]) -> list[str]:
+    unknown = [
+        FieldError(f"permissions[{i}]", f"unknown permission {name!r}")
+        for i, name in enumerate(permissions)
+        if name not in PERMISSIONS
+    ]
+    if unknown:
+        raise InvalidInput(unknown)
+    wanted = sorted(set(permissions))
+    if not actor.holds(set(wanted)):
+        raise PermissionDenied("a role cannot hold permissions you do not have")
+    return wanted
+
+
+async def create(session: AsyncSession, actor: Actor, org: Organization, payload: RoleCreate) -> Role:
+    permissions = _checked_permissions(actor, payload.permissions)
+    if await repository.name_taken(session, org.id, payload.name):
+        raise Conflict(f"a role named {payload.name!r} already exists")
+    role = Role(org_id=org.id, name=payload.name, description=payload.description, permissions=permissions)
+    session.add(role)
+    await session.flush()
+    record(session, actor, "role.created", org_id=org.id, target_type="role", target_id=role.id)
+    return role
+
+
+def _ensure_custom(role: Role) -> None:
+    if role.builtin:
+        raise Conflict(f"built-in role {role.name!r} cannot be changed or deleted")
+
+
+async def update(session: AsyncSession, actor: Actor, org: Organization, role: Role, payload: RoleUpdate) -> Role:
+    _ensure_custom(role)
+    if not actor.holds(permissions_of(role)):
+        raise PermissionDenied("cannot change a role that holds permissions you do not have")
+    if payload.permissions is not None:
+        role.permissions = _checked_permissions(actor, payload.permissions)
+    if payload.name is not None and payload.name != role.name:
+        if await repository.name_taken(session, org.id, payload.name, besides=role.id):
+            raise Conflict(f"a role named {payload.name!r} already exists")
+        role.name = payload.name
+    if payload.description is not None:
+        role.description = payload.description
+    await session.flush()
+    changed = sorted(payload.model_dump(exclude_unset=True))
+    record(
+        session,
+        actor,
+        "role.updated",
+        org_id=org.id,
+        target_type="role",
+        target_id=role.id,
+        details={"fields": changed},
+    )
+    return role
+
+
+async def delete(session: AsyncSession, actor: Actor, org: Organization, role: Role) -> None:
+    _ensure_custom(role)
+    grants = await repository.grant_count(session, role.id)
+    if grants:
+        raise Conflict(f"role {role.name!r} is still granted {grants} time(s); revoke it first")
+    await session.delete(role)
+    await session.flush()
+    record(session, actor, "role.deleted", org_id=org.id, target_type="role", target_id=role.id)

@@ -1,0 +1,82 @@
+"""Refresh tokens: opaque, stored hashed, rotated on every use; reuse of a spent one revokes its family."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.tokens.models import RefreshToken
+from tenantry.core.users.models import User
+from tenantry.db.base import utcnow
+from tenantry.db.ids import new_id
+from tenantry.errors import OAuthError
+
+_INVALID = "the refresh token is invalid, expired or revoked"
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy secret: enough for lookups, never reversible."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedRefresh:
+    token: str
+    family_id: str
+
+
+async def issue(session: AsyncSession, user_id: str, ttl_seconds: int, family_id: str | None = None) -> IssuedRefresh:
+    token = secrets.token_urlsafe(32)
+    family = family_id or new_id()
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            family_id=family,
+            token_hash=digest(token),
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await session.flush()
+    return IssuedRefresh(token=token, family_id=family)
+
+
+async def spend(session: AsyncSession, token: str) -> RefreshToken:
+    """Mark a refresh token used and return it; a second use revokes every token of its family."""
+    row = (await session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise OAuthError("invalid_grant", _INVALID)
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        await revoke_family(session, row.family_id)
+        raise OAuthError("invalid_grant", _INVALID, keep_changes=True)
+    return row
+
+
+async def revoke_family(session: AsyncSession, family_id: str) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def revoke_sessions(session: AsyncSession, user: User) -> None:
+    """End every session of the user: access tokens issued before now and all refresh tokens stop working."""
+    now = utcnow()
+    user.tokens_valid_after = now
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )

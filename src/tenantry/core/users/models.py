@@ -1,0 +1,43 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantry.db.base import Base, Timestamped, id_column
+
+USER_ACTIVE = "active"
+USER_DISABLED = "disabled"
+USER_DELETED = "deleted"
+
+
+class User(Timestamped, Base):
+    """One global account; it may belong to many organizations."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are unique case-insensitively among accounts that are not deleted.
+        Index(
+            "uq_users_email_live",
+            func.lower(text("email")),
+            unique=True,
+            sqlite_where=text("status != 'deleted'"),
+            postgresql_where=text("status != 'deleted'"),
+        ),
+    )
+
+    id: Mapped[str] = id_column()
+    email: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str | None] = mapped_column(String(35), default=None)
+    avatar_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=USER_ACTIVE)
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    password_change_required: Mapped[bool] = mapped_column(default=False)
+    platform_admin: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)

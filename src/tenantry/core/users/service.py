@@ -1,0 +1,188 @@
+"""Users of an organization: create, read, search, change profiles and passwords."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.credentials.policy import DEFAULT_POLICY
+from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
+from tenantry.core.memberships.service import Member
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles import service as roles
+from tenantry.core.roles.permissions import DEFAULT_ROLE
+from tenantry.core.tokens.service import revoke_sessions
+from tenantry.core.users import repository
+from tenantry.core.users.models import USER_DISABLED, User
+from tenantry.core.users.schemas import PasswordChange, PasswordSet, UserCreate, UserOut, UserUpdate
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict, FieldError, InvalidInput, PermissionDenied
+
+_EMAIL_TAKEN = "an account with this email already exists"
+
+
+def displayed_status(user: User, membership: Membership) -> str:
+    if user.status == USER_DISABLED or membership.status == MEMBERSHIP_DISABLED:
+        return "disabled"
+    return "invited" if membership.status == MEMBERSHIP_INVITED else "active"
+
+
+def member_out(member: Member) -> UserOut:
+    user, membership = member.user, member.membership
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        status=displayed_status(user, membership),
+        email_verified=user.email_verified,
+        roles=[role.name for role in member.roles],
+        membership_status=membership.status,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+        last_login_at=user.last_login_at,
+        locale=user.locale,
+        avatar_url=user.avatar_url,
+        attributes=user.attributes,
+        password_change_required=user.password_change_required,
+    )
+
+
+async def _flush_unique_email(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise Conflict(_EMAIL_TAKEN) from error
+
+
+async def create_account(session: AsyncSession, user: User) -> User:
+    """Store a new account; 409 when a live account already has its email (in any letter case)."""
+    if await repository.get_by_email(session, user.email) is not None:
+        raise Conflict(_EMAIL_TAKEN)
+    session.add(user)
+    await _flush_unique_email(session)
+    return user
+
+
+async def create(
+    session: AsyncSession, actor: Actor, org: Organization, payload: UserCreate, passwords: Passwords
+) -> Member:
+    """Create an account and its membership; without a password the user is invited."""
+    granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
+    roles.ensure_grantable(actor, granted)
+    if payload.password is not None:
+        DEFAULT_POLICY.check(payload.password)
+    user = await create_account(
+        session,
+        User(
+            email=payload.email,
+            first_name=payload.first_name,
+            last_name=payload.last_name,
+            locale=payload.locale,
+            avatar_url=payload.avatar_url,
+            attributes=payload.attributes,
+            email_verified=payload.email_verified,
+            password_change_required=payload.password_change_required,
+            password_hash=await passwords.hash(payload.password) if payload.password is not None else None,
+        ),
+    )
+    membership = await membership_rules.create(session, org, user, granted)
+    record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
+    return Member(user, membership)
+
+
+async def page(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    q: str | None,
+    status: str | None,
+    role: str | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[Member], str | None]:
+    """One page of members and the id to continue after (None on the last page)."""
+    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
+    rows = await repository.member_page(
+        session, org.id, q=q, status=status, role_id=role_id, after=after, limit=limit + 1
+    )
+    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows[:limit]])
+    members = []
+    for user, membership in rows[:limit]:
+        set_committed_value(membership, "roles", granted[membership.id])
+        members.append(Member(user, membership))
+    return members, (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
+    membership_rules.ensure_may_manage(actor, member)
+    changes = payload.model_dump(exclude_unset=True)
+    if {"email", "email_verified"} & changes.keys():
+        await membership_rules.ensure_account_exclusive(session, actor, org, member)
+    user = member.user
+    if payload.email is not None and payload.email.lower() != user.email.lower():
+        if await repository.get_by_email(session, payload.email) is not None:
+            raise Conflict(_EMAIL_TAKEN)
+        user.email_verified = False
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.updated_at = utcnow()
+    await _flush_unique_email(session)
+    record(
+        session,
+        actor,
+        "user.updated",
+        org_id=org.id,
+        target_type="user",
+        target_id=user.id,
+        details={"fields": sorted(changes)},
+    )
+
+
+async def _store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
+    """Set a new password: old sessions end, and invitations waiting for a password become memberships."""
+    user.password_hash = await passwords.hash(password)
+    user.updated_at = utcnow()
+    await revoke_sessions(session, user)
+    for membership in await memberships.for_user(session, user.id):
+        if membership.status == MEMBERSHIP_INVITED:
+            membership.status = MEMBERSHIP_ACTIVE
+
+
+async def set_password(
+    session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: PasswordSet, passwords: Passwords
+) -> None:
+    """An administrator sets a user's password, optionally requiring a change at next login."""
+    membership_rules.ensure_may_manage(actor, member)
+    await membership_rules.ensure_account_exclusive(session, actor, org, member)
+    DEFAULT_POLICY.check(payload.password)
+    await _store_password(session, member.user, payload.password, passwords)
+    member.user.password_change_required = payload.require_change
+    await session.flush()
+    record(
+        session,
+        actor,
+        "user.password_set",
+        org_id=org.id,
+        target_type="user",
+        target_id=member.user.id,
+        details={"require_change": payload.require_change},
+    )
+
+
+async def change_own_password(
+    session: AsyncSession, actor: Actor, user: User, payload: PasswordChange, passwords: Passwords
+) -> None:
+    if actor.impersonator_id is not None:
+        raise PermissionDenied("an impersonated session cannot change the password")
+    if not await passwords.verify(user.password_hash, payload.current_password):
+        raise InvalidInput([FieldError("current_password", "is incorrect")])
+    DEFAULT_POLICY.check(payload.new_password, field="new_password")
+    await _store_password(session, user, payload.new_password, passwords)
+    user.password_change_required = False
+    await session.flush()
+    record(session, actor, "user.password_changed", org_id=None, target_type="user", target_id=user.id)

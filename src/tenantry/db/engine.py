@@ -1,0 +1,83 @@
+"""The database: engine, sessions and one transaction per unit of work, on SQLite or PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+_WRITE_OPTION = "tenantry_write"
+
+
+def async_url(url: str) -> URL:
+    """Accept the plain URLs users write and pick the async driver ourselves."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    """Take BEGIN over from the driver: write units start with BEGIN IMMEDIATE.
+
+    A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+    connection holds the write lock; taking the lock up front makes writers queue on busy_timeout instead.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """Owns the engine; hands out sessions whose transaction is committed or rolled back as a whole."""
+
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 20, sqlite_busy_timeout_ms: int = 30_000
+    ) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        if not self.url.database or self.url.database != ":memory:":
+            options.update(pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            _install_sqlite_transactions(self.engine, sqlite_busy_timeout_ms)
+        self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._writers = async_sessionmaker(
+            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
+        )
+
+    def session(self, *, write: bool) -> AsyncSession:
+        return (self._writers if write else self._readers)()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block succeeds, rolled back when it raises."""
+        async with self.session(write=write) as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

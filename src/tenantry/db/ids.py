@@ -1,0 +1,18 @@
+"""Identifiers: 24 lowercase hex characters, time-ordered (4 bytes of seconds, 8 random bytes).
+
+The shape of a MongoDB ObjectId, so every dialect (akinon included) accepts them.
+"""
+
+import re
+import secrets
+import time
+
+ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+
+
+def new_id() -> str:
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
+
+
+def is_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None

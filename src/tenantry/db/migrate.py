@@ -1,0 +1,47 @@
+"""Schema migrations, Alembic only, run programmatically on the application's own engine."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from tenantry.db.engine import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def upgrade(database: Database) -> None:
+    """Bring the schema to the newest revision of every branch."""
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def current_revisions(database: Database) -> set[str]:
+    def read(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def is_current(database: Database) -> bool:
+    return await current_revisions(database) == head_revisions()

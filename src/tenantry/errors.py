@@ -1,0 +1,57 @@
+"""Domain errors. They know nothing of HTTP: each API surface maps them once to its own error body.
+
+Every error carries a ``detail`` safe to show to the caller (never a secret).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class TenantryError(Exception):
+    """Base of every error a service raises on purpose.
+
+    ``keep_changes`` asks the unit of work to commit what was done before the error (security
+    bookkeeping such as revoking a reused refresh-token family) instead of rolling it back.
+    """
+
+    def __init__(self, detail: str, *, keep_changes: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.keep_changes = keep_changes
+
+
+class NotFound(TenantryError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+
+class Conflict(TenantryError):
+    """The change collides with existing state (a duplicate, the last owner, a role in use)."""
+
+
+class PermissionDenied(TenantryError):
+    """The caller is known and may see the thing, but may not do this to it."""
+
+
+class Unauthenticated(TenantryError):
+    """No valid credentials came with the request."""
+
+
+class InvalidInput(TenantryError):
+    """The request is well-formed but breaks a rule; ``errors`` names each field and why."""
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class OAuthError(TenantryError):
+    """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``."""
+
+    def __init__(self, error: str, detail: str, *, keep_changes: bool = False) -> None:
+        super().__init__(detail, keep_changes=keep_changes)
+        self.error = error

@@ -1,0 +1,30 @@
+"""What every request may need, built once per application, and the request's own session."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.keys import KeyRing
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.db.engine import Database
+from tenantry.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    passwords: Passwords
+    keyring: KeyRing
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_session(request: Request) -> AsyncSession:
+    """The session of this request's unit of work (opened by the route, committed when it succeeds)."""
+    session: AsyncSession = request.state.session
+    return session

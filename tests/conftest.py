@@ -1,0 +1,139 @@
+"""Test harness: one real database per run (SQLite file or PostgreSQL), migrated with Alembic.
+
+`TENANTRY_TEST_BACKEND` picks the backend (`sqlite`, the default, or `postgresql`); `make test` runs
+the suite once per backend. Each test starts from empty tables (built-in roles and signing keys stay).
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete
+
+from tenantry.app import build_runtime, create_app
+from tenantry.core.models import Base, Role
+from tenantry.db import migrate
+from tenantry.db.engine import Database
+from tenantry.runtime import Runtime
+from tenantry.settings import Settings
+from tests.factories import Tenant, make_platform_admin, make_tenant, token_for
+
+BACKEND = os.environ.get("TENANTRY_TEST_BACKEND", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get("TENANTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_KEPT_TABLES = {"signing_keys", "alembic_version"}
+
+
+def pytest_report_header() -> str:
+    return f"tenantry backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'tenantry.db'}"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"unknown TENANTRY_TEST_BACKEND {BACKEND!r}")
+    import asyncio
+
+    name = f"tenantry_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap argon2 parameters (the real ones are exercised where timing matters)."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "base_url": "http://testserver",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, database: Database) -> Runtime:
+    runtime = build_runtime(settings, database)
+    await runtime.keyring.load()
+    return runtime
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "database" not in request.fixturenames:
+        return
+    database: Database = request.getfixturevalue("database")
+    async with database.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in _KEPT_TABLES:
+                continue
+            statement = delete(table)
+            if table.name == Role.__tablename__:
+                statement = statement.where(Role.builtin.is_(False))
+            await session.execute(statement)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def root_token(runtime: Runtime, client: httpx.AsyncClient) -> str:
+    """A signed-in platform admin."""
+    admin = await make_platform_admin(runtime)
+    return await token_for(client, admin.email)
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient, root_token: str) -> Tenant:
+    return await make_tenant(client, root_token, "acme")
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient, root_token: str) -> Tenant:
+    return await make_tenant(client, root_token, "globex")
