@@ -45,7 +45,9 @@ async def _read_fields(request: Request) -> dict[str, Any]:
 
 
 def _parse(fields: dict[str, Any]) -> TokenRequest:
-    if fields.get("grant_type") not in ("password", "refresh_token"):
+    if not fields.get("grant_type"):
+        raise OAuthError("invalid_request", "missing parameter(s): grant_type")
+    if fields["grant_type"] not in ("password", "refresh_token"):
         raise OAuthError("unsupported_grant_type", "grant_type must be 'password' or 'refresh_token'")
     try:
         parsed = TokenRequest.model_validate(fields)

@@ -1,5 +1,7 @@
 """Roles and the permission catalog."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
@@ -8,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
+from tenantry.core.actor import Actor
 from tenantry.core.roles import repository, service
+from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import PermissionOut, RoleCreate, RoleOut, RoleUpdate
 from tenantry.runtime import get_session
@@ -17,8 +21,28 @@ router = APIRouter(tags=["roles"], route_class=UnitOfWorkRoute)
 RoleRefPath = Annotated[str, Path(description="Role id or name", max_length=64)]
 
 
+@dataclass(frozen=True)
+class TargetRole:
+    access: OrgAccess
+    role: Role
+
+
+def target_role(policy: Policy) -> Callable[..., Awaitable[TargetRole]]:
+    """Dependency: check ``policy``, then find ``{role}`` among the roles visible in the organization."""
+    access_dependency = org_member(policy)
+
+    async def dependency(
+        role: RoleRefPath,
+        access: OrgAccess = Depends(access_dependency),
+        session: AsyncSession = Depends(get_session),
+    ) -> TargetRole:
+        return TargetRole(access, await service.get(session, access.org.id, role))
+
+    return dependency
+
+
 @router.get("/permissions", response_model=list[PermissionOut], responses=problems(401))
-async def list_permissions(_: object = Depends(caller(Policy()))) -> list[PermissionOut]:
+async def list_permissions(_: Actor = Depends(caller(Policy()))) -> list[PermissionOut]:
     """The permission catalog: every permission a role may hold."""
     return [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()]
 
@@ -48,35 +72,28 @@ async def create_role(
 
 
 @router.get("/orgs/{org}/roles/{role}", response_model=RoleOut, responses=problems(401, 403, 404))
-async def get_role(
-    role: RoleRefPath,
-    access: OrgAccess = Depends(org_member(Policy("roles:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> RoleOut:
+async def get_role(target: TargetRole = Depends(target_role(Policy("roles:read", partner=True)))) -> RoleOut:
     """One role, by id or name."""
-    return service.role_out(await service.get(session, access.org.id, role))
+    return service.role_out(target.role)
 
 
 @router.patch("/orgs/{org}/roles/{role}", response_model=RoleOut, responses=problems(401, 403, 404, 409, 422))
 async def update_role(
-    role: RoleRefPath,
     payload: RoleUpdate,
-    access: OrgAccess = Depends(org_member(Policy("roles:write", impersonation=False))),
+    target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False))),
     session: AsyncSession = Depends(get_session),
 ) -> RoleOut:
     """Change a custom role; holders get the new permissions on their next request."""
-    found = await service.get(session, access.org.id, role)
-    return service.role_out(await service.update(session, access.actor, access.org, found, payload))
+    access = target.access
+    return service.role_out(await service.update(session, access.actor, access.org, target.role, payload))
 
 
 @router.delete(
     "/orgs/{org}/roles/{role}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
 async def delete_role(
-    role: RoleRefPath,
-    access: OrgAccess = Depends(org_member(Policy("roles:write", impersonation=False))),
+    target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False))),
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Delete a custom role that nobody holds."""
-    found = await service.get(session, access.org.id, role)
-    await service.delete(session, access.actor, access.org, found)
+    await service.delete(session, target.access.actor, target.access.org, target.role)

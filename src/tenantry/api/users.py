@@ -1,5 +1,7 @@
 """Users of an organization: the accounts and their memberships, seen from the organization."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -9,7 +11,7 @@ from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
-from tenantry.core.fields import storable
+from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
 from tenantry.core.users import service
@@ -20,13 +22,36 @@ router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitO
 
 UserRef = Annotated[str, Path(description="User id", max_length=64)]
 SearchTerm = Annotated[
-    str | None,
+    StorableStr | None,
     Query(max_length=200, description="Case-insensitive partial match on email, first and last name."),
 ]
+StatusFilter = Annotated[Literal["active", "disabled", "invited"] | None, Query()]
+RoleFilter = Annotated[StorableStr | None, Query(max_length=64, description="Role name or id.")]
 
 
-async def _member(org_access: OrgAccess, user: str, session: AsyncSession) -> Member:
-    return await memberships.get(session, org_access.org, user)
+@dataclass(frozen=True)
+class Target:
+    """The user a route acts on, with the caller's access to the organization."""
+
+    access: OrgAccess
+    member: Member
+
+
+def target_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
+    """Dependency: check ``policy``, then find ``{user}`` among the organization's members (404 otherwise).
+
+    Resolving the user here, before the body is validated, makes a foreign id a 404 whatever the body.
+    """
+    access_dependency = org_member(policy)
+
+    async def dependency(
+        user: UserRef,
+        access: OrgAccess = Depends(access_dependency),
+        session: AsyncSession = Depends(get_session),
+    ) -> Target:
+        return Target(access, await memberships.get(session, access.org, user))
+
+    return dependency
 
 
 @router.get("", response_model=UserPage, responses=problems(401, 403, 404, 422))
@@ -34,20 +59,14 @@ async def list_users(
     access: OrgAccess = Depends(org_member(Policy("users:read", partner=True))),
     session: AsyncSession = Depends(get_session),
     q: SearchTerm = None,
-    status: Annotated[Literal["active", "disabled", "invited"] | None, Query()] = None,
-    role: Annotated[str | None, Query(max_length=64, description="Role name or id.")] = None,
+    status: StatusFilter = None,
+    role: RoleFilter = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> UserPage:
     """List and search the organization's users, in id order, a page at a time."""
     members, after = await service.page(
-        session,
-        access.org,
-        q=storable(q) if q else None,
-        status=status,
-        role=storable(role) if role else None,
-        after=decode_cursor(cursor),
-        limit=limit,
+        session, access.org, q=q or None, status=status, role=role or None, after=decode_cursor(cursor), limit=limit
     )
     return UserPage(items=[service.member_out(member) for member in members], next_cursor=encode_cursor(after))
 
@@ -67,83 +86,69 @@ async def create_user(
 
 
 @router.get("/{user}", response_model=UserOut, responses=problems(401, 403, 404))
-async def get_user(
-    user: UserRef,
-    access: OrgAccess = Depends(org_member(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> UserOut:
+async def get_user(target: Target = Depends(target_user(Policy("users:read", partner=True)))) -> UserOut:
     """One user of the organization."""
-    return service.member_out(await _member(access, user, session))
+    return service.member_out(target.member)
 
 
 @router.patch("/{user}", response_model=UserOut, responses=problems(401, 403, 404, 409, 422))
 async def update_user(
-    user: UserRef,
     payload: UserUpdate,
-    access: OrgAccess = Depends(org_member(Policy("users:update", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:update", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Change a user's profile (email and verification only for accounts no other organization shares)."""
-    member = await _member(access, user, session)
-    await service.update(session, access.actor, access.org, member, payload)
-    return service.member_out(member)
+    await service.update(session, target.access.actor, target.access.org, target.member, payload)
+    return service.member_out(target.member)
 
 
 @router.delete("/{user}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409))
 async def delete_user(
-    user: UserRef,
-    access: OrgAccess = Depends(org_member(Policy("users:delete", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:delete", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Remove the user from the organization; the account goes too when it belongs nowhere else."""
-    await memberships.remove(session, access.actor, access.org, await _member(access, user, session))
+    await memberships.remove(session, target.access.actor, target.access.org, target.member)
 
 
 @router.post("/{user}/disable", response_model=UserOut, responses=problems(401, 403, 404, 409))
 async def disable_user(
-    user: UserRef,
-    access: OrgAccess = Depends(org_member(Policy("users:disable", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:disable", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Disable the user here (and the account, when it belongs nowhere else); effective on the next request."""
-    member = await _member(access, user, session)
-    await memberships.disable(session, access.actor, access.org, member)
-    return service.member_out(member)
+    await memberships.disable(session, target.access.actor, target.access.org, target.member)
+    return service.member_out(target.member)
 
 
 @router.post("/{user}/enable", response_model=UserOut, responses=problems(401, 403, 404))
 async def enable_user(
-    user: UserRef,
-    access: OrgAccess = Depends(org_member(Policy("users:disable", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:disable", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Enable a disabled user again."""
-    member = await _member(access, user, session)
-    await memberships.enable(session, access.actor, access.org, member)
-    return service.member_out(member)
+    await memberships.enable(session, target.access.actor, target.access.org, target.member)
+    return service.member_out(target.member)
 
 
 @router.put("/{user}/roles", response_model=UserOut, responses=problems(401, 403, 404, 409, 422))
 async def set_roles(
-    user: UserRef,
     payload: RolesUpdate,
-    access: OrgAccess = Depends(org_member(Policy("users:roles", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:roles", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Replace the roles the user holds here (names or ids); effective on the next request."""
-    member = await _member(access, user, session)
-    await memberships.set_roles(session, access.actor, access.org, member, payload.roles)
-    return service.member_out(member)
+    await memberships.set_roles(session, target.access.actor, target.access.org, target.member, payload.roles)
+    return service.member_out(target.member)
 
 
 @router.post("/{user}/password", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 422))
 async def set_password(
-    user: UserRef,
     payload: PasswordSet,
-    access: OrgAccess = Depends(org_member(Policy("users:set_password", partner=True))),
+    target: Target = Depends(target_user(Policy("users:set_password", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> None:
     """Set the user's password, optionally requiring a change at next login; their sessions end."""
-    member = await _member(access, user, session)
-    await service.set_password(session, access.actor, access.org, member, payload, runtime.passwords)
+    access = target.access
+    await service.set_password(session, access.actor, access.org, target.member, payload, runtime.passwords)

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.principal import Principal, current_principal
@@ -119,3 +121,33 @@ def org_member(policy: Policy) -> PolicyDependency:
 
     dependency.policy = policy  # type: ignore[attr-defined]
     return dependency
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    method: str
+    path: str
+    policy: Policy | None
+    """None: a public route (probes, published keys, the token endpoint)."""
+
+
+def _declared_policy(dependant: Dependant) -> Policy | None:
+    for dependency in dependant.dependencies:
+        policy = getattr(dependency.call, "policy", None)
+        if isinstance(policy, Policy):
+            return policy
+        found = _declared_policy(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+def route_policies(app: FastAPI) -> list[RoutePolicy]:
+    """Every API route of ``app`` with the policy it declares, sorted by path and method."""
+    found: list[RoutePolicy] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path is not None:
+            policy = _declared_policy(route.dependant)
+            found.extend(RoutePolicy(method, context.path, policy) for method in sorted(route.methods or ()))
+    return sorted(found, key=lambda entry: (entry.path, entry.method))

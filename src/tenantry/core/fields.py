@@ -60,6 +60,7 @@ def _attributes(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return value
 
 
+StorableStr = Annotated[str, AfterValidator(storable)]
 Name = Annotated[str, Field(max_length=200), AfterValidator(storable)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
 Slug = Annotated[str, AfterValidator(_slug)]
