@@ -4,9 +4,12 @@
 the suite once per backend. Each test starts from empty tables (built-in roles and signing keys stay).
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
 
+from tenantry import logs
 from tenantry.app import build_runtime, create_app
 from tenantry.core.models import Base, Role
 from tenantry.db import migrate
@@ -32,28 +36,40 @@ def pytest_report_header() -> str:
     return f"tenantry backend: {BACKEND}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'tenantry.db'}"
-        return
-    if BACKEND != "postgresql":
-        raise pytest.UsageError(f"unknown TENANTRY_TEST_BACKEND {BACKEND!r}")
-    import asyncio
+def _postgres_admin(statement: str) -> None:
+    """Run one statement on the maintenance database (in a thread: callers may be inside an event loop)."""
 
-    name = f"tenantry_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
+    async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
         try:
             await connection.execute(statement)
         finally:
             await connection.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@contextmanager
+def empty_database(directory: Path) -> Iterator[str]:
+    """A new, empty database of the backend under test; dropped afterwards."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"unknown TENANTRY_TEST_BACKEND {BACKEND!r}")
+    name = f"tenantry_test_{uuid.uuid4().hex[:12]}"
+    _postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def settings_for(database_url: str, **overrides: object) -> Settings:
@@ -79,7 +95,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return settings_for(database_url)
+    settings = settings_for(database_url)
+    logs.configure(settings)
+    return settings
 
 
 @pytest.fixture(scope="session")

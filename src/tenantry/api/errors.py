@@ -114,6 +114,10 @@ def _validation_error(_: Request, error: Exception) -> JSONResponse:
 
 def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    if error.status_code == 400 and error.__cause__ is not None:
+        # FastAPI could not decode the body (bytes that are not UTF-8, a broken form): invalid input, like bad JSON.
+        errors = [FieldError("body", "could not be parsed")]
+        return problem_response(422, "invalid-input", "the request body could not be parsed", errors=errors)
     return problem_response(error.status_code, "http", str(error.detail), headers=error.headers)
 
 

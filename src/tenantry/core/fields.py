@@ -5,7 +5,8 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, EmailStr, Field, JsonValue
+import email_validator
+from pydantic import AfterValidator, Field, JsonValue
 
 from tenantry.db.ids import ID_PATTERN
 
@@ -39,6 +40,18 @@ def _slug(value: str) -> str:
     return value
 
 
+def _email(value: str) -> str:
+    """An email address, normalized (domain lowercased); internal domains (.internal, .test, intranet
+    names) are accepted, since a self-hosted service often serves one."""
+    try:
+        checked = email_validator.validate_email(
+            value, check_deliverability=False, globally_deliverable=False, test_environment=True
+        )
+    except email_validator.EmailNotValidError as error:
+        raise ValueError(f"is not a valid email address: {error}") from None
+    return checked.normalized
+
+
 def _check_json(value: Any, path: str = "") -> None:
     if isinstance(value, str):
         storable(value)
@@ -64,6 +77,8 @@ StorableStr = Annotated[str, AfterValidator(storable)]
 Name = Annotated[str, Field(max_length=200), AfterValidator(storable)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
 Slug = Annotated[str, AfterValidator(_slug)]
-Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(storable)]
+Email = Annotated[
+    str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(storable), AfterValidator(_email)
+]
 Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]

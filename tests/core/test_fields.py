@@ -1,0 +1,57 @@
+"""Field rules shared by every schema."""
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from tenantry.core.fields import ATTRIBUTES_MAX_BYTES, Attributes, Email, Slug, storable
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "lone \ud800 surrogate"])
+def test_text_postgresql_cannot_store_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="must"):
+        storable(text)
+
+
+def test_ordinary_unicode_is_storable() -> None:
+    assert storable("Zoë 李 🚀") == "Zoë 李 🚀"
+
+
+@pytest.mark.parametrize("slug", ["ab", "acme-2", "a" * 100])
+def test_valid_slugs(slug: str) -> None:
+    assert TypeAdapter(Slug).validate_python(slug) == slug
+
+
+@pytest.mark.parametrize("slug", ["a", "Acme", "a_b", "a b", "a" * 101, "6b02820ea6f262672ab74e35"])
+def test_invalid_slugs(slug: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Slug).validate_python(slug)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("Jane@Example.COM", "Jane@example.com"),
+        ("ops@corp.internal", "ops@corp.internal"),
+        ("qa@acme.test", "qa@acme.test"),
+        ("zoë@bücher.de", "zoë@bücher.de"),
+    ],
+)
+def test_emails_are_normalized_and_internal_domains_accepted(given: str, stored: str) -> None:
+    assert TypeAdapter(Email).validate_python(given) == stored
+
+
+@pytest.mark.parametrize("email", ["plain", "a@", "@b.co", "a@b@c.co", "a b@c.co"])
+def test_invalid_emails(email: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Email).validate_python(email)
+
+
+def test_attributes_are_bounded_json() -> None:
+    adapter = TypeAdapter(Attributes)
+    assert adapter.validate_python({"a": [1, 2.5, None, {"b": "c"}]}) == {"a": [1, 2.5, None, {"b": "c"}]}
+    with pytest.raises(ValidationError, match="bytes"):
+        adapter.validate_python({"big": "x" * ATTRIBUTES_MAX_BYTES})
+    with pytest.raises(ValidationError, match="NUL"):
+        adapter.validate_python({"nested": {"k\x00": 1}})
+    with pytest.raises(ValidationError, match="finite"):
+        adapter.validate_python({"n": float("nan")})

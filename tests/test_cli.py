@@ -1,0 +1,154 @@
+"""The `tenantry` command: bootstrap, db upgrade, and serve as `make run` starts it."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from tenantry.cli import app
+from tenantry.settings import get_settings
+from tests.conftest import BACKEND, empty_database
+from tests.live_server import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(database_url: str, database: object) -> Iterator[dict[str, str]]:
+    """Environment pointing the CLI at the test database (already migrated)."""
+    env = {
+        "TENANTRY_DATABASE_URL": database_url,
+        "TENANTRY_ARGON2_MEMORY_KIB": "1024",
+        "TENANTRY_ARGON2_TIME_COST": "1",
+    }
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
+
+
+async def _invoke(args: list[str], env: dict[str, str]) -> Result:
+    """Run the command in a thread: it starts its own event loop, which cannot nest in the test's."""
+    get_settings.cache_clear()
+    return await asyncio.to_thread(runner.invoke, app, args, env=env)
+
+
+async def _bootstrap(env: dict[str, str], *extra: str) -> tuple[int, str, str]:
+    args = ["bootstrap", "--org-slug", "acme", "--org-name", "Acme", "--email", "Admin@Acme.test", "--json", *extra]
+    result = await _invoke(args, env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+async def _login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": password}
+    )
+
+
+async def test_bootstrap_prints_one_json_object_and_the_admin_can_sign_in(
+    cli_env: dict[str, str], client: httpx.AsyncClient
+) -> None:
+    code, stdout, _ = await _bootstrap(cli_env)
+    assert code == 0
+    printed = json.loads(stdout)
+    assert set(printed) == {"org", "user", "password"}
+    assert printed["org"]["slug"] == "acme"
+    assert len(printed["org"]["id"]) == len(printed["user"]["id"]) == 24
+    assert len(printed["password"]) >= 20
+    token = (await _login(client, "admin@acme.test", printed["password"])).json()["access_token"]
+    me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert me["platform_admin"] is True
+    assert me["memberships"][0]["roles"] == ["owner"]
+
+
+async def test_bootstrap_takes_a_given_password(cli_env: dict[str, str], client: httpx.AsyncClient) -> None:
+    code, stdout, _ = await _bootstrap(cli_env, "--password", "my chosen password")
+    assert code == 0
+    assert json.loads(stdout)["password"] == "my chosen password"
+    assert (await _login(client, "admin@acme.test", "my chosen password")).status_code == 200
+
+
+async def test_bootstrap_again_fails_and_changes_nothing(cli_env: dict[str, str], client: httpx.AsyncClient) -> None:
+    assert (await _bootstrap(cli_env))[0] == 0
+    same_email = await _invoke(
+        ["bootstrap", "--org-slug", "other", "--org-name", "O", "--email", "ADMIN@acme.test", "--json"], cli_env
+    )
+    assert same_email.exit_code == 1
+    assert "already exists" in same_email.stderr
+    assert same_email.stdout == ""
+    same_slug = await _invoke(
+        ["bootstrap", "--org-slug", "acme", "--org-name", "O", "--email", "new@acme.test"], cli_env
+    )
+    assert same_slug.exit_code == 1
+    assert "slug 'acme' already exists" in same_slug.stderr
+    # Neither attempt left anything behind: the second account does not exist.
+    assert (await _login(client, "new@acme.test", "whatever at all")).status_code == 400
+
+
+def test_bootstrap_validates_its_input(cli_env: dict[str, str]) -> None:
+    bad_slug = runner.invoke(
+        app, ["bootstrap", "--org-slug", "A B", "--org-name", "O", "--email", "a@b.co"], env=cli_env
+    )
+    assert bad_slug.exit_code == 1
+    assert "slug" in bad_slug.stderr
+    short = runner.invoke(
+        app,
+        ["bootstrap", "--org-slug", "ok", "--org-name", "O", "--email", "a@b.co", "--password", "short"],
+        env=cli_env,
+    )
+    assert short.exit_code == 1
+    assert "at least 8" in short.stderr
+
+
+def test_db_upgrade_is_idempotent(cli_env: dict[str, str]) -> None:
+    first = runner.invoke(app, ["db", "upgrade"], env=cli_env)
+    assert first.exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade"], env=cli_env).exit_code == 0
+
+
+def _tenantry(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tenantry", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="serve migrates only the embedded SQLite database")
+def test_serve_migrates_a_new_sqlite_database_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    server = _tenantry("serve", "--port", str(port), env={"TENANTRY_DATABASE_URL": f"sqlite:///{tmp_path}/new.db"})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+            assert time.monotonic() < deadline, "tenantry serve did not come up"
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"] == "Tenantry"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert (tmp_path / "new.db").exists()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="only a PostgreSQL schema must be upgraded by hand")
+def test_serve_refuses_an_unmigrated_postgresql_database(tmp_path: Path) -> None:
+    with empty_database(tmp_path) as url:
+        server = _tenantry("serve", "--port", str(free_port()), env={"TENANTRY_DATABASE_URL": url})
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 1
+    assert b"tenantry db upgrade" in output
