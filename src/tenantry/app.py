@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from tenantry import __version__, logs
+from tenantry import __version__, dialects, logs
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
+    dialects.mount(app, runtime)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

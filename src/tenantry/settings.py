@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Password hashes computed at once; defaults to the CPU count."
     )
 
+    dialects: str | None = Field(
+        default=None,
+        description="Vendor dialects to serve: comma-separated `name` or `name=/prefix` (default prefix "
+        "/compat/<name>); unset serves every dialect, empty serves none.",
+    )
+
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)

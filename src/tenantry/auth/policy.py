@@ -101,12 +101,16 @@ def caller(policy: Policy) -> PolicyDependency:
     return dependency
 
 
-def org_member(policy: Policy) -> PolicyDependency:
-    """Dependency for routes under ``/orgs/{org}``: the organization and the caller's rights in it."""
+def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
+    """Dependency for routes under an organization: the organization and the caller's rights in it.
+
+    ``path_param`` names the path parameter holding the organization's id or slug (``{org}`` in the
+    native API; dialects use their vendor's name, such as ``{orgId}``).
+    """
 
     async def dependency(
         request: Request,
-        org: Annotated[str, Path(description="Organization id or slug", max_length=100)],
+        org: Annotated[str, Path(alias=path_param, description="Organization id or slug", max_length=100)],
         principal: Principal = Depends(current_principal),
         session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:

@@ -26,15 +26,35 @@ class Principal:
         return self.user is not None and self.user.platform_admin
 
 
+@dataclass(frozen=True)
+class CredentialSource:
+    """A header that may carry a credential; ``scheme`` (e.g. "bearer") when the value is ``<scheme> <credential>``."""
+
+    header: str
+    scheme: str | None = None
+
+
+DEFAULT_SOURCES = (CredentialSource("authorization", "bearer"), CredentialSource("x-api-key"))
+
+
 def presented_credential(request: Request) -> str | None:
-    """The bearer token or API key the request carries (``Authorization: Bearer`` first, then ``x-api-key``)."""
-    authorization = request.headers.get("authorization")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    return request.headers.get("x-api-key") or None
+    """The bearer token or API key the request carries, from the first of the app's sources present.
+
+    The native API reads ``Authorization: Bearer`` then ``x-api-key``; a dialect's sub-application may
+    declare its vendor's headers in ``app.state.credential_sources``.
+    """
+    sources: tuple[CredentialSource, ...] = getattr(request.app.state, "credential_sources", DEFAULT_SOURCES)
+    for source in sources:
+        value = request.headers.get(source.header)
+        if not value:
+            continue
+        if source.scheme is None:
+            return value.strip() or None
+        scheme, _, credential = value.partition(" ")
+        if scheme.lower() == source.scheme and credential.strip():
+            return credential.strip()
+        raise Unauthenticated(f"the {source.header} header must be '{source.scheme.title()} <token>'")
+    return None
 
 
 async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:

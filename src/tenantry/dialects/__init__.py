@@ -1,0 +1,39 @@
+"""Vendor dialects: each re-implements one vendor's API on the core, as its own mounted sub-application.
+
+A dialect lives in ``tenantry.dialects.<name>`` and exposes ``create_app(runtime) -> FastAPI``; its
+sub-application has its own error handlers (the vendor's error bodies), its own OpenAPI document and,
+when the vendor sends credentials elsewhere, its own ``state.credential_sources``. ``TENANTRY_DIALECTS``
+picks which are served and where (see ``Settings.dialects``).
+"""
+
+from importlib import import_module
+
+from fastapi import FastAPI
+
+from tenantry.runtime import Runtime
+
+# name -> module; a dialect is served once it is listed here.
+REGISTRY: dict[str, str] = {}
+
+
+def enabled(spec: str | None) -> dict[str, str]:
+    """Parse ``TENANTRY_DIALECTS`` into {name: mount prefix}; every registered dialect when unset."""
+    if spec is None:
+        return {name: f"/compat/{name}" for name in REGISTRY}
+    chosen: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, prefix = item.partition("=")
+        name, prefix = name.strip(), (prefix.strip() or f"/compat/{name.strip()}").rstrip("/")
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY)) or "none"
+            raise ValueError(f"unknown dialect {name!r} in TENANTRY_DIALECTS (known: {known})")
+        if not prefix.startswith("/") or prefix in chosen.values():
+            raise ValueError(f"dialect {name!r}: the prefix must start with '/' and be unique, got {prefix!r}")
+        chosen[name] = prefix
+    return chosen
+
+
+def mount(app: FastAPI, runtime: Runtime) -> None:
+    for name, prefix in enabled(runtime.settings.dialects).items():
+        dialect: FastAPI = import_module(REGISTRY[name]).create_app(runtime)
+        app.mount(prefix, dialect, name=f"dialect-{name}")
