@@ -7,7 +7,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials.passwords import Passwords
-from tenantry.core.credentials.policy import DEFAULT_POLICY
+from tenantry.core.credentials.policy import policy_for
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
@@ -75,7 +75,8 @@ async def create(
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
     if payload.password is not None:
-        DEFAULT_POLICY.check(payload.password)
+        context = [payload.email, payload.first_name, payload.last_name, org.name]
+        policy_for(org).check(payload.password, context=context)
     user = await create_account(
         session,
         User(
@@ -159,7 +160,8 @@ async def set_password(
     """An administrator sets a user's password, optionally requiring a change at next login."""
     membership_rules.ensure_may_manage(actor, member)
     await membership_rules.ensure_account_exclusive(session, actor, org, member)
-    DEFAULT_POLICY.check(payload.password)
+    user = member.user
+    policy_for(org).check(payload.password, context=[user.email, user.first_name, user.last_name, org.name])
     await _store_password(session, member.user, payload.password, passwords)
     member.user.password_change_required = payload.require_change
     await session.flush()
@@ -181,7 +183,9 @@ async def change_own_password(
         raise PermissionDenied("an impersonated session cannot change the password")
     if not await passwords.verify(user.password_hash, payload.current_password):
         raise InvalidInput([FieldError("current_password", "is incorrect")])
-    DEFAULT_POLICY.check(payload.new_password, field="new_password")
+    policy_for(None).check(
+        payload.new_password, field="new_password", context=[user.email, user.first_name, user.last_name]
+    )
     await _store_password(session, user, payload.new_password, passwords)
     user.password_change_required = False
     await session.flush()
