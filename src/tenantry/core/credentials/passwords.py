@@ -1,4 +1,8 @@
-"""Password hashing with argon2id, computed off the event loop on a bounded number of threads."""
+"""Password hashing with argon2id, computed off the event loop on a bounded number of threads.
+
+Hashes imported from other systems (bcrypt, PBKDF2, scrypt, other argon2 variants) verify through
+``hashes`` and are reported as needing a rehash, which sign-in then does with our parameters.
+"""
 
 import os
 
@@ -6,6 +10,7 @@ import anyio
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from tenantry.core.credentials import hashes
 from tenantry.settings import Settings
 
 
@@ -33,12 +38,17 @@ class Passwords:
         )
 
     def needs_rehash(self, password_hash: str) -> bool:
+        """True for anything but argon2id at the configured cost (imported hashes included)."""
+        if not password_hash.startswith("$argon2id$"):
+            return True
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:
             return True
 
     def _verify_sync(self, password_hash: str, password: str, real: bool) -> bool:
+        if not password_hash.startswith("$argon2"):
+            return hashes.verify(password_hash, password) and real
         try:
             return self._hasher.verify(password_hash, password) and real
         except (VerifyMismatchError, VerificationError, InvalidHashError):
