@@ -12,6 +12,7 @@ from tenantry.db.ids import ID_PATTERN
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{2,100}$")
 ATTRIBUTES_MAX_BYTES = 16 * 1024
+PROFILE_MAX_BYTES = 64 * 1024
 
 
 def storable(value: str) -> str:
@@ -73,6 +74,13 @@ def _attributes(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return value
 
 
+def _profile(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _check_json(value)
+    if len(json.dumps(value, ensure_ascii=False).encode()) > PROFILE_MAX_BYTES:
+        raise ValueError(f"must serialize to at most {PROFILE_MAX_BYTES} bytes of JSON")
+    return value
+
+
 StorableStr = Annotated[str, AfterValidator(storable)]
 Name = Annotated[str, Field(max_length=200), AfterValidator(storable)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
@@ -82,3 +90,5 @@ Email = Annotated[
 ]
 Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
+Profile = Annotated[dict[str, JsonValue], AfterValidator(_profile)]
+"""What an identity provider says about a member beyond the account's own fields (bounded JSON)."""

@@ -22,4 +22,4 @@ class Versioned:
 def _bump_versions(session: Session, _context: UOWTransaction, _instances: object) -> None:
     for instance in session.dirty:
         if isinstance(instance, Versioned) and session.is_modified(instance):
-            instance.version = type(instance).version + 1  # type: ignore[assignment]
+            instance.version = type(instance).version + 1

@@ -8,7 +8,7 @@ missing. A change to a custom role itself (name, description, permissions) bumps
 
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, UOWTransaction
@@ -62,6 +62,7 @@ def _bump(session: Session, _context: UOWTransaction) -> None:
     connection = session.connection()
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     table = OrgRoleState.__table__
+    assert isinstance(table, Table)
     now = utcnow()
     rows = [
         {"org_id": org_id, "role_id": role_id, "version": 2, "created_at": now, "updated_at": now}

@@ -1,7 +1,8 @@
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.versioning import Versioned
 
 
 class Role(Timestamped, Base):
@@ -18,7 +19,7 @@ class Role(Timestamped, Base):
     builtin: Mapped[bool] = mapped_column(default=False)
 
 
-class OrgRoleState(Timestamped, Base):
+class OrgRoleState(Versioned, Timestamped, Base):
     """A role as one organization sees it: the identity provider's id for it (SCIM Group ``externalId``)
     and a version that changes whenever the role or the set of members holding it there changes.
 
@@ -31,4 +32,3 @@ class OrgRoleState(Timestamped, Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
     role_id: Mapped[str] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

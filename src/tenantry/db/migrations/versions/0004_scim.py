@@ -27,9 +27,7 @@ def upgrade() -> None:
     op.create_index("ix_memberships_org_id_external_id", "memberships", ["org_id", "external_id"])
     op.create_table(
         "org_role_states",
-        sa.Column(
-            "org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("role_id", sa.String(24), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("external_id", sa.String(255)),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
