@@ -10,6 +10,11 @@ from pydantic import AfterValidator, Field, JsonValue
 
 from tenantry.db.ids import ID_PATTERN
 
+# Directories name accounts under `.local` domains (Active Directory, Okta's own examples): the library's
+# documented way to accept a special-use name is to take it off this list.
+if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{2,100}$")
 ATTRIBUTES_MAX_BYTES = 16 * 1024
 PROFILE_MAX_BYTES = 64 * 1024
@@ -43,7 +48,7 @@ def _slug(value: str) -> str:
 
 def _email(value: str) -> str:
     """An email address, normalized (domain lowercased); internal domains (.internal, .test, intranet
-    names) are accepted, since a self-hosted service often serves one."""
+    names, `.local`) are accepted, since a self-hosted service often serves one."""
     try:
         checked = email_validator.validate_email(
             value, check_deliverability=False, globally_deliverable=False, test_environment=True

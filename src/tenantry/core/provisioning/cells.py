@@ -64,6 +64,8 @@ class Cell:
             return matches if op == CompareOperator.eq else not_(matches)
         if self.kind == "string":
             expression, operand = self._text(str(value))
+        elif op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
+            raise InvalidFilterException(detail=f"operator '{op.value}' applies to strings only")
         else:
             expression, operand = self.expression, value
         known = expression.is_not(None)
