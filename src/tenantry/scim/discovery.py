@@ -4,7 +4,7 @@ from typing import Any
 
 import scim2_models as scim
 from fastapi import APIRouter, Depends, Request
-from scim2_models import ForbiddenException, NotFoundException
+from scim2_models import ForbiddenException, NotFoundException, NotImplementedException
 
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess
@@ -94,3 +94,15 @@ async def schema(request: Request, schema_id: str, _: OrgAccess = Depends(PROVIS
     if found is None:
         raise NotFoundException(detail=f"no schema {schema_id!r}")
     return ScimResponse(_located(found, f"{http.base_url(request, request.path_params['org'])}/Schemas/{schema_id}"))
+
+
+@router.post("/.search", response_model=None)
+async def search_everything(_: OrgAccess = Depends(PROVISION)) -> ScimResponse:
+    """Searching several resource types at once (RFC 7644 §3.4.3 at the root) is not supported: 501."""
+    raise NotImplementedException(detail="search /Users or /Groups; several resource types at once are not supported")
+
+
+@router.get("/Me", response_model=None)
+async def me(_: OrgAccess = Depends(PROVISION)) -> ScimResponse:
+    """/Me (RFC 7644 §3.11) is not supported: the callers are identity providers' API keys, not users."""
+    raise NotImplementedException(detail="/Me is not supported")

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
-from scim2_models import Context, PatchOp, ResponseParameters
+from scim2_models import Context, MutabilityException, PatchOp, ResponseParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -157,6 +157,8 @@ async def patch_user(
         raise scim_error(error) from error
     resource = user_resource(member, http.base_url(request, request.path_params["org"]))
     if patch.patch(resource, POLICY):
+        if resource.active is None:
+            raise MutabilityException(detail="'active' cannot be removed: replace it with false to deactivate the user")
         payload = member_provision(resource)
         await service.update_member(session, access.actor, access.org, member, payload, runtime.passwords)
     return _answer(request, member, response_parameters(request, UserResource))
