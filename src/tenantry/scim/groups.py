@@ -90,11 +90,12 @@ async def _answer(
 
 
 def _without_display(value: Any) -> Any:
-    """Drop ``display`` from member values: Okta sends one, and it is read-only (not stored) here."""
+    """Drop ``display`` from member values (Okta sends one; it is read-only, not stored, here) and null
+    sub-attributes (Entra ID removes members by ``{"$ref": null, "value": …}``, which must match by value)."""
     if isinstance(value, list):
         return [_without_display(item) for item in value]
     if isinstance(value, dict):
-        cleaned = {key: item for key, item in value.items() if key.lower() != "display"}
+        cleaned = {key: item for key, item in value.items() if key.lower() != "display" and item is not None}
         return {key: _without_display(item) if key.lower() == "members" else item for key, item in cleaned.items()}
     return value
 
