@@ -13,8 +13,7 @@ import httpx2
 import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import PatchOp, PatchOperation, SearchRequest
-from scim2_tester import Status, check_server
-from scim2_tester import filling
+from scim2_tester import Status, check_server, filling
 from scim2_tester.checkers import patch_add, patch_replace
 
 from tenantry.scim.models import EnterpriseUser, Group, User, UserResource
