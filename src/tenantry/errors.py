@@ -33,6 +33,10 @@ class Conflict(TenantryError):
     """The change collides with existing state (a duplicate, the last owner, a role in use)."""
 
 
+class AlreadyExists(Conflict):
+    """The thing would duplicate one that exists (an email, a role name): a uniqueness conflict."""
+
+
 class PermissionDenied(TenantryError):
     """The caller is known and may see the thing, but may not do this to it."""
 

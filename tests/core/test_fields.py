@@ -33,6 +33,7 @@ def test_invalid_slugs(slug: str) -> None:
         ("Jane@Example.COM", "Jane@example.com"),
         ("ops@corp.internal", "ops@corp.internal"),
         ("qa@acme.test", "qa@acme.test"),
+        ("test.user@okta.local", "test.user@okta.local"),
         ("zoë@bücher.de", "zoë@bücher.de"),
     ],
 )

@@ -10,8 +10,14 @@ from pydantic import AfterValidator, Field, JsonValue
 
 from tenantry.db.ids import ID_PATTERN
 
+# Directories name accounts under `.local` domains (Active Directory, Okta's own examples): the library's
+# documented way to accept a special-use name is to take it off this list.
+if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{2,100}$")
 ATTRIBUTES_MAX_BYTES = 16 * 1024
+PROFILE_MAX_BYTES = 64 * 1024
 
 
 def storable(value: str) -> str:
@@ -42,7 +48,7 @@ def _slug(value: str) -> str:
 
 def _email(value: str) -> str:
     """An email address, normalized (domain lowercased); internal domains (.internal, .test, intranet
-    names) are accepted, since a self-hosted service often serves one."""
+    names, `.local`) are accepted, since a self-hosted service often serves one."""
     try:
         checked = email_validator.validate_email(
             value, check_deliverability=False, globally_deliverable=False, test_environment=True
@@ -73,6 +79,13 @@ def _attributes(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return value
 
 
+def _profile(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _check_json(value)
+    if len(json.dumps(value, ensure_ascii=False).encode()) > PROFILE_MAX_BYTES:
+        raise ValueError(f"must serialize to at most {PROFILE_MAX_BYTES} bytes of JSON")
+    return value
+
+
 StorableStr = Annotated[str, AfterValidator(storable)]
 Name = Annotated[str, Field(max_length=200), AfterValidator(storable)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(storable)]
@@ -82,3 +95,5 @@ Email = Annotated[
 ]
 Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
+Profile = Annotated[dict[str, JsonValue], AfterValidator(_profile)]
+"""What an identity provider says about a member beyond the account's own fields (bounded JSON)."""

@@ -4,7 +4,7 @@ from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.orgs.models import Organization
-from tenantry.core.roles.models import Role
+from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
 from tenantry.db.base import Base
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Membership",
+    "OrgRoleState",
     "Organization",
     "RefreshToken",
     "Role",

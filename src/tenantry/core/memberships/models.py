@@ -1,8 +1,11 @@
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenantry.core.roles.models import Role
 from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.versioning import Versioned
 
 MEMBERSHIP_ACTIVE = "active"
 MEMBERSHIP_DISABLED = "disabled"
@@ -16,14 +19,24 @@ membership_roles = Table(
 )
 
 
-class Membership(Timestamped, Base):
-    """A user's place in an organization: its status and the roles granted there."""
+class Membership(Versioned, Timestamped, Base):
+    """A user's place in an organization: its status and the roles granted there.
+
+    ``external_id`` and ``profile`` are what the organization's identity provider says about the user
+    (SCIM ``externalId`` and the attributes the account has no field for); they belong to this
+    organization only. ``version`` changes with every change to the row or to its roles.
+    """
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "user_id"),
+        Index("ix_memberships_org_id_external_id", "org_id", "external_id"),
+    )
 
     id: Mapped[str] = id_column()
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=MEMBERSHIP_ACTIVE)
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     roles: Mapped[list[Role]] = relationship(secondary=membership_roles, lazy="raise", order_by=Role.name)

@@ -2,6 +2,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.versioning import Versioned
 
 
 class Role(Timestamped, Base):
@@ -16,3 +17,18 @@ class Role(Timestamped, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     permissions: Mapped[list[str]] = mapped_column(default=list)
     builtin: Mapped[bool] = mapped_column(default=False)
+
+
+class OrgRoleState(Versioned, Timestamped, Base):
+    """A role as one organization sees it: the identity provider's id for it (SCIM Group ``externalId``)
+    and a version that changes whenever the role or the set of members holding it there changes.
+
+    Built-in roles are shared by every organization, so this per-organization row carries what differs.
+    A role without a row has version 1 and no external id.
+    """
+
+    __tablename__ = "org_role_states"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[str] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, str] = {
     "api_keys:read": "List API keys",
     "api_keys:write": "Create and revoke API keys",
     "audit:read": "Read the audit log",
+    "scim:provision": "Provision users and groups over SCIM (what an identity provider's API key holds)",
 }
 
 

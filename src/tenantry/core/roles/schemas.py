@@ -1,11 +1,27 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from tenantry.core.fields import Text, not_null
+from tenantry.core.fields import Text, not_null, storable
+from tenantry.db.ids import is_id
 
 RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+
+
+def _provisioned_name(value: str) -> str:
+    if value != value.strip() or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain control characters or start or end with spaces")
+    if is_id(value):
+        raise ValueError("must not look like an id (24 hexadecimal characters)")
+    return value
+
+
+ProvisionedRoleName = Annotated[
+    str, Field(min_length=1, max_length=64), AfterValidator(storable), AfterValidator(_provisioned_name)
+]
+"""A role name as an identity provider's group has it (SCIM Group displayName): any printable text,
+spaces included, since group names in Okta or Entra ID are written for people."""
 Permission = Annotated[str, Field(max_length=100)]
 
 
@@ -38,3 +54,13 @@ class RoleOut(BaseModel):
 class PermissionOut(BaseModel):
     name: str
     description: str
+
+
+class ProvisionedRoleCreate(RoleCreate):
+    """A role created by an identity provider (a SCIM Group): its name may be any printable text."""
+
+    name: ProvisionedRoleName
+
+
+class ProvisionedRoleUpdate(RoleUpdate):
+    name: ProvisionedRoleName | None = None

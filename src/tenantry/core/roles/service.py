@@ -9,7 +9,7 @@ from tenantry.core.roles import repository
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import BUILTIN_BY_ID, PERMISSIONS
 from tenantry.core.roles.schemas import RoleCreate, RoleOut, RoleUpdate
-from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 
 
 def permissions_of(role: Role) -> frozenset[str]:
@@ -75,7 +75,7 @@ def _checked_permissions(actor: Actor, permissions: list[str]) -> list[str]:
 async def create(session: AsyncSession, actor: Actor, org: Organization, payload: RoleCreate) -> Role:
     permissions = _checked_permissions(actor, payload.permissions)
     if await repository.name_taken(session, org.id, payload.name):
-        raise Conflict(f"a role named {payload.name!r} already exists")
+        raise AlreadyExists(f"a role named {payload.name!r} already exists")
     role = Role(org_id=org.id, name=payload.name, description=payload.description, permissions=permissions)
     session.add(role)
     await session.flush()
@@ -96,7 +96,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, role: R
         role.permissions = _checked_permissions(actor, payload.permissions)
     if payload.name is not None and payload.name != role.name:
         if await repository.name_taken(session, org.id, payload.name, besides=role.id):
-            raise Conflict(f"a role named {payload.name!r} already exists")
+            raise AlreadyExists(f"a role named {payload.name!r} already exists")
         role.name = payload.name
     if payload.description is not None:
         role.description = payload.description

@@ -5,14 +5,15 @@ from sqlalchemy import Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.versioning import Versioned
 
 USER_ACTIVE = "active"
 USER_DISABLED = "disabled"
 USER_DELETED = "deleted"
 
 
-class User(Timestamped, Base):
-    """One global account; it may belong to many organizations."""
+class User(Versioned, Timestamped, Base):
+    """One global account; it may belong to many organizations. ``version`` changes with every change to the row."""
 
     __tablename__ = "users"
     __table_args__ = (

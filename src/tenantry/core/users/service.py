@@ -20,7 +20,7 @@ from tenantry.core.users import repository
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordChange, PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict, FieldError, InvalidInput, PermissionDenied
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput, PermissionDenied
 
 _EMAIL_TAKEN = "an account with this email already exists"
 
@@ -56,13 +56,13 @@ async def _flush_unique_email(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as error:
-        raise Conflict(_EMAIL_TAKEN) from error
+        raise AlreadyExists(_EMAIL_TAKEN) from error
 
 
 async def create_account(session: AsyncSession, user: User) -> User:
     """Store a new account; 409 when a live account already has its email (in any letter case)."""
     if await repository.get_by_email(session, user.email) is not None:
-        raise Conflict(_EMAIL_TAKEN)
+        raise AlreadyExists(_EMAIL_TAKEN)
     session.add(user)
     await _flush_unique_email(session)
     return user
@@ -127,7 +127,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     user = member.user
     if payload.email is not None and payload.email.lower() != user.email.lower():
         if await repository.get_by_email(session, payload.email) is not None:
-            raise Conflict(_EMAIL_TAKEN)
+            raise AlreadyExists(_EMAIL_TAKEN)
         user.email_verified = False
     for field, value in changes.items():
         setattr(user, field, value)

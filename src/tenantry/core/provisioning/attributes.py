@@ -1,0 +1,163 @@
+"""Where the SCIM User and Group attributes live: account and membership columns, the membership's
+``profile`` JSON document (everything an identity provider sends that the core has no field for), and
+the grants of roles."""
+
+from inspect import isclass
+from typing import Any
+
+from pydantic import BaseModel
+from scim2_models import InvalidFilterException
+from scim2_models.path import AttributeBinding
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+
+from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership, membership_roles
+from tenantry.core.provisioning.cells import Cell, Element, Kind, Plural, json_cell, json_plural
+from tenantry.core.provisioning.filters import Attributes, scim_names, unsupported
+from tenantry.core.provisioning.json_sql import JsonSql
+from tenantry.core.roles.models import OrgRoleState, Role
+from tenantry.core.users.models import USER_DELETED, USER_DISABLED, User
+
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+_BOOLEAN_SUBS: dict[str, Kind] = {"primary": "boolean"}
+
+
+def member_is_active() -> Any:
+    """SCIM ``active``: neither the account nor the membership is disabled (invited members are active)."""
+    return and_(User.status != USER_DISABLED, Membership.status != MEMBERSHIP_DISABLED)
+
+
+def _later(first: Any, second: Any) -> Any:
+    return case((second > first, second), else_=first)
+
+
+def profile_path(binding: AttributeBinding) -> list[str]:
+    """The keys of the attribute in ``Membership.profile``: extensions nest under their schema URN."""
+    schema, attribute, sub = scim_names(binding)
+    path = [attribute] if schema == USER_SCHEMA else [schema, attribute]
+    return [*path, sub] if sub else path
+
+
+def _kind(binding: AttributeBinding) -> Kind:
+    target = binding.target_type
+    return "boolean" if target is bool else "string"
+
+
+def _is_complex(binding: AttributeBinding) -> bool:
+    return binding.sub_field_name is None and isclass(binding.field_type) and issubclass(binding.field_type, BaseModel)
+
+
+class UserAttributes(Attributes):
+    def __init__(self, json: JsonSql) -> None:
+        self.json = json
+
+    def _columns(self, attribute: str, sub: str | None) -> Cell | None:
+        match attribute, sub:
+            case "id", None:
+                return Cell(User.id, case_exact=True)
+            case "userName", None:
+                return Cell(User.email)
+            case "externalId", None:
+                return Cell(Membership.external_id, case_exact=True)
+            case "name", "givenName":
+                return Cell(func.nullif(User.first_name, ""))
+            case "name", "familyName":
+                return Cell(func.nullif(User.last_name, ""))
+            case "active", None:
+                return Cell(member_is_active(), "boolean")
+            case "meta", "created":
+                return Cell(Membership.created_at, "datetime")
+            case "meta", "lastModified":
+                return Cell(_later(User.updated_at, Membership.updated_at), "datetime")
+            case "meta", "resourceType":
+                return Cell(literal("User"), case_exact=True)
+        return None
+
+    def cell(self, binding: AttributeBinding) -> Cell:
+        schema, attribute, sub = scim_names(binding)
+        if schema == USER_SCHEMA:
+            if attribute in ("password", "meta", "groups") and self._columns(attribute, sub) is None:
+                raise unsupported(binding)
+            if (column := self._columns(attribute, sub)) is not None:
+                return column
+            if attribute == "name" and sub is None:
+                names = [Cell(func.nullif(column, "")).present() for column in (User.first_name, User.last_name)]
+                return Cell(or_(*names, self.json.has_value(Membership.profile, ["name"])), "presence")
+        if _is_complex(binding):
+            return Cell(self.json.has_value(Membership.profile, profile_path(binding)), "presence")
+        return json_cell(self.json, Membership.profile, profile_path(binding), _kind(binding), binding.case_exact)
+
+    def plural(self, binding: AttributeBinding) -> Plural:
+        schema, attribute, _ = scim_names(binding)
+        if schema == USER_SCHEMA and attribute == "groups":
+            return Plural(_granted_roles)
+        path = [attribute] if schema == USER_SCHEMA else [schema, attribute]
+        return json_plural(self.json, Membership.profile, path, _BOOLEAN_SUBS)
+
+
+def _granted_roles() -> tuple[Select[Any], Element]:
+    query = select(literal(1)).select_from(membership_roles).where(membership_roles.c.membership_id == Membership.id)
+
+    def element(sub: str, case_exact: bool) -> Cell:
+        if sub == "value":
+            return Cell(membership_roles.c.role_id, case_exact=True)
+        if sub == "type":
+            return Cell(literal("direct"), case_exact=True)
+        raise unsupported_sub("groups", sub)
+
+    return query, element
+
+
+def unsupported_sub(attribute: str, sub: str) -> InvalidFilterException:
+    return InvalidFilterException(detail=f"'{attribute}.{sub}' cannot be filtered on here")
+
+
+class GroupAttributes(Attributes):
+    """Groups are roles; ``OrgRoleState`` (outer-joined) holds their external id in this organization."""
+
+    def __init__(self, org_id: str) -> None:
+        self.org_id = org_id
+
+    def cell(self, binding: AttributeBinding) -> Cell:
+        _, attribute, sub = scim_names(binding)
+        match attribute, sub:
+            case "id", None:
+                return Cell(Role.id, case_exact=True)
+            case "displayName", None:
+                return Cell(Role.name)
+            case "externalId", None:
+                return Cell(OrgRoleState.external_id, case_exact=True)
+            case "meta", "created":
+                return Cell(Role.created_at, "datetime")
+            case "meta", "lastModified":
+                return Cell(
+                    _later(Role.updated_at, func.coalesce(OrgRoleState.updated_at, Role.updated_at)), "datetime"
+                )
+            case "meta", "resourceType":
+                return Cell(literal("Group"), case_exact=True)
+        raise unsupported(binding)
+
+    def plural(self, binding: AttributeBinding) -> Plural:
+        if scim_names(binding)[1] != "members":
+            raise unsupported(binding)
+        org_id = self.org_id
+
+        def rows() -> tuple[Select[Any], Element]:
+            query = (
+                select(literal(1))
+                .select_from(membership_roles)
+                .join(Membership, Membership.id == membership_roles.c.membership_id)
+                .join(User, User.id == Membership.user_id)
+                .where(membership_roles.c.role_id == Role.id, Membership.org_id == org_id, User.status != USER_DELETED)
+            )
+
+            def element(sub: str, case_exact: bool) -> Cell:
+                if sub == "value":
+                    return Cell(Membership.user_id, case_exact=True)
+                if sub == "type":
+                    return Cell(literal("User"), case_exact=True)
+                raise unsupported_sub("members", sub)
+
+            return query, element
+
+        return Plural(rows)

@@ -1,0 +1,135 @@
+"""Where each SCIM attribute lives in SQL, and how a comparison or a presence test reads there.
+
+A ``Cell`` is one value per row (a column, or a key of a JSON document), NULL when absent. A
+``Plural`` is a multi-valued attribute: a JSON array of objects, or rows of another table; filters
+test it with EXISTS over its elements, each element offering cells for its sub-attributes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from scim2_models import InvalidFilterException
+from scim2_models.path import CompareOperator
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select, true
+
+from tenantry.core.provisioning.json_sql import JsonSql
+
+Kind = Literal["string", "boolean", "json_boolean", "datetime", "presence"]
+"""presence: a complex attribute that can only be tested with ``pr`` (the expression is the test)."""
+_LIKE_ESCAPE = "\\"
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class Cell:
+    expression: Any
+    kind: Kind = "string"
+    case_exact: bool = False
+
+    def _text(self, value: str) -> tuple[Any, str]:
+        if self.case_exact:
+            return self.expression, value
+        return func.lower(self.expression), value.lower()
+
+    def present(self) -> ColumnElement[bool]:
+        if self.kind == "presence":
+            presence: ColumnElement[bool] = self.expression
+            return presence
+        if self.kind == "boolean":
+            return true()
+        if self.kind == "string":
+            return and_(self.expression.is_not(None), self.expression != "")
+        known: ColumnElement[bool] = self.expression.is_not(None)
+        return known
+
+    def sort_key(self) -> Any:
+        return func.lower(self.expression) if self.kind == "string" and not self.case_exact else self.expression
+
+    def compare(self, op: CompareOperator, value: Any) -> ColumnElement[bool]:
+        """Two-valued (never NULL), so NOT and OR keep SCIM's meaning for absent values."""
+        if self.kind == "presence":
+            raise InvalidFilterException(detail="a complex attribute can only be compared through a sub-attribute")
+        if value is None:
+            absent = not_(self.present())
+            return absent if op == CompareOperator.eq else not_(absent)
+        if self.kind == "boolean":
+            matches: ColumnElement[bool] = self.expression if value else not_(self.expression)
+            return matches if op == CompareOperator.eq else not_(matches)
+        if self.kind == "json_boolean":
+            matches = and_(self.expression.is_not(None), self.expression == ("true" if value else "false"))
+            return matches if op == CompareOperator.eq else not_(matches)
+        if self.kind == "string":
+            expression, operand = self._text(str(value))
+        elif op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
+            raise InvalidFilterException(detail=f"operator '{op.value}' applies to strings only")
+        else:
+            expression, operand = self.expression, value
+        known = expression.is_not(None)
+        match op:
+            case CompareOperator.eq:
+                return and_(known, expression == operand)
+            case CompareOperator.ne:
+                return or_(not_(known), expression != operand)
+            case CompareOperator.co:
+                return and_(known, expression.like(f"%{_escape_like(operand)}%", escape=_LIKE_ESCAPE))
+            case CompareOperator.sw:
+                return and_(known, expression.like(f"{_escape_like(operand)}%", escape=_LIKE_ESCAPE))
+            case CompareOperator.ew:
+                return and_(known, expression.like(f"%{_escape_like(operand)}", escape=_LIKE_ESCAPE))
+            case CompareOperator.gt:
+                return and_(known, expression > operand)
+            case CompareOperator.ge:
+                return and_(known, expression >= operand)
+            case CompareOperator.lt:
+                return and_(known, expression < operand)
+            case CompareOperator.le:
+                return and_(known, expression <= operand)
+        raise InvalidFilterException(detail=f"unsupported operator {op!r}")
+
+
+Element = Callable[[str, bool], Cell]
+"""An element of a plural attribute: (sub-attribute name, case exact) -> its cell."""
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A multi-valued attribute: ``rows`` are its elements for the current outer row."""
+
+    rows: Callable[[], tuple[Select[Any], Element]]
+    sort_value: Callable[[str, bool], Any] | None = None
+
+    def any(self, predicate: Callable[[Element], ColumnElement[bool]] | None = None) -> ColumnElement[bool]:
+        query, element = self.rows()
+        if predicate is not None:
+            query = query.where(predicate(element))
+        return exists(query)
+
+
+def json_cell(json: JsonSql, document: Any, path: list[str], kind: Kind, case_exact: bool) -> Cell:
+    if kind == "boolean":
+        return Cell(json.text(document, path), "json_boolean", True)
+    return Cell(json.text(document, path), kind, case_exact)
+
+
+def json_plural(json: JsonSql, document: Any, path: list[str], kinds: dict[str, Kind]) -> Plural:
+    """A JSON array of objects; ``kinds`` says which sub-attributes are booleans."""
+
+    def rows() -> tuple[Select[Any], Element]:
+        table, element_document = json.elements(document, path)
+
+        def element(sub: str, case_exact: bool) -> Cell:
+            return json_cell(json, element_document, [sub], kinds.get(sub, "string"), case_exact)
+
+        return select(literal(1)).select_from(table), element
+
+    def sort_value(sub: str, case_exact: bool) -> Any:
+        table, element_document = json.elements(document, path)
+        cell = json_cell(json, element_document, [sub], kinds.get(sub, "string"), case_exact)
+        first = select(cell.sort_key()).select_from(table)
+        return first.order_by(json.is_true(element_document, ["primary"]).desc()).limit(1).scalar_subquery()
+
+    return Plural(rows, sort_value)

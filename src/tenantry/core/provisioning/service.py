@@ -1,0 +1,176 @@
+"""Provisioning from an identity provider (SCIM): members and roles, changed through the core's own rules.
+
+Every change goes through the services the native API uses, so the same rules hold: nobody grants
+rights they lack or manages someone above them, the last owner stays, an account another organization
+shares keeps its email and password. What only provisioning knows (external ids, the profile) is
+kept on the membership and on the role's state in the organization.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
+from tenantry.core.memberships.service import Member
+from tenantry.core.orgs.models import Organization
+from tenantry.core.provisioning import repository
+from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision
+from tenantry.core.roles import service as roles
+from tenantry.core.roles.models import OrgRoleState, Role
+from tenantry.core.roles.schemas import ProvisionedRoleCreate, ProvisionedRoleUpdate
+from tenantry.core.users import repository as users
+from tenantry.core.users import service as accounts
+from tenantry.core.users.models import USER_DISABLED
+from tenantry.core.users.schemas import MemberAdd, PasswordSet, UserCreate, UserUpdate
+from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, NotFound
+
+
+def is_active(member: Member) -> bool:
+    return member.user.status != USER_DISABLED and member.membership.status != MEMBERSHIP_DISABLED
+
+
+async def create_member(
+    session: AsyncSession, actor: Actor, org: Organization, payload: MemberProvision, passwords: Passwords
+) -> Member:
+    """A new account and its membership, or an existing account (same email) joining the organization."""
+    existing = await users.get_by_email(session, payload.email)
+    if existing is None:
+        account = UserCreate(
+            email=payload.email, first_name=payload.first_name, last_name=payload.last_name, password=payload.password
+        )
+        member = await accounts.create(session, actor, org, account, passwords)
+    else:
+        if await memberships.get(session, org.id, existing.id) is not None:
+            raise AlreadyExists("a user with this userName already exists in this organization")
+        member = await membership_rules.add(session, actor, org, MemberAdd(user_id=existing.id))
+        await _update_account(session, actor, org, member, payload, passwords)
+    member.membership.external_id = payload.external_id
+    member.membership.profile = payload.profile
+    await session.flush()
+    if payload.active is False:
+        await membership_rules.disable(session, actor, org, member)
+    record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
+    return member
+
+
+async def _update_account(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    payload: MemberProvision,
+    passwords: Passwords,
+) -> None:
+    user = member.user
+    wanted = {"email": payload.email, "first_name": payload.first_name, "last_name": payload.last_name}
+    changes = {field: value for field, value in wanted.items() if getattr(user, field) != value}
+    if changes:
+        await accounts.update(session, actor, org, member, UserUpdate.model_validate(changes))
+    # The password of an account other organizations share is the user's own: provisioning leaves it.
+    # An unchanged password is not set again, which would end the user's sessions.
+    password = payload.password
+    if password is None or await memberships.other_org_count(session, user.id, org.id):
+        return
+    if not await passwords.verify(user.password_hash, password):
+        await accounts.set_password(session, actor, org, member, PasswordSet(password=password), passwords)
+
+
+async def update_member(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    payload: MemberProvision,
+    passwords: Passwords,
+) -> None:
+    """Bring the member to ``payload``: account fields, external id and profile, then ``active``."""
+    membership_rules.ensure_may_manage(actor, member)
+    await _update_account(session, actor, org, member, payload, passwords)
+    membership = member.membership
+    if (membership.external_id, membership.profile) != (payload.external_id, payload.profile):
+        membership.external_id = payload.external_id
+        membership.profile = payload.profile
+        await session.flush()
+        record(session, actor, "member.profile_updated", org_id=org.id, target_type="user", target_id=member.user.id)
+    if payload.active is not None and payload.active != is_active(member):
+        change = membership_rules.enable if payload.active else membership_rules.disable
+        await change(session, actor, org, member)
+
+
+async def create_role(
+    session: AsyncSession, actor: Actor, org: Organization, payload: RoleProvision, member_ids: Iterable[str]
+) -> Role:
+    """A custom role without permissions (an administrator gives it some), held by ``member_ids``."""
+    role = await roles.create(session, actor, org, ProvisionedRoleCreate(name=payload.name))
+    await _set_external_id(session, org, role, payload.external_id)
+    await change_holders(session, actor, org, role, add=member_ids, remove=())
+    return role
+
+
+async def update_role(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    role: Role,
+    payload: RoleProvision,
+    *,
+    add: Iterable[str],
+    remove: Iterable[str],
+) -> None:
+    if payload.name != role.name:
+        await roles.update(session, actor, org, role, ProvisionedRoleUpdate(name=payload.name))
+    await _set_external_id(session, org, role, payload.external_id)
+    await change_holders(session, actor, org, role, add=add, remove=remove)
+
+
+async def _set_external_id(session: AsyncSession, org: Organization, role: Role, external_id: str | None) -> None:
+    state = await repository.state_row(session, org.id, role.id)
+    if state is None:
+        if external_id is None:
+            return
+        # Version 1 is what a role without a row has: the new row starts past it.
+        session.add(OrgRoleState(org_id=org.id, role_id=role.id, external_id=external_id, version=2))
+    elif state.external_id != external_id:
+        state.external_id = external_id
+    await session.flush()
+
+
+async def _member(session: AsyncSession, org: Organization, user_id: str) -> Member:
+    try:
+        return await membership_rules.get(session, org, user_id)
+    except NotFound:
+        raise InvalidInput([FieldError("members", f"{user_id!r} is not a user of this organization")]) from None
+
+
+async def change_holders(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    role: Role,
+    *,
+    add: Iterable[str],
+    remove: Iterable[str],
+) -> None:
+    """Grant ``role`` to the users in ``add`` and take it from those in ``remove`` (ids of members)."""
+    changes = [(user_id, True) for user_id in sorted(set(add))] + [(user_id, False) for user_id in sorted(set(remove))]
+    for user_id, grant in changes:
+        member = await _member(session, org, user_id)
+        held = [held.id for held in member.roles]
+        if grant and role.id not in held:
+            await membership_rules.set_roles(session, actor, org, member, [*held, role.id])
+        elif not grant and role.id in held:
+            await membership_rules.set_roles(session, actor, org, member, [ref for ref in held if ref != role.id])
+
+
+async def delete_role(session: AsyncSession, actor: Actor, org: Organization, role: Role) -> None:
+    """Take the role from everyone holding it here, then delete it (built-in roles stay)."""
+    if role.builtin:
+        raise Conflict(f"built-in role {role.name!r} cannot be deleted")
+    holders = (await repository.holders(session, org.id, [role.id]))[role.id]
+    await change_holders(session, actor, org, role, add=(), remove=holders)
+    await roles.delete(session, actor, org, role)

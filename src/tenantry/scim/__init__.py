@@ -1,0 +1,28 @@
+"""SCIM 2.0 (RFC 7643, RFC 7644): each organization's users and groups for identity providers.
+
+A sub-application mounted at ``/scim/v2``; the organization (id or slug) is the first path segment,
+so an organization's SCIM base URL is ``/scim/v2/{org}``. Its own error handlers answer SCIM error
+bodies. Everything it changes goes through the core (``tenantry.core.provisioning``).
+"""
+
+from fastapi import FastAPI
+
+from tenantry.runtime import Runtime
+from tenantry.scim import discovery, errors, groups, users
+
+PREFIX = "/scim/v2"
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Tenantry SCIM 2.0",
+        description="Provisioning from identity providers (RFC 7643/7644). Authenticate with an organization "
+        "API key holding `scim:provision`: `Authorization: Bearer tnt_…`. See docs/scim.md.",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(discovery.router)
+    app.include_router(users.router)
+    app.include_router(groups.router)
+    return app

@@ -1,0 +1,111 @@
+"""SCIM error bodies (RFC 7644 §3.12): every failure of the SCIM sub-application answers one, as
+``application/scim+json``, with ``scimType`` where the RFC defines one."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from scim2_models import Error, SCIMException
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from tenantry.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TenantryError,
+    Unauthenticated,
+)
+
+SCIM_MEDIA_TYPE = "application/scim+json"
+log = logging.getLogger("tenantry.scim")
+
+# Core field names as SCIM attributes, so an error names what the client sent.
+_ATTRIBUTES = {
+    "email": "userName",
+    "first_name": "name.givenName",
+    "last_name": "name.familyName",
+    "external_id": "externalId",
+    "password": "password",
+    "profile": "the attributes",
+    "name": "displayName",
+}
+
+
+class ScimResponse(JSONResponse):
+    media_type = SCIM_MEDIA_TYPE
+
+
+def error_response(status: int, detail: str, scim_type: str | None = None, **headers: str) -> ScimResponse:
+    body = Error(status=status, scim_type=scim_type, detail=detail).model_dump()
+    return ScimResponse(body, status_code=status, headers=headers or None)
+
+
+def scim_error(error: ValidationError) -> SCIMException:
+    """The first problem of an invalid SCIM payload, as the exception RFC 7644 names for it."""
+    return SCIMException.from_error(Error.from_validation_errors(error)[0])
+
+
+def _attribute(field: str) -> str:
+    head, _, rest = field.partition(".")
+    return _ATTRIBUTES.get(head, head) + (f".{rest}" if rest else "")
+
+
+def _scim_exception(_: Request, error: Exception) -> ScimResponse:
+    assert isinstance(error, SCIMException)
+    return error_response(error.status, error.detail, error.scim_type or None)
+
+
+def _domain_error(_: Request, error: Exception) -> ScimResponse:
+    assert isinstance(error, TenantryError)
+    if isinstance(error, InvalidInput):
+        detail = "; ".join(f"{_attribute(item.field)}: {item.message}" for item in error.errors)
+        return error_response(400, detail, "invalidValue")
+    if isinstance(error, Unauthenticated):
+        return error_response(401, error.detail, **{"WWW-Authenticate": 'Bearer realm="tenantry-scim"'})
+    if isinstance(error, AlreadyExists):
+        return error_response(409, error.detail, "uniqueness")
+    statuses: list[tuple[type[TenantryError], int]] = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
+    status = next((code for kind, code in statuses if isinstance(error, kind)), 400)
+    return error_response(status, error.detail)
+
+
+def _invalid_request(_: Request, error: Exception) -> ScimResponse:
+    assert isinstance(error, RequestValidationError)
+    problems: list[Any] = list(error.errors())
+    first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(part) for part in first.get("loc", ())[1:])
+    return error_response(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")), "invalidValue")
+
+
+def _http_error(_: Request, error: Exception) -> ScimResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400 and error.__cause__ is not None:
+        return error_response(400, "the request body could not be parsed", "invalidSyntax")
+    detail = str(error.detail) if error.detail else HTTPStatus(error.status_code).phrase
+    return error_response(error.status_code, detail, **dict(error.headers or {}))
+
+
+def _integrity_error(_: Request, error: Exception) -> ScimResponse:
+    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
+    return error_response(409, "the change conflicts with existing data", "uniqueness")
+
+
+def _unexpected(_: Request, error: Exception) -> ScimResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SCIMException, _scim_exception)
+    app.add_exception_handler(TenantryError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)
