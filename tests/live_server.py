@@ -38,4 +38,7 @@ def serve(settings: Settings) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=60)
+        if thread.is_alive():
+            # A server left running would keep database connections (and SQLite's write lock) behind it.
+            raise RuntimeError("the test server did not stop within 60 s")

@@ -72,18 +72,16 @@ def _check_json(value: Any, path: str = "") -> None:
             _check_json(item, f"{path}[{index}]")
 
 
-def _attributes(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    _check_json(value)
-    if len(json.dumps(value, ensure_ascii=False).encode()) > ATTRIBUTES_MAX_BYTES:
-        raise ValueError(f"must serialize to at most {ATTRIBUTES_MAX_BYTES} bytes of JSON")
-    return value
+def _bounded_json(max_bytes: int) -> AfterValidator:
+    """JSON every backend can store, at most ``max_bytes`` once serialized."""
 
+    def check(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        _check_json(value)
+        if len(json.dumps(value, ensure_ascii=False).encode()) > max_bytes:
+            raise ValueError(f"must serialize to at most {max_bytes} bytes of JSON")
+        return value
 
-def _profile(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    _check_json(value)
-    if len(json.dumps(value, ensure_ascii=False).encode()) > PROFILE_MAX_BYTES:
-        raise ValueError(f"must serialize to at most {PROFILE_MAX_BYTES} bytes of JSON")
-    return value
+    return AfterValidator(check)
 
 
 StorableStr = Annotated[str, AfterValidator(storable)]
@@ -93,7 +91,7 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Email = Annotated[
     str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(storable), AfterValidator(_email)
 ]
-Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
+Attributes = Annotated[dict[str, JsonValue], _bounded_json(ATTRIBUTES_MAX_BYTES)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
-Profile = Annotated[dict[str, JsonValue], AfterValidator(_profile)]
+Profile = Annotated[dict[str, JsonValue], _bounded_json(PROFILE_MAX_BYTES)]
 """What an identity provider says about a member beyond the account's own fields (bounded JSON)."""
