@@ -3,7 +3,10 @@
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from starlette.routing import Mount
 
+from tenantry.auth.policy import RoutePolicy, route_policies
 from tests.factories import Member, Tenant
 
 MOUNT = "/compat/akinon"
@@ -34,3 +37,14 @@ async def make_api_key(client: httpx.AsyncClient, tenant: Tenant, roles: list[st
 async def disable(client: httpx.AsyncClient, tenant: Tenant, member: Member) -> None:
     response = await client.post(tenant.path(f"/users/{member.id}/disable"), headers=tenant.auth)
     assert response.status_code == 200, response.text
+
+
+def dialect_app(app: FastAPI) -> FastAPI:
+    mounted = next(route for route in app.routes if isinstance(route, Mount) and route.path == MOUNT)
+    assert isinstance(mounted.app, FastAPI)
+    return mounted.app
+
+
+def dialect_routes(app: FastAPI) -> list[RoutePolicy]:
+    """The akinon sub-application's routes with their policies, paths relative to the mount."""
+    return route_policies(dialect_app(app))

@@ -5,21 +5,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.routing import Mount
 
 from tenantry.auth import access_tokens
-from tenantry.auth.policy import RoutePolicy, route_policies
+from tenantry.auth.policy import RoutePolicy
 from tenantry.runtime import Runtime
-from tests.dialects.akinon.helpers import MISSING_ID, MOUNT, make_api_key, users_path
+from tests.dialects.akinon.helpers import MISSING_ID, MOUNT, dialect_app, dialect_routes, make_api_key, users_path
 from tests.factories import Tenant, bearer
 
 NO_ACCESS = {"apiError": ["you have no access to this organization"]}
-
-
-def dialect_routes(app: FastAPI) -> list[RoutePolicy]:
-    mounted = next(route for route in app.routes if isinstance(route, Mount) and route.path == MOUNT)
-    assert isinstance(mounted.app, FastAPI)
-    return route_policies(mounted.app)
 
 
 def _body(method: str) -> dict[str, Any] | None:
@@ -192,9 +185,7 @@ async def test_impersonated_sessions_read_but_do_not_change_members(
 
 
 def test_openapi_document_names_the_vendors_security_and_operations(app: FastAPI) -> None:
-    mounted = next(route for route in app.routes if isinstance(route, Mount) and route.path == MOUNT)
-    assert isinstance(mounted.app, FastAPI)
-    document = mounted.app.openapi()
+    document = dialect_app(app).openapi()
     assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "accessToken"}
     operation_ids = {op["operationId"] for ops in document["paths"].values() for op in ops.values()}
     assert operation_ids == {
