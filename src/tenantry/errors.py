@@ -29,6 +29,10 @@ class NotFound(TenantryError):
     """The thing does not exist, or the caller may not know that it does."""
 
 
+class OrganizationNotFound(NotFound):
+    """The organization in the path does not exist, or the caller does not belong to it (the two look alike)."""
+
+
 class Conflict(TenantryError):
     """The change collides with existing state (a duplicate, the last owner, a role in use)."""
 

@@ -85,7 +85,11 @@ class KeyRing:
             await self.load(create_if_missing=False)
 
     async def sign(self, claims: dict[str, Any]) -> str:
-        if self._signer is None or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
+        # The periodic refresh only reads: sign() runs inside the token endpoint's write transaction, and a
+        # second writer on SQLite would wait for that very transaction (until busy_timeout, then fail).
+        if self._signer is not None and time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
+            await self.load(create_if_missing=False)
+        if self._signer is None:
             await self.load()
         assert self._signer is not None
         return jwt.encode(

@@ -24,7 +24,7 @@ from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
 from tenantry.core.roles.service import union_permissions
-from tenantry.errors import NotFound, PermissionDenied
+from tenantry.errors import OrganizationNotFound, PermissionDenied
 from tenantry.requestctx import request_id
 from tenantry.runtime import get_session
 
@@ -74,14 +74,14 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
 async def _permissions_in(session: AsyncSession, principal: Principal, org: Organization) -> frozenset[str]:
     if principal.api_key is not None:
         if principal.api_key.org_id != org.id:
-            raise NotFound("organization not found")
+            raise OrganizationNotFound("organization not found")
         return union_permissions(list(principal.api_key.roles))
     assert principal.user is not None
     if principal.platform_admin:
         return ALL_PERMISSIONS
     membership = await memberships.get(session, org.id, principal.user.id)
     if membership is None:
-        raise NotFound("organization not found")
+        raise OrganizationNotFound("organization not found")
     if membership.status != MEMBERSHIP_ACTIVE:
         raise PermissionDenied(f"your membership in this organization is {membership.status}")
     return union_permissions(list(membership.roles))
@@ -117,7 +117,7 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
         _check_caller(policy, principal)
         found = await orgs.get_by_ref(session, org)
         if found is None:
-            raise NotFound("organization not found")
+            raise OrganizationNotFound("organization not found")
         permissions = await _permissions_in(session, principal, found)
         if policy.permission is not None and policy.permission not in permissions:
             raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")

@@ -6,14 +6,19 @@ when the vendor sends credentials elsewhere, its own ``state.credential_sources`
 picks which are served and where (see ``Settings.dialects``).
 """
 
+import re
 from importlib import import_module
 
 from fastapi import FastAPI
+from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from tenantry.runtime import Runtime
 
 # name -> module; a dialect is served once it is listed here.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "akinon": "tenantry.dialects.akinon",
+}
 
 
 def enabled(spec: str | None) -> dict[str, str]:
@@ -33,7 +38,16 @@ def enabled(spec: str | None) -> dict[str, str]:
     return chosen
 
 
+class DialectMount(Mount):
+    """Starlette's Mount, except that paths holding a newline (``%0A`` in an id) reach the dialect as well,
+    which then answers in its vendor's error body; Starlette's ``.*`` stops at a newline."""
+
+    def __init__(self, path: str, app: ASGIApp, name: str) -> None:
+        super().__init__(path, app=app, name=name)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
+
+
 def mount(app: FastAPI, runtime: Runtime) -> None:
     for name, prefix in enabled(runtime.settings.dialects).items():
         dialect: FastAPI = import_module(REGISTRY[name]).create_app(runtime)
-        app.mount(prefix, dialect, name=f"dialect-{name}")
+        app.router.routes.append(DialectMount(prefix, dialect, name=f"dialect-{name}"))

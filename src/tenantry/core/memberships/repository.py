@@ -1,11 +1,11 @@
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
-from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
@@ -65,3 +65,17 @@ async def user_ids_without_membership(session: AsyncSession, user_ids: list[str]
 
 async def for_user(session: AsyncSession, user_id: str) -> list[Membership]:
     return list(await session.scalars(select(Membership).where(Membership.user_id == user_id)))
+
+
+async def first_owner_id(session: AsyncSession, org_id: str) -> str | None:
+    """The user who holds the owner role longest, preferring owners who could act now; None without one."""
+    could_act = and_(Membership.status == MEMBERSHIP_ACTIVE, User.status == USER_ACTIVE)
+    statement = (
+        select(Membership.user_id)
+        .join(membership_roles, membership_roles.c.membership_id == Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.org_id == org_id, membership_roles.c.role_id == OWNER.id, User.status != USER_DELETED)
+        .order_by(case((could_act, 0), else_=1), Membership.created_at, Membership.id)
+        .limit(1)
+    )
+    return await session.scalar(statement)

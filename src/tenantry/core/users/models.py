@@ -32,8 +32,12 @@ class User(Versioned, Timestamped, Base):
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
+    region: Mapped[str | None] = mapped_column(String(2), default=None)
+    """ISO 3166-1 alpha-2 country code, upper case."""
     avatar_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The user's own preferences (notification switches and the like), as opposed to ``attributes`` about them."""
     status: Mapped[str] = mapped_column(String(16), default=USER_ACTIVE)
     email_verified: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str | None] = mapped_column(Text, default=None)

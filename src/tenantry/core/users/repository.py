@@ -1,4 +1,8 @@
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import (
@@ -70,3 +74,122 @@ async def member_page(
         statement = statement.where(User.id > after)
     rows = await session.execute(statement.order_by(User.id).limit(limit))
     return [(user, membership) for user, membership in rows]
+
+
+SortField = Literal[
+    "id", "email", "first_name", "last_name", "status", "locale", "region", "last_login_at", "created_at", "updated_at"
+]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: SortField
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class MemberCriteria:
+    """Which members a counted page holds; every filter given must match."""
+
+    email_contains: str | None = None
+    """Case-insensitive partial match on the email address."""
+    disabled: bool | None = None
+    """True: only members shown as disabled (account or membership); False: only the others."""
+    role_id: str | None = None
+    """Only members who hold this role."""
+
+
+def _member_disabled() -> ColumnElement[bool]:
+    return or_(User.status == USER_DISABLED, Membership.status == MEMBERSHIP_DISABLED)
+
+
+def _ordering(order: Sequence[SortKey], disabled: ColumnElement[bool]) -> list[ColumnElement[Any]]:
+    """ORDER BY terms: text case-insensitively, missing values first (as MongoDB sorts), then by id."""
+    columns: dict[str, Any] = {
+        "id": User.id,
+        "email": func.lower(User.email),
+        "first_name": func.lower(User.first_name),
+        "last_name": func.lower(User.last_name),
+        "status": case((disabled, 0), else_=1),
+        "locale": func.lower(User.locale),
+        "region": User.region,
+        "last_login_at": User.last_login_at,
+        "created_at": User.created_at,
+        "updated_at": User.updated_at,
+    }
+    terms: list[ColumnElement[Any]] = [
+        columns[key.field].desc().nulls_last() if key.descending else columns[key.field].asc().nulls_first()
+        for key in order
+    ]
+    if not any(key.field == "id" for key in order):
+        terms.append(User.id.asc())
+    return terms
+
+
+def _members_of(org_id: str, criteria: MemberCriteria) -> Select[User, Membership]:
+    statement = (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org_id, User.status != USER_DELETED)
+    )
+    if criteria.email_contains:
+        pattern = f"%{_escape_like(criteria.email_contains.lower())}%"
+        statement = statement.where(func.lower(User.email).like(pattern, escape="\\"))
+    if criteria.disabled is not None:
+        statement = statement.where(_member_disabled() if criteria.disabled else not_(_member_disabled()))
+    if criteria.role_id:
+        granted = exists().where(
+            membership_roles.c.membership_id == Membership.id, membership_roles.c.role_id == criteria.role_id
+        )
+        statement = statement.where(granted)
+    return statement
+
+
+async def count_members(session: AsyncSession, org_id: str, criteria: MemberCriteria) -> int:
+    members = _members_of(org_id, criteria).with_only_columns(User.id).subquery()
+    return int(await session.scalar(select(func.count()).select_from(members)) or 0)
+
+
+async def sorted_members(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, order: Sequence[SortKey], *, offset: int, limit: int
+) -> list[tuple[User, Membership]]:
+    statement = _members_of(org_id, criteria).order_by(*_ordering(order, _member_disabled()))
+    rows = await session.execute(statement.offset(offset).limit(limit))
+    return [(user, membership) for user, membership in rows]
+
+
+def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None) -> Select[User]:
+    """Live accounts outside ``org_id``; only members of ``through_org_ids`` unless it is None."""
+    statement = select(User).where(
+        User.status != USER_DELETED,
+        not_(exists().where(Membership.user_id == User.id, Membership.org_id == org_id)),
+    )
+    if through_org_ids is not None:
+        statement = statement.where(
+            exists().where(Membership.user_id == User.id, Membership.org_id.in_(through_org_ids))
+        )
+    if term:
+        statement = statement.where(_matches(term))
+    return statement
+
+
+async def count_addable(
+    session: AsyncSession, org_id: str, term: str | None, through_org_ids: Sequence[str] | None
+) -> int:
+    accounts = _addable_to(org_id, term, through_org_ids).with_only_columns(User.id).subquery()
+    return int(await session.scalar(select(func.count()).select_from(accounts)) or 0)
+
+
+async def sorted_addable(
+    session: AsyncSession,
+    org_id: str,
+    term: str | None,
+    through_org_ids: Sequence[str] | None,
+    order: Sequence[SortKey],
+    *,
+    offset: int,
+    limit: int,
+) -> list[User]:
+    disabled = User.status == USER_DISABLED
+    statement = _addable_to(org_id, term, through_org_ids).order_by(*_ordering(order, disabled))
+    return list(await session.scalars(statement.offset(offset).limit(limit)))

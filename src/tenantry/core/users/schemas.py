@@ -8,6 +8,11 @@ from tenantry.core.fields import Attributes, Email, Name, RoleRef, not_null, sto
 Password = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(storable)]
 Locale = Annotated[str, Field(pattern=r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$", max_length=35)]
 AvatarUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://\S+$")]
+Region = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 country code (stored upper case)."),
+    AfterValidator(str.upper),
+]
 MemberStatus = Literal["active", "disabled", "invited"]
 
 
@@ -21,6 +26,8 @@ class UserCreate(BaseModel):
     locale: Locale | None = None
     avatar_url: AvatarUrl | None = None
     attributes: Attributes = Field(default_factory=dict)
+    region: Region | None = None
+    settings: Attributes = Field(default_factory=dict, description="The user's own preferences.")
     email_verified: bool = False
     password_change_required: bool = False
 
@@ -33,9 +40,13 @@ class UserUpdate(BaseModel):
     locale: Locale | None = None
     avatar_url: AvatarUrl | None = None
     attributes: Attributes | None = None
+    region: Region | None = None
+    settings: Attributes | None = None
     email_verified: bool | None = None
 
-    _not_null = field_validator("email", "first_name", "last_name", "attributes", "email_verified")(not_null)
+    _not_null = field_validator("email", "first_name", "last_name", "attributes", "settings", "email_verified")(
+        not_null
+    )
 
 
 class UserOut(BaseModel):
@@ -53,6 +64,8 @@ class UserOut(BaseModel):
     locale: str | None
     avatar_url: str | None
     attributes: dict[str, JsonValue]
+    region: str | None
+    settings: dict[str, JsonValue]
     password_change_required: bool
 
 

@@ -48,6 +48,8 @@ def member_out(member: Member) -> UserOut:
         locale=user.locale,
         avatar_url=user.avatar_url,
         attributes=user.attributes,
+        region=user.region,
+        settings=user.settings,
         password_change_required=user.password_change_required,
     )
 
@@ -86,6 +88,8 @@ async def create(
             locale=payload.locale,
             avatar_url=payload.avatar_url,
             attributes=payload.attributes,
+            region=payload.region,
+            settings=payload.settings,
             email_verified=payload.email_verified,
             password_change_required=payload.password_change_required,
             password_hash=await passwords.hash(payload.password) if payload.password is not None else None,

@@ -1,0 +1,103 @@
+"""Counted, sorted pages of an organization's members, and of the accounts it could add.
+
+For APIs that page by number (offset and total) rather than by keyset; filters, order and paging all
+run in the database.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tenantry.core.actor import Actor
+from tenantry.core.fields import storable
+from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
+from tenantry.core.memberships.service import Member
+from tenantry.core.orgs.models import Organization
+from tenantry.core.roles.service import union_permissions
+from tenantry.core.users import repository
+from tenantry.core.users.models import User
+from tenantry.core.users.repository import MemberCriteria, SortKey
+
+READ_USERS = "users:read"
+
+
+def _searchable(term: str | None) -> bool:
+    """False when no stored text can contain ``term`` (NUL characters, unpaired surrogates)."""
+    try:
+        storable(term or "")
+    except ValueError:
+        return False
+    return True
+
+
+async def members_page(
+    session: AsyncSession,
+    org: Organization,
+    criteria: MemberCriteria,
+    order: Sequence[SortKey],
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Member]]:
+    """How many members match, and those at ``offset`` (at most ``limit``), with their roles."""
+    if not _searchable(criteria.email_contains):
+        return 0, []
+    total = await repository.count_members(session, org.id, criteria)
+    if limit <= 0 or offset >= total:
+        return total, []
+    rows = await repository.sorted_members(session, org.id, criteria, order, offset=offset, limit=limit)
+    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows])
+    for _, membership in rows:
+        set_committed_value(membership, "roles", granted[membership.id])
+    return total, [Member(user, membership) for user, membership in rows]
+
+
+async def orgs_where_users_visible(session: AsyncSession, actor: Actor, besides: str) -> list[str] | None:
+    """Organizations other than ``besides`` where the actor may read users; None means all of them.
+
+    Platform admins see every account; a user sees through their active memberships whose roles grant
+    ``users:read``; an API key belongs to one organization and sees through none.
+    """
+    if actor.platform_admin:
+        return None
+    if actor.user_id is None:
+        return []
+    own = [
+        membership
+        for membership in await memberships.for_user(session, actor.user_id)
+        if membership.org_id != besides and membership.status == MEMBERSHIP_ACTIVE
+    ]
+    granted = await memberships.roles_by_membership(session, [membership.id for membership in own])
+    return [membership.org_id for membership in own if READ_USERS in union_permissions(granted[membership.id])]
+
+
+async def addable_page(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    term: str | None,
+    order: Sequence[SortKey],
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[User]]:
+    """Accounts the actor could add to ``org``: not members yet, matching ``term`` (email or names).
+
+    Only accounts the actor can already see elsewhere are candidates (see ``orgs_where_users_visible``),
+    so the search reveals nobody from organizations the actor has no business in.
+    """
+    through = await orgs_where_users_visible(session, actor, org.id)
+    if through == [] or not _searchable(term):
+        return 0, []
+    total = await repository.count_addable(session, org.id, term, through)
+    if limit <= 0 or offset >= total:
+        return total, []
+    users = await repository.sorted_addable(session, org.id, term, through, order, offset=offset, limit=limit)
+    return total, users
+
+
+async def organization_owner(session: AsyncSession, org: Organization) -> str | None:
+    """The one owner to name where an API has room for only one (the longest-standing)."""
+    return await memberships.first_owner_id(session, org.id)

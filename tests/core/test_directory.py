@@ -1,0 +1,72 @@
+"""The core directory: counted, sorted member pages, addable accounts by what the actor may see, the owner."""
+
+import httpx
+
+from tenantry.core.actor import Actor
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.users import directory
+from tenantry.core.users.repository import MemberCriteria, SortKey
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, bearer, make_tenant
+
+
+async def test_members_page_counts_all_and_returns_the_slice_with_roles(runtime: Runtime, tenant: Tenant) -> None:
+    for name in ("carol", "alice", "bob"):
+        await tenant.add_user(f"{name}@dir.example", password=None, roles=["viewer"])
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.id)
+        assert org is not None
+        criteria = MemberCriteria(email_contains="@DIR.")
+        total, members = await directory.members_page(
+            session, org, criteria, [SortKey("email", descending=True)], offset=1, limit=5
+        )
+        assert total == 3
+        assert [member.user.email for member in members] == ["bob@dir.example", "alice@dir.example"]
+        assert [role.name for role in members[0].roles] == ["viewer"]
+        past_the_end = await directory.members_page(session, org, criteria, [], offset=3, limit=5)
+        assert past_the_end == (3, [])
+        totals_only = await directory.members_page(session, org, criteria, [], offset=0, limit=0)
+        assert totals_only == (3, [])
+        unmatchable = await directory.members_page(
+            session, org, MemberCriteria(email_contains="\x00"), [], offset=0, limit=5
+        )
+        assert unmatchable == (0, [])
+
+
+async def test_addable_accounts_depend_on_who_asks(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    stranger = await other_tenant.add_user("stranger@globex.example")
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.id)
+        assert org is not None
+        admin = Actor(platform_admin=True)
+        total, users = await directory.addable_page(session, admin, org, "STRANGER", [], offset=0, limit=10)
+        assert (total, [user.id for user in users]) == (1, [stranger.id])
+        owner = Actor(user_id=tenant.owner.id)
+        assert await directory.addable_page(session, owner, org, None, [], offset=0, limit=10) == (0, [])
+        key = Actor(api_key_id="0" * 24)
+        assert await directory.orgs_where_users_visible(session, key, org.id) == []
+        assert await directory.orgs_where_users_visible(session, admin, org.id) is None
+
+
+async def test_the_named_owner_is_the_longest_standing_one_who_can_act(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, root_token: str
+) -> None:
+    initech = await make_tenant(client, root_token, "initech")
+    root_id = (await client.get("/api/v1/me", headers=bearer(root_token))).json()["id"]
+    left = await client.delete(initech.path(f"/users/{root_id}"), headers=bearer(root_token))
+    assert left.status_code == 204
+    later = await initech.add_user("later-owner@example.com", roles=["owner"])
+    assert await _named_owner(runtime, initech.id) == initech.owner.id
+    disabled = await client.post(initech.path(f"/users/{initech.owner.id}/disable"), headers=later.auth)
+    assert disabled.status_code == 200
+    assert await _named_owner(runtime, initech.id) == later.id
+    assert await _named_owner(runtime, tenant.id) == root_id
+
+
+async def _named_owner(runtime: Runtime, org_id: str) -> str | None:
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, org_id)
+        assert org is not None
+        return await directory.organization_owner(session, org)
