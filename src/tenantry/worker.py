@@ -58,9 +58,11 @@ class OutboxWorker:
         while True:
             async with self._database.transaction(write=False) as session:
                 due = await outbox.due_ids(session, BATCH_SIZE)
+            handled = 0
             for message_id in due:
-                attempted += await self._handle(message_id)
-            if len(due) < BATCH_SIZE:
+                handled += await self._handle(message_id)
+            attempted += handled
+            if not handled:
                 return attempted
 
     async def _handle(self, message_id: str) -> int:
