@@ -60,6 +60,8 @@ class OutboxWorker:
                 due = await outbox.due_ids(session, BATCH_SIZE)
             handled = 0
             for message_id in due:
+                if self._stop.is_set():  # stopping: the rest waits for the next worker
+                    return attempted + handled
                 handled += await self._handle(message_id)
             attempted += handled
             if not handled:
