@@ -20,9 +20,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[str]:
-    """Serve a fresh app (own engine, own event loop) on a free port; yields its base URL."""
-    port = free_port()
+def serve(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """Serve a fresh app (own engine, own event loop) on ``port`` (a free one by default); yields its base URL."""
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
     )

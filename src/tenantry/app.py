@@ -12,13 +12,19 @@ from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
 from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
+from tenantry.ratelimit import RateLimits
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
+from tenantry.templating import Templates
+from tenantry.ui.mount import install as mount_ui
+from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
 _PUBLIC_PATHS = {"/healthz", "/readyz", "/.well-known/jwks.json", f"{API_PREFIX}/auth/token"}
+_PUBLIC_PATHS |= {f"{API_PREFIX}/auth/password-reset", f"{API_PREFIX}/auth/password-change"}
 _DESCRIPTION = """Users and organizations for many tenants.
 
 Authenticate with `Authorization: Bearer <access token>` (from `POST /api/v1/auth/token`) or with an
@@ -34,7 +40,16 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    return Runtime(settings=settings, database=database, passwords=Passwords(settings), keyring=KeyRing(database))
+    passwords, templates = Passwords(settings), Templates(settings)
+    return Runtime(
+        settings=settings,
+        database=database,
+        passwords=passwords,
+        keyring=KeyRing(database),
+        templates=templates,
+        flows=Flows(settings, templates, passwords),
+        rate_limits=RateLimits(settings),
+    )
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -44,7 +59,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.keyring.load()
+        worker = OutboxWorker(runtime) if runtime.settings.outbox_in_process else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            await worker.stop()
         if owns_database:
             await runtime.database.dispose()
 
@@ -53,6 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
+    mount_ui(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
     app.add_middleware(RequestContextMiddleware)

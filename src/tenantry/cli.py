@@ -1,8 +1,9 @@
-"""The `tenantry` command: serve, migrate, bootstrap."""
+"""The `tenantry` command: serve, deliver the outbox, migrate, bootstrap."""
 
 import asyncio
 import json
 import secrets
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -75,6 +76,40 @@ def serve(
         log_config=None,
         server_header=False,
     )
+
+
+async def _deliver(settings: Settings, once: bool) -> int:
+    from tenantry.app import build_runtime
+    from tenantry.worker import OutboxWorker
+
+    runtime = build_runtime(settings)
+    worker = OutboxWorker(runtime)
+    try:
+        if once:
+            return await worker.run_once()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        worker.start()
+        await stop.wait()
+        await worker.stop()
+        return 0
+    finally:
+        await runtime.database.dispose()
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+) -> None:
+    """Deliver the outbox (emails) until stopped; for when TENANTRY_OUTBOX_IN_PROCESS=false."""
+    settings = get_settings()
+    logs.configure(settings)
+    asyncio.run(prepare_database(settings))
+    attempted = asyncio.run(_deliver(settings, once))
+    if once:
+        err.print(f"{attempted} message(s) attempted")
 
 
 @db_app.command("upgrade")

@@ -58,8 +58,14 @@ class InvalidInput(TenantryError):
 
 
 class OAuthError(TenantryError):
-    """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``."""
+    """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``.
 
-    def __init__(self, error: str, detail: str, *, keep_changes: bool = False) -> None:
+    ``extra`` holds further members of the error body (the change ticket of ``password_change_required``).
+    """
+
+    def __init__(
+        self, error: str, detail: str, *, keep_changes: bool = False, extra: dict[str, str | int] | None = None
+    ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
+        self.extra = extra or {}

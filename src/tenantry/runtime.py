@@ -7,8 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.keys import KeyRing
 from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
+from tenantry.ratelimit import RateLimits
 from tenantry.settings import Settings
+from tenantry.templating import Templates
 
 
 @dataclass
@@ -17,6 +20,9 @@ class Runtime:
     database: Database
     passwords: Passwords
     keyring: KeyRing
+    templates: Templates
+    flows: Flows
+    rate_limits: RateLimits
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -24,6 +24,7 @@ async def test_changes_are_audited(client: httpx.AsyncClient, runtime: Runtime, 
         )
     assert [event.action for event in events] == [
         "user.created",
+        "user.invitation_sent",
         "member.roles_set",
         "member.disabled",
         "member.removed",
@@ -33,7 +34,7 @@ async def test_changes_are_audited(client: httpx.AsyncClient, runtime: Runtime, 
     assert first.org_id == tenant.id
     assert first.actor_user_id == tenant.owner.id
     assert first.request_id == "req-1"
-    assert events[1].details == {"roles": ["viewer"]}
+    assert events[2].details == {"roles": ["viewer"]}
 
 
 async def test_failed_changes_leave_no_audit_event(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> None:

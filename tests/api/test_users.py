@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.factories import PASSWORD, Tenant, bearer, login
+from tests.factories import PASSWORD, Tenant, bearer
 
 
 async def test_create_returns_the_documented_user_object(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -197,7 +197,9 @@ async def test_admin_sets_password_and_can_require_change(client: httpx.AsyncCli
     user = (await client.get(tenant.path(f"/users/{invited.id}"), headers=tenant.auth)).json()
     assert user["status"] == "active"
     assert user["password_change_required"] is True
-    assert (await login(client, invited.email, "set by the admin"))["access_token"]
+    fields = {"grant_type": "password", "username": invited.email, "password": "set by the admin"}
+    refused = await client.post("/api/v1/auth/token", data=fields)
+    assert refused.json()["error"] == "password_change_required"
 
 
 async def test_admin_password_set_ends_the_users_sessions(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -10,18 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.auth.login import TokenResponse, authorization_code_grant, password_grant, refresh_grant
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
+GRANT_TYPES = ("password", "refresh_token", "authorization_code")
+
+
 class TokenRequest(BaseModel):
-    grant_type: Literal["password", "refresh_token"]
+    grant_type: Literal["password", "refresh_token", "authorization_code"]
     username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
     password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
     refresh_token: str | None = Field(default=None, max_length=200, description="Refresh token (refresh grant).")
+    code: str | None = Field(default=None, max_length=200, description="One-time code (authorization_code grant).")
 
 
 _BODY_SCHEMA = TokenRequest.model_json_schema()
@@ -47,14 +51,18 @@ async def _read_fields(request: Request) -> dict[str, Any]:
 def _parse(fields: dict[str, Any]) -> TokenRequest:
     if not fields.get("grant_type"):
         raise OAuthError("invalid_request", "missing parameter(s): grant_type")
-    if fields["grant_type"] not in ("password", "refresh_token"):
-        raise OAuthError("unsupported_grant_type", "grant_type must be 'password' or 'refresh_token'")
+    if fields["grant_type"] not in GRANT_TYPES:
+        raise OAuthError("unsupported_grant_type", f"grant_type must be one of: {', '.join(GRANT_TYPES)}")
     try:
         parsed = TokenRequest.model_validate(fields)
     except ValidationError as error:
         names = sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]})
         raise OAuthError("invalid_request", f"invalid parameter(s): {', '.join(names)}") from None
-    needed = ("username", "password") if parsed.grant_type == "password" else ("refresh_token",)
+    needed = {
+        "password": ("username", "password"),
+        "refresh_token": ("refresh_token",),
+        "authorization_code": ("code",),
+    }[parsed.grant_type]
     missing = [name for name in needed if not getattr(parsed, name)]
     if missing:
         raise OAuthError("invalid_request", f"missing parameter(s): {', '.join(missing)}")
@@ -80,10 +88,12 @@ async def token(
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
-    """Exchange a password or a refresh token for tokens (OAuth 2.0, form-encoded or JSON)."""
+    """Exchange a password, a refresh token or a one-time code for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
         tokens = await password_grant(session, runtime, grant.username or "", grant.password or "")
+    elif grant.grant_type == "authorization_code":
+        tokens = await authorization_code_grant(session, runtime, grant.code or "")
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

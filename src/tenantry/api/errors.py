@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
@@ -52,6 +52,8 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = None
     error: str | None = None
     error_description: str | None = None
+    change_ticket: str | None = Field(default=None, description="With `password_change_required` only.")
+    change_ticket_expires_in: int | None = Field(default=None, description="Seconds the change ticket stays valid.")
 
 
 def problem_type(slug: str) -> str:
@@ -65,7 +67,7 @@ def problem_response(
     *,
     errors: list[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
-    **extra: str,
+    **extra: str | int,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": problem_type(slug),
@@ -86,9 +88,8 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
         return problem_response(status, slug, error.detail, errors=error.errors)
     if isinstance(error, OAuthError):
         headers = {"Cache-Control": "no-store"}
-        return problem_response(
-            status, slug, error.detail, headers=headers, error=error.error, error_description=error.detail
-        )
+        members: dict[str, Any] = {"error": error.error, "error_description": error.detail, **error.extra}
+        return problem_response(status, slug, error.detail, headers=headers, **members)
     if isinstance(error, Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="tenantry"'}
         return problem_response(status, slug, error.detail, headers=headers)
@@ -146,6 +147,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller",
     409: "Conflicts with existing state",
     422: "Invalid input; `errors` names each field",
+    429: "Too many requests; `Retry-After` says in how many seconds to try again",
 }
 
 

@@ -48,7 +48,7 @@ class MeOut(BaseModel):
     memberships: list[MyMembership]
 
 
-async def _load(session: AsyncSession, actor: Actor) -> User:
+async def load_me(session: AsyncSession, actor: Actor) -> User:
     user = await users.get_live(session, actor.user_id or "")
     if user is None:
         raise Unauthenticated("the account no longer exists")
@@ -58,7 +58,7 @@ async def _load(session: AsyncSession, actor: Actor) -> User:
 @router.get("", response_model=MeOut, responses=problems(401, 403))
 async def get_me(actor: Actor = Depends(me_policy), session: AsyncSession = Depends(get_session)) -> MeOut:
     """The calling user and the organizations they belong to."""
-    user = await _load(session, actor)
+    user = await load_me(session, actor)
     rows = await session.execute(
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
@@ -98,5 +98,5 @@ async def change_password(
     runtime: Runtime = Depends(get_runtime),
 ) -> None:
     """Change your own password; every existing session ends, so sign in again."""
-    user = await _load(session, actor)
+    user = await load_me(session, actor)
     await service.change_own_password(session, actor, user, payload, runtime.passwords)

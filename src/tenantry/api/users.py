@@ -80,8 +80,10 @@ async def create_user(
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> UserOut:
-    """Create an account and make it a member; without a password the user is invited."""
-    member = await service.create(session, access.actor, access.org, payload, runtime.passwords)
+    """Create an account and make it a member; without a password the user is mailed an invitation."""
+    member = await service.create(
+        session, access.actor, access.org, payload, runtime.passwords, invite_with=runtime.flows
+    )
     return service.member_out(member)
 
 

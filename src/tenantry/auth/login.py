@@ -1,9 +1,10 @@
-"""The OAuth 2.0 grants the token endpoint serves: ``password`` and ``refresh_token``."""
+"""The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` and ``authorization_code``."""
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
+from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
@@ -39,7 +40,31 @@ async def password_grant(session: AsyncSession, runtime: Runtime, username: str,
         raise OAuthError("invalid_grant", "the account is disabled")
     if passwords.needs_rehash(password_hash):
         user.password_hash = await passwords.hash(password)
+    if user.password_change_required:
+        raise await _change_required(session, runtime, user)
     user.last_login_at = utcnow()
+    return await _tokens_for(session, runtime, user, None)
+
+
+async def _change_required(session: AsyncSession, runtime: Runtime, user: User) -> OAuthError:
+    """No tokens until the password changes: a ticket that can only set a new one (POST /auth/password-change)."""
+    ticket = await signin.issue_change_ticket(session, runtime.flows, user)
+    extra: dict[str, str | int] = {
+        "change_ticket": ticket.token,
+        "change_ticket_expires_in": runtime.settings.password_change_ticket_ttl_seconds,
+    }
+    detail = "the password must be changed before signing in"
+    return OAuthError("password_change_required", detail, keep_changes=True, extra=extra)
+
+
+async def authorization_code_grant(session: AsyncSession, runtime: Runtime, code: str) -> TokenResponse:
+    """Trade the one-time code a hosted sign-in handed to the organization's application for tokens."""
+    user = await signin.redeem_authorization_code(session, code)
+    return await _tokens_for(session, runtime, user, None)
+
+
+async def tokens_for(session: AsyncSession, runtime: Runtime, user: User) -> TokenResponse:
+    """Tokens for a user who proved who they are another way (a password change ticket)."""
     return await _tokens_for(session, runtime, user, None)
 
 

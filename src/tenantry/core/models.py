@@ -3,8 +3,11 @@
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
+from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.roles.models import OrgRoleState, Role
+from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
 from tenantry.db.base import Base
@@ -13,9 +16,12 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "BrowserSession",
     "Membership",
+    "OneTimeToken",
     "OrgRoleState",
     "Organization",
+    "OutboxMessage",
     "RefreshToken",
     "Role",
     "SigningKey",

@@ -1,9 +1,12 @@
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from tenantry.core.fields import Name, Slug, Text, not_null
+from tenantry.core.fields import Name, Slug, Text, not_null, storable
+
+# An absolute http(s) URL without a fragment: where hosted sign-ins send the browser with a one-time code.
+RedirectUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s#]+$"), AfterValidator(storable)]
 
 
 class OrgCreate(BaseModel):
@@ -18,6 +21,11 @@ class OrgUpdate(BaseModel):
     name: Name | None = None
     slug: Slug | None = None
     description: Text | None = None
+    login_redirect_url: RedirectUrl | None = Field(
+        default=None,
+        description="After a hosted sign-in for this organization, the browser goes here with `?code=` "
+        "(exchange it at the token endpoint); null removes it. Kept in `settings`.",
+    )
 
     _not_null = field_validator("name", "slug")(not_null)
 

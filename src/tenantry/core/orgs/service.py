@@ -47,6 +47,10 @@ async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner:
 
 async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
     changes = payload.model_dump(exclude_unset=True)
+    if "login_redirect_url" in changes:
+        redirect = changes.pop("login_redirect_url")
+        kept = {key: value for key, value in org.settings.items() if key != "login_redirect_url"}
+        org.settings = {**kept, "login_redirect_url": redirect} if redirect else kept
     if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
         raise _slug_conflict(payload.slug)
     for field, value in changes.items():
@@ -60,7 +64,7 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         org_id=org.id,
         target_type="org",
         target_id=org.id,
-        details={"fields": sorted(changes)},
+        details={"fields": sorted(payload.model_dump(exclude_unset=True))},
     )
     return org
 

@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, str] = {
     "users:delete": "Remove users from the organization",
     "users:set_password": "Set users' passwords or require them to change it",
     "users:roles": "Change which roles users hold",
+    "users:magic_link": "Create links that sign users in without their password",
     "roles:read": "List and read roles",
     "roles:write": "Create, change and delete custom roles",
     "api_keys:read": "List API keys",

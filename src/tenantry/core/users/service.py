@@ -8,6 +8,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import policy_for
+from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
@@ -71,9 +72,19 @@ async def create_account(session: AsyncSession, user: User) -> User:
 
 
 async def create(
-    session: AsyncSession, actor: Actor, org: Organization, payload: UserCreate, passwords: Passwords
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    payload: UserCreate,
+    passwords: Passwords,
+    *,
+    invite_with: Flows | None = None,
 ) -> Member:
-    """Create an account and its membership; without a password the user is invited."""
+    """Create an account and its membership; without a password the user is invited.
+
+    With ``invite_with``, a user created without a password is mailed an invitation link to set one;
+    callers whose users need no mail (their address is taken as confirmed) leave it out.
+    """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
     if payload.password is not None:
@@ -97,6 +108,10 @@ async def create(
     )
     membership = await membership_rules.create(session, org, user, granted)
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
+    if invite_with is not None and user.password_hash is None:
+        from tenantry.core.flows.invitations import send_invitation  # imports this module
+
+        await send_invitation(session, invite_with, actor, org, user)
     return Member(user, membership)
 
 
@@ -194,3 +209,8 @@ async def change_own_password(
     user.password_change_required = False
     await session.flush()
     record(session, actor, "user.password_changed", org_id=None, target_type="user", target_id=user.id)
+
+
+async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
+    """Set a new password for a user who proved who they are another way (a mailed link, a change ticket)."""
+    await _store_password(session, user, password, passwords)

@@ -1,0 +1,183 @@
+"""Account flows over the API: password resets, invitations, email verification, magic links, and the
+ticket that replaces a password that must change.
+
+The two routes under ``/auth`` are public on purpose: one is asked by someone who cannot sign in, the
+other is authorized by the ticket it carries.
+"""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problem_response, problems
+from tenantry.api.me import load_me
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.api.users import Target, target_user
+from tenantry.auth.login import TokenResponse, tokens_for
+from tenantry.auth.policy import Policy, caller
+from tenantry.core.actor import Actor
+from tenantry.core.fields import Email
+from tenantry.core.flows import invitations, magic_links, resets, signin, verification
+from tenantry.core.memberships.service import ensure_may_manage
+from tenantry.core.users.schemas import Password
+from tenantry.errors import Conflict
+from tenantry.requestctx import request_id
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(tags=["account flows"], route_class=UnitOfWorkRoute)
+
+RESET_ACCEPTED = "If an account has this address, an email with a link to reset its password is on its way."
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class ResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: Email
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
+class PasswordChangeWithTicket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change_ticket: str = Field(max_length=200, description="`change_ticket` from the token endpoint's error.")
+    new_password: Password
+
+
+class MagicLinkOut(BaseModel):
+    url: str = Field(description="Open it in a browser to sign in as the user, once.")
+    expires_at: datetime
+
+
+def anonymous_actor(request: Request) -> Actor:
+    return Actor(request_id=request_id.get(), client_ip=request.client.host if request.client else None)
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(422, 429),
+)
+async def request_password_reset(
+    payload: ResetRequest,
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """Mail a password reset link to the account with this address; the answer is the same for any address."""
+    wait = await runtime.rate_limits.hit(runtime.rate_limits.password_reset, f"reset:{payload.email.lower()}")
+    if wait is not None:
+        detail = "too many reset requests for this address; try again later"
+        return problem_response(429, "too-many-requests", detail, headers={"Retry-After": str(wait)})
+    resets.request_reset(session, anonymous_actor(request), payload.email)
+    return JSONResponse({"detail": RESET_ACCEPTED}, status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/auth/password-change", response_model=TokenResponse, responses=problems(422))
+async def change_required_password(
+    payload: PasswordChangeWithTicket,
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """Replace a password that must change, with the ticket the token endpoint gave; answers new tokens."""
+    user = await signin.change_required_password(
+        session, runtime.flows, anonymous_actor(request), payload.change_ticket, payload.new_password
+    )
+    tokens = await tokens_for(session, runtime, user)
+    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+
+
+@router.post(
+    "/orgs/{org}/users/{user}/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(401, 403, 404, 409),
+)
+async def send_password_reset(
+    target: Target = Depends(target_user(Policy("users:set_password", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Accepted:
+    """Mail the user a link to choose a new password (their current one keeps working until then)."""
+    ensure_may_manage(target.access.actor, target.member)
+    if target.member.user.status != "active":
+        raise Conflict("the account is disabled")
+    await resets.send_reset(session, runtime.flows, target.access.actor, target.access.org, target.member.user)
+    return Accepted(detail="a password reset email is on its way")
+
+
+@router.post(
+    "/orgs/{org}/users/{user}/invitation",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(401, 403, 404, 409),
+)
+async def resend_invitation(
+    target: Target = Depends(target_user(Policy("users:create", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Accepted:
+    """Mail an invited user a new link to set their password; the earlier link stops working."""
+    ensure_may_manage(target.access.actor, target.member)
+    access = target.access
+    await invitations.send_invitation(session, runtime.flows, access.actor, access.org, target.member.user)
+    return Accepted(detail="an invitation email is on its way")
+
+
+@router.post(
+    "/orgs/{org}/users/{user}/email-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(401, 403, 404, 409),
+)
+async def send_email_verification(
+    target: Target = Depends(target_user(Policy("users:update", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Accepted:
+    """Mail the user a link that confirms their email address."""
+    ensure_may_manage(target.access.actor, target.member)
+    access = target.access
+    await verification.send_verification(session, runtime.flows, access.actor, access.org, target.member.user)
+    return Accepted(detail="a verification email is on its way")
+
+
+@router.post(
+    "/orgs/{org}/users/{user}/magic-link",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MagicLinkOut,
+    responses=problems(401, 403, 404, 409),
+)
+async def create_magic_link(
+    target: Target = Depends(target_user(Policy("users:magic_link", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """A link that signs the user in once, for a short while; no email is sent."""
+    access = target.access
+    link = await magic_links.create_magic_link(session, runtime.flows, access.actor, access.org, target.member)
+    body = MagicLinkOut(url=link.url, expires_at=link.expires_at)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=_NO_STORE)
+
+
+@router.post(
+    "/me/email-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(401, 403, 409),
+)
+async def verify_my_email(
+    actor: Actor = Depends(caller(Policy(users_only=True, impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Accepted:
+    """Mail yourself a link that confirms your email address."""
+    user = await load_me(session, actor)
+    await verification.send_verification(session, runtime.flows, actor, None, user)
+    return Accepted(detail="a verification email is on its way")

@@ -1,0 +1,54 @@
+"""Invitations: an account created without a password gets a link to set one, which activates it."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, send_email
+from tenantry.core.onetime import service as onetime
+from tenantry.core.onetime.models import INVITATION
+from tenantry.core.onetime.service import Redeemable
+from tenantry.core.orgs.models import Organization
+from tenantry.core.users import service as users
+from tenantry.core.users.models import User
+from tenantry.errors import Conflict
+
+
+async def send_invitation(session: AsyncSession, flows: Flows, actor: Actor, org: Organization, user: User) -> None:
+    """Mail ``user`` a link to set their first password; an earlier invitation stops working."""
+    if user.password_hash is not None:
+        raise Conflict("the user has already set a password; send a password reset instead")
+    ttl = flows.settings.invitation_ttl_seconds
+    issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True)
+    link = flows.page_url("activate", token=issued.token)
+    await send_email(session, flows, "invitation", user, org, link, ttl)
+    record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)
+
+
+async def find_invitation(session: AsyncSession, token: str) -> Redeemable | None:
+    """The invitation behind a link, if it can still be accepted (nothing is spent)."""
+    found = await onetime.find(session, INVITATION, token)
+    return found if found is not None and found.user.password_hash is None else None
+
+
+async def accept_invitation(session: AsyncSession, flows: Flows, actor: Actor, token: str, password: str) -> User:
+    """Set the first password through an invitation link: the account is active and its address verified."""
+    found = await find_invitation(session, token)
+    if found is None:
+        raise DeadToken()
+    await check_new_password(session, found.user, password)
+    if await onetime.redeem(session, INVITATION, token) is None:
+        raise DeadToken()
+    user = found.user
+    await users.store_password(session, user, password, flows.passwords)
+    user.email_verified = True
+    await session.flush()
+    record(
+        session,
+        acting_as(actor, user),
+        "user.activated",
+        org_id=found.row.org_id,
+        target_type="user",
+        target_id=user.id,
+    )
+    return user

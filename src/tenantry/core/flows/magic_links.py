@@ -1,0 +1,65 @@
+"""Magic links: an administrator gets a URL (no email) that signs the user in once."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.flows.context import DeadToken, Flows, acting_as
+from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
+from tenantry.core.memberships.service import Member
+from tenantry.core.onetime import service as onetime
+from tenantry.core.onetime.models import MAGIC_LINK
+from tenantry.core.onetime.service import Redeemable
+from tenantry.core.orgs.models import Organization
+from tenantry.core.users.models import USER_ACTIVE
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict
+
+
+@dataclass(frozen=True)
+class MagicLink:
+    url: str
+    expires_at: datetime
+
+
+async def create_magic_link(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+) -> MagicLink:
+    """A sign-in link for ``member``. It signs in to the whole account, so, like setting a password, it is
+    for accounts that belong to this organization only (platform admins excepted)."""
+    membership_rules.ensure_may_manage(actor, member)
+    await membership_rules.ensure_account_exclusive(session, actor, org, member)
+    user = member.user
+    if user.status != USER_ACTIVE or member.membership.status != MEMBERSHIP_ACTIVE:
+        reason = "has not set a password yet" if user.password_hash is None else "is disabled"
+        raise Conflict(f"the user {reason}; a magic link cannot sign them in")
+    issued = await onetime.issue(session, MAGIC_LINK, user, flows.settings.magic_link_ttl_seconds, org_id=org.id)
+    record(session, actor, "user.magic_link_created", org_id=org.id, target_type="user", target_id=user.id)
+    return MagicLink(flows.page_url("magic", token=issued.token), issued.expires_at)
+
+
+async def find_magic_link(session: AsyncSession, token: str) -> Redeemable | None:
+    return await onetime.find(session, MAGIC_LINK, token)
+
+
+async def redeem_magic_link(session: AsyncSession, actor: Actor, token: str) -> Redeemable:
+    """Spend the link: the caller signs in as its user, once."""
+    found = await onetime.redeem(session, MAGIC_LINK, token)
+    if found is None:
+        raise DeadToken()
+    found.user.last_login_at = utcnow()
+    await session.flush()
+    record(
+        session,
+        acting_as(actor, found.user),
+        "user.signed_in",
+        org_id=found.row.org_id,
+        target_type="user",
+        target_id=found.user.id,
+        details={"method": "magic_link"},
+    )
+    return found

@@ -1,0 +1,126 @@
+"""One-time tokens: 256 random bits from ``secrets``, kept as a SHA-256, used once, short-lived.
+
+Issuing a token voids the user's earlier unused tokens of the same purpose. A token is also dead when
+the account changed since it was issued: a new password (or disabling) moves ``tokens_valid_after``
+past it, and a mailed token names the address it was sent to.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.onetime.models import OneTimeToken
+from tenantry.core.tokens.service import digest
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.db.base import utcnow
+
+TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    """The secret itself; it leaves in a link or an answer and is never stored."""
+    row: OneTimeToken
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.row.expires_at
+
+
+@dataclass(frozen=True)
+class Redeemable:
+    """A live token and the active account it belongs to."""
+
+    row: OneTimeToken
+    user: User
+
+
+async def issue(
+    session: AsyncSession,
+    purpose: str,
+    user: User,
+    ttl_seconds: int,
+    *,
+    org_id: str | None = None,
+    mailed: bool = False,
+    details: dict[str, Any] | None = None,
+    void_older: bool = True,
+) -> IssuedToken:
+    """A new token for ``purpose``; the user's older unused ones of that purpose stop working (unless
+    ``void_older`` is false: the codes of two browsers signing in at once both stay good)."""
+    now = utcnow()
+    if void_older:
+        await session.execute(
+            update(OneTimeToken)
+            .where(
+                OneTimeToken.user_id == user.id,
+                OneTimeToken.purpose == purpose,
+                OneTimeToken.used_at.is_(None),
+                OneTimeToken.voided_at.is_(None),
+            )
+            .values(voided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row = OneTimeToken(
+        purpose=purpose,
+        user_id=user.id,
+        org_id=org_id,
+        email=user.email if mailed else None,
+        token_hash=digest(token),
+        details=details or {},
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedToken(token, row)
+
+
+async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
+    """The live token of ``purpose`` matching ``token`` and its account, or None; nothing is spent."""
+    if not token or len(token) > 200:
+        return None
+    statement = select(OneTimeToken).where(OneTimeToken.token_hash == digest(token), OneTimeToken.purpose == purpose)
+    row = (await session.scalars(statement)).first()
+    if row is None or row.used_at is not None or row.voided_at is not None or row.expires_at <= utcnow():
+        return None
+    user = await users.get_live(session, row.user_id)
+    if user is None or user.status != USER_ACTIVE:
+        return None
+    if user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after:
+        return None
+    if row.email is not None and row.email.lower() != user.email.lower():
+        return None
+    return Redeemable(row, user)
+
+
+async def redeem(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
+    """Spend the token: exactly one of any number of concurrent redemptions gets it, the others None."""
+    found = await find(session, purpose, token)
+    if found is None:
+        return None
+    spent = await session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == found.row.id, OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return found
+
+
+async def purge(session: AsyncSession, expired_before: datetime) -> None:
+    """Forget tokens that expired before ``expired_before``."""
+    await session.execute(
+        delete(OneTimeToken)
+        .where(OneTimeToken.expires_at < expired_before)
+        .execution_options(synchronize_session=False)
+    )

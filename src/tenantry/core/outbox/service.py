@@ -1,0 +1,106 @@
+"""The outbox: messages written with the change that causes them, claimed and settled by workers.
+
+Claims are leases taken with a conditional UPDATE, so any number of workers (in every `tenantry serve`
+process and in `tenantry worker`) may poll the same table on SQLite and PostgreSQL alike.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.outbox.models import EMAIL, FAILED, PENDING, SENT, OutboxMessage
+from tenantry.db.base import utcnow
+
+MAX_RETRY_DELAY_SECONDS = 3_600.0
+_ERROR_MAX_CHARS = 2_000
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    recipient: str | None = None,
+    org_id: str | None = None,
+) -> OutboxMessage:
+    """Add a message to the session: it is delivered only if the surrounding transaction commits."""
+    message = OutboxMessage(kind=kind, payload=payload, recipient=recipient, org_id=org_id)
+    session.add(message)
+    return message
+
+
+def enqueue_email(
+    session: AsyncSession, *, to: str, subject: str, text: str, html: str, links: list[str], org_id: str | None
+) -> OutboxMessage:
+    payload = {"to": to, "subject": subject, "text": text, "html": html, "links": links}
+    return enqueue(session, EMAIL, payload, recipient=to, org_id=org_id)
+
+
+def _claimable(now: datetime) -> Any:
+    return (
+        OutboxMessage.status == PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    )
+
+
+async def due_ids(session: AsyncSession, limit: int) -> list[str]:
+    """Ids of messages ready for delivery, oldest first."""
+    now = utcnow()
+    statement = select(OutboxMessage.id).where(*_claimable(now)).order_by(OutboxMessage.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def claim(session: AsyncSession, message_id: str, lease_seconds: float) -> OutboxMessage | None:
+    """Lease the message to this worker and count the attempt; None when another worker has it or it is settled."""
+    now = utcnow()
+    claimed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, *_claimable(now))
+        .values(locked_until=now + timedelta(seconds=lease_seconds), attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+async def mark_sent(session: AsyncSession, message_id: str) -> bool:
+    """Record delivery and drop the payload; False when the message was already settled."""
+    settled = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+        .values(status=SENT, sent_at=utcnow(), locked_until=None, last_error=None, payload={})
+        .execution_options(synchronize_session=False)
+    )
+    return settled.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def mark_failed_attempt(
+    session: AsyncSession, message: OutboxMessage, error: str, *, max_attempts: int, base_delay: float, permanent: bool
+) -> None:
+    """Schedule a retry with exponential backoff, or give the message up (permanent error, or too many tries)."""
+    values: dict[str, Any] = {"locked_until": None, "last_error": error[:_ERROR_MAX_CHARS]}
+    if permanent or message.attempts >= max_attempts:
+        values.update(status=FAILED, payload={})
+    else:
+        delay = min(base_delay * 2 ** (message.attempts - 1), MAX_RETRY_DELAY_SECONDS)
+        values["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == PENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def purge(session: AsyncSession, older_than: datetime) -> int:
+    """Delete settled messages older than ``older_than``."""
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status.in_((SENT, FAILED)), OutboxMessage.created_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,74 @@
+"""Browser sessions of the hosted pages: a random secret in an HttpOnly cookie, its SHA-256 in the database.
+
+A session ends when it expires, when the user signs out, and whenever the account's sessions end
+(a new password, disabling): ``tokens_valid_after`` outdates it like every other credential.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.sessions.models import BrowserSession
+from tenantry.core.tokens.service import digest
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.db.base import utcnow
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: BrowserSession
+    user: User
+
+
+async def start(session: AsyncSession, user: User, ttl_seconds: int) -> str:
+    """Open a session for ``user``; returns the cookie value (shown to nobody else, stored only hashed)."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        BrowserSession(
+            user_id=user.id, token_hash=digest(secret), created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)
+        )
+    )
+    await session.flush()
+    return secret
+
+
+async def resume(session: AsyncSession, secret: str | None) -> SignedIn | None:
+    """The live session behind a cookie value and its active account, or None."""
+    if not secret or len(secret) > 200:
+        return None
+    statement = select(BrowserSession).where(BrowserSession.token_hash == digest(secret))
+    row = (await session.scalars(statement)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = await users.get_live(session, row.user_id)
+    if user is None or user.status != USER_ACTIVE:
+        return None
+    if user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after:
+        return None
+    return SignedIn(row, user)
+
+
+async def end(session: AsyncSession, secret: str | None) -> None:
+    """Sign out: the session behind the cookie stops working."""
+    if not secret:
+        return
+    await session.execute(
+        update(BrowserSession)
+        .where(BrowserSession.token_hash == digest(secret), BrowserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def purge(session: AsyncSession, expired_before: datetime) -> None:
+    """Forget sessions that expired before ``expired_before``."""
+    await session.execute(
+        delete(BrowserSession)
+        .where(BrowserSession.expires_at < expired_before)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,140 @@
+"""My account: profile, password, email verification, organizations, sign-out; behind the session cookie."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.core.fields import Name
+from tenantry.core.flows import account, verification
+from tenantry.core.sessions.service import SignedIn
+from tenantry.core.users import service as users
+from tenantry.core.users.schemas import PasswordChange
+from tenantry.errors import Conflict, InvalidInput
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.session import close_session, open_session, page_actor, signed_in
+
+router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+_NAME = TypeAdapter(Name)
+NOTICES = {
+    "profile": "Your profile is saved.",
+    "password": "Your password is changed. Other devices are signed out.",
+    "verification": "We have sent you an email with a link to confirm your address.",
+    "verified": "Your email address is already confirmed.",
+}
+
+
+async def _account_page(
+    request: Request, session: AsyncSession, current: SignedIn, status: int = 200, **context: Any
+) -> Response:
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    page = {
+        "user": current.user,
+        "memberships": await account.memberships_of(session, current.user),
+        "notice": notice,
+        "profile_errors": {},
+        "password_errors": {},
+        **context,
+    }
+    return render(request, "account.html", page, status)
+
+
+@router.get("/account")
+async def account_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """My account; without a session, sign in first."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    return await _account_page(request, session, current)
+
+
+@router.post("/account/profile")
+async def save_profile(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Change your first and last name."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    names: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in ("first_name", "last_name"):
+        try:
+            names[name] = _NAME.validate_python(field(form, name, 400).strip())
+        except ValidationError as error:
+            errors[name] = error.errors()[0]["msg"].removeprefix("Value error, ")
+    if errors:
+        return await _account_page(request, session, current, 400, profile_errors=errors)
+    actor = page_actor(request, current.user)
+    await account.update_own_profile(session, actor, current.user, names["first_name"], names["last_name"])
+    return redirect("/ui/account?notice=profile")
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Change your password; other sessions end, this browser stays signed in."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    new_password = field(form, "new_password")
+    if new_password != field(form, "new_password_repeat"):
+        errors = {"new_password_repeat": "The two new passwords differ"}
+        return await _account_page(request, session, current, 400, password_errors=errors)
+    try:
+        change = PasswordChange(
+            current_password=field(form, "current_password") or " ", new_password=new_password or " "
+        )
+        await users.change_own_password(
+            session, page_actor(request, current.user), current.user, change, runtime.passwords
+        )
+    except InvalidInput as error:
+        errors = {e.field: f"{e.field.replace('_', ' ').capitalize()} {e.message}" for e in error.errors}
+        return await _account_page(request, session, current, 400, password_errors=errors)
+    response = redirect("/ui/account?notice=password")
+    await open_session(session, runtime, response, current.user)
+    return response
+
+
+@router.post("/account/verify-email")
+async def send_verification(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Mail yourself a link that confirms your address."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    try:
+        await verification.send_verification(
+            session, runtime.flows, page_actor(request, current.user), None, current.user
+        )
+    except Conflict:
+        return redirect("/ui/account?notice=verified")
+    return redirect("/ui/account?notice=verification")
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """End this browser's session."""
+    try:
+        await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    response = message(request, "You are signed out", "See you soon.", sign_in="/ui/sign-in")
+    await close_session(request, session, response)
+    return response

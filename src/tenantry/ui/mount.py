@@ -1,0 +1,14 @@
+"""The hosted pages and their stylesheet, mounted on the application."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tenantry.ui import account, links, signin
+
+
+def install(app: FastAPI) -> None:
+    for module in (signin, links, account):
+        app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"), name="ui-static")

@@ -1,0 +1,113 @@
+"""What every hosted page shares: rendering, security headers, the CSRF check, the session cookie."""
+
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from tenantry.runtime import Runtime, get_runtime
+
+CSRF_FIELD = "csrf_token"
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+class FormRejected(Exception):
+    """The form did not come from our own page (no or wrong CSRF token, foreign Origin)."""
+
+
+def _secure(runtime: Runtime) -> bool:
+    return runtime.settings.base_url.startswith("https://")
+
+
+def cookie_name(runtime: Runtime, name: str) -> str:
+    """``__Host-`` names over https: such a cookie cannot be set by a sibling domain or over http."""
+    return f"__Host-{name}" if _secure(runtime) else name
+
+
+def set_cookie(response: Response, runtime: Runtime, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        cookie_name(runtime, name),
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=_secure(runtime),
+        samesite="lax",
+    )
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's CSRF token: the one in its cookie, or a new one (set on the response by ``render``)."""
+    runtime = get_runtime(request)
+    current = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")
+    if 20 <= len(current) <= 100:
+        return current
+    if not hasattr(request.state, "new_csrf"):
+        request.state.new_csrf = secrets.token_urlsafe(32)
+    token: str = request.state.new_csrf
+    return token
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the cookie and its Origin (when sent) is ours."""
+    runtime = get_runtime(request)
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        ours = urlsplit(runtime.settings.base_url)
+        theirs = urlsplit(origin)
+        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) and theirs.netloc != request.url.netloc:
+            raise FormRejected("foreign origin")
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    cookie = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")
+    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+        raise FormRejected("CSRF token mismatch")
+    return form
+
+
+def field(form: FormData, name: str, max_length: int = 1024) -> str:
+    value = form.get(name)
+    return value[:max_length] if isinstance(value, str) else ""
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    runtime = get_runtime(request)
+    page = {"csrf_token": csrf_token(request), "request_path": request.url.path, **(context or {})}
+    response = HTMLResponse(runtime.templates.render(f"ui/{template}", page), status_code=status)
+    response.headers.update(_SECURITY_HEADERS)
+    new_csrf = getattr(request.state, "new_csrf", None)
+    if new_csrf is not None:
+        set_cookie(response, runtime, "tenantry_csrf", new_csrf)
+    return response
+
+
+def message(request: Request, title: str, text: str, status: int = 200, **links: str) -> HTMLResponse:
+    """A page that says one thing, with optional links (``sign_in``, ``account``, ``forgot``)."""
+    return render(request, "message.html", {"title": title, "text": text, "links": links}, status)
+
+
+def dead_link(request: Request) -> HTMLResponse:
+    text = "This link has already been used, has expired, or was replaced by a newer one. It did nothing."
+    return message(request, "This link no longer works", text, 410, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+
+
+def rejected_form(request: Request) -> HTMLResponse:
+    text = "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
+    return message(request, "Please try again", text, 403)
+
+
+def redirect(url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return response

@@ -1,0 +1,49 @@
+"""The "my account" session cookie: HttpOnly, SameSite=Lax, Secure (and ``__Host-``) when served over https."""
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.sessions import service as browser_sessions
+from tenantry.core.sessions.service import SignedIn
+from tenantry.core.users.models import User
+from tenantry.requestctx import request_id
+from tenantry.runtime import Runtime, get_runtime
+from tenantry.ui.pages import cookie_name, set_cookie
+
+SESSION_COOKIE = "tenantry_session"
+
+
+def _secret(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(get_runtime(request), SESSION_COOKIE))
+
+
+async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
+    return await browser_sessions.resume(session, _secret(request))
+
+
+async def open_session(session: AsyncSession, runtime: Runtime, response: Response, user: User) -> None:
+    ttl = runtime.settings.browser_session_ttl_seconds
+    secret = await browser_sessions.start(session, user, ttl)
+    set_cookie(response, runtime, SESSION_COOKIE, secret, max_age=ttl)
+
+
+async def close_session(request: Request, session: AsyncSession, response: Response) -> None:
+    runtime = get_runtime(request)
+    await browser_sessions.end(session, _secret(request))
+    response.delete_cookie(
+        cookie_name(runtime, SESSION_COOKIE),
+        path="/",
+        secure=runtime.settings.base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def page_actor(request: Request, user: User | None = None) -> Actor:
+    return Actor(
+        user_id=user.id if user else None,
+        request_id=request_id.get(),
+        client_ip=request.client.host if request.client else None,
+    )

@@ -1,0 +1,168 @@
+"""Sign-in, forgotten password, and the change of a password that must change.
+
+Sign-in goes through the token endpoint's own password grant, so every rule on passwords applies here
+too; the refresh token that grant makes is spent at once, since a browser holds a session instead.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.login import password_grant
+from tenantry.core.fields import Email
+from tenantry.core.flows import resets, signin
+from tenantry.core.flows.context import DeadToken
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs.models import Organization
+from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.users import repository as users
+from tenantry.core.users.models import User
+from tenantry.errors import InvalidInput, OAuthError
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.session import open_session, page_actor, signed_in
+
+router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+OrgRef = Annotated[str | None, Query(max_length=100)]
+State = Annotated[str | None, Query(max_length=500)]
+_EMAIL = TypeAdapter(Email)
+
+
+async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
+    return await orgs.get_by_ref(session, ref) if ref else None
+
+
+async def _signed_in_response(
+    session: AsyncSession, runtime: Runtime, user: User, org: Organization | None, state: str | None
+) -> Response:
+    """Open a session and send the browser on: to the organization's application with a code, or to my account."""
+    target = await signin.login_redirect(session, runtime.flows, user, org, state or None)
+    response = redirect(target or "/ui/account")
+    await open_session(session, runtime, response, user)
+    return response
+
+
+@router.get("/sign-in")
+async def sign_in_page(
+    request: Request,
+    org: OrgRef = None,
+    state: State = None,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Sign-in page; a browser already signed in goes straight on."""
+    found = await _org(session, org)
+    current = await signed_in(request, session)
+    if current is not None:
+        target = await signin.login_redirect(session, runtime.flows, current.user, found, state)
+        return redirect(target or "/ui/account")
+    context: dict[str, Any] = {"org": org, "state": state, "org_name": found.name if found else None, "errors": {}}
+    return render(request, "sign_in.html", context)
+
+
+@router.post("/sign-in")
+async def sign_in(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Check the password; then open a session, or ask for a new password when it must change."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    email, password = field(form, "email", 320).strip(), field(form, "password")
+    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
+    org = await _org(session, org_ref)
+    context = {"org": org_ref, "state": state, "org_name": org.name if org else None, "email": email}
+    if not email or not password:
+        errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
+        return render(
+            request, "sign_in.html", {**context, "errors": {k: v for k, v in errors.items() if not form.get(k)}}, 400
+        )
+    try:
+        tokens = await password_grant(session, runtime, email, password)
+    except OAuthError as error:
+        if error.keep_changes:
+            await session.commit()
+        if error.error == "password_change_required":
+            ticket = {"token": error.extra["change_ticket"], "org": org_ref, "state": state}
+            return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
+        return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
+    await refresh_tokens.spend(session, tokens.refresh_token)
+    user = await users.get_by_email(session, email)
+    assert user is not None
+    return await _signed_in_response(session, runtime, user, org, state)
+
+
+_CHANGE_PAGE = {
+    "heading": "Choose a new password",
+    "intro": "Your password must be changed before you continue. Choose a new one.",
+    "action": "/ui/change-password",
+    "button": "Change password and continue",
+    "ticket_field": "change_ticket",
+}
+
+
+@router.get("/change-password")
+async def change_password_page() -> Response:
+    """Reached from sign-in only (it carries a ticket): a bare visit goes to sign-in."""
+    return redirect("/ui/sign-in")
+
+
+@router.post("/change-password")
+async def change_password(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Replace a password that must change, then continue as after sign-in."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    ticket, password = field(form, "change_ticket", 200), field(form, "password")
+    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
+    page = {**_CHANGE_PAGE, "token": ticket, "org": org_ref, "state": state, "email": ""}
+    if password != field(form, "password_repeat"):
+        return render(
+            request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
+        )
+    try:
+        user = await signin.change_required_password(session, runtime.flows, page_actor(request), ticket, password)
+    except DeadToken:
+        return message(request, "Please sign in again", "This page was open too long.", 410, sign_in="/ui/sign-in")
+    except InvalidInput as error:
+        errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
+        return render(request, "set_password.html", {**page, "errors": errors}, 400)
+    return await _signed_in_response(session, runtime, user, await _org(session, org_ref), state)
+
+
+@router.get("/forgot-password")
+async def forgot_password_page(request: Request) -> Response:
+    """Ask for a password reset link."""
+    return render(request, "forgot_password.html", {"errors": {}})
+
+
+@router.post("/forgot-password")
+async def forgot_password(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Queue a reset link for the address; the page says the same whether or not an account has it."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    typed = field(form, "email", 320).strip()
+    try:
+        email = _EMAIL.validate_python(typed)
+    except ValidationError:
+        errors = {"email": "Enter a valid email address"}
+        return render(request, "forgot_password.html", {"email": typed, "errors": errors}, 400)
+    limits = runtime.rate_limits
+    if await limits.hit(limits.password_reset, f"reset:{email.lower()}") is not None:
+        text = "Too many reset requests for this address. Please wait an hour and try again."
+        return message(request, "Please wait", text, 429)
+    resets.request_reset(session, page_actor(request), email)
+    text = "If an account has this address, we have sent it a link to choose a new password. Check your inbox."
+    return message(request, "Check your email", text, sign_in="/ui/sign-in")

@@ -1,0 +1,149 @@
+"""The outbox worker: delivers what the outbox holds, in `tenantry serve` or as `tenantry worker`.
+
+Delivery is at least once. A message is leased (claimed) in one transaction, delivered, and recorded as
+sent in another; a message recorded as sent is never delivered again, and one whose worker died before
+recording it goes out again when its lease runs out, with the same Message-ID (its id) for receivers
+to recognise. Jobs (work the worker does in the database, such as a reset request by address) run in
+the transaction that records them done, so they happen exactly once.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.flows import resets
+from tenantry.core.onetime import service as onetime
+from tenantry.core.outbox import service as outbox
+from tenantry.core.outbox.models import EMAIL, PASSWORD_RESET_REQUEST, OutboxMessage
+from tenantry.core.sessions import service as browser_sessions
+from tenantry.db.base import utcnow
+from tenantry.mail.sinks import DeliveryError, EmailSink, sink_for
+from tenantry.runtime import Runtime
+
+log = structlog.get_logger("tenantry.worker")
+
+Job = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+BATCH_SIZE = 20
+PURGE_INTERVAL_SECONDS = 3_600
+RETENTION = timedelta(days=30)
+"""Settled messages are kept this long (without their payload), for the record."""
+
+
+class AlreadySettled(Exception):
+    """Another worker recorded the message first (this one's lease had run out)."""
+
+
+class OutboxWorker:
+    def __init__(self, runtime: Runtime, *, email_sink: EmailSink | None = None) -> None:
+        self._database = runtime.database
+        self._settings = runtime.settings
+        self._email = email_sink or sink_for(runtime.settings)
+        flows = runtime.flows
+        self._jobs: dict[str, Job] = {
+            PASSWORD_RESET_REQUEST: lambda session, payload: resets.handle_reset_request(session, flows, payload),
+        }
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._purged_at = 0.0
+
+    async def run_once(self) -> int:
+        """Handle every message due now (and those this pass makes due); returns how many were attempted."""
+        attempted = 0
+        while True:
+            async with self._database.transaction(write=False) as session:
+                due = await outbox.due_ids(session, BATCH_SIZE)
+            handled = 0
+            for message_id in due:
+                if self._stop.is_set():  # stopping: the rest waits for the next worker
+                    return attempted + handled
+                handled += await self._handle(message_id)
+            attempted += handled
+            if not handled:
+                return attempted
+
+    async def _handle(self, message_id: str) -> int:
+        async with self._database.transaction() as session:
+            message = await outbox.claim(session, message_id, self._settings.outbox_lease_seconds)
+        if message is None:
+            return 0
+        try:
+            if message.kind == EMAIL:
+                await self._email.deliver(message.id, message.payload)
+                async with self._database.transaction() as session:
+                    await outbox.mark_sent(session, message.id)
+            elif message.kind in self._jobs:
+                async with self._database.transaction() as session:
+                    await self._jobs[message.kind](session, message.payload)
+                    if not await outbox.mark_sent(session, message.id):
+                        raise AlreadySettled(message.id)
+            else:
+                raise DeliveryError(f"no handler for messages of kind {message.kind!r}", permanent=True)
+        except AlreadySettled:
+            return 1
+        except DeliveryError as error:
+            await self._failed(message, str(error), permanent=error.permanent)
+        except Exception as error:
+            log.exception("outbox message failed", message_id=message.id, kind=message.kind)
+            await self._failed(message, f"{type(error).__name__}: {error}", permanent=False)
+        else:
+            log.info("outbox message delivered", message_id=message.id, kind=message.kind, attempt=message.attempts)
+        return 1
+
+    async def _failed(self, message: OutboxMessage, reason: str, *, permanent: bool) -> None:
+        settings = self._settings
+        log.warning(
+            "outbox delivery failed", message_id=message.id, kind=message.kind, attempt=message.attempts, reason=reason
+        )
+        async with self._database.transaction() as session:
+            await outbox.mark_failed_attempt(
+                session,
+                message,
+                reason,
+                max_attempts=settings.outbox_max_attempts,
+                base_delay=settings.outbox_retry_base_seconds,
+                permanent=permanent,
+            )
+
+    async def purge(self) -> None:
+        """Forget settled messages past retention, and tokens and sessions a day past their expiry."""
+        now = utcnow()
+        async with self._database.transaction() as session:
+            await outbox.purge(session, now - RETENTION)
+            await onetime.purge(session, now - timedelta(days=1))
+            await browser_sessions.purge(session, now - timedelta(days=1))
+        self._purged_at = time.monotonic()
+
+    async def run(self) -> None:
+        """Poll until stopped; a failing pass (the database away) is logged and retried on the next tick."""
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+                if time.monotonic() - self._purged_at >= PURGE_INTERVAL_SECONDS:
+                    await self.purge()
+            except Exception:
+                log.exception("outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._settings.outbox_poll_seconds)
+
+    def start(self) -> None:
+        if self._settings.smtp_url is None:
+            log.warning("no TENANTRY_SMTP_URL: emails are written to this log, links included")
+        self._stop.clear()
+        self._task = asyncio.create_task(self.run(), name="tenantry-outbox-worker")
+
+    async def stop(self) -> None:
+        """Finish the message in hand (up to the SMTP timeout), then stop."""
+        self._stop.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, timeout=self._settings.smtp_timeout_seconds + 5)
+        except TimeoutError:
+            log.warning("outbox worker stopped mid-delivery; the message goes out again after its lease")
+        self._task = None

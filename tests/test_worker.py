@@ -1,0 +1,190 @@
+"""The outbox worker: SMTP delivery, retries with backoff, permanent failures, concurrency, and crashes."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.db.base import utcnow
+from tenantry.mail.sinks import SmtpSink
+from tenantry.runtime import Runtime
+from tenantry.worker import OutboxWorker
+from tests.conftest import settings_for
+from tests.factories import Tenant
+from tests.mailbox import CollectingSink
+from tests.smtp_server import Inbox, smtp_server
+
+
+async def _invite(client: httpx.AsyncClient, tenant: Tenant, email: str = "new@example.com") -> None:
+    response = await client.post(tenant.path("/users"), json={"email": email}, headers=tenant.auth)
+    assert response.status_code == 201
+
+
+async def _messages(runtime: Runtime) -> list[OutboxMessage]:
+    async with runtime.database.transaction(write=False) as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _smtp_worker(runtime: Runtime, database_url: str, smtp_url: str, **overrides: Any) -> OutboxWorker:
+    settings = settings_for(database_url, smtp_url=smtp_url, smtp_security="none", **overrides)
+    worker_runtime = Runtime(**{**runtime.__dict__, "settings": settings})
+    return OutboxWorker(worker_runtime, email_sink=SmtpSink(settings))
+
+
+async def test_email_goes_out_over_smtp_with_its_id_as_message_id(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    with smtp_server() as (inbox, url):
+        assert await _smtp_worker(runtime, database_url, url).run_once() == 1
+    [message] = await _messages(runtime)
+    [received] = inbox.accepted
+    assert received["To"] == "new@example.com"
+    assert received["From"] == "Tenantry <no-reply@localhost>"
+    assert received["Subject"] == "Acme invited you: set your password"
+    assert received["Message-ID"] == f"<{message.id}@localhost>"
+    assert received.get_content_type() == "multipart/alternative"
+    text, html = (part.get_content() for part in received.iter_parts())
+    assert "/ui/activate?token=" in text
+    assert "<strong>Acme</strong>" in html
+    assert (message.status, message.attempts, message.payload) == (SENT, 1, {})  # the link is not kept
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_smtp_credentials_come_from_the_url(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    with smtp_server(login=("mailer", "p@ss:word")) as (inbox, url):
+        worker = _smtp_worker(runtime, database_url, url.replace("smtp://", "smtp://mailer:p%40ss%3Aword@"))
+        assert await worker.run_once() == 1
+    assert len(inbox.accepted) == 1
+
+
+async def _make_due(runtime: Runtime) -> None:
+    async with runtime.database.transaction() as session:
+        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+
+
+async def test_failed_deliveries_are_retried_with_backoff_then_given_up(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    nowhere = _smtp_worker(runtime, database_url, "smtp://127.0.0.1:9", outbox_max_attempts=3)
+    delays = []
+    for attempt in (1, 2):
+        started = utcnow()
+        await nowhere.run_once()
+        [message] = await _messages(runtime)
+        assert (message.status, message.attempts) == (PENDING, attempt)
+        assert message.last_error
+        delays.append(round((message.next_attempt_at - started).total_seconds()))
+        await nowhere.run_once()  # not due yet: nothing happens
+        assert (await _messages(runtime))[0].attempts == attempt
+        await _make_due(runtime)
+    assert delays == [30, 60]
+    await nowhere.run_once()
+    [message] = await _messages(runtime)
+    assert (message.status, message.attempts, message.payload) == (FAILED, 3, {})
+
+
+async def test_a_refused_recipient_fails_at_once(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    with smtp_server(Inbox(refuse_recipients=True)) as (_, url):
+        await _smtp_worker(runtime, database_url, url).run_once()
+    [message] = await _messages(runtime)
+    assert (message.status, message.attempts) == (FAILED, 1)
+    assert "550" in (message.last_error or "")
+
+
+async def test_concurrent_workers_deliver_each_message_once(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    for index in range(12):
+        await _invite(client, tenant, f"user{index}@example.com")
+    sinks = [CollectingSink(), CollectingSink(), CollectingSink()]
+    await asyncio.gather(*(OutboxWorker(runtime, email_sink=sink).run_once() for sink in sinks))
+    delivered = [mail.message_id for sink in sinks for mail in sink.sent]
+    assert len(delivered) == len(set(delivered)) == 12
+    assert {message.status for message in await _messages(runtime)} == {SENT}
+
+
+def _worker_process(database_url: str, smtp_url: str | None, *args: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TENANTRY_DATABASE_URL": database_url,
+        "TENANTRY_OUTBOX_LEASE_SECONDS": "1",
+        "TENANTRY_OUTBOX_POLL_SECONDS": "0.1",
+        "TENANTRY_SMTP_SECURITY": "none",
+        "TENANTRY_LOG_LEVEL": "INFO",
+    }
+    env.pop("TENANTRY_SMTP_URL", None)
+    if smtp_url:
+        env["TENANTRY_SMTP_URL"] = smtp_url
+    return subprocess.Popen(
+        [sys.executable, "-m", "tenantry", "worker", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_once(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    with smtp_server(Inbox(hang_first=True)) as (inbox, url):
+        worker = _worker_process(database_url, url)
+        try:
+            assert await asyncio.to_thread(inbox.first_data.wait, 60), "the worker never reached the SMTP server"
+        finally:
+            worker.send_signal(signal.SIGKILL)  # a crash: between sending and recording
+            worker.wait(timeout=30)
+        [message] = await _messages(runtime)
+        assert (message.status, message.attempts) == (PENDING, 1)
+        assert message.locked_until is not None
+        assert inbox.accepted == []
+        await asyncio.sleep(1.2)  # the dead worker's lease runs out
+        restarted = _worker_process(database_url, url, "--once")
+        output, _ = await asyncio.to_thread(restarted.communicate, timeout=60)
+        assert restarted.returncode == 0, output.decode()
+        again = _worker_process(database_url, url, "--once")
+        await asyncio.to_thread(again.communicate, timeout=60)
+        assert again.returncode == 0
+    [message] = await _messages(runtime)
+    assert (message.status, message.attempts) == (SENT, 2)
+    assert inbox.by_message_id() == {f"<{message.id}@localhost>": 1}
+
+
+async def test_without_smtp_the_worker_writes_mail_and_links_to_the_log(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    process = _worker_process(database_url, None, "--once")
+    output, _ = await asyncio.to_thread(process.communicate, timeout=60)
+    assert process.returncode == 0
+    assert b"new@example.com" in output
+    assert b"/ui/activate?token=" in output
+    assert b"1 message(s) attempted" in output
+    assert {message.status for message in await _messages(runtime)} == {SENT}
+
+
+async def test_settled_messages_are_purged_after_retention(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    await _invite(client, tenant)
+    worker = OutboxWorker(runtime, email_sink=CollectingSink())
+    await worker.run_once()
+    await worker.purge()
+    assert len(await _messages(runtime)) == 1
+    async with runtime.database.transaction() as session:
+        await session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=31)))
+    await worker.purge()
+    assert await _messages(runtime) == []
