@@ -2,8 +2,10 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.orgs.models import Organization
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.roles.models import Role
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
@@ -13,8 +15,10 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "LoginFailure",
     "Membership",
     "Organization",
+    "PartnerLink",
     "RefreshToken",
     "Role",
     "SigningKey",
