@@ -62,7 +62,7 @@ async def update_org(
     access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
     session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
-    """Change an organization's name, slug or description."""
+    """Change an organization's name, slug, description or password policy."""
     org = await service.update_org(session, access.actor, access.org, payload)
     return OrgOut.model_validate(org)
 

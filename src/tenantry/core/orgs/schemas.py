@@ -1,8 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from tenantry.core.credentials.policy import policy_from_settings
+from tenantry.core.credentials.schemas import PasswordPolicyOut, PasswordPolicyUpdate
 from tenantry.core.fields import Name, Slug, Text, not_null
 
 
@@ -18,6 +20,10 @@ class OrgUpdate(BaseModel):
     name: Name | None = None
     slug: Slug | None = None
     description: Text | None = None
+    password_policy: PasswordPolicyUpdate | None = Field(
+        default=None,
+        description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
+    )
 
     _not_null = field_validator("name", "slug")(not_null)
 
@@ -32,6 +38,12 @@ class OrgOut(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def password_policy(self) -> PasswordPolicyOut:
+        """The password rules in force (the defaults unless changed)."""
+        return PasswordPolicyOut.of(policy_from_settings(self.settings))
 
 
 class OrgPage(BaseModel):

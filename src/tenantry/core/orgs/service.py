@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.audit.service import record
+from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
@@ -47,6 +48,10 @@ async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner:
 
 async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
     changes = payload.model_dump(exclude_unset=True)
+    if "password_policy" in changes:
+        del changes["password_policy"]
+        update = payload.password_policy
+        org.settings = with_policy(org.settings, update.applied_to(policy_for(org)) if update is not None else None)
     if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
         raise _slug_conflict(payload.slug)
     for field, value in changes.items():
@@ -60,7 +65,7 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         org_id=org.id,
         target_type="org",
         target_id=org.id,
-        details={"fields": sorted(changes)},
+        details={"fields": sorted(payload.model_fields_set)},
     )
     return org
 
