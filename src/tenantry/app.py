@@ -11,6 +11,7 @@ from tenantry import __version__, dialects, logs
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
+from tenantry.auth.throttle import Throttle
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
@@ -34,7 +35,13 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
-    return Runtime(settings=settings, database=database, passwords=Passwords(settings), keyring=KeyRing(database))
+    return Runtime(
+        settings=settings,
+        database=database,
+        passwords=Passwords(settings),
+        keyring=KeyRing(database),
+        throttle=Throttle(settings),
+    )
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:

@@ -6,6 +6,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.keys import KeyRing
+from tenantry.auth.throttle import Throttle
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.db.engine import Database
 from tenantry.settings import Settings
@@ -17,6 +18,7 @@ class Runtime:
     database: Database
     passwords: Passwords
     keyring: KeyRing
+    throttle: Throttle
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -64,7 +65,7 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=problems(400),
+    responses=problems(400, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -79,11 +80,13 @@ async def token(
     request: Request,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
+    _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
     """Exchange a password or a refresh token for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
-        tokens = await password_grant(session, runtime, grant.username or "", grant.password or "")
+        username, password = grant.username or "", grant.password or ""
+        tokens = await password_grant(session, runtime, username, password, client_ip(request))
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

@@ -19,6 +19,7 @@ from tenantry.errors import (
     NotFound,
     OAuthError,
     PermissionDenied,
+    RateLimited,
     TenantryError,
     Unauthenticated,
 )
@@ -34,6 +35,7 @@ _STATUS: list[tuple[type[TenantryError], int, str]] = [
     (Conflict, 409, "conflict"),
     (InvalidInput, 422, "invalid-input"),
     (OAuthError, 400, "oauth-error"),
+    (RateLimited, 429, "rate-limited"),
 ]
 
 
@@ -89,6 +91,8 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
         return problem_response(
             status, slug, error.detail, headers=headers, error=error.error, error_description=error.detail
         )
+    if isinstance(error, RateLimited):
+        return problem_response(status, slug, error.detail, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="tenantry"'}
         return problem_response(status, slug, error.detail, headers=headers)
@@ -146,6 +150,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller",
     409: "Conflicts with existing state",
     422: "Invalid input; `errors` names each field",
+    429: "Too many requests; `Retry-After` says when to try again",
 }
 
 
