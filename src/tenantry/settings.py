@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         "/compat/<name>); unset serves every dialect, empty serves none.",
     )
 
+    impersonation_token_ttl_seconds: int = Field(
+        default=600, ge=30, le=3_600, description="Lifetime of a token obtained by impersonation (never refreshed)."
+    )
+
     # Brute-force defence (Keycloak-like defaults): see docs/security.md.
     login_max_failures: int = Field(
         default=30, ge=1, description="Failed sign-ins of one account before it is locked for a while."

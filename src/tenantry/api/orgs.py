@@ -39,8 +39,9 @@ async def list_orgs(
 ) -> OrgPage:
     """The organizations the caller belongs to (every organization, for platform admins)."""
     after = decode_cursor(cursor)
-    if principal.api_key is not None:
-        org = await repository.get_by_ref(session, principal.api_key.org_id)
+    bound_to = principal.api_key.org_id if principal.api_key is not None else principal.org_id
+    if bound_to is not None:
+        org = await repository.get_by_ref(session, bound_to)
         found = [org] if org is not None and (after is None or org.id > after) else []
     else:
         assert principal.user is not None

@@ -14,6 +14,7 @@ from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
+from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import User
@@ -78,6 +79,7 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None
         )
     )
     await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))
+    await partner_links.delete_all_of(session, org.id)
     await session.execute(
         update(ApiKey)
         .where(ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
