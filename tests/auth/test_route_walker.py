@@ -115,7 +115,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
         "impersonated": bearer(impersonated.json()["access_token"]),
         "partner": agent.auth,
         "lapsed partner": lapsed_agent.auth,
-        "api key": {"x-api-key": key.json()["key"]},
+        "api key": bearer(key.json()["key"]),
         "not platform admin": tenant.auth,
     }
 

@@ -110,7 +110,8 @@ class PasswordPolicy:
         return cls(**values)
 
     def combined(self, other: "PasswordPolicy") -> "PasswordPolicy":
-        """A policy at least as strict as both (a password it accepts, each of them accepts)."""
+        """A policy at least as strict as both: a password it accepts, each of them accepts (unless their
+        lengths contradict each other, where the longer minimum wins)."""
         min_length = max(self.min_length, other.min_length)
         return PasswordPolicy(
             min_length=min_length,
