@@ -1,9 +1,10 @@
 """Every route of the app, mounted applications included, refuses whoever its policy refuses, changing nothing.
 
-Each route that declares a policy is probed with: (a) no credentials, 401; under an organization, (b) a
-member of another organization, 404, (c) a member without the route's permission, 403, (d) an
-impersonation token where the policy forbids impersonation, 403, (e) a partner's member where the
-policy forbids partners, 403, and one whose partner link was revoked, 404. Routes outside any
+Each route that declares a policy is probed with: (a) no credentials, 401; under an organization (named
+by its id, which every surface accepts), (b) a member of another organization, 404 (or 403 where a
+vendor's surface answers so), (c) a member without the route's permission, 403, (d) an impersonation token
+where the policy forbids impersonation, 403, (e) a partner's member where the policy forbids partners,
+403, and one whose partner link was revoked, as (b). Routes outside any
 organization get (d) too, and API keys or non-admins where the policy wants a user or a platform admin.
 Afterwards every table holds exactly what it held before. Routes without a policy must be documented as
 public.
@@ -108,7 +109,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
     impersonated = await client.post(tenant.path(f"/users/{admin.id}/impersonate"), headers=tenant.auth)
     agent = await partner.add_user(roles=["admin"])
     lapsed_agent = await lapsed.add_user(roles=["admin"])
-    things = {"user": victim.id, "role": role.json()["id"], "key": key.json()["id"], "partner": partner.slug}
+    things = {"user": victim.id, "role": role.json()["id"], "key": key.json()["id"], "partner": partner.id}
     callers = {
         "other org": other_tenant.auth,
         "no permission": powerless.auth,
@@ -126,25 +127,27 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
     for route in routes:
         policy = route.policy
         assert policy is not None
-        expected: list[tuple[str | None, int]] = [(None, 401)]
+        # Outside the organization: 404 in the native API; a vendor's surface may answer 403 as its vendor does.
+        outside = {404} if route.path.startswith("/api/v1/") else {403, 404}
+        expected: list[tuple[str | None, set[int]]] = [(None, {401})]
         if route.org_param is not None:
-            expected.append(("other org", 404))
+            expected.append(("other org", outside))
             if policy.permission is not None:
-                expected.append(("no permission", 403))
+                expected.append(("no permission", {403}))
             if not policy.partner:
-                expected.append(("partner", 403))
-            expected.append(("lapsed partner", 404))
+                expected.append(("partner", {403}))
+            expected.append(("lapsed partner", outside))
         if policy.platform_admin:
-            expected.append(("not platform admin", 403))
+            expected.append(("not platform admin", {403}))
         if policy.users_only:
-            expected.append(("api key", 403))
+            expected.append(("api key", {403}))
         if not policy.impersonation:
-            expected.append(("impersonated", 403))
-        path = _fill(route, tenant.slug, things)
-        for who, status in expected:
+            expected.append(("impersonated", {403}))
+        path = _fill(route, tenant.id, things)
+        for who, statuses in expected:
             headers = callers[who] if who else {}
             response = await client.request(route.method, path, json={}, headers=headers)
-            assert response.status_code == status, (route.method, path, who, response.status_code, response.text)
+            assert response.status_code in statuses, (route.method, path, who, response.status_code, response.text)
             probes += 1
     after = await _snapshot(runtime)
 
