@@ -16,7 +16,7 @@ from tenantry.runtime import Runtime, get_runtime
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer's address (behind a proxy, run uvicorn with --forwarded-allow-ips so that it is the client's)."""
+    """The peer's address; uvicorn puts the client's there when the proxy is in FORWARDED_ALLOW_IPS."""
     return request.client.host if request.client else None
 
 
