@@ -80,6 +80,9 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "log_level": "WARNING",
+        # One client (the test transport) signs in many times: the brute-force tests set their own limits.
+        "auth_rate_limit": "1000/second",
+        "login_ip_max_failures": 100_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

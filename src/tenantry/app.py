@@ -11,11 +11,11 @@ from tenantry import __version__, dialects, logs, scim
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
+from tenantry.auth.throttle import Throttle
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
-from tenantry.ratelimit import RateLimits
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
@@ -48,7 +48,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         keyring=KeyRing(database),
         templates=templates,
         flows=Flows(settings, templates, passwords),
-        rate_limits=RateLimits(settings),
+        throttle=Throttle(settings),
     )
 
 

@@ -1,10 +1,11 @@
-"""The `tenantry` command: serve, deliver the outbox, migrate, bootstrap."""
+"""The `tenantry` command: serve, deliver the outbox, migrate, bootstrap, signing keys."""
 
 import asyncio
 import json
 import secrets
 import signal
 import sys
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -12,12 +13,14 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from tenantry import logs
+from tenantry.auth import keys
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
 from tenantry.core.fields import Email
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.schemas import OrgCreate
+from tenantry.core.tokens.models import SigningKey
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.db import migrate
@@ -28,6 +31,8 @@ from tenantry.settings import Settings, get_settings
 app = typer.Typer(help="Tenantry: users and organizations for many tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Signing keys of access tokens.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 
@@ -180,3 +185,69 @@ def bootstrap(
     err.print(f"platform admin [bold]{result['user']['email']}[/bold] ({result['user']['id']})")
     if generated:
         err.print(f"password: [bold]{password}[/bold]  (generated; shown once)")
+
+
+def _key_row(row: SigningKey, signing: str | None) -> dict[str, Any]:
+    return {
+        "kid": row.id,
+        "created_at": row.created_at.isoformat(),
+        "retired_at": row.retired_at.isoformat() if row.retired_at else None,
+        "signing": row.id == signing,
+    }
+
+
+async def _keys(settings: Settings, work: str, kid: str | None = None, force: bool = False) -> list[dict[str, Any]]:
+    """Rotate, retire or list the signing keys; the keys concerned, as printed."""
+    database = _database(settings)
+    token_lifetime = max(settings.access_token_ttl_seconds, settings.impersonation_token_ttl_seconds)
+    try:
+        if database.is_sqlite:
+            await migrate.upgrade(database)
+        async with database.transaction(write=work != "list") as session:
+            if work == "rotate":
+                rows = [await keys.rotate(session)]
+            elif work == "retire":
+                lifetime = timedelta(seconds=token_lifetime + 60)
+                rows = [await keys.retire(session, kid or "", token_lifetime=lifetime, force=force)]
+            else:
+                rows = await keys.all_keys(session)
+            live = await keys.live_keys(session)
+            signing = live[-1].id if live else None
+            return [_key_row(row, signing) for row in rows]
+    finally:
+        await database.dispose()
+
+
+def _run_keys(work: str, kid: str | None = None, force: bool = False) -> list[dict[str, Any]]:
+    try:
+        return asyncio.run(_keys(get_settings(), work, kid, force))
+    except TenantryError as error:
+        _fail(error.detail)
+        return []
+
+
+def _print_keys(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        state = "signing" if row["signing"] else ("retired " + row["retired_at"] if row["retired_at"] else "verifying")
+        sys.stdout.write(f"{row['kid']}  created {row['created_at']}  {state}\n")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a signing key; it signs new tokens within a minute, older keys keep verifying until retired."""
+    _print_keys(_run_keys("rotate"))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every signing key: which one signs, which verify, which are retired."""
+    _print_keys(_run_keys("list"))
+
+
+@keys_app.command("retire")
+def keys_retire(
+    kid: Annotated[str, typer.Argument(help="The key's id (the `kid` of the tokens it signed).")],
+    force: Annotated[bool, typer.Option("--force", help="Retire even though tokens it signed may be valid.")] = False,
+) -> None:
+    """Stop a key verifying tokens (refused for the signing key, and while its tokens may be valid)."""
+    _print_keys(_run_keys("retire", kid, force))

@@ -69,3 +69,11 @@ class OAuthError(TenantryError):
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
         self.extra = extra or {}
+
+
+class RateLimited(TenantryError):
+    """Too many requests from this client; ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -6,10 +6,10 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.keys import KeyRing
+from tenantry.auth.throttle import Throttle
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
-from tenantry.ratelimit import RateLimits
 from tenantry.settings import Settings
 from tenantry.templating import Templates
 
@@ -22,7 +22,7 @@ class Runtime:
     keyring: KeyRing
     templates: Templates
     flows: Flows
-    rate_limits: RateLimits
+    throttle: Throttle
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +39,37 @@ class Settings(BaseSettings):
         "/compat/<name>); unset serves every dialect, empty serves none.",
     )
 
+    impersonation_token_ttl_seconds: int = Field(
+        default=600, ge=30, le=3_600, description="Lifetime of a token obtained by impersonation (never refreshed)."
+    )
+
+    # Brute-force defence (Keycloak-like defaults): see docs/security.md.
+    login_max_failures: int = Field(
+        default=30, ge=1, description="Failed sign-ins of one account before it is locked for a while."
+    )
+    login_lockout_increment_seconds: int = Field(
+        default=60, ge=1, description="Each further round of `login_max_failures` failures adds this much wait."
+    )
+    login_lockout_max_seconds: int = Field(default=900, ge=1, description="The longest wait a lockout imposes.")
+    login_failure_reset_seconds: int = Field(
+        default=12 * 3_600, ge=1, description="An account's failure count restarts after this long without failures."
+    )
+    login_ip_max_failures: int = Field(
+        default=100, ge=1, description="Failed sign-ins from one client IP within the window before it is refused."
+    )
+    login_ip_window_seconds: int = Field(default=900, ge=1, description="The window of `login_ip_max_failures`.")
+    auth_rate_limit: str = Field(
+        default="10/second;300/minute",
+        description="Requests per client IP to each sign-in endpoint, in `limits` notation (`N/unit` separated "
+        "by ';'); empty for none.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis:// URL for rate-limit counters (sign-in, per-IP failures, reset requests) shared by "
+        "every instance; unset keeps them in each process's memory.",
+    )
+    redis_key_prefix: str = Field(default="tenantry", description="Prefix of every key Tenantry writes in Redis.")
+
     # Account flows: mail, one-time links, hosted pages.
     smtp_url: str | None = Field(
         default=None,
@@ -68,9 +100,6 @@ class Settings(BaseSettings):
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
     )
-    rate_limit_storage_url: str = Field(
-        default="memory://", description="Where rate-limit counters live: memory:// (per process) or redis://host:port."
-    )
     outbox_in_process: bool = Field(
         default=True, description="Deliver the outbox inside `tenantry serve`; turn off when `tenantry worker` runs."
     )
@@ -91,6 +120,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("auth_rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        if value.strip():
+            limits.parse_many(value)  # a ValueError names the part it could not read
+        return value.strip()
 
     @property
     def issuer(self) -> str:

@@ -74,6 +74,11 @@ FORGERIES: dict[str, Forge] = {
     "missing exp": lambda sub, key, kid: _sign(_claims(sub, exp=None), key, kid),
     "missing jti": lambda sub, key, kid: _sign(_claims(sub, jti=None), key, kid),
     "unknown subject": lambda sub, key, kid: _sign(_claims("a" * 24), key, kid),
+    "act without the organization it is bound to": lambda sub, key, kid: _sign(
+        _claims(sub, act={"sub": sub}), key, kid
+    ),
+    "bound organization without act": lambda sub, key, kid: _sign(_claims(sub, tenantry_org="0" * 24), key, kid),
+    "act that names nobody": lambda sub, key, kid: _sign(_claims(sub, act="root", tenantry_org="0" * 24), key, kid),
 }
 
 

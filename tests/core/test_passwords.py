@@ -33,9 +33,9 @@ async def test_a_cost_change_asks_for_a_rehash(passwords: Passwords) -> None:
 
 
 def test_default_policy_follows_nist_length_rules() -> None:
-    assert DEFAULT_POLICY.violations("12345678") == []
-    assert DEFAULT_POLICY.violations("1234567") == ["must be at least 8 characters"]
-    assert DEFAULT_POLICY.violations("x" * 129) == ["must be at most 128 characters"]
+    assert DEFAULT_POLICY.violations("q7w-zp4m") == []
+    assert DEFAULT_POLICY.violations("q7w-zp4") == ["must be at least 8 characters (min_length)"]
+    assert DEFAULT_POLICY.violations("xy" * 65) == ["must be at most 128 characters (max_length)"]
     with pytest.raises(InvalidInput) as raised:
         DEFAULT_POLICY.check("short", field="new_password")
     assert raised.value.errors[0].field == "new_password"

@@ -121,9 +121,9 @@ async def test_invitation_email_link_page_password_then_token_login(
     assert created.status_code == 201
     link = await site.link_to("browser-invitee@example.com")
     await page.goto(link)
-    await _set_password(page, "chosen in the browser", "Set password")
+    await _set_password(page, "chosen on a quiet morning", "Set password")
     await page.get_by_role("heading", name="Password saved").wait_for()
-    assert (await site.login("browser-invitee@example.com", "chosen in the browser")).status_code == 200
+    assert (await site.login("browser-invitee@example.com", "chosen on a quiet morning")).status_code == 200
     await page.goto(link)
     await page.get_by_role("heading", name="This link no longer works").wait_for()
 
@@ -139,9 +139,9 @@ async def test_password_reset_from_the_forgot_page_then_token_login(
     await page.get_by_role("heading", name="Check your email").wait_for()
     link = await site.link_to(member.email)
     await page.goto(link)
-    await _set_password(page, "reset in the browser", "Save new password")
+    await _set_password(page, "renewed on a rainy evening", "Save new password")
     await page.get_by_role("heading", name="Password saved").wait_for()
-    assert (await site.login(member.email, "reset in the browser")).status_code == 200
+    assert (await site.login(member.email, "renewed on a rainy evening")).status_code == 200
     assert (await site.login(member.email, PASSWORD)).status_code == 400
     await page.goto(link)
     await page.get_by_role("heading", name="This link no longer works").wait_for()

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.errors import problem_response, problems
+from tenantry.api.errors import problems
 from tenantry.api.me import load_me
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.api.users import Target, target_user
+from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.auth.policy import Policy, caller
 from tenantry.core.actor import Actor
@@ -68,22 +69,21 @@ async def request_password_reset(
     request: Request,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
+    _: None = Depends(rate_limited("password-reset")),
 ) -> JSONResponse:
     """Mail a password reset link to the account with this address; the answer is the same for any address."""
-    wait = await runtime.rate_limits.hit(runtime.rate_limits.password_reset, f"reset:{payload.email.lower()}")
-    if wait is not None:
-        detail = "too many reset requests for this address; try again later"
-        return problem_response(429, "too-many-requests", detail, headers={"Retry-After": str(wait)})
+    await runtime.throttle.admit_password_reset(payload.email)
     resets.request_reset(session, anonymous_actor(request), payload.email)
     return JSONResponse({"detail": RESET_ACCEPTED}, status_code=status.HTTP_202_ACCEPTED)
 
 
-@router.post("/auth/password-change", response_model=TokenResponse, responses=problems(422))
+@router.post("/auth/password-change", response_model=TokenResponse, responses=problems(422, 429))
 async def change_required_password(
     payload: PasswordChangeWithTicket,
     request: Request,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
+    _: None = Depends(rate_limited("password-change")),
 ) -> JSONResponse:
     """Replace a password that must change, with the ticket the token endpoint gave; answers new tokens."""
     user = await signin.change_required_password(

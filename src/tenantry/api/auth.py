@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, authorization_code_grant, password_grant, refresh_grant
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -72,7 +73,7 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses=problems(400),
+    responses=problems(400, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -87,11 +88,13 @@ async def token(
     request: Request,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
+    _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
     """Exchange a password, a refresh token or a one-time code for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
-        tokens = await password_grant(session, runtime, grant.username or "", grant.password or "")
+        username, password = grant.username or "", grant.password or ""
+        tokens = await password_grant(session, runtime, username, password, client_ip(request))
     elif grant.grant_type == "authorization_code":
         tokens = await authorization_code_grant(session, runtime, grant.code or "")
     else:

@@ -19,6 +19,7 @@ from tenantry.errors import (
     NotFound,
     OAuthError,
     PermissionDenied,
+    RateLimited,
     TenantryError,
     Unauthenticated,
 )
@@ -34,6 +35,7 @@ _STATUS: list[tuple[type[TenantryError], int, str]] = [
     (Conflict, 409, "conflict"),
     (InvalidInput, 422, "invalid-input"),
     (OAuthError, 400, "oauth-error"),
+    (RateLimited, 429, "rate-limited"),
 ]
 
 
@@ -90,6 +92,8 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
         headers = {"Cache-Control": "no-store"}
         members: dict[str, Any] = {"error": error.error, "error_description": error.detail, **error.extra}
         return problem_response(status, slug, error.detail, headers=headers, **members)
+    if isinstance(error, RateLimited):
+        return problem_response(status, slug, error.detail, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="tenantry"'}
         return problem_response(status, slug, error.detail, headers=headers)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import Policy, caller
+from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
@@ -56,16 +57,23 @@ async def load_me(session: AsyncSession, actor: Actor) -> User:
 
 
 @router.get("", response_model=MeOut, responses=problems(401, 403))
-async def get_me(actor: Actor = Depends(me_policy), session: AsyncSession = Depends(get_session)) -> MeOut:
-    """The calling user and the organizations they belong to."""
+async def get_me(
+    actor: Actor = Depends(me_policy),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> MeOut:
+    """The calling user and the organizations they belong to (an impersonation token: only its own)."""
     user = await load_me(session, actor)
-    rows = await session.execute(
+    statement = (
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
         .where(Membership.user_id == user.id, Organization.status != ORG_DELETED)
         .options(selectinload(Membership.roles))
         .order_by(Organization.slug)
     )
+    if principal.org_id is not None:
+        statement = statement.where(Organization.id == principal.org_id)
+    rows = await session.execute(statement)
     return MeOut(
         id=user.id,
         email=user.email,

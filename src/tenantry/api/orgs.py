@@ -39,8 +39,9 @@ async def list_orgs(
 ) -> OrgPage:
     """The organizations the caller belongs to (every organization, for platform admins)."""
     after = decode_cursor(cursor)
-    if principal.api_key is not None:
-        org = await repository.get_by_ref(session, principal.api_key.org_id)
+    bound_to = principal.api_key.org_id if principal.api_key is not None else principal.org_id
+    if bound_to is not None:
+        org = await repository.get_by_ref(session, bound_to)
         found = [org] if org is not None and (after is None or org.id > after) else []
     else:
         assert principal.user is not None
@@ -62,7 +63,7 @@ async def update_org(
     access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
     session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
-    """Change an organization's name, slug or description."""
+    """Change an organization's name, slug, description or password policy."""
     org = await service.update_org(session, access.actor, access.org, payload)
     return OrgOut.model_validate(org)
 

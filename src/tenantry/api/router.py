@@ -2,8 +2,34 @@
 
 from fastapi import APIRouter
 
-from tenantry.api import account_flows, api_keys, auth, me, members, orgs, roles, users
+from tenantry.api import (
+    account_flows,
+    api_keys,
+    audit,
+    auth,
+    impersonation,
+    me,
+    members,
+    orgs,
+    partners,
+    roles,
+    sessions,
+    users,
+)
 
 api_router = APIRouter()
-for module in (auth, me, orgs, users, members, roles, api_keys, account_flows):
+for module in (
+    auth,
+    account_flows,
+    sessions,
+    me,
+    orgs,
+    users,
+    members,
+    impersonation,
+    roles,
+    api_keys,
+    partners,
+    audit,
+):
     api_router.include_router(module.router)

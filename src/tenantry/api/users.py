@@ -96,7 +96,7 @@ async def get_user(target: Target = Depends(target_user(Policy("users:read", par
 @router.patch("/{user}", response_model=UserOut, responses=problems(401, 403, 404, 409, 422))
 async def update_user(
     payload: UserUpdate,
-    target: Target = Depends(target_user(Policy("users:update", impersonation=False, partner=True))),
+    target: Target = Depends(target_user(Policy("users:update", partner=True))),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Change a user's profile (email and verification only for accounts no other organization shares)."""

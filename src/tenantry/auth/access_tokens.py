@@ -14,6 +14,7 @@ from tenantry.settings import Settings
 TOKEN_TYPE = "at+jwt"
 _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 _LEEWAY_SECONDS = 5
+ORG_CLAIM = "tenantry_org"
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,23 @@ class AccessClaims:
     issued_at: float
     session_id: str | None
     impersonator_id: str | None
+    org_id: str | None = None
+    """The only organization the token may act in (tokens obtained by impersonation)."""
 
 
 async def issue(
-    keyring: KeyRing, settings: Settings, user_id: str, *, session_id: str | None, impersonator_id: str | None = None
+    keyring: KeyRing,
+    settings: Settings,
+    user_id: str,
+    *,
+    session_id: str | None,
+    impersonator_id: str | None = None,
+    org_id: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> str:
+    """Sign an access token; with ``impersonator_id`` (RFC 8693 ``act``) it must be bound to ``org_id``."""
+    if (impersonator_id is None) != (org_id is None):
+        raise ValueError("an impersonation token is bound to one organization, and only such a token is")
     now = time.time()
     claims: dict[str, Any] = {
         "iss": settings.issuer,
@@ -34,13 +47,14 @@ async def issue(
         "sub": user_id,
         "iat": now,
         "nbf": int(now),
-        "exp": int(now) + settings.access_token_ttl_seconds,
+        "exp": int(now) + (ttl_seconds or settings.access_token_ttl_seconds),
         "jti": new_id(),
     }
     if session_id is not None:
         claims["sid"] = session_id
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
+        claims[ORG_CLAIM] = org_id
     return await keyring.sign(claims)
 
 
@@ -71,10 +85,14 @@ async def verify(keyring: KeyRing, settings: Settings, token: str) -> AccessClai
     if not isinstance(subject, str) or not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
         raise Unauthenticated("the access token is invalid")
     impersonator = actor.get("sub") if isinstance(actor, dict) else None
+    org_id = payload.get(ORG_CLAIM)
+    if (actor is not None or org_id is not None) and not (isinstance(impersonator, str) and isinstance(org_id, str)):
+        raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
     session_id = payload.get("sid")
     return AccessClaims(
         subject=subject,
         issued_at=float(issued_at),
         session_id=session_id if isinstance(session_id, str) else None,
         impersonator_id=impersonator if isinstance(impersonator, str) else None,
+        org_id=org_id,
     )

@@ -1,13 +1,16 @@
 """Signing keys for access tokens (Ed25519, EdDSA), kept in the database, published as a JWKS.
 
 Every process keeps the keys in memory. The newest live key signs; every key not yet retired verifies.
-A token with a ``kid`` this process has not seen makes it reload the keys (at most once a second), so a
-key added by ``tenantry keys rotate`` or by another worker is picked up without a restart.
+A token with a ``kid`` this process has not seen makes it reload the keys (at most once a second), and
+every process reloads them at least once a minute, so a key added by ``tenantry keys rotate`` starts
+signing, and a key retired by ``tenantry keys retire`` stops verifying, within a minute and without a
+restart. Retire a key only once the tokens it signed have expired (``retire`` checks it).
 """
 
 import base64
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -17,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.tokens.models import SigningKey
+from tenantry.db.base import utcnow
 from tenantry.db.engine import Database
+from tenantry.errors import Conflict, NotFound
 
 ALGORITHM = "EdDSA"
 _RELOAD_INTERVAL = 1.0
@@ -42,6 +47,35 @@ def new_signing_key() -> SigningKey:
 async def live_keys(session: AsyncSession) -> list[SigningKey]:
     statement = select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at, SigningKey.id)
     return list(await session.scalars(statement))
+
+
+async def all_keys(session: AsyncSession) -> list[SigningKey]:
+    return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id)))
+
+
+async def rotate(session: AsyncSession) -> SigningKey:
+    """Add a signing key: it signs from now on (each process within a minute); older keys keep verifying."""
+    key = new_signing_key()
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def retire(session: AsyncSession, kid: str, *, token_lifetime: timedelta, force: bool = False) -> SigningKey:
+    """Stop a key verifying. Refused for the signing key, and while tokens it signed may still be valid."""
+    live = await live_keys(session)
+    key = next((row for row in live if row.id == kid), None)
+    if key is None:
+        raise NotFound(f"no live signing key {kid!r}")
+    if key is live[-1]:
+        raise Conflict("this key is signing tokens: rotate first, then retire it once its tokens have expired")
+    successor = live[live.index(key) + 1]
+    safe_from = successor.created_at + token_lifetime
+    if not force and utcnow() < safe_from:
+        raise Conflict(f"tokens signed with this key may be valid until {safe_from.isoformat()}; wait or force")
+    key.retired_at = utcnow()
+    await session.flush()
+    return key
 
 
 @dataclass(frozen=True)
@@ -85,19 +119,16 @@ class KeyRing:
             await self.load(create_if_missing=False)
 
     async def sign(self, claims: dict[str, Any]) -> str:
-        # The periodic refresh only reads: sign() runs inside the token endpoint's write transaction, and a
-        # second writer on SQLite would wait for that very transaction (until busy_timeout, then fail).
-        if self._signer is not None and time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
-            await self.load(create_if_missing=False)
-        if self._signer is None:
-            await self.load()
+        if self._signer is None or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
+            # Only a read: the request signing may hold SQLite's write lock, which a second writer would await.
+            await self.load(create_if_missing=self._signer is None)
         assert self._signer is not None
         return jwt.encode(
             claims, self._signer.key, algorithm=ALGORITHM, headers={"kid": self._signer.kid, "typ": "at+jwt"}
         )
 
     async def verifier(self, kid: str) -> Ed25519PublicKey | None:
-        if kid not in self._verifiers:
+        if kid not in self._verifiers or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
             await self._reload_soon()
         return self._verifiers.get(kid)
 

@@ -3,7 +3,7 @@
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth import access_tokens
+from tenantry.auth import access_tokens, brute_force
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
@@ -29,13 +29,21 @@ async def _tokens_for(session: AsyncSession, runtime: Runtime, user: User, famil
     return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
 
 
-async def password_grant(session: AsyncSession, runtime: Runtime, username: str, password: str) -> TokenResponse:
-    """Sign in with email and password. Unknown accounts cost one hash verification, like known ones."""
+async def password_grant(
+    session: AsyncSession, runtime: Runtime, username: str, password: str, client_ip: str | None
+) -> TokenResponse:
+    """Sign in with email and password. Unknown accounts cost one hash verification, like known ones.
+
+    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error.
+    """
     passwords = runtime.passwords
     user = await users.get_by_email(session, username)
     password_hash = user.password_hash if user is not None else None
-    if not await passwords.verify(password_hash, password) or user is None or password_hash is None:
-        raise OAuthError("invalid_grant", _BAD_CREDENTIALS)
+    verified = await brute_force.verify_password(
+        session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
+    )
+    if not verified or user is None or password_hash is None:
+        raise OAuthError("invalid_grant", _BAD_CREDENTIALS, keep_changes=True)
     if user.status != USER_ACTIVE:
         raise OAuthError("invalid_grant", "the account is disabled")
     if passwords.needs_rehash(password_hash):

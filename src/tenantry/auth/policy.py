@@ -3,11 +3,17 @@
 A policy is saleschat's "roles allowed / impersonated / partner" triple, generalized: the permission the
 route needs, whether a token obtained by impersonation may call it, whether a partner organization may.
 The organization in the path is resolved and the caller's permissions there are loaded on every request,
-so disabling a user, a membership or a key takes effect on the next one. Not a member: 404; a member
-without the permission: 403.
+so disabling a user, a membership, a key or a partner link takes effect on the next one. Not a member:
+404; a member without the permission: 403.
+
+Where the caller's rights in an organization come from, first match wins: a platform admin holds every
+permission; a member holds those of their roles there (a disabled or invited membership: 403); a member
+of a partner organization who holds ``partners:act`` there holds those of the link's role, on routes
+whose policy allows partners (403 on the others); anyone else gets 404. An impersonation token acts only
+in the organization it was issued in (404 elsewhere).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,6 +21,7 @@ from fastapi import Depends, FastAPI, Path, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute, Mount
 
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
@@ -22,6 +29,7 @@ from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
+from tenantry.core.partners import service as partners
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
 from tenantry.core.roles.service import union_permissions
 from tenantry.errors import OrganizationNotFound, PermissionDenied
@@ -50,13 +58,20 @@ class OrgAccess:
     actor: Actor
 
 
-def _actor(request: Request, principal: Principal, permissions: frozenset[str]) -> Actor:
+@dataclass(frozen=True)
+class _Rights:
+    permissions: frozenset[str]
+    partner_org_id: str | None = None
+
+
+def _actor(request: Request, principal: Principal, rights: _Rights) -> Actor:
     return Actor(
         user_id=principal.user.id if principal.user else None,
         api_key_id=principal.api_key.id if principal.api_key else None,
         impersonator_id=principal.impersonator_id,
+        partner_org_id=rights.partner_org_id,
         platform_admin=principal.platform_admin,
-        permissions=permissions,
+        permissions=rights.permissions,
         request_id=request_id.get(),
         client_ip=request.client.host if request.client else None,
     )
@@ -71,20 +86,27 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
         raise PermissionDenied("an impersonated session may not do this")
 
 
-async def _permissions_in(session: AsyncSession, principal: Principal, org: Organization) -> frozenset[str]:
+async def _rights_in(session: AsyncSession, policy: Policy, principal: Principal, org: Organization) -> _Rights:
+    if principal.org_id is not None and principal.org_id != org.id:
+        raise OrganizationNotFound("organization not found")
     if principal.api_key is not None:
         if principal.api_key.org_id != org.id:
             raise OrganizationNotFound("organization not found")
-        return union_permissions(list(principal.api_key.roles))
+        return _Rights(union_permissions(list(principal.api_key.roles)))
     assert principal.user is not None
     if principal.platform_admin:
-        return ALL_PERMISSIONS
+        return _Rights(ALL_PERMISSIONS)
     membership = await memberships.get(session, org.id, principal.user.id)
-    if membership is None:
+    if membership is not None:
+        if membership.status != MEMBERSHIP_ACTIVE:
+            raise PermissionDenied(f"your membership in this organization is {membership.status}")
+        return _Rights(union_permissions(list(membership.roles)))
+    partner = await partners.access_for(session, org, principal.user.id)
+    if partner is None:
         raise OrganizationNotFound("organization not found")
-    if membership.status != MEMBERSHIP_ACTIVE:
-        raise PermissionDenied(f"your membership in this organization is {membership.status}")
-    return union_permissions(list(membership.roles))
+    if not policy.partner:
+        raise PermissionDenied("partner organizations may not do this")
+    return _Rights(partner.permissions, partner.partner_org_id)
 
 
 PolicyDependency = Callable[..., Awaitable[Any]]
@@ -95,7 +117,7 @@ def caller(policy: Policy) -> PolicyDependency:
 
     async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Actor:
         _check_caller(policy, principal)
-        return _actor(request, principal, frozenset())
+        return _actor(request, principal, _Rights(frozenset()))
 
     dependency.policy = policy  # type: ignore[attr-defined]
     return dependency
@@ -118,12 +140,13 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
         found = await orgs.get_by_ref(session, org)
         if found is None:
             raise OrganizationNotFound("organization not found")
-        permissions = await _permissions_in(session, principal, found)
-        if policy.permission is not None and policy.permission not in permissions:
+        rights = await _rights_in(session, policy, principal, found)
+        if policy.permission is not None and policy.permission not in rights.permissions:
             raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
-        return OrgAccess(found, principal, _actor(request, principal, permissions))
+        return OrgAccess(found, principal, _actor(request, principal, rights))
 
     dependency.policy = policy  # type: ignore[attr-defined]
+    dependency.org_param = path_param  # type: ignore[attr-defined]
     return dependency
 
 
@@ -133,25 +156,37 @@ class RoutePolicy:
     path: str
     policy: Policy | None
     """None: a public route (probes, published keys, the token endpoint)."""
+    org_param: str | None = None
+    """The path parameter naming the organization, for routes under one."""
 
 
-def _declared_policy(dependant: Dependant) -> Policy | None:
+def _policy_dependency(dependant: Dependant) -> Callable[..., Any] | None:
     for dependency in dependant.dependencies:
-        policy = getattr(dependency.call, "policy", None)
-        if isinstance(policy, Policy):
-            return policy
-        found = _declared_policy(dependency)
+        if isinstance(getattr(dependency.call, "policy", None), Policy):
+            return dependency.call
+        found = _policy_dependency(dependency)
         if found is not None:
             return found
     return None
 
 
-def route_policies(app: FastAPI) -> list[RoutePolicy]:
-    """Every API route of ``app`` with the policy it declares, sorted by path and method."""
-    found: list[RoutePolicy] = []
-    for context in iter_route_contexts(app.routes):
+def _api_routes(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with its full path, into mounted sub-applications (dialects, SCIM) too."""
+    for context in iter_route_contexts(routes):
         route = context.original_route
         if isinstance(route, APIRoute) and context.path is not None:
-            policy = _declared_policy(route.dependant)
-            found.extend(RoutePolicy(method, context.path, policy) for method in sorted(route.methods or ()))
+            yield prefix + context.path, route
+        elif isinstance(route, Mount):
+            yield from _api_routes(route.routes, prefix + route.path)
+
+
+def route_policies(app: FastAPI) -> list[RoutePolicy]:
+    """Every API route of ``app`` and of its mounted applications with the policy it declares, sorted by
+    path and method."""
+    found: list[RoutePolicy] = []
+    for path, route in _api_routes(app.routes, ""):
+        call = _policy_dependency(route.dependant)
+        policy = getattr(call, "policy", None)
+        org_param = getattr(call, "org_param", None)
+        found.extend(RoutePolicy(method, path, policy, org_param) for method in sorted(route.methods or ()))
     return sorted(found, key=lambda entry: (entry.path, entry.method))

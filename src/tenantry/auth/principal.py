@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.auth import access_tokens
 from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.models import ApiKey
+from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Unauthenticated
@@ -20,6 +21,8 @@ class Principal:
     api_key: ApiKey | None = None
     impersonator_id: str | None = None
     session_id: str | None = None
+    org_id: str | None = None
+    """The only organization this credential may act in (impersonation tokens); None: no such bound."""
 
     @property
     def platform_admin(self) -> bool:
@@ -57,14 +60,28 @@ def presented_credential(request: Request) -> str | None:
     return None
 
 
-async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
-    claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
-    user = await users.get_live(session, claims.subject)
+async def _live_user(session: AsyncSession, user_id: str, issued_at: float) -> User:
+    """The active account behind a token, when its sessions have not been ended since the token was issued."""
+    user = await users.get_live(session, user_id)
     if user is None or user.status != USER_ACTIVE:
         raise Unauthenticated("the access token is no longer valid")
-    if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after.timestamp():
+    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.timestamp():
         raise Unauthenticated("the access token is no longer valid")
-    return Principal(user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id)
+    return user
+
+
+async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token ends with the
+    impersonator's sessions or account as well as with the user's."""
+    claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    user = await _live_user(session, claims.subject, claims.issued_at)
+    if claims.impersonator_id is not None:
+        await _live_user(session, claims.impersonator_id, claims.issued_at)
+    if claims.session_id is not None and await refresh_tokens.session_ended(session, claims.session_id):
+        raise Unauthenticated("the session has ended")
+    return Principal(
+        user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id, org_id=claims.org_id
+    )
 
 
 async def current_principal(

@@ -2,10 +2,12 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken, SigningKey
@@ -17,11 +19,13 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BrowserSession",
+    "LoginFailure",
     "Membership",
     "OneTimeToken",
     "OrgRoleState",
     "Organization",
     "OutboxMessage",
+    "PartnerLink",
     "RefreshToken",
     "Role",
     "SigningKey",

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import password_grant
 from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
@@ -21,7 +22,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
-from tenantry.errors import InvalidInput, OAuthError
+from tenantry.errors import InvalidInput, OAuthError, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor, signed_in
@@ -83,7 +84,11 @@ async def sign_in(
             request, "sign_in.html", {**context, "errors": {k: v for k, v in errors.items() if not form.get(k)}}, 400
         )
     try:
-        tokens = await password_grant(session, runtime, email, password)
+        await runtime.throttle.admit("ui-sign-in", client_ip(request))
+    except RateLimited:
+        return message(request, "Please wait", "Too many sign-in attempts. Please wait a moment and try again.", 429)
+    try:
+        tokens = await password_grant(session, runtime, email, password, client_ip(request))
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()
@@ -159,8 +164,9 @@ async def forgot_password(
     except ValidationError:
         errors = {"email": "Enter a valid email address"}
         return render(request, "forgot_password.html", {"email": typed, "errors": errors}, 400)
-    limits = runtime.rate_limits
-    if await limits.hit(limits.password_reset, f"reset:{email.lower()}") is not None:
+    try:
+        await runtime.throttle.admit_password_reset(email)
+    except RateLimited:
         text = "Too many reset requests for this address. Please wait an hour and try again."
         return message(request, "Please wait", text, 429)
     resets.request_reset(session, page_actor(request), email)

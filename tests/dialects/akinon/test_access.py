@@ -171,7 +171,7 @@ async def test_impersonated_sessions_read_but_do_not_change_members(
 ) -> None:
     victim = await tenant.add_user()
     token = await access_tokens.issue(
-        runtime.keyring, runtime.settings, tenant.owner.id, session_id=None, impersonator_id=victim.id
+        runtime.keyring, runtime.settings, tenant.owner.id, session_id=None, impersonator_id=victim.id, org_id=tenant.id
     )
     for route in dialect_routes(app):
         response = await _call(client, route, bearer(token), organizationId=tenant.id, userId=victim.id)

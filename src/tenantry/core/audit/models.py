@@ -11,7 +11,10 @@ class AuditEvent(Base):
     """Who did what to which thing, on whose behalf; ``details`` never holds a secret."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_org_id_id", "org_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_org_id_id", "org_id", "id"),
+        Index("ix_audit_events_org_id_created_at_id", "org_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = id_column()
     org_id: Mapped[str | None] = mapped_column(String(24), default=None)

@@ -1,8 +1,10 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from tenantry.core.credentials.policy import policy_from_settings
+from tenantry.core.credentials.schemas import PasswordPolicyOut, PasswordPolicyUpdate
 from tenantry.core.fields import Name, Slug, Text, not_null, storable
 
 # An absolute http(s) URL without a fragment: where hosted sign-ins send the browser with a one-time code.
@@ -26,6 +28,10 @@ class OrgUpdate(BaseModel):
         description="After a hosted sign-in for this organization, the browser goes here with `?code=` "
         "(exchange it at the token endpoint); null removes it. Kept in `settings`.",
     )
+    password_policy: PasswordPolicyUpdate | None = Field(
+        default=None,
+        description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
+    )
 
     _not_null = field_validator("name", "slug")(not_null)
 
@@ -40,6 +46,12 @@ class OrgOut(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def password_policy(self) -> PasswordPolicyOut:
+        """The password rules in force (the defaults unless changed)."""
+        return PasswordPolicyOut.of(policy_from_settings(self.settings))
 
 
 class OrgPage(BaseModel):

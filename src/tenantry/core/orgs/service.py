@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.audit.service import record
+from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
+from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import User
@@ -51,6 +53,10 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         redirect = changes.pop("login_redirect_url")
         kept = {key: value for key, value in org.settings.items() if key != "login_redirect_url"}
         org.settings = {**kept, "login_redirect_url": redirect} if redirect else kept
+    if "password_policy" in changes:
+        del changes["password_policy"]
+        update = payload.password_policy
+        org.settings = with_policy(org.settings, update.applied_to(policy_for(org)) if update is not None else None)
     if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
         raise _slug_conflict(payload.slug)
     for field, value in changes.items():
@@ -64,7 +70,7 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         org_id=org.id,
         target_type="org",
         target_id=org.id,
-        details={"fields": sorted(payload.model_dump(exclude_unset=True))},
+        details={"fields": sorted(payload.model_fields_set)},
     )
     return org
 
@@ -77,6 +83,7 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None
         )
     )
     await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))
+    await partner_links.delete_all_of(session, org.id)
     await session.execute(
         update(ApiKey)
         .where(ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))

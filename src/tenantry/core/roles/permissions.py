@@ -19,12 +19,16 @@ PERMISSIONS: dict[str, str] = {
     "users:set_password": "Set users' passwords or require them to change it",
     "users:roles": "Change which roles users hold",
     "users:magic_link": "Create links that sign users in without their password",
+    "users:impersonate": "Act as a user of the organization (a short-lived token; never someone with more rights)",
     "roles:read": "List and read roles",
     "roles:write": "Create, change and delete custom roles",
     "api_keys:read": "List API keys",
     "api_keys:write": "Create and revoke API keys",
     "audit:read": "Read the audit log",
     "scim:provision": "Provision users and groups over SCIM (what an identity provider's API key holds)",
+    "partners:read": "See which partner organizations have access to the organization",
+    "partners:write": "Grant and revoke partner organizations' access to the organization",
+    "partners:act": "Act in the organizations that made this one their partner, with the role they granted",
 }
 
 

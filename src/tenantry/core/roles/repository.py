@@ -3,6 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.apikeys.models import api_key_roles
 from tenantry.core.memberships.models import membership_roles
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.roles.models import Role
 
 
@@ -31,4 +32,6 @@ async def name_taken(session: AsyncSession, org_id: str, name: str, *, besides: 
 async def grant_count(session: AsyncSession, role_id: str) -> int:
     members = select(func.count()).select_from(membership_roles).where(membership_roles.c.role_id == role_id)
     keys = select(func.count()).select_from(api_key_roles).where(api_key_roles.c.role_id == role_id)
-    return int(await session.scalar(members) or 0) + int(await session.scalar(keys) or 0)
+    partners = select(func.count()).select_from(PartnerLink).where(PartnerLink.role_id == role_id)
+    counts = [int(await session.scalar(statement) or 0) for statement in (members, keys, partners)]
+    return sum(counts)

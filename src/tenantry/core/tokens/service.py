@@ -70,6 +70,12 @@ async def revoke_family(session: AsyncSession, family_id: str) -> None:
     )
 
 
+async def session_ended(session: AsyncSession, family_id: str) -> bool:
+    """True once the session (refresh family) was revoked: by sign-out, reuse detection or ending all sessions."""
+    statement = select(RefreshToken.id).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
+    return (await session.scalar(statement.limit(1))) is not None
+
+
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
     """End every session of the user: access tokens issued before now and all refresh tokens stop working."""
     now = utcnow()

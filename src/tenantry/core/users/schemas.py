@@ -6,6 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, fi
 from tenantry.core.fields import Attributes, Email, Name, RoleRef, not_null, storable
 
 Password = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(storable)]
+PasswordHash = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(storable)]
 Locale = Annotated[str, Field(pattern=r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$", max_length=35)]
 AvatarUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://\S+$")]
 Region = Annotated[
@@ -21,7 +22,12 @@ class UserCreate(BaseModel):
     email: Email
     first_name: Name = ""
     last_name: Name = ""
-    password: Password | None = Field(default=None, description="Without one the user is invited.")
+    password: Password | None = Field(default=None, description="Without one (or a password_hash) the user is invited.")
+    password_hash: PasswordHash | None = Field(
+        default=None,
+        description="A hash imported from another system instead of a password: argon2, bcrypt, pbkdf2-sha256, "
+        "pbkdf2-sha512 or scrypt (PHC or modular-crypt form); re-hashed to argon2id at the first sign-in.",
+    )
     roles: list[RoleRef] | None = Field(default=None, max_length=50, description="Role names or ids; default member.")
     locale: Locale | None = None
     avatar_url: AvatarUrl | None = None
@@ -30,6 +36,12 @@ class UserCreate(BaseModel):
     settings: Attributes = Field(default_factory=dict, description="The user's own preferences.")
     email_verified: bool = False
     password_change_required: bool = False
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> "UserCreate":
+        if self.password is not None and self.password_hash is not None:
+            raise ValueError("give at most one of password and password_hash")
+        return self
 
 
 class UserUpdate(BaseModel):

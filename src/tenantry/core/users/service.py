@@ -6,8 +6,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
-from tenantry.core.credentials.policy import policy_for
+from tenantry.core.credentials.policy import policy_for, policy_for_user
 from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
@@ -88,8 +89,11 @@ async def create(
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
     if payload.password is not None:
-        context = [payload.email, payload.first_name, payload.last_name, org.name]
+        context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
         policy_for(org).check(payload.password, context=context)
+    password_hash = await passwords.hash(payload.password) if payload.password is not None else None
+    if payload.password_hash is not None:
+        password_hash = _imported(payload.password_hash)
     user = await create_account(
         session,
         User(
@@ -103,7 +107,7 @@ async def create(
             settings=payload.settings,
             email_verified=payload.email_verified,
             password_change_required=payload.password_change_required,
-            password_hash=await passwords.hash(payload.password) if payload.password is not None else None,
+            password_hash=password_hash,
         ),
     )
     membership = await membership_rules.create(session, org, user, granted)
@@ -113,6 +117,15 @@ async def create(
 
         await send_invitation(session, invite_with, actor, org, user)
     return Member(user, membership)
+
+
+def _imported(password_hash: str) -> str:
+    """An imported hash, kept as it is once its form and cost are accepted (422 otherwise)."""
+    try:
+        hashes.scheme_of(password_hash)
+    except hashes.UnsupportedHash as error:
+        raise InvalidInput([FieldError("password_hash", str(error))]) from None
+    return password_hash
 
 
 async def page(
@@ -180,7 +193,8 @@ async def set_password(
     membership_rules.ensure_may_manage(actor, member)
     await membership_rules.ensure_account_exclusive(session, actor, org, member)
     user = member.user
-    policy_for(org).check(payload.password, context=[user.email, user.first_name, user.last_name, org.name])
+    context = [user.email, user.first_name, user.last_name, org.name, org.slug]
+    policy_for(org).check(payload.password, context=context)
     await _store_password(session, member.user, payload.password, passwords)
     member.user.password_change_required = payload.require_change
     await session.flush()
@@ -202,9 +216,9 @@ async def change_own_password(
         raise PermissionDenied("an impersonated session cannot change the password")
     if not await passwords.verify(user.password_hash, payload.current_password):
         raise InvalidInput([FieldError("current_password", "is incorrect")])
-    policy_for(None).check(
-        payload.new_password, field="new_password", context=[user.email, user.first_name, user.last_name]
-    )
+    rules = await policy_for_user(session, user.id)
+    context = [user.email, user.first_name, user.last_name, *rules.org_names]
+    rules.policy.check(payload.new_password, field="new_password", context=context)
     await _store_password(session, user, payload.new_password, passwords)
     user.password_change_required = False
     await session.flush()

@@ -1,0 +1,50 @@
+"""The audit log of an organization."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.core.audit import repository
+from tenantry.core.audit.schemas import AuditEventOut, AuditEventPage
+from tenantry.core.fields import StorableStr
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/orgs/{org}/audit-events", tags=["audit"], route_class=UnitOfWorkRoute)
+
+ActionFilter = Annotated[StorableStr | None, Query(max_length=64, description="Exact action, e.g. `user.created`.")]
+ActorFilter = Annotated[
+    StorableStr | None,
+    Query(max_length=64, description="Id of a user who acted or impersonated, or of an API key."),
+]
+TargetFilter = Annotated[StorableStr | None, Query(max_length=64, description="Id of the thing acted on.")]
+SinceFilter = Annotated[
+    datetime | None, Query(description="Events at or after this time (ISO 8601; UTC when no offset is given).")
+]
+
+
+@router.get("", response_model=AuditEventPage, responses=problems(401, 403, 404, 422))
+async def list_audit_events(
+    access: OrgAccess = Depends(org_member(Policy("audit:read"))),
+    session: AsyncSession = Depends(get_session),
+    action: ActionFilter = None,
+    actor: ActorFilter = None,
+    target: TargetFilter = None,
+    since: SinceFilter = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> AuditEventPage:
+    """The organization's audit events, oldest first, filtered by action, actor, target and time."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    where = repository.AuditFilter(action=action, actor=actor, target=target, since=since)
+    events = await repository.page(session, access.org.id, where, after=decode_cursor(cursor), limit=limit + 1)
+    after = events[limit - 1].id if len(events) > limit else None
+    return AuditEventPage(
+        items=[AuditEventOut.model_validate(event) for event in events[:limit]], next_cursor=encode_cursor(after)
+    )

@@ -1,0 +1,26 @@
+"""Impersonation of an organization's users (see auth.impersonation for the rules)."""
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.api.users import Target, target_user
+from tenantry.auth.impersonation import ImpersonationToken, impersonate
+from tenantry.auth.policy import Policy
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitOfWorkRoute)
+
+
+@router.post("/{user}/impersonate", response_model=ImpersonationToken, responses=problems(401, 403, 404, 409))
+async def impersonate_user(
+    target: Target = Depends(target_user(Policy("users:impersonate", impersonation=False, users_only=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> JSONResponse:
+    """Get a short-lived token acting as this user here (no refresh token; never for someone above you)."""
+    access = target.access
+    token = await impersonate(session, runtime, access.actor, access.org, target.member)
+    return JSONResponse(token.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

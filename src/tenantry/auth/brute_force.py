@@ -1,0 +1,57 @@
+"""Brute-force defence around password verification, and rate limits on the sign-in endpoints.
+
+A sign-in is refused with the same answer as a wrong password when its client IP has failed too often
+(no hash is computed then: the refusal does not depend on the account), or when its login name is locked
+(the hash is still computed, so that a lockout cannot tell a known account from an unknown one).
+"""
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.credentials import lockout
+from tenantry.db.base import utcnow
+from tenantry.runtime import Runtime, get_runtime
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer's address; uvicorn puts the client's there when the proxy is in FORWARDED_ALLOW_IPS."""
+    return request.client.host if request.client else None
+
+
+async def verify_password(
+    session: AsyncSession,
+    runtime: Runtime,
+    login_name: str,
+    client: str | None,
+    verify: Callable[[], Awaitable[bool]],
+) -> bool:
+    """Run ``verify`` under the brute-force rules; True only for a right password that nothing blocks.
+
+    Failures are written to ``session``: the caller must keep them when it answers with an error
+    (``TenantryError(keep_changes=True)``).
+    """
+    throttle = runtime.throttle
+    if await throttle.failures_exceeded(client):
+        return False
+    correct = await verify()
+    key = lockout.account_key(login_name)
+    now = utcnow()
+    if await lockout.locked_until(session, key, now) is not None:
+        return False
+    if correct:
+        await lockout.clear(session, key)
+        return True
+    await lockout.record_failure(session, lockout.LockoutRules.of(runtime.settings), key, now)
+    await throttle.count_failure(client)
+    return False
+
+
+def rate_limited(endpoint: str) -> Callable[..., Awaitable[None]]:
+    """Dependency: count the request against the client's rate limits for ``endpoint`` (429 when over)."""
+
+    async def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> None:
+        await runtime.throttle.admit(endpoint, client_ip(request))
+
+    return dependency

@@ -1,0 +1,44 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str | None = None
+    actor: str | None = None
+    """A user (acting or impersonating) or an API key."""
+    target: str | None = None
+    since: datetime | None = None
+
+
+async def page(
+    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int
+) -> list[AuditEvent]:
+    """The organization's events matching ``where``, oldest first: by time, then id (ids order only by the
+    second), continuing after the event ``after``."""
+    statement = select(AuditEvent).where(AuditEvent.org_id == org_id)
+    if where.action is not None:
+        statement = statement.where(AuditEvent.action == where.action)
+    if where.actor is not None:
+        statement = statement.where(
+            or_(
+                AuditEvent.actor_user_id == where.actor,
+                AuditEvent.actor_api_key_id == where.actor,
+                AuditEvent.impersonator_id == where.actor,
+            )
+        )
+    if where.target is not None:
+        statement = statement.where(AuditEvent.target_id == where.target)
+    if where.since is not None:
+        statement = statement.where(AuditEvent.created_at >= where.since)
+    if after is not None:
+        anchor = select(AuditEvent.created_at).where(AuditEvent.id == after).scalar_subquery()
+        statement = statement.where(
+            or_(AuditEvent.created_at > anchor, and_(AuditEvent.created_at == anchor, AuditEvent.id > after))
+        )
+    return list(await session.scalars(statement.order_by(AuditEvent.created_at, AuditEvent.id).limit(limit)))

@@ -1,0 +1,98 @@
+"""Temporary lockout of a login name after repeated failed sign-ins (Keycloak's rules).
+
+Failures are counted per login name; the count restarts after ``reset_seconds`` without a failure. Once
+it reaches ``max_failures``, every further failure locks the name for ``increment_seconds`` times the
+number of whole rounds of ``max_failures`` failures so far, at most ``max_seconds`` (defaults: 30
+failures, +1 minute per round, at most 15 minutes, reset after 12 hours). A successful sign-in clears
+the count. Attempts while locked are refused without being counted.
+
+Unknown login names are counted exactly like known ones, so that the database work (and so the time)
+of a sign-in does not tell whether an account exists.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.credentials.models import LoginFailure
+from tenantry.settings import Settings
+
+
+@dataclass(frozen=True)
+class LockoutRules:
+    max_failures: int = 30
+    increment_seconds: int = 60
+    max_seconds: int = 900
+    reset_seconds: int = 12 * 3600
+
+    @classmethod
+    def of(cls, settings: Settings) -> "LockoutRules":
+        return cls(
+            max_failures=settings.login_max_failures,
+            increment_seconds=settings.login_lockout_increment_seconds,
+            max_seconds=settings.login_lockout_max_seconds,
+            reset_seconds=settings.login_failure_reset_seconds,
+        )
+
+    def wait_after(self, failures: int) -> int:
+        """Seconds of lockout after the ``failures``-th failure in a row (0: not locked)."""
+        rounds = failures // self.max_failures
+        return min(rounds * self.increment_seconds, self.max_seconds) if rounds else 0
+
+
+def account_key(login_name: str) -> str:
+    return hashlib.sha256(login_name.strip().lower().encode()).hexdigest()
+
+
+async def locked_until(session: AsyncSession, key: str, now: datetime) -> datetime | None:
+    """When the lockout of ``key`` ends, or None when it is not locked."""
+    statement = select(LoginFailure.locked_until).where(LoginFailure.account_key == key)
+    until = await session.scalar(statement)
+    return until if until is not None and until > now else None
+
+
+async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, now: datetime) -> int:
+    """Count one failure (atomically: concurrent failures all count) and lock when due; the new count."""
+    stale = now - timedelta(seconds=rules.reset_seconds)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = (
+        insert(LoginFailure)
+        .values(account_key=key, failures=1, last_failure_at=now, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=[LoginFailure.account_key],
+            set_={
+                "failures": case((LoginFailure.last_failure_at < stale, 1), else_=LoginFailure.failures + 1),
+                "last_failure_at": now,
+            },
+        )
+        .returning(LoginFailure.failures)
+    )
+    failures = int((await session.execute(upsert)).scalar_one())
+    wait = rules.wait_after(failures)
+    if wait:
+        await session.execute(
+            update(LoginFailure)
+            .where(LoginFailure.account_key == key)
+            .values(locked_until=now + timedelta(seconds=wait))
+            .execution_options(synchronize_session=False)
+        )
+    await _forget_stale(session, stale, now)
+    return failures
+
+
+async def clear(session: AsyncSession, key: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.account_key == key))
+
+
+async def _forget_stale(session: AsyncSession, stale: datetime, now: datetime) -> None:
+    """Drop counts that would restart anyway, so that the table holds only the last ``reset_seconds``."""
+    await session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.last_failure_at < stale,
+            or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now),
+        )
+    )
