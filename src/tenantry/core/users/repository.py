@@ -1,4 +1,4 @@
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, column, exists, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import (
@@ -25,11 +25,21 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _matches(term: str) -> ColumnElement[bool]:
+# SQLite: the FTS5 trigram index of migration 0007 (substring match, case-insensitive, terms of 3+ characters).
+_FTS_HITS = text("SELECT rowid FROM users_search WHERE users_search MATCH :fts_phrase").columns(column("rowid"))
+
+
+def _matches(term: str, dialect: str) -> ColumnElement[bool]:
+    """Email, first or last name contains ``term``, ignoring case.
+
+    PostgreSQL answers ``lower(col) LIKE '%term%'`` from its trigram GIN indexes; SQLite from the FTS5
+    trigram table, except for terms under three characters (no trigram), which scan.
+    """
+    if dialect == "sqlite" and len(term) >= 3:
+        phrase = '"' + term.replace('"', '""') + '"'
+        return literal_column("users.rowid").in_(_FTS_HITS.bindparams(fts_phrase=phrase))
     pattern = f"%{_escape_like(term.lower())}%"
-    return or_(
-        *(func.lower(column).like(pattern, escape="\\") for column in (User.email, User.first_name, User.last_name))
-    )
+    return or_(*(func.lower(col).like(pattern, escape="\\") for col in (User.email, User.first_name, User.last_name)))
 
 
 def _has_status(status: str) -> ColumnElement[bool]:
@@ -58,7 +68,7 @@ async def member_page(
         .where(Membership.org_id == org_id, User.status != USER_DELETED)
     )
     if q:
-        statement = statement.where(_matches(q))
+        statement = statement.where(_matches(q, session.get_bind().dialect.name))
     if status:
         statement = statement.where(_has_status(status))
     if role_id:
