@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install lint typecheck test-sqlite test-postgresql clean
+.PHONY: run test install lint typecheck test-sqlite test-postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: install
 	$(BIN)/tenantry serve
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -42,5 +42,22 @@ test-postgresql: install
 
 test: lint typecheck test-sqlite test-postgresql
 
+# Benchmarks (not part of make test): `make bench` is quick (~2 min); `make bench FULL=1` seeds 1M users.
+# BENCH_BACKENDS picks the databases; see bench/README.md. Needs wrk and taskset.
+BENCH_BACKENDS ?= postgresql sqlite
+PEERS := bench/.venv-peers
+
+$(PEERS)/.installed: bench/peers/requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet -r bench/peers/requirements.txt
+	touch $@
+
+bench: install $(PEERS)/.installed
+	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian: apt-get install wrk)"; exit 1; }
+	@command -v taskset >/dev/null || { echo "make bench needs taskset (util-linux)"; exit 1; }
+	@for backend in $(BENCH_BACKENDS); do \
+		$(BIN)/python -m bench.run --backend $$backend $(if $(FULL),--full) || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

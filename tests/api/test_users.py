@@ -234,3 +234,22 @@ async def test_platform_admin_acts_in_any_org(client: httpx.AsyncClient, root_to
         tenant.path("/users"), json={"email": "by-root@example.com"}, headers=bearer(root_token)
     )
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("q", ['"', 'a"b"c', "NEAR(a b)", "x* OR y", "(((", "a:b", "ab", "-AND-", "é^~"])
+async def test_search_terms_are_literal_text_never_query_syntax(
+    client: httpx.AsyncClient, tenant: Tenant, q: str
+) -> None:
+    await tenant.add_user("plain@example.com")
+    response = await client.get(tenant.path("/users"), params={"q": q}, headers=tenant.auth)
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+async def test_search_finds_terms_with_quotes_and_operators_literally(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    odd = await tenant.add_user("o'brien+near@example.com", first_name='Say "Hi" OR')
+    for q in ("o'brien", "+near@", '"hi" or', "SAY"):
+        page = await client.get(tenant.path("/users"), params={"q": q}, headers=tenant.auth)
+        assert [user["id"] for user in page.json()["items"]] == [odd.id], q

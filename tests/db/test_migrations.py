@@ -14,7 +14,9 @@ from tests.conftest import empty_database
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": migrate.include_object}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 
@@ -51,3 +53,18 @@ async def _downgrade_to_base(database: Database) -> None:
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def test_search_index_follows_inserts_updates_and_deletes(database: Database) -> None:
+    """The SQLite FTS5 table is kept by triggers; PostgreSQL's trigram indexes by the database itself."""
+    from sqlalchemy import text
+
+    if not database.is_sqlite:
+        async with database.engine.connect() as connection:
+            names = set(await connection.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")))
+        assert {"ix_users_email_trgm", "ix_users_first_name_trgm", "ix_users_last_name_trgm"} <= names
+        return
+    async with database.engine.connect() as connection:
+        triggers = set(await connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        assert {"users_search_insert", "users_search_update", "users_search_delete"} <= triggers
+        await connection.execute(text("INSERT INTO users_search(users_search) VALUES ('integrity-check')"))

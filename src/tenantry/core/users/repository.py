@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, column, exists, func, literal_column, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import (
@@ -25,15 +25,34 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.scalars(statement)).first()
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _matches(term: str) -> ColumnElement[bool]:
+# SQLite: the FTS5 trigram index of migration 0007 (substring match, case-insensitive, terms of 3+ characters).
+_FTS_HITS = text("SELECT rowid FROM users_search WHERE users_search MATCH :fts_phrase").columns(column("rowid"))
+
+
+_SEARCHED = {"email": User.email, "first_name": User.first_name, "last_name": User.last_name}
+
+
+def _matches(
+    term: str, dialect: str, fields: Sequence[str] = ("email", "first_name", "last_name")
+) -> ColumnElement[bool]:
+    """One of ``fields`` (email, first or last name) contains ``term``, ignoring case.
+
+    PostgreSQL answers ``lower(col) LIKE '%term%'`` from its trigram GIN indexes; SQLite from the FTS5
+    trigram table (restricted to ``fields``), except for terms under three characters (no trigram), which scan.
+    """
+    if dialect == "sqlite" and len(term) >= 3:
+        phrase = "{" + " ".join(fields) + '} : "' + term.replace('"', '""') + '"'
+        return literal_column("users.rowid").in_(_FTS_HITS.bindparams(fts_phrase=phrase))
     pattern = f"%{_escape_like(term.lower())}%"
-    return or_(
-        *(func.lower(column).like(pattern, escape="\\") for column in (User.email, User.first_name, User.last_name))
-    )
+    return or_(*(func.lower(_SEARCHED[name]).like(pattern, escape="\\") for name in fields))
 
 
 def _has_status(status: str) -> ColumnElement[bool]:
@@ -62,7 +81,7 @@ async def member_page(
         .where(Membership.org_id == org_id, User.status != USER_DELETED)
     )
     if q:
-        statement = statement.where(_matches(q))
+        statement = statement.where(_matches(q, _dialect(session)))
     if status:
         statement = statement.where(_has_status(status))
     if role_id:
@@ -126,15 +145,14 @@ def _ordering(order: Sequence[SortKey], disabled: ColumnElement[bool]) -> list[C
     return terms
 
 
-def _members_of(org_id: str, criteria: MemberCriteria) -> Select[User, Membership]:
+def _members_of(org_id: str, criteria: MemberCriteria, dialect: str) -> Select[User, Membership]:
     statement = (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org_id, User.status != USER_DELETED)
     )
     if criteria.email_contains:
-        pattern = f"%{_escape_like(criteria.email_contains.lower())}%"
-        statement = statement.where(func.lower(User.email).like(pattern, escape="\\"))
+        statement = statement.where(_matches(criteria.email_contains, dialect, fields=("email",)))
     if criteria.disabled is not None:
         statement = statement.where(_member_disabled() if criteria.disabled else not_(_member_disabled()))
     if criteria.role_id:
@@ -146,19 +164,19 @@ def _members_of(org_id: str, criteria: MemberCriteria) -> Select[User, Membershi
 
 
 async def count_members(session: AsyncSession, org_id: str, criteria: MemberCriteria) -> int:
-    members = _members_of(org_id, criteria).with_only_columns(User.id).subquery()
+    members = _members_of(org_id, criteria, _dialect(session)).with_only_columns(User.id).subquery()
     return int(await session.scalar(select(func.count()).select_from(members)) or 0)
 
 
 async def sorted_members(
     session: AsyncSession, org_id: str, criteria: MemberCriteria, order: Sequence[SortKey], *, offset: int, limit: int
 ) -> list[tuple[User, Membership]]:
-    statement = _members_of(org_id, criteria).order_by(*_ordering(order, _member_disabled()))
+    statement = _members_of(org_id, criteria, _dialect(session)).order_by(*_ordering(order, _member_disabled()))
     rows = await session.execute(statement.offset(offset).limit(limit))
     return [(user, membership) for user, membership in rows]
 
 
-def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None) -> Select[User]:
+def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:
     """Live accounts outside ``org_id``; only members of ``through_org_ids`` unless it is None."""
     statement = select(User).where(
         User.status != USER_DELETED,
@@ -169,14 +187,14 @@ def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | 
             exists().where(Membership.user_id == User.id, Membership.org_id.in_(through_org_ids))
         )
     if term:
-        statement = statement.where(_matches(term))
+        statement = statement.where(_matches(term, dialect))
     return statement
 
 
 async def count_addable(
     session: AsyncSession, org_id: str, term: str | None, through_org_ids: Sequence[str] | None
 ) -> int:
-    accounts = _addable_to(org_id, term, through_org_ids).with_only_columns(User.id).subquery()
+    accounts = _addable_to(org_id, term, through_org_ids, _dialect(session)).with_only_columns(User.id).subquery()
     return int(await session.scalar(select(func.count()).select_from(accounts)) or 0)
 
 
@@ -191,5 +209,5 @@ async def sorted_addable(
     limit: int,
 ) -> list[User]:
     disabled = User.status == USER_DISABLED
-    statement = _addable_to(org_id, term, through_org_ids).order_by(*_ordering(order, disabled))
+    statement = _addable_to(org_id, term, through_org_ids, _dialect(session)).order_by(*_ordering(order, disabled))
     return list(await session.scalars(statement.offset(offset).limit(limit)))

@@ -3,6 +3,7 @@
 from alembic import context
 
 from tenantry.core.models import Base
+from tenantry.db.migrate import include_object
 
 config = context.config
 connection = config.attributes["connection"]
@@ -14,6 +15,7 @@ context.configure(
     # tenantry.db.engine emits BEGIN itself on SQLite, which makes its DDL transactional as well.
     transactional_ddl=True,
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

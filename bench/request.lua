@@ -1,0 +1,29 @@
+-- wrk script: random path from $BENCH_PATHS, method/auth/body from the environment.
+-- In $BENCH_BODY, "{n}" becomes a value unique to each request (thread, counter, random).
+local paths = {}
+local method = os.getenv("BENCH_METHOD") or "GET"
+local auth = os.getenv("BENCH_AUTH")
+local content_type = os.getenv("BENCH_CONTENT_TYPE")
+local body = os.getenv("BENCH_BODY")
+local counter = 0
+local salt = 0
+
+function init(args)
+  for line in io.lines(os.getenv("BENCH_PATHS")) do
+    paths[#paths + 1] = line
+  end
+  salt = math.floor(os.clock() * 1000000) + math.random(1, 1000000)
+  math.randomseed(salt)
+end
+
+function request()
+  counter = counter + 1
+  local headers = {}
+  if auth then headers["Authorization"] = auth end
+  if content_type then headers["Content-Type"] = content_type end
+  local payload = nil
+  if body then
+    payload = string.gsub(body, "{n}", salt .. "-" .. counter)
+  end
+  return wrk.format(method, paths[math.random(#paths)], headers, payload)
+end

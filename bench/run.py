@@ -1,0 +1,254 @@
+"""The benchmark: seed, serve, load, compare with the peers, print a table and write JSON.
+
+    python -m bench.run --backend postgresql [--full] [--seconds 20]
+
+Tenantry and each peer run alone on core 0 (``taskset``), wrk on core 1; the database server is
+shared by all of them. Every figure that matters is a ratio measured in the same run.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import argon2
+import asyncpg
+import httpx
+
+from bench import loads, search_index, seed
+from bench.servers import SERVER_CORE, free_port, peak_rss, pinned_server
+from tenantry.api.pagination import encode_cursor
+from tenantry.db import migrate
+from tenantry.db.engine import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REFERENCE_TABLE = {
+    "postgresql": "CREATE TABLE reference_users (id UUID PRIMARY KEY, email VARCHAR(320) NOT NULL, "
+    "hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, is_superuser BOOLEAN NOT NULL, "
+    "is_verified BOOLEAN NOT NULL)",
+    "sqlite": "CREATE TABLE reference_users (id CHAR(36) PRIMARY KEY, email VARCHAR(320) NOT NULL, "
+    "hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, is_superuser BOOLEAN NOT NULL, "
+    "is_verified BOOLEAN NOT NULL)",
+}
+
+
+async def _postgres(statement: str, dsn: str = POSTGRES_ADMIN) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def prepare_database(backend: str) -> str:
+    """A new, migrated database holding the reference app's table too."""
+    if backend == "sqlite":
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            (RESULTS / f"bench.db{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{RESULTS / 'bench.db'}"
+    else:
+        asyncio.run(_postgres("DROP DATABASE IF EXISTS tenantry_bench WITH (FORCE)"))
+        asyncio.run(_postgres("CREATE DATABASE tenantry_bench"))
+        url = f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/tenantry_bench"
+
+    async def upgrade() -> None:
+        database = Database(url)
+        await migrate.upgrade(database)
+        async with database.engine.begin() as connection:
+            await connection.exec_driver_sql(REFERENCE_TABLE[backend])
+            await connection.exec_driver_sql("CREATE UNIQUE INDEX ix_reference_users_email ON reference_users (email)")
+        await database.dispose()
+
+    asyncio.run(upgrade())
+    return url
+
+
+def hash_rate(seconds: float = 3.0) -> float:
+    """argon2id hashes per second at Tenantry's default parameters on the server's core (the login ceiling)."""
+    hasher = argon2.PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {int(SERVER_CORE)})
+    try:
+        started, count = time.perf_counter(), 0
+        while time.perf_counter() - started < seconds:
+            hasher.hash("benchmark password")
+            count += 1
+        return count / (time.perf_counter() - started)
+    finally:
+        os.sched_setaffinity(0, previous)
+
+
+def _tenantry_loads(shape: seed.Shape, token: str, sample: list[int]) -> list[loads.Load]:
+    auth = f"Bearer {token}"
+    org = f"/api/v1/orgs/{seed.BIG_ORG_SLUG}/users"
+    login_body = f"grant_type=password&username={seed.ADMIN_EMAIL}&password={seed.BENCH_PASSWORD.replace(' ', '+')}"
+    return [
+        loads.Load("login", "POST", ["/api/v1/auth/token"], 4, None, "application/x-www-form-urlencoded", login_body),
+        loads.Load("get_user", "GET", [f"{org}/{seed.user_id(i)}" for i in sample], 32, auth),
+        loads.Load("list_page", "GET", [f"{org}?limit=50&cursor={encode_cursor(seed.user_id(i))}" for i in sample],
+                   16, auth),
+        loads.Load("search_selective", "GET", [f"{org}?q={seed.token(i)}" for i in sample], 4, auth),
+        loads.Load("search_broad", "GET", [f"{org}?q=example"], 4, auth),
+        loads.Load(
+            "create_user", "POST", [org], 8, auth, "application/json",
+            '{"email": "new-{n}@bench.example.com", "first_name": "New", "last_name": "User"}',
+        ),
+    ]  # fmt: skip
+
+
+def _login(base: str, path: str, fields: dict[str, str]) -> str:
+    response = httpx.post(f"{base}{path}", data=fields, timeout=30)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: int) -> dict[str, Any]:
+    port = free_port()
+    env = {
+        "TENANTRY_DATABASE_URL": url,
+        "TENANTRY_LOG_LEVEL": "WARNING",
+        "TENANTRY_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    command = [str(ROOT / ".venv" / "bin" / "tenantry"), "serve", "--port", str(port)]
+    measured: dict[str, Any] = {}
+    with pinned_server(command, env, "/readyz", port) as pid:
+        base = f"http://127.0.0.1:{port}"
+        fields = {"grant_type": "password", "username": seed.ADMIN_EMAIL, "password": seed.BENCH_PASSWORD}
+        for load in _tenantry_loads(shape, _login(base, "/api/v1/auth/token", fields), sample):
+            if load.name == "get_user":
+                with peak_rss(pid) as peak:
+                    measured[load.name] = loads.run(base, load, seconds)
+                measured["rss_mib"] = peak[0]
+            else:
+                measured[load.name] = loads.run(base, load, seconds)
+    return measured
+
+
+def measure_peer(module: str, url: str, paths: list[str], token: str | None, seconds: int) -> loads.Result:
+    port = free_port()
+    command = [str(PEERS_PYTHON), "-m", "uvicorn", f"bench.peers.{module}:app", "--port", str(port),
+               "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    env = {"BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    with pinned_server(command, env, "/docs" if module == "reference_app" else "/users/none", port):
+        base = f"http://127.0.0.1:{port}"
+        if module == "reference_app":
+            token = _login(base, "/auth/jwt/login", {"username": seed.ADMIN_EMAIL, "password": seed.BENCH_PASSWORD})
+        auth = f"Bearer {token}" if token else None
+        return loads.run(base, loads.Load(f"get_user_{module}", "GET", paths, 32, auth), seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--full", action="store_true", help="1M users, 1,000 orgs, one org of 100k")
+    parser.add_argument("--seconds", type=int, default=None, help="seconds per load (default 5, full 20)")
+    args = parser.parse_args()
+    shape = seed.FULL if args.full else seed.QUICK
+    seconds = args.seconds or (20 if args.full else 5)
+
+    url = prepare_database(args.backend)
+    started = time.perf_counter()
+    seed.seed(url, shape)
+    seeded_in = time.perf_counter() - started
+    print(f"seeded {shape.users:,} users in {shape.orgs:,} orgs in {seeded_in:.1f}s", file=sys.stderr)
+
+    rate = hash_rate()
+    sample = random.Random(11).sample(range(shape.big_org), k=min(2_000, shape.big_org))
+    tenantry = measure_tenantry(url, shape, sample, seconds)
+    reference = measure_peer("reference_app", url, [f"/users/{seed.reference_id(i)}" for i in sample], None, seconds)
+    raw = measure_peer("raw_app", url, [f"/users/{seed.user_id(i)}" for i in sample], None, seconds)
+    terms = [seed.token(i) for i in sample[:20]]
+    big_org = seed.org_id(0)
+    if args.backend == "sqlite":
+        with_index, without = search_index.sqlite_medians(url.removeprefix("sqlite:///"), big_org, terms)
+    else:
+        with_index, without = search_index.postgresql_medians(url, big_org, terms)
+
+    report = build_report(args.backend, shape, seconds, seeded_in, rate, tenantry, reference, raw, with_index, without)
+    print(render(report))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{args.backend}-{'full' if args.full else 'quick'}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\nresults: {out}", file=sys.stderr)
+
+
+def build_report(
+    backend: str,
+    shape: seed.Shape,
+    seconds: int,
+    seeded_in: float,
+    rate: float,
+    tenantry: dict[str, Any],
+    reference: loads.Result,
+    raw: loads.Result,
+    with_index: float,
+    without: float,
+) -> dict[str, Any]:
+    get_user: loads.Result = tenantry["get_user"]
+    login: loads.Result = tenantry["login"]
+    selective: loads.Result = tenantry["search_selective"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    targets = {
+        "login / argon2id hash rate per core >= 0.8": (login.requests_per_second / rate, 0.8),
+        "get-user / fastapi-users reference >= 1.5": (
+            get_user.requests_per_second / reference.requests_per_second,
+            1.5,
+        ),
+        "get-user / raw ceiling >= 0.5": (get_user.requests_per_second / raw.requests_per_second, 0.5),
+        "selective search p99 ms <= 10": (selective.p99_ms, 10.0),
+        "search speed-up from the index >= 20": (without / with_index, 20.0),
+        "server RSS MiB under get-user <= 200": (tenantry["rss_mib"], 200.0),
+    }
+    return {
+        "backend": backend,
+        "shape": asdict(shape),
+        "seconds_per_load": seconds,
+        "seeded_in_seconds": round(seeded_in, 1),
+        "commit": commit.strip(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "argon2id_hashes_per_second_per_core": round(rate, 1),
+        "operations": [asdict(result) for key, result in tenantry.items() if isinstance(result, loads.Result)]
+        + [asdict(reference), asdict(raw)],
+        "search_query_median_ms": {"with_index": round(with_index, 3), "without_index": round(without, 3)},
+        "rss_mib": round(tenantry["rss_mib"], 1),
+        "targets": {
+            name: {"value": round(value, 3), "target": goal, "met": value <= goal if "<=" in name else value >= goal}
+            for name, (value, goal) in targets.items()
+        },
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['backend']}: {report['shape']['users']:,} users, {report['shape']['orgs']:,} orgs "
+        f"(big org {report['shape']['big_org']:,}), {report['machine']}, commit {report['commit']}",
+        "",
+        f"{'operation':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}",
+    ]
+    for operation in report["operations"]:
+        lines.append(
+            f"{operation['name']:<30}{operation['requests_per_second']:>10.1f}{operation['p50_ms']:>10.2f}"
+            f"{operation['p99_ms']:>10.2f}{operation['errors']:>8}"
+        )
+    lines += ["", f"argon2id hashes/s per core: {report['argon2id_hashes_per_second_per_core']}",
+              f"search query median: {report['search_query_median_ms']}", ""]  # fmt: skip
+    for name, target in report["targets"].items():
+        lines.append(f"{'met ' if target['met'] else 'MISS'}  {name}: {target['value']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
