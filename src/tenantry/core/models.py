@@ -2,8 +2,10 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.configurations.models import Configuration
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.orgs.models import Organization
+from tenantry.core.resources.models import Resource, membership_resource_roles
 from tenantry.core.roles.models import Role
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
@@ -13,12 +15,15 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Configuration",
     "Membership",
     "Organization",
     "RefreshToken",
+    "Resource",
     "Role",
     "SigningKey",
     "User",
     "api_key_roles",
+    "membership_resource_roles",
     "membership_roles",
 ]

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, str] = {
     "api_keys:read": "List API keys",
     "api_keys:write": "Create and revoke API keys",
     "audit:read": "Read the audit log",
+    "resources:read": "List and read the organization's resources (environments, bots, ...)",
+    "resources:write": "Create, change and delete resources",
 }
 
 
@@ -45,7 +47,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "000000000000000000000004",
         "supervisor",
         "Manages users within their grants",
-        _READ | {"users:create", "users:update", "users:disable", "users:roles"},
+        _READ | {"users:create", "users:update", "users:disable", "users:roles", "resources:read"},
     ),
     BuiltinRole("000000000000000000000005", "editor", "Works within their grants", _READ),
     BuiltinRole("000000000000000000000006", "viewer", "Reads within their grants", _READ),

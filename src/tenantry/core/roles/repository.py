@@ -3,6 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.apikeys.models import api_key_roles
 from tenantry.core.memberships.models import membership_roles
+from tenantry.core.resources.models import membership_resource_roles
 from tenantry.core.roles.models import Role
 
 
@@ -31,4 +32,6 @@ async def name_taken(session: AsyncSession, org_id: str, name: str, *, besides: 
 async def grant_count(session: AsyncSession, role_id: str) -> int:
     members = select(func.count()).select_from(membership_roles).where(membership_roles.c.role_id == role_id)
     keys = select(func.count()).select_from(api_key_roles).where(api_key_roles.c.role_id == role_id)
-    return int(await session.scalar(members) or 0) + int(await session.scalar(keys) or 0)
+    scoped = select(func.count()).where(membership_resource_roles.c.role_id == role_id)
+    counts = [await session.scalar(statement) for statement in (members, keys, scoped)]
+    return sum(int(count or 0) for count in counts)
