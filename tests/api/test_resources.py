@@ -82,7 +82,8 @@ async def test_a_resource_with_children_cannot_be_deleted(client: httpx.AsyncCli
 
 async def test_list_filters_and_pages(client: httpx.AsyncClient, tenant: Tenant) -> None:
     env = await _resource(client, tenant, type="environment", name="Env")
-    bots = [await _resource(client, tenant, type="bot", name=f"Bot {i}", parent_id=env["id"]) for i in range(3)]
+    created = [await _resource(client, tenant, type="bot", name=f"Bot {i}", parent_id=env["id"]) for i in range(3)]
+    bots = sorted(created, key=lambda bot: bot["id"])  # ids are time-ordered only to the second
     await client.patch(tenant.path(f"/resources/{bots[0]['id']}"), json={"active": False}, headers=tenant.auth)
     first = await client.get(tenant.path("/resources"), params={"type": "bot", "limit": 2}, headers=tenant.auth)
     assert [item["id"] for item in first.json()["items"]] == [bots[0]["id"], bots[1]["id"]]
