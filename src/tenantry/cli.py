@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from tenantry import logs
+from tenantry.cli_users import users_app
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
@@ -27,6 +28,7 @@ from tenantry.settings import Settings, get_settings
 app = typer.Typer(help="Tenantry: users and organizations for many tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 err = Console(stderr=True)
 
 
