@@ -82,3 +82,15 @@ Email = Annotated[
 ]
 Attributes = Annotated[dict[str, JsonValue], AfterValidator(_attributes)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
+
+CONFIGURATION_MAX_BYTES = 64 * 1024
+
+
+def _configuration(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _check_json(value)
+    if len(json.dumps(value, ensure_ascii=False).encode()) > CONFIGURATION_MAX_BYTES:
+        raise ValueError(f"must serialize to at most {CONFIGURATION_MAX_BYTES} bytes of JSON")
+    return value
+
+
+ConfigurationDocument = Annotated[dict[str, JsonValue], AfterValidator(_configuration)]

@@ -13,7 +13,9 @@ from fastapi import FastAPI
 from tenantry.runtime import Runtime
 
 # name -> module; a dialect is served once it is listed here.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "eva": "tenantry.dialects.eva",
+}
 
 
 def enabled(spec: str | None) -> dict[str, str]:

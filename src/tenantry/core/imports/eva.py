@@ -10,9 +10,11 @@ and their own role scoped to the environment (SUPERVISOR) or to the bot (EDITOR,
 """
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.credentials.policy import PasswordPolicy
 from tenantry.core.imports.records import Record
 from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email, checked_text
 from tenantry.core.resources import repository as resources
@@ -36,6 +38,19 @@ def password_ok(password: str) -> bool:
         and any(c.islower() for c in password)
         and _SPECIAL_OR_DIGIT.search(password) is not None
     )
+
+
+class EvaPasswordPolicy(PasswordPolicy):
+    """eva's password rule, for passwords set through the eva dialect."""
+
+    def violations(self, password: str, context: Sequence[str] = ()) -> list[str]:
+        broken = [] if password_ok(password) else [PASSWORD_RULE.removeprefix("password ")]
+        if len(password) > self.max_length:
+            broken.append(f"must be at most {self.max_length} characters")
+        return broken
+
+
+EVA_PASSWORD_POLICY = EvaPasswordPolicy(min_length=6)
 
 
 def role_requirements(role: str, environment: str, environment_name: str, bot: str) -> list[str]:

@@ -127,3 +127,8 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization, resourc
     await session.delete(resource)
     await session.flush()
     record(session, actor, "resource.deleted", org_id=org.id, target_type="resource", target_id=resource.id)
+
+
+async def find_many(session: AsyncSession, org_id: str, refs: set[str]) -> dict[str, Resource]:
+    """The organization's resources named by ids or external ids, keyed by each ref that names one."""
+    return await repository.find(session, org_id, refs)
