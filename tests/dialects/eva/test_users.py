@@ -15,12 +15,26 @@ async def test_create_returns_the_list_item_shape(eva: Eva) -> None:
         environments=[{"role": "EDITOR", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]}],
     )
     assert set(user) == {
-        "uuid", "name", "email", "company", "image", "admin", "active", "orgUUID", "createdAt", "rules", "environments"
-    }  # fmt: skip
+        "uuid",
+        "name",
+        "email",
+        "company",
+        "image",
+        "admin",
+        "active",
+        "orgUUID",
+        "createdAt",
+        "rules",
+        "environments",
+    }
     assert (user["name"], user["email"], user["company"], user["image"]) == (
-        "Ada Lovelace", "ada@example.com", "Analytical", "https://img.example/ada.png"
-    )  # fmt: skip
-    assert user["admin"] is False and user["active"] is True
+        "Ada Lovelace",
+        "ada@example.com",
+        "Analytical",
+        "https://img.example/ada.png",
+    )
+    assert user["admin"] is False
+    assert user["active"] is True
     assert user["orgUUID"] == eva.tenant.id
     assert user["createdAt"].endswith("Z")
     assert user["rules"] == {"deletable": True}
@@ -35,7 +49,8 @@ async def test_create_returns_the_list_item_shape(eva: Eva) -> None:
 
 async def test_admin_maps_to_the_admin_role(client: httpx.AsyncClient, eva: Eva) -> None:
     user = await eva.create_user(email="boss@example.com", admin=True)
-    assert user["admin"] is True and user["environments"] == []
+    assert user["admin"] is True
+    assert user["environments"] == []
     native = await client.get(eva.tenant.path(f"/users/{user['uuid']}"), headers=eva.tenant.auth)
     assert native.json()["roles"] == ["admin"]
 
@@ -54,17 +69,37 @@ async def test_roles_map_to_built_in_roles_scoped_to_resources(client: httpx.Asy
 
 async def test_create_enforces_the_environment_rules(client: httpx.AsyncClient, eva: Eva) -> None:
     cases = [
-        ({"role": "EDITOR", "environment": {"uuid": "env-1"}}, "environments[0].bots", "EDITOR requires at least one bot"),
+        (
+            {"role": "EDITOR", "environment": {"uuid": "env-1"}},
+            "environments[0].bots",
+            "EDITOR requires at least one bot",
+        ),
         (
             {"role": "SUPERVISOR", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]},
             "environments[0].bots",
             "SUPERVISOR is granted an environment, not bots",
         ),
-        ({"role": "VIEWER", "environment": {"uuid": "nope"}, "bots": [{"uuid": "bot-1"}]}, "environments[0].environment.uuid", "environment nope does not exist"),
-        ({"role": "VIEWER", "environment": {"uuid": "env-off"}, "bots": [{"uuid": "bot-in-off"}]}, "environments[0].environment.uuid", "environment env-off is not active"),
-        ({"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-off"}]}, "environments[0].bots[0].uuid", "bot bot-off is not active"),
-        ({"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-2b"}]}, "environments[0].bots[0].uuid", "bot bot-2b does not belong to environment env-1"),
-    ]  # fmt: skip
+        (
+            {"role": "VIEWER", "environment": {"uuid": "nope"}, "bots": [{"uuid": "bot-1"}]},
+            "environments[0].environment.uuid",
+            "environment nope does not exist",
+        ),
+        (
+            {"role": "VIEWER", "environment": {"uuid": "env-off"}, "bots": [{"uuid": "bot-in-off"}]},
+            "environments[0].environment.uuid",
+            "environment env-off is not active",
+        ),
+        (
+            {"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-off"}]},
+            "environments[0].bots[0].uuid",
+            "bot bot-off is not active",
+        ),
+        (
+            {"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-2b"}]},
+            "environments[0].bots[0].uuid",
+            "bot bot-2b does not belong to environment env-1",
+        ),
+    ]
     for grant, field, message in cases:
         response = await client.post(
             eva.path("/users"),
@@ -73,7 +108,8 @@ async def test_create_enforces_the_environment_rules(client: httpx.AsyncClient, 
         )
         assert response.status_code == 422, grant
         body = response.json()
-        assert body["errorType"] == "USER_ERROR" and body["errorCode"] == "VALIDATION_ERROR"
+        assert body["errorType"] == "USER_ERROR"
+        assert body["errorCode"] == "VALIDATION_ERROR"
         assert [(d["fieldName"], d["message"]) for d in body["details"]] == [(field, message)]
 
 
@@ -94,9 +130,14 @@ async def test_a_user_has_one_role_and_admins_hold_no_environments(client: httpx
     assert two_roles.json()["details"][0]["message"] == "a user may only have one role"
     admin = await client.post(
         eva.path("/users"),
-        json={"name": "X", "email": "x@example.com", "admin": True, "environments": [{"role": "SUPERVISOR", "environment": {"uuid": "env-2"}}]},
+        json={
+            "name": "X",
+            "email": "x@example.com",
+            "admin": True,
+            "environments": [{"role": "SUPERVISOR", "environment": {"uuid": "env-2"}}],
+        },
         headers=eva.tenant.auth,
-    )  # fmt: skip
+    )
     assert admin.json()["details"][0]["fieldName"] == "environments"
 
 
@@ -127,8 +168,9 @@ async def test_duplicate_email_is_409_standard_error(client: httpx.AsyncClient, 
 
 async def test_get_and_update_a_user(client: httpx.AsyncClient, eva: Eva) -> None:
     user = await eva.create_user(
-        email="u@example.com", environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]}]
-    )  # fmt: skip
+        email="u@example.com",
+        environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]}],
+    )
     path = eva.path(f"/users/{user['uuid']}")
     assert (await client.get(path, headers=eva.tenant.auth)).json() == user
     changed = await client.put(
@@ -145,7 +187,8 @@ async def test_get_and_update_a_user(client: httpx.AsyncClient, eva: Eva) -> Non
     assert (body["name"], body["company"], body["email"]) == ("Renamed", "NewCo", "u@example.com")
     assert [entry["environment"]["uuid"] for entry in body["environments"]] == ["env-2"]
     promoted = await client.put(path, json={"admin": True}, headers=eva.tenant.auth)
-    assert promoted.json()["admin"] is True and promoted.json()["environments"] == []
+    assert promoted.json()["admin"] is True
+    assert promoted.json()["environments"] == []
     demoted = await client.put(
         path,
         json={"admin": False, "environments": [{"role": "SUPERVISOR", "environment": {"uuid": "env-1"}}]},
@@ -166,7 +209,8 @@ async def test_activate_and_deactivate(client: httpx.AsyncClient, eva: Eva) -> N
     off = await client.put(
         eva.path("/users/activate"), json={"uuid": user["uuid"], "active": False}, headers=eva.tenant.auth
     )
-    assert off.status_code == 200 and off.json()["active"] is False
+    assert off.status_code == 200
+    assert off.json()["active"] is False
     login = await client.post(
         "/api/v1/auth/token", data={"grant_type": "password", "username": "act@example.com", "password": "Secret1"}
     )
@@ -187,8 +231,9 @@ async def test_delete_a_user(client: httpx.AsyncClient, eva: Eva) -> None:
 
 async def test_identity_provider_returns_the_caller(client: httpx.AsyncClient, eva: Eva) -> None:
     await eva.create_user(
-        email="me@example.com", environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-2"}]}]
-    )  # fmt: skip
+        email="me@example.com",
+        environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-2"}]}],
+    )
     token = await token_for(client, "me@example.com", "Secret1")
     me = await client.get(eva.path("/users/identity-provider"), headers=bearer(token))
     assert me.status_code == 200
@@ -199,7 +244,10 @@ async def test_identity_provider_returns_the_caller(client: httpx.AsyncClient, e
 async def test_viewers_may_not_create_users_and_strangers_get_404(
     client: httpx.AsyncClient, eva: Eva, other_tenant: object
 ) -> None:
-    await eva.create_user(email="v@example.com", environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]}])  # fmt: skip
+    await eva.create_user(
+        email="v@example.com",
+        environments=[{"role": "VIEWER", "environment": {"uuid": "env-1"}, "bots": [{"uuid": "bot-1"}]}],
+    )
     viewer = bearer(await token_for(client, "v@example.com", "Secret1"))
     refused = await client.post(eva.path("/users"), json={"name": "X", "email": "x@example.com"}, headers=viewer)
     assert refused.status_code == 403
@@ -207,7 +255,8 @@ async def test_viewers_may_not_create_users_and_strangers_get_404(
     stranger = bearer(other_tenant.owner.token)  # type: ignore[attr-defined]
     assert (await client.get(eva.path("/users"), headers=stranger)).status_code == 404
     anonymous = await client.get(eva.path("/users"))
-    assert anonymous.status_code == 401 and anonymous.json()["errorCode"] == "UNAUTHORIZED"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errorCode"] == "UNAUTHORIZED"
 
 
 async def test_request_id_is_echoed(client: httpx.AsyncClient, eva: Eva) -> None:

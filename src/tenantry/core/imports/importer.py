@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.imports import store
-from tenantry.core.imports.records import Record, RecordReader
+from tenantry.core.imports.records import ImportLimitExceeded, Record, RecordReader
 from tenantry.core.imports.rows import CREATED, FAILED, PRESENT, Candidate, Outcome
 from tenantry.core.imports.units import Units
 from tenantry.core.orgs.models import Organization
@@ -83,12 +83,13 @@ class Importer:
     _seen: dict[str, int] = field(default_factory=dict)
     _roles: dict[str, Role | None] = field(default_factory=dict)
     _header_done: bool = False
+    _rows: int = 0
     _started: float = field(default_factory=time.perf_counter)
 
     @property
     def reader(self) -> RecordReader:
         if self._reader is None:
-            self._reader = RecordReader(self.format.delimiter, self.max_bytes, self.max_rows)
+            self._reader = RecordReader(self.format.delimiter, self.max_bytes)
         return self._reader
 
     async def feed(self, chunk: bytes) -> None:
@@ -105,8 +106,10 @@ class Importer:
             if not self._header_done:
                 self._header_done = True
                 if self.format.header(record):
-                    self.reader.records_read -= 1  # the header is not a row
                     continue
+            self._rows += 1
+            if self.max_rows is not None and self._rows > self.max_rows:
+                raise ImportLimitExceeded(f"the file has more than {self.max_rows} rows")
             parsed = self.format.parse(record)
             if isinstance(parsed, Outcome):
                 self._report(parsed)

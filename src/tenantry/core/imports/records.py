@@ -3,7 +3,7 @@
 Bytes are decoded incrementally (UTF-8, an optional byte-order mark dropped) and cut into physical
 lines at each newline; lines are joined into one record while a quoted field is still open (an even
 number of quote characters closes it, since a quote inside a field is written twice), and the standard
-``csv`` module parses each record. Limits on bytes and records are enforced as data arrives.
+``csv`` module parses each record. The limit on bytes is enforced as data arrives.
 """
 
 import codecs
@@ -11,15 +11,13 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tenantry.errors import FieldError, InvalidInput
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportLimitExceeded(Exception):
     """The file is larger (in bytes or records) than the configured limit."""
-
-
-class UndecodableFile(ValueError):
-    """The bytes are not UTF-8 text."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +31,7 @@ class Record:
 class RecordReader:
     delimiter: str
     max_bytes: int | None = None
-    max_records: int | None = None
     bytes_read: int = 0
-    records_read: int = 0
     _decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8-sig")())
     _tail: str = ""
     _pending: list[str] = field(default_factory=list)
@@ -51,7 +47,7 @@ class RecordReader:
         try:
             text = self._tail + self._decoder.decode(chunk)
         except UnicodeDecodeError:
-            raise UndecodableFile("the file is not UTF-8 text") from None
+            raise InvalidInput([FieldError("file", "is not UTF-8 text")]) from None
         lines = text.split("\n")
         self._tail = lines.pop()  # after the last newline: the start of a line still arriving
         return list(self._records([line + "\n" for line in lines]))
@@ -61,7 +57,7 @@ class RecordReader:
         try:
             text = self._tail + self._decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise UndecodableFile("the file is not UTF-8 text") from None
+            raise InvalidInput([FieldError("file", "is not UTF-8 text")]) from None
         self._tail = ""
         records = list(self._records([text] if text else []))
         if self._pending:
@@ -84,9 +80,6 @@ class RecordReader:
         if not "".join(lines).strip():
             return
         fields = next(csv.reader(lines, delimiter=self.delimiter, strict=False), [])
-        self.records_read += 1
-        if self.max_records is not None and self.records_read > self.max_records:
-            raise ImportLimitExceeded(f"the file has more than {self.max_records} rows")
         yield Record(self._record_line, fields)
 
 
