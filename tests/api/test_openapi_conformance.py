@@ -47,7 +47,9 @@ async def _pinned_targets(client: httpx.AsyncClient, tenant: Tenant, root_token:
     sacrificial = await tenant.add_user("fuzz-target@example.com", password=None)
     role = await client.post(tenant.path("/roles"), json={"name": "fuzz-role"}, headers=tenant.auth)
     key = await client.post(tenant.path("/api-keys"), json={"name": "k", "roles": ["viewer"]}, headers=tenant.auth)
-    return {"org": tenant.slug, "user": sacrificial.id, "role": role.json()["id"], "key": key.json()["id"]}
+    resource = await client.post(tenant.path("/resources"), json={"type": "folder", "name": "f"}, headers=tenant.auth)
+    pinned = {"org": tenant.slug, "user": sacrificial.id, "role": role.json()["id"], "key": key.json()["id"]}
+    return pinned | {"resource": resource.json()["id"]}
 
 
 async def test_native_api_conforms_to_its_own_schema(
