@@ -1,10 +1,13 @@
-"""Reads and writes of an import, a batch at a time, in few statements (multi-row INSERTs)."""
+"""Reads and writes of an import, a batch at a time, in few statements (COPY on PostgreSQL)."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import JSON, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
@@ -15,8 +18,6 @@ from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
 
-# Bound parameters per statement: under SQLite's 32766 and PostgreSQL's 32767.
-_MAX_PARAMETERS = 30_000
 _LOOKUP_CHUNK = 1000
 
 
@@ -51,9 +52,22 @@ async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence
 
 
 async def _insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One INSERT per table and batch, executed for many rows (compiled once, cached)."""
-    if rows:
+    """One statement per table and batch: COPY on PostgreSQL, an INSERT executed for many rows on SQLite."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
         await session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {column.name for column in table.columns if isinstance(column.type, JSON)}
+    records = [tuple(json.dumps(row[name]) if name in json_columns else row[name] for name in columns) for row in rows]
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    except asyncpg.IntegrityConstraintViolationError as error:
+        raise IntegrityError(f"COPY {table.name}", None, error) from error
 
 
 async def insert_members(session: AsyncSession, org_id: str, actor: Actor, members: list[NewMember]) -> None:
