@@ -113,6 +113,14 @@ async def test_create_enforces_the_environment_rules(client: httpx.AsyncClient, 
         assert [(d["fieldName"], d["message"]) for d in body["details"]] == [(field, message)]
 
 
+async def test_a_bot_named_twice_is_granted_once(eva: Eva) -> None:
+    bots = [{"uuid": "bot-1"}, {"uuid": "bot-1"}]
+    user = await eva.create_user(
+        email="twice@example.com", environments=[{"role": "EDITOR", "environment": {"uuid": "env-1"}, "bots": bots}]
+    )
+    assert user["environments"][0]["bots"] == [{"uuid": "bot-1", "name": "Bot-1"}]
+
+
 async def test_a_user_has_one_role_and_admins_hold_no_environments(client: httpx.AsyncClient, eva: Eva) -> None:
     two_roles = await client.post(
         eva.path("/users"),

@@ -85,6 +85,7 @@ async def change(
 ) -> list[Grant]:
     """Add and remove scoped grants (or, with ``replace``, make ``add`` the whole set); returns the new set."""
     ensure_may_manage(actor, member)
+    add = list({grant.key: grant for grant in add}.values())
     roles.ensure_grantable(actor, [grant.role for grant in add])
     membership_id = member.membership.id
     current = {grant.key: grant for grant in (await of_memberships(session, [membership_id]))[membership_id]}
