@@ -1,12 +1,12 @@
 """Reads and writes of an import, a batch at a time, in few statements (COPY on PostgreSQL)."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import JSON, Table, func, insert, select
+from sqlalchemy import JSON, ColumnDefault, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,10 +51,28 @@ async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence
     return found
 
 
+def _factory(default: object) -> Callable[[], Any]:
+    assert isinstance(default, ColumnDefault)
+    arg = default.arg
+    if default.is_callable:
+        return lambda: arg(None)  # SQLAlchemy wraps every callable default to take the execution context
+    return lambda: arg
+
+
+def _completed(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every column the model fills by itself (Python-side defaults), as an ORM insert would have."""
+    missing = [column for column in table.columns if column.name not in rows[0] and column.default is not None]
+    if not missing:
+        return rows
+    defaults = {column.name: _factory(column.default) for column in missing}
+    return [row | {name: make() for name, make in defaults.items()} for row in rows]
+
+
 async def _insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """One statement per table and batch: COPY on PostgreSQL, an INSERT executed for many rows on SQLite."""
     if not rows:
         return
+    rows = _completed(table, rows)
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
         await session.execute(insert(table), rows)
