@@ -31,17 +31,30 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
             other_tenant.path("/api-keys"), json={"name": "k", "roles": ["viewer"]}, headers=other_tenant.auth
         )
     ).json()
+    resource = (
+        await client.post(
+            other_tenant.path("/resources"), json={"type": "environment", "name": "e"}, headers=other_tenant.auth
+        )
+    ).json()
     own_user = await tenant.add_user()
     before = await _audit_count(runtime)
     probes = 0
     for method, template in org_routes(app):
         # The other organization's path, and ids of the other organization's things under our own path.
         paths = {
-            template.format(org=other_tenant.slug, user=victim.id, role=role["id"], key=key["id"]),
-            template.format(org=other_tenant.id, user=victim.id, role=role["id"], key=key["id"]),
+            template.format(
+                org=other_tenant.slug, user=victim.id, role=role["id"], key=key["id"], resource=resource["id"]
+            ),
+            template.format(
+                org=other_tenant.id, user=victim.id, role=role["id"], key=key["id"], resource=resource["id"]
+            ),
         }
-        if "{user}" in template or "{role}" in template or "{key}" in template:
-            paths.add(template.format(org=tenant.slug, user=victim.id, role=role["id"], key=key["id"]))
+        if any(name in template for name in ("{user}", "{role}", "{key}", "{resource}")):
+            paths.add(
+                template.format(
+                    org=tenant.slug, user=victim.id, role=role["id"], key=key["id"], resource=resource["id"]
+                )
+            )
         for path in paths:
             response = await client.request(method, path, json={}, headers=tenant.auth)
             assert response.status_code == 404, (method, path, response.status_code, response.text)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from tenantry.auth.policy import route_policies
+from tests.factories import Tenant
 
 PREFIX = "/eva-user/org/{orgUUID}"
 
@@ -33,3 +34,18 @@ async def test_the_dialect_serves_its_openapi_document(client: httpx.AsyncClient
     assert "/eva-user/org/{orgUUID}/users/quicksearch" in paths
     error = response.json()["components"]["schemas"]["StandardError"]
     assert set(error["properties"]) == {"timestamp", "errorCode", "errorType", "message", "path"}
+
+
+async def test_every_eva_route_is_404_for_members_of_other_orgs(
+    client: httpx.AsyncClient, app: FastAPI, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    dialect = next(route.app for route in app.routes if isinstance(route, Mount) and route.path == "/compat/eva")
+    assert isinstance(dialect, FastAPI)
+    victim = await other_tenant.add_user("victim@globex.example")
+    for route in route_policies(dialect):
+        path = "/compat/eva" + route.path.format(
+            orgUUID=other_tenant.id, userId=victim.id, userUuid=victim.id, botUUID="b"
+        )
+        response = await client.request(route.method, path, json={}, headers=tenant.auth)
+        assert response.status_code == 404, (route.method, path, response.text)
+        assert response.json()["errorCode"] == "NOT_FOUND"
