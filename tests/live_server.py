@@ -38,4 +38,7 @@ def serve(settings: Settings) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        # Wait until the server has finished its requests and disposed of its engine, so that a server still
+        # winding down on a loaded machine cannot hold the SQLite write lock while the next tests write.
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "the test server did not stop"
