@@ -86,7 +86,8 @@ class KeyRing:
 
     async def sign(self, claims: dict[str, Any]) -> str:
         if self._signer is None or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
-            await self.load()
+            # Only a read: the request signing may hold SQLite's write lock, which a second writer would await.
+            await self.load(create_if_missing=self._signer is None)
         assert self._signer is not None
         return jwt.encode(
             claims, self._signer.key, algorithm=ALGORITHM, headers={"kid": self._signer.kid, "typ": "at+jwt"}
