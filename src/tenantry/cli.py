@@ -14,6 +14,7 @@ from rich.console import Console
 
 from tenantry import logs
 from tenantry.auth import keys
+from tenantry.cli_users import users_app
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
@@ -33,6 +34,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="Signing keys of access tokens.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 err = Console(stderr=True)
 
 

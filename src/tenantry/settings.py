@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
     )
+    import_upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest CSV file an upload may carry (413 beyond)."
+    )
+    import_upload_max_rows: int = Field(
+        default=10_000, ge=1, description="Most rows a CSV upload may carry, its header aside (413 beyond)."
+    )
+    import_batch_size: int = Field(
+        default=500, ge=1, le=5000, description="Rows an upload validates, hashes and inserts at a time."
+    )
 
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)

@@ -37,12 +37,23 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
             other_tenant.path("/api-keys"), json={"name": "k", "roles": ["viewer"]}, headers=other_tenant.auth
         )
     ).json()
+    resource = (
+        await client.post(
+            other_tenant.path("/resources"), json={"type": "environment", "name": "e"}, headers=other_tenant.auth
+        )
+    ).json()
     own_user = await tenant.add_user()
     before = await _audit_count(runtime)
     probes = 0
     for method, template in org_routes(app):
         # The other organization's path, and ids of the other organization's things under our own path.
-        things = {"user": victim.id, "role": role["id"], "key": key["id"], "partner_org": other_tenant.slug}
+        things = {
+            "user": victim.id,
+            "role": role["id"],
+            "key": key["id"],
+            "partner_org": other_tenant.slug,
+            "resource": resource["id"],
+        }
         paths = {template.format(org=other_tenant.slug, **things), template.format(org=other_tenant.id, **things)}
         if any(f"{{{name}}}" in template for name in things):
             paths.add(template.format(org=tenant.slug, **things))

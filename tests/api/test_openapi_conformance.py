@@ -53,12 +53,14 @@ async def _pinned_targets(client: httpx.AsyncClient, tenant: Tenant, root_token:
     await client.post(
         tenant.path("/partners"), json={"partner_org": partner.slug, "role": "viewer"}, headers=tenant.auth
     )
+    resource = await client.post(tenant.path("/resources"), json={"type": "folder", "name": "f"}, headers=tenant.auth)
     return {
         "org": tenant.slug,
         "user": sacrificial.id,
         "role": role.json()["id"],
         "key": key.json()["id"],
         "partner_org": partner.slug,
+        "resource": resource.json()["id"],
     }
 
 

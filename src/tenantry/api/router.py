@@ -12,6 +12,7 @@ from tenantry.api import (
     members,
     orgs,
     partners,
+    resources,
     roles,
     sessions,
     users,
@@ -31,5 +32,6 @@ for module in (
     api_keys,
     partners,
     audit,
+    resources,
 ):
     api_router.include_router(module.router)

@@ -18,6 +18,7 @@ if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{2,100}$")
 ATTRIBUTES_MAX_BYTES = 16 * 1024
 PROFILE_MAX_BYTES = 64 * 1024
+CONFIGURATION_MAX_BYTES = 64 * 1024
 
 
 def storable(value: str) -> str:
@@ -95,3 +96,5 @@ Attributes = Annotated[dict[str, JsonValue], _bounded_json(ATTRIBUTES_MAX_BYTES)
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
 Profile = Annotated[dict[str, JsonValue], _bounded_json(PROFILE_MAX_BYTES)]
 """What an identity provider says about a member beyond the account's own fields (bounded JSON)."""
+ConfigurationDocument = Annotated[dict[str, JsonValue], _bounded_json(CONFIGURATION_MAX_BYTES)]
+"""Settings a user keeps per organization or per resource (bounded JSON)."""

@@ -2,12 +2,14 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.configurations.models import Configuration
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.partners.models import PartnerLink
+from tenantry.core.resources.models import Resource, membership_resource_roles
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken, SigningKey
@@ -19,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BrowserSession",
+    "Configuration",
     "LoginFailure",
     "Membership",
     "OneTimeToken",
@@ -27,9 +30,11 @@ __all__ = [
     "OutboxMessage",
     "PartnerLink",
     "RefreshToken",
+    "Resource",
     "Role",
     "SigningKey",
     "User",
     "api_key_roles",
+    "membership_resource_roles",
     "membership_roles",
 ]

@@ -18,6 +18,7 @@ from tenantry.runtime import Runtime
 # name -> module; a dialect is served once it is listed here.
 REGISTRY: dict[str, str] = {
     "akinon": "tenantry.dialects.akinon",
+    "eva": "tenantry.dialects.eva",
 }
 
 

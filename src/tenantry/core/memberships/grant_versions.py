@@ -3,12 +3,13 @@
 Grants change through ``Membership.roles``: a new membership with roles, roles added or removed, a
 membership deleted. A listener notices each of them in every flush, whichever service made it, and
 bumps ``OrgRoleState.version`` of each (organization, role) touched, creating the row when it is
-missing. A change to a custom role itself (name, description, permissions) bumps it too.
+missing. A change to a custom role itself (name, description, permissions) bumps it too. Bulk inserts
+that bypass the ORM (the importer) execute ``bump_statement`` themselves.
 """
 
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, select
+from sqlalchemy import Executable, Table, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, UOWTransaction
@@ -53,14 +54,9 @@ def _collect(session: Session, _context: UOWTransaction, _instances: Any) -> Non
         session.info.setdefault(_PENDING, set()).update(touched)
 
 
-@event.listens_for(Session, "after_flush")
-def _bump(session: Session, _context: UOWTransaction) -> None:
-    """Runs after the rows are written, so a role created in the same flush already exists."""
-    touched: set[Pair] | None = session.info.pop(_PENDING, None)
-    if not touched:
-        return
-    connection = session.connection()
-    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+def bump_statement(dialect: str, touched: set[Pair]) -> Executable:
+    """Upsert raising the version of each (organization, role) in ``touched``; a missing row starts at 2."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     table = OrgRoleState.__table__
     assert isinstance(table, Table)
     now = utcnow()
@@ -69,9 +65,16 @@ def _bump(session: Session, _context: UOWTransaction) -> None:
         for org_id, role_id in sorted(touched)  # one order everywhere: no deadlock between two writers
     ]
     statement = insert(table).values(rows)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.org_id, table.c.role_id],
-            set_={"version": table.c.version + 1, "updated_at": now},
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.org_id, table.c.role_id],
+        set_={"version": table.c.version + 1, "updated_at": now},
     )
+
+
+@event.listens_for(Session, "after_flush")
+def _bump(session: Session, _context: UOWTransaction) -> None:
+    """Runs after the rows are written, so a role created in the same flush already exists."""
+    touched: set[Pair] | None = session.info.pop(_PENDING, None)
+    if touched:
+        connection = session.connection()
+        connection.execute(bump_statement(connection.dialect.name, touched))

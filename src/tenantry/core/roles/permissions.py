@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, str] = {
     "partners:read": "See which partner organizations have access to the organization",
     "partners:write": "Grant and revoke partner organizations' access to the organization",
     "partners:act": "Act in the organizations that made this one their partner, with the role they granted",
+    "resources:read": "List and read the organization's resources (environments, bots, ...)",
+    "resources:write": "Create, change and delete resources",
 }
 
 
@@ -51,7 +53,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "000000000000000000000004",
         "supervisor",
         "Manages users within their grants",
-        _READ | {"users:create", "users:update", "users:disable", "users:roles"},
+        _READ | {"users:create", "users:update", "users:disable", "users:roles", "resources:read"},
     ),
     BuiltinRole("000000000000000000000005", "editor", "Works within their grants", _READ),
     BuiltinRole("000000000000000000000006", "viewer", "Reads within their grants", _READ),

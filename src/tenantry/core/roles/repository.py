@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.apikeys.models import api_key_roles
 from tenantry.core.memberships.models import membership_roles
 from tenantry.core.partners.models import PartnerLink
+from tenantry.core.resources.models import membership_resource_roles
 from tenantry.core.roles.models import Role
 
 
@@ -33,5 +34,6 @@ async def grant_count(session: AsyncSession, role_id: str) -> int:
     members = select(func.count()).select_from(membership_roles).where(membership_roles.c.role_id == role_id)
     keys = select(func.count()).select_from(api_key_roles).where(api_key_roles.c.role_id == role_id)
     partners = select(func.count()).select_from(PartnerLink).where(PartnerLink.role_id == role_id)
-    counts = [int(await session.scalar(statement) or 0) for statement in (members, keys, partners)]
+    scoped = select(func.count()).where(membership_resource_roles.c.role_id == role_id)
+    counts = [int(await session.scalar(statement) or 0) for statement in (members, keys, partners, scoped)]
     return sum(counts)

@@ -8,7 +8,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
-from tenantry.core.credentials.policy import policy_for, policy_for_user
+from tenantry.core.credentials.policy import PasswordPolicy, policy_for, policy_for_user
 from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
@@ -80,17 +80,19 @@ async def create(
     passwords: Passwords,
     *,
     invite_with: Flows | None = None,
+    policy: PasswordPolicy | None = None,
 ) -> Member:
     """Create an account and its membership; without a password the user is invited.
 
     With ``invite_with``, a user created without a password is mailed an invitation link to set one;
-    callers whose users need no mail (their address is taken as confirmed) leave it out.
+    callers whose users need no mail (their address is taken as confirmed) leave it out. ``policy``
+    replaces the organization's password rules where a dialect promises its vendor's.
     """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
     if payload.password is not None:
         context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
-        policy_for(org).check(payload.password, context=context)
+        (policy or policy_for(org)).check(payload.password, context=context)
     password_hash = await passwords.hash(payload.password) if payload.password is not None else None
     if payload.password_hash is not None:
         password_hash = _imported(payload.password_hash)

@@ -1,0 +1,159 @@
+"""`tenantry users import`: load a CSV of users into an organization, with a progress bar and a report."""
+
+import asyncio
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tenantry.core.actor import SYSTEM
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.imports.eva import EvaFormat
+from tenantry.core.imports.importer import Importer, ImportFormat, Summary
+from tenantry.core.imports.native import NativeFormat
+from tenantry.core.imports.records import csv_safe
+from tenantry.core.imports.rows import Outcome
+from tenantry.core.imports.units import OwnTransactions
+from tenantry.core.orgs import repository as orgs
+from tenantry.db import migrate
+from tenantry.db.engine import Database
+from tenantry.errors import TenantryError
+from tenantry.settings import Settings, get_settings
+
+users_app = typer.Typer(help="Users: bulk import.", no_args_is_help=True)
+err = Console(stderr=True)
+_CHUNK = 256 * 1024
+
+
+class _Report:
+    """The rows that were not created (failed or already present), written as they come: line,email,status,reason."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._file: Any = None
+
+    def write(self, outcome: Outcome) -> None:
+        if self._file is None:
+            self._file = self.path.open("w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "email", "status", "reason"])
+        self._writer.writerow([outcome.line, csv_safe(outcome.email), outcome.status, csv_safe(outcome.reason)])
+        self.rows += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+async def run_import(
+    settings: Settings,
+    source: BinaryIO,
+    size: int,
+    org_ref: str,
+    import_format: str,
+    report: _Report,
+    batch_size: int,
+    progress: Progress,
+) -> Summary:
+    database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        if database.is_sqlite:
+            await migrate.upgrade(database)
+        elif not await migrate.is_current(database):
+            raise TenantryError("the database schema is not current: run `tenantry db upgrade` first")
+        async with database.transaction(write=False) as session:
+            org = await orgs.get_by_ref(session, org_ref)
+        if org is None:
+            raise TenantryError(f"no organization {org_ref!r}")
+        chosen: ImportFormat = EvaFormat() if import_format == "eva" else NativeFormat(org)
+        importer = Importer(
+            org=org,
+            actor=SYSTEM,
+            format=chosen,
+            passwords=Passwords(settings),
+            units=OwnTransactions(database),
+            on_outcome=report.write,
+            batch_size=batch_size,
+        )
+        task = progress.add_task("importing", total=size, rows=0)
+        while chunk := source.read(_CHUNK):
+            await importer.feed(chunk)
+            progress.update(task, advance=len(chunk), rows=importer.summary.rows)
+        summary = await importer.finish()
+        progress.update(task, rows=summary.rows)
+        return summary
+    finally:
+        await database.dispose()
+
+
+def _print_summary(summary: Summary, report: _Report) -> None:
+    table = Table(title="import summary", show_header=False)
+    for label, value in (
+        ("rows", summary.rows),
+        ("created", summary.created),
+        ("already present", summary.present),
+        ("failed", summary.failed),
+        ("seconds", f"{summary.seconds:.2f}"),
+        ("rows/s", f"{summary.rows_per_second:.0f}"),
+    ):
+        table.add_row(label, str(value))
+    err.print(table)
+    if report.rows:
+        err.print(f"{report.rows} row(s) not created are listed in [bold]{report.path}[/bold]")
+
+
+@users_app.command("import")
+def import_users(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The CSV file.")],
+    org: Annotated[str, typer.Option("--org", help="Slug or id of the organization.")],
+    import_format: Annotated[
+        Literal["native", "eva"], typer.Option("--format", help="native (a header row, commas) or eva (semicolons).")
+    ] = "native",
+    errors: Annotated[
+        Path | None, typer.Option("--errors", help="Where to list rows not created; default FILE.errors.csv.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=5000, help="Rows per transaction.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,
+) -> None:
+    """Import users from a CSV file; rows already present are reported and create nothing."""
+    report = _Report(errors or source.with_name(source.name + ".errors.csv"))
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    try:
+        with source.open("rb") as stream, progress:
+            size = source.stat().st_size
+            summary = asyncio.run(
+                run_import(get_settings(), stream, size, org, import_format, report, batch_size, progress)
+            )
+    except TenantryError as error:
+        err.print(f"[red]error:[/red] {error.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        report.close()
+    _print_summary(summary, report)
+    if as_json:
+        counts = {
+            "rows": summary.rows,
+            "created": summary.created,
+            "present": summary.present,
+            "failed": summary.failed,
+        }
+        sys.stdout.write(
+            json.dumps({**counts, "seconds": round(summary.seconds, 3), "report": str(report.path)}) + "\n"
+        )
+    if summary.failed:
+        raise typer.Exit(1)

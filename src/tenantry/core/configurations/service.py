@@ -1,0 +1,56 @@
+"""Configurations: a user's JSON settings in an organization, one organization-wide and one per resource."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.configurations.models import Configuration
+from tenantry.core.orgs.models import Organization
+from tenantry.core.resources.models import Resource
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict
+
+
+async def get(session: AsyncSession, org_id: str, user_id: str, resource: Resource | None) -> Configuration | None:
+    statement = select(Configuration).where(Configuration.org_id == org_id, Configuration.user_id == user_id)
+    if resource is None:
+        statement = statement.where(Configuration.resource_id.is_(None))
+    else:
+        statement = statement.where(Configuration.resource_id == resource.id)
+    return (await session.scalars(statement)).first()
+
+
+async def put(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    user_id: str,
+    resource: Resource | None,
+    document: dict[str, Any],
+) -> tuple[Configuration, bool]:
+    """Store the user's document (replacing the one there); True when it is new."""
+    configuration = await get(session, org.id, user_id, resource)
+    created = configuration is None
+    if configuration is None:
+        configuration = Configuration(org_id=org.id, user_id=user_id, resource_id=resource.id if resource else None)
+        session.add(configuration)
+    configuration.document = document
+    configuration.updated_at = utcnow()
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise Conflict("the configuration was stored by another request at the same time; retry") from error
+    record(
+        session,
+        actor,
+        "configuration.created" if created else "configuration.replaced",
+        org_id=org.id,
+        target_type="user",
+        target_id=user_id,
+        details={"resource_id": resource.id if resource else None},
+    )
+    return configuration, created

@@ -1,0 +1,228 @@
+"""The importer: CSV rows in, accounts and memberships out, a batch at a time.
+
+Each batch is validated (per row, then against the database: existing accounts, roles, resources),
+its plaintext passwords are hashed on every core (argon2 releases the GIL, so threads scale), and it is
+written with one multi-row INSERT per table in one transaction. Re-running a file is harmless: rows
+whose account is already a member are reported (as *present* in the native format, as an error in
+eva's, whose rule is a unique email) and create nothing.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.imports import store
+from tenantry.core.imports.records import ImportLimitExceeded, Record, RecordReader
+from tenantry.core.imports.rows import CREATED, FAILED, PRESENT, Candidate, Outcome
+from tenantry.core.imports.units import Units
+from tenantry.core.orgs.models import Organization
+from tenantry.core.resources import repository as resources
+from tenantry.core.resources.models import Resource
+from tenantry.core.roles import repository as role_repository
+from tenantry.core.roles.models import Role
+from tenantry.core.roles.service import permissions_of
+
+_WRITE_ATTEMPTS = 3
+ALREADY_MEMBER = "a user with this email already exists in the organization"
+ACCOUNT_ELSEWHERE = "an account with this email already exists outside this organization"
+
+
+class ImportFormat(Protocol):
+    name: str
+    delimiter: str
+    existing_member_is_present: bool
+
+    def duplicate(self, first_line: int) -> str:
+        """Why a row whose email an earlier row of the file already has fails."""
+        ...
+
+    def header(self, record: Record) -> bool: ...
+
+    def parse(self, record: Record) -> Candidate | Outcome: ...
+
+    async def check(self, session: AsyncSession, org_id: str, candidates: list[Candidate]) -> dict[int, str]: ...
+
+
+@dataclass
+class Summary:
+    created: int = 0
+    present: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.present + self.failed
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Importer:
+    org: Organization
+    actor: Actor
+    format: ImportFormat
+    passwords: Passwords
+    units: Units
+    on_outcome: Callable[[Outcome], None] = lambda _: None
+    batch_size: int = 500
+    max_bytes: int | None = None
+    max_rows: int | None = None
+    summary: Summary = field(default_factory=Summary)
+    _reader: RecordReader | None = None
+    _batch: list[Candidate] = field(default_factory=list)
+    _seen: dict[str, int] = field(default_factory=dict)
+    _roles: dict[str, Role | None] = field(default_factory=dict)
+    _header_done: bool = False
+    _rows: int = 0
+    _started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def reader(self) -> RecordReader:
+        if self._reader is None:
+            self._reader = RecordReader(self.format.delimiter, self.max_bytes)
+        return self._reader
+
+    async def feed(self, chunk: bytes) -> None:
+        await self._take(self.reader.feed(chunk))
+
+    async def finish(self) -> Summary:
+        await self._take(self.reader.close())
+        await self._flush()
+        self.summary.seconds = time.perf_counter() - self._started
+        return self.summary
+
+    async def _take(self, records: list[Record]) -> None:
+        for record in records:
+            if not self._header_done:
+                self._header_done = True
+                if self.format.header(record):
+                    continue
+            self._rows += 1
+            if self.max_rows is not None and self._rows > self.max_rows:
+                raise ImportLimitExceeded(f"the file has more than {self.max_rows} rows")
+            parsed = self.format.parse(record)
+            if isinstance(parsed, Outcome):
+                self._report(parsed)
+            else:
+                self._batch.append(parsed)
+            if len(self._batch) >= self.batch_size:
+                await self._flush()
+
+    def _report(self, outcome: Outcome) -> None:
+        if outcome.status == CREATED:
+            self.summary.created += 1
+        elif outcome.status == PRESENT:
+            self.summary.present += 1
+        else:
+            self.summary.failed += 1
+        if outcome.status != CREATED:
+            self.on_outcome(outcome)
+
+    def _fail(self, candidate: Candidate, reason: str) -> None:
+        self._report(Outcome(candidate.line, candidate.email, FAILED, reason))
+
+    async def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        fresh = []
+        for candidate in batch:
+            first = self._seen.setdefault(candidate.email.lower(), candidate.line)
+            if first != candidate.line:
+                self._fail(candidate, self.format.duplicate(first))
+            else:
+                fresh.append(candidate)
+        if not fresh:
+            return
+        async with self.units.read() as session:
+            ready = await self._resolve(session, fresh)
+        hashes = await asyncio.gather(*(self.passwords.hash(plain) for _, plain in ready if plain is not None))
+        plaintext_rows = (member for member, plain in ready if plain is not None)
+        for member, password_hash in zip(plaintext_rows, hashes, strict=True):
+            member.password_hash = password_hash
+        await self._write([member for member, _ in ready])
+
+    async def _resolve(
+        self, session: AsyncSession, candidates: list[Candidate]
+    ) -> list[tuple[store.NewMember, str | None]]:
+        """Rows that pass every check against the database, with the plaintext password each still needs hashed."""
+        existing = await store.existing_accounts(session, self.org.id, [c.email for c in candidates])
+        await self._load_roles(session, {name for c in candidates for name in [*c.roles, *(r for r, _ in c.scoped)]})
+        found = await resources.find(session, self.org.id, {ref for c in candidates for _, ref in c.scoped})
+        failures = await self.format.check(session, self.org.id, candidates)
+        ready = []
+        for candidate in candidates:
+            member_already = existing.get(candidate.email.lower())
+            reason = failures.get(candidate.line) or self._role_problem(candidate)
+            if member_already is not None:
+                self._existing(candidate, member_already)
+            elif reason:
+                self._fail(candidate, reason)
+            elif missing := [ref for _, ref in candidate.scoped if ref not in found]:
+                self._fail(candidate, f"resource {missing[0]} does not exist")
+            else:
+                ready.append((self._new_member(candidate, found), candidate.password))
+        return ready
+
+    def _existing(self, candidate: Candidate, is_member: bool) -> None:
+        if is_member and self.format.existing_member_is_present:
+            self._report(Outcome(candidate.line, candidate.email, PRESENT, "already present"))
+        else:
+            self._fail(candidate, ALREADY_MEMBER if is_member else ACCOUNT_ELSEWHERE)
+
+    async def _load_roles(self, session: AsyncSession, names: set[str]) -> None:
+        unknown = sorted(names - self._roles.keys())
+        if unknown:
+            by_name = {role.name: role for role in await role_repository.find(session, self.org.id, unknown)}
+            self._roles.update({name: by_name.get(name) for name in unknown})
+
+    def _role_problem(self, candidate: Candidate) -> str:
+        for name in [*candidate.roles, *(role for role, _ in candidate.scoped)]:
+            role = self._roles.get(name)
+            if role is None:
+                return f"unknown role {name!r}"
+            if not self.actor.holds(permissions_of(role)):
+                return f"cannot grant role {name!r}: it holds permissions you do not have"
+        return ""
+
+    def _new_member(self, candidate: Candidate, found: dict[str, Resource]) -> store.NewMember:
+        role_id = {name: role.id for name, role in self._roles.items() if role is not None}
+        return store.NewMember(
+            line=candidate.line,
+            email=candidate.email,
+            first_name=candidate.first_name,
+            last_name=candidate.last_name,
+            attributes=candidate.attributes,
+            password_hash=candidate.password_hash,
+            email_verified=candidate.email_verified,
+            role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
+            scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
+        )
+
+    async def _write(self, members: list[store.NewMember]) -> None:
+        """Insert the batch in one transaction; rows that someone else created meanwhile are reported, not lost."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self.units.write() as session:
+                    existing = await store.existing_accounts(session, self.org.id, [m.email for m in members])
+                    to_insert = [member for member in members if member.email.lower() not in existing]
+                    await store.insert_members(session, self.org.id, self.actor, to_insert)
+            except IntegrityError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+                continue
+            break
+        for member in members:
+            if member.email.lower() in existing:
+                taken = Candidate(line=member.line, email=member.email)
+                self._existing(taken, existing[member.email.lower()])
+            else:
+                self._report(Outcome(member.line, member.email, CREATED))

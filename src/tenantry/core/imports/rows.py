@@ -1,0 +1,65 @@
+"""What an import makes of each row: a candidate to create, or an outcome (created, present, failed)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from tenantry.core.fields import Email, storable
+
+CREATED = "created"
+PRESENT = "present"
+FAILED = "failed"
+
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    line: int
+    email: str
+    status: str
+    reason: str = ""
+
+
+@dataclass
+class Candidate:
+    """A row that parsed: an account to create with its organization-wide and scoped roles."""
+
+    line: int
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    password: str | None = None
+    """Plaintext, hashed with argon2id before it is stored."""
+    password_hash: str | None = None
+    """Imported from another system, stored as it is (rehashed at the first sign-in)."""
+    email_verified: bool = False
+    roles: list[str] = field(default_factory=list)
+    scoped: list[tuple[str, str]] = field(default_factory=list)
+    """(role name, resource ref) pairs."""
+    context: dict[str, str] = field(default_factory=dict)
+    """What a format's own checks need later (eva: the environment and bot named by the row)."""
+
+
+def checked_email(raw: str, problems: list[str]) -> str:
+    """The normalized email, or ``raw`` with a problem noted."""
+    if not raw:
+        problems.append("email is required")
+        return raw
+    try:
+        return _EMAIL.validate_python(raw)
+    except ValidationError:
+        problems.append("email is not a valid email address")
+        return raw
+
+
+def checked_text(name: str, value: str, problems: list[str], *, max_length: int = 200) -> str:
+    try:
+        storable(value)
+    except ValueError as error:
+        problems.append(f"{name} {error}")
+    if len(value) > max_length:
+        problems.append(f"{name} must be at most {max_length} characters")
+    return value

@@ -1,0 +1,111 @@
+"""eva's configurations: the caller's JSON settings, organization-wide or for one bot."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.core.configurations import service as configurations
+from tenantry.core.configurations.models import Configuration
+from tenantry.core.memberships import service as memberships
+from tenantry.core.resources import grants as scoped
+from tenantry.core.resources import service as resources
+from tenantry.core.resources.models import BOT, Resource
+from tenantry.dialects.eva.errors import errors
+from tenantry.dialects.eva.schemas import ConfigurationIn, ConfigurationOut
+from tenantry.dialects.eva.translate import timestamp, uuid_of
+from tenantry.errors import NotFound, PermissionDenied
+from tenantry.runtime import get_session
+
+router = APIRouter(
+    prefix="/eva-user/org/{orgUUID}/configurations", tags=["configurations"], route_class=UnitOfWorkRoute
+)
+caller = org_member(Policy(users_only=True), path_param="orgUUID")
+BotUuid = Annotated[str, Path(alias="botUUID", max_length=200, description="The bot's uuid")]
+
+
+async def _bot(session: AsyncSession, access: OrgAccess, ref: str | None) -> Resource | None:
+    """The bot, when the caller may use it: organization-wide ``resources:write`` or a grant covering it."""
+    if ref is None:
+        return None
+    bot = (await resources.find_many(session, access.org.id, {ref})).get(ref)
+    if bot is None or bot.type != BOT:
+        raise NotFound(f"bot {ref} not found")
+    member = await memberships.get(session, access.org, access.actor.user_id or "")
+    if not access.actor.holds({"resources:write"}) and not await scoped.roles_on(session, member.membership.id, bot):
+        raise PermissionDenied(f"you hold no role on bot {ref}")
+    return bot
+
+
+def _out(configuration: Configuration, bot: Resource | None) -> ConfigurationOut:
+    return ConfigurationOut(
+        uuid=configuration.id,
+        orgUUID=configuration.org_id,
+        userUUID=configuration.user_id,
+        botUUID=uuid_of(bot) if bot is not None else None,
+        configuration=configuration.document,
+        createdAt=timestamp(configuration.created_at),
+        updatedAt=timestamp(configuration.updated_at),
+    )
+
+
+async def _stored(session: AsyncSession, access: OrgAccess, bot: Resource | None) -> Configuration | None:
+    return await configurations.get(session, access.org.id, access.actor.user_id or "", bot)
+
+
+@router.post(
+    "", response_model=ConfigurationOut, status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 404, 422)
+)
+async def save_configuration(
+    payload: ConfigurationIn,
+    response: Response,
+    access: OrgAccess = Depends(caller),
+    session: AsyncSession = Depends(get_session),
+) -> ConfigurationOut:
+    """Store the caller's configuration (for ``botUUID`` when given); 201 when new, 200 when replaced."""
+    bot = await _bot(session, access, payload.botUUID)
+    stored, created = await configurations.put(
+        session, access.actor, access.org, access.actor.user_id or "", bot, payload.configuration
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _out(stored, bot)
+
+
+@router.get("", response_model=ConfigurationOut, responses=errors(401, 403, 404))
+async def get_configuration(
+    access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
+) -> ConfigurationOut:
+    """The caller's organization-wide configuration."""
+    stored = await _stored(session, access, None)
+    if stored is None:
+        raise NotFound("no configuration stored")
+    return _out(stored, None)
+
+
+@router.get("/userHasConf", response_model=bool, responses=errors(401, 403, 404))
+async def has_configuration(access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)) -> bool:
+    """Whether the caller has an organization-wide configuration."""
+    return await _stored(session, access, None) is not None
+
+
+@router.get("/{botUUID}", response_model=ConfigurationOut, responses=errors(401, 403, 404))
+async def get_bot_configuration(
+    bot_uuid: BotUuid, access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
+) -> ConfigurationOut:
+    """The caller's configuration for one bot."""
+    bot = await _bot(session, access, bot_uuid)
+    stored = await _stored(session, access, bot)
+    if stored is None:
+        raise NotFound(f"no configuration stored for bot {bot_uuid}")
+    return _out(stored, bot)
+
+
+@router.get("/{botUUID}/userHasConf", response_model=bool, responses=errors(401, 403, 404))
+async def has_bot_configuration(
+    bot_uuid: BotUuid, access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
+) -> bool:
+    """Whether the caller has a configuration for one bot."""
+    return await _stored(session, access, await _bot(session, access, bot_uuid)) is not None

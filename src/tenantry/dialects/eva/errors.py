@@ -1,0 +1,176 @@
+"""eva's error bodies: ``StandardError`` and, for invalid input, ``ValidationError`` with ``details``.
+
+``{timestamp (ms), errorCode, errorType: API_ERROR | API_INFO | USER_ERROR, message, path}``; the one
+place where domain errors become eva answers.
+"""
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from tenantry.core.imports.records import ImportLimitExceeded
+from tenantry.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TenantryError,
+    Unauthenticated,
+)
+
+log = logging.getLogger("tenantry.dialects.eva")
+
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    500: "INTERNAL_ERROR",
+}
+_STATUS: list[tuple[type[TenantryError], int]] = [
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+]
+
+
+class FieldMessage(BaseModel):
+    fieldName: str
+    message: str
+    errorCode: str
+
+
+class StandardError(BaseModel):
+    """Represents an error that occurred while processing a request."""
+
+    timestamp: int
+    errorCode: str
+    errorType: Literal["API_ERROR", "API_INFO", "USER_ERROR"]
+    message: str
+    path: str
+
+
+class ValidationError(StandardError):
+    details: list[FieldMessage]
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    details: list[FieldMessage] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "timestamp": int(time.time() * 1000),
+        "errorCode": ERROR_CODES.get(status, f"HTTP_{status}"),
+        "errorType": "API_ERROR" if status >= 500 else "USER_ERROR",
+        "message": message,
+        "path": request.url.path,
+    }
+    if details is not None:
+        body["details"] = [detail.model_dump() for detail in details]
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_messages(errors: list[FieldError]) -> list[FieldMessage]:
+    return [FieldMessage(fieldName=e.field, message=e.message, errorCode="INVALID_VALUE") for e in errors]
+
+
+def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TenantryError)
+    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+    if isinstance(error, InvalidInput):
+        return error_response(request, 422, "the request is invalid", details=field_messages(error.errors))
+    headers = {"WWW-Authenticate": 'Bearer realm="eva"'} if status == 401 else None
+    return error_response(request, status, error.detail, headers=headers)
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    parts = location[1:] if location and location[0] in ("body", "query", "path", "header") else location
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or str(location[0] if location else "body")
+
+
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    items = error.errors()
+    if any(item.get("type") == "json_invalid" for item in items):
+        return error_response(request, 400, "the request body is not valid JSON")
+    details = [
+        FieldMessage(
+            fieldName=_field_name(tuple(item["loc"])),
+            message=item["msg"].removeprefix("Value error, "),
+            errorCode="REQUIRED" if item.get("type") == "missing" else "INVALID_VALUE",
+        )
+        for item in items
+    ]
+    return error_response(request, 422, "the request is invalid", details=details)
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400 and error.__cause__ is not None:
+        return error_response(request, 400, "the request body could not be parsed")
+    return error_response(request, error.status_code, str(error.detail), headers=error.headers)
+
+
+def _too_large(request: Request, error: Exception) -> JSONResponse:
+    return error_response(request, 413, str(error))
+
+
+def _integrity_error(request: Request, error: Exception) -> JSONResponse:
+    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
+    return error_response(request, 409, "the change conflicts with existing data")
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(request, 500, "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TenantryError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(ImportLimitExceeded, _too_large)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route may give (422: a ValidationError)."""
+    return {
+        status: {"model": ValidationError if status == 422 else StandardError, "description": _DESCRIPTIONS[status]}
+        for status in statuses
+    }

@@ -1,0 +1,80 @@
+"""The importer's parts: records from chunks, echo safety, and a batch that loses a race."""
+
+from typing import Any
+
+import pytest
+
+from tenantry.core.actor import SYSTEM
+from tenantry.core.imports import store
+from tenantry.core.imports.importer import Importer
+from tenantry.core.imports.native import NativeFormat
+from tenantry.core.imports.records import RecordReader, csv_safe
+from tenantry.core.imports.rows import Outcome
+from tenantry.core.imports.units import OwnTransactions
+from tenantry.core.orgs import repository as orgs
+from tenantry.runtime import Runtime
+from tests.factories import Tenant
+
+SAMPLE = '\ufeffemail;name\r\na@b.c;"two\nlines, ""quoted"""\r\n\r\nx@y.z;plain\nlast;no newline'.encode()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 10_000])
+def test_records_are_the_same_whatever_the_chunk_size(chunk: int) -> None:
+    reader = RecordReader(";")
+    records = []
+    for start in range(0, len(SAMPLE), chunk):
+        records.extend(reader.feed(SAMPLE[start : start + chunk]))
+    records.extend(reader.close())
+    assert [(record.line, record.fields) for record in records] == [
+        (1, ["email", "name"]),
+        (2, ["a@b.c", 'two\nlines, "quoted"']),
+        (5, ["x@y.z", "plain"]),
+        (6, ["last", "no newline"]),
+    ]
+
+
+def test_a_multibyte_character_split_across_chunks_decodes() -> None:
+    reader = RecordReader(",")
+    data = "é,ü\n".encode()
+    records = reader.feed(data[:1]) + reader.feed(data[1:3]) + reader.feed(data[3:]) + reader.close()
+    assert records[0].fields == ["é", "ü"]
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [("=1+2", "'=1+2"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("a=b", "a=b"), ("", "")],
+)
+def test_echoed_values_cannot_start_a_formula(value: str, safe: str) -> None:
+    assert csv_safe(value) == safe
+
+
+async def test_rows_created_by_someone_else_meanwhile_are_reported_not_lost(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write transaction re-checks; when a concurrent insert still slips in, the batch is retried."""
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.slug)
+    assert org is not None
+    await tenant.add_user("raced@example.com", password=None)
+    real_check = store.existing_accounts
+    calls = 0
+
+    async def blind_once(*args: Any) -> dict[str, bool]:
+        nonlocal calls
+        calls += 1
+        return {} if calls <= 2 else await real_check(*args)  # the read and the first write miss the row
+
+    monkeypatch.setattr(store, "existing_accounts", blind_once)
+    outcomes: list[Outcome] = []
+    importer = Importer(
+        org=org,
+        actor=SYSTEM,
+        format=NativeFormat(org),
+        passwords=runtime.passwords,
+        units=OwnTransactions(runtime.database),
+        on_outcome=outcomes.append,
+    )
+    await importer.feed(b"email\nraced@example.com\nnew@example.com\n")
+    summary = await importer.finish()
+    assert (summary.created, summary.present, summary.failed) == (1, 1, 0)
+    assert [(outcome.email, outcome.status) for outcome in outcomes] == [("raced@example.com", "present")]
