@@ -1,7 +1,7 @@
 """One transaction per request: the route opens a session, commits it when the answer is a success."""
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -10,6 +10,16 @@ from tenantry.errors import TenantryError
 from tenantry.runtime import get_runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = "__tenantry_writes__"
+
+E = TypeVar("E", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def writes(endpoint: E) -> E:
+    """Mark an endpoint answering a safe method that may still write (a page that issues a code, say):
+    it gets a writing transaction, where other safe-method endpoints get a read-only one."""
+    setattr(endpoint, _WRITES, True)
+    return endpoint
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -21,10 +31,12 @@ class UnitOfWorkRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
 
         async def run_in_transaction(request: Request) -> Response:
             database = get_runtime(request).database
-            async with database.session(write=request.method not in SAFE_METHODS) as session:
+            write = writes_on_safe_methods or request.method not in SAFE_METHODS
+            async with database.session(write=write) as session:
                 request.state.session = session
                 try:
                     response = await handler(request)
