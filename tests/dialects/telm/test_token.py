@@ -34,7 +34,9 @@ async def test_password_grant_as_json(telm: Telm) -> None:
     _shape(await telm.client.post(TOKEN, json=body))
 
 
-@pytest.mark.parametrize(("grant_field", "token_field"), [("grant_type", "refresh_token"), ("grantType", "refreshToken")])
+@pytest.mark.parametrize(
+    ("grant_field", "token_field"), [("grant_type", "refresh_token"), ("grantType", "refreshToken")]
+)
 async def test_refresh_grant_rotates_the_refresh_token(telm: Telm, grant_field: str, token_field: str) -> None:
     first = _shape(await telm.sign_in(telm.tenant.owner.email, PASSWORD))
     fields = {grant_field: "refresh_token", token_field: str(first["refresh_token"])}
