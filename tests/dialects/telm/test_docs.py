@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from starlette.routing import Mount
 
@@ -25,3 +26,16 @@ def test_every_route_is_documented_with_its_permission(app: FastAPI, project_roo
 
 def test_the_readme_lists_the_dialect(project_root: Path) -> None:
     assert "docs/dialects/telm.md" in (project_root / "README.md").read_text()
+
+
+async def test_the_openapi_document_names_the_vendors_credentials(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"{MOUNT}/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert set(document["components"]["securitySchemes"]) == {"authentication", "authorization", "tlmKey"}
+    assert document["paths"]["/api/auth/auth/token"]["post"]["security"] == []
+    listing = document["paths"]["/api/auth/auth/{tenant}/users"]["get"]
+    assert listing["summary"] == "Get all users assigned to this tenant"
+    assert listing["responses"]["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Message"
+    }
