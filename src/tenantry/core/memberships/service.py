@@ -50,6 +50,14 @@ async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
     return Member(*found)
 
 
+async def get_by_email(session: AsyncSession, org: Organization, email: str) -> Member:
+    """A live member of ``org`` by email address, in any letter case; 404 for anyone else."""
+    user = await users.get_by_email(session, email)
+    if user is None:
+        raise NotFound("user not found")
+    return await get(session, org, user.id)
+
+
 def ensure_may_manage(actor: Actor, member: Member) -> None:
     """Nobody acts on a user who holds rights they lack (platform admins only by platform admins)."""
     if member.user.platform_admin and not actor.platform_admin:
