@@ -121,8 +121,13 @@ class Settings(BaseSettings):
         default=500, ge=1, le=5000, description="Rows an upload validates, hashes and inserts at a time."
     )
 
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_size: int = Field(
+        default=30,
+        ge=1,
+        description="Database connections each worker keeps (opened on demand). Size it to the concurrent requests "
+        "a worker serves: a connection beyond it is closed when returned, and reopening one costs more than a query.",
+    )
+    db_max_overflow: int = Field(default=10, ge=0, description="Connections a worker may open beyond the pool.")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
 
     @field_validator("base_url")

@@ -1,12 +1,19 @@
 """Password hashing with argon2id, computed off the event loop on a bounded number of threads.
 
+The threads are our own and few: each hash takes ``argon2_memory_kib`` (19 MiB) from malloc, which glibc
+keeps in the thread's arena for its next hash (handing it back and faulting it in again made hashing a
+third slower). Dedicated threads bound what is kept to one hash's memory per thread; a shared pool's
+ever-changing threads would each keep their own.
+
 Hashes imported from other systems (bcrypt, PBKDF2, scrypt, other argon2 variants) verify through
 ``hashes`` and are reported as needing a rehash, which sign-in then does with our parameters.
 """
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
-import anyio
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -24,18 +31,17 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._limiter = anyio.CapacityLimiter(settings.hash_concurrency or os.cpu_count() or 1)
+        self._threads = ThreadPoolExecutor(settings.hash_concurrency or os.cpu_count() or 1, "argon2")
         # Verified against when the account is unknown, so that a miss costs what a hit costs.
         self._decoy = self._hasher.hash(os.urandom(16).hex())
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; an absent hash still costs one verification."""
-        return await anyio.to_thread.run_sync(
-            self._verify_sync, password_hash or self._decoy, password, password_hash is not None, limiter=self._limiter
-        )
+        check = partial(self._verify_sync, password_hash or self._decoy, password, password_hash is not None)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, check)
 
     def needs_rehash(self, password_hash: str) -> bool:
         """True for anything but argon2id at the configured cost (imported hashes included)."""
