@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
 import email_validator
@@ -47,16 +48,40 @@ def _slug(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    """An email address, normalized (domain lowercased); internal domains (.internal, .test, intranet
-    names, `.local`) are accepted, since a self-hosted service often serves one."""
+def _checked(address: str) -> str:
     try:
         checked = email_validator.validate_email(
-            value, check_deliverability=False, globally_deliverable=False, test_environment=True
+            address, check_deliverability=False, globally_deliverable=False, test_environment=True
         )
     except email_validator.EmailNotValidError as error:
         raise ValueError(f"is not a valid email address: {error}") from None
     return checked.normalized
+
+
+# A plain ASCII local part (RFC 5322 dot-atom), which the validator keeps exactly as given.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_MAX_LOCAL, _MAX_ADDRESS = 64, 254
+
+
+@lru_cache(maxsize=4096)
+def _domain(domain: str) -> str:
+    """The validator's verdict on a domain, remembered: a bulk import checks the same few domains again and again."""
+    return _checked(f"a@{domain}").partition("@")[2]
+
+
+def _email(value: str) -> str:
+    """An email address, normalized (domain lowercased); internal domains (.internal, .test, intranet
+    names, `.local`) are accepted, since a self-hosted service often serves one.
+
+    email-validator decides everything; for the common address (a plain local part) it is asked about the
+    domain only, once per domain, which it answers the same way (tests/core/test_fields.py holds both to it).
+    """
+    local, at, domain = value.rpartition("@")
+    if at and len(local) <= _MAX_LOCAL and _PLAIN_LOCAL.fullmatch(local):
+        address = f"{local}@{_domain(domain)}"
+        if len(address) <= _MAX_ADDRESS:
+            return address
+    return _checked(value)
 
 
 def _check_json(value: Any, path: str = "") -> None:

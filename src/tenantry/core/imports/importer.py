@@ -2,7 +2,8 @@
 
 Each batch is validated (per row, then against the database: existing accounts, roles, resources),
 its plaintext passwords are hashed on every core (argon2 releases the GIL, so threads scale), and it is
-written with one multi-row INSERT per table in one transaction. Re-running a file is harmless: rows
+written with one multi-row INSERT per table in one transaction (COPY on PostgreSQL) — while the next
+batch is read and checked, when the units allow it (the CLI's own transactions do). Re-running a file is harmless: rows
 whose account is already a member are reported (as *present* in the native format, as an error in
 eva's, whose rule is a unique email) and create nothing.
 """
@@ -85,6 +86,7 @@ class Importer:
     _header_done: bool = False
     _rows: int = 0
     _started: float = field(default_factory=time.perf_counter)
+    _writing: asyncio.Task[None] | None = None
 
     @property
     def reader(self) -> RecordReader:
@@ -98,6 +100,7 @@ class Importer:
     async def finish(self) -> Summary:
         await self._take(self.reader.close())
         await self._flush()
+        await self._written()
         self.summary.seconds = time.perf_counter() - self._started
         return self.summary
 
@@ -148,7 +151,18 @@ class Importer:
         plaintext_rows = (member for member, plain in ready if plain is not None)
         for member, password_hash in zip(plaintext_rows, hashes, strict=True):
             member.password_hash = password_hash
-        await self._write([member for member, _ in ready])
+        await self._written()
+        writing = self._write([member for member, _ in ready])
+        if self.units.overlapping:
+            self._writing = asyncio.create_task(writing)
+        else:
+            await writing
+
+    async def _written(self) -> None:
+        """Wait for the batch being written (its failure is this call's)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
 
     async def _resolve(
         self, session: AsyncSession, candidates: list[Candidate]

@@ -10,13 +10,19 @@ from tenantry.db.engine import Database
 
 
 class Units(Protocol):
+    overlapping: bool
+    """Whether a batch may be read and checked while the previous one is still being written."""
+
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 class OwnTransactions:
-    """One short transaction per batch: reads without the write lock, then one write transaction."""
+    """One short transaction per batch: reads without the write lock, then one write transaction. Each is a
+    session of its own, so the next batch is checked while this one is written."""
+
+    overlapping = True
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -30,6 +36,8 @@ class OwnTransactions:
 
 class RequestSession:
     """Inside a request's unit of work: each batch's write is a savepoint, so a clash undoes only that batch."""
+
+    overlapping = False  # one session: one thing at a time
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
