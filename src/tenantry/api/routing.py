@@ -19,12 +19,16 @@ class UnitOfWorkRoute(APIRoute):
     is committed before the response leaves, so a client never sees success for something not stored.
     """
 
+    writes_on_safe_methods = False
+    """True for routes whose GET changes state (a vendor's GET that issues a one-time link)."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:
             database = get_runtime(request).database
-            async with database.session(write=request.method not in SAFE_METHODS) as session:
+            writes = self.writes_on_safe_methods or request.method not in SAFE_METHODS
+            async with database.session(write=writes) as session:
                 request.state.session = session
                 try:
                     response = await handler(request)
@@ -38,3 +42,9 @@ class UnitOfWorkRoute(APIRoute):
                 return response
 
         return run_in_transaction
+
+
+class WritingUnitOfWorkRoute(UnitOfWorkRoute):
+    """A unit of work that takes the write lock whatever the method."""
+
+    writes_on_safe_methods = True
