@@ -134,8 +134,9 @@ def _field(location: tuple[int | str, ...]) -> str:
 def _request_invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     items = error.errors()
-    if items and all(item["loc"][0] == "path" for item in items):
-        # Only the organization is constrained in the path (at most 100 characters): none has such an id.
+    if any(item["loc"][0] == "path" for item in items):
+        # Only the organization is constrained in the path (at most 100 characters): none has such a name,
+        # and an unknown organization answers before the body is looked at.
         return _domain_error(request, OrganizationNotFound(NO_ORG_ACCESS))
     return validation_failed(
         [
