@@ -18,6 +18,23 @@ def users_path(org: str, suffix: str = "") -> str:
     return f"{MOUNT}/v1/org/{org}/user{suffix}"
 
 
+# operation -> (method, path suffix, body, the vendor's 404 text)
+OPERATIONS = {
+    "reset": ("POST", "/password/reset", {"password": NEW_PASSWORD}, "UserId does not exist for this org"),
+    "magiclink": ("GET", "/magiclink", None, "UserId does not exist for this org or user has been deleted"),
+    "delete": ("POST", "/delete", None, "User Id does not exist"),
+    "disable": ("POST", "/disable", None, "userId does not exist for this org"),
+    "enable": ("POST", "/enable", None, "userId does not exist for this org"),
+}
+
+
+async def call(
+    client: httpx.AsyncClient, operation: str, org: str, user_id: str, headers: dict[str, str]
+) -> httpx.Response:
+    method, suffix, body, _ = OPERATIONS[operation]
+    return await client.request(method, users_path(org, f"/{user_id}{suffix}"), json=body, headers=headers)
+
+
 def new_user(email: str = "ada@example.com", **fields: Any) -> dict[str, Any]:
     """A CreateUserReqDto as the vendor documents it."""
     return {
@@ -25,7 +42,7 @@ def new_user(email: str = "ada@example.com", **fields: Any) -> dict[str, Any]:
         "password": "correct horse battery staple",
         "first_name": "Ada",
         "last_name": "Lovelace",
-    } | (fields)
+    } | fields
 
 
 async def impersonation_token(client: httpx.AsyncClient, tenant: Tenant, user_id: str) -> dict[str, str]:
@@ -65,7 +82,8 @@ def assert_error(response: httpx.Response, status: int, code: int, description: 
     body: dict[str, Any] = response.json()
     assert set(body) == {"error_code", "error_message", "error_description", "payload"}, body
     assert body["error_code"] == code, body
-    assert isinstance(body["error_message"], str) and body["error_message"].isupper(), body
+    assert isinstance(body["error_message"], str), body
+    assert body["error_message"].isupper(), body
     if description is not None:
         assert body["error_description"] == description, body
     payload: dict[str, Any] = body["payload"]

@@ -3,26 +3,19 @@
 import httpx
 import pytest
 
-from tests.dialects.saleschat.helpers import MISSING_ID, NEW_PASSWORD, assert_error, native_user, users_path
+from tests.dialects.saleschat.helpers import (
+    MISSING_ID,
+    NEW_PASSWORD,
+    OPERATIONS,
+    assert_error,
+    call,
+    native_user,
+    users_path,
+)
 from tests.factories import PASSWORD, Tenant, bearer, login
 from tests.mailbox import Mailbox
 
 TOKEN = "/api/v1/auth/token"
-# operation -> (method, path suffix, body, the vendor's 404 text)
-OPERATIONS = {
-    "reset": ("POST", "/password/reset", {"password": NEW_PASSWORD}, "UserId does not exist for this org"),
-    "magiclink": ("GET", "/magiclink", None, "UserId does not exist for this org or user has been deleted"),
-    "delete": ("POST", "/delete", None, "User Id does not exist"),
-    "disable": ("POST", "/disable", None, "userId does not exist for this org"),
-    "enable": ("POST", "/enable", None, "userId does not exist for this org"),
-}
-
-
-async def call(
-    client: httpx.AsyncClient, operation: str, org: str, user_id: str, headers: dict[str, str]
-) -> httpx.Response:
-    method, suffix, body, _ = OPERATIONS[operation]
-    return await client.request(method, users_path(org, f"/{user_id}{suffix}"), json=body, headers=headers)
 
 
 async def _password_login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
