@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tenantry.auth import access_tokens
 from tenantry.auth.keys import live_keys
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
@@ -108,3 +109,39 @@ async def test_tokens_issued_before_sessions_were_revoked_are_401(
         tenant.path(f"/users/{member.id}/password"), json={"password": "a new password"}, headers=tenant.auth
     )
     assert (await client.get("/api/v1/me", headers=bearer(old))).status_code == 401
+
+
+async def test_verified_claims_are_reused_until_the_token_expires(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await access_tokens.issue(runtime.keyring, runtime.settings, tenant.owner.id, session_id=None)
+    first = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+
+    def no_decoding(*_: object, **__: object) -> None:
+        raise AssertionError("a cached token was decoded again")
+
+    monkeypatch.setattr(jwt, "decode", no_decoding)
+    assert await access_tokens.verify(runtime.keyring, runtime.settings, token) == first
+    claims, _ = runtime.keyring.verified[token]
+    runtime.keyring.verified[token] = (claims, time.time() - 1)  # past its validity: verified from scratch
+    with pytest.raises(AssertionError, match="decoded again"):
+        await access_tokens.verify(runtime.keyring, runtime.settings, token)
+
+
+async def test_a_reload_of_the_keys_forgets_verified_tokens(runtime: Runtime, tenant: Tenant) -> None:
+    token = await access_tokens.issue(runtime.keyring, runtime.settings, tenant.owner.id, session_id=None)
+    await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    assert token in runtime.keyring.verified
+    await runtime.keyring.load(create_if_missing=False)
+    assert token not in runtime.keyring.verified
+
+
+async def test_a_tampered_copy_of_a_verified_token_is_still_refused(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    assert (await client.get("/api/v1/me", headers=tenant.auth)).status_code == 200
+    header, payload, signature = tenant.owner.token.split(".")
+    forged_claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged_claims["sub"] = "0" * 24
+    forged = f"{header}.{_b64(json.dumps(forged_claims).encode())}.{signature}"
+    assert (await client.get("/api/v1/me", headers=bearer(forged))).status_code == 401

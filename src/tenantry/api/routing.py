@@ -1,7 +1,7 @@
 """One transaction per request: the route opens a session, commits it when the answer is a success."""
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -10,6 +10,16 @@ from tenantry.errors import TenantryError
 from tenantry.runtime import get_runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = "__tenantry_writes__"
+
+E = TypeVar("E", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def writes(endpoint: E) -> E:
+    """Mark an endpoint answering a safe method that may still write (a page that issues a code, say):
+    it gets a writing transaction, where other safe-method endpoints get a read-only one."""
+    setattr(endpoint, _WRITES, True)
+    return endpoint
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -19,16 +29,14 @@ class UnitOfWorkRoute(APIRoute):
     is committed before the response leaves, so a client never sees success for something not stored.
     """
 
-    writes_on_safe_methods = False
-    """True for routes whose GET changes state (a vendor's GET that issues a one-time link)."""
-
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
 
         async def run_in_transaction(request: Request) -> Response:
             database = get_runtime(request).database
-            writes = self.writes_on_safe_methods or request.method not in SAFE_METHODS
-            async with database.session(write=writes) as session:
+            write = writes_on_safe_methods or request.method not in SAFE_METHODS
+            async with database.session(write=write) as session:
                 request.state.session = session
                 try:
                     response = await handler(request)
@@ -42,9 +50,3 @@ class UnitOfWorkRoute(APIRoute):
                 return response
 
         return run_in_transaction
-
-
-class WritingUnitOfWorkRoute(UnitOfWorkRoute):
-    """A unit of work that takes the write lock whatever the method."""
-
-    writes_on_safe_methods = True

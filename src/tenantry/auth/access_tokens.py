@@ -58,8 +58,28 @@ async def issue(
     return await keyring.sign(claims)
 
 
+_CACHE_SIZE = 10_000
+
+
 async def verify(keyring: KeyRing, settings: Settings, token: str) -> AccessClaims:
-    """Check header (alg, typ, kid), signature, issuer, audience and times; 401 on any doubt."""
+    """Check header (alg, typ, kid), signature, issuer, audience and times; 401 on any doubt.
+
+    A token seen before is taken from the key ring's cache of verified claims until it expires (the cache
+    empties when keys reload, at least once a minute). What can change about a valid token — its user,
+    its session — is checked by the caller on every request, cached or not.
+    """
+    cached = keyring.verified.get(token)
+    if cached is not None and time.time() < cached[1]:
+        claims: AccessClaims = cached[0]
+        return claims
+    claims, valid_until = await _verify(keyring, settings, token)
+    if len(keyring.verified) >= _CACHE_SIZE:
+        del keyring.verified[next(iter(keyring.verified))]  # the oldest entry
+    keyring.verified[token] = (claims, valid_until)
+    return claims
+
+
+async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[AccessClaims, float]:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE or not isinstance(header.get("kid"), str):
@@ -89,10 +109,11 @@ async def verify(keyring: KeyRing, settings: Settings, token: str) -> AccessClai
     if (actor is not None or org_id is not None) and not (isinstance(impersonator, str) and isinstance(org_id, str)):
         raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
     session_id = payload.get("sid")
-    return AccessClaims(
+    claims = AccessClaims(
         subject=subject,
         issued_at=float(issued_at),
         session_id=session_id if isinstance(session_id, str) else None,
         impersonator_id=impersonator if isinstance(impersonator, str) else None,
         org_id=org_id,
     )
+    return claims, float(payload["exp"]) + _LEEWAY_SECONDS

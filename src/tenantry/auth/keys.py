@@ -91,6 +91,9 @@ class KeyRing:
         self._jwks: list[dict[str, Any]] = []
         self._signer: _Signer | None = None
         self._loaded_at = 0.0
+        self.verified: dict[str, tuple[Any, float]] = {}
+        """Claims of tokens whose signature these keys verified, with when they stop being valid: a small cache
+        kept by ``access_tokens.verify`` and emptied whenever the keys are (re)loaded."""
 
     async def load(self, *, create_if_missing: bool = True) -> None:
         async with self._database.transaction(write=create_if_missing) as session:
@@ -113,6 +116,7 @@ class KeyRing:
         self._jwks = [{**row.public_jwk, "kid": row.id} for row in keys]
         self._signer = signer
         self._loaded_at = time.monotonic()
+        self.verified.clear()  # a token verified with a key since retired must be checked again
 
     async def _reload_soon(self) -> None:
         if time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL:

@@ -26,8 +26,7 @@ from starlette.routing import BaseRoute, Mount
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import repository as memberships
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
@@ -86,7 +85,10 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
         raise PermissionDenied("an impersonated session may not do this")
 
 
-async def _rights_in(session: AsyncSession, policy: Policy, principal: Principal, org: Organization) -> _Rights:
+async def _rights_in(
+    session: AsyncSession, policy: Policy, principal: Principal, org: Organization, membership: Membership | None
+) -> _Rights:
+    """What the caller may do in ``org``; ``membership`` is theirs there (already loaded, with its roles)."""
     if principal.org_id is not None and principal.org_id != org.id:
         raise OrganizationNotFound("organization not found")
     if principal.api_key is not None:
@@ -96,7 +98,6 @@ async def _rights_in(session: AsyncSession, policy: Policy, principal: Principal
     assert principal.user is not None
     if principal.platform_admin:
         return _Rights(ALL_PERMISSIONS)
-    membership = await memberships.get(session, org.id, principal.user.id)
     if membership is not None:
         if membership.status != MEMBERSHIP_ACTIVE:
             raise PermissionDenied(f"your membership in this organization is {membership.status}")
@@ -137,10 +138,12 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
         session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:
         _check_caller(policy, principal)
-        found = await orgs.get_by_ref(session, org)
+        user = principal.user
+        member_id = user.id if user is not None and not user.platform_admin else None
+        found, membership = await memberships.org_and_membership(session, org, member_id)
         if found is None:
             raise OrganizationNotFound("organization not found")
-        rights = await _rights_in(session, policy, principal, found)
+        rights = await _rights_in(session, policy, principal, found, membership)
         if policy.permission is not None and policy.permission not in rights.permissions:
             raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
         return OrgAccess(found, principal, _actor(request, principal, rights))

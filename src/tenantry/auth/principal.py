@@ -60,9 +60,8 @@ def presented_credential(request: Request) -> str | None:
     return None
 
 
-async def _live_user(session: AsyncSession, user_id: str, issued_at: float) -> User:
+def _still_valid(user: User | None, issued_at: float) -> User:
     """The active account behind a token, when its sessions have not been ended since the token was issued."""
-    user = await users.get_live(session, user_id)
     if user is None or user.status != USER_ACTIVE:
         raise Unauthenticated("the access token is no longer valid")
     if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.timestamp():
@@ -74,10 +73,11 @@ async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -
     """The token's user. A signed-out session (``sid``) ends at once; an impersonation token ends with the
     impersonator's sessions or account as well as with the user's."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
-    user = await _live_user(session, claims.subject, claims.issued_at)
+    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+    user = _still_valid(found, claims.issued_at)
     if claims.impersonator_id is not None:
-        await _live_user(session, claims.impersonator_id, claims.issued_at)
-    if claims.session_id is not None and await refresh_tokens.session_ended(session, claims.session_id):
+        _still_valid(await users.get_live(session, claims.impersonator_id), claims.issued_at)
+    if session_ended:
         raise Unauthenticated("the session has ended")
     return Principal(
         user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id, org_id=claims.org_id

@@ -7,9 +7,24 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "tenantry_write"
+_READ_ONLY = "tenantry.read_only"
+
+
+class ReadOnlySession(RuntimeError):
+    """A session opened for reading (a GET request) was asked to write."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_reading(session: Session, _context: object, _instances: object) -> None:
+    """Reading sessions may run without a transaction (autocommit), so a write there must fail, not half-apply."""
+    if session.info.get(_READ_ONLY) and (
+        session.new or session.deleted or any(session.is_modified(instance) for instance in session.dirty)
+    ):
+        raise ReadOnlySession("a read-only unit of work (a GET request) tried to write")
 
 
 def async_url(url: str) -> URL:
@@ -54,13 +69,20 @@ class Database:
     ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        # No pre-ping: it costs a round trip per request. A connection the server dropped fails one request
+        # and SQLAlchemy then replaces the pool; connections are recycled every half hour regardless.
+        options: dict[str, Any] = {"pool_recycle": 1800}
         if not self.url.database or self.url.database != ":memory:":
             options.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine = create_async_engine(self.url, **options)
+        readers = self.engine
         if self.is_sqlite:
             _install_sqlite_transactions(self.engine, sqlite_busy_timeout_ms)
-        self._readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        else:
+            # PostgreSQL reads in READ COMMITTED anyway, so a transaction adds nothing to a read but the
+            # BEGIN and COMMIT round trips; readers run in autocommit instead (and may not write, see above).
+            readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._readers = async_sessionmaker(readers, expire_on_commit=False, autoflush=False, info={_READ_ONLY: True})
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
         )

@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "akinon": "tenantry.dialects.akinon",
     "eva": "tenantry.dialects.eva",
     "saleschat": "tenantry.dialects.saleschat",
+    "telm": "tenantry.dialects.telm",
 }
 
 

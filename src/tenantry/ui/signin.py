@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import password_grant
 from tenantry.core.fields import Email
@@ -48,6 +48,7 @@ async def _signed_in_response(
 
 
 @router.get("/sign-in")
+@writes  # a browser already signed in is handed an authorization code straight away
 async def sign_in_page(
     request: Request,
     org: OrgRef = None,

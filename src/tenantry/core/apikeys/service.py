@@ -68,11 +68,21 @@ async def page(
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
-async def revoke(session: AsyncSession, actor: Actor, org: Organization, key_id: str) -> None:
-    statement = select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
+async def get(session: AsyncSession, org: Organization, key_id: str) -> ApiKey:
+    """A live key of ``org`` (with its roles); 404 for a revoked key or another organization's."""
+    statement = (
+        select(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
+        .options(selectinload(ApiKey.roles))
+    )
     api_key = (await session.scalars(statement)).first()
     if api_key is None:
         raise NotFound("API key not found")
+    return api_key
+
+
+async def revoke(session: AsyncSession, actor: Actor, org: Organization, key_id: str) -> None:
+    api_key = await get(session, org, key_id)
     api_key.revoked_at = utcnow()
     await session.flush()
     record(session, actor, "api_key.revoked", org_id=org.id, target_type="api_key", target_id=api_key.id)

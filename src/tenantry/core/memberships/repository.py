@@ -1,8 +1,10 @@
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
@@ -14,9 +16,39 @@ async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | 
     statement = (
         select(Membership)
         .where(Membership.org_id == org_id, Membership.user_id == user_id)
-        .options(selectinload(Membership.roles))
+        .options(joinedload(Membership.roles))
     )
-    return (await session.scalars(statement)).first()
+    return (await session.scalars(statement)).unique().first()
+
+
+# Every request under an organization starts with this statement, so it is built once.
+_ORG_AND_MEMBERSHIP = (
+    select(Organization, Membership)
+    .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == bindparam("user_id")))
+    .where(orgs.matches_ref(bindparam("ref")))
+    .options(joinedload(Membership.roles))
+)
+_MEMBER = (
+    select(User, Membership)
+    .join(Membership, Membership.user_id == User.id)
+    .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
+    .options(joinedload(Membership.roles))
+)
+
+
+async def org_and_membership(
+    session: AsyncSession, org_ref: str, user_id: str | None
+) -> tuple[Organization | None, Membership | None]:
+    """A live organization by id or slug, with ``user_id``'s membership there and its roles, in one statement."""
+    result = await session.execute(_ORG_AND_MEMBERSHIP, {"ref": org_ref, "user_id": user_id})
+    row = result.unique().first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+async def member(session: AsyncSession, org_id: str, user_id: str) -> tuple[User, Membership] | None:
+    """A live account with its membership in the organization and the roles it holds there, in one statement."""
+    row = (await session.execute(_MEMBER, {"org_id": org_id, "user_id": user_id})).unique().first()
+    return None if row is None else (row[0], row[1])
 
 
 async def roles_by_membership(session: AsyncSession, membership_ids: list[str]) -> dict[str, list[Role]]:

@@ -44,11 +44,18 @@ class Member:
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
     """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing."""
-    user = await users.get_live(session, user_id)
-    membership = await repository.get(session, org.id, user_id) if user is not None else None
-    if user is None or membership is None:
+    found = await repository.member(session, org.id, user_id)
+    if found is None:
         raise NotFound("user not found")
-    return Member(user, membership)
+    return Member(*found)
+
+
+async def get_by_email(session: AsyncSession, org: Organization, email: str) -> Member:
+    """A live member of ``org`` by email address, in any letter case; 404 for anyone else."""
+    user = await users.get_by_email(session, email)
+    if user is None:
+        raise NotFound("user not found")
+    return await get(session, org, user.id)
 
 
 def ensure_may_manage(actor: Actor, member: Member) -> None:

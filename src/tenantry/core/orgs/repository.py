@@ -1,15 +1,18 @@
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 
 
+def matches_ref(ref: str | BindParameter[str]) -> ColumnElement[bool]:
+    """A live organization whose id or slug is ``ref`` (an id never matches a slug: slugs cannot look like ids)."""
+    return and_((Organization.id == ref) | (Organization.slug == ref), Organization.status != ORG_DELETED)
+
+
 async def get_by_ref(session: AsyncSession, ref: str, *, for_update: bool = False) -> Organization | None:
-    """A live organization by id or by slug (an id never matches a slug: slugs cannot look like ids)."""
-    statement = select(Organization).where(
-        (Organization.id == ref) | (Organization.slug == ref), Organization.status != ORG_DELETED
-    )
+    """A live organization by id or by slug."""
+    statement = select(Organization).where(matches_ref(ref))
     if for_update:
         statement = statement.with_for_update()
     return (await session.scalars(statement)).first()

@@ -19,7 +19,15 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict
+from tenantry.errors import Conflict, OrganizationNotFound
+
+
+async def get(session: AsyncSession, ref: str) -> Organization:
+    """A live organization by id or slug; 404 otherwise."""
+    org = await repository.get_by_ref(session, ref)
+    if org is None:
+        raise OrganizationNotFound("organization not found")
+    return org
 
 
 def _slug_conflict(slug: str) -> Conflict:

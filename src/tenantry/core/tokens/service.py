@@ -5,11 +5,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.tokens.models import RefreshToken
-from tenantry.core.users.models import User
+from tenantry.core.users.models import USER_DELETED, User
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
 from tenantry.errors import OAuthError
@@ -68,6 +68,22 @@ async def revoke_family(session: AsyncSession, family_id: str) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+# Built once: it runs on every request a user makes. A NULL family never matches, so no session has ended.
+_LIVE_USER_AND_SESSION = select(
+    User,
+    exists()
+    .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_not(None))
+    .label("session_ended"),
+).where(User.id == bindparam("user_id"), User.status != USER_DELETED)
+
+
+async def live_user_and_session(session: AsyncSession, user_id: str, family_id: str | None) -> tuple[User | None, bool]:
+    """The account behind a token (None when deleted) and whether its session (refresh family) has ended."""
+    result = await session.execute(_LIVE_USER_AND_SESSION, {"user_id": user_id, "family_id": family_id})
+    row = result.first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def session_ended(session: AsyncSession, family_id: str) -> bool:

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from tenantry import __version__
 from tenantry.auth.principal import CredentialSource
 from tenantry.dialects.saleschat import errors
-from tenantry.dialects.saleschat.router import link_router, router
+from tenantry.dialects.saleschat.router import router
 from tenantry.runtime import Runtime
 
 CREDENTIAL_SOURCES = (CredentialSource("authorization", "bearer"),)
@@ -30,7 +30,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.credential_sources = CREDENTIAL_SOURCES
     errors.install(app)
     app.include_router(router)
-    app.include_router(link_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

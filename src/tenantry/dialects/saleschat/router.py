@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, WritingUnitOfWorkRoute
+from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.auth.policy import OrgAccess, Policy
 from tenantry.core.flows import magic_links
 from tenantry.core.memberships import service as memberships
@@ -35,8 +35,6 @@ MAX_PAGE_SIZE = 1000
 """A larger ``size`` answers this many items, with ``has_more`` telling whether others follow."""
 
 router = APIRouter(prefix=PREFIX, tags=["user-controller"], route_class=UnitOfWorkRoute)
-# The vendor's magic link is a GET that issues a one-time token: it writes.
-link_router = APIRouter(prefix=PREFIX, tags=["user-controller"], route_class=WritingUnitOfWorkRoute)
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
@@ -84,12 +82,13 @@ async def reset_password(
     return Response(status_code=NO_CONTENT)
 
 
-@link_router.get(
+@router.get(
     "/{userId}/magiclink",
     operation_id="generateMagicLink",
     response_model=MagicLinkRespDto,
     responses=documented(401, 403, 404, not_found=NOT_FOUND_TEXTS["generateMagicLink"]),
 )
+@writes  # the vendor's magic link is a GET that issues a one-time token
 async def generate_magic_link(
     response: Response,
     target: Target = Depends(org_user(Policy("users:magic_link", impersonation=False, partner=True))),

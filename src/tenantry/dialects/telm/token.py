@@ -1,0 +1,136 @@
+"""``POST /api/auth/auth/token``: telm's token endpoint on the core's sign-in (public by nature).
+
+Fields come as query parameters, form fields or a JSON object, in snake_case or camelCase (``grantType``,
+``refreshToken``); the body wins over the query string. Brute-force defence and rate limits are the
+native endpoint's, shared with it. ``tenant`` (optional) refuses the sign-in unless the user is an active
+member of that tenant; the tokens are the user's, as the native endpoint's are.
+"""
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth import access_tokens
+from tenantry.auth.brute_force import client_ip, rate_limited
+from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.core.memberships import service as memberships
+from tenantry.core.orgs import service as orgs
+from tenantry.core.users.service import displayed_status
+from tenantry.dialects.telm.errors import documented
+from tenantry.dialects.telm.schemas import TokenOut
+from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class=UnitOfWorkRoute)
+
+_CAMEL_CASE = {"grantType": "grant_type", "refreshToken": "refresh_token"}
+_NEEDED = {"password": ("username", "password"), "refresh_token": ("refresh_token",)}
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_NOT_IN_TENANT = "the user does not belong to this tenant"
+
+
+class TokenRequest(BaseModel):
+    grant_type: Literal["password", "refresh_token"] = Field(description="Also accepted as `grantType`.")
+    username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
+    password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
+    refresh_token: str | None = Field(
+        default=None, max_length=200, description="Refresh token (refresh grant); also `refreshToken`."
+    )
+    tenant: str | None = Field(default=None, max_length=100, description="Only sign in as a member of this tenant.")
+
+
+_BODY_SCHEMA = TokenRequest.model_json_schema()
+_QUERY_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+    for name in ("grant_type", "grantType", "username", "password", "refresh_token", "refreshToken", "tenant")
+]
+
+
+async def _body_fields(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        fields = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput([FieldError("body", "send the fields form-encoded, as JSON or in the query")]) from None
+    if not isinstance(fields, dict):
+        raise InvalidInput([FieldError("body", "must be a JSON object")])
+    return fields
+
+
+async def _token_request(request: Request) -> TokenRequest:
+    fields: dict[str, Any] = {}
+    for source in (dict(request.query_params), await _body_fields(request)):
+        for name, value in source.items():
+            if value not in (None, ""):
+                fields[_CAMEL_CASE.get(name, name)] = value
+    try:
+        parsed = TokenRequest.model_validate(fields)
+    except ValidationError as error:
+        raise InvalidInput(
+            [FieldError(str(item["loc"][0]) if item["loc"] else "body", item["msg"]) for item in error.errors()]
+        ) from None
+    missing = [FieldError(name, "Field required") for name in _NEEDED[parsed.grant_type] if not getattr(parsed, name)]
+    if missing:
+        raise InvalidInput(missing)
+    return parsed
+
+
+async def _ensure_member(session: AsyncSession, runtime: Runtime, tokens: TokenResponse, tenant: str) -> None:
+    """Refuse the sign-in (nothing it did is kept) unless the user is active in ``tenant``."""
+    claims = await access_tokens.verify(runtime.keyring, runtime.settings, tokens.access_token)
+    try:
+        member = await memberships.get(session, await orgs.get(session, tenant), claims.subject)
+    except NotFound:
+        raise OAuthError("invalid_grant", _NOT_IN_TENANT) from None
+    if displayed_status(member.user, member.membership) != "active":
+        raise OAuthError("invalid_grant", _NOT_IN_TENANT)
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    responses=documented(401, 403, 422, 429),
+    openapi_extra={
+        "parameters": _QUERY_PARAMETERS,
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _BODY_SCHEMA},
+                "application/json": {"schema": _BODY_SCHEMA},
+            },
+        },
+    },
+)
+async def token(
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+    _: None = Depends(rate_limited("token")),
+) -> JSONResponse:
+    """Exchange a password or a refresh token for tokens (public: this is where credentials are exchanged)"""
+    grant = await _token_request(request)
+    if grant.grant_type == "password":
+        username, password = grant.username or "", grant.password or ""
+        tokens = await password_grant(session, runtime, username, password, client_ip(request))
+    else:
+        tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
+    if grant.tenant is not None:
+        await _ensure_member(session, runtime, tokens, grant.tenant)
+    answer = TokenOut(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires=tokens.expires_in,
+        token_type=tokens.token_type,
+    )
+    return JSONResponse(answer.model_dump(), headers=_NO_STORE)
