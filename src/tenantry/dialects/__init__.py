@@ -19,6 +19,7 @@ from tenantry.runtime import Runtime
 REGISTRY: dict[str, str] = {
     "akinon": "tenantry.dialects.akinon",
     "eva": "tenantry.dialects.eva",
+    "saleschat": "tenantry.dialects.saleschat",
     "telm": "tenantry.dialects.telm",
 }
 

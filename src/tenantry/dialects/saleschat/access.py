@@ -1,0 +1,66 @@
+"""Who may call what: the caller (401), the organization ``{orgId}`` and the caller's rights there (403,
+or 404 where the operation documents one), then the user ``{userId}`` among its members (404)."""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.principal import Principal, current_principal
+from tenantry.core.fields import storable
+from tenantry.core.memberships import service as memberships
+from tenantry.core.memberships.service import Member
+from tenantry.errors import NotFound, OrganizationNotFound
+from tenantry.runtime import get_session
+
+ORG_PARAM = "orgId"
+USER_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+async def _org_ref_storable(request: Request, _: Principal = Depends(current_principal)) -> None:
+    """An organization reference no stored id or slug can equal (a NUL character) is unknown, unlooked-up."""
+    try:
+        storable(request.path_params[ORG_PARAM])
+    except ValueError:
+        raise OrganizationNotFound("organization not found") from None
+
+
+def org_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
+    """The organization ``{orgId}`` (its id or slug) and the caller's rights in it, checked against ``policy``."""
+    member_of = org_member(policy, path_param=ORG_PARAM)
+
+    async def dependency(_: None = Depends(_org_ref_storable), access: OrgAccess = Depends(member_of)) -> OrgAccess:
+        return access
+
+    return dependency
+
+
+@dataclass(frozen=True)
+class Target:
+    """The user an operation acts on, with the caller's access to the organization."""
+
+    access: OrgAccess
+    member: Member
+
+
+UserId = Annotated[str, Path(alias="userId", description="The user's id")]
+
+
+def org_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
+    """``org_access``, then the live member ``{userId}``: 404 for anyone else, a deleted user included."""
+    access_dependency = org_access(policy)
+
+    async def dependency(
+        user_id: UserId,
+        access: OrgAccess = Depends(access_dependency),
+        session: AsyncSession = Depends(get_session),
+    ) -> Target:
+        if not USER_ID.fullmatch(user_id):
+            raise NotFound("user not found")
+        return Target(access, await memberships.get(session, access.org, user_id))
+
+    return dependency

@@ -1,0 +1,200 @@
+"""The vendor's ``ErrorRespDto`` for every error, with its numeric codes: HTTP status * 10000 + sequence.
+
+The one place where core errors become saleschat answers. What the vendor documents decides the status:
+an organization the caller cannot act in (or that does not exist) is 404 with the operation's own text
+where the operation documents a 404 (those addressing a user), and 403 where it does not (create, search).
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from tenantry.dialects.saleschat.schemas import ErrorRespDto
+from tenantry.errors import (
+    AlreadyExists,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    OrganizationNotFound,
+    PermissionDenied,
+    RateLimited,
+    TenantryError,
+    Unauthenticated,
+)
+
+log = logging.getLogger("tenantry.dialects.saleschat")
+
+
+@dataclass(frozen=True)
+class Code:
+    status: int
+    sequence: int
+    name: str
+
+    @property
+    def number(self) -> int:
+        return self.status * 10_000 + self.sequence
+
+
+UNAUTHORIZED = Code(401, 1, "UNAUTHORIZED")
+FORBIDDEN = Code(403, 1, "FORBIDDEN")
+ORG_ACCESS_DENIED = Code(403, 2, "ORG_ACCESS_DENIED")
+OPERATION_NOT_ALLOWED = Code(403, 3, "OPERATION_NOT_ALLOWED")
+USER_NOT_FOUND = Code(404, 1, "USER_NOT_FOUND")
+ORG_NOT_FOUND = Code(404, 2, "ORG_NOT_FOUND")
+RESOURCE_NOT_FOUND = Code(404, 3, "RESOURCE_NOT_FOUND")
+METHOD_NOT_ALLOWED = Code(405, 1, "METHOD_NOT_ALLOWED")
+UQ_CONSTRAINT_FAILED = Code(409, 1, "UQ_CONSTRAINT_FAILED")
+VALIDATION_FAILED = Code(422, 1, "VALIDATION_FAILED")
+TOO_MANY_REQUESTS = Code(429, 1, "TOO_MANY_REQUESTS")
+INTERNAL_ERROR = Code(500, 1, "INTERNAL_ERROR")
+CODES = (
+    UNAUTHORIZED, FORBIDDEN, ORG_ACCESS_DENIED, OPERATION_NOT_ALLOWED, USER_NOT_FOUND, ORG_NOT_FOUND,
+    RESOURCE_NOT_FOUND, METHOD_NOT_ALLOWED, UQ_CONSTRAINT_FAILED, VALIDATION_FAILED, TOO_MANY_REQUESTS,
+    INTERNAL_ERROR,
+)  # fmt: skip
+
+# The vendor's 404 text per operation (its OpenAPI document's descriptions); operations missing here
+# document no 404.
+NOT_FOUND_TEXTS = {
+    "resetPassword": "UserId does not exist for this org",
+    "generateMagicLink": "UserId does not exist for this org or user has been deleted",
+    "deleteUser": "User Id does not exist",
+    "disableUser": "userId does not exist for this org",
+    "enableUser": "userId does not exist for this org",
+}
+NO_ORG_ACCESS = "orgId does not exist or you have no access to it"
+
+
+def error_response(
+    code: Code,
+    description: str,
+    payload: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorRespDto(
+        error_code=code.number, error_message=code.name, error_description=description, payload=dict(payload or {})
+    )
+    return JSONResponse(body.model_dump(), status_code=code.status, headers=headers)
+
+
+def validation_failed(errors: list[FieldError]) -> JSONResponse:
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(error.field, error.message)
+    return error_response(VALIDATION_FAILED, "Required fields are missing or invalid values are provided", fields)
+
+
+def _operation(request: Request) -> str | None:
+    return getattr(request.scope.get("route"), "operation_id", None)
+
+
+def _not_found(request: Request, code: Code) -> JSONResponse:
+    text = NOT_FOUND_TEXTS.get(_operation(request) or "")
+    if text is None:
+        return error_response(ORG_ACCESS_DENIED, NO_ORG_ACCESS)
+    return error_response(code, text)
+
+
+def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TenantryError)
+    if isinstance(error, Unauthenticated):
+        return error_response(UNAUTHORIZED, error.detail, headers={"WWW-Authenticate": 'Bearer realm="tenantry"'})
+    if isinstance(error, OrganizationNotFound):
+        return _not_found(request, ORG_NOT_FOUND)
+    if isinstance(error, NotFound):
+        return _not_found(request, USER_NOT_FOUND)
+    if isinstance(error, PermissionDenied):
+        return error_response(FORBIDDEN, error.detail)
+    if isinstance(error, AlreadyExists):
+        return error_response(UQ_CONSTRAINT_FAILED, error.detail)
+    if isinstance(error, Conflict):
+        return error_response(OPERATION_NOT_ALLOWED, error.detail)
+    if isinstance(error, RateLimited):
+        return error_response(TOO_MANY_REQUESTS, error.detail, headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, InvalidInput):
+        return validation_failed(error.errors)
+    return validation_failed([FieldError("body", error.detail)])
+
+
+def _field(location: tuple[int | str, ...]) -> str:
+    parts = location[1:] if len(location) > 1 and location[0] in ("body", "query", "path") else location
+    return ".".join(str(part) for part in parts) or "body"
+
+
+def _request_invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    items = error.errors()
+    if any(item["loc"][0] == "path" for item in items):
+        # Only the organization is constrained in the path (at most 100 characters): none has such a name,
+        # and an unknown organization answers before the body is looked at.
+        return _domain_error(request, OrganizationNotFound(NO_ORG_ACCESS))
+    return validation_failed(
+        [
+            FieldError(
+                "body" if item["type"] == "json_invalid" else _field(tuple(item["loc"])),
+                str(item["msg"]).removeprefix("Value error, "),
+            )
+            for item in items
+        ]
+    )
+
+
+def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        return error_response(RESOURCE_NOT_FOUND, "no such operation")
+    if error.status_code == 405:
+        return error_response(METHOD_NOT_ALLOWED, "method not allowed here", headers=error.headers)
+    if error.status_code == 400:
+        return validation_failed([FieldError("body", "could not be parsed")])
+    code = Code(error.status_code, 1, _status_name(error.status_code))
+    return error_response(code, str(error.detail), headers=error.headers)
+
+
+def _status_name(status: int) -> str:
+    try:
+        return HTTPStatus(status).name
+    except ValueError:
+        return "ERROR"
+
+
+def _integrity_error(_: Request, error: Exception) -> JSONResponse:
+    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
+    return error_response(UQ_CONSTRAINT_FAILED, "the change conflicts with existing data")
+
+
+def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(INTERNAL_ERROR, "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TenantryError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+_DESCRIPTIONS = {
+    401: "Unauthorized - Authentication is required",
+    403: "Forbidden - You don't have permission to access this resource",
+    409: "A user with this email already exists (UQ_CONSTRAINT_FAILED)",
+    422: "Required fields are missing or invalid values are provided",
+}
+
+
+def documented(*statuses: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers an operation may give; ``not_found`` is its 404 text."""
+    described = {**_DESCRIPTIONS, 404: not_found or ""}
+    return {status: {"model": ErrorRespDto, "description": described[status]} for status in statuses}
