@@ -47,7 +47,7 @@ def _write_csv(path: Path, rows: int, kind: str, prefix: str) -> None:
         writer = csv.writer(handle)
         writer.writerow(["email", "first_name", "last_name", "password_hash" if kind == "hashes" else "password"])
         for i in range(rows):
-            secret = imported if kind == "hashes" else f"Plaintext password {i}"
+            secret = imported if kind == "hashes" else f"Quiet harbor lamp {i}"
             writer.writerow([f"{prefix}{i}@import.example.com", f"First{i}", f"Last{i}", secret])
 
 

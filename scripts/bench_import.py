@@ -33,7 +33,7 @@ def _write(path: Path, rows: int, kind: str, prefix: str) -> None:
         writer = csv.writer(handle)
         writer.writerow(["email", "first_name", "last_name", "password_hash" if kind == "hash" else "password"])
         for i in range(rows):
-            secret = imported if kind == "hash" else f"Plaintext password {i}"
+            secret = imported if kind == "hash" else f"Quiet harbor lamp {i}"
             writer.writerow([f"{prefix}{i}@example.com", f"First{i}", f"Last{i}", secret])
 
 
