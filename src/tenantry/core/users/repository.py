@@ -2,7 +2,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, column, exists, func, literal_column, not_, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import (
@@ -51,7 +66,10 @@ def _matches(
     if dialect == "sqlite" and len(term) >= 3:
         phrase = "{" + " ".join(fields) + '} : "' + term.replace('"', '""') + '"'
         return literal_column("users.rowid").in_(_FTS_HITS.bindparams(fts_phrase=phrase))
-    pattern = f"%{_escape_like(term.lower())}%"
+    # The pattern goes into the SQL text, not a parameter: a prepared statement switches to a generic plan
+    # after five runs, and a generic plan cannot know the pattern is selective, so it scans the organization's
+    # members instead of asking the trigram indexes (20 ms instead of 3 in an org of 5,000).
+    pattern = literal(f"%{_escape_like(term.lower())}%", String, literal_execute=True)
     return or_(*(func.lower(_SEARCHED[name]).like(pattern, escape="\\") for name in fields))
 
 
