@@ -38,10 +38,12 @@ async def verify_password(
     correct = await verify()
     key = lockout.account_key(login_name)
     now = utcnow()
-    if await lockout.locked_until(session, key, now) is not None:
+    recorded, locked_until = await lockout.state(session, key, now)
+    if locked_until is not None:
         return False
     if correct:
-        await lockout.clear(session, key)
+        if recorded:  # (only a right password gets here, so skipping the clear tells an attacker nothing)
+            await lockout.clear(session, key)
         return True
     await lockout.record_failure(session, lockout.LockoutRules.of(runtime.settings), key, now)
     await throttle.count_failure(client)

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,11 +48,16 @@ def account_key(login_name: str) -> str:
     return hashlib.sha256(login_name.strip().lower().encode()).hexdigest()
 
 
-async def locked_until(session: AsyncSession, key: str, now: datetime) -> datetime | None:
-    """When the lockout of ``key`` ends, or None when it is not locked."""
-    statement = select(LoginFailure.locked_until).where(LoginFailure.account_key == key)
-    until = await session.scalar(statement)
-    return until if until is not None and until > now else None
+_STATE = select(LoginFailure.locked_until).where(LoginFailure.account_key == bindparam("key"))
+
+
+async def state(session: AsyncSession, key: str, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether failures of ``key`` are on record, and when its lockout ends (None: not locked)."""
+    row = (await session.execute(_STATE, {"key": key})).first()
+    if row is None:
+        return False, None
+    until = row[0]
+    return True, (until if until is not None and until > now else None)
 
 
 async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, now: datetime) -> int:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     column,
     exists,
@@ -35,9 +36,11 @@ async def get_live(session: AsyncSession, user_id: str) -> User | None:
     return (await session.scalars(statement)).first()
 
 
+_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"), User.status != USER_DELETED)
+
+
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = select(User).where(func.lower(User.email) == email.lower(), User.status != USER_DELETED)
-    return (await session.scalars(statement)).first()
+    return (await session.scalars(_BY_EMAIL, {"email": email.lower()})).first()
 
 
 def _dialect(session: AsyncSession) -> str:
