@@ -1,6 +1,8 @@
-from sqlalchemy import and_, bindparam, case, func, select
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
 from tenantry.core.orgs import repository as orgs
@@ -12,27 +14,35 @@ from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
 
-async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | None:
-    statement = (
-        select(Membership)
-        .where(Membership.org_id == org_id, Membership.user_id == user_id)
-        .options(joinedload(Membership.roles))
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def _with_roles(statement: S) -> S:
+    """Load each membership's roles in the same statement, through flat LEFT JOINs: the nested join of a
+    joinedload, ``LEFT JOIN (membership_roles JOIN roles)``, made SQLite scan every grant (2 s at 1M)."""
+    return (
+        statement.outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
+        .outerjoin(Role, Role.id == membership_roles.c.role_id)
+        .options(contains_eager(Membership.roles))
+        .order_by(Role.name)  # the relationship's order, which contains_eager leaves to the statement
     )
+
+
+async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | None:
+    statement = _with_roles(select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id))
     return (await session.scalars(statement)).unique().first()
 
 
 # Every request under an organization starts with this statement, so it is built once.
-_ORG_AND_MEMBERSHIP = (
+_ORG_AND_MEMBERSHIP = _with_roles(
     select(Organization, Membership)
     .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == bindparam("user_id")))
     .where(orgs.matches_ref(bindparam("ref")))
-    .options(joinedload(Membership.roles))
 )
-_MEMBER = (
+_MEMBER = _with_roles(
     select(User, Membership)
     .join(Membership, Membership.user_id == User.id)
     .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
-    .options(joinedload(Membership.roles))
 )
 
 
