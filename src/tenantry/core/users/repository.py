@@ -114,7 +114,9 @@ async def member_page(
         # On both sides of the join: PostgreSQL merge-joins the two id-ordered indexes, and a bound on one side
         # only made it read the other from its start (a page deep in an org of 100,000: 31 ms -> 0.2 ms).
         statement = statement.where(User.id > after, Membership.user_id > after)
-    rows = await session.execute(statement.order_by(User.id).limit(limit))
+    # In memberships.user_id order (the same as users.id): SQLite then walks the (org_id, user_id) index and
+    # stops at the page's end, where ordering by users.id sorted every member after the cursor first.
+    rows = await session.execute(statement.order_by(Membership.user_id).limit(limit))
     return [(user, membership) for user, membership in rows]
 
 
