@@ -125,7 +125,8 @@ class Settings(BaseSettings):
         default=30,
         ge=1,
         description="Database connections each worker keeps (opened on demand). Size it to the concurrent requests "
-        "a worker serves: a connection beyond it is closed when returned, and reopening one costs more than a query.",
+        "a worker serves: a connection beyond it is closed when returned, and reopening one costs more than a query. "
+        "SQLite uses at most 8 (and 8 more beyond).",
     )
     db_max_overflow: int = Field(default=10, ge=0, description="Connections a worker may open beyond the pool.")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)

@@ -12,6 +12,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "tenantry_write"
 _READ_ONLY = "tenantry.read_only"
+_SQLITE_POOL = 8
 
 
 class ReadOnlySession(RuntimeError):
@@ -72,6 +73,10 @@ class Database:
         # No pre-ping: it costs a round trip per request. A connection the server dropped fails one request
         # and SQLAlchemy then replaces the pool; connections are recycled every half hour regardless.
         options: dict[str, Any] = {"pool_recycle": 1800}
+        if self.is_sqlite:
+            # One file, one writer at a time, reads on a thread per connection: more than a few connections
+            # only add page caches (2 MiB each) and threads, not speed.
+            pool_size, max_overflow = min(pool_size, _SQLITE_POOL), min(max_overflow, _SQLITE_POOL)
         if not self.url.database or self.url.database != ":memory:":
             options.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine = create_async_engine(self.url, **options)
