@@ -1,8 +1,8 @@
 """Vendor dialects: each re-implements one vendor's API on the core, as its own mounted sub-application.
 
-A dialect lives in ``tenantry.dialects.<name>`` and exposes ``create_app(runtime) -> FastAPI``; its
-sub-application has its own error handlers (the vendor's error bodies), its own OpenAPI document and,
-when the vendor sends credentials elsewhere, its own ``state.credential_sources``. ``TENANTRY_DIALECTS``
+A dialect lives in ``tenantry.dialects.<name>`` and exposes ``create_app(runtime) -> FastAPI``, built by
+``base.dialect_app``: its sub-application has its own error handlers (the vendor's error bodies), its own
+OpenAPI document and, when the vendor sends credentials elsewhere, its own ``state.credential_sources``. ``TENANTRY_DIALECTS``
 picks which are served and where (see ``Settings.dialects``).
 """
 

@@ -7,21 +7,17 @@ are eva's ``StandardError``/``ValidationError``. The bodies we designed are in d
 
 from fastapi import FastAPI
 
-from tenantry import __version__
+from tenantry.dialects.base import dialect_app
 from tenantry.dialects.eva import bulk, configurations, errors, users
 from tenantry.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
+    return dialect_app(
+        runtime,
         title="eva-user API (Tenantry dialect)",
-        version=__version__,
         description="eva's user management API. Authenticate with `Authorization: Bearer <access token>`.",
-        redoc_url=None,
+        # Bulk routes first: their fixed paths must win over /users/{userId}.
+        routers=[bulk.router, users.router, configurations.router],
+        install_errors=errors.install,
     )
-    app.state.runtime = runtime
-    errors.install(app)
-    # Bulk routes first: their fixed paths must win over /users/{userId}.
-    for module in (bulk, users, configurations):
-        app.include_router(module.router)
-    return app
