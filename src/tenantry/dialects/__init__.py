@@ -2,8 +2,8 @@
 
 A dialect lives in ``tenantry.dialects.<name>`` and exposes ``create_app(runtime) -> FastAPI``, built by
 ``base.dialect_app``: its sub-application has its own error handlers (the vendor's error bodies), its own
-OpenAPI document and, when the vendor sends credentials elsewhere, its own ``state.credential_sources``. ``TENANTRY_DIALECTS``
-picks which are served and where (see ``Settings.dialects``).
+OpenAPI document and, when the vendor sends credentials elsewhere, its own ``state.credential_sources``.
+``TENANTRY_DIALECTS`` picks which are served and where (see ``Settings.dialects``).
 """
 
 import re
