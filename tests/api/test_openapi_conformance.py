@@ -11,28 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from tenantry.settings import Settings
+from tests.conformance import DOCUMENTED, fuzz
 from tests.factories import Tenant, bearer, make_tenant
 from tests.live_server import serve
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 EXAMPLES_PER_MODE = 12
 ENDS_SESSION = {"/api/v1/auth/logout", "/api/v1/me/sessions/revoke"}
 
@@ -74,21 +59,9 @@ async def test_native_api_conforms_to_its_own_schema(
 
     def run(operation: Any, mode: GenerationMode, path_parameters: dict[str, str] | None) -> None:
         nonlocal cases_run
-
-        @settings(
-            max_examples=EXAMPLES_PER_MODE,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
+        cases_run += fuzz(
+            operation, live_url, headers, mode, path_parameters, checks=DOCUMENTED, examples=EXAMPLES_PER_MODE
         )
-        @given(data=st.data())
-        def check(data: st.DataObject) -> None:
-            nonlocal cases_run
-            case = data.draw(operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-            case.call_and_validate(base_url=live_url, headers=headers, checks=CHECKS)
-            cases_run += 1
-
-        check()
 
     # Signing out ends the session the other operations are fuzzed with: those go last.
     operations = sorted(

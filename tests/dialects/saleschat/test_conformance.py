@@ -8,38 +8,21 @@ drive each success answer and each documented failure through the same checks.
 """
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from tenantry.settings import Settings
+from tests.conformance import DOCUMENTED, fuzz
 from tests.dialects.saleschat.helpers import MISSING_ID, MOUNT, NEW_PASSWORD, new_user
 from tests.factories import bearer, make_tenant
-from tests.live_server import serve
 
 SPEC = Path(__file__).with_name("saleschat.openapi.json")
-POSITIVE_CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 EXAMPLES_PER_MODE = 15
 ERROR_FIELDS = {"error_code", "error_message", "error_description", "payload"}
 
@@ -90,12 +73,6 @@ async def _world(client: httpx.AsyncClient, root_token: str) -> World:
     return World(tenant.id, target.id, member.id)
 
 
-@pytest.fixture
-def live_url(settings: Settings) -> Iterator[str]:
-    with serve(settings) as url:
-        yield url
-
-
 def _fuzz(
     operation: Any,
     base_url: str,
@@ -103,19 +80,8 @@ def _fuzz(
     mode: GenerationMode,
     path_parameters: dict[str, str] | None,
 ) -> int:
-    cases = 0
-    checks = POSITIVE_CHECKS if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS
-
-    @settings(max_examples=EXAMPLES_PER_MODE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(data=st.data())
-    def check(data: st.DataObject) -> None:
-        nonlocal cases
-        case = data.draw(operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-        case.call_and_validate(base_url=base_url, headers=headers, checks=checks)
-        cases += 1
-
-    check()
-    return cases
+    checks = DOCUMENTED if mode == GenerationMode.POSITIVE else NEGATIVE_CHECKS
+    return fuzz(operation, base_url, headers, mode, path_parameters, checks=checks, examples=EXAMPLES_PER_MODE)
 
 
 def _hand_made_cases(schema: Any, world: World) -> list[tuple[Any, int]]:
@@ -158,7 +124,7 @@ async def test_dialect_conforms_to_the_vendors_document(
     base_url, headers = f"{live_url}{MOUNT}", bearer(root_token)
     hand_made = _hand_made_cases(schema, world)
     for case, expected in hand_made:
-        response = case.call_and_validate(base_url=base_url, headers=headers, checks=POSITIVE_CHECKS)
+        response = case.call_and_validate(base_url=base_url, headers=headers, checks=DOCUMENTED)
         assert response.status_code == expected, (case.operation.label, case.path_parameters, response.text)
 
     # Deleting the pinned user last lets every other operation act on a live one first.
