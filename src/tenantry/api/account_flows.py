@@ -24,7 +24,6 @@ from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification
 from tenantry.core.memberships.service import ensure_may_manage
 from tenantry.core.users.schemas import Password
-from tenantry.errors import Conflict
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
 
@@ -105,10 +104,7 @@ async def send_password_reset(
     runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail the user a link to choose a new password (their current one keeps working until then)."""
-    ensure_may_manage(target.access.actor, target.member)
-    if target.member.user.status != "active":
-        raise Conflict("the account is disabled")
-    await resets.send_reset(session, runtime.flows, target.access.actor, target.access.org, target.member.user)
+    await resets.send_reset_to_member(session, runtime.flows, target.access.actor, target.access.org, target.member)
     return Accepted(detail="a password reset email is on its way")
 
 

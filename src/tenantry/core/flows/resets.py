@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, organizations_of, send_email
+from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import PASSWORD_RESET
 from tenantry.core.onetime.service import Redeemable
@@ -21,6 +22,7 @@ from tenantry.core.outbox.models import PASSWORD_RESET_REQUEST
 from tenantry.core.users import repository as user_rows
 from tenantry.core.users import service as users
 from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.errors import Conflict
 
 
 def request_reset(session: AsyncSession, actor: Actor, email: str) -> None:
@@ -47,6 +49,16 @@ async def send_reset(session: AsyncSession, flows: Flows, actor: Actor, org: Org
     await send_email(session, flows, "password_reset", user, org, link, ttl)
     org_id = org.id if org else None
     record(session, actor, "user.password_reset_sent", org_id=org_id, target_type="user", target_id=user.id)
+
+
+async def send_reset_to_member(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+) -> None:
+    """An administrator's reset for a member of ``org``: only one they may manage, whose account is active."""
+    ensure_may_manage(actor, member)
+    if member.user.status != USER_ACTIVE:
+        raise Conflict("the account is disabled")
+    await send_reset(session, flows, actor, org, member.user)
 
 
 async def find_reset(session: AsyncSession, token: str) -> Redeemable | None:

@@ -16,7 +16,6 @@ from tenantry.core.fields import Email, Name
 from tenantry.core.flows import resets
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import service as users
-from tenantry.core.users.models import USER_ACTIVE
 from tenantry.core.users.schemas import MemberAdd, PasswordChange, PasswordSet, UserCreate, UserUpdate
 from tenantry.core.users.schemas import Password as PasswordValue
 from tenantry.dialects.telm.access import (
@@ -30,7 +29,7 @@ from tenantry.dialects.telm.access import (
 )
 from tenantry.dialects.telm.errors import Message, documented
 from tenantry.dialects.telm.schemas import Assignment, TelmRole, TelmUser
-from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from tenantry.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/api/auth/auth/{tenant}", tags=["users"], route_class=UnitOfWorkRoute)
@@ -172,9 +171,5 @@ async def reset_password(
     runtime: Runtime = Depends(get_runtime),
 ) -> Message:
     """Reset Password"""
-    access, user = target.access, target.member.user
-    memberships.ensure_may_manage(access.actor, target.member)
-    if user.status != USER_ACTIVE:
-        raise Conflict("the account is disabled")
-    await resets.send_reset(session, runtime.flows, access.actor, access.org, user)
+    await resets.send_reset_to_member(session, runtime.flows, target.access.actor, target.access.org, target.member)
     return Message(message="An email to reset the password was sent")
