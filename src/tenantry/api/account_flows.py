@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.api.users import Target, target_user
+from tenantry.api.users import target_user
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
-from tenantry.auth.policy import Policy, caller
+from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
 from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.api.users import Target, target_user
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.api.users import target_user
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.resources import grants, repository, service
 from tenantry.core.resources.models import Resource
 from tenantry.core.resources.schemas import (

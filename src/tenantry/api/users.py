@@ -1,7 +1,6 @@
 """Users of an organization: the accounts and their memberships, seen from the organization."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -10,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
-from tenantry.core.memberships.service import Member
 from tenantry.core.users import service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -27,14 +25,6 @@ SearchTerm = Annotated[
 ]
 StatusFilter = Annotated[Literal["active", "disabled", "invited"] | None, Query()]
 RoleFilter = Annotated[StorableStr | None, Query(max_length=64, description="Role name or id.")]
-
-
-@dataclass(frozen=True)
-class Target:
-    """The user a route acts on, with the caller's access to the organization."""
-
-    access: OrgAccess
-    member: Member
 
 
 def target_user(policy: Policy) -> Callable[..., Awaitable[Target]]:

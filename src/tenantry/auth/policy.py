@@ -27,6 +27,7 @@ from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
+from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
@@ -55,6 +56,14 @@ class OrgAccess:
     org: Organization
     principal: Principal
     actor: Actor
+
+
+@dataclass(frozen=True)
+class Target:
+    """The user a route acts on, with the caller's access to the organization."""
+
+    access: OrgAccess
+    member: Member
 
 
 @dataclass(frozen=True)

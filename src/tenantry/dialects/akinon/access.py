@@ -5,16 +5,14 @@ the caller cannot act in (or a missing permission), then 404 for a user who is n
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.memberships import service as memberships
-from tenantry.core.memberships.service import Member
 from tenantry.dialects.akinon.errors import MALFORMED_ID
 from tenantry.dialects.akinon.listing import MONGO_ID
 from tenantry.dialects.akinon.schemas import MONGO_ID_PATTERN
@@ -43,14 +41,6 @@ def org_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
         return access
 
     return dependency
-
-
-@dataclass(frozen=True)
-class Target:
-    """The user a route acts on, with the caller's access to the organization."""
-
-    access: OrgAccess
-    member: Member
 
 
 UserId = Annotated[str, Path(alias="userId", pattern=MONGO_ID_PATTERN, description="User ID")]

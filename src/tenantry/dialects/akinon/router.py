@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.auth.policy import OrgAccess, Policy
+from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
 from tenantry.core.users.schemas import MemberAdd
 from tenantry.dialects.akinon import translate
-from tenantry.dialects.akinon.access import Target, org_access, org_user
+from tenantry.dialects.akinon.access import org_access, org_user
 from tenantry.dialects.akinon.errors import documented
 from tenantry.dialects.akinon.listing import PageRequest, member_criteria, sort_keys
 from tenantry.dialects.akinon.schemas import (

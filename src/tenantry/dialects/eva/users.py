@@ -2,14 +2,13 @@
 
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
@@ -32,12 +31,6 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 PATH = "/eva-user/org/{orgUUID}"
 router = APIRouter(prefix=PATH, tags=["users"], route_class=UnitOfWorkRoute)
 ORG = "orgUUID"
-
-
-@dataclass(frozen=True)
-class Target:
-    access: OrgAccess
-    member: Member
 
 
 def target(policy: Policy, param: str) -> Callable[..., Awaitable[Target]]:

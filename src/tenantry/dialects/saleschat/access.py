@@ -3,17 +3,15 @@ or 404 where the operation documents one), then the user ``{userId}`` among its 
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.fields import storable
 from tenantry.core.memberships import service as memberships
-from tenantry.core.memberships.service import Member
 from tenantry.errors import NotFound, OrganizationNotFound
 from tenantry.runtime import get_session
 
@@ -37,14 +35,6 @@ def org_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
         return access
 
     return dependency
-
-
-@dataclass(frozen=True)
-class Target:
-    """The user an operation acts on, with the caller's access to the organization."""
-
-    access: OrgAccess
-    member: Member
 
 
 UserId = Annotated[str, Path(alias="userId", description="The user's id")]

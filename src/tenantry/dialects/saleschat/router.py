@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute, writes
-from tenantry.auth.policy import OrgAccess, Policy
+from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.flows import magic_links
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
 from tenantry.core.users import service as users
 from tenantry.core.users.repository import MemberCriteria, SortKey
 from tenantry.dialects.saleschat import translate
-from tenantry.dialects.saleschat.access import Target, org_access, org_user
+from tenantry.dialects.saleschat.access import org_access, org_user
 from tenantry.dialects.saleschat.errors import NOT_FOUND_TEXTS, documented
 from tenantry.dialects.saleschat.schemas import (
     CreateUserReqDto,

@@ -1,13 +1,12 @@
 """The tenant in the path, the caller's rights there, and the user named by email; telm's two role names."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
 from tenantry.core.roles.permissions import BUILTIN_BY_NAME, DEFAULT_ROLE, OWNER
@@ -25,14 +24,6 @@ UserEmail = Annotated[str, Path(alias="user_email", max_length=320, description=
 def tenant_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
     """The organization ``{tenant}`` (slug or id) and the caller's rights there, checked against ``policy``."""
     return org_member(policy, path_param=TENANT)
-
-
-@dataclass(frozen=True)
-class Target:
-    """The user a route acts on, with the caller's access to the tenant."""
-
-    access: OrgAccess
-    member: Member
 
 
 def tenant_user(policy: Policy) -> Callable[..., Awaitable[Target]]:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
-from tenantry.auth.policy import OrgAccess, Policy
+from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.fields import Email, Name
 from tenantry.core.flows import resets
 from tenantry.core.memberships import service as memberships
@@ -20,7 +20,6 @@ from tenantry.core.users.schemas import MemberAdd, PasswordChange, PasswordSet, 
 from tenantry.core.users.schemas import Password as PasswordValue
 from tenantry.dialects.telm.access import (
     GRANTED_AS,
-    Target,
     UserEmail,
     telm_role,
     telm_user,
