@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from tenantry import __version__, dialects, logs, scim
+from tenantry import __version__, dialects, logs, metrics, scim
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
@@ -20,6 +20,7 @@ from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
+from tenantry.web import metrics as web_metrics
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await worker.stop()
         if owns_database:
             await runtime.database.dispose()
+        metrics.process_exiting()
 
     app = FastAPI(title="Tenantry", version=__version__, description=_DESCRIPTION, lifespan=lifespan, redoc_url=None)
     app.state.runtime = runtime
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     mount_ui(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    web_metrics.install(app, runtime)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

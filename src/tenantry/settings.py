@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     )
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts stored secrets (webhook signing secrets); any long random string. Several, "
+        "comma-separated: the first encrypts, every one decrypts (to rotate). Webhooks need it.",
+    )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Let webhooks go to http:// and to private, loopback and link-local addresses (development only).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery.")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
     import_upload_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest CSV file an upload may carry (413 beyond)."

@@ -7,6 +7,7 @@ from tenantry.api import (
     api_keys,
     audit,
     auth,
+    events,
     impersonation,
     me,
     members,
@@ -16,6 +17,7 @@ from tenantry.api import (
     roles,
     sessions,
     users,
+    webhooks,
 )
 
 api_router = APIRouter()
@@ -32,6 +34,9 @@ for module in (
     api_keys,
     partners,
     audit,
+    events,
     resources,
 ):
     api_router.include_router(module.router)
+api_router.include_router(webhooks.org_router)
+api_router.include_router(webhooks.platform_router)

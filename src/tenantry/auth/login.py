@@ -3,7 +3,9 @@
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry import metrics
 from tenantry.auth import access_tokens, brute_force
+from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
@@ -30,11 +32,19 @@ async def _tokens_for(session: AsyncSession, runtime: Runtime, user: User, famil
 
 
 async def password_grant(
-    session: AsyncSession, runtime: Runtime, username: str, password: str, client_ip: str | None
+    session: AsyncSession,
+    runtime: Runtime,
+    username: str,
+    password: str,
+    client_ip: str | None,
+    *,
+    org_id: str | None = None,
 ) -> TokenResponse:
     """Sign in with email and password. Unknown accounts cost one hash verification, like known ones.
 
-    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error.
+    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error. Sign-ins
+    and failures of known accounts are audited in their organizations (only in ``org_id`` when the
+    sign-in names one: ``core.audit.signins``); every surface's password sign-in comes through here.
     """
     passwords = runtime.passwords
     user = await users.get_by_email(session, username)
@@ -43,14 +53,24 @@ async def password_grant(
         session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
     )
     if not verified or user is None or password_hash is None:
+        metrics.SIGN_INS.labels(method="password", result="failed").inc()
+        if user is not None:
+            await record_sign_in(
+                session, user, method="password", failure="bad_credentials", org_id=org_id, client_ip=client_ip
+            )
         raise OAuthError("invalid_grant", _BAD_CREDENTIALS, keep_changes=True)
     if user.status != USER_ACTIVE:
-        raise OAuthError("invalid_grant", "the account is disabled")
+        metrics.SIGN_INS.labels(method="password", result="disabled").inc()
+        await record_sign_in(session, user, method="password", failure="disabled", org_id=org_id, client_ip=client_ip)
+        raise OAuthError("invalid_grant", "the account is disabled", keep_changes=True)
     if passwords.needs_rehash(password_hash):
         user.password_hash = await passwords.hash(password)
     if user.password_change_required:
+        metrics.SIGN_INS.labels(method="password", result="password_change_required").inc()
         raise await _change_required(session, runtime, user)
     user.last_login_at = utcnow()
+    metrics.SIGN_INS.labels(method="password", result="succeeded").inc()
+    await record_sign_in(session, user, method="password", org_id=org_id, client_ip=client_ip)
     return await _tokens_for(session, runtime, user, None)
 
 

@@ -89,7 +89,9 @@ async def sign_in(
     except RateLimited:
         return message(request, "Please wait", "Too many sign-in attempts. Please wait a moment and try again.", 429)
     try:
-        tokens = await password_grant(session, runtime, email, password, client_ip(request))
+        tokens = await password_grant(
+            session, runtime, email, password, client_ip(request), org_id=org.id if org else None
+        )
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()
