@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.core.users import export
 from tenantry.db import migrate
 from tenantry.db.engine import Database
-from tenantry.errors import TenantryError
+from tenantry.errors import OrganizationNotFound, TenantryError
 from tenantry.settings import Settings, get_settings
 
 err = Console(stderr=True)
@@ -28,10 +28,11 @@ async def run_export(
     try:
         if not await migrate.is_current(database):
             raise TenantryError("the database schema is not current: run `tenantry db upgrade` first")
-        async with database.transaction(write=False) as session:
-            org = await orgs.get_by_ref(session, org_ref)
-        if org is None:
-            raise TenantryError(f"no organization {org_ref!r}")
+        try:
+            async with database.transaction(write=False) as session:
+                org = await orgs.get(session, org_ref)
+        except OrganizationNotFound:
+            raise TenantryError(f"no organization {org_ref!r}") from None
         task = progress.add_task("exporting", total=await export.member_count(database, org))
         written = 0
         async for members in export.member_pages(database, org):
