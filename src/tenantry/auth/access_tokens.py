@@ -40,14 +40,14 @@ async def issue(
     """Sign an access token; with ``impersonator_id`` (RFC 8693 ``act``) it must be bound to ``org_id``."""
     if (impersonator_id is None) != (org_id is None):
         raise ValueError("an impersonation token is bound to one organization, and only such a token is")
-    now = time.time()
+    now = int(time.time())  # NumericDates are whole seconds: strict JWT libraries refuse fractions
     claims: dict[str, Any] = {
         "iss": settings.issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "iat": now,
-        "nbf": int(now),
-        "exp": int(now) + (ttl_seconds or settings.access_token_ttl_seconds),
+        "nbf": now,
+        "exp": now + (ttl_seconds or settings.access_token_ttl_seconds),
         "jti": new_id(),
     }
     if session_id is not None:

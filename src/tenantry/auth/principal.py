@@ -1,11 +1,13 @@
 """Turn a request's credentials into a Principal: a user (JWT) or an organization API key."""
 
+import math
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
+from tenantry.auth.access_tokens import AccessClaims
 from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.tokens import service as refresh_tokens
@@ -60,12 +62,19 @@ def presented_credential(request: Request) -> str | None:
     return None
 
 
-def _still_valid(user: User | None, issued_at: float) -> User:
-    """The active account behind a token, when its sessions have not been ended since the token was issued."""
+def _still_valid(user: User | None, claims: AccessClaims) -> User:
+    """The active account behind a token, when its sessions have not been ended since the token was issued.
+
+    ``iat`` counts whole seconds. A token of a session is also refused once its session ends (the same
+    revocation ends it), so one issued within the revocation's second stands; a token without a session
+    issued within that second may predate the revocation, and is refused.
+    """
     if user is None or user.status != USER_ACTIVE:
         raise Unauthenticated("the access token is no longer valid")
-    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.timestamp():
-        raise Unauthenticated("the access token is no longer valid")
+    if user.tokens_valid_after is not None:
+        second = math.floor(user.tokens_valid_after.timestamp())
+        if claims.issued_at < second or (claims.session_id is None and claims.issued_at <= second):
+            raise Unauthenticated("the access token is no longer valid")
     return user
 
 
@@ -74,9 +83,9 @@ async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -
     impersonator's sessions or account as well as with the user's."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
     found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
-    user = _still_valid(found, claims.issued_at)
+    user = _still_valid(found, claims)
     if claims.impersonator_id is not None:
-        _still_valid(await users.get_live(session, claims.impersonator_id), claims.issued_at)
+        _still_valid(await users.get_live(session, claims.impersonator_id), claims)
     if session_ended:
         raise Unauthenticated("the session has ended")
     return Principal(
