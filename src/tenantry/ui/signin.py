@@ -31,17 +31,33 @@ router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=
 OrgRef = Annotated[str | None, Query(max_length=100)]
 State = Annotated[str | None, Query(max_length=500)]
 _EMAIL = TypeAdapter(Email)
+_AUTHORIZE = "/oidc/authorize?"
+Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
 async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
     return await orgs.get_by_ref(session, ref) if ref else None
 
 
+def continuation(value: str | None) -> str | None:
+    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
+    provider request being signed in for), never anywhere else."""
+    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+        return None
+    return value
+
+
 async def _signed_in_response(
-    session: AsyncSession, runtime: Runtime, user: User, org: Organization | None, state: str | None
+    session: AsyncSession,
+    runtime: Runtime,
+    user: User,
+    org: Organization | None,
+    state: str | None,
+    next_url: str | None = None,
 ) -> Response:
-    """Open a session and send the browser on: to the organization's application with a code, or to my account."""
-    target = await signin.login_redirect(session, runtime.flows, user, org, state or None)
+    """Open a session and send the browser on: back to an authorization request, to the organization's
+    application with a code, or to my account."""
+    target = next_url or await signin.login_redirect(session, runtime.flows, user, org, state or None)
     response = redirect(target or "/ui/account")
     await open_session(session, runtime, response, user)
     return response
@@ -53,16 +69,20 @@ async def sign_in_page(
     request: Request,
     org: OrgRef = None,
     state: State = None,
+    next_url: Continue = None,
+    login_hint: Annotated[str | None, Query(max_length=320)] = None,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Sign-in page; a browser already signed in goes straight on."""
     found = await _org(session, org)
     current = await signed_in(request, session)
+    next_url = continuation(next_url)
     if current is not None:
-        target = await signin.login_redirect(session, runtime.flows, current.user, found, state)
+        target = next_url or await signin.login_redirect(session, runtime.flows, current.user, found, state)
         return redirect(target or "/ui/account")
     context: dict[str, Any] = {"org": org, "state": state, "org_name": found.name if found else None, "errors": {}}
+    context.update(next_url=next_url, email=login_hint or "")
     return render(request, "sign_in.html", context)
 
 
@@ -77,8 +97,10 @@ async def sign_in(
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
+    next_url = continuation(field(form, "continue", 4000))
     org = await _org(session, org_ref)
     context = {"org": org_ref, "state": state, "org_name": org.name if org else None, "email": email}
+    context["next_url"] = next_url
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -94,13 +116,13 @@ async def sign_in(
         if error.keep_changes:
             await session.commit()
         if error.error == "password_change_required":
-            ticket = {"token": error.extra["change_ticket"], "org": org_ref, "state": state}
+            ticket = {"token": error.extra["change_ticket"], "org": org_ref, "state": state, "next_url": next_url}
             return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
         return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user, org, state)
+    return await _signed_in_response(session, runtime, user, org, state, next_url)
 
 
 _CHANGE_PAGE = {
@@ -129,7 +151,8 @@ async def change_password(
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
-    page = {**_CHANGE_PAGE, "token": ticket, "org": org_ref, "state": state, "email": ""}
+    next_url = continuation(field(form, "continue", 4000))
+    page = {**_CHANGE_PAGE, "token": ticket, "org": org_ref, "state": state, "email": "", "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -141,7 +164,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user, await _org(session, org_ref), state)
+    return await _signed_in_response(session, runtime, user, await _org(session, org_ref), state, next_url)
 
 
 @router.get("/forgot-password")
