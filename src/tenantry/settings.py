@@ -93,9 +93,6 @@ class Settings(BaseSettings):
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
-    authorization_code_ttl_seconds: int = Field(
-        default=60, ge=10, description="Lifetime of the one-time code handed to an organization's login redirect."
-    )
     client_secret_grace_seconds: int = Field(
         default=7 * 86_400, ge=0, description="How long a rotated-out client secret keeps working."
     )
