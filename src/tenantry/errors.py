@@ -64,11 +64,19 @@ class OAuthError(TenantryError):
     """
 
     def __init__(
-        self, error: str, detail: str, *, keep_changes: bool = False, extra: dict[str, str | int] | None = None
+        self,
+        error: str,
+        detail: str,
+        *,
+        keep_changes: bool = False,
+        extra: dict[str, str | int] | None = None,
+        status: int = 400,
     ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
         self.extra = extra or {}
+        self.status = status
+        """400, or 401 for ``invalid_client`` (RFC 6749 section 5.2)."""
 
 
 class RateLimited(TenantryError):
