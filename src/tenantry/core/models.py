@@ -5,6 +5,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.configurations.models import Configuration
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
@@ -24,11 +25,14 @@ __all__ = [
     "Configuration",
     "LoginFailure",
     "Membership",
+    "MfaChallenge",
+    "MfaFactor",
     "OneTimeToken",
     "OrgRoleState",
     "Organization",
     "OutboxMessage",
     "PartnerLink",
+    "RecoveryCode",
     "RefreshToken",
     "Resource",
     "Role",

@@ -8,6 +8,8 @@ from tenantry.db.base import Base, Timestamped, id_column
 
 ORG_ACTIVE = "active"
 ORG_DELETED = "deleted"
+MFA_REQUIRED = "mfa_required"
+"""The key of ``settings`` that makes the members sign in with a second factor."""
 
 
 class Organization(Timestamped, Base):

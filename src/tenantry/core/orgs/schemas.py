@@ -32,6 +32,10 @@ class OrgUpdate(BaseModel):
         default=None,
         description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
     )
+    mfa_required: bool | None = Field(
+        default=None,
+        description="Members must sign in with a second factor (those without one enrol it first). Kept in `settings`.",
+    )
 
     _not_null = field_validator("name", "slug")(not_null)
 

@@ -12,7 +12,7 @@ from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import MFA_REQUIRED, ORG_DELETED, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
 from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
@@ -61,6 +61,9 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         redirect = changes.pop("login_redirect_url")
         kept = {key: value for key, value in org.settings.items() if key != "login_redirect_url"}
         org.settings = {**kept, "login_redirect_url": redirect} if redirect else kept
+    if "mfa_required" in changes:
+        kept = {key: value for key, value in org.settings.items() if key != MFA_REQUIRED}
+        org.settings = {**kept, MFA_REQUIRED: True} if changes.pop("mfa_required") else kept
     if "password_policy" in changes:
         del changes["password_policy"]
         update = payload.password_policy
