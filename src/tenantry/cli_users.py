@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tenantry.cli_export import export_users
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.imports.eva import EvaFormat
@@ -26,7 +27,8 @@ from tenantry.db.engine import Database
 from tenantry.errors import TenantryError
 from tenantry.settings import Settings, get_settings
 
-users_app = typer.Typer(help="Users: bulk import.", no_args_is_help=True)
+users_app = typer.Typer(help="Users: bulk import and export.", no_args_is_help=True)
+users_app.command("export")(export_users)
 err = Console(stderr=True)
 _CHUNK = 256 * 1024
 

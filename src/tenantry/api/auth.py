@@ -12,7 +12,7 @@ from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import second_factor
 from tenantry.auth.brute_force import client_ip, rate_limited
-from tenantry.auth.login import TokenResponse, authorization_code_grant, password_grant, refresh_grant, tokens_for
+from tenantry.auth.login import TokenResponse, password_grant, refresh_grant, tokens_for
 from tenantry.auth.second_factor import METHOD_OF_GRANT, OTP_GRANT, RECOVERY_CODE_GRANT
 from tenantry.core.actor import Actor
 from tenantry.errors import OAuthError
@@ -22,21 +22,19 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-GRANT_TYPES = ("password", "refresh_token", "authorization_code", OTP_GRANT, RECOVERY_CODE_GRANT)
+GRANT_TYPES = ("password", "refresh_token", OTP_GRANT, RECOVERY_CODE_GRANT)
 
 
 class TokenRequest(BaseModel):
     grant_type: Literal[
         "password",
         "refresh_token",
-        "authorization_code",
         "urn:tenantry:params:oauth:grant-type:mfa-otp",
         "urn:tenantry:params:oauth:grant-type:mfa-recovery-code",
     ]
     username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
     password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
     refresh_token: str | None = Field(default=None, max_length=200, description="Refresh token (refresh grant).")
-    code: str | None = Field(default=None, max_length=200, description="One-time code (authorization_code grant).")
     mfa_token: str | None = Field(default=None, max_length=200, description="From `mfa_required` (mfa grants).")
     otp: str | None = Field(default=None, max_length=16, description="Authenticator app code (mfa-otp grant).")
     recovery_code: str | None = Field(default=None, max_length=32, description="Recovery code (mfa-recovery-code).")
@@ -75,7 +73,6 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
     needed = {
         "password": ("username", "password"),
         "refresh_token": ("refresh_token",),
-        "authorization_code": ("code",),
         OTP_GRANT: ("mfa_token", "otp"),
         RECOVERY_CODE_GRANT: ("mfa_token", "recovery_code"),
     }[parsed.grant_type]
@@ -105,7 +102,7 @@ async def token(
     runtime: Runtime = Depends(get_runtime),
     _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
-    """Exchange a password, a refresh token, a one-time code or a second factor for tokens (OAuth 2.0)."""
+    """Exchange a password, a refresh token or a second factor for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
         username, password = grant.username or "", grant.password or ""
@@ -117,8 +114,6 @@ async def token(
             session, runtime, actor, grant.grant_type, grant.mfa_token or "", value or ""
         )
         tokens = await tokens_for(session, runtime, passed.user, passed.amr)
-    elif grant.grant_type == "authorization_code":
-        tokens = await authorization_code_grant(session, runtime, grant.code or "")
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

@@ -217,6 +217,7 @@ class Importer:
             attributes=candidate.attributes,
             password_hash=candidate.password_hash,
             email_verified=candidate.email_verified,
+            status=candidate.status,
             role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
             scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
         )

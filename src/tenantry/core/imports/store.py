@@ -31,6 +31,7 @@ class NewMember:
     attributes: dict[str, Any]
     password_hash: str | None
     email_verified: bool
+    status: str | None
     role_ids: list[str]
     scoped: list[tuple[str, str]]
     """(role id, resource id) pairs."""
@@ -120,7 +121,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "updated_at": now,
             }
         )
-        status = MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED
+        status = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
         memberships.append(
             {
                 "id": membership_id,

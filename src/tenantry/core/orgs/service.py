@@ -57,10 +57,6 @@ async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner:
 
 async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
     changes = payload.model_dump(exclude_unset=True)
-    if "login_redirect_url" in changes:
-        redirect = changes.pop("login_redirect_url")
-        kept = {key: value for key, value in org.settings.items() if key != "login_redirect_url"}
-        org.settings = {**kept, "login_redirect_url": redirect} if redirect else kept
     if "mfa_required" in changes:
         kept = {key: value for key, value in org.settings.items() if key != MFA_REQUIRED}
         org.settings = {**kept, MFA_REQUIRED: True} if changes.pop("mfa_required") else kept
