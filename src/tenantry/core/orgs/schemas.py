@@ -28,8 +28,13 @@ class OrgUpdate(BaseModel):
         default=None,
         description="Members must sign in with a second factor (those without one enrol it first). Kept in `settings`.",
     )
+    scim_send_invitations: bool | None = Field(
+        default=None,
+        description="Mail an invitation to each user SCIM provisions without a password (default false). "
+        "Kept in `settings`.",
+    )
 
-    _not_null = field_validator("name", "slug")(not_null)
+    _not_null = field_validator("name", "slug", "scim_send_invitations", "mfa_required")(not_null)
 
 
 class OrgOut(BaseModel):
