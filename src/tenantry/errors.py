@@ -84,3 +84,11 @@ class RateLimited(TenantryError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class MalformedBody(InvalidInput):
+    """The request body could not be read at all (not JSON, not UTF-8, nested too deeply, a broken multipart):
+    the client's mistake, named with the position where reading stopped."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("body", message)], detail=f"the request body {message}")

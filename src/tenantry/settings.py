@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body (JSON, forms) a request may send (413 beyond)."
+    )
     import_upload_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest CSV file an upload may carry (413 beyond)."
     )
