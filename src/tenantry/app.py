@@ -16,6 +16,7 @@ from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
+from tenantry.oidc.mount import install as mount_oidc
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     mount_ui(app)
+    mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)

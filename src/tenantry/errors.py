@@ -72,10 +72,13 @@ class OAuthError(TenantryError):
         *,
         keep_changes: bool = False,
         extra: Mapping[str, str | int | list[str]] | None = None,
+        status: int = 400,
     ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
         self.extra = dict(extra or {})
+        self.status = status
+        """400, or 401 for ``invalid_client`` (RFC 6749 section 5.2)."""
 
 
 class RateLimited(TenantryError):
