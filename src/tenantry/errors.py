@@ -52,8 +52,8 @@ class Unauthenticated(TenantryError):
 class InvalidInput(TenantryError):
     """The request is well-formed but breaks a rule; ``errors`` names each field and why."""
 
-    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+    def __init__(self, errors: list[FieldError], detail: str | None = None, *, keep_changes: bool = False) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors), keep_changes=keep_changes)
         self.errors = errors
 
 

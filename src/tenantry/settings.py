@@ -93,9 +93,6 @@ class Settings(BaseSettings):
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
-    authorization_code_ttl_seconds: int = Field(
-        default=60, ge=10, description="Lifetime of the one-time code handed to an organization's login redirect."
-    )
     browser_session_ttl_seconds: int = Field(default=8 * 3_600, ge=60, description="Lifetime of a hosted-page session.")
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."

@@ -11,22 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip, rate_limited
-from tenantry.auth.login import TokenResponse, authorization_code_grant, password_grant, refresh_grant
+from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-GRANT_TYPES = ("password", "refresh_token", "authorization_code")
+GRANT_TYPES = ("password", "refresh_token")
 
 
 class TokenRequest(BaseModel):
-    grant_type: Literal["password", "refresh_token", "authorization_code"]
+    grant_type: Literal["password", "refresh_token"]
     username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
     password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
     refresh_token: str | None = Field(default=None, max_length=200, description="Refresh token (refresh grant).")
-    code: str | None = Field(default=None, max_length=200, description="One-time code (authorization_code grant).")
 
 
 _BODY_SCHEMA = TokenRequest.model_json_schema()
@@ -62,7 +61,6 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
     needed = {
         "password": ("username", "password"),
         "refresh_token": ("refresh_token",),
-        "authorization_code": ("code",),
     }[parsed.grant_type]
     missing = [name for name in needed if not getattr(parsed, name)]
     if missing:
@@ -90,13 +88,11 @@ async def token(
     runtime: Runtime = Depends(get_runtime),
     _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
-    """Exchange a password, a refresh token or a one-time code for tokens (OAuth 2.0, form-encoded or JSON)."""
+    """Exchange a password or a refresh token for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
         username, password = grant.username or "", grant.password or ""
         tokens = await password_grant(session, runtime, username, password, client_ip(request))
-    elif grant.grant_type == "authorization_code":
-        tokens = await authorization_code_grant(session, runtime, grant.code or "")
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

@@ -1,4 +1,4 @@
-"""The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` and ``authorization_code``."""
+"""The OAuth 2.0 grants the token endpoint serves: ``password`` and ``refresh_token``."""
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,12 +63,6 @@ async def _change_required(session: AsyncSession, runtime: Runtime, user: User) 
     }
     detail = "the password must be changed before signing in"
     return OAuthError("password_change_required", detail, keep_changes=True, extra=extra)
-
-
-async def authorization_code_grant(session: AsyncSession, runtime: Runtime, code: str) -> TokenResponse:
-    """Trade the one-time code a hosted sign-in handed to the organization's application for tokens."""
-    user = await signin.redeem_authorization_code(session, code)
-    return await _tokens_for(session, runtime, user, None)
 
 
 async def tokens_for(session: AsyncSession, runtime: Runtime, user: User) -> TokenResponse:

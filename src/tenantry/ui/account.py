@@ -11,7 +11,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.sessions.service import SignedIn
-from tenantry.core.users import service as users
+from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -96,10 +96,12 @@ async def change_password(
         change = PasswordChange(
             current_password=field(form, "current_password") or " ", new_password=new_password or " "
         )
-        await users.change_own_password(
-            session, page_actor(request, current.user), current.user, change, runtime.passwords
+        await password_change.change_password(
+            session, runtime.flows, page_actor(request, current.user), current.user, change
         )
     except InvalidInput as error:
+        if error.keep_changes:  # a wrong current password counts towards the lockout
+            await session.commit()
         errors = {e.field: f"{e.field.replace('_', ' ').capitalize()} {e.message}" for e in error.errors}
         return await _account_page(request, session, current, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.actor import Actor
-from tenantry.core.flows import invitations, magic_links, resets, signin, verification
+from tenantry.core.flows import invitations, magic_links, resets, verification
 from tenantry.core.flows.context import DeadToken, Flows
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs import repository as orgs
@@ -173,7 +173,7 @@ async def magic_link_page(
 async def use_magic_link(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    """Spend the link: sign in, then go to the organization's application or to my account."""
+    """Spend the link: sign in, then go to my account."""
     try:
         form = await read_form(request)
     except FormRejected:
@@ -182,8 +182,6 @@ async def use_magic_link(
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
-    org = await orgs.get_by_ref(session, found.row.org_id) if found.row.org_id else None
-    target = await signin.login_redirect(session, runtime.flows, found.user, org)
-    response = redirect(target or "/ui/account")
+    response = redirect("/ui/account")
     await open_session(session, runtime, response, found.user)
     return response

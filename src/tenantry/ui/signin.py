@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
+from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import password_grant
 from tenantry.core.fields import Email
@@ -29,7 +29,6 @@ from tenantry.ui.session import open_session, page_actor, signed_in
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
-State = Annotated[str | None, Query(max_length=500)]
 _EMAIL = TypeAdapter(Email)
 
 
@@ -37,32 +36,20 @@ async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
     return await orgs.get_by_ref(session, ref) if ref else None
 
 
-async def _signed_in_response(
-    session: AsyncSession, runtime: Runtime, user: User, org: Organization | None, state: str | None
-) -> Response:
-    """Open a session and send the browser on: to the organization's application with a code, or to my account."""
-    target = await signin.login_redirect(session, runtime.flows, user, org, state or None)
-    response = redirect(target or "/ui/account")
+async def _signed_in_response(session: AsyncSession, runtime: Runtime, user: User) -> Response:
+    """Open a session and land on my account: no code or token leaves for another site from here."""
+    response = redirect("/ui/account")
     await open_session(session, runtime, response, user)
     return response
 
 
 @router.get("/sign-in")
-@writes  # a browser already signed in is handed an authorization code straight away
-async def sign_in_page(
-    request: Request,
-    org: OrgRef = None,
-    state: State = None,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
-    """Sign-in page; a browser already signed in goes straight on."""
+async def sign_in_page(request: Request, org: OrgRef = None, session: AsyncSession = Depends(get_session)) -> Response:
+    """Sign-in page; a browser already signed in goes to my account."""
+    if await signed_in(request, session) is not None:
+        return redirect("/ui/account")
     found = await _org(session, org)
-    current = await signed_in(request, session)
-    if current is not None:
-        target = await signin.login_redirect(session, runtime.flows, current.user, found, state)
-        return redirect(target or "/ui/account")
-    context: dict[str, Any] = {"org": org, "state": state, "org_name": found.name if found else None, "errors": {}}
+    context: dict[str, Any] = {"org": org, "org_name": found.name if found else None, "errors": {}}
     return render(request, "sign_in.html", context)
 
 
@@ -76,9 +63,9 @@ async def sign_in(
     except FormRejected:
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
-    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
+    org_ref = field(form, "org", 100) or None
     org = await _org(session, org_ref)
-    context = {"org": org_ref, "state": state, "org_name": org.name if org else None, "email": email}
+    context = {"org": org_ref, "org_name": org.name if org else None, "email": email}
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -94,13 +81,13 @@ async def sign_in(
         if error.keep_changes:
             await session.commit()
         if error.error == "password_change_required":
-            ticket = {"token": error.extra["change_ticket"], "org": org_ref, "state": state}
+            ticket = {"token": error.extra["change_ticket"]}
             return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
         return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user, org, state)
+    return await _signed_in_response(session, runtime, user)
 
 
 _CHANGE_PAGE = {
@@ -128,8 +115,7 @@ async def change_password(
     except FormRejected:
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
-    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
-    page = {**_CHANGE_PAGE, "token": ticket, "org": org_ref, "state": state, "email": ""}
+    page = {**_CHANGE_PAGE, "token": ticket, "email": ""}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -141,7 +127,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user, await _org(session, org_ref), state)
+    return await _signed_in_response(session, runtime, user)
 
 
 @router.get("/forgot-password")
