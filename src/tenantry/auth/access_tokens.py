@@ -25,6 +25,8 @@ class AccessClaims:
     impersonator_id: str | None
     org_id: str | None = None
     """The only organization the token may act in (tokens obtained by impersonation)."""
+    impersonator_session_id: str | None = None
+    """The impersonator's session when they minted the token: it ends with that session."""
 
 
 async def issue(
@@ -34,6 +36,7 @@ async def issue(
     *,
     session_id: str | None,
     impersonator_id: str | None = None,
+    impersonator_session_id: str | None = None,
     org_id: str | None = None,
     ttl_seconds: int | None = None,
 ) -> str:
@@ -54,6 +57,8 @@ async def issue(
         claims["sid"] = session_id
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
+        if impersonator_session_id is not None:
+            claims["act"]["sid"] = impersonator_session_id
         claims[ORG_CLAIM] = org_id
     return await keyring.sign(claims)
 
@@ -105,6 +110,7 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
     if not isinstance(subject, str) or not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
         raise Unauthenticated("the access token is invalid")
     impersonator = actor.get("sub") if isinstance(actor, dict) else None
+    impersonator_session = actor.get("sid") if isinstance(actor, dict) else None
     org_id = payload.get(ORG_CLAIM)
     if (actor is not None or org_id is not None) and not (isinstance(impersonator, str) and isinstance(org_id, str)):
         raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
@@ -115,5 +121,6 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         session_id=session_id if isinstance(session_id, str) else None,
         impersonator_id=impersonator if isinstance(impersonator, str) else None,
         org_id=org_id,
+        impersonator_session_id=impersonator_session if isinstance(impersonator_session, str) else None,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS
