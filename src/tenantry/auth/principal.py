@@ -22,11 +22,13 @@ class Principal:
     impersonator_id: str | None = None
     session_id: str | None = None
     org_id: str | None = None
-    """The only organization this credential may act in (impersonation tokens); None: no such bound."""
+    """The only organization this credential may act in (tokens issued for one organization, impersonation
+    tokens); None: no such bound."""
 
     @property
     def platform_admin(self) -> bool:
-        return self.user is not None and self.user.platform_admin
+        """A platform admin's own unbound token: platform powers never ride on a token bound to one org."""
+        return self.user is not None and self.user.platform_admin and self.org_id is None
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,12 @@ async def _impersonated(session: AsyncSession, claims: access_tokens.AccessClaim
     return user
 
 
-async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
     """The token's user. A signed-out session (``sid``) ends at once; an impersonation token is re-checked
     against the impersonator's account, session and rights in its organization on every request."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    if claims.client_id is not None and claims.client_id == claims.subject:
+        raise Unauthenticated("a client's own token (client_credentials) acts for no user of this API")
     if claims.impersonator_id is not None:
         user = await _impersonated(session, claims)
     else:
@@ -116,4 +120,4 @@ async def current_principal(
         if api_key is None:
             raise Unauthenticated("the API key is invalid or revoked")
         return Principal(api_key=api_key)
-    return await _user_principal(session, runtime, credential)
+    return await user_principal(session, runtime, credential)

@@ -52,7 +52,7 @@ class NativeFormat:
             for name, index in self._columns.items()
         }
         problems: list[str] = []
-        if len(record.fields) > len(self._columns):
+        if len(record.fields) != len(self._columns):
             problems.append(f"expected {len(self._columns)} columns, got {len(record.fields)}")
         email = checked_email(cells["email"], problems)
         first_name = checked_text("first_name", cells.get("first_name", ""), problems)

@@ -24,8 +24,13 @@ class OrgUpdate(BaseModel):
         default=None,
         description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
     )
+    scim_send_invitations: bool | None = Field(
+        default=None,
+        description="Mail an invitation to each user SCIM provisions without a password (default false). "
+        "Kept in `settings`.",
+    )
 
-    _not_null = field_validator("name", "slug")(not_null)
+    _not_null = field_validator("name", "slug", "scim_send_invitations")(not_null)
 
 
 class OrgOut(BaseModel):
