@@ -16,6 +16,9 @@ TOKEN_TYPE = "at+jwt"
 _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 _LEEWAY_SECONDS = 5
 ORG_CLAIM = "org_id"
+ACR_ONE_FACTOR = "urn:tenantry:acr:1fa"
+ACR_TWO_FACTORS = "urn:tenantry:acr:2fa"
+"""``acr`` of tokens: one factor (a password, a link), or two (``amr`` holds ``mfa``: NIST AAL2)."""
 
 
 @dataclass(frozen=True)
@@ -42,25 +45,29 @@ async def issue(
     impersonator_session_id: str | None = None,
     org_id: str | None = None,
     ttl_seconds: int | None = None,
+    amr: list[str] | None = None,
     extra_claims: dict[str, Any] | None = None,
 ) -> str:
     """Sign an access token, bound to ``org_id`` when given (an impersonation token, ``act`` per RFC 8693,
     always is). ``extra_claims`` adds what the OpenID provider tells the application (client, scope, roles)."""
     if impersonator_id is not None and org_id is None:
         raise ValueError("an impersonation token is bound to one organization")
-    now = time.time()
+    now = int(time.time())  # NumericDates are whole seconds: strict JWT libraries refuse fractions
     claims: dict[str, Any] = {
         **(extra_claims or {}),
         "iss": settings.issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "iat": now,
-        "nbf": int(now),
-        "exp": int(now) + (ttl_seconds or settings.access_token_ttl_seconds),
+        "nbf": now,
+        "exp": now + (ttl_seconds or settings.access_token_ttl_seconds),
         "jti": new_id(),
     }
     if session_id is not None:
         claims["sid"] = session_id
+    if amr:
+        claims["amr"] = amr
+        claims["acr"] = ACR_TWO_FACTORS if "mfa" in amr else ACR_ONE_FACTOR
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
         if impersonator_session_id is not None:

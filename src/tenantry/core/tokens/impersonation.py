@@ -10,6 +10,7 @@ Everything is read in one statement: the impersonated account, the impersonator,
 roles in the organization (one row per role) and whether their session was revoked.
 """
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, exists, select
@@ -73,10 +74,12 @@ async def check(
         return Impersonation(None, impersonator_may=False)
     user, impersonator, membership, _, session_ended = rows[0]
     revoked_after = impersonator.tokens_valid_after
+    # ``iat`` counts whole seconds: a token minted within the second its impersonator ended every session
+    # may predate that, and is refused.
     if (
         impersonator.status != USER_ACTIVE
         or session_ended
-        or (revoked_after is not None and issued_at < revoked_after.timestamp())
+        or (revoked_after is not None and issued_at <= math.floor(revoked_after.timestamp()))
     ):
         return Impersonation(user, impersonator_may=False)
     if impersonator.platform_admin:
