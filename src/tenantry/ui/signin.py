@@ -30,26 +30,47 @@ from tenantry.ui.session import open_session, page_actor, signed_in
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
+_AUTHORIZE = "/oidc/authorize?"
+Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
 async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
     return await orgs.get_by_ref(session, ref) if ref else None
 
 
-async def _signed_in_response(session: AsyncSession, runtime: Runtime, user: User) -> Response:
-    """Open a session and land on my account: no code or token leaves for another site from here."""
-    response = redirect("/ui/account")
+def continuation(value: str | None) -> str | None:
+    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
+    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
+    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+        return None
+    return value
+
+
+async def _signed_in_response(
+    session: AsyncSession, runtime: Runtime, user: User, next_url: str | None = None
+) -> Response:
+    """Open a session and land on my account, or go back to the authorization request being signed in for:
+    no code or token leaves for another site from here."""
+    response = redirect(next_url or "/ui/account")
     await open_session(session, runtime, response, user)
     return response
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request, org: OrgRef = None, session: AsyncSession = Depends(get_session)) -> Response:
-    """Sign-in page; a browser already signed in goes to my account."""
+async def sign_in_page(
+    request: Request,
+    org: OrgRef = None,
+    next_url: Continue = None,
+    login_hint: Annotated[str | None, Query(max_length=320)] = None,
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Sign-in page; a browser already signed in goes to my account (or back to the authorization request)."""
+    next_url = continuation(next_url)
     if await signed_in(request, session) is not None:
-        return redirect("/ui/account")
+        return redirect(next_url or "/ui/account")
     found = await _org(session, org)
     context: dict[str, Any] = {"org": org, "org_name": found.name if found else None, "errors": {}}
+    context.update(next_url=next_url, email=login_hint or "")
     return render(request, "sign_in.html", context)
 
 
@@ -64,8 +85,9 @@ async def sign_in(
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     org_ref = field(form, "org", 100) or None
+    next_url = continuation(field(form, "continue", 4000))
     org = await _org(session, org_ref)
-    context = {"org": org_ref, "org_name": org.name if org else None, "email": email}
+    context = {"org": org_ref, "org_name": org.name if org else None, "email": email, "next_url": next_url}
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -81,13 +103,13 @@ async def sign_in(
         if error.keep_changes:
             await session.commit()
         if error.error == "password_change_required":
-            ticket = {"token": error.extra["change_ticket"]}
+            ticket = {"token": error.extra["change_ticket"], "next_url": next_url}
             return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
         return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 _CHANGE_PAGE = {
@@ -115,7 +137,8 @@ async def change_password(
     except FormRejected:
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
-    page = {**_CHANGE_PAGE, "token": ticket, "email": ""}
+    next_url = continuation(field(form, "continue", 4000))
+    page = {**_CHANGE_PAGE, "token": ticket, "email": "", "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -127,7 +150,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 @router.get("/forgot-password")
