@@ -64,11 +64,19 @@ class OAuthError(TenantryError):
     """
 
     def __init__(
-        self, error: str, detail: str, *, keep_changes: bool = False, extra: dict[str, str | int] | None = None
+        self,
+        error: str,
+        detail: str,
+        *,
+        keep_changes: bool = False,
+        extra: dict[str, str | int] | None = None,
+        status: int = 400,
     ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
         self.extra = extra or {}
+        self.status = status
+        """400, or 401 for ``invalid_client`` (RFC 6749 section 5.2)."""
 
 
 class RateLimited(TenantryError):
@@ -77,3 +85,11 @@ class RateLimited(TenantryError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class MalformedBody(InvalidInput):
+    """The request body could not be read at all (not JSON, not UTF-8, nested too deeply, a broken multipart):
+    the client's mistake, named with the position where reading stopped."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("body", message)], detail=f"the request body {message}")

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
+    client_secret_grace_seconds: int = Field(
+        default=7 * 86_400, ge=0, description="How long a rotated-out client secret keeps working."
+    )
+    oidc_code_ttl_seconds: int = Field(default=60, ge=10, le=600, description="Lifetime of OIDC authorization codes.")
     browser_session_ttl_seconds: int = Field(default=8 * 3_600, ge=60, description="Lifetime of a hosted-page session.")
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
@@ -107,6 +111,9 @@ class Settings(BaseSettings):
     )
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body (JSON, forms) a request may send (413 beyond)."
     )
     import_upload_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest CSV file an upload may carry (413 beyond)."

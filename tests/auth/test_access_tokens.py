@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tenantry.auth import access_tokens
-from tenantry.auth.keys import live_keys
+from tenantry.auth.keys import ALGORITHM, live_keys
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 
 
 async def _signing_key(runtime: Runtime) -> tuple[str, Ed25519PrivateKey]:
     async with runtime.database.transaction(write=False) as session:
-        row = (await live_keys(session))[-1]
+        row = (await live_keys(session, ALGORITHM))[-1]
     private = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
     return row.id, private
@@ -78,8 +78,8 @@ FORGERIES: dict[str, Forge] = {
     "act without the organization it is bound to": lambda sub, key, kid: _sign(
         _claims(sub, act={"sub": sub}), key, kid
     ),
-    "bound organization without act": lambda sub, key, kid: _sign(_claims(sub, tenantry_org="0" * 24), key, kid),
-    "act that names nobody": lambda sub, key, kid: _sign(_claims(sub, act="root", tenantry_org="0" * 24), key, kid),
+    "organization that is not a string": lambda sub, key, kid: _sign(_claims(sub, org_id=5), key, kid),
+    "act that names nobody": lambda sub, key, kid: _sign(_claims(sub, act="root", org_id="0" * 24), key, kid),
 }
 
 

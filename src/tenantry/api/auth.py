@@ -1,6 +1,5 @@
 """The OAuth 2.0 token endpoint (public by nature: it is where credentials are exchanged)."""
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -12,8 +11,9 @@ from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
-from tenantry.errors import OAuthError
+from tenantry.errors import MalformedBody, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.json_body import decode_json
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
@@ -36,9 +36,9 @@ async def _read_fields(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            fields = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise OAuthError("invalid_request", "the body is not valid JSON") from None
+            fields = decode_json(await request.body())
+        except MalformedBody as error:
+            raise OAuthError("invalid_request", error.detail) from None
         if not isinstance(fields, dict):
             raise OAuthError("invalid_request", "the body must be a JSON object")
         return fields

@@ -91,7 +91,7 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
     if isinstance(error, OAuthError):
         headers = {"Cache-Control": "no-store"}
         members: dict[str, Any] = {"error": error.error, "error_description": error.detail, **error.extra}
-        return problem_response(status, slug, error.detail, headers=headers, **members)
+        return problem_response(error.status, slug, error.detail, headers=headers, **members)
     if isinstance(error, RateLimited):
         return problem_response(status, slug, error.detail, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unauthenticated):

@@ -7,6 +7,7 @@ from tenantry.api import (
     api_keys,
     audit,
     auth,
+    clients,
     impersonation,
     me,
     members,
@@ -33,5 +34,6 @@ for module in (
     partners,
     audit,
     resources,
+    clients,
 ):
     api_router.include_router(module.router)

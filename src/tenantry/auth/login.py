@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens, brute_force
+from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
@@ -73,6 +74,9 @@ async def tokens_for(session: AsyncSession, runtime: Runtime, user: User) -> Tok
 async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: str) -> TokenResponse:
     """Trade a refresh token for new tokens; the old refresh token is spent."""
     spent = await refresh_tokens.spend(session, refresh_token)
+    if await client_grants.find(session, spent.family_id) is not None:
+        # A client's session (one organization, one client) never turns into a first-party, unbound one.
+        raise OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked")
     user = await users.get_live(session, spent.user_id)
     if user is None or user.status != USER_ACTIVE:
         raise OAuthError("invalid_grant", "the account is disabled")

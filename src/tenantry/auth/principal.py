@@ -22,11 +22,13 @@ class Principal:
     impersonator_id: str | None = None
     session_id: str | None = None
     org_id: str | None = None
-    """The only organization this credential may act in (impersonation tokens); None: no such bound."""
+    """The only organization this credential may act in (tokens issued for one organization, impersonation
+    tokens); None: no such bound."""
 
     @property
     def platform_admin(self) -> bool:
-        return self.user is not None and self.user.platform_admin
+        """A platform admin's own unbound token: platform powers never ride on a token bound to one org."""
+        return self.user is not None and self.user.platform_admin and self.org_id is None
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,12 @@ def _still_valid(user: User | None, issued_at: float) -> User:
     return user
 
 
-async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
     """The token's user. A signed-out session (``sid``) ends at once; an impersonation token ends with the
     impersonator's sessions or account as well as with the user's."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    if claims.client_id is not None and claims.client_id == claims.subject:
+        raise Unauthenticated("a client's own token (client_credentials) acts for no user of this API")
     found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
     user = _still_valid(found, claims.issued_at)
     if claims.impersonator_id is not None:
@@ -97,4 +101,4 @@ async def current_principal(
         if api_key is None:
             raise Unauthenticated("the API key is invalid or revoked")
         return Principal(api_key=api_key)
-    return await _user_principal(session, runtime, credential)
+    return await user_principal(session, runtime, credential)

@@ -2,6 +2,7 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.clients.models import AuthorizationCode, ClientConsent, ClientGrant, ClientSecret, OAuthClient
 from tenantry.core.configurations.models import Configuration
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
@@ -19,11 +20,16 @@ from tenantry.db.base import Base
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "AuthorizationCode",
     "Base",
     "BrowserSession",
+    "ClientConsent",
+    "ClientGrant",
+    "ClientSecret",
     "Configuration",
     "LoginFailure",
     "Membership",
+    "OAuthClient",
     "OneTimeToken",
     "OrgRoleState",
     "Organization",

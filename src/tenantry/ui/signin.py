@@ -31,6 +31,8 @@ from tenantry.ui.session import open_session, page_actor, signed_in
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
+_AUTHORIZE = "/oidc/authorize?"
+Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
 async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]:
@@ -44,19 +46,38 @@ async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]
     return {"org": ref, "org_name": org.name}
 
 
-async def _signed_in_response(session: AsyncSession, runtime: Runtime, user: User) -> Response:
-    """Open a session and land on my account: no code or token leaves for another site from here."""
-    response = redirect("/ui/account")
+def continuation(value: str | None) -> str | None:
+    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
+    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
+    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+        return None
+    return value
+
+
+async def _signed_in_response(
+    session: AsyncSession, runtime: Runtime, user: User, next_url: str | None = None
+) -> Response:
+    """Open a session and land on my account, or go back to the authorization request being signed in for:
+    no code or token leaves for another site from here."""
+    response = redirect(next_url or "/ui/account")
     await open_session(session, runtime, response, user)
     return response
 
 
 @router.get("/sign-in")
-async def sign_in_page(request: Request, org: OrgRef = None, session: AsyncSession = Depends(get_session)) -> Response:
-    """Sign-in page; a browser already signed in goes to my account."""
+async def sign_in_page(
+    request: Request,
+    org: OrgRef = None,
+    next_url: Continue = None,
+    login_hint: Annotated[str | None, Query(max_length=320)] = None,
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Sign-in page; a browser already signed in goes to my account (or back to the authorization request)."""
+    next_url = continuation(next_url)
     if await signed_in(request, session) is not None:
-        return redirect("/ui/account")
+        return redirect(next_url or "/ui/account")
     context = await _org_context(session, org)
+    context.update(next_url=next_url, email=login_hint or "")
     return render(request, "sign_in.html", {**context, "errors": {}}, 404 if "unknown_org" in context else 200)
 
 
@@ -70,7 +91,9 @@ async def sign_in(
     except FormRejected:
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
-    context = {**await _org_context(session, field(form, "org", 100) or None), "email": email}
+    next_url = continuation(field(form, "continue", 4000))
+    org_context = await _org_context(session, field(form, "org", 100) or None)
+    context = {**org_context, "email": email, "next_url": next_url}
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -87,14 +110,15 @@ async def sign_in(
             await session.commit()
         if error.error == "password_change_required":
             ticket = str(error.extra["change_ticket"])
-            return render(request, "set_password.html", {**await _change_page(session, ticket), "errors": {}})
+            page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
+            return render(request, "set_password.html", page)
         # Named as the form's field is labelled ("Email address"), where the API says "username".
         text = "Invalid email address or password" if error.detail == BAD_CREDENTIALS else error.detail.capitalize()
         return render(request, "sign_in.html", {**context, "errors": {"password": text}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 _CHANGE_PAGE = {
@@ -129,7 +153,8 @@ async def change_password(
     except FormRejected:
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
-    page = await _change_page(session, ticket)
+    next_url = continuation(field(form, "continue", 4000))
+    page = {**await _change_page(session, ticket), "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -141,7 +166,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 @router.get("/forgot-password")

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "partners:act": "Act in the organizations that made this one their partner, with the role they granted",
     "resources:read": "List and read the organization's resources (environments, bots, ...)",
     "resources:write": "Create, change and delete resources",
+    "clients:write": "Register, change and delete the organization's own OAuth/OpenID Connect clients",
 }
 
 

@@ -43,6 +43,13 @@ async def issue(session: AsyncSession, user_id: str, ttl_seconds: int, family_id
     return IssuedRefresh(token=token, family_id=family)
 
 
+async def find(session: AsyncSession, token: str) -> RefreshToken | None:
+    """The refresh token row behind ``token`` (whatever its state), or None."""
+    if len(token) > 200:
+        return None
+    return (await session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))).first()
+
+
 async def spend(session: AsyncSession, token: str) -> RefreshToken:
     """Mark a refresh token used and return it; a second use revokes every token of its family."""
     row = (await session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))).first()

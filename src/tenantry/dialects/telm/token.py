@@ -6,7 +6,6 @@ native endpoint's, shared with it. ``tenant`` (optional) refuses the sign-in unl
 member of that tenant; the tokens are the user's, as the native endpoint's are.
 """
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -25,6 +24,7 @@ from tenantry.dialects.telm.errors import documented
 from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.json_body import decode_json
 
 router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class=UnitOfWorkRoute)
 
@@ -59,10 +59,7 @@ async def _body_fields(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         return {}
-    try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("body", "send the fields form-encoded, as JSON or in the query")]) from None
+    fields = decode_json(body)
     if not isinstance(fields, dict):
         raise InvalidInput([FieldError("body", "must be a JSON object")])
     return fields
