@@ -20,6 +20,7 @@ from tenantry.core.orgs import repository as orgs
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
 from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor
 
@@ -182,6 +183,9 @@ async def use_magic_link(
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
+    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], None)
+    if second_step is not None:
+        return second_step
     response = redirect("/ui/account")
     await open_session(session, runtime, response, found.user)
     return response
