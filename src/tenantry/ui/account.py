@@ -1,4 +1,4 @@
-"""My account: profile, password, email verification, organizations, sign-out; behind the session cookie."""
+"""The landing page, and my account: profile, password, email verification, organizations, sign-out."""
 
 from typing import Any
 
@@ -27,6 +27,7 @@ NOTICES = {
     "verification": "We have sent you an email with a link to confirm your address.",
     "verified": "Your email address is already confirmed.",
     "mfa_removed": "Your authenticator app and recovery codes are removed.",
+    "activated": "Your account is active and you are signed in.",
 }
 
 
@@ -44,6 +45,17 @@ async def _account_page(
         **context,
     }
     return render(request, "account.html", page, status)
+
+
+@router.get("")
+async def landing_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Where /ui leads: to my account when signed in, else to sign-in."""
+    current = await signed_in(request, session)
+    if current is None:
+        text = "Sign in to see and change your account: your name, your password and your organizations."
+        return message(request, "Your account", text, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = f"You are signed in as {current.user.email}."
+    return message(request, "Your account", text, account="/ui/account", sign_out="/ui/sign-out")
 
 
 @router.get("/account")
@@ -131,6 +143,22 @@ async def send_verification(
     except Conflict:
         return redirect("/ui/account?notice=verified")
     return redirect("/ui/account?notice=verification")
+
+
+@router.get("/sign-out")
+async def sign_out_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Ask before signing out: a link alone never ends a session (the button posts the form)."""
+    current = await signed_in(request, session)
+    if current is None:
+        return message(request, "You are not signed in", "This browser has no session.", sign_in="/ui/sign-in")
+    page = {
+        "heading": "Sign out",
+        "intro": f"Sign {current.user.email} out of this browser?",
+        "action": "/ui/sign-out",
+        "button": "Sign out",
+        "token": "",
+    }
+    return render(request, "confirm.html", page)
 
 
 @router.post("/sign-out")
