@@ -10,8 +10,8 @@ from tenantry.auth import access_tokens
 from tenantry.auth.access_tokens import AccessClaims
 from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.models import ApiKey
+from tenantry.core.tokens import impersonation
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Unauthenticated
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -80,18 +80,37 @@ def _still_valid(user: User | None, claims: AccessClaims) -> User:
     return user
 
 
+async def _impersonated(session: AsyncSession, claims: AccessClaims) -> User:
+    """The user an impersonation token acts as, while the impersonator still may (``core.tokens.impersonation``)."""
+    assert claims.impersonator_id is not None
+    assert claims.org_id is not None  # (an impersonation token always names its organization)
+    found = await impersonation.check(
+        session,
+        user_id=claims.subject,
+        impersonator_id=claims.impersonator_id,
+        org_id=claims.org_id,
+        impersonator_session_id=claims.impersonator_session_id,
+        issued_at=claims.issued_at,
+    )
+    user = _still_valid(found.user, claims)
+    if not found.impersonator_may:
+        raise Unauthenticated("the impersonation has ended: the impersonator may no longer act as this user")
+    return user
+
+
 async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
-    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token ends with the
-    impersonator's sessions or account as well as with the user's."""
+    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token is re-checked
+    against the impersonator's account, session and rights in its organization on every request."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
     if claims.client_id is not None and claims.client_id == claims.subject:
         raise Unauthenticated("a client's own token (client_credentials) acts for no user of this API")
-    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
-    user = _still_valid(found, claims)
     if claims.impersonator_id is not None:
-        _still_valid(await users.get_live(session, claims.impersonator_id), claims)
-    if session_ended:
-        raise Unauthenticated("the session has ended")
+        user = await _impersonated(session, claims)
+    else:
+        found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+        user = _still_valid(found, claims)
+        if session_ended:
+            raise Unauthenticated("the session has ended")
     return Principal(
         user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id, org_id=claims.org_id
     )
