@@ -16,11 +16,13 @@ from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
+from tenantry.oidc.mount import install as mount_oidc
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
 from tenantry.web import metrics as web_metrics
+from tenantry.web.body_limit import BodyLimitMiddleware
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -40,6 +42,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(
@@ -76,8 +80,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     mount_ui(app)
+    mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     web_metrics.install(app, runtime)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

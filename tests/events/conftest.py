@@ -9,7 +9,7 @@ from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.mailbox import CollectingSink
 
-SECRET_KEY = "test-secret-key-for-webhook-secrets-0123456789"
+SECRET_KEY = "test-secret-key-for-webhook-secrets-0123456789"  # at least 32 characters
 
 
 def with_settings(runtime: Runtime, **overrides: object) -> Runtime:

@@ -7,10 +7,13 @@ from tenantry.api import (
     api_keys,
     audit,
     auth,
+    clients,
     events,
     impersonation,
     me,
     members,
+    mfa,
+    mfa_signin,
     orgs,
     partners,
     resources,
@@ -26,6 +29,8 @@ for module in (
     account_flows,
     sessions,
     me,
+    mfa,
+    mfa_signin,
     orgs,
     users,
     members,
@@ -36,6 +41,7 @@ for module in (
     audit,
     events,
     resources,
+    clients,
 ):
     api_router.include_router(module.router)
 api_router.include_router(webhooks.org_router)

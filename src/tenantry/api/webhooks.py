@@ -21,17 +21,11 @@ from tenantry.core.webhooks.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from tenantry.core.webhooks.secrets import SecretBox
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 WebhookId = Annotated[str, Path(description="Webhook id", max_length=64)]
 DeliveryId = Annotated[str, Path(description="Delivery attempt id", max_length=64)]
 Caller = tuple[Actor, service.Owner]
-
-
-def _box(runtime: Runtime) -> SecretBox:
-    key = runtime.settings.secret_key
-    return SecretBox(key.get_secret_value() if key else None)
 
 
 def _org_caller(policy: Policy) -> Callable[..., Awaitable[Caller]]:
@@ -69,7 +63,7 @@ def _router(
         runtime: Runtime = Depends(get_runtime),
     ) -> WebhookWithSecret:
         """Create a webhook; its signing secret is in this answer only."""
-        endpoint, secret = await service.create(session, who[0], _box(runtime), who[1], payload)
+        endpoint, secret = await service.create(session, who[0], runtime.settings, who[1], payload)
         return WebhookWithSecret(**WebhookOut.model_validate(endpoint).model_dump(), secret=secret)
 
     @router.get("", response_model=WebhookPage, responses=errors)
@@ -118,7 +112,7 @@ def _router(
         runtime: Runtime = Depends(get_runtime),
     ) -> WebhookWithSecret:
         """A new signing secret, in this answer only; the old one also signs for 24 hours."""
-        endpoint, secret = await service.rotate_secret(session, who[0], _box(runtime), who[1], webhook)
+        endpoint, secret = await service.rotate_secret(session, who[0], runtime.settings, who[1], webhook)
         return WebhookWithSecret(**WebhookOut.model_validate(endpoint).model_dump(), secret=secret)
 
     @router.get("/{webhook}/deliveries", response_model=DeliveryPage, responses=errors)

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tenantry import __version__, metrics
+from tenantry.core import secretbox
 from tenantry.core.events.schemas import EventOut
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.webhooks import attempts
 from tenantry.core.webhooks.models import WebhookEndpoint
-from tenantry.core.webhooks.secrets import SecretBox, signature
+from tenantry.core.webhooks.secrets import signature
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
+from tenantry.settings import Settings
 from tenantry.webhooks import sender
 
 RETRY_WINDOW = timedelta(days=1)
@@ -39,10 +41,10 @@ def retry_at(message: OutboxMessage, base_seconds: float, now: datetime) -> date
     return at if at <= message.created_at + RETRY_WINDOW else None
 
 
-def _signing_secrets(box: SecretBox, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    found = [box.open(endpoint.secret)]
+def _signing_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    found = [secretbox.open_sealed(settings, endpoint.secret).plaintext]
     if endpoint.previous_secret and endpoint.previous_expires_at and endpoint.previous_expires_at > now:
-        found.append(box.open(endpoint.previous_secret))
+        found.append(secretbox.open_sealed(settings, endpoint.previous_secret).plaintext)
     return found
 
 
@@ -51,8 +53,6 @@ class WebhookDeliverer:
         self._database = runtime.database
         self._settings = runtime.settings
         self._templates = runtime.templates
-        secret_key = runtime.settings.secret_key
-        self._box = SecretBox(secret_key.get_secret_value() if secret_key else None)
 
     async def _prepare(self, message: OutboxMessage) -> _Prepared | None:
         async with self._database.transaction(write=False) as session:
@@ -61,7 +61,7 @@ class WebhookDeliverer:
                 return None
             endpoint, event = found
             body = EventOut.of(event).model_dump_json().encode()
-            return _Prepared(endpoint.url, event.id, body, _signing_secrets(self._box, endpoint, utcnow()))
+            return _Prepared(endpoint.url, event.id, body, _signing_secrets(self._settings, endpoint, utcnow()))
 
     async def deliver(self, message: OutboxMessage) -> None:
         prepared = await self._prepare(message)

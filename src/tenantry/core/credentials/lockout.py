@@ -10,7 +10,9 @@ Unknown login names are counted exactly like known ones, so that the database wo
 of a sign-in does not tell whether an account exists.
 """
 
+import enum
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.models import LoginFailure
+from tenantry.core.users.emailkey import email_key
 from tenantry.settings import Settings
 
 
@@ -45,7 +48,7 @@ class LockoutRules:
 
 
 def account_key(login_name: str) -> str:
-    return hashlib.sha256(login_name.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(login_name).encode()).hexdigest()
 
 
 _STATE = select(LoginFailure.locked_until).where(LoginFailure.account_key == bindparam("key"))
@@ -87,6 +90,33 @@ async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, n
         )
     await _forget_stale(session, stale, now)
     return failures
+
+
+class Verdict(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+async def verify_counted(
+    session: AsyncSession, rules: LockoutRules, login_name: str, verify: Callable[[], Awaitable[bool]], now: datetime
+) -> Verdict:
+    """Check a secret of ``login_name`` under its lockout: a wrong one counts as a failed sign-in.
+
+    ``verify`` runs even while the name is locked, so the time taken does not tell. The failure is written
+    to ``session``: a caller answering with an error must keep it (``TenantryError(keep_changes=True)``).
+    """
+    correct = await verify()
+    key = account_key(login_name)
+    recorded, locked_until = await state(session, key, now)
+    if locked_until is not None:
+        return Verdict.LOCKED
+    if correct:
+        if recorded:  # (only a right secret gets here, so skipping the clear tells an attacker nothing)
+            await clear(session, key)
+        return Verdict.RIGHT
+    await record_failure(session, rules, key, now)
+    return Verdict.WRONG
 
 
 async def clear(session: AsyncSession, key: str) -> None:

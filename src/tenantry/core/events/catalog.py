@@ -26,7 +26,7 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | partner.granted / partner.revoked              | partner_link.created / partner_link.revoked |
 | resource.created / resource.updated / resource.deleted | same                |
 | client.created / updated / deleted / secret_rotated    | same                |
-| mfa.enrolled / mfa.removed                     | same                        |
+| mfa.enrolled / mfa.removed, mfa.reset         | mfa.enrolled / mfa.removed  |
 """
 
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -86,6 +86,7 @@ _RENAMED: dict[str, str] = {
     "org.deleted": "organization.deleted",
     "partner.granted": "partner_link.created",
     "partner.revoked": "partner_link.revoked",
+    "mfa.reset": "mfa.removed",
 }
 assert set(_RENAMED.values()) <= EVENT_TYPES
 

@@ -2,11 +2,11 @@
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import JSON, ColumnDefault, Table, func, insert, select
+from sqlalchemy import JSON, ColumnDefault, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships import grant_versions
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership, membership_roles
 from tenantry.core.resources.models import membership_resource_roles
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
@@ -31,24 +32,31 @@ class NewMember:
     attributes: dict[str, Any]
     password_hash: str | None
     email_verified: bool
+    status: str | None
     role_ids: list[str]
     scoped: list[tuple[str, str]]
     """(role id, resource id) pairs."""
+    user_id: str = field(default_factory=new_id)
+
+    @property
+    def invited(self) -> bool:
+        """Created without a password and waiting for one (an invitation's business)."""
+        return self.password_hash is None and self.status in (None, MEMBERSHIP_INVITED)
 
 
 async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence[str]) -> dict[str, bool]:
-    """Live accounts among ``emails`` (lowercased) -> whether each is already a member of the organization."""
+    """Live accounts among ``emails``, by email key -> whether each is already a member of the organization."""
     found: dict[str, bool] = {}
-    lowered = sorted({email.lower() for email in emails})
-    for start in range(0, len(lowered), _LOOKUP_CHUNK):
-        chunk = lowered[start : start + _LOOKUP_CHUNK]
+    keys = sorted({email_key(email) for email in emails})
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
         statement = (
-            select(func.lower(User.email), Membership.id)
+            select(User.email_key, Membership.id)
             .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.org_id == org_id))
-            .where(func.lower(User.email).in_(chunk), User.status != USER_DELETED)
+            .where(User.email_key.in_(chunk), User.status != USER_DELETED)
         )
-        for email, membership_id in await session.execute(statement):
-            found[email] = membership_id is not None
+        for key, membership_id in await session.execute(statement):
+            found[key] = membership_id is not None
     return found
 
 
@@ -98,11 +106,12 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
     scoped: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for member in members:
-        user_id, membership_id = new_id(), new_id()
+        user_id, membership_id = member.user_id, new_id()
         users.append(
             {
                 "id": user_id,
                 "email": member.email,
+                "email_key": email_key(member.email),
                 "first_name": member.first_name,
                 "last_name": member.last_name,
                 "locale": None,
@@ -120,7 +129,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "updated_at": now,
             }
         )
-        status = MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED
+        status = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
         memberships.append(
             {
                 "id": membership_id,

@@ -8,7 +8,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
-from tenantry.core.credentials.policy import PasswordPolicy, policy_for, policy_for_user
+from tenantry.core.credentials.policy import PasswordPolicy, policy_for
 from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
@@ -19,10 +19,11 @@ from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
-from tenantry.core.users.schemas import PasswordChange, PasswordSet, UserCreate, UserOut, UserUpdate
+from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput, PermissionDenied
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput
 
 _EMAIL_TAKEN = "an account with this email already exists"
 
@@ -64,7 +65,7 @@ async def _flush_unique_email(session: AsyncSession) -> None:
 
 
 async def create_account(session: AsyncSession, user: User) -> User:
-    """Store a new account; 409 when a live account already has its email (in any letter case)."""
+    """Store a new account; 409 when a live account already has its email (in any spelling: ``emailkey``)."""
     if await repository.get_by_email(session, user.email) is not None:
         raise AlreadyExists(_EMAIL_TAKEN)
     session.add(user)
@@ -159,7 +160,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     if {"email", "email_verified"} & changes.keys():
         await membership_rules.ensure_account_exclusive(session, actor, org, member)
     user = member.user
-    if payload.email is not None and payload.email.lower() != user.email.lower():
+    if payload.email is not None and email_key(payload.email) != user.email_key:
         if await repository.get_by_email(session, payload.email) is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
         user.email_verified = False
@@ -209,22 +210,6 @@ async def set_password(
         target_id=member.user.id,
         details={"require_change": payload.require_change},
     )
-
-
-async def change_own_password(
-    session: AsyncSession, actor: Actor, user: User, payload: PasswordChange, passwords: Passwords
-) -> None:
-    if actor.impersonator_id is not None:
-        raise PermissionDenied("an impersonated session cannot change the password")
-    if not await passwords.verify(user.password_hash, payload.current_password):
-        raise InvalidInput([FieldError("current_password", "is incorrect")])
-    rules = await policy_for_user(session, user.id)
-    context = [user.email, user.first_name, user.last_name, *rules.org_names]
-    rules.policy.check(payload.new_password, field="new_password", context=context)
-    await _store_password(session, user, payload.new_password, passwords)
-    user.password_change_required = False
-    await session.flush()
-    record(session, actor, "user.password_changed", org_id=None, target_type="user", target_id=user.id)
 
 
 async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:

@@ -1,9 +1,7 @@
-"""Webhook signing secrets: made, encrypted at rest, and used to sign (Standard Webhooks 1.0).
+"""Webhook signing secrets (Standard Webhooks 1.0): made, and used to sign.
 
-A secret signs every delivery, so it must be recoverable: it is stored encrypted (Fernet: AES-128-CBC
-with HMAC-SHA256) under keys derived from ``TENANTRY_SECRET_KEY``. That setting may hold several keys,
-comma-separated: the first encrypts, each decrypts, so a key is replaced by putting the new one first
-and dropping the old one once every endpoint's secret has been rotated.
+A secret signs every delivery, so it must be recoverable: it is stored sealed with
+``TENANTRY_SECRET_KEY`` (``core.secretbox``), never hashed.
 """
 
 import base64
@@ -11,40 +9,8 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
-from tenantry.errors import Conflict
-
 PREFIX = "whsec_"
 SECRET_BYTES = 32
-
-
-class SecretKeyMissing(Conflict):
-    def __init__(self) -> None:
-        super().__init__("webhooks need TENANTRY_SECRET_KEY: set it to a long random string (see docs/events.md)")
-
-
-class SecretBox:
-    """Encrypts and decrypts signing secrets; unusable (every call raises) without a configured key."""
-
-    def __init__(self, keys: str | None) -> None:
-        parts = [part.strip() for part in (keys or "").split(",") if part.strip()]
-        derived = [Fernet(base64.urlsafe_b64encode(hashlib.sha256(part.encode()).digest())) for part in parts]
-        self._fernet = MultiFernet(derived) if derived else None
-
-    def _cipher(self) -> MultiFernet:
-        if self._fernet is None:
-            raise SecretKeyMissing()
-        return self._fernet
-
-    def seal(self, secret: str) -> str:
-        return self._cipher().encrypt(secret.encode()).decode("ascii")
-
-    def open(self, sealed: str) -> str:
-        try:
-            return self._cipher().decrypt(sealed.encode("ascii")).decode()
-        except InvalidToken as error:
-            raise SecretKeyMissing() from error
 
 
 def new_secret() -> str:

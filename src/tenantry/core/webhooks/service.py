@@ -6,15 +6,17 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core import secretbox
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.outbox import service as outbox
 from tenantry.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenantry.core.webhooks.schemas import WebhookCreate, WebhookUpdate
-from tenantry.core.webhooks.secrets import SecretBox, new_secret
+from tenantry.core.webhooks.secrets import new_secret
 from tenantry.core.webhooks.urls import check_url
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound
+from tenantry.settings import Settings
 
 WEBHOOK = "webhook"
 """Outbox kind: deliver event ``payload["event_id"]`` to endpoint ``payload["endpoint_id"]``."""
@@ -39,7 +41,7 @@ def _audit(session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEn
 
 
 async def create(
-    session: AsyncSession, actor: Actor, box: SecretBox, owner: Owner, payload: WebhookCreate
+    session: AsyncSession, actor: Actor, settings: Settings, owner: Owner, payload: WebhookCreate
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (answered once, kept only encrypted)."""
     secret = new_secret()
@@ -49,7 +51,7 @@ async def create(
         event_types=payload.events,
         description=payload.description,
         enabled=payload.enabled,
-        secret=box.seal(secret),
+        secret=secretbox.seal(settings, secret),
     )
     session.add(endpoint)
     await session.flush()
@@ -100,12 +102,12 @@ async def delete(session: AsyncSession, actor: Actor, owner: Owner, webhook_id: 
 
 
 async def rotate_secret(
-    session: AsyncSession, actor: Actor, box: SecretBox, owner: Owner, webhook_id: str
+    session: AsyncSession, actor: Actor, settings: Settings, owner: Owner, webhook_id: str
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret; the current one keeps signing beside it for ``ROTATION_GRACE``."""
     endpoint = await get(session, owner, webhook_id)
     secret = new_secret()
-    endpoint.previous_secret, endpoint.secret = endpoint.secret, box.seal(secret)
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, secretbox.seal(settings, secret)
     endpoint.previous_expires_at = utcnow() + ROTATION_GRACE
     endpoint.updated_at = utcnow()
     await session.flush()
