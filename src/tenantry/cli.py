@@ -20,6 +20,7 @@ from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
 from tenantry.core.fields import Email
+from tenantry.core.mfa import service as mfa
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.schemas import OrgCreate
 from tenantry.core.tokens.models import SigningKey
@@ -254,6 +255,21 @@ def keys_rotate(
 def keys_list() -> None:
     """Every signing key: which one signs, which verify, which are retired."""
     _print_keys(_run_keys("list"))
+
+
+@keys_app.command("reseal")
+def keys_reseal() -> None:
+    """Seal every stored secret (TOTP) with the first key of TENANTRY_SECRET_KEY; then older keys may go."""
+
+    async def run(settings: Settings) -> int:
+        database = _database(settings)
+        try:
+            async with database.transaction() as session:
+                return await mfa.reseal_all(session, settings)
+        finally:
+            await database.dispose()
+
+    err.print(f"{asyncio.run(run(get_settings()))} secret(s) sealed again with the current key")
 
 
 @keys_app.command("retire")

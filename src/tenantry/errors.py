@@ -3,6 +3,7 @@
 Every error carries a ``detail`` safe to show to the caller (never a secret).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -60,7 +61,8 @@ class InvalidInput(TenantryError):
 class OAuthError(TenantryError):
     """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``.
 
-    ``extra`` holds further members of the error body (the change ticket of ``password_change_required``).
+    ``extra`` holds further members of the error body (the change ticket of ``password_change_required``,
+    the ``mfa_token`` of ``mfa_required``).
     """
 
     def __init__(
@@ -69,12 +71,12 @@ class OAuthError(TenantryError):
         detail: str,
         *,
         keep_changes: bool = False,
-        extra: dict[str, str | int] | None = None,
+        extra: Mapping[str, str | int | list[str]] | None = None,
         status: int = 400,
     ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
-        self.extra = extra or {}
+        self.extra = dict(extra or {})
         self.status = status
         """400, or 401 for ``invalid_client`` (RFC 6749 section 5.2)."""
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -125,6 +125,16 @@ class Settings(BaseSettings):
         default=500, ge=1, le=5000, description="Rows an upload validates, hashes and inserts at a time."
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key(s) that encrypt secrets at rest (TOTP secrets): comma-separated, each at least 32 "
+        "characters; the first encrypts, every one decrypts (rotation: see docs/mfa.md). Unset: no MFA enrolment.",
+    )
+    mfa_totp_issuer: str = Field(default="Tenantry", max_length=100, description="Issuer shown by authenticator apps.")
+    mfa_required_for_platform_admins: bool = Field(
+        default=False, description="Platform admins must sign in with a second factor (and enrol one first)."
+    )
+
     db_pool_size: int = Field(
         default=30,
         ge=1,
@@ -146,6 +156,13 @@ class Settings(BaseSettings):
         if value.strip():
             limits.parse_many(value)  # a ValueError names the part it could not read
         return value.strip()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
+            raise ValueError("every key must be at least 32 characters")
+        return value
 
     @property
     def issuer(self) -> str:

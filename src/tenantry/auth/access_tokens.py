@@ -16,6 +16,9 @@ TOKEN_TYPE = "at+jwt"
 _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 _LEEWAY_SECONDS = 5
 ORG_CLAIM = "org_id"
+ACR_ONE_FACTOR = "urn:tenantry:acr:1fa"
+ACR_TWO_FACTORS = "urn:tenantry:acr:2fa"
+"""``acr`` of tokens: one factor (a password, a link), or two (``amr`` holds ``mfa``: NIST AAL2)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ async def issue(
     impersonator_id: str | None = None,
     org_id: str | None = None,
     ttl_seconds: int | None = None,
+    amr: list[str] | None = None,
     extra_claims: dict[str, Any] | None = None,
 ) -> str:
     """Sign an access token, bound to ``org_id`` when given (an impersonation token, ``act`` per RFC 8693,
@@ -58,6 +62,9 @@ async def issue(
     }
     if session_id is not None:
         claims["sid"] = session_id
+    if amr:
+        claims["amr"] = amr
+        claims["acr"] = ACR_TWO_FACTORS if "mfa" in amr else ACR_ONE_FACTOR
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
     if org_id is not None:

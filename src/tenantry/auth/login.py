@@ -1,9 +1,10 @@
-"""The OAuth 2.0 grants the token endpoint serves: ``password`` and ``refresh_token``."""
+"""The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` (second factors: second_factor)."""
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth import access_tokens, brute_force
+from tenantry.auth import access_tokens, brute_force, second_factor
+from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
@@ -23,10 +24,12 @@ class TokenResponse(BaseModel):
     refresh_token: str
 
 
-async def _tokens_for(session: AsyncSession, runtime: Runtime, user: User, family_id: str | None) -> TokenResponse:
+async def _tokens_for(
+    session: AsyncSession, runtime: Runtime, user: User, family_id: str | None, amr: list[str] | None
+) -> TokenResponse:
     settings = runtime.settings
-    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id)
-    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id)
+    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id, amr)
+    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id, amr=amr)
     return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
 
 
@@ -51,8 +54,7 @@ async def password_grant(
         user.password_hash = await passwords.hash(password)
     if user.password_change_required:
         raise await _change_required(session, runtime, user)
-    user.last_login_at = utcnow()
-    return await _tokens_for(session, runtime, user, None)
+    return await tokens_for(session, runtime, user)
 
 
 async def _change_required(session: AsyncSession, runtime: Runtime, user: User) -> OAuthError:
@@ -66,9 +68,16 @@ async def _change_required(session: AsyncSession, runtime: Runtime, user: User) 
     return OAuthError("password_change_required", detail, keep_changes=True, extra=extra)
 
 
-async def tokens_for(session: AsyncSession, runtime: Runtime, user: User) -> TokenResponse:
-    """Tokens for a user who proved who they are another way (a password change ticket)."""
-    return await _tokens_for(session, runtime, user, None)
+async def tokens_for(
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str] | None = None
+) -> TokenResponse:
+    """Tokens for a user who proved who they are (``amr``; default: a password), unless a second factor is
+    still needed: then the answer is ``mfa_required`` or ``mfa_enrollment_required`` with an ``mfa_token``."""
+    amr = amr or [PASSWORD_AMR]
+    if MFA_AMR not in amr:
+        await second_factor.ensure_not_needed(session, runtime, user, amr)
+    user.last_login_at = utcnow()
+    return await _tokens_for(session, runtime, user, None, amr)
 
 
 async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: str) -> TokenResponse:
@@ -82,4 +91,4 @@ async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: 
         raise OAuthError("invalid_grant", "the account is disabled")
     if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
         raise OAuthError("invalid_grant", "the session has ended")
-    return await _tokens_for(session, runtime, user, spent.family_id)
+    return await _tokens_for(session, runtime, user, spent.family_id, spent.amr)

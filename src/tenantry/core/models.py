@@ -6,6 +6,7 @@ from tenantry.core.clients.models import AuthorizationCode, ClientConsent, Clien
 from tenantry.core.configurations.models import Configuration
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
@@ -29,12 +30,15 @@ __all__ = [
     "Configuration",
     "LoginFailure",
     "Membership",
+    "MfaChallenge",
+    "MfaFactor",
     "OAuthClient",
     "OneTimeToken",
     "OrgRoleState",
     "Organization",
     "OutboxMessage",
     "PartnerLink",
+    "RecoveryCode",
     "RefreshToken",
     "Resource",
     "Role",

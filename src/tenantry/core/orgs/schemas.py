@@ -24,13 +24,17 @@ class OrgUpdate(BaseModel):
         default=None,
         description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
     )
+    mfa_required: bool | None = Field(
+        default=None,
+        description="Members must sign in with a second factor (those without one enrol it first). Kept in `settings`.",
+    )
     scim_send_invitations: bool | None = Field(
         default=None,
         description="Mail an invitation to each user SCIM provisions without a password (default false). "
         "Kept in `settings`.",
     )
 
-    _not_null = field_validator("name", "slug", "scim_send_invitations")(not_null)
+    _not_null = field_validator("name", "slug", "scim_send_invitations", "mfa_required")(not_null)
 
 
 class OrgOut(BaseModel):

@@ -12,7 +12,7 @@ from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
-from tenantry.core.orgs.models import ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
+from tenantry.core.orgs.models import MFA_REQUIRED, ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
 from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
@@ -57,6 +57,9 @@ async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner:
 
 async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
     changes = payload.model_dump(exclude_unset=True)
+    if "mfa_required" in changes:
+        kept = {key: value for key, value in org.settings.items() if key != MFA_REQUIRED}
+        org.settings = {**kept, MFA_REQUIRED: True} if changes.pop("mfa_required") else kept
     if "password_policy" in changes:
         del changes["password_policy"]
         update = payload.password_policy

@@ -17,6 +17,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import access_tokens
 from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.auth.second_factor import without_second_step
 from tenantry.core.memberships import service as memberships
 from tenantry.core.orgs import service as orgs
 from tenantry.core.users.service import displayed_status
@@ -119,7 +120,10 @@ async def token(
     grant = await _token_request(request)
     if grant.grant_type == "password":
         username, password = grant.username or "", grant.password or ""
-        tokens = await password_grant(session, runtime, username, password, client_ip(request))
+        try:
+            tokens = await password_grant(session, runtime, username, password, client_ip(request))
+        except OAuthError as error:
+            raise without_second_step(error) from None
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     if grant.tenant is not None:
