@@ -31,6 +31,8 @@ class AccessClaims:
     """The only organization the token may act in (tokens issued for one, and every impersonation token)."""
     client_id: str | None = None
     """The OpenID provider's client the token was issued to; None for first-party tokens."""
+    impersonator_session_id: str | None = None
+    """The impersonator's session when they minted the token: it ends with that session."""
 
 
 async def issue(
@@ -40,6 +42,7 @@ async def issue(
     *,
     session_id: str | None,
     impersonator_id: str | None = None,
+    impersonator_session_id: str | None = None,
     org_id: str | None = None,
     ttl_seconds: int | None = None,
     amr: list[str] | None = None,
@@ -49,15 +52,15 @@ async def issue(
     always is). ``extra_claims`` adds what the OpenID provider tells the application (client, scope, roles)."""
     if impersonator_id is not None and org_id is None:
         raise ValueError("an impersonation token is bound to one organization")
-    now = time.time()
+    now = int(time.time())  # NumericDates are whole seconds: strict JWT libraries refuse fractions
     claims: dict[str, Any] = {
         **(extra_claims or {}),
         "iss": settings.issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "iat": now,
-        "nbf": int(now),
-        "exp": int(now) + (ttl_seconds or settings.access_token_ttl_seconds),
+        "nbf": now,
+        "exp": now + (ttl_seconds or settings.access_token_ttl_seconds),
         "jti": new_id(),
     }
     if session_id is not None:
@@ -67,6 +70,8 @@ async def issue(
         claims["acr"] = ACR_TWO_FACTORS if "mfa" in amr else ACR_ONE_FACTOR
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
+        if impersonator_session_id is not None:
+            claims["act"]["sid"] = impersonator_session_id
     if org_id is not None:
         claims[ORG_CLAIM] = org_id
     return await keyring.sign(claims)
@@ -119,6 +124,7 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
     if not isinstance(subject, str) or not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
         raise Unauthenticated("the access token is invalid")
     impersonator = actor.get("sub") if isinstance(actor, dict) else None
+    impersonator_session = actor.get("sid") if isinstance(actor, dict) else None
     org_id = payload.get(ORG_CLAIM)
     if org_id is not None and not isinstance(org_id, str):
         raise Unauthenticated("the access token is invalid")
@@ -132,5 +138,6 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         impersonator_id=impersonator if isinstance(impersonator, str) else None,
         org_id=org_id,
         client_id=client_id if isinstance(client_id, str) else None,
+        impersonator_session_id=impersonator_session if isinstance(impersonator_session, str) else None,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS
