@@ -119,3 +119,37 @@ async def test_a_client_refresh_token_is_refused_by_the_first_party_endpoint(
         "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": refresh}
     )
     assert first_party.json()["error"] == "invalid_grant"
+
+
+async def test_an_org_client_token_never_switches_to_another_org(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    exchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+    grant_types = ["authorization_code", exchange]
+    registered = await register(client, tenant.owner.token, path=tenant.path("/clients"), grant_types=grant_types)
+    attach = {"email": tenant.owner.email, "roles": ["member"]}
+    assert (
+        await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))
+    ).status_code == 201
+    url = authorize_url(registered["client_id"])
+    signed_in = await sign_in_at(client, (await client.get(url)).headers["location"], tenant.owner.email)
+    consent = await client.get(signed_in.headers["location"])
+    allowed = await client.post(
+        "/oidc/consent", data=dict(query_of(url), csrf_token=csrf_of(consent.text), decision="allow")
+    )
+    code = query_of((await client.get(allowed.headers["location"])).headers["location"])["code"]
+    credentials = (registered["client_id"], registered["client_secret"])
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
+    tokens = (await client.post(TOKEN, data=body, auth=credentials)).json()
+    switched = await client.post(
+        TOKEN,
+        data={
+            "grant_type": exchange,
+            "subject_token": tokens["access_token"],
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "organization": other_tenant.slug,
+        },
+        auth=credentials,
+    )
+    assert switched.json()["error"] == "invalid_target"
+    assert (await client.get(other_tenant.path(), headers=bearer(tokens["access_token"]))).status_code == 404
