@@ -41,6 +41,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(

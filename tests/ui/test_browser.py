@@ -114,15 +114,19 @@ async def _set_password(page: Page, password: str, button: str) -> None:
     await page.get_by_role("button", name=button).click()
 
 
-async def test_invitation_email_link_page_password_then_token_login(
+async def test_invitation_link_names_org_and_email_then_signs_in_and_the_password_works(
     api: httpx.AsyncClient, tenant: Tenant, site: Site, page: Page
 ) -> None:
     created = await api.post(tenant.path("/users"), json={"email": "browser-invitee@example.com"}, headers=tenant.auth)
     assert created.status_code == 201
     link = await site.link_to("browser-invitee@example.com")
     await page.goto(link)
-    await _set_password(page, "chosen on a quiet morning", "Set password")
-    await page.get_by_role("heading", name="Password saved").wait_for()
+    await page.get_by_role("heading", name=f"Join {tenant.slug.title()}").wait_for()
+    await page.get_by_text("You are activating the account browser-invitee@example.com").wait_for()
+    await page.get_by_text("At least 8 characters.").wait_for()
+    await _set_password(page, "chosen on a quiet morning", "Set password and sign in")
+    await page.get_by_role("heading", name="My account").wait_for()
+    await page.get_by_text("Your account is active and you are signed in.").wait_for()
     assert (await site.login("browser-invitee@example.com", "chosen on a quiet morning")).status_code == 200
     await page.goto(link)
     await page.get_by_role("heading", name="This link no longer works").wait_for()

@@ -14,7 +14,7 @@ from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime
 
-_BAD_CREDENTIALS = "invalid username or password"
+BAD_CREDENTIALS = "invalid username or password"
 
 
 class TokenResponse(BaseModel):
@@ -47,7 +47,7 @@ async def password_grant(
         session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
     )
     if not verified or user is None or password_hash is None:
-        raise OAuthError("invalid_grant", _BAD_CREDENTIALS, keep_changes=True)
+        raise OAuthError("invalid_grant", BAD_CREDENTIALS, keep_changes=True)
     if user.status != USER_ACTIVE:
         raise OAuthError("invalid_grant", "the account is disabled")
     if passwords.needs_rehash(password_hash):

@@ -1,4 +1,4 @@
-"""My account: profile, password, email verification, organizations, sign-out; behind the session cookie."""
+"""The landing page, and my account: profile, password, email verification, organizations, sign-out."""
 
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
+from tenantry.core.mfa import service as mfa
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
@@ -25,6 +26,8 @@ NOTICES = {
     "password": "Your password is changed. Other devices are signed out.",
     "verification": "We have sent you an email with a link to confirm your address.",
     "verified": "Your email address is already confirmed.",
+    "mfa_removed": "Your authenticator app and recovery codes are removed.",
+    "activated": "Your account is active and you are signed in.",
 }
 
 
@@ -35,12 +38,24 @@ async def _account_page(
     page = {
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
+        "mfa": await mfa.status(session, get_runtime(request).settings, current.user),
         "notice": notice,
         "profile_errors": {},
         "password_errors": {},
         **context,
     }
     return render(request, "account.html", page, status)
+
+
+@router.get("")
+async def landing_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Where /ui leads: to my account when signed in, else to sign-in."""
+    current = await signed_in(request, session)
+    if current is None:
+        text = "Sign in to see and change your account: your name, your password and your organizations."
+        return message(request, "Your account", text, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = f"You are signed in as {current.user.email}."
+    return message(request, "Your account", text, account="/ui/account", sign_out="/ui/sign-out")
 
 
 @router.get("/account")
@@ -128,6 +143,22 @@ async def send_verification(
     except Conflict:
         return redirect("/ui/account?notice=verified")
     return redirect("/ui/account?notice=verification")
+
+
+@router.get("/sign-out")
+async def sign_out_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Ask before signing out: a link alone never ends a session (the button posts the form)."""
+    current = await signed_in(request, session)
+    if current is None:
+        return message(request, "You are not signed in", "This browser has no session.", sign_in="/ui/sign-in")
+    page = {
+        "heading": "Sign out",
+        "intro": f"Sign {current.user.email} out of this browser?",
+        "action": "/ui/sign-out",
+        "button": "Sign out",
+        "token": "",
+    }
+    return render(request, "confirm.html", page)
 
 
 @router.post("/sign-out")

@@ -13,37 +13,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
-from tenantry.auth.login import password_grant
+from tenantry.auth.login import BAD_CREDENTIALS, password_grant
+from tenantry.auth.second_factor import PASSWORD_AMR, SECOND_STEP_ERRORS
+from tenantry.core.credentials.policy import password_hint
 from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
 from tenantry.core.flows.context import DeadToken
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.mfa.models import ENROLL, VERIFY
+from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
-from tenantry.errors import InvalidInput, OAuthError, RateLimited
+from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.mfa import second_step_if_needed, to_second_step
+from tenantry.ui.pages import FormRejected, continuation, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor, signed_in
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
-_AUTHORIZE = "/oidc/authorize?"
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
-async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
-    return await orgs.get_by_ref(session, ref) if ref else None
-
-
-def continuation(value: str | None) -> str | None:
-    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
-    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
-    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
-        return None
-    return value
+async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]:
+    """The organization a sign-in names (``?org=``): its name, or that no organization has this id or slug."""
+    if not ref:
+        return {"org": None, "org_name": None}
+    try:
+        org: Organization = await orgs.get(session, ref)
+    except OrganizationNotFound:
+        return {"org": None, "org_name": None, "unknown_org": ref}
+    return {"org": ref, "org_name": org.name}
 
 
 async def _signed_in_response(
@@ -68,10 +70,9 @@ async def sign_in_page(
     next_url = continuation(next_url)
     if await signed_in(request, session) is not None:
         return redirect(next_url or "/ui/account")
-    found = await _org(session, org)
-    context: dict[str, Any] = {"org": org, "org_name": found.name if found else None, "errors": {}}
+    context = await _org_context(session, org)
     context.update(next_url=next_url, email=login_hint or "")
-    return render(request, "sign_in.html", context)
+    return render(request, "sign_in.html", {**context, "errors": {}}, 404 if "unknown_org" in context else 200)
 
 
 @router.post("/sign-in")
@@ -84,10 +85,9 @@ async def sign_in(
     except FormRejected:
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
-    org_ref = field(form, "org", 100) or None
     next_url = continuation(field(form, "continue", 4000))
-    org = await _org(session, org_ref)
-    context = {"org": org_ref, "org_name": org.name if org else None, "email": email, "next_url": next_url}
+    org_context = await _org_context(session, field(form, "org", 100) or None)
+    context = {**org_context, "email": email, "next_url": next_url}
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -102,10 +102,16 @@ async def sign_in(
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()
+        if error.error in SECOND_STEP_ERRORS:
+            purpose = VERIFY if error.error == "mfa_required" else ENROLL
+            return to_second_step(runtime, str(error.extra["mfa_token"]), purpose, next_url)
         if error.error == "password_change_required":
-            ticket = {"token": error.extra["change_ticket"], "next_url": next_url}
-            return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
-        return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
+            ticket = str(error.extra["change_ticket"])
+            page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
+            return render(request, "set_password.html", page)
+        # Named as the form's field is labelled ("Email address"), where the API says "username".
+        text = "Invalid email address or password" if error.detail == BAD_CREDENTIALS else error.detail.capitalize()
+        return render(request, "sign_in.html", {**context, "errors": {"password": text}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
@@ -119,6 +125,13 @@ _CHANGE_PAGE = {
     "button": "Change password and continue",
     "ticket_field": "change_ticket",
 }
+
+
+async def _change_page(session: AsyncSession, ticket: str) -> dict[str, Any]:
+    """The page asking for the password that must change: the account's email and its rules, when the ticket works."""
+    found = await signin.find_change_ticket(session, ticket)
+    user = {"email": found.user.email, "hint": await password_hint(session, found.user.id)} if found else {"email": ""}
+    return {**_CHANGE_PAGE, "token": ticket, **user}
 
 
 @router.get("/change-password")
@@ -138,7 +151,7 @@ async def change_password(
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
-    page = {**_CHANGE_PAGE, "token": ticket, "email": "", "next_url": next_url}
+    page = {**await _change_page(session, ticket), "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -150,7 +163,8 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user, next_url)
+    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url)
+    return second_step or await _signed_in_response(session, runtime, user, next_url)
 
 
 @router.get("/forgot-password")

@@ -8,14 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
-from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password
+from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, ensure_differs_from_current
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import PASSWORD_CHANGE
-from tenantry.core.onetime.service import IssuedToken
+from tenantry.core.onetime.service import IssuedToken, Redeemable
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
-from tenantry.errors import FieldError, InvalidInput
 
 
 async def issue_change_ticket(session: AsyncSession, flows: Flows, user: User) -> IssuedToken:
@@ -32,8 +31,7 @@ async def change_required_password(
         raise DeadToken("change_ticket")
     user = found.user
     await check_new_password(session, user, new_password, field="new_password")
-    if await flows.passwords.verify(user.password_hash, new_password):
-        raise InvalidInput([FieldError("new_password", "must differ from the current password")])
+    await ensure_differs_from_current(flows, user, new_password, field="new_password")
     if await onetime.redeem(session, PASSWORD_CHANGE, ticket) is None:
         raise DeadToken("change_ticket")
     await users.store_password(session, user, new_password, flows.passwords)
@@ -42,3 +40,8 @@ async def change_required_password(
     await session.flush()
     record(session, acting_as(actor, user), "user.password_changed", org_id=None, target_type="user", target_id=user.id)
     return user
+
+
+async def find_change_ticket(session: AsyncSession, ticket: str) -> Redeemable | None:
+    """The account a change ticket is for, while the ticket still works (nothing is spent)."""
+    return await onetime.find(session, PASSWORD_CHANGE, ticket)
