@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.flows import resets
 from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
-from tenantry.core.outbox.models import EMAIL, PASSWORD_RESET_REQUEST, OutboxMessage
+from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
 from tenantry.core.sessions import service as browser_sessions
+from tenantry.core.users import email_change
 from tenantry.core.webhooks.dispatch import DispatchRace, dispatch_batch, has_pending_events
 from tenantry.core.webhooks.service import WEBHOOK
 from tenantry.db.base import utcnow
@@ -53,6 +54,7 @@ class OutboxWorker:
         flows = runtime.flows
         self._jobs: dict[str, Job] = {
             PASSWORD_RESET_REQUEST: lambda session, payload: resets.handle_reset_request(session, flows, payload),
+            EMAIL_CHANGED_NOTICE: lambda session, payload: email_change.send_notice(session, flows, payload),
         }
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
