@@ -33,6 +33,7 @@ from tenantry.core.resources.models import Resource
 from tenantry.core.roles import repository as role_repository
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
+from tenantry.core.users.emailkey import email_key
 
 _WRITE_ATTEMPTS = 3
 ALREADY_MEMBER = "a user with this email already exists in the organization"
@@ -163,7 +164,7 @@ class Importer:
         batch, self._batch, settled_to = self._batch, [], self._last_line
         fresh = []
         for candidate in batch:
-            first = self._seen.setdefault(candidate.email.lower(), candidate.line)
+            first = self._seen.setdefault(email_key(candidate.email), candidate.line)
             if first != candidate.line:
                 self._fail(candidate, self.format.duplicate(first))
             else:
@@ -201,7 +202,7 @@ class Importer:
         failures = await self.format.check(session, self.org.id, candidates)
         ready = []
         for candidate in candidates:
-            member_already = existing.get(candidate.email.lower())
+            member_already = existing.get(email_key(candidate.email))
             reason = failures.get(candidate.line) or self._role_problem(candidate)
             if member_already is not None:
                 self._existing(candidate, member_already)
@@ -255,7 +256,7 @@ class Importer:
             try:
                 async with self.units.write() as session:
                     existing = await store.existing_accounts(session, self.org.id, [m.email for m in members])
-                    to_insert = [member for member in members if member.email.lower() not in existing]
+                    to_insert = [member for member in members if email_key(member.email) not in existing]
                     await store.insert_members(session, self.org.id, self.actor, to_insert)
                     invited = await self._invite(session, to_insert)
             except IntegrityError:
@@ -264,9 +265,8 @@ class Importer:
                 continue
             break
         for member in members:
-            if member.email.lower() in existing:
-                taken = Candidate(line=member.line, email=member.email)
-                self._existing(taken, existing[member.email.lower()])
+            if (key := email_key(member.email)) in existing:
+                self._existing(Candidate(line=member.line, email=member.email), existing[key])
             else:
                 self._report(Outcome(member.line, member.email, CREATED))
         self.summary.invited += invited
