@@ -1,4 +1,5 @@
-"""My account: profile, password, email verification, organizations, sign-out; behind the session cookie."""
+"""My account: profile, password, email verification, organizations and their invitations, sign-out; behind the
+session cookie."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
+from tenantry.core.memberships import joining
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import service as users
 from tenantry.core.users.schemas import PasswordChange
@@ -35,6 +37,7 @@ async def _account_page(
     page = {
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
+        "invitations": await joining.pending_for(session, current.user),
         "notice": notice,
         "profile_errors": {},
         "password_errors": {},

@@ -5,10 +5,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tenantry.ui import account, links, signin
+from tenantry.ui import account, invitations, links, signin
 
 
 def install(app: FastAPI) -> None:
-    for module in (signin, links, account):
+    for module in (signin, links, account, invitations):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"), name="ui-static")

@@ -12,6 +12,7 @@ EMAIL_VERIFICATION = "email_verification"
 MAGIC_LINK = "magic_link"
 PASSWORD_CHANGE = "password_change"
 AUTHORIZATION_CODE = "authorization_code"
+MEMBERSHIP_CONSENT = "membership_consent"
 
 
 class OneTimeToken(Base):
