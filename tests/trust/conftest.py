@@ -11,6 +11,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tenantry.core.actor import Actor
+from tenantry.core.memberships import joining
+from tenantry.core.users import repository as accounts
+from tenantry.runtime import Runtime
 from tests.factories import Member, Tenant
 from tests.mailbox import mailbox
 from tests.scim.conftest import provisioning_key
@@ -114,3 +118,11 @@ async def alice(tenant: Tenant) -> Victim:
 def reveals_nothing(text: str) -> bool:
     """True when no value the owning organization stored about the victim appears in ``text``."""
     return not any(value in text for value in SECRET_VALUES)
+
+
+async def decline_invitation(runtime: Runtime, user_id: str, org: str) -> None:
+    """The account's owner declines an organization's invitation (as on their "My account" page)."""
+    async with runtime.database.transaction() as session:
+        user = await accounts.get_live(session, user_id)
+        assert user is not None
+        await joining.answer(session, Actor(user_id=user_id), user, org, accept=False)
