@@ -83,6 +83,7 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         # One client (the test transport) signs in many times: the brute-force tests set their own limits.
         "auth_rate_limit": "1000/second",
         "login_ip_max_failures": 100_000,
+        "secret_key": "a test key that encrypts second factors at rest",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -88,8 +88,9 @@ async def test_ten_thousand_rows_import_once_and_a_rerun_creates_nothing(
     assert me.json()["email"] == "bulk00001@example.com"
 
 
-async def test_rows_that_fail_are_listed_with_their_reason(
-    cli_env: dict[str, str], tenant: Tenant, client: httpx.AsyncClient, tmp_path: Path
+@pytest.mark.parametrize("batch_size", ["500", "2"])
+async def test_rows_that_fail_are_listed_with_their_reason_in_line_order(
+    batch_size: str, cli_env: dict[str, str], tenant: Tenant, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     source = _write(
         tmp_path / "mixed.csv",
@@ -110,7 +111,9 @@ async def test_rows_that_fail_are_listed_with_their_reason(
         ],
     )
     errors = tmp_path / "why.csv"
-    result = await _import(cli_env, str(source), "--org", tenant.slug, "--errors", str(errors))
+    result = await _import(
+        cli_env, str(source), "--org", tenant.slug, "--errors", str(errors), "--batch-size", batch_size
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["created"] == 1
     assert [(row["line"], row["email"], row["reason"]) for row in _report(errors)] == [
@@ -122,8 +125,8 @@ async def test_rows_that_fail_are_listed_with_their_reason(
             "password_hash: unrecognised hash: use argon2, bcrypt, pbkdf2-sha256, pbkdf2-sha512 or scrypt",
         ),
         ("6", "both@example.com", "give password or password_hash, not both"),
-        ("8", "PLAIN@example.com", "the email is on line 2 already"),
         ("7", "role@example.com", "unknown role 'wizard'"),
+        ("8", "PLAIN@example.com", "the email is on line 2 already"),
     ]
     assert (await login(client, "plain@example.com", "a long enough password"))["access_token"]
 

@@ -16,10 +16,12 @@ from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
 from tenantry.middleware import RequestContextMiddleware
+from tenantry.oidc.mount import install as mount_oidc
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
+from tenantry.web.body_limit import BodyLimitMiddleware
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -74,8 +76,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     mount_ui(app)
+    mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

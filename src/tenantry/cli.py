@@ -14,11 +14,13 @@ from rich.console import Console
 
 from tenantry import logs
 from tenantry.auth import keys
+from tenantry.cli_clients import clients_app
 from tenantry.cli_users import users_app
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
 from tenantry.core.fields import Email
+from tenantry.core.mfa import service as mfa
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.schemas import OrgCreate
 from tenantry.core.tokens.models import SigningKey
@@ -35,6 +37,7 @@ app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="Signing keys of access tokens.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+app.add_typer(clients_app, name="clients")
 err = Console(stderr=True)
 
 
@@ -198,7 +201,9 @@ def _key_row(row: SigningKey, signing: str | None) -> dict[str, Any]:
     }
 
 
-async def _keys(settings: Settings, work: str, kid: str | None = None, force: bool = False) -> list[dict[str, Any]]:
+async def _keys(
+    settings: Settings, work: str, kid: str | None = None, force: bool = False, algorithm: str = keys.ALGORITHM
+) -> list[dict[str, Any]]:
     """Rotate, retire or list the signing keys; the keys concerned, as printed."""
     database = _database(settings)
     token_lifetime = max(settings.access_token_ttl_seconds, settings.impersonation_token_ttl_seconds)
@@ -207,22 +212,24 @@ async def _keys(settings: Settings, work: str, kid: str | None = None, force: bo
             await migrate.upgrade(database)
         async with database.transaction(write=work != "list") as session:
             if work == "rotate":
-                rows = [await keys.rotate(session)]
+                rows = [await keys.rotate(session, algorithm)]
             elif work == "retire":
                 lifetime = timedelta(seconds=token_lifetime + 60)
                 rows = [await keys.retire(session, kid or "", token_lifetime=lifetime, force=force)]
             else:
                 rows = await keys.all_keys(session)
             live = await keys.live_keys(session)
-            signing = live[-1].id if live else None
-            return [_key_row(row, signing) for row in rows]
+            signing = {row.algorithm: row.id for row in live}
+            return [_key_row(row, signing.get(row.algorithm)) for row in rows]
     finally:
         await database.dispose()
 
 
-def _run_keys(work: str, kid: str | None = None, force: bool = False) -> list[dict[str, Any]]:
+def _run_keys(
+    work: str, kid: str | None = None, force: bool = False, algorithm: str = keys.ALGORITHM
+) -> list[dict[str, Any]]:
     try:
-        return asyncio.run(_keys(get_settings(), work, kid, force))
+        return asyncio.run(_keys(get_settings(), work, kid, force, algorithm))
     except TenantryError as error:
         _fail(error.detail)
         return []
@@ -235,15 +242,34 @@ def _print_keys(rows: list[dict[str, Any]]) -> None:
 
 
 @keys_app.command("rotate")
-def keys_rotate() -> None:
+def keys_rotate(
+    algorithm: Annotated[str, typer.Option(help="EdDSA (access tokens) or RS256 (ID tokens).")] = keys.ALGORITHM,
+) -> None:
     """Add a signing key; it signs new tokens within a minute, older keys keep verifying until retired."""
-    _print_keys(_run_keys("rotate"))
+    if algorithm not in keys.ALGORITHMS:
+        _fail(f"--algorithm must be one of: {', '.join(keys.ALGORITHMS)}")
+    _print_keys(_run_keys("rotate", algorithm=algorithm))
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """Every signing key: which one signs, which verify, which are retired."""
     _print_keys(_run_keys("list"))
+
+
+@keys_app.command("reseal")
+def keys_reseal() -> None:
+    """Seal every stored secret (TOTP) with the first key of TENANTRY_SECRET_KEY; then older keys may go."""
+
+    async def run(settings: Settings) -> int:
+        database = _database(settings)
+        try:
+            async with database.transaction() as session:
+                return await mfa.reseal_all(session, settings)
+        finally:
+            await database.dispose()
+
+    err.print(f"{asyncio.run(run(get_settings()))} secret(s) sealed again with the current key")
 
 
 @keys_app.command("retire")

@@ -9,11 +9,13 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tenantry.cli_export import export_users
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.flows.context import Flows
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer, ImportFormat, Summary
 from tenantry.core.imports.native import NativeFormat
@@ -25,8 +27,10 @@ from tenantry.db import migrate
 from tenantry.db.engine import Database
 from tenantry.errors import TenantryError
 from tenantry.settings import Settings, get_settings
+from tenantry.templating import Templates
 
-users_app = typer.Typer(help="Users: bulk import.", no_args_is_help=True)
+users_app = typer.Typer(help="Users: bulk import and export.", no_args_is_help=True)
+users_app.command("export")(export_users)
 err = Console(stderr=True)
 _CHUNK = 256 * 1024
 
@@ -55,12 +59,13 @@ class _Report:
 async def run_import(
     settings: Settings,
     source: BinaryIO,
-    size: int,
     org_ref: str,
     import_format: str,
     report: _Report,
     batch_size: int,
     progress: Progress,
+    *,
+    invite: bool = False,
 ) -> Summary:
     database = Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
@@ -73,24 +78,35 @@ async def run_import(
         if org is None:
             raise TenantryError(f"no organization {org_ref!r}")
         chosen: ImportFormat = EvaFormat() if import_format == "eva" else NativeFormat(org)
+        passwords = Passwords(settings)
+        task = progress.add_task("importing", total=_rows_expected(source, header=chosen.name == "native"))
         importer = Importer(
             org=org,
             actor=SYSTEM,
             format=chosen,
-            passwords=Passwords(settings),
+            passwords=passwords,
             units=OwnTransactions(database),
             on_outcome=report.write,
+            on_batch=lambda summary: progress.update(task, completed=summary.rows),
             batch_size=batch_size,
+            invite_with=Flows(settings, Templates(settings), passwords) if invite else None,
         )
-        task = progress.add_task("importing", total=size, rows=0)
         while chunk := source.read(_CHUNK):
             await importer.feed(chunk)
-            progress.update(task, advance=len(chunk), rows=importer.summary.rows)
         summary = await importer.finish()
-        progress.update(task, rows=summary.rows)
+        progress.update(task, total=summary.rows, completed=summary.rows)
         return summary
     finally:
         await database.dispose()
+
+
+def _rows_expected(source: BinaryIO, *, header: bool) -> int:
+    """The rows of the file, counted as lines (a quoted field spanning lines makes it a little high), then rewound."""
+    lines, last = 0, b"\n"
+    while chunk := source.read(_CHUNK):
+        lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    source.seek(0)
+    return max(lines + (last != b"\n") - header, 0)
 
 
 def _print_summary(summary: Summary, report: _Report) -> None:
@@ -100,6 +116,7 @@ def _print_summary(summary: Summary, report: _Report) -> None:
         ("created", summary.created),
         ("already present", summary.present),
         ("failed", summary.failed),
+        ("invitations sent", summary.invited),
         ("seconds", f"{summary.seconds:.2f}"),
         ("rows/s", f"{summary.rows_per_second:.0f}"),
     ):
@@ -121,6 +138,9 @@ def import_users(
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=5000, help="Rows per transaction.")] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,
+    invite: Annotated[
+        bool, typer.Option("--invite", help="Mail each user created without a password an invitation.")
+    ] = False,
 ) -> None:
     """Import users from a CSV file; rows already present are reported and create nothing."""
     report = _Report(errors or source.with_name(source.name + ".errors.csv"))
@@ -128,16 +148,14 @@ def import_users(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        DownloadColumn(),
-        TextColumn("{task.fields[rows]} rows"),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} rows"),
         TimeElapsedColumn(),
         console=err,
     )
     try:
         with source.open("rb") as stream, progress:
-            size = source.stat().st_size
             summary = asyncio.run(
-                run_import(get_settings(), stream, size, org, import_format, report, batch_size, progress)
+                run_import(get_settings(), stream, org, import_format, report, batch_size, progress, invite=invite)
             )
     except TenantryError as error:
         err.print(f"[red]error:[/red] {error.detail}")
@@ -151,6 +169,7 @@ def import_users(
             "created": summary.created,
             "present": summary.present,
             "failed": summary.failed,
+            "invited": summary.invited,
         }
         sys.stdout.write(
             json.dumps({**counts, "seconds": round(summary.seconds, 3), "report": str(report.path)}) + "\n"

@@ -3,6 +3,7 @@
 Every error carries a ``detail`` safe to show to the caller (never a secret).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -52,23 +53,32 @@ class Unauthenticated(TenantryError):
 class InvalidInput(TenantryError):
     """The request is well-formed but breaks a rule; ``errors`` names each field and why."""
 
-    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+    def __init__(self, errors: list[FieldError], detail: str | None = None, *, keep_changes: bool = False) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors), keep_changes=keep_changes)
         self.errors = errors
 
 
 class OAuthError(TenantryError):
     """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``.
 
-    ``extra`` holds further members of the error body (the change ticket of ``password_change_required``).
+    ``extra`` holds further members of the error body (the change ticket of ``password_change_required``,
+    the ``mfa_token`` of ``mfa_required``).
     """
 
     def __init__(
-        self, error: str, detail: str, *, keep_changes: bool = False, extra: dict[str, str | int] | None = None
+        self,
+        error: str,
+        detail: str,
+        *,
+        keep_changes: bool = False,
+        extra: Mapping[str, str | int | list[str]] | None = None,
+        status: int = 400,
     ) -> None:
         super().__init__(detail, keep_changes=keep_changes)
         self.error = error
-        self.extra = extra or {}
+        self.extra = dict(extra or {})
+        self.status = status
+        """400, or 401 for ``invalid_client`` (RFC 6749 section 5.2)."""
 
 
 class RateLimited(TenantryError):
@@ -77,3 +87,11 @@ class RateLimited(TenantryError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class MalformedBody(InvalidInput):
+    """The request body could not be read at all (not JSON, not UTF-8, nested too deeply, a broken multipart):
+    the client's mistake, named with the position where reading stopped."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("body", message)], detail=f"the request body {message}")

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -93,9 +93,10 @@ class Settings(BaseSettings):
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
-    authorization_code_ttl_seconds: int = Field(
-        default=60, ge=10, description="Lifetime of the one-time code handed to an organization's login redirect."
+    client_secret_grace_seconds: int = Field(
+        default=7 * 86_400, ge=0, description="How long a rotated-out client secret keeps working."
     )
+    oidc_code_ttl_seconds: int = Field(default=60, ge=10, le=600, description="Lifetime of OIDC authorization codes.")
     browser_session_ttl_seconds: int = Field(default=8 * 3_600, ge=60, description="Lifetime of a hosted-page session.")
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
@@ -111,6 +112,9 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body (JSON, forms) a request may send (413 beyond)."
+    )
     import_upload_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest CSV file an upload may carry (413 beyond)."
     )
@@ -119,6 +123,16 @@ class Settings(BaseSettings):
     )
     import_batch_size: int = Field(
         default=500, ge=1, le=5000, description="Rows an upload validates, hashes and inserts at a time."
+    )
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key(s) that encrypt secrets at rest (TOTP secrets): comma-separated, each at least 32 "
+        "characters; the first encrypts, every one decrypts (rotation: see docs/mfa.md). Unset: no MFA enrolment.",
+    )
+    mfa_totp_issuer: str = Field(default="Tenantry", max_length=100, description="Issuer shown by authenticator apps.")
+    mfa_required_for_platform_admins: bool = Field(
+        default=False, description="Platform admins must sign in with a second factor (and enrol one first)."
     )
 
     db_pool_size: int = Field(
@@ -142,6 +156,13 @@ class Settings(BaseSettings):
         if value.strip():
             limits.parse_many(value)  # a ValueError names the part it could not read
         return value.strip()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
+            raise ValueError("every key must be at least 32 characters")
+        return value
 
     @property
     def issuer(self) -> str:

@@ -13,14 +13,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tenantry.auth import access_tokens
-from tenantry.auth.keys import live_keys
+from tenantry.auth.keys import ALGORITHM, live_keys
+from tenantry.core.users.models import User
 from tenantry.runtime import Runtime
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, bearer, login
 
 
 async def _signing_key(runtime: Runtime) -> tuple[str, Ed25519PrivateKey]:
     async with runtime.database.transaction(write=False) as session:
-        row = (await live_keys(session))[-1]
+        row = (await live_keys(session, ALGORITHM))[-1]
     private = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
     return row.id, private
@@ -78,8 +79,8 @@ FORGERIES: dict[str, Forge] = {
     "act without the organization it is bound to": lambda sub, key, kid: _sign(
         _claims(sub, act={"sub": sub}), key, kid
     ),
-    "bound organization without act": lambda sub, key, kid: _sign(_claims(sub, tenantry_org="0" * 24), key, kid),
-    "act that names nobody": lambda sub, key, kid: _sign(_claims(sub, act="root", tenantry_org="0" * 24), key, kid),
+    "organization that is not a string": lambda sub, key, kid: _sign(_claims(sub, org_id=5), key, kid),
+    "act that names nobody": lambda sub, key, kid: _sign(_claims(sub, act="root", org_id="0" * 24), key, kid),
 }
 
 
@@ -145,3 +146,39 @@ async def test_a_tampered_copy_of_a_verified_token_is_still_refused(
     forged_claims["sub"] = "0" * 24
     forged = f"{header}.{_b64(json.dumps(forged_claims).encode())}.{signature}"
     assert (await client.get("/api/v1/me", headers=bearer(forged))).status_code == 401
+
+
+async def test_issued_tokens_carry_integer_times(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    token = (await login(client, tenant.owner.email))["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    for name in ("iat", "nbf", "exp"):
+        assert type(claims[name]) is int, (name, claims[name])
+    owner_claims = jwt.decode(tenant.owner.token, options={"verify_signature": False})
+    assert all(type(owner_claims[name]) is int for name in ("iat", "nbf", "exp"))
+
+
+async def test_a_sign_in_right_after_sessions_were_revoked_is_accepted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    member = await tenant.add_user()
+    await client.post(
+        tenant.path(f"/users/{member.id}/password"), json={"password": "a new password"}, headers=tenant.auth
+    )
+    fresh = (await login(client, member.email, "a new password"))["access_token"]
+    assert (await client.get("/api/v1/me", headers=bearer(fresh))).status_code == 200
+
+
+async def test_a_token_without_session_issued_in_the_second_of_a_revocation_is_401(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    kid, key = await _signing_key(runtime)
+    member = await tenant.add_user()
+    await client.post(
+        tenant.path(f"/users/{member.id}/password"), json={"password": "a new password"}, headers=tenant.auth
+    )
+    async with runtime.database.transaction(write=False) as session:
+        revoked_at = (await session.get(User, member.id)).tokens_valid_after  # type: ignore[union-attr]
+    assert revoked_at is not None
+    same_second = int(revoked_at.timestamp())
+    token = _sign(_claims(member.id, iat=same_second, nbf=same_second), key, kid)
+    assert (await client.get("/api/v1/me", headers=bearer(token))).status_code == 401

@@ -29,7 +29,8 @@ async def test_the_token_names_the_impersonator_and_has_no_refresh(client: httpx
     assert body["expires_in"] == 600
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["sub"] == member.id
-    assert claims["act"] == {"sub": tenant.owner.id}
+    assert claims["act"]["sub"] == tenant.owner.id
+    assert set(claims["act"]) == {"sub", "sid"}  # the impersonator's session: the token ends with it
     assert claims["exp"] - claims["nbf"] == 600
     me = (await client.get("/api/v1/me", headers=bearer(body["access_token"]))).json()
     assert me["id"] == member.id

@@ -27,7 +27,7 @@ from tenantry.core.memberships import repository as memberships_repository
 from tenantry.core.memberships import service as memberships
 from tenantry.runtime import Runtime, get_session
 from tests.factories import Tenant, bearer, make_tenant
-from tests.tables import Snapshot, snapshot
+from tests.snapshots import Rows, every_row
 
 
 def demo_dialect(runtime: Runtime) -> FastAPI:
@@ -114,7 +114,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
 
     routes = [route for route in route_policies(app) if route.policy is not None]
     public = [f"{route.method} {route.path}" for route in route_policies(app) if route.policy is None]
-    before = await snapshot(runtime)
+    before = await every_row(runtime)
     probes = 0
     for route in routes:
         policy = route.policy
@@ -141,7 +141,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
             response = await client.request(route.method, path, json={}, headers=headers)
             assert response.status_code in statuses, (route.method, path, who, response.status_code, response.text)
             probes += 1
-    after = await snapshot(runtime)
+    after = await every_row(runtime)
 
     print(f"route walker: {probes} probes over {len(routes)} routes ({len(public)} public: {', '.join(public)})")
     assert {route.path for route in routes} >= {"/compat/demo/orgs/{orgId}/people/{userId}/remove"}
@@ -161,7 +161,7 @@ _SECRET_ATTRIBUTES = {"ssn_last4": "Secret9876", "employee_id": "SecretE4711"}
 _SECRET_TEXT = ["Secretfirst", "Secretlast", "tr-TR", "Secret9876", "SecretE4711"]
 
 
-def _concerning(snap: Snapshot, account_id: str, owner_org_id: str, membership_id: str) -> Snapshot:
+def _concerning(snap: Rows, account_id: str, owner_org_id: str, membership_id: str) -> Rows:
     """The rows about the account or its owning organization, but the invitation itself (and the owning
     organization's audit log, not the inviting one's)."""
     ids = {account_id, owner_org_id}
@@ -176,7 +176,7 @@ def _concerning(snap: Snapshot, account_id: str, owner_org_id: str, membership_i
     }
 
 
-def _invitation(snap: Snapshot, membership_id: str) -> list[tuple[Any, ...]]:
+def _invitation(snap: Rows, membership_id: str) -> list[tuple[Any, ...]]:
     return [row for row in snap["memberships"] if row[0] == membership_id]
 
 
@@ -216,9 +216,9 @@ async def test_an_org_holding_only_an_invitation_reads_nothing_but_the_email_and
     for route in routes:
         path = _fill(route, other_tenant.id, things)
         for headers in callers:
-            before = await snapshot(runtime)
+            before = await every_row(runtime)
             response = await client.request(route.method, path, json={}, headers=headers)
-            after = await snapshot(runtime)
+            after = await every_row(runtime)
             probes += 1
             shown += victim.email in response.text
             assert response.status_code not in {500, 502, 503}, (route.method, path, response.text)

@@ -55,18 +55,22 @@ async def test_service_callers_may_create_users_without_mail(
     assert await mailbox.deliver() == []
 
 
-async def test_the_link_sets_the_password_and_activates_the_account(
+async def test_the_link_names_org_and_email_sets_the_password_activates_and_signs_in(
     client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
 ) -> None:
     user_id = await _invite(client, tenant)
     link = (await mailbox.one_for("invitee@example.com")).link
     page = await client.get(link)
     assert page.status_code == 200
-    assert "Set your password" in page.text
+    assert f"Join {tenant.slug.title()}" in page.text
+    assert f"You are activating the account invitee@example.com in {tenant.slug.title()}" in page.text
     fields = {"token": link.split("token=")[1], "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
     done = await submit(client, link, "/ui/activate", fields)
-    assert done.status_code == 200, done.text
-    assert "Your account is active" in done.text
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/ui/account?notice=activated"
+    account = await client.get("/ui/account?notice=activated")
+    assert "invitee@example.com" in account.text
+    assert "Your account is active and you are signed in." in account.text
     assert (await login(client, "invitee@example.com", NEW_PASSWORD))["access_token"]
     user = (await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)).json()
     assert (user["status"], user["email_verified"]) == ("active", True)
@@ -89,7 +93,7 @@ async def test_a_used_link_shows_a_clear_page_and_grants_nothing(
     link = (await mailbox.one_for("invitee@example.com")).link
     token = link.split("token=")[1]
     fields = {"token": token, "password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
-    assert (await submit(client, link, "/ui/activate", fields)).status_code == 200
+    assert (await submit(client, link, "/ui/activate", fields)).status_code == 303
     again = await client.get(link)
     assert again.status_code == 410
     assert "This link no longer works" in again.text

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
-from tests.factories import Tenant, accept_invitation, bearer
+from tests.factories import Tenant, accept_invitation
 from tests.mailbox import Mailbox, csrf_of, submit
 
 
@@ -44,27 +44,6 @@ async def test_magic_link_signs_in_once_and_sends_no_mail(
     again = await submit(client, "/ui/forgot-password", "/ui/magic", {"token": link["url"].split("token=")[1]})
     assert again.status_code == 410
     assert (await client.get("/ui/account")).status_code == 303
-
-
-async def test_magic_link_redirects_to_the_org_app_with_a_code_for_tokens(
-    client: httpx.AsyncClient, tenant: Tenant
-) -> None:
-    app_url = "https://app.acme.example/callback?from=tenantry"
-    patched = await client.patch(tenant.path(), json={"login_redirect_url": app_url}, headers=tenant.auth)
-    assert patched.json()["settings"]["login_redirect_url"] == app_url
-    member = await tenant.add_user("redirected@example.com")
-    link = await _magic_link(client, tenant, member.id)
-    landed = await submit(client, link["url"], "/ui/magic", {"token": link["url"].split("token=")[1]})
-    assert landed.status_code == 303
-    location = landed.headers["location"]
-    assert location.startswith("https://app.acme.example/callback?from=tenantry&code=")
-    code = location.split("code=")[1]
-    exchanged = await client.post("/api/v1/auth/token", data={"grant_type": "authorization_code", "code": code})
-    assert exchanged.status_code == 200
-    me = await client.get("/api/v1/me", headers=bearer(exchanged.json()["access_token"]))
-    assert me.json()["email"] == "redirected@example.com"
-    replay = await client.post("/api/v1/auth/token", data={"grant_type": "authorization_code", "code": code})
-    assert replay.json()["error"] == "invalid_grant"
 
 
 async def test_an_expired_magic_link_grants_nothing(

@@ -61,8 +61,6 @@ async def test_the_ticket_does_nothing_else(client: httpx.AsyncClient, tenant: T
     assert (await client.get("/api/v1/me", headers=bearer(ticket))).status_code == 401
     grant = await client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": ticket})
     assert grant.json()["error"] == "invalid_grant"
-    code = await client.post(TOKEN, data={"grant_type": "authorization_code", "code": ticket})
-    assert code.json()["error"] == "invalid_grant"
 
 
 async def test_the_new_password_follows_the_policy_and_must_differ(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -14,7 +14,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
 from tests.factories import Tenant
 from tests.mailbox import Mailbox, submit
-from tests.tables import snapshot
+from tests.snapshots import every_row
 from tests.trust.conftest import ATTACHES, BY_EMAIL, SECRET_ATTRIBUTES, Victim, reveals_nothing
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -41,11 +41,11 @@ async def test_attaching_an_existing_account_invites_it_and_changes_nothing_of_i
     surface: str,
 ) -> None:
     await mailbox.deliver()
-    before = await snapshot(runtime)
+    before = await every_row(runtime)
     response = await ATTACHES[surface](client, other_tenant, alice.email, alice.id, other_tenant.auth)
     assert response.status_code < 300, response.text
     assert reveals_nothing(response.text), response.text
-    after = await snapshot(runtime)
+    after = await every_row(runtime)
     assert after["users"] == before["users"]
     acme_rows = _mine(before["memberships"], tenant.id)
     assert _mine(after["memberships"], tenant.id) == acme_rows
@@ -80,7 +80,7 @@ async def test_an_invited_membership_shows_and_changes_nothing_through_native_an
     client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, alice: Victim
 ) -> None:
     await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
-    before = await snapshot(runtime)
+    before = await every_row(runtime)
     auth = other_tenant.auth
     telm = {"Authentication": auth["Authorization"]}
     telm_user = f"/compat/telm/api/auth/auth/{other_tenant.slug}/user/{alice.email}"
@@ -95,7 +95,7 @@ async def test_an_invited_membership_shows_and_changes_nothing_through_native_an
     for attempt in attempts:
         response = await attempt
         assert response.status_code in {403, 409}, response.text
-    assert await snapshot(runtime) == before
+    assert await every_row(runtime) == before
     listed = await client.get(f"/compat/telm/api/auth/auth/{other_tenant.slug}/users", headers=telm)
     assert listed.status_code == 200
     assert alice.email in listed.text

@@ -18,7 +18,7 @@ from tenantry.core.onetime.models import OneTimeToken
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
 from tests.conftest import settings_for
-from tests.factories import PASSWORD, Tenant, bearer
+from tests.factories import PASSWORD, Tenant
 from tests.live_server import free_port, serve
 from tests.smtp_server import Inbox, smtp_server
 
@@ -114,15 +114,19 @@ async def _set_password(page: Page, password: str, button: str) -> None:
     await page.get_by_role("button", name=button).click()
 
 
-async def test_invitation_email_link_page_password_then_token_login(
+async def test_invitation_link_names_org_and_email_then_signs_in_and_the_password_works(
     api: httpx.AsyncClient, tenant: Tenant, site: Site, page: Page
 ) -> None:
     created = await api.post(tenant.path("/users"), json={"email": "browser-invitee@example.com"}, headers=tenant.auth)
     assert created.status_code == 201
     link = await site.link_to("browser-invitee@example.com")
     await page.goto(link)
-    await _set_password(page, "chosen on a quiet morning", "Set password")
-    await page.get_by_role("heading", name="Password saved").wait_for()
+    await page.get_by_role("heading", name=f"Join {tenant.slug.title()}").wait_for()
+    await page.get_by_text("You are activating the account browser-invitee@example.com").wait_for()
+    await page.get_by_text("At least 8 characters.").wait_for()
+    await _set_password(page, "chosen on a quiet morning", "Set password and sign in")
+    await page.get_by_role("heading", name="My account").wait_for()
+    await page.get_by_text("Your account is active and you are signed in.").wait_for()
     assert (await site.login("browser-invitee@example.com", "chosen on a quiet morning")).status_code == 200
     await page.goto(link)
     await page.get_by_role("heading", name="This link no longer works").wait_for()
@@ -157,22 +161,14 @@ async def test_email_verification_link(api: httpx.AsyncClient, tenant: Tenant, s
     assert user["email_verified"] is True
 
 
-async def test_magic_link_signs_in_once_and_hands_a_code_to_the_org_app(
+async def test_magic_link_signs_in_once_and_lands_on_my_account(
     api: httpx.AsyncClient, tenant: Tenant, site: Site, page: Page, runtime: Runtime
 ) -> None:
-    app_url = f"{site.url}/healthz"  # stands in for the organization's application
-    await api.patch(tenant.path(), json={"login_redirect_url": app_url}, headers=tenant.auth)
     member = await tenant.add_user("browser-magic@example.com")
     link = (await api.post(tenant.path(f"/users/{member.id}/magic-link"), headers=tenant.auth)).json()["url"]
     await page.goto(link)
     await page.get_by_role("button", name="Continue").click()
-    await page.wait_for_url(f"{app_url}?code=*")
-    code = page.url.split("code=")[1]
-    tokens = await api.post("/api/v1/auth/token", data={"grant_type": "authorization_code", "code": code})
-    assert tokens.status_code == 200
-    me = await api.get("/api/v1/me", headers=bearer(tokens.json()["access_token"]))
-    assert me.json()["email"] == member.email
-    await page.goto(f"{site.url}/ui/account")
+    await page.wait_for_url(f"{site.url}/ui/account")
     await page.get_by_text(member.email).first.wait_for()
     await page.goto(link)
     await page.get_by_role("heading", name="This link no longer works").wait_for()

@@ -14,7 +14,7 @@ from tests.conftest import settings_for
 from tests.factories import PASSWORD, Tenant, login
 from tests.mailbox import Mailbox, csrf_of, submit
 
-PAGES = ["/ui/sign-in", "/ui/forgot-password"]
+PAGES = ["/ui", "/ui/sign-in", "/ui/forgot-password", "/ui/sign-out", "/ui/sign-in?org=unknown"]
 
 
 async def _signed_in(client: httpx.AsyncClient, email: str) -> None:
@@ -91,7 +91,7 @@ async def test_wrong_password_keeps_the_form_with_a_message(client: httpx.AsyncC
     assert response.status_code == 400
     assert 'role="alert"' in response.text
     assert 'aria-invalid="true"' in response.text
-    assert "Invalid username or password" in response.text
+    assert "Invalid email address or password" in response.text  # as the field is labelled
     assert "tenantry_session" not in response.headers.get("set-cookie", "")
 
 

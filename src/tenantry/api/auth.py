@@ -1,6 +1,5 @@
 """The OAuth 2.0 token endpoint (public by nature: it is where credentials are exchanged)."""
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -10,23 +9,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth import second_factor
 from tenantry.auth.brute_force import client_ip, rate_limited
-from tenantry.auth.login import TokenResponse, authorization_code_grant, password_grant, refresh_grant
-from tenantry.errors import OAuthError
+from tenantry.auth.login import TokenResponse, password_grant, refresh_grant, tokens_for
+from tenantry.auth.second_factor import METHOD_OF_GRANT, OTP_GRANT, RECOVERY_CODE_GRANT
+from tenantry.core.actor import Actor
+from tenantry.errors import MalformedBody, OAuthError
+from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.json_body import decode_json
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 
-GRANT_TYPES = ("password", "refresh_token", "authorization_code")
+GRANT_TYPES = ("password", "refresh_token", OTP_GRANT, RECOVERY_CODE_GRANT)
 
 
 class TokenRequest(BaseModel):
-    grant_type: Literal["password", "refresh_token", "authorization_code"]
+    grant_type: Literal[
+        "password",
+        "refresh_token",
+        "urn:tenantry:params:oauth:grant-type:mfa-otp",
+        "urn:tenantry:params:oauth:grant-type:mfa-recovery-code",
+    ]
     username: str | None = Field(default=None, max_length=320, description="Email (password grant).")
     password: str | None = Field(default=None, max_length=1024, description="Password (password grant).")
     refresh_token: str | None = Field(default=None, max_length=200, description="Refresh token (refresh grant).")
-    code: str | None = Field(default=None, max_length=200, description="One-time code (authorization_code grant).")
+    mfa_token: str | None = Field(default=None, max_length=200, description="From `mfa_required` (mfa grants).")
+    otp: str | None = Field(default=None, max_length=16, description="Authenticator app code (mfa-otp grant).")
+    recovery_code: str | None = Field(default=None, max_length=32, description="Recovery code (mfa-recovery-code).")
 
 
 _BODY_SCHEMA = TokenRequest.model_json_schema()
@@ -37,9 +48,9 @@ async def _read_fields(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            fields = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise OAuthError("invalid_request", "the body is not valid JSON") from None
+            fields = decode_json(await request.body())
+        except MalformedBody as error:
+            raise OAuthError("invalid_request", error.detail) from None
         if not isinstance(fields, dict):
             raise OAuthError("invalid_request", "the body must be a JSON object")
         return fields
@@ -62,7 +73,8 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
     needed = {
         "password": ("username", "password"),
         "refresh_token": ("refresh_token",),
-        "authorization_code": ("code",),
+        OTP_GRANT: ("mfa_token", "otp"),
+        RECOVERY_CODE_GRANT: ("mfa_token", "recovery_code"),
     }[parsed.grant_type]
     missing = [name for name in needed if not getattr(parsed, name)]
     if missing:
@@ -90,13 +102,18 @@ async def token(
     runtime: Runtime = Depends(get_runtime),
     _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
-    """Exchange a password, a refresh token or a one-time code for tokens (OAuth 2.0, form-encoded or JSON)."""
+    """Exchange a password, a refresh token or a second factor for tokens (OAuth 2.0, form-encoded or JSON)."""
     grant = _parse(await _read_fields(request))
     if grant.grant_type == "password":
         username, password = grant.username or "", grant.password or ""
         tokens = await password_grant(session, runtime, username, password, client_ip(request))
-    elif grant.grant_type == "authorization_code":
-        tokens = await authorization_code_grant(session, runtime, grant.code or "")
+    elif grant.grant_type in METHOD_OF_GRANT:
+        value = grant.otp if grant.grant_type == OTP_GRANT else grant.recovery_code
+        actor = Actor(request_id=request_id.get(), client_ip=client_ip(request))
+        passed = await second_factor.answer(
+            session, runtime, actor, grant.grant_type, grant.mfa_token or "", value or ""
+        )
+        tokens = await tokens_for(session, runtime, passed.user, passed.amr)
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     return JSONResponse(tokens.model_dump(), headers=_NO_STORE)

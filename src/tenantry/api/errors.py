@@ -56,6 +56,9 @@ class Problem(BaseModel):
     error_description: str | None = None
     change_ticket: str | None = Field(default=None, description="With `password_change_required` only.")
     change_ticket_expires_in: int | None = Field(default=None, description="Seconds the change ticket stays valid.")
+    mfa_token: str | None = Field(default=None, description="With `mfa_required` and `mfa_enrollment_required`.")
+    mfa_token_expires_in: int | None = Field(default=None, description="Seconds the mfa_token stays valid.")
+    mfa_methods: list[str] | None = Field(default=None, description="With `mfa_required`: `otp`, `recovery_code`.")
 
 
 def problem_type(slug: str) -> str:
@@ -69,7 +72,7 @@ def problem_response(
     *,
     errors: list[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
-    **extra: str | int,
+    **extra: str | int | list[str],
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": problem_type(slug),
@@ -91,7 +94,7 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
     if isinstance(error, OAuthError):
         headers = {"Cache-Control": "no-store"}
         members: dict[str, Any] = {"error": error.error, "error_description": error.detail, **error.extra}
-        return problem_response(status, slug, error.detail, headers=headers, **members)
+        return problem_response(error.status, slug, error.detail, headers=headers, **members)
     if isinstance(error, RateLimited):
         return problem_response(status, slug, error.detail, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unauthenticated):

@@ -22,5 +22,7 @@ async def impersonate_user(
 ) -> JSONResponse:
     """Get a short-lived token acting as this user here (no refresh token; never for someone above you)."""
     access = target.access
-    token = await impersonate(session, runtime, access.actor, access.org, target.member)
+    token = await impersonate(
+        session, runtime, access.actor, access.org, target.member, impersonator_session_id=access.principal.session_id
+    )
     return JSONResponse(token.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

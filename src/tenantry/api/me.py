@@ -15,8 +15,8 @@ from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.users import password_change
 from tenantry.core.users import repository as users
-from tenantry.core.users import service
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Unauthenticated
@@ -107,4 +107,4 @@ async def change_password(
 ) -> None:
     """Change your own password; every existing session ends, so sign in again."""
     user = await load_me(session, actor)
-    await service.change_own_password(session, actor, user, payload, runtime.passwords)
+    await password_change.change_password(session, runtime.flows, actor, user, payload)

@@ -7,9 +7,12 @@ from tenantry.api import (
     api_keys,
     audit,
     auth,
+    clients,
     impersonation,
     me,
     members,
+    mfa,
+    mfa_signin,
     orgs,
     partners,
     resources,
@@ -24,6 +27,8 @@ for module in (
     account_flows,
     sessions,
     me,
+    mfa,
+    mfa_signin,
     orgs,
     users,
     members,
@@ -33,5 +38,6 @@ for module in (
     partners,
     audit,
     resources,
+    clients,
 ):
     api_router.include_router(module.router)

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from tenantry.errors import TenantryError
 from tenantry.runtime import get_runtime
+from tenantry.web.json_body import guard_body
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = "__tenantry_writes__"
@@ -27,10 +28,11 @@ class UnitOfWorkRoute(APIRoute):
 
     Safe methods read in a deferred transaction; others take the write lock up front on SQLite. The work
     is committed before the response leaves, so a client never sees success for something not stored.
+    JSON bodies are read with ``web.json_body.decode_json``.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = guard_body(super().get_route_handler())
         writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
 
         async def run_in_transaction(request: Request) -> Response:

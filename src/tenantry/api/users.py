@@ -3,7 +3,8 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
@@ -12,7 +13,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
-from tenantry.core.users import service
+from tenantry.core.users import export, service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
 
@@ -59,6 +60,31 @@ async def list_users(
         session, access.org, q=q or None, status=status, role=role or None, after=decode_cursor(cursor), limit=limit
     )
     return UserPage(items=[service.member_out(member) for member in members], next_cursor=encode_cursor(after))
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}, "application/jsonl": {}}, "description": "Every member, streamed."},
+        **problems(401, 403, 404, 422),
+    },
+)
+async def export_users(
+    access: OrgAccess = Depends(org_member(Policy("users:read", partner=True))),
+    runtime: Runtime = Depends(get_runtime),
+    export_format: Annotated[
+        export.ExportFormat | None, Query(alias="format", description="csv (the default) or jsonl.")
+    ] = None,
+    accept: Annotated[str, Header(include_in_schema=False)] = "",
+) -> StreamingResponse:
+    """Every member with roles and status, streamed as CSV (re-importable) or JSON lines."""
+    chosen = export_format or ("jsonl" if "jsonl" in accept or "ndjson" in accept else "csv")
+    return StreamingResponse(
+        export.export_text(runtime.database, access.org, chosen),
+        media_type=export.MEDIA_TYPES[chosen],
+        headers={"Content-Disposition": f'attachment; filename="{access.org.slug}-users.{chosen}"'},
+    )
 
 
 @router.post(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tenantry.auth.keys import ALGORITHM, KeyRing
 from tenantry.db.ids import new_id
@@ -14,7 +15,10 @@ from tenantry.settings import Settings
 TOKEN_TYPE = "at+jwt"
 _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 _LEEWAY_SECONDS = 5
-ORG_CLAIM = "tenantry_org"
+ORG_CLAIM = "org_id"
+ACR_ONE_FACTOR = "urn:tenantry:acr:1fa"
+ACR_TWO_FACTORS = "urn:tenantry:acr:2fa"
+"""``acr`` of tokens: one factor (a password, a link), or two (``amr`` holds ``mfa``: NIST AAL2)."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,11 @@ class AccessClaims:
     session_id: str | None
     impersonator_id: str | None
     org_id: str | None = None
-    """The only organization the token may act in (tokens obtained by impersonation)."""
+    """The only organization the token may act in (tokens issued for one, and every impersonation token)."""
+    client_id: str | None = None
+    """The OpenID provider's client the token was issued to; None for first-party tokens."""
+    impersonator_session_id: str | None = None
+    """The impersonator's session when they minted the token: it ends with that session."""
 
 
 async def issue(
@@ -34,26 +42,37 @@ async def issue(
     *,
     session_id: str | None,
     impersonator_id: str | None = None,
+    impersonator_session_id: str | None = None,
     org_id: str | None = None,
     ttl_seconds: int | None = None,
+    amr: list[str] | None = None,
+    extra_claims: dict[str, Any] | None = None,
 ) -> str:
-    """Sign an access token; with ``impersonator_id`` (RFC 8693 ``act``) it must be bound to ``org_id``."""
-    if (impersonator_id is None) != (org_id is None):
-        raise ValueError("an impersonation token is bound to one organization, and only such a token is")
-    now = time.time()
+    """Sign an access token, bound to ``org_id`` when given (an impersonation token, ``act`` per RFC 8693,
+    always is). ``extra_claims`` adds what the OpenID provider tells the application (client, scope, roles)."""
+    if impersonator_id is not None and org_id is None:
+        raise ValueError("an impersonation token is bound to one organization")
+    now = int(time.time())  # NumericDates are whole seconds: strict JWT libraries refuse fractions
     claims: dict[str, Any] = {
+        **(extra_claims or {}),
         "iss": settings.issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "iat": now,
-        "nbf": int(now),
-        "exp": int(now) + (ttl_seconds or settings.access_token_ttl_seconds),
+        "nbf": now,
+        "exp": now + (ttl_seconds or settings.access_token_ttl_seconds),
         "jti": new_id(),
     }
     if session_id is not None:
         claims["sid"] = session_id
+    if amr:
+        claims["amr"] = amr
+        claims["acr"] = ACR_TWO_FACTORS if "mfa" in amr else ACR_ONE_FACTOR
     if impersonator_id is not None:
         claims["act"] = {"sub": impersonator_id}
+        if impersonator_session_id is not None:
+            claims["act"]["sid"] = impersonator_session_id
+    if org_id is not None:
         claims[ORG_CLAIM] = org_id
     return await keyring.sign(claims)
 
@@ -85,7 +104,7 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE or not isinstance(header.get("kid"), str):
             raise Unauthenticated("the access token is invalid")
         key = await keyring.verifier(header["kid"])
-        if key is None:
+        if not isinstance(key, Ed25519PublicKey):
             raise Unauthenticated("the access token is invalid")
         payload = jwt.decode(
             token,
@@ -105,15 +124,20 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
     if not isinstance(subject, str) or not isinstance(issued_at, int | float) or isinstance(issued_at, bool):
         raise Unauthenticated("the access token is invalid")
     impersonator = actor.get("sub") if isinstance(actor, dict) else None
+    impersonator_session = actor.get("sid") if isinstance(actor, dict) else None
     org_id = payload.get(ORG_CLAIM)
-    if (actor is not None or org_id is not None) and not (isinstance(impersonator, str) and isinstance(org_id, str)):
+    if org_id is not None and not isinstance(org_id, str):
+        raise Unauthenticated("the access token is invalid")
+    if actor is not None and not (isinstance(impersonator, str) and isinstance(org_id, str)):
         raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
-    session_id = payload.get("sid")
+    session_id, client_id = payload.get("sid"), payload.get("client_id")
     claims = AccessClaims(
         subject=subject,
         issued_at=float(issued_at),
         session_id=session_id if isinstance(session_id, str) else None,
         impersonator_id=impersonator if isinstance(impersonator, str) else None,
         org_id=org_id,
+        client_id=client_id if isinstance(client_id, str) else None,
+        impersonator_session_id=impersonator_session if isinstance(impersonator_session, str) else None,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS

@@ -35,19 +35,11 @@ async def verify_password(
     throttle = runtime.throttle
     if await throttle.failures_exceeded(client):
         return False
-    correct = await verify()
-    key = lockout.account_key(login_name)
-    now = utcnow()
-    recorded, locked_until = await lockout.state(session, key, now)
-    if locked_until is not None:
-        return False
-    if correct:
-        if recorded:  # (only a right password gets here, so skipping the clear tells an attacker nothing)
-            await lockout.clear(session, key)
-        return True
-    await lockout.record_failure(session, lockout.LockoutRules.of(runtime.settings), key, now)
-    await throttle.count_failure(client)
-    return False
+    rules = lockout.LockoutRules.of(runtime.settings)
+    verdict = await lockout.verify_counted(session, rules, login_name, verify, utcnow())
+    if verdict is lockout.Verdict.WRONG:
+        await throttle.count_failure(client)
+    return verdict is lockout.Verdict.RIGHT
 
 
 def rate_limited(endpoint: str) -> Callable[..., Awaitable[None]]:

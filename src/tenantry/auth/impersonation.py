@@ -3,9 +3,11 @@
 The token carries the impersonator in its ``act`` claim (RFC 8693) and is bound to the organization it
 was issued in: it acts there only (404 elsewhere, and it lists no other organization), comes without a
 refresh token, and routes whose policy forbids impersonation answer 403 to it. Nobody impersonates a
-user holding a permission they lack, nor a platform admin unless they are one; the token stops working
-when either account is disabled or deleted or ends its sessions. Every change made with it is audited
-with both identities.
+user holding a permission they lack, nor a platform admin unless they are one. The token stops working
+(401) when either account is disabled or deleted or ends its sessions, when the impersonator signs out of
+the session they minted it from, and when the impersonator's membership in the organization is disabled,
+removed or no longer holds ``users:impersonate`` (``core.tokens.impersonation``, on every request).
+Every change made with it is audited with both identities.
 """
 
 from pydantic import BaseModel, Field
@@ -32,7 +34,13 @@ class ImpersonationToken(BaseModel):
 
 
 async def impersonate(
-    session: AsyncSession, runtime: Runtime, actor: Actor, org: Organization, member: Member
+    session: AsyncSession,
+    runtime: Runtime,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    *,
+    impersonator_session_id: str | None,
 ) -> ImpersonationToken:
     assert actor.user_id is not None  # the route's policy admits users only
     if member.user.id == actor.user_id:
@@ -47,6 +55,7 @@ async def impersonate(
         member.user.id,
         session_id=None,
         impersonator_id=actor.user_id,
+        impersonator_session_id=impersonator_session_id,
         org_id=org.id,
         ttl_seconds=ttl,
     )

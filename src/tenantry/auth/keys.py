@@ -1,6 +1,8 @@
-"""Signing keys for access tokens (Ed25519, EdDSA), kept in the database, published as a JWKS.
+"""Signing keys, kept in the database, published as a JWKS: Ed25519 (EdDSA) signs access tokens, RSA
+(RS256, what OpenID Connect requires every relying party to support) signs ID tokens.
 
-Every process keeps the keys in memory. The newest live key signs; every key not yet retired verifies.
+Every process keeps the keys in memory. The newest live key of each algorithm signs; every key not yet
+retired verifies.
 A token with a ``kid`` this process has not seen makes it reload the keys (at most once a second), and
 every process reloads them at least once a minute, so a key added by ``tenantry keys rotate`` starts
 signing, and a key retired by ``tenantry keys retire`` stops verifying, within a minute and without a
@@ -15,6 +17,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +28,9 @@ from tenantry.db.engine import Database
 from tenantry.errors import Conflict, NotFound
 
 ALGORITHM = "EdDSA"
+RS256 = "RS256"
+ALGORITHMS = (ALGORITHM, RS256)
+_RSA_BITS = 2048
 _RELOAD_INTERVAL = 1.0
 _SIGNING_KEY_REFRESH = 60.0
 
@@ -33,40 +39,51 @@ def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def new_signing_key() -> SigningKey:
-    private = Ed25519PrivateKey.generate()
+def _b64_int(value: int) -> str:
+    return _b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+def new_signing_key(algorithm: str = ALGORITHM) -> SigningKey:
+    private: Ed25519PrivateKey | rsa.RSAPrivateKey
+    if algorithm == RS256:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
+        numbers = private.public_key().public_numbers()
+        jwk = {"kty": "RSA", "n": _b64_int(numbers.n), "e": _b64_int(numbers.e)}
+    else:
+        private = Ed25519PrivateKey.generate()
+        raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw_public)}
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    raw_public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    row = SigningKey(algorithm=ALGORITHM, private_key_pem=pem, public_jwk={})
-    row.public_jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw_public), "alg": ALGORITHM, "use": "sig"}
-    return row
+    return SigningKey(algorithm=algorithm, private_key_pem=pem, public_jwk={**jwk, "alg": algorithm, "use": "sig"})
 
 
-async def live_keys(session: AsyncSession) -> list[SigningKey]:
-    statement = select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at, SigningKey.id)
-    return list(await session.scalars(statement))
+async def live_keys(session: AsyncSession, algorithm: str | None = None) -> list[SigningKey]:
+    statement = select(SigningKey).where(SigningKey.retired_at.is_(None))
+    if algorithm is not None:
+        statement = statement.where(SigningKey.algorithm == algorithm)
+    return list(await session.scalars(statement.order_by(SigningKey.created_at, SigningKey.id)))
 
 
 async def all_keys(session: AsyncSession) -> list[SigningKey]:
     return list(await session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.id)))
 
 
-async def rotate(session: AsyncSession) -> SigningKey:
+async def rotate(session: AsyncSession, algorithm: str = ALGORITHM) -> SigningKey:
     """Add a signing key: it signs from now on (each process within a minute); older keys keep verifying."""
-    key = new_signing_key()
+    key = new_signing_key(algorithm)
     session.add(key)
     await session.flush()
     return key
 
 
 async def retire(session: AsyncSession, kid: str, *, token_lifetime: timedelta, force: bool = False) -> SigningKey:
-    """Stop a key verifying. Refused for the signing key, and while tokens it signed may still be valid."""
-    live = await live_keys(session)
-    key = next((row for row in live if row.id == kid), None)
+    """Stop a key verifying. Refused for a signing key, and while tokens it signed may still be valid."""
+    key = next((row for row in await live_keys(session) if row.id == kid), None)
     if key is None:
         raise NotFound(f"no live signing key {kid!r}")
+    live = await live_keys(session, key.algorithm)
     if key is live[-1]:
         raise Conflict("this key is signing tokens: rotate first, then retire it once its tokens have expired")
     successor = live[live.index(key) + 1]
@@ -78,18 +95,21 @@ async def retire(session: AsyncSession, kid: str, *, token_lifetime: timedelta, 
     return key
 
 
+PublicKey = Ed25519PublicKey | rsa.RSAPublicKey
+
+
 @dataclass(frozen=True)
 class _Signer:
     kid: str
-    key: Ed25519PrivateKey
+    key: Ed25519PrivateKey | rsa.RSAPrivateKey
 
 
 class KeyRing:
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._verifiers: dict[str, Ed25519PublicKey] = {}
+        self._verifiers: dict[str, PublicKey] = {}
         self._jwks: list[dict[str, Any]] = []
-        self._signer: _Signer | None = None
+        self._signers: dict[str, _Signer] = {}
         self._loaded_at = 0.0
         self.verified: dict[str, tuple[Any, float]] = {}
         """Claims of tokens whose signature these keys verified, with when they stop being valid: a small cache
@@ -98,23 +118,24 @@ class KeyRing:
     async def load(self, *, create_if_missing: bool = True) -> None:
         async with self._database.transaction(write=create_if_missing) as session:
             keys = await live_keys(session)
-            if not keys and create_if_missing:
-                session.add(new_signing_key())
+            missing = set(ALGORITHMS) - {row.algorithm for row in keys}
+            if missing and create_if_missing:
+                session.add_all(new_signing_key(algorithm) for algorithm in sorted(missing))
                 await session.flush()
                 keys = await live_keys(session)
         self._install(keys)
 
     def _install(self, keys: list[SigningKey]) -> None:
-        verifiers: dict[str, Ed25519PublicKey] = {}
-        signer = None
+        verifiers: dict[str, PublicKey] = {}
+        signers: dict[str, _Signer] = {}
         for row in keys:
             private = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
-            assert isinstance(private, Ed25519PrivateKey)
+            assert isinstance(private, Ed25519PrivateKey | rsa.RSAPrivateKey)
             verifiers[row.id] = private.public_key()
-            signer = _Signer(row.id, private)
+            signers[row.algorithm] = _Signer(row.id, private)
         self._verifiers = verifiers
         self._jwks = [{**row.public_jwk, "kid": row.id} for row in keys]
-        self._signer = signer
+        self._signers = signers
         self._loaded_at = time.monotonic()
         self.verified.clear()  # a token verified with a key since retired must be checked again
 
@@ -122,16 +143,16 @@ class KeyRing:
         if time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL:
             await self.load(create_if_missing=False)
 
-    async def sign(self, claims: dict[str, Any]) -> str:
-        if self._signer is None or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
+    async def sign(self, claims: dict[str, Any], *, algorithm: str = ALGORITHM, typ: str = "at+jwt") -> str:
+        """Sign with the newest key of ``algorithm``: EdDSA access tokens by default, RS256 ID tokens."""
+        missing = algorithm not in self._signers
+        if missing or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
             # Only a read: the request signing may hold SQLite's write lock, which a second writer would await.
-            await self.load(create_if_missing=self._signer is None)
-        assert self._signer is not None
-        return jwt.encode(
-            claims, self._signer.key, algorithm=ALGORITHM, headers={"kid": self._signer.kid, "typ": "at+jwt"}
-        )
+            await self.load(create_if_missing=missing)
+        signer = self._signers[algorithm]
+        return jwt.encode(claims, signer.key, algorithm=algorithm, headers={"kid": signer.kid, "typ": typ})
 
-    async def verifier(self, kid: str) -> Ed25519PublicKey | None:
+    async def verifier(self, kid: str) -> PublicKey | None:
         if kid not in self._verifiers or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
             await self._reload_soon()
         return self._verifiers.get(kid)

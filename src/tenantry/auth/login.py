@@ -1,9 +1,11 @@
-"""The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` and ``authorization_code``."""
+"""The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` (second factors: second_factor)."""
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.auth import access_tokens, brute_force
+from tenantry.auth import access_tokens, brute_force, second_factor
+from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
+from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
@@ -12,7 +14,7 @@ from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime
 
-_BAD_CREDENTIALS = "invalid username or password"
+BAD_CREDENTIALS = "invalid username or password"
 
 
 class TokenResponse(BaseModel):
@@ -22,10 +24,12 @@ class TokenResponse(BaseModel):
     refresh_token: str
 
 
-async def _tokens_for(session: AsyncSession, runtime: Runtime, user: User, family_id: str | None) -> TokenResponse:
+async def _tokens_for(
+    session: AsyncSession, runtime: Runtime, user: User, family_id: str | None, amr: list[str] | None
+) -> TokenResponse:
     settings = runtime.settings
-    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id)
-    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id)
+    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id, amr)
+    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id, amr=amr)
     return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
 
 
@@ -43,15 +47,14 @@ async def password_grant(
         session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
     )
     if not verified or user is None or password_hash is None:
-        raise OAuthError("invalid_grant", _BAD_CREDENTIALS, keep_changes=True)
+        raise OAuthError("invalid_grant", BAD_CREDENTIALS, keep_changes=True)
     if user.status != USER_ACTIVE:
         raise OAuthError("invalid_grant", "the account is disabled")
     if passwords.needs_rehash(password_hash):
         user.password_hash = await passwords.hash(password)
     if user.password_change_required:
         raise await _change_required(session, runtime, user)
-    user.last_login_at = utcnow()
-    return await _tokens_for(session, runtime, user, None)
+    return await tokens_for(session, runtime, user)
 
 
 async def _change_required(session: AsyncSession, runtime: Runtime, user: User) -> OAuthError:
@@ -65,23 +68,27 @@ async def _change_required(session: AsyncSession, runtime: Runtime, user: User) 
     return OAuthError("password_change_required", detail, keep_changes=True, extra=extra)
 
 
-async def authorization_code_grant(session: AsyncSession, runtime: Runtime, code: str) -> TokenResponse:
-    """Trade the one-time code a hosted sign-in handed to the organization's application for tokens."""
-    user = await signin.redeem_authorization_code(session, code)
-    return await _tokens_for(session, runtime, user, None)
-
-
-async def tokens_for(session: AsyncSession, runtime: Runtime, user: User) -> TokenResponse:
-    """Tokens for a user who proved who they are another way (a password change ticket)."""
-    return await _tokens_for(session, runtime, user, None)
+async def tokens_for(
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str] | None = None
+) -> TokenResponse:
+    """Tokens for a user who proved who they are (``amr``; default: a password), unless a second factor is
+    still needed: then the answer is ``mfa_required`` or ``mfa_enrollment_required`` with an ``mfa_token``."""
+    amr = amr or [PASSWORD_AMR]
+    if MFA_AMR not in amr:
+        await second_factor.ensure_not_needed(session, runtime, user, amr)
+    user.last_login_at = utcnow()
+    return await _tokens_for(session, runtime, user, None, amr)
 
 
 async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: str) -> TokenResponse:
     """Trade a refresh token for new tokens; the old refresh token is spent."""
     spent = await refresh_tokens.spend(session, refresh_token)
+    if await client_grants.find(session, spent.family_id) is not None:
+        # A client's session (one organization, one client) never turns into a first-party, unbound one.
+        raise OAuthError("invalid_grant", "the refresh token is invalid, expired or revoked")
     user = await users.get_live(session, spent.user_id)
     if user is None or user.status != USER_ACTIVE:
         raise OAuthError("invalid_grant", "the account is disabled")
     if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
         raise OAuthError("invalid_grant", "the session has ended")
-    return await _tokens_for(session, runtime, user, spent.family_id)
+    return await _tokens_for(session, runtime, user, spent.family_id, spent.amr)

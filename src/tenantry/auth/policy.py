@@ -10,7 +10,8 @@ Where the caller's rights in an organization come from, first match wins: a plat
 permission; a member holds those of their roles there (a disabled or invited membership: 403); a member
 of a partner organization who holds ``partners:act`` there holds those of the link's role, on routes
 whose policy allows partners (403 on the others); anyone else gets 404. An impersonation token acts only
-in the organization it was issued in (404 elsewhere).
+in the organization it was issued in (404 elsewhere); so does every token issued for one organization
+(the OpenID provider's), and platform-admin powers never ride on such a token.
 """
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -148,7 +149,7 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
     ) -> OrgAccess:
         _check_caller(policy, principal)
         user = principal.user
-        member_id = user.id if user is not None and not user.platform_admin else None
+        member_id = user.id if user is not None and not principal.platform_admin else None
         found, membership = await memberships.org_and_membership(session, org, member_id)
         if found is None:
             raise OrganizationNotFound("organization not found")

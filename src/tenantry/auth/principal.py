@@ -1,15 +1,17 @@
 """Turn a request's credentials into a Principal: a user (JWT) or an organization API key."""
 
+import math
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
+from tenantry.auth.access_tokens import AccessClaims
 from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.models import ApiKey
+from tenantry.core.tokens import impersonation
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Unauthenticated
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -22,11 +24,13 @@ class Principal:
     impersonator_id: str | None = None
     session_id: str | None = None
     org_id: str | None = None
-    """The only organization this credential may act in (impersonation tokens); None: no such bound."""
+    """The only organization this credential may act in (tokens issued for one organization, impersonation
+    tokens); None: no such bound."""
 
     @property
     def platform_admin(self) -> bool:
-        return self.user is not None and self.user.platform_admin
+        """A platform admin's own unbound token: platform powers never ride on a token bound to one org."""
+        return self.user is not None and self.user.platform_admin and self.org_id is None
 
 
 @dataclass(frozen=True)
@@ -60,25 +64,53 @@ def presented_credential(request: Request) -> str | None:
     return None
 
 
-def _still_valid(user: User | None, issued_at: float) -> User:
-    """The active account behind a token, when its sessions have not been ended since the token was issued."""
+def _still_valid(user: User | None, claims: AccessClaims) -> User:
+    """The active account behind a token, when its sessions have not been ended since the token was issued.
+
+    ``iat`` counts whole seconds. A token of a session is also refused once its session ends (the same
+    revocation ends it), so one issued within the revocation's second stands; a token without a session
+    issued within that second may predate the revocation, and is refused.
+    """
     if user is None or user.status != USER_ACTIVE:
         raise Unauthenticated("the access token is no longer valid")
-    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.timestamp():
-        raise Unauthenticated("the access token is no longer valid")
+    if user.tokens_valid_after is not None:
+        second = math.floor(user.tokens_valid_after.timestamp())
+        if claims.issued_at < second or (claims.session_id is None and claims.issued_at <= second):
+            raise Unauthenticated("the access token is no longer valid")
     return user
 
 
-async def _user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
-    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token ends with the
-    impersonator's sessions or account as well as with the user's."""
+async def _impersonated(session: AsyncSession, claims: AccessClaims) -> User:
+    """The user an impersonation token acts as, while the impersonator still may (``core.tokens.impersonation``)."""
+    assert claims.impersonator_id is not None
+    assert claims.org_id is not None  # (an impersonation token always names its organization)
+    found = await impersonation.check(
+        session,
+        user_id=claims.subject,
+        impersonator_id=claims.impersonator_id,
+        org_id=claims.org_id,
+        impersonator_session_id=claims.impersonator_session_id,
+        issued_at=claims.issued_at,
+    )
+    user = _still_valid(found.user, claims)
+    if not found.impersonator_may:
+        raise Unauthenticated("the impersonation has ended: the impersonator may no longer act as this user")
+    return user
+
+
+async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token is re-checked
+    against the impersonator's account, session and rights in its organization on every request."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
-    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
-    user = _still_valid(found, claims.issued_at)
+    if claims.client_id is not None and claims.client_id == claims.subject:
+        raise Unauthenticated("a client's own token (client_credentials) acts for no user of this API")
     if claims.impersonator_id is not None:
-        _still_valid(await users.get_live(session, claims.impersonator_id), claims.issued_at)
-    if session_ended:
-        raise Unauthenticated("the session has ended")
+        user = await _impersonated(session, claims)
+    else:
+        found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+        user = _still_valid(found, claims)
+        if session_ended:
+            raise Unauthenticated("the session has ended")
     return Principal(
         user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id, org_id=claims.org_id
     )
@@ -97,4 +129,4 @@ async def current_principal(
         if api_key is None:
             raise Unauthenticated("the API key is invalid or revoked")
         return Principal(api_key=api_key)
-    return await _user_principal(session, runtime, credential)
+    return await user_principal(session, runtime, credential)

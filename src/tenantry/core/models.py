@@ -2,9 +2,11 @@
 
 from tenantry.core.apikeys.models import ApiKey, api_key_roles
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.clients.models import AuthorizationCode, ClientConsent, ClientGrant, ClientSecret, OAuthClient
 from tenantry.core.configurations.models import Configuration
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
@@ -19,16 +21,24 @@ from tenantry.db.base import Base
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "AuthorizationCode",
     "Base",
     "BrowserSession",
+    "ClientConsent",
+    "ClientGrant",
+    "ClientSecret",
     "Configuration",
     "LoginFailure",
     "Membership",
+    "MfaChallenge",
+    "MfaFactor",
+    "OAuthClient",
     "OneTimeToken",
     "OrgRoleState",
     "Organization",
     "OutboxMessage",
     "PartnerLink",
+    "RecoveryCode",
     "RefreshToken",
     "Resource",
     "Role",

@@ -17,6 +17,7 @@ from tenantry.errors import (
     AlreadyExists,
     Conflict,
     InvalidInput,
+    MalformedBody,
     NotFound,
     PermissionDenied,
     TenantryError,
@@ -64,6 +65,8 @@ def _scim_exception(_: Request, error: Exception) -> ScimResponse:
 
 def _domain_error(_: Request, error: Exception) -> ScimResponse:
     assert isinstance(error, TenantryError)
+    if isinstance(error, MalformedBody):
+        return error_response(400, error.detail, "invalidSyntax")
     if isinstance(error, InvalidInput):
         detail = "; ".join(f"{_attribute(item.field)}: {item.message}" for item in error.errors)
         return error_response(400, detail, "invalidValue")

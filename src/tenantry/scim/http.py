@@ -1,15 +1,14 @@
 """HTTP details of SCIM: JSON bodies, ETags and conditional requests, resource answers."""
 
-import json
 from typing import Any
 
 from fastapi import Request, Response
-from scim2_models import InvalidSyntaxException, PayloadTooLargeException, PreconditionFailedException
+from scim2_models import InvalidSyntaxException, PreconditionFailedException
 
 from tenantry.runtime import get_runtime
 from tenantry.scim.errors import ScimResponse
+from tenantry.web.json_body import decode_json
 
-MAX_BODY_BYTES = 1024 * 1024
 _JSON_TYPES = ("application/scim+json", "application/json")
 
 
@@ -18,13 +17,7 @@ async def read_json(request: Request) -> Any:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type and media_type not in _JSON_TYPES and not media_type.endswith("+json"):
         raise InvalidSyntaxException(detail=f"the body must be JSON ({_JSON_TYPES[0]}), not {media_type}")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeException(detail=f"the body exceeds {MAX_BODY_BYTES} bytes")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidSyntaxException(detail="the body is not valid JSON") from None
+    return decode_json(await request.body())
 
 
 def known_schemas(payload: Any) -> Any:

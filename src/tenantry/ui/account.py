@@ -1,5 +1,5 @@
-"""My account: profile, password, email verification, organizations and their invitations, sign-out; behind the
-session cookie."""
+"""The landing page, and my account: profile, password, email verification, organizations and their
+invitations, sign-out."""
 
 from typing import Any
 
@@ -13,7 +13,7 @@ from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
 from tenantry.core.sessions.service import SignedIn
-from tenantry.core.users import service as users
+from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -27,6 +27,7 @@ NOTICES = {
     "password": "Your password is changed. Other devices are signed out.",
     "verification": "We have sent you an email with a link to confirm your address.",
     "verified": "Your email address is already confirmed.",
+    "activated": "Your account is active and you are signed in.",
 }
 
 
@@ -44,6 +45,17 @@ async def _account_page(
         **context,
     }
     return render(request, "account.html", page, status)
+
+
+@router.get("")
+async def landing_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Where /ui leads: to my account when signed in, else to sign-in."""
+    current = await signed_in(request, session)
+    if current is None:
+        text = "Sign in to see and change your account: your name, your password and your organizations."
+        return message(request, "Your account", text, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = f"You are signed in as {current.user.email}."
+    return message(request, "Your account", text, account="/ui/account", sign_out="/ui/sign-out")
 
 
 @router.get("/account")
@@ -99,10 +111,12 @@ async def change_password(
         change = PasswordChange(
             current_password=field(form, "current_password") or " ", new_password=new_password or " "
         )
-        await users.change_own_password(
-            session, page_actor(request, current.user), current.user, change, runtime.passwords
+        await password_change.change_password(
+            session, runtime.flows, page_actor(request, current.user), current.user, change
         )
     except InvalidInput as error:
+        if error.keep_changes:  # a wrong current password counts towards the lockout
+            await session.commit()
         errors = {e.field: f"{e.field.replace('_', ' ').capitalize()} {e.message}" for e in error.errors}
         return await _account_page(request, session, current, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")
@@ -129,6 +143,22 @@ async def send_verification(
     except Conflict:
         return redirect("/ui/account?notice=verified")
     return redirect("/ui/account?notice=verification")
+
+
+@router.get("/sign-out")
+async def sign_out_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Ask before signing out: a link alone never ends a session (the button posts the form)."""
+    current = await signed_in(request, session)
+    if current is None:
+        return message(request, "You are not signed in", "This browser has no session.", sign_in="/ui/sign-in")
+    page = {
+        "heading": "Sign out",
+        "intro": f"Sign {current.user.email} out of this browser?",
+        "action": "/ui/sign-out",
+        "button": "Sign out",
+        "token": "",
+    }
+    return render(request, "confirm.html", page)
 
 
 @router.post("/sign-out")

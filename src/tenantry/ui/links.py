@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.actor import Actor
-from tenantry.core.flows import invitations, magic_links, resets, signin, verification
+from tenantry.core.credentials.policy import password_hint
+from tenantry.core.flows import invitations, magic_links, resets, verification
 from tenantry.core.flows.context import DeadToken, Flows
 from tenantry.core.onetime.service import Redeemable
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
+from tenantry.core.orgs.models import Organization
 from tenantry.core.users.models import User
-from tenantry.errors import InvalidInput
+from tenantry.errors import InvalidInput, OrganizationNotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor
@@ -29,32 +31,53 @@ Token = Annotated[str, Query(max_length=200)]
 Finder = Callable[[AsyncSession, str], Awaitable[Redeemable | None]]
 Setter = Callable[[AsyncSession, Flows, Actor, str, str], Awaitable[User]]
 
-_ACTIVATION = {
-    "heading": "Set your password",
-    "intro": "Choose the password of your new account. You will use it with your email address to sign in.",
-    "action": "/ui/activate",
-    "button": "Set password",
-}
-_RESET = {
-    "heading": "Choose a new password",
-    "intro": "Choose the new password of your account. Every device signed in with the old one is signed out.",
-    "action": "/ui/reset-password",
-    "button": "Save new password",
-}
+Page = Callable[[Organization | None, str], dict[str, str]]
+
+
+def _activation(org: Organization | None, email: str) -> dict[str, str]:
+    where = f" in {org.name}" if org else ""
+    return {
+        "heading": f"Join {org.name}" if org else "Activate your account",
+        "intro": f"You are activating the account {email}{where}. Choose its password: you will sign in with "
+        "this email address and this password.",
+        "action": "/ui/activate",
+        "button": "Set password and sign in",
+    }
+
+
+def _reset(org: Organization | None, email: str) -> dict[str, str]:
+    return {
+        "heading": "Choose a new password",
+        "intro": f"Choose the new password of {email}. Every device signed in with the old one is signed out.",
+        "action": "/ui/reset-password",
+        "button": "Save new password",
+    }
+
+
+async def _org(session: AsyncSession, org_id: str | None) -> Organization | None:
+    try:
+        return await orgs.get(session, org_id) if org_id else None
+    except OrganizationNotFound:
+        return None
 
 
 async def _sign_in_link(session: AsyncSession, org_id: str | None) -> str:
-    org = await orgs.get_by_ref(session, org_id) if org_id else None
+    org = await _org(session, org_id)
     return f"/ui/sign-in?org={org.slug}" if org else "/ui/sign-in"
 
 
-async def _password_page(
-    request: Request, session: AsyncSession, token: str, find: Finder, page: dict[str, Any]
-) -> Response:
+async def _context(session: AsyncSession, found: Redeemable, page: Page, token: str) -> dict[str, Any]:
+    """What the password page shows: who and where, and the rules the password must follow."""
+    email = found.user.email
+    hint = await password_hint(session, found.user.id)
+    return {**page(await _org(session, found.row.org_id), email), "token": token, "email": email, "hint": hint}
+
+
+async def _password_page(request: Request, session: AsyncSession, token: str, find: Finder, page: Page) -> Response:
     found = await find(session, token)
     if found is None:
         return dead_link(request)
-    return render(request, "set_password.html", {**page, "token": token, "email": found.user.email, "errors": {}})
+    return render(request, "set_password.html", {**await _context(session, found, page, token), "errors": {}})
 
 
 async def _set_password(
@@ -63,9 +86,10 @@ async def _set_password(
     runtime: Runtime,
     find: Finder,
     apply: Setter,
-    page: dict[str, Any],
-    done: str,
+    page: Page,
+    done: str | None,
 ) -> Response:
+    """Spend the link with the new password; then say ``done``, or (``done`` None) sign the user in."""
     try:
         form = await read_form(request)
     except FormRejected:
@@ -74,18 +98,22 @@ async def _set_password(
     found = await find(session, token)
     if found is None:
         return dead_link(request)
-    context = {**page, "token": token, "email": found.user.email}
+    context = await _context(session, found, page, token)
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**context, "errors": {"password_repeat": "The two passwords differ"}}, 400
         )
     try:
-        await apply(session, runtime.flows, page_actor(request), token, password)
+        user = await apply(session, runtime.flows, page_actor(request), token, password)
     except DeadToken:
         return dead_link(request)
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**context, "errors": errors}, 400)
+    if done is None:
+        response = redirect("/ui/account?notice=activated")
+        await open_session(session, runtime, response, user)
+        return response
     return message(request, "Password saved", done, sign_in=await _sign_in_link(session, found.row.org_id))
 
 
@@ -93,25 +121,24 @@ async def _set_password(
 async def activation_page(
     request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
 ) -> Response:
-    """Invitation link: choose the first password."""
-    return await _password_page(request, session, token, invitations.find_invitation, _ACTIVATION)
+    """Invitation link: the organization and the email being activated, and the first password to choose."""
+    return await _password_page(request, session, token, invitations.find_invitation, _activation)
 
 
 @router.post("/activate")
 async def activate(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    """Set the first password; the account is active."""
-    done = "Your account is active. Sign in with your email address and the password you chose."
+    """Set the first password; the account is active and this browser signed in."""
     return await _set_password(
-        request, session, runtime, invitations.find_invitation, invitations.accept_invitation, _ACTIVATION, done
+        request, session, runtime, invitations.find_invitation, invitations.accept_invitation, _activation, None
     )
 
 
 @router.get("/reset-password")
 async def reset_page(request: Request, token: Token = "", session: AsyncSession = Depends(get_session)) -> Response:
     """Password reset link: choose a new password."""
-    return await _password_page(request, session, token, resets.find_reset, _RESET)
+    return await _password_page(request, session, token, resets.find_reset, _reset)
 
 
 @router.post("/reset-password")
@@ -120,7 +147,7 @@ async def reset(
 ) -> Response:
     """Set the new password; every session of the account ends."""
     done = "Your new password is saved. Sign in with it."
-    return await _set_password(request, session, runtime, resets.find_reset, resets.complete_reset, _RESET, done)
+    return await _set_password(request, session, runtime, resets.find_reset, resets.complete_reset, _reset, done)
 
 
 @router.get("/verify-email")
@@ -173,7 +200,7 @@ async def magic_link_page(
 async def use_magic_link(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    """Spend the link: sign in, then go to the organization's application or to my account."""
+    """Spend the link: sign in, then go to my account."""
     try:
         form = await read_form(request)
     except FormRejected:
@@ -182,8 +209,6 @@ async def use_magic_link(
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
-    org = await orgs.get_by_ref(session, found.row.org_id) if found.row.org_id else None
-    target = await signin.login_redirect(session, runtime.flows, found.user, org)
-    response = redirect(target or "/ui/account")
+    response = redirect("/ui/account")
     await open_session(session, runtime, response, found.user)
     return response

@@ -11,59 +11,74 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
+from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
-from tenantry.auth.login import password_grant
+from tenantry.auth.login import BAD_CREDENTIALS, password_grant
+from tenantry.core.credentials.policy import password_hint
 from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
 from tenantry.core.flows.context import DeadToken
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
-from tenantry.errors import InvalidInput, OAuthError, RateLimited
+from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor, signed_in
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
-State = Annotated[str | None, Query(max_length=500)]
 _EMAIL = TypeAdapter(Email)
+_AUTHORIZE = "/oidc/authorize?"
+Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
-async def _org(session: AsyncSession, ref: str | None) -> Organization | None:
-    return await orgs.get_by_ref(session, ref) if ref else None
+async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]:
+    """The organization a sign-in names (``?org=``): its name, or that no organization has this id or slug."""
+    if not ref:
+        return {"org": None, "org_name": None}
+    try:
+        org: Organization = await orgs.get(session, ref)
+    except OrganizationNotFound:
+        return {"org": None, "org_name": None, "unknown_org": ref}
+    return {"org": ref, "org_name": org.name}
+
+
+def continuation(value: str | None) -> str | None:
+    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
+    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
+    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+        return None
+    return value
 
 
 async def _signed_in_response(
-    session: AsyncSession, runtime: Runtime, user: User, org: Organization | None, state: str | None
+    session: AsyncSession, runtime: Runtime, user: User, next_url: str | None = None
 ) -> Response:
-    """Open a session and send the browser on: to the organization's application with a code, or to my account."""
-    target = await signin.login_redirect(session, runtime.flows, user, org, state or None)
-    response = redirect(target or "/ui/account")
+    """Open a session and land on my account, or go back to the authorization request being signed in for:
+    no code or token leaves for another site from here."""
+    response = redirect(next_url or "/ui/account")
     await open_session(session, runtime, response, user)
     return response
 
 
 @router.get("/sign-in")
-@writes  # a browser already signed in is handed an authorization code straight away
 async def sign_in_page(
     request: Request,
     org: OrgRef = None,
-    state: State = None,
+    next_url: Continue = None,
+    login_hint: Annotated[str | None, Query(max_length=320)] = None,
     session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Sign-in page; a browser already signed in goes straight on."""
-    found = await _org(session, org)
-    current = await signed_in(request, session)
-    if current is not None:
-        target = await signin.login_redirect(session, runtime.flows, current.user, found, state)
-        return redirect(target or "/ui/account")
-    context: dict[str, Any] = {"org": org, "state": state, "org_name": found.name if found else None, "errors": {}}
-    return render(request, "sign_in.html", context)
+    """Sign-in page; a browser already signed in goes to my account (or back to the authorization request)."""
+    next_url = continuation(next_url)
+    if await signed_in(request, session) is not None:
+        return redirect(next_url or "/ui/account")
+    context = await _org_context(session, org)
+    context.update(next_url=next_url, email=login_hint or "")
+    return render(request, "sign_in.html", {**context, "errors": {}}, 404 if "unknown_org" in context else 200)
 
 
 @router.post("/sign-in")
@@ -76,9 +91,9 @@ async def sign_in(
     except FormRejected:
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
-    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
-    org = await _org(session, org_ref)
-    context = {"org": org_ref, "state": state, "org_name": org.name if org else None, "email": email}
+    next_url = continuation(field(form, "continue", 4000))
+    org_context = await _org_context(session, field(form, "org", 100) or None)
+    context = {**org_context, "email": email, "next_url": next_url}
     if not email or not password:
         errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
         return render(
@@ -94,13 +109,16 @@ async def sign_in(
         if error.keep_changes:
             await session.commit()
         if error.error == "password_change_required":
-            ticket = {"token": error.extra["change_ticket"], "org": org_ref, "state": state}
-            return render(request, "set_password.html", {**_CHANGE_PAGE, **ticket, "email": email, "errors": {}})
-        return render(request, "sign_in.html", {**context, "errors": {"password": error.detail.capitalize()}}, 400)
+            ticket = str(error.extra["change_ticket"])
+            page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
+            return render(request, "set_password.html", page)
+        # Named as the form's field is labelled ("Email address"), where the API says "username".
+        text = "Invalid email address or password" if error.detail == BAD_CREDENTIALS else error.detail.capitalize()
+        return render(request, "sign_in.html", {**context, "errors": {"password": text}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user, org, state)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 _CHANGE_PAGE = {
@@ -110,6 +128,13 @@ _CHANGE_PAGE = {
     "button": "Change password and continue",
     "ticket_field": "change_ticket",
 }
+
+
+async def _change_page(session: AsyncSession, ticket: str) -> dict[str, Any]:
+    """The page asking for the password that must change: the account's email and its rules, when the ticket works."""
+    found = await signin.find_change_ticket(session, ticket)
+    user = {"email": found.user.email, "hint": await password_hint(session, found.user.id)} if found else {"email": ""}
+    return {**_CHANGE_PAGE, "token": ticket, **user}
 
 
 @router.get("/change-password")
@@ -128,8 +153,8 @@ async def change_password(
     except FormRejected:
         return rejected_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
-    org_ref, state = field(form, "org", 100) or None, field(form, "state", 500) or None
-    page = {**_CHANGE_PAGE, "token": ticket, "org": org_ref, "state": state, "email": ""}
+    next_url = continuation(field(form, "continue", 4000))
+    page = {**await _change_page(session, ticket), "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
@@ -141,7 +166,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user, await _org(session, org_ref), state)
+    return await _signed_in_response(session, runtime, user, next_url)
 
 
 @router.get("/forgot-password")

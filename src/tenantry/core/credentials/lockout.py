@@ -10,7 +10,9 @@ Unknown login names are counted exactly like known ones, so that the database wo
 of a sign-in does not tell whether an account exists.
 """
 
+import enum
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,6 +89,33 @@ async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, n
         )
     await _forget_stale(session, stale, now)
     return failures
+
+
+class Verdict(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+async def verify_counted(
+    session: AsyncSession, rules: LockoutRules, login_name: str, verify: Callable[[], Awaitable[bool]], now: datetime
+) -> Verdict:
+    """Check a secret of ``login_name`` under its lockout: a wrong one counts as a failed sign-in.
+
+    ``verify`` runs even while the name is locked, so the time taken does not tell. The failure is written
+    to ``session``: a caller answering with an error must keep it (``TenantryError(keep_changes=True)``).
+    """
+    correct = await verify()
+    key = account_key(login_name)
+    recorded, locked_until = await state(session, key, now)
+    if locked_until is not None:
+        return Verdict.LOCKED
+    if correct:
+        if recorded:  # (only a right secret gets here, so skipping the clear tells an attacker nothing)
+            await clear(session, key)
+        return Verdict.RIGHT
+    await record_failure(session, rules, key, now)
+    return Verdict.WRONG
 
 
 async def clear(session: AsyncSession, key: str) -> None:

@@ -34,6 +34,11 @@ def _classes_in(password: str) -> list[bool]:
     ]
 
 
+def _listed(items: list[str], conjunction: str) -> str:
+    """``a, b and c``."""
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}" if len(items) > 1 else items[0]
+
+
 def context_words(values: Iterable[str]) -> list[str]:
     """The words a password must not contain: each value whole and its alphanumeric pieces (4+ characters)."""
     words: set[str] = set()
@@ -88,6 +93,32 @@ class PasswordPolicy:
             f"must not contain {word!r} (blocked_words)" for word in self.blocked_words if word.lower() in lowered
         )
         return broken
+
+    def described(self) -> str:
+        """The rules in plain words, for the hint beside a new-password field."""
+        length = f"At least {self.min_length} characters"
+        if self.max_length < 128:
+            length = f"{self.min_length} to {self.max_length} characters"
+        needs = [
+            text
+            for wanted, text in (
+                (self.require_lowercase, "a lowercase letter"),
+                (self.require_uppercase, "an uppercase letter"),
+                (self.require_digit, "a digit"),
+                (self.require_symbol, "a symbol"),
+            )
+            if wanted
+        ]
+        if needs:
+            length += ", with " + _listed(needs, "and")
+        if self.min_character_classes:
+            length += f", mixing at least {self.min_character_classes} of: {', '.join(_CLASSES)}"
+        without = ["your email address", "your name", "the organization's name"] if self.block_context else []
+        without += ["words the organization has blocked"] if self.blocked_words else []
+        avoid = ["not a commonly used password"] if self.block_common else []
+        if without:
+            avoid.append("without " + _listed(without, "or"))
+        return f"{length}." + (f" {' and '.join(avoid).capitalize()}." if avoid else "")
 
     def check(self, password: str, *, field: str = "password", context: Sequence[str] = ()) -> None:
         """Raise InvalidInput naming every rule ``password`` breaks."""
@@ -146,6 +177,11 @@ def with_policy(settings: dict[str, Any] | None, policy: PasswordPolicy | None) 
 def policy_for(org: Organization | None) -> PasswordPolicy:
     """The rules for passwords set in ``org`` (the defaults outside any organization)."""
     return DEFAULT_POLICY if org is None else policy_from_settings(org.settings)
+
+
+async def password_hint(session: AsyncSession, user_id: str) -> str:
+    """The rules the user's next password must follow, in plain words (their organizations' policies combined)."""
+    return (await policy_for_user(session, user_id)).policy.described()
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,12 @@ async def check_new_password(session: AsyncSession, user: User, password: str, *
         policy_for(org).check(password, field=field, context=[*context, *([org.name] if org else [])])
 
 
+async def ensure_differs_from_current(flows: Flows, user: User, password: str, *, field: str = "password") -> None:
+    """A password replacing the current one (a reset, a change that was required) must not be the same."""
+    if user.password_hash is not None and await flows.passwords.verify(user.password_hash, password):
+        raise InvalidInput([FieldError(field, "must differ from the current password")])
+
+
 async def send_email(
     session: AsyncSession,
     flows: Flows,

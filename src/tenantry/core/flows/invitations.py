@@ -9,6 +9,7 @@ from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import INVITATION
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs.models import Organization
+from tenantry.core.users import repository as accounts
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict
@@ -23,6 +24,16 @@ async def send_invitation(session: AsyncSession, flows: Flows, actor: Actor, org
     link = flows.page_url("activate", token=issued.token)
     await send_email(session, flows, "invitation", user, org, link, ttl)
     record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)
+
+
+async def send_invitations(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, user_ids: list[str]
+) -> int:
+    """Invite each of the accounts just created without a password (an import's rows); how many were mailed."""
+    invited = await accounts.get_many(session, user_ids)
+    for user in invited:
+        await send_invitation(session, flows, actor, org, user)
+    return len(invited)
 
 
 async def find_invitation(session: AsyncSession, token: str) -> Redeemable | None:

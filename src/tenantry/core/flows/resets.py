@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
-from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, organizations_of, send_email
+from tenantry.core.flows.context import (
+    DeadToken,
+    Flows,
+    acting_as,
+    check_new_password,
+    ensure_differs_from_current,
+    organizations_of,
+    send_email,
+)
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import PASSWORD_RESET
@@ -71,6 +79,7 @@ async def complete_reset(session: AsyncSession, flows: Flows, actor: Actor, toke
     if found is None:
         raise DeadToken()
     await check_new_password(session, found.user, password)
+    await ensure_differs_from_current(flows, found.user, password)
     if await onetime.redeem(session, PASSWORD_RESET, token) is None:
         raise DeadToken()
     user = found.user

@@ -5,7 +5,9 @@ its plaintext passwords are hashed on every core (argon2 releases the GIL, so th
 written with one multi-row INSERT per table in one transaction (COPY on PostgreSQL) — while the next
 batch is read and checked, when the units allow it (the CLI's own transactions do). Re-running a file is harmless: rows
 whose account is already a member are reported (as *present* in the native format, as an error in
-eva's, whose rule is a unique email) and create nothing.
+eva's, whose rule is a unique email) and create nothing. Rows not created are handed on in line order, each
+once every row before it is settled. With ``invite_with``, each row created without a password is mailed its
+invitation, written to the outbox in the transaction that creates it.
 """
 
 import asyncio
@@ -19,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.flows.context import Flows
+from tenantry.core.flows.invitations import send_invitations
 from tenantry.core.imports import store
 from tenantry.core.imports.records import ImportLimitExceeded, Record, RecordReader
 from tenantry.core.imports.rows import CREATED, FAILED, PRESENT, Candidate, Outcome
@@ -56,6 +60,8 @@ class Summary:
     created: int = 0
     present: int = 0
     failed: int = 0
+    invited: int = 0
+    """Invitations mailed (with ``invite_with``)."""
     seconds: float = 0.0
 
     @property
@@ -75,6 +81,10 @@ class Importer:
     passwords: Passwords
     units: Units
     on_outcome: Callable[[Outcome], None] = lambda _: None
+    """Called with each row not created, in line order."""
+    on_batch: Callable[["Summary"], None] = lambda _: None
+    """Called each time a batch is settled (a progress bar's cue)."""
+    invite_with: Flows | None = None
     batch_size: int = 500
     max_bytes: int | None = None
     max_rows: int | None = None
@@ -85,6 +95,8 @@ class Importer:
     _roles: dict[str, Role | None] = field(default_factory=dict)
     _header_done: bool = False
     _rows: int = 0
+    _last_line: int = 0
+    _held: list[Outcome] = field(default_factory=list)
     _started: float = field(default_factory=time.perf_counter)
     _writing: asyncio.Task[None] | None = None
 
@@ -101,6 +113,7 @@ class Importer:
         await self._take(self.reader.close())
         await self._flush()
         await self._written()
+        self._release(None)
         self.summary.seconds = time.perf_counter() - self._started
         return self.summary
 
@@ -111,6 +124,7 @@ class Importer:
                 if self.format.header(record):
                     continue
             self._rows += 1
+            self._last_line = record.line
             if self.max_rows is not None and self._rows > self.max_rows:
                 raise ImportLimitExceeded(f"the file has more than {self.max_rows} rows")
             parsed = self.format.parse(record)
@@ -129,13 +143,24 @@ class Importer:
         else:
             self.summary.failed += 1
         if outcome.status != CREATED:
+            self._held.append(outcome)
+
+    def _release(self, settled_to: int | None) -> None:
+        """Hand on the rows not created up to line ``settled_to`` (all when None), in line order."""
+        self._held.sort(key=lambda outcome: outcome.line)
+        count = len(self._held)
+        if settled_to is not None:
+            count = next((i for i, held in enumerate(self._held) if held.line > settled_to), count)
+        ready, self._held = self._held[:count], self._held[count:]
+        for outcome in ready:
             self.on_outcome(outcome)
+        self.on_batch(self.summary)
 
     def _fail(self, candidate: Candidate, reason: str) -> None:
         self._report(Outcome(candidate.line, candidate.email, FAILED, reason))
 
     async def _flush(self) -> None:
-        batch, self._batch = self._batch, []
+        batch, self._batch, settled_to = self._batch, [], self._last_line
         fresh = []
         for candidate in batch:
             first = self._seen.setdefault(candidate.email.lower(), candidate.line)
@@ -144,6 +169,8 @@ class Importer:
             else:
                 fresh.append(candidate)
         if not fresh:
+            await self._written()
+            self._release(settled_to)
             return
         async with self.units.read() as session:
             ready = await self._resolve(session, fresh)
@@ -152,7 +179,7 @@ class Importer:
         for member, password_hash in zip(plaintext_rows, hashes, strict=True):
             member.password_hash = password_hash
         await self._written()
-        writing = self._write([member for member, _ in ready])
+        writing = self._write([member for member, _ in ready], settled_to)
         if self.units.overlapping:
             self._writing = asyncio.create_task(writing)
         else:
@@ -217,11 +244,12 @@ class Importer:
             attributes=candidate.attributes,
             password_hash=candidate.password_hash,
             email_verified=candidate.email_verified,
+            status=candidate.status,
             role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
             scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
         )
 
-    async def _write(self, members: list[store.NewMember]) -> None:
+    async def _write(self, members: list[store.NewMember], settled_to: int) -> None:
         """Insert the batch in one transaction; rows that someone else created meanwhile are reported, not lost."""
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -229,6 +257,7 @@ class Importer:
                     existing = await store.existing_accounts(session, self.org.id, [m.email for m in members])
                     to_insert = [member for member in members if member.email.lower() not in existing]
                     await store.insert_members(session, self.org.id, self.actor, to_insert)
+                    invited = await self._invite(session, to_insert)
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
@@ -240,3 +269,12 @@ class Importer:
                 self._existing(taken, existing[member.email.lower()])
             else:
                 self._report(Outcome(member.line, member.email, CREATED))
+        self.summary.invited += invited
+        self._release(settled_to)
+
+    async def _invite(self, session: AsyncSession, created: list[store.NewMember]) -> int:
+        """Mail an invitation to each row created without a password, when the import was asked to."""
+        if self.invite_with is None:
+            return 0
+        user_ids = [member.user_id for member in created if member.invited]
+        return await send_invitations(session, self.invite_with, self.actor, self.org, user_ids)

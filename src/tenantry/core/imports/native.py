@@ -2,21 +2,24 @@
 
 Columns: ``email`` (required), ``first_name``, ``last_name``, ``password`` (plaintext, hashed here) or
 ``password_hash`` (imported from another system; argon2, bcrypt, PBKDF2 or scrypt), ``roles``
-(role names separated by ``|``; default ``member``), ``email_verified`` (true/false). A row with neither
-password nor hash creates an invited user. A row whose email is already a member is *present*.
+(role names separated by ``|``; default ``member``), ``email_verified`` (true/false), ``status`` (active,
+invited or disabled; what an export writes). A row with neither password nor hash creates an invited user
+unless its status says otherwise. A row whose email is already a member is *present*. Cells defused against
+formula injection by an export (``csv_safe``) are restored.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.hashes import UnsupportedHash, scheme_of
 from tenantry.core.credentials.policy import policy_for
-from tenantry.core.imports.records import Record
+from tenantry.core.imports.records import Record, csv_restored
 from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email, checked_text
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.errors import FieldError, InvalidInput
 
-COLUMNS = ("email", "first_name", "last_name", "password", "password_hash", "roles", "email_verified")
+COLUMNS = ("email", "first_name", "last_name", "password", "password_hash", "roles", "email_verified", "status")
+_STATUSES = {"active", "invited", "disabled"}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
@@ -45,11 +48,11 @@ class NativeFormat:
     def parse(self, record: Record) -> Candidate | Outcome:
         assert self._columns is not None
         cells = {
-            name: record.fields[index].strip() if index < len(record.fields) else ""
+            name: csv_restored(record.fields[index].strip()) if index < len(record.fields) else ""
             for name, index in self._columns.items()
         }
         problems: list[str] = []
-        if len(record.fields) > len(self._columns):
+        if len(record.fields) != len(self._columns):
             problems.append(f"expected {len(self._columns)} columns, got {len(record.fields)}")
         email = checked_email(cells["email"], problems)
         first_name = checked_text("first_name", cells.get("first_name", ""), problems)
@@ -68,6 +71,11 @@ class NativeFormat:
         verified = cells.get("email_verified", "").lower()
         if verified not in _TRUE | _FALSE:
             problems.append("email_verified must be true or false")
+        status = cells.get("status", "").lower() or None
+        if status is not None and status not in _STATUSES:
+            problems.append("status must be active, invited or disabled")
+        elif status == "invited" and (password or password_hash):
+            problems.append("an invited user has no password yet")
         roles = [name.strip() for name in cells.get("roles", "").split("|") if name.strip()]
         if problems:
             return Outcome(record.line, email, FAILED, "; ".join(problems))
@@ -79,6 +87,7 @@ class NativeFormat:
             password=password,
             password_hash=password_hash,
             email_verified=verified in _TRUE,
+            status=status,
             roles=roles or [DEFAULT_ROLE.name],
         )
 

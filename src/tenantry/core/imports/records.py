@@ -8,12 +8,14 @@ number of quote characters closes it, since a quote inside a field is written tw
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tenantry.errors import FieldError, InvalidInput
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = re.compile("'*[=+\\-@\t\r]")
+"""A cell a spreadsheet would read as a formula (OWASP), or one that already carries the quote added against it."""
 
 
 class ImportLimitExceeded(Exception):
@@ -84,5 +86,12 @@ class RecordReader:
 
 
 def csv_safe(value: str) -> str:
-    """A value echoed back into a spreadsheet-bound answer, defused: formulas are prefixed with a quote."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+    """A value written into a spreadsheet-bound file, defused: a cell starting with = + - @ TAB or CR gets a
+    leading quote (OWASP's advice). So that ``csv_restored`` can undo it exactly, a value that is already
+    quotes followed by one of those characters gets one more quote too."""
+    return f"'{value}" if _FORMULA.match(value) else value
+
+
+def csv_restored(cell: str) -> str:
+    """The value ``csv_safe`` defused: one leading quote before a formula character is dropped."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell

@@ -36,6 +36,8 @@ class Candidate:
     password_hash: str | None = None
     """Imported from another system, stored as it is (rehashed at the first sign-in)."""
     email_verified: bool = False
+    status: str | None = None
+    """The membership's status when the file says (an export does), else active with a password, invited without."""
     roles: list[str] = field(default_factory=list)
     scoped: list[tuple[str, str]] = field(default_factory=list)
     """(role name, resource ref) pairs."""

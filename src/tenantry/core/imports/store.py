@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -31,9 +31,16 @@ class NewMember:
     attributes: dict[str, Any]
     password_hash: str | None
     email_verified: bool
+    status: str | None
     role_ids: list[str]
     scoped: list[tuple[str, str]]
     """(role id, resource id) pairs."""
+    user_id: str = field(default_factory=new_id)
+
+    @property
+    def invited(self) -> bool:
+        """Created without a password and waiting for one (an invitation's business)."""
+        return self.password_hash is None and self.status in (None, MEMBERSHIP_INVITED)
 
 
 async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence[str]) -> dict[str, bool]:
@@ -98,7 +105,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
     scoped: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for member in members:
-        user_id, membership_id = new_id(), new_id()
+        user_id, membership_id = member.user_id, new_id()
         users.append(
             {
                 "id": user_id,
@@ -119,7 +126,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "updated_at": now,
             }
         )
-        status = MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED
+        status = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
         memberships.append(
             {
                 "id": membership_id,

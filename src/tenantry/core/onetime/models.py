@@ -11,7 +11,6 @@ PASSWORD_RESET = "password_reset"
 EMAIL_VERIFICATION = "email_verification"
 MAGIC_LINK = "magic_link"
 PASSWORD_CHANGE = "password_change"
-AUTHORIZATION_CODE = "authorization_code"
 MEMBERSHIP_CONSENT = "membership_consent"
 
 
@@ -20,7 +19,7 @@ class OneTimeToken(Base):
 
     Only its SHA-256 is kept. ``email`` is the address a mailed token was sent to: the token is void once
     the account's address differs. ``org_id`` is the organization the token was issued for (its name in
-    the mail, its policy, its login redirect).
+    the mail, its policy).
     """
 
     __tablename__ = "one_time_tokens"

@@ -8,6 +8,10 @@ from tenantry.db.base import Base, Timestamped, id_column
 
 ORG_ACTIVE = "active"
 ORG_DELETED = "deleted"
+MFA_REQUIRED = "mfa_required"
+"""The key of ``settings`` that makes the members sign in with a second factor."""
+SCIM_SEND_INVITATIONS = "scim_send_invitations"
+"""Settings key: users provisioned over SCIM without a password are mailed an invitation."""
 
 
 class Organization(Timestamped, Base):

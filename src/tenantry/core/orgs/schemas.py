@@ -1,14 +1,11 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from tenantry.core.credentials.policy import policy_from_settings
 from tenantry.core.credentials.schemas import PasswordPolicyOut, PasswordPolicyUpdate
-from tenantry.core.fields import Name, Slug, Text, not_null, storable
-
-# An absolute http(s) URL without a fragment: where hosted sign-ins send the browser with a one-time code.
-RedirectUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s#]+$"), AfterValidator(storable)]
+from tenantry.core.fields import Name, Slug, Text, not_null
 
 
 class OrgCreate(BaseModel):
@@ -23,17 +20,21 @@ class OrgUpdate(BaseModel):
     name: Name | None = None
     slug: Slug | None = None
     description: Text | None = None
-    login_redirect_url: RedirectUrl | None = Field(
-        default=None,
-        description="After a hosted sign-in for this organization, the browser goes here with `?code=` "
-        "(exchange it at the token endpoint); null removes it. Kept in `settings`.",
-    )
     password_policy: PasswordPolicyUpdate | None = Field(
         default=None,
         description="Changes to the password rules (fields left out keep their value); null restores the defaults.",
     )
+    mfa_required: bool | None = Field(
+        default=None,
+        description="Members must sign in with a second factor (those without one enrol it first). Kept in `settings`.",
+    )
+    scim_send_invitations: bool | None = Field(
+        default=None,
+        description="Mail an invitation to each user SCIM provisions without a password (default false). "
+        "Kept in `settings`.",
+    )
 
-    _not_null = field_validator("name", "slug")(not_null)
+    _not_null = field_validator("name", "slug", "scim_send_invitations", "mfa_required")(not_null)
 
 
 class OrgOut(BaseModel):

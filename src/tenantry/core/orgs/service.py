@@ -12,7 +12,7 @@ from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import MFA_REQUIRED, ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
 from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
@@ -57,14 +57,15 @@ async def create(session: AsyncSession, actor: Actor, payload: OrgCreate, owner:
 
 async def update_org(session: AsyncSession, actor: Actor, org: Organization, payload: OrgUpdate) -> Organization:
     changes = payload.model_dump(exclude_unset=True)
-    if "login_redirect_url" in changes:
-        redirect = changes.pop("login_redirect_url")
-        kept = {key: value for key, value in org.settings.items() if key != "login_redirect_url"}
-        org.settings = {**kept, "login_redirect_url": redirect} if redirect else kept
+    if "mfa_required" in changes:
+        kept = {key: value for key, value in org.settings.items() if key != MFA_REQUIRED}
+        org.settings = {**kept, MFA_REQUIRED: True} if changes.pop("mfa_required") else kept
     if "password_policy" in changes:
         del changes["password_policy"]
         update = payload.password_policy
         org.settings = with_policy(org.settings, update.applied_to(policy_for(org)) if update is not None else None)
+    if "scim_send_invitations" in changes:
+        org.settings = {**org.settings, SCIM_SEND_INVITATIONS: changes.pop("scim_send_invitations")}
     if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
         raise _slug_conflict(payload.slug)
     for field, value in changes.items():

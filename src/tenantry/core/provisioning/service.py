@@ -19,7 +19,7 @@ from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
 from tenantry.core.memberships.service import Member
-from tenantry.core.orgs.models import Organization
+from tenantry.core.orgs.models import SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.provisioning import repository
 from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision
 from tenantry.core.roles import service as roles
@@ -46,13 +46,18 @@ async def create_member(
     flows: Flows,
 ) -> Member:
     """A new account and its membership, or an existing account (same email) invited to join the organization
-    (``joining.attach``: it joins once its owner accepts; its fields and password stay the owner's)."""
+    (``joining.attach``: it joins once its owner accepts; its fields and password stay the owner's).
+
+    A new account without a password is mailed an invitation when the organization's setting
+    ``scim_send_invitations`` is on (off by default: the identity provider usually signs its users in).
+    """
     existing = await users.get_by_email(session, payload.email)
     if existing is None:
         account = UserCreate(
             email=payload.email, first_name=payload.first_name, last_name=payload.last_name, password=payload.password
         )
-        member = await accounts.create(session, actor, org, account, passwords)
+        invite_with = flows if org.settings.get(SCIM_SEND_INVITATIONS) else None
+        member = await accounts.create(session, actor, org, account, passwords, invite_with=invite_with)
     else:
         if await memberships.get(session, org.id, existing.id) is not None:
             raise AlreadyExists("a user with this userName already exists in this organization")

@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     "users:disable": "Disable and enable users",
     "users:delete": "Remove users from the organization",
     "users:set_password": "Set users' passwords or require them to change it",
+    "users:mfa_reset": "Remove users' second factors (authenticator app, recovery codes) when they lost them",
     "users:roles": "Change which roles users hold",
     "users:magic_link": "Create links that sign users in without their password",
     "users:impersonate": "Act as a user of the organization (a short-lived token; never someone with more rights)",
@@ -31,6 +32,7 @@ PERMISSIONS: dict[str, str] = {
     "partners:act": "Act in the organizations that made this one their partner, with the role they granted",
     "resources:read": "List and read the organization's resources (environments, bots, ...)",
     "resources:write": "Create, change and delete resources",
+    "clients:write": "Register, change and delete the organization's own OAuth/OpenID Connect clients",
 }
 
 

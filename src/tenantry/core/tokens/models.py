@@ -20,6 +20,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    amr: Mapped[list[str] | None] = mapped_column(default=None)
+    """How the sign-in that started the family proved who it was (RFC 8176 ``amr``); refreshed tokens keep it."""
 
 
 class SigningKey(Base):

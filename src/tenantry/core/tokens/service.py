@@ -28,7 +28,13 @@ class IssuedRefresh:
     family_id: str
 
 
-async def issue(session: AsyncSession, user_id: str, ttl_seconds: int, family_id: str | None = None) -> IssuedRefresh:
+async def issue(
+    session: AsyncSession,
+    user_id: str,
+    ttl_seconds: int,
+    family_id: str | None = None,
+    amr: list[str] | None = None,
+) -> IssuedRefresh:
     token = secrets.token_urlsafe(32)
     family = family_id or new_id()
     session.add(
@@ -37,10 +43,18 @@ async def issue(session: AsyncSession, user_id: str, ttl_seconds: int, family_id
             family_id=family,
             token_hash=digest(token),
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+            amr=amr,
         )
     )
     await session.flush()
     return IssuedRefresh(token=token, family_id=family)
+
+
+async def find(session: AsyncSession, token: str) -> RefreshToken | None:
+    """The refresh token row behind ``token`` (whatever its state), or None."""
+    if len(token) > 200:
+        return None
+    return (await session.scalars(select(RefreshToken).where(RefreshToken.token_hash == digest(token)))).first()
 
 
 async def spend(session: AsyncSession, token: str) -> RefreshToken:

@@ -37,6 +37,12 @@ async def get_live(session: AsyncSession, user_id: str) -> User | None:
     return (await session.scalars(statement)).first()
 
 
+async def get_many(session: AsyncSession, user_ids: Sequence[str]) -> list[User]:
+    """The live accounts among ``user_ids``, in id order."""
+    statement = select(User).where(User.id.in_(user_ids), User.status != USER_DELETED).order_by(User.id)
+    return list(await session.scalars(statement))
+
+
 _BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"), User.status != USER_DELETED)
 
 

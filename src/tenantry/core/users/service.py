@@ -8,7 +8,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
-from tenantry.core.credentials.policy import PasswordPolicy, policy_for, policy_for_user
+from tenantry.core.credentials.policy import PasswordPolicy, policy_for
 from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import joining
 from tenantry.core.memberships import repository as memberships
@@ -21,9 +21,9 @@ from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository
 from tenantry.core.users.models import USER_DISABLED, User
-from tenantry.core.users.schemas import PasswordChange, PasswordSet, UserCreate, UserOut, UserUpdate
+from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput, PermissionDenied
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput
 
 _EMAIL_TAKEN = "an account with this email already exists"
 
@@ -232,22 +232,6 @@ async def set_password(
         target_id=member.user.id,
         details={"require_change": payload.require_change},
     )
-
-
-async def change_own_password(
-    session: AsyncSession, actor: Actor, user: User, payload: PasswordChange, passwords: Passwords
-) -> None:
-    if actor.impersonator_id is not None:
-        raise PermissionDenied("an impersonated session cannot change the password")
-    if not await passwords.verify(user.password_hash, payload.current_password):
-        raise InvalidInput([FieldError("current_password", "is incorrect")])
-    rules = await policy_for_user(session, user.id)
-    context = [user.email, user.first_name, user.last_name, *rules.org_names]
-    rules.policy.check(payload.new_password, field="new_password", context=context)
-    await _store_password(session, user, payload.new_password, passwords)
-    user.password_change_required = False
-    await session.flush()
-    record(session, actor, "user.password_changed", org_id=None, target_type="user", target_id=user.id)
 
 
 async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:

@@ -21,6 +21,7 @@ from tenantry.errors import (
     Conflict,
     FieldError,
     InvalidInput,
+    MalformedBody,
     NotFound,
     PermissionDenied,
     TenantryError,
@@ -97,6 +98,8 @@ def field_messages(errors: list[FieldError]) -> list[FieldMessage]:
 def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, TenantryError)
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+    if isinstance(error, MalformedBody):
+        return error_response(request, 400, error.detail, details=field_messages(error.errors))
     if isinstance(error, InvalidInput):
         return error_response(request, 422, "the request is invalid", details=field_messages(error.errors))
     headers = {"WWW-Authenticate": 'Bearer realm="eva"'} if status == 401 else None

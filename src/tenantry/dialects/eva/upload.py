@@ -7,10 +7,12 @@ lets the importer work while the upload is still arriving and refuse an oversize
 from collections.abc import AsyncIterator
 
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from tenantry.core.imports.records import ImportLimitExceeded
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.web.body_limit import allow_body
 
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for the part headers and boundaries around the file."""
@@ -53,8 +55,12 @@ class _FieldReader:
         self._inside = False
 
 
+def _malformed(field: str, reason: str) -> InvalidInput:
+    return InvalidInput([FieldError(field, f"the request body is not valid multipart/form-data: {reason}")])
+
+
 async def file_chunks(request: Request, field: str, max_file_bytes: int) -> AsyncIterator[bytes]:
-    """The bytes of multipart field ``field`` as they arrive; 413 once the body is clearly too large."""
+    """The bytes of multipart field ``field`` as they arrive; 413 once the body is larger than the file may be."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -76,15 +82,21 @@ async def file_chunks(request: Request, field: str, max_file_bytes: int) -> Asyn
             "on_part_end": reader.on_part_end,
         },
     )
+    allow_body(request, max_body)
     received = 0
     async for chunk in request.stream():
+        try:
+            parser.write(chunk)
+        except MultipartParseError as error:
+            position = received + max(error.offset, 0)
+            raise _malformed(field, f"{error} (position {position})") from None
         received += len(chunk)
-        if received > max_body:
-            raise ImportLimitExceeded(f"the file is larger than {max_file_bytes} bytes")
-        parser.write(chunk)
         if reader.chunks:
             yield b"".join(reader.chunks)
             reader.chunks.clear()
-    parser.finalize()
+    try:
+        parser.finalize()
+    except MultipartParseError as error:
+        raise _malformed(field, f"{error} (at its end, position {received})") from None
     if not reader.found:
         raise InvalidInput([FieldError(field, "is required: a multipart field holding the CSV file")])

@@ -6,7 +6,6 @@ native endpoint's, shared with it. ``tenant`` (optional) refuses the sign-in unl
 member of that tenant; the tokens are the user's, as the native endpoint's are.
 """
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +17,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import access_tokens
 from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.auth.second_factor import without_second_step
 from tenantry.core.memberships import service as memberships
 from tenantry.core.orgs import service as orgs
 from tenantry.core.users.service import displayed_status
@@ -25,6 +25,7 @@ from tenantry.dialects.telm.errors import documented
 from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.json_body import decode_json
 
 router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class=UnitOfWorkRoute)
 
@@ -59,10 +60,7 @@ async def _body_fields(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         return {}
-    try:
-        fields = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput([FieldError("body", "send the fields form-encoded, as JSON or in the query")]) from None
+    fields = decode_json(body)
     if not isinstance(fields, dict):
         raise InvalidInput([FieldError("body", "must be a JSON object")])
     return fields
@@ -122,7 +120,10 @@ async def token(
     grant = await _token_request(request)
     if grant.grant_type == "password":
         username, password = grant.username or "", grant.password or ""
-        tokens = await password_grant(session, runtime, username, password, client_ip(request))
+        try:
+            tokens = await password_grant(session, runtime, username, password, client_ip(request))
+        except OAuthError as error:
+            raise without_second_step(error) from None
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
     if grant.tenant is not None:

@@ -16,8 +16,9 @@ from tenantry.core.fields import Email, Name
 from tenantry.core.flows import resets
 from tenantry.core.memberships import joining
 from tenantry.core.memberships import service as memberships
+from tenantry.core.users import password_change
 from tenantry.core.users import service as users
-from tenantry.core.users.schemas import MemberAdd, PasswordChange, PasswordSet, UserCreate, UserUpdate
+from tenantry.core.users.schemas import MemberAdd, PasswordChange, UserCreate, UserUpdate
 from tenantry.core.users.schemas import Password as PasswordValue
 from tenantry.dialects.telm.access import (
     GRANTED_AS,
@@ -135,7 +136,8 @@ async def assign_user(
 
 def _renamed(error: InvalidInput) -> InvalidInput:
     """The core's password fields under the vendor's parameter names."""
-    return InvalidInput([FieldError(_NEW_NAMES.get(item.field, item.field), item.message) for item in error.errors])
+    renamed = [FieldError(_NEW_NAMES.get(item.field, item.field), item.message) for item in error.errors]
+    return InvalidInput(renamed, keep_changes=error.keep_changes)
 
 
 @router.put("/user/{user_email}/password", response_model=Message, responses=documented(401, 403, 404, 409, 422))
@@ -147,19 +149,12 @@ async def change_password(
     runtime: Runtime = Depends(get_runtime),
 ) -> Message:
     """Change Password for a specific user email"""
-    access, member, passwords = target.access, target.member, runtime.passwords
+    access, member = target.access, target.member
+    change = PasswordChange(current_password=old_password, new_password=new_password)
     try:
-        if access.actor.user_id == member.user.id:
-            change = PasswordChange(current_password=old_password, new_password=new_password)
-            await users.change_own_password(session, access.actor, member.user, change, passwords)
-        else:
-            if not access.actor.holds({"users:set_password"}):
-                raise PermissionDenied("changing another user's password requires 'users:set_password'")
-            if not await passwords.verify(member.user.password_hash, old_password):
-                raise InvalidInput([FieldError("old-password", "is incorrect")])
-            await users.set_password(
-                session, access.actor, access.org, member, PasswordSet(password=new_password), passwords
-            )
+        await password_change.change_password(
+            session, runtime.flows, access.actor, member.user, change, org=access.org, member=member
+        )
     except InvalidInput as error:
         raise _renamed(error) from None
     return Message(message="User was updated successfully")

@@ -1,0 +1,80 @@
+"""The calling user's second factors, and an administrator's reset of a member's."""
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.errors import problems
+from tenantry.api.me import load_me
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.api.users import target_user
+from tenantry.auth.policy import Policy, Target, caller
+from tenantry.core.actor import Actor
+from tenantry.core.mfa import service
+from tenantry.core.mfa.schemas import MfaStatusOut, RecoveryCodesOut, TotpConfirm, TotpEnrolmentOut
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
+# Factors are the account's own: never changed by an API key or through impersonation.
+own_factors = caller(Policy(users_only=True, impersonation=False))
+
+
+@router.get("/me/mfa", response_model=MfaStatusOut, responses=problems(401, 403))
+async def get_my_mfa(
+    actor: Actor = Depends(own_factors),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> MfaStatusOut:
+    """Which second factors you have enrolled, and whether one is required of you."""
+    return await service.status(session, runtime.settings, await load_me(session, actor))
+
+
+@router.post("/me/mfa/totp", response_model=TotpEnrolmentOut, responses=problems(401, 403, 409))
+async def start_totp(
+    actor: Actor = Depends(own_factors),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> TotpEnrolmentOut:
+    """Start enrolling an authenticator app: its secret (a new one each call) until confirmed with a code."""
+    return await service.start_totp(session, runtime.settings, await load_me(session, actor))
+
+
+@router.post("/me/mfa/totp/confirm", response_model=RecoveryCodesOut, responses=problems(401, 403, 409, 422))
+async def confirm_totp(
+    payload: TotpConfirm,
+    actor: Actor = Depends(own_factors),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> RecoveryCodesOut:
+    """Confirm the authenticator app with its current code; the answer holds ten recovery codes, shown once."""
+    user = await load_me(session, actor)
+    return RecoveryCodesOut(
+        recovery_codes=await service.confirm_totp(session, runtime.settings, actor, user, payload.code)
+    )
+
+
+@router.delete("/me/mfa/totp", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
+async def remove_totp(actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)) -> None:
+    """Remove your authenticator app and its recovery codes."""
+    await service.remove_totp(session, actor, await load_me(session, actor))
+
+
+@router.post("/me/mfa/recovery-codes", response_model=RecoveryCodesOut, responses=problems(401, 403, 409))
+async def regenerate_recovery_codes(
+    actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)
+) -> RecoveryCodesOut:
+    """Ten new recovery codes, shown once; the old ones stop working."""
+    codes = await service.regenerate_recovery_codes(session, actor, await load_me(session, actor))
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.delete(
+    "/orgs/{org}/users/{user}/mfa", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
+)
+async def reset_mfa(
+    target: Target = Depends(target_user(Policy("users:mfa_reset", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> None:
+    """Remove a member's second factors (they lost them); audited, and the user is mailed."""
+    access = target.access
+    await service.reset(session, runtime.flows, access.actor, access.org, target.member)

@@ -1,0 +1,71 @@
+"""The second step of the token endpoint's sign-ins (OAuth 2.0 errors around ``core.mfa.challenges``).
+
+An account with a second factor that signs in with its password gets ``mfa_required`` with an
+``mfa_token``, which the grants ``urn:tenantry:params:oauth:grant-type:mfa-otp`` (``otp``) and
+``…:mfa-recovery-code`` (``recovery_code``) trade for tokens. An account that must have one and has
+none (its organization requires MFA) gets ``mfa_enrollment_required``: its ``mfa_token`` only enrols an
+authenticator app (``POST /auth/mfa/totp``, then ``/auth/mfa/totp/confirm``, which answers tokens).
+"""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.mfa import challenges, service
+from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
+from tenantry.core.mfa.models import ENROLL, VERIFY
+from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE
+from tenantry.core.users.models import User
+from tenantry.errors import OAuthError
+from tenantry.runtime import Runtime
+
+PASSWORD_AMR = "pwd"
+MFA_AMR = challenges.MFA
+OTP_GRANT = "urn:tenantry:params:oauth:grant-type:mfa-otp"
+RECOVERY_CODE_GRANT = "urn:tenantry:params:oauth:grant-type:mfa-recovery-code"
+METHOD_OF_GRANT = {OTP_GRANT: OTP, RECOVERY_CODE_GRANT: RECOVERY_CODE}
+
+
+async def ensure_not_needed(session: AsyncSession, runtime: Runtime, user: User, amr: list[str]) -> None:
+    """Raise ``mfa_required`` / ``mfa_enrollment_required`` (with a new ``mfa_token``) when a second factor
+    must follow ``amr``; the challenge is kept although the answer is an error."""
+    need = await service.requirement(session, runtime.settings, user)
+    if need.kind == "none":
+        return
+    token = await challenges.begin(session, user, VERIFY if need.kind == "verify" else ENROLL, amr)
+    extra: dict[str, str | int | list[str]] = {"mfa_token": token, "mfa_token_expires_in": challenges.TTL_SECONDS}
+    if need.kind == "verify":
+        extra["mfa_methods"] = need.methods
+        detail = f"a second factor is required: answer with grant_type {OTP_GRANT} or {RECOVERY_CODE_GRANT}"
+        raise OAuthError("mfa_required", detail, keep_changes=True, extra=extra)
+    detail = "a second factor is required and none is enrolled: enrol an authenticator app with the mfa_token"
+    raise OAuthError("mfa_enrollment_required", detail, keep_changes=True, extra=extra)
+
+
+async def answer(
+    session: AsyncSession, runtime: Runtime, actor: Actor, grant_type: str, token: str, value: str
+) -> Passed:
+    """The challenge of ``token`` answered with the code the grant carries; ``invalid_grant`` otherwise."""
+    try:
+        return await challenges.answer(session, runtime.flows, actor, token, METHOD_OF_GRANT[grant_type], value)
+    except ChallengeDead:
+        raise OAuthError("invalid_grant", "the mfa_token is invalid, expired or used up; sign in again") from None
+    except WrongAnswer:
+        detail = "the code is wrong or already used"
+        raise OAuthError("invalid_grant", detail, keep_changes=True) from None
+
+
+SECOND_STEP_ERRORS = frozenset({"mfa_required", "mfa_enrollment_required"})
+
+
+def without_second_step(error: OAuthError) -> OAuthError:
+    """What a sign-in with no second step (a vendor dialect's token endpoint) answers instead of ``error``.
+
+    Nothing of the refused sign-in is kept: the challenge that was started goes with the transaction.
+    """
+    if error.error not in SECOND_STEP_ERRORS:
+        return error
+    detail = (
+        "this account signs in with a second factor, which this endpoint cannot ask for: "
+        "sign in at /api/v1/auth/token or on the hosted sign-in page"
+    )
+    return OAuthError("invalid_grant", detail)

@@ -1,0 +1,115 @@
+"""What the client endpoints read and answer. Redirect URIs match exactly: no wildcards, https (http only
+for loopback hosts, as RFC 8252 allows native apps), no fragment."""
+
+from datetime import datetime
+from ipaddress import ip_address
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from tenantry.core.fields import Name, storable
+
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"
+CLIENT_CREDENTIALS = "client_credentials"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GrantType = Literal[
+    "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"
+]
+DEFAULT_GRANT_TYPES: list[GrantType] = ["authorization_code", "refresh_token"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_url(value: str) -> str:
+    storable(value)
+    if "*" in value:
+        raise ValueError("must not contain wildcards: URIs match exactly")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be an absolute https URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError("must use https (http only for loopback hosts: localhost, 127.0.0.1, [::1])")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials")
+    return value
+
+
+def _redirect_uri(value: str) -> str:
+    _secure_url(value)
+    if "#" in value:
+        raise ValueError("must not have a fragment")
+    return value
+
+
+def _origin(value: str) -> str:
+    _secure_url(value)
+    parts = urlsplit(value)
+    if parts.path or parts.query or parts.fragment:
+        raise ValueError("must be an origin: scheme://host[:port], nothing after")
+    return value
+
+
+RedirectUri = Annotated[str, Field(max_length=2000), AfterValidator(_redirect_uri)]
+Origin = Annotated[str, Field(max_length=500), AfterValidator(_origin)]
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name = Field(min_length=1)
+    type: Literal["confidential", "public"]
+    redirect_uris: list[RedirectUri] = Field(min_length=1, max_length=20)
+    post_logout_redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=20)
+    allowed_origins: list[Origin] = Field(default_factory=list, max_length=20)
+    grant_types: list[GrantType] = Field(default_factory=lambda: list(DEFAULT_GRANT_TYPES), min_length=1, max_length=4)
+
+
+class ClientUpdate(BaseModel):
+    """Fields to change; the type of a client never changes (create another)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = Field(default=None, min_length=1)
+    redirect_uris: list[RedirectUri] | None = Field(default=None, min_length=1, max_length=20)
+    post_logout_redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=20)
+    allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
+    grant_types: list[GrantType] | None = Field(default=None, min_length=1, max_length=4)
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    org_id: str | None = Field(description="The owning organization; null for a platform client.")
+    name: str
+    type: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    allowed_origins: list[str]
+    grant_types: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreated(ClientOut):
+    client_secret: str | None = Field(
+        description="Confidential clients: the secret, in this answer only (stored hashed). Null for public clients."
+    )
+
+
+class SecretRotated(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="The new secret, in this answer only.")
+    previous_secret_expires_at: datetime | None = Field(
+        description="Until when the secrets it replaces keep working (the grace period)."
+    )
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    next_cursor: str | None

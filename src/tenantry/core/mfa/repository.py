@@ -1,0 +1,112 @@
+"""Queries of the MFA tables."""
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
+from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
+from tenantry.core.orgs.models import ORG_DELETED, Organization
+
+
+async def factor(session: AsyncSession, user_id: str, kind: str) -> MfaFactor | None:
+    statement = select(MfaFactor).where(MfaFactor.user_id == user_id, MfaFactor.kind == kind)
+    return (await session.scalars(statement)).first()
+
+
+async def all_factors(session: AsyncSession) -> list[MfaFactor]:
+    return list(await session.scalars(select(MfaFactor).order_by(MfaFactor.id)))
+
+
+async def confirmed_kinds(session: AsyncSession, user_id: str) -> set[str]:
+    statement = select(MfaFactor.kind).where(MfaFactor.user_id == user_id, MfaFactor.confirmed_at.is_not(None))
+    return set(await session.scalars(statement))
+
+
+async def take_step(session: AsyncSession, factor_id: str, step: int) -> bool:
+    """Record that a code of ``step`` was accepted, unless one of that step or a later one already was."""
+    result = await session.execute(
+        update(MfaFactor)
+        .where(MfaFactor.id == factor_id, or_(MfaFactor.last_used_step.is_(None), MfaFactor.last_used_step < step))
+        .values(last_used_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def delete_factors(session: AsyncSession, user_id: str, kind: str | None = None) -> int:
+    statement = delete(MfaFactor).where(MfaFactor.user_id == user_id)
+    if kind is not None:
+        statement = statement.where(MfaFactor.kind == kind)
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def delete_recovery_codes(session: AsyncSession, user_id: str) -> None:
+    await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+
+async def unused_recovery_codes(session: AsyncSession, user_id: str) -> int:
+    statement = select(func.count()).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def use_recovery_code(session: AsyncSession, user_id: str, code_hash: str, now: datetime) -> bool:
+    """Spend the unused code with this hash: exactly one of concurrent uses succeeds."""
+    result = await session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.user_id == user_id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def challenge(session: AsyncSession, token_hash: str) -> MfaChallenge | None:
+    return (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash == token_hash))).first()
+
+
+async def count_challenge_failure(session: AsyncSession, challenge_id: str, limit: int, now: datetime) -> None:
+    """One more wrong answer (atomically: concurrent ones all count); the ``limit``-th spends the challenge."""
+    counted = await session.execute(
+        update(MfaChallenge)
+        .where(MfaChallenge.id == challenge_id)
+        .values(failures=MfaChallenge.failures + 1)
+        .returning(MfaChallenge.failures)
+        .execution_options(synchronize_session=False)
+    )
+    if int(counted.scalar_one()) >= limit:
+        await spend_challenge(session, challenge_id, now)
+
+
+async def spend_challenge(session: AsyncSession, challenge_id: str, now: datetime) -> bool:
+    result = await session.execute(
+        update(MfaChallenge)
+        .where(MfaChallenge.id == challenge_id, MfaChallenge.spent_at.is_(None))
+        .values(spent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def delete_challenges(session: AsyncSession, user_id: str) -> None:
+    await session.execute(delete(MfaChallenge).where(MfaChallenge.user_id == user_id))
+
+
+async def purge_challenges(session: AsyncSession, expired_before: datetime) -> None:
+    await session.execute(delete(MfaChallenge).where(MfaChallenge.expires_at < expired_before))
+
+
+async def org_settings_of_member(session: AsyncSession, user_id: str) -> list[dict[str, object]]:
+    """The settings of the live organizations where the account is an active member."""
+    statement = (
+        select(Organization.settings)
+        .join(Membership, Membership.org_id == Organization.id)
+        .where(
+            Membership.user_id == user_id,
+            Membership.status == MEMBERSHIP_ACTIVE,
+            Organization.status != ORG_DELETED,
+        )
+    )
+    return list(await session.scalars(statement))

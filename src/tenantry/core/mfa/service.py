@@ -1,0 +1,186 @@
+"""Second factors: enrolling an authenticator app (TOTP), recovery codes, checking either, removing them.
+
+``requirement`` is the one question every sign-in path asks after the first factor: is a second factor
+needed (``verify``), must one be enrolled first (``enroll``: an organization or the platform requires
+MFA), or neither. ``core.mfa.challenges`` then carries the sign-in to its end.
+"""
+
+import base64
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core import secretbox
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.flows.context import Flows, acting_as, send_email
+from tenantry.core.memberships.service import Member, ensure_account_exclusive, ensure_may_manage
+from tenantry.core.mfa import repository, totp
+from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
+from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
+from tenantry.core.orgs.models import MFA_REQUIRED, Organization
+from tenantry.core.tokens.service import digest
+from tenantry.core.users.models import User
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
+from tenantry.settings import Settings
+
+RECOVERY_CODE_COUNT = 10
+
+
+@dataclass(frozen=True)
+class Requirement:
+    kind: Literal["none", "verify", "enroll"]
+    methods: list[str]
+
+
+async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
+    """The second factors the account can answer a challenge with."""
+    methods = [OTP] if TOTP in await repository.confirmed_kinds(session, user_id) else []
+    if methods and await repository.unused_recovery_codes(session, user_id):
+        methods.append(RECOVERY_CODE)
+    return methods
+
+
+async def required_for(session: AsyncSession, settings: Settings, user: User) -> bool:
+    if user.platform_admin and settings.mfa_required_for_platform_admins:
+        return True
+    return any(org.get(MFA_REQUIRED) is True for org in await repository.org_settings_of_member(session, user.id))
+
+
+async def requirement(session: AsyncSession, settings: Settings, user: User) -> Requirement:
+    """What a sign-in of ``user`` that proved its first factor needs before tokens or a session."""
+    methods = await methods_of(session, user.id)
+    if methods:
+        return Requirement("verify", methods)
+    return Requirement("enroll" if await required_for(session, settings, user) else "none", [])
+
+
+async def status(session: AsyncSession, settings: Settings, user: User) -> MfaStatusOut:
+    factor = await repository.factor(session, user.id, TOTP)
+    confirmed = factor.confirmed_at if factor is not None else None
+    return MfaStatusOut(
+        methods=await methods_of(session, user.id),
+        totp=TotpOut(enrolled_at=confirmed) if confirmed is not None else None,
+        recovery_codes_remaining=await repository.unused_recovery_codes(session, user.id),
+        required=await required_for(session, settings, user),
+    )
+
+
+async def start_totp(session: AsyncSession, settings: Settings, user: User) -> TotpEnrolmentOut:
+    """A new secret for the user's authenticator app; it counts once confirmed with a code."""
+    factor = await repository.factor(session, user.id, TOTP)
+    if factor is not None and factor.confirmed_at is not None:
+        raise Conflict("an authenticator app is already enrolled; remove it first")
+    secret = totp.new_secret()
+    sealed = secretbox.seal(settings, secret)
+    if factor is None:
+        session.add(MfaFactor(user_id=user.id, kind=TOTP, secret_sealed=sealed))
+    else:
+        factor.secret_sealed, factor.created_at, factor.last_used_step = sealed, utcnow(), None
+    await session.flush()
+    uri = totp.provisioning_uri(secret, user.email, settings.mfa_totp_issuer)
+    return TotpEnrolmentOut(secret=secret, otpauth_uri=uri)
+
+
+async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str) -> list[str]:
+    """Confirm the pending authenticator app with its current code; the answer is a new set of recovery codes."""
+    factor = await repository.factor(session, user.id, TOTP)
+    if factor is None or factor.confirmed_at is not None:
+        raise Conflict("no authenticator app is waiting for confirmation; start the enrolment first")
+    step = totp.matching_step(secretbox.open_sealed(settings, factor.secret_sealed).plaintext, code, totp.now())
+    if step is None:
+        raise InvalidInput([FieldError("code", "is not the code the authenticator app shows now")])
+    factor.last_used_step, factor.confirmed_at = step, utcnow()
+    codes = await _new_recovery_codes(session, user.id)
+    record(session, actor, "mfa.enrolled", org_id=None, target_type="user", target_id=user.id, details={"method": OTP})
+    return codes
+
+
+async def remove_totp(session: AsyncSession, actor: Actor, user: User) -> None:
+    """Remove the authenticator app (and the recovery codes, which stand in for it)."""
+    if not await repository.delete_factors(session, user.id, TOTP):
+        raise NotFound("no authenticator app is enrolled")
+    await repository.delete_recovery_codes(session, user.id)
+    record(session, actor, "mfa.removed", org_id=None, target_type="user", target_id=user.id, details={"method": OTP})
+
+
+async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: User) -> list[str]:
+    """Ten new recovery codes; the old ones stop working."""
+    if not await repository.confirmed_kinds(session, user.id):
+        raise Conflict("recovery codes come with a second factor; enrol one first")
+    codes = await _new_recovery_codes(session, user.id)
+    record(session, actor, "mfa.recovery_codes_regenerated", org_id=None, target_type="user", target_id=user.id)
+    return codes
+
+
+async def reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member) -> None:
+    """An administrator removes a member's second factors (for accounts they may manage, as for passwords)."""
+    ensure_may_manage(actor, member)
+    await ensure_account_exclusive(session, actor, org, member)
+    user = member.user
+    if not await repository.delete_factors(session, user.id):
+        raise Conflict("the user has no second factor")
+    await repository.delete_recovery_codes(session, user.id)
+    await repository.delete_challenges(session, user.id)
+    record(session, actor, "mfa.reset", org_id=org.id, target_type="user", target_id=user.id)
+    await send_email(session, flows, "mfa_reset", user, org, flows.page_url("account"), 0)
+
+
+async def check(session: AsyncSession, flows: Flows, actor: Actor, user: User, method: str, answer: str) -> bool:
+    """Whether ``answer`` is a right, unused second factor of ``method``; a right one is used up."""
+    if method == OTP:
+        return await _check_totp(session, flows.settings, user, answer)
+    if method == RECOVERY_CODE and await repository.use_recovery_code(
+        session, user.id, digest(_normal_code(answer)), utcnow()
+    ):
+        record(
+            session,
+            acting_as(actor, user),
+            "mfa.recovery_code_used",
+            org_id=None,
+            target_type="user",
+            target_id=user.id,
+        )
+        await send_email(session, flows, "mfa_recovery_code_used", user, None, flows.page_url("account"), 0)
+        return True
+    return False
+
+
+async def _check_totp(session: AsyncSession, settings: Settings, user: User, code: str) -> bool:
+    factor = await repository.factor(session, user.id, TOTP)
+    if factor is None or factor.confirmed_at is None:
+        return False
+    opened = secretbox.open_sealed(settings, factor.secret_sealed)
+    step = totp.matching_step(opened.plaintext, code, totp.now())
+    if step is None or not await repository.take_step(session, factor.id, step):
+        return False
+    if opened.resealed is not None:
+        factor.secret_sealed = opened.resealed
+    return True
+
+
+def _normal_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+async def _new_recovery_codes(session: AsyncSession, user_id: str) -> list[str]:
+    await repository.delete_recovery_codes(session, user_id)
+    codes = [base64.b32encode(secrets.token_bytes(8)).decode()[:12].lower() for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=digest(code)) for code in codes)
+    await session.flush()
+    return [f"{code[:4]}-{code[4:8]}-{code[8:]}" for code in codes]
+
+
+async def reseal_all(session: AsyncSession, settings: Settings) -> int:
+    """Seal every stored secret with the current key (the first of ``TENANTRY_SECRET_KEY``); how many changed."""
+    changed = 0
+    for factor in await repository.all_factors(session):
+        opened = secretbox.open_sealed(settings, factor.secret_sealed)
+        if opened.resealed is not None:
+            factor.secret_sealed = opened.resealed
+            changed += 1
+    await session.flush()
+    return changed

@@ -1,0 +1,1 @@
+"""The OpenID provider: discovery, authorization, token, userinfo, revocation, introspection, logout."""

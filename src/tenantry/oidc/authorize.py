@@ -1,0 +1,242 @@
+"""The authorization endpoint (code flow only) with the hosted organization chooser and consent page.
+
+Errors about the client or the redirect URI show a page and never redirect (RFC 6749 section 4.1.2.1);
+every other error goes back to the registered redirect URI as ``error=``. A browser without a session is
+sent to the hosted sign-in page, which comes back here with the same request.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute, writes
+from tenantry.core.clients import authorization
+from tenantry.core.clients import service as clients
+from tenantry.core.clients.authorization import CodeRequest
+from tenantry.core.clients.models import OAuthClient
+from tenantry.core.clients.schemas import AUTHORIZATION_CODE
+from tenantry.core.orgs.models import Organization
+from tenantry.db.base import utcnow
+from tenantry.errors import OAuthError
+from tenantry.oidc.discovery import SCOPES
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render
+from tenantry.ui.session import close_session, signed_in
+
+router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
+PARAMS = (
+    *("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age"),
+    *("login_hint", "ui_locales", "organization", "code_challenge", "code_challenge_method"),
+)
+_PROMPTS = {"none", "login", "consent", "select_account"}
+_ASKS = {
+    "openid": "Who you are (your account id)",
+    "email": "Your email address",
+    "profile": "Your name and language",
+    "offline_access": "Access while you are away",
+}
+Params = dict[str, str]
+
+
+class _Unsafe(Exception):
+    """The client or redirect URI cannot be trusted: say so on a page, redirect nowhere."""
+
+
+def _params(request: Request) -> Params:
+    found: Params = {}
+    for key, value in request.query_params.multi_items():
+        if key not in PARAMS:
+            continue
+        if key in found or len(value) > 2000:
+            raise OAuthError("invalid_request", f"parameter {key!r} is repeated or too long")
+        found[key] = value
+    return found
+
+
+async def _client_and_redirect(session: AsyncSession, params: Params) -> tuple[OAuthClient, str]:
+    client = await clients.find(session, params.get("client_id", ""))
+    if client is None:
+        raise _Unsafe("The application that sent you here is not registered (unknown client_id).")
+    redirect_uri = params.get("redirect_uri")
+    if redirect_uri is None or redirect_uri not in client.redirect_uris:
+        raise _Unsafe("The application sent you here with an address it has not registered (redirect_uri).")
+    return client, redirect_uri
+
+
+def _with_query(url: str, values: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = urlencode(values)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
+
+
+def _back_to_client(runtime: Runtime, redirect_uri: str, state: str | None, values: dict[str, str]) -> Response:
+    answer = {**values, **({"state": state} if state is not None else {}), "iss": runtime.settings.issuer}
+    return redirect(_with_query(redirect_uri, answer))
+
+
+def _scope(params: Params) -> str:
+    requested = params.get("scope", "openid").split()
+    unknown = [scope for scope in requested if scope not in SCOPES]
+    if unknown:
+        raise OAuthError("invalid_scope", f"unknown scope(s): {' '.join(unknown)}")
+    return " ".join(dict.fromkeys(requested))
+
+
+def _prompt(params: Params) -> set[str]:
+    prompt = set(params.get("prompt", "").split())
+    if not prompt <= _PROMPTS or ("none" in prompt and len(prompt) > 1):
+        raise OAuthError("invalid_request", "prompt must be none, or any of login, consent, select_account")
+    return prompt
+
+
+def _max_age(params: Params) -> int | None:
+    value = params.get("max_age")
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise OAuthError("invalid_request", "max_age must be a whole number of seconds")
+    return int(value)
+
+
+def _without(params: Params, prompt: str, *drop: str) -> Params:
+    """``params`` with one value taken out of ``prompt`` (once the user has done it) and ``drop`` removed."""
+    kept = {key: value for key, value in params.items() if key not in drop}
+    remaining = " ".join(sorted(set(params.get("prompt", "").split()) - {prompt}))
+    kept.pop("prompt", None)
+    return {**kept, "prompt": remaining} if remaining else kept
+
+
+def _continuation(params: Params) -> str:
+    return f"/oidc/authorize?{urlencode(params)}"
+
+
+async def _to_sign_in(
+    request: Request, session: AsyncSession, client: OAuthClient, params: Params, end_current: bool
+) -> Response:
+    """The hosted sign-in page, which comes back with this request (a forced login and max_age done)."""
+    target: dict[str, str] = {"continue": _continuation(_without(params, "login", "max_age"))}
+    org_ref = client.org_id or params.get("organization")
+    if org_ref:
+        target["org"] = org_ref
+    if params.get("login_hint"):
+        target["login_hint"] = params["login_hint"]
+    response = redirect(f"/ui/sign-in?{urlencode(target)}")
+    if end_current:
+        await close_session(request, session, response)
+    return response
+
+
+@router.get("/authorize")
+@writes  # it hands out authorization codes
+async def authorize(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Authorization endpoint (OpenID Connect Core 3.1.2): authorization code flow, PKCE S256."""
+    try:
+        params = _params(request)
+        client, redirect_uri = await _client_and_redirect(session, params)
+    except (_Unsafe, OAuthError) as error:
+        text = str(error) if isinstance(error, _Unsafe) else error.detail
+        return message(request, "This sign-in cannot continue", text, 400)
+    try:
+        return await _authorize(request, session, runtime, client, redirect_uri, params)
+    except OAuthError as error:
+        values = {"error": error.error, "error_description": error.detail}
+        return _back_to_client(runtime, redirect_uri, params.get("state"), values)
+
+
+async def _authorize(
+    request: Request, session: AsyncSession, runtime: Runtime, client: OAuthClient, redirect_uri: str, params: Params
+) -> Response:
+    if params.get("response_type") != "code":
+        raise OAuthError("unsupported_response_type", "response_type must be code")
+    if AUTHORIZATION_CODE not in client.grant_types:
+        raise OAuthError("unauthorized_client", "this client may not use the authorization code flow")
+    scope, prompt, max_age = _scope(params), _prompt(params), _max_age(params)
+    authorization.check_pkce_request(client, params.get("code_challenge"), params.get("code_challenge_method"))
+    current = await signed_in(request, session)
+    stale = (
+        current is not None
+        and max_age is not None
+        and utcnow() - current.session.created_at > timedelta(seconds=max_age)
+    )
+    if current is None or "login" in prompt or stale:
+        if "none" in prompt:
+            raise OAuthError("login_required", "the user is not signed in")
+        return await _to_sign_in(request, session, client, params, end_current=current is not None)
+    user = current.user
+    choice = await authorization.choose_org(
+        session, client, user, params.get("organization"), always_ask="select_account" in prompt
+    )
+    if choice.choices:
+        if "none" in prompt:
+            raise OAuthError("account_selection_required", "the user must choose an organization")
+        context = {"client_name": client.name, "orgs": choice.choices, "email": user.email}
+        fields = _without(params, "select_account", "organization")
+        return render(request, "choose_org.html", {**context, "params": fields})
+    org = choice.org
+    if "consent" in prompt or (
+        client.org_id is not None and not await authorization.has_consent(session, client, user)
+    ):
+        if "none" in prompt:
+            raise OAuthError("consent_required", "the user has not allowed this application yet")
+        return _consent_page(request, client, org, user.email, scope, params)
+    code = await authorization.issue_code(
+        session,
+        CodeRequest(
+            client=client,
+            user=user,
+            org=org,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            nonce=params.get("nonce"),
+            code_challenge=params.get("code_challenge"),
+            browser_session_id=current.session.id,
+            auth_time=current.session.created_at,
+        ),
+        runtime.settings.oidc_code_ttl_seconds,
+    )
+    return _back_to_client(runtime, redirect_uri, params.get("state"), {"code": code})
+
+
+def _consent_page(
+    request: Request, client: OAuthClient, org: Organization | None, email: str, scope: str, params: Params
+) -> Response:
+    fields = _without(params, "consent", "organization")
+    if org is not None:
+        fields["organization"] = org.id
+    context = {
+        "client_name": client.name,
+        "org_name": org.name if org is not None else None,
+        "email": email,
+        "asks": [_ASKS[item] for item in scope.split() if item in _ASKS],
+        "params": fields,
+    }
+    return render(request, "consent.html", context)
+
+
+@router.post("/consent")
+async def consent(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """The consent page's answer: allow (remembered, then the authorization goes on) or deny."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    params: Params = {key: value for key, value in form.items() if key in PARAMS and isinstance(value, str)}
+    try:
+        client, redirect_uri = await _client_and_redirect(session, params)
+    except _Unsafe as error:
+        return message(request, "This sign-in cannot continue", str(error), 400)
+    current = await signed_in(request, session)
+    if current is None:
+        return await _to_sign_in(request, session, client, params, end_current=False)
+    if form.get("decision") != "allow":
+        values = {"error": "access_denied", "error_description": "the user denied access"}
+        return _back_to_client(runtime, redirect_uri, params.get("state"), values)
+    await authorization.give_consent(session, client, current.user, params.get("scope", "openid"))
+    return redirect(_continuation(params))

@@ -1,0 +1,68 @@
+"""Client authentication at the token, revocation and introspection endpoints: ``client_secret_basic``,
+``client_secret_post``, or ``none`` for public clients (RFC 6749 section 2.3)."""
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.clients import service as clients
+from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.errors import OAuthError
+
+_FAILED = "client authentication failed"
+
+
+def _invalid_client() -> OAuthError:
+    return OAuthError("invalid_client", _FAILED, status=401)
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise _invalid_client() from None
+    client_id, separator, secret = decoded.partition(":")
+    if not separator:
+        raise _invalid_client()
+    return unquote(client_id), unquote(secret)  # RFC 6749 2.3.1: form-encoded before base64
+
+
+async def authenticate(session: AsyncSession, request: Request, fields: dict[str, Any]) -> OAuthClient:
+    """The client the request authenticates as; 401 invalid_client otherwise. A confidential client must
+    present a live secret; a public one only names itself (and may not present a secret)."""
+    basic = _basic(request)
+    secret: object
+    if basic is not None:
+        client_id, secret = basic
+    else:
+        client_id, secret = str(fields.get("client_id") or ""), fields.get("client_secret")
+    client = await clients.find(session, client_id) if client_id else None
+    if client is None:
+        raise _invalid_client()
+    if client.type == CONFIDENTIAL:
+        if not isinstance(secret, str) or not await clients.secret_matches(session, client, secret):
+            raise _invalid_client()
+    elif secret:
+        raise _invalid_client()
+    return client
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The form-encoded parameters of a back-channel request (each at most once, RFC 6749 section 3.2)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "send the parameters form-encoded (application/x-www-form-urlencoded)")
+    form = await request.form()
+    fields: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str) or key in fields or len(value) > 4096:
+            raise OAuthError("invalid_request", f"parameter {key!r} is repeated, too long or not text")
+        fields[key] = value
+    return fields

@@ -1,0 +1,163 @@
+"""Userinfo (OIDC Core 5.3), revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute, writes
+from tenantry.auth import access_tokens, oidc_tokens
+from tenantry.auth.brute_force import rate_limited
+from tenantry.auth.principal import presented_credential, user_principal
+from tenantry.core.clients import grants
+from tenantry.core.clients import service as clients
+from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.core.tokens import service as refresh_tokens
+from tenantry.db.base import utcnow
+from tenantry.errors import OAuthError, Unauthenticated
+from tenantry.oidc import client_auth
+from tenantry.oidc.cors import cors_headers, preflight
+from tenantry.oidc.token import NO_STORE
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import message, redirect
+from tenantry.ui.session import close_session, signed_in
+
+router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
+_INACTIVE = {"active": False}
+
+
+async def _bearer_claims(
+    request: Request, session: AsyncSession, runtime: Runtime
+) -> tuple[access_tokens.AccessClaims, Any]:
+    token = presented_credential(request)
+    if token is None:
+        raise Unauthenticated("an access token is required (Authorization: Bearer)")
+    principal = await user_principal(session, runtime, token)
+    return await access_tokens.verify(runtime.keyring, runtime.settings, token), principal.user
+
+
+@router.options("/userinfo")
+@router.options("/revoke")
+async def cors_preflight(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """CORS preflight for browser clients (the client's registered allowed_origins)."""
+    return await preflight(request, session)
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> JSONResponse:
+    """The signed-in user's claims, as the access token's scopes allow (public: the access token is the
+    credential)."""
+    claims, user = await _bearer_claims(request, session, runtime)
+    if claims.client_id is None:
+        raise Unauthenticated("userinfo answers access tokens issued to a client")
+    scope = (await grants.find(session, claims.session_id)) if claims.session_id else None
+    body: dict[str, Any] = {"sub": user.id, **oidc_tokens.user_claims(user, scope.scope if scope else "")}
+    if claims.org_id is not None:
+        body["org_id"] = claims.org_id
+    client = await clients.find(session, claims.client_id)
+    return JSONResponse(body, headers={**NO_STORE, **cors_headers(request, client)})
+
+
+async def _refresh_family(session: AsyncSession, client: OAuthClient, token: str) -> str | None:
+    """The session (family) of a refresh token issued to ``client``; None for anything else."""
+    found = await refresh_tokens.find(session, token)
+    grant = await grants.find(session, found.family_id) if found is not None else None
+    return grant.family_id if grant is not None and grant.client_id == client.id else None
+
+
+async def _access_family(runtime: Runtime, client: OAuthClient, token: str) -> str | None:
+    try:
+        claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    except Unauthenticated:
+        return None
+    return claims.session_id if claims.client_id == client.id else None
+
+
+@router.post("/revoke", dependencies=[Depends(rate_limited("oidc-token"))])
+async def revoke(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Revoke a refresh or access token issued to the calling client: its whole session ends (RFC 7009;
+    200 whatever the token was)."""
+    fields = await client_auth.read_form(request)
+    client = await client_auth.authenticate(session, request, fields)
+    token = fields.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "missing parameter(s): token")
+    family = await _refresh_family(session, client, token) or await _access_family(runtime, client, token)
+    if family is not None:
+        await refresh_tokens.revoke_family(session, family)
+    return Response(status_code=200, headers={**NO_STORE, **cors_headers(request, client)})
+
+
+async def _introspect(session: AsyncSession, runtime: Runtime, client: OAuthClient, token: str) -> dict[str, Any]:
+    try:
+        principal = await user_principal(session, runtime, token)
+        claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    except Unauthenticated:
+        principal = None
+    if principal is not None and principal.user is not None:
+        body: dict[str, Any] = {"active": True, "token_type": "Bearer", "sub": principal.user.id}
+        body.update(client_id=claims.client_id, org_id=claims.org_id, sid=claims.session_id, iat=int(claims.issued_at))
+        return {key: value for key, value in body.items() if value is not None}
+    found = await refresh_tokens.find(session, token)
+    family = await _refresh_family(session, client, token)
+    if found is None or family is None or found.used_at or found.revoked_at or found.expires_at <= utcnow():
+        return _INACTIVE
+    grant = await grants.find(session, family)
+    assert grant is not None
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "sub": found.user_id,
+        "client_id": client.id,
+        "scope": grant.scope,
+        "exp": int(found.expires_at.timestamp()),
+        **({"org_id": grant.org_id} if grant.org_id else {}),
+    }
+
+
+@router.post("/introspect", dependencies=[Depends(rate_limited("oidc-token"))])
+async def introspect(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> JSONResponse:
+    """Whether a token is active, and what it is (RFC 7662; confidential clients only)."""
+    fields = await client_auth.read_form(request)
+    client = await client_auth.authenticate(session, request, fields)
+    if client.type != CONFIDENTIAL:
+        raise OAuthError("invalid_client", "only confidential clients may introspect tokens", status=401)
+    token = fields.get("token")
+    if not token:
+        raise OAuthError("invalid_request", "missing parameter(s): token")
+    return JSONResponse(await _introspect(session, runtime, client, token), headers=NO_STORE)
+
+
+@router.get("/logout")
+@writes  # it ends the browser's session
+async def end_session(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """RP-initiated logout: with a valid ``id_token_hint`` the browser's session (and the tokens it started)
+    ends, and the browser goes to ``post_logout_redirect_uri`` when the client registered it exactly."""
+    query = request.query_params
+    hint = query.get("id_token_hint")
+    claims = await oidc_tokens.read_id_token_hint(runtime, hint) if hint and len(hint) < 8192 else None
+    if claims is None:
+        text = "The application did not say who is signing out. Use the sign-out button of your account page."
+        return message(request, "Sign out", text, 400, account="/ui/account")
+    client = await clients.find(session, str(claims.get("aud", "")))
+    current = await signed_in(request, session)
+    target = query.get("post_logout_redirect_uri")
+    if target is not None and (client is None or target not in client.post_logout_redirect_uris):
+        return message(request, "Signed out?", "The application asked to go to an address it has not registered.", 400)
+    if target is not None and query.get("state"):
+        target = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': query['state']})}"
+    response = redirect(target) if target is not None else message(request, "Signed out", "You are signed out.")
+    if current is not None and current.user.id == claims.get("sub"):
+        await grants.end_browser_session(session, current.session.id)
+        await close_session(request, session, response)
+    return response

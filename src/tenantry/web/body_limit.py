@@ -1,0 +1,56 @@
+"""Every request body is bounded before it is read: a declared ``Content-Length`` beyond the limit is refused
+before a byte is read, and a streamed (chunked) body is counted as it arrives and refused the moment it
+passes the limit. The refusal is a 413 ``HTTPException`` raised where the route reads the body, so each
+surface answers it in its own error shape; the rest of the body is never read (the server closes the
+connection), so memory stays flat however large the body claims to be.
+"""
+
+from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LIMIT_KEY = "tenantry.max_body_bytes"
+
+
+class ContentTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
+
+
+def allow_body(request: Request, max_bytes: int) -> None:
+    """Let this request's body (an upload) grow to ``max_bytes``, instead of the JSON bodies' limit."""
+    request.scope[_LIMIT_KEY] = max_bytes
+
+
+def _declared_length(scope: Scope) -> int | None:
+    value = Headers(scope=scope).get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[_LIMIT_KEY] = self.max_bytes
+        declared = _declared_length(scope)
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            limit: int = scope[_LIMIT_KEY]
+            if declared is not None and declared > limit:
+                raise ContentTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise ContentTooLarge(limit)
+            return message
+
+        await self.app(scope, bounded_receive, send)

@@ -1,0 +1,89 @@
+"""An impersonation token is re-checked on every request (issue 14, finding 5): once the impersonator is
+demoted, disabled, removed or signed out, the token they minted answers 401 on every surface and
+changes nothing."""
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from tenantry.runtime import Runtime
+from tests.factories import Member, Tenant, bearer
+from tests.snapshots import every_row
+
+Revocation = Callable[[httpx.AsyncClient, Tenant, Member], Awaitable[httpx.Response]]
+
+
+async def _demote(client: httpx.AsyncClient, tenant: Tenant, admin: Member) -> httpx.Response:
+    return await client.put(tenant.path(f"/users/{admin.id}/roles"), json={"roles": ["viewer"]}, headers=tenant.auth)
+
+
+async def _disable(client: httpx.AsyncClient, tenant: Tenant, admin: Member) -> httpx.Response:
+    return await client.post(tenant.path(f"/users/{admin.id}/disable"), headers=tenant.auth)
+
+
+async def _remove(client: httpx.AsyncClient, tenant: Tenant, admin: Member) -> httpx.Response:
+    return await client.delete(tenant.path(f"/users/{admin.id}"), headers=tenant.auth)
+
+
+async def _sign_out(client: httpx.AsyncClient, tenant: Tenant, admin: Member) -> httpx.Response:
+    return await client.post("/api/v1/auth/logout", headers=admin.auth)
+
+
+async def _end_every_session(client: httpx.AsyncClient, tenant: Tenant, admin: Member) -> httpx.Response:
+    return await client.post("/api/v1/me/sessions/revoke", headers=admin.auth)
+
+
+async def _reads(client: httpx.AsyncClient, tenant: Tenant, token: str, victim: Member) -> list[httpx.Response]:
+    """A read through telm and a read of "me"."""
+    return [
+        await client.get(
+            f"/compat/telm/api/auth/auth/{tenant.slug}/users/{victim.email}",
+            headers={"Authentication": f"Bearer {token}"},
+        ),
+        await client.get("/api/v1/me", headers=bearer(token)),
+    ]
+
+
+async def _attempts(client: httpx.AsyncClient, tenant: Tenant, token: str, victim: Member) -> list[httpx.Response]:
+    """A write through the native API (on a user the impersonated supervisor manages), then the reads."""
+    bystander = await tenant.add_user(roles=["viewer"], password=None)
+    write = await client.patch(
+        tenant.path(f"/users/{bystander.id}"), json={"first_name": "Fixed"}, headers=bearer(token)
+    )
+    return [write, *(await _reads(client, tenant, token, victim))]
+
+
+@pytest.mark.parametrize("revocation", [_demote, _disable, _remove, _sign_out, _end_every_session])
+async def test_the_token_ends_when_the_impersonator_may_no_longer_impersonate(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, revocation: Revocation
+) -> None:
+    admin = await tenant.add_user("impersonator@example.com", roles=["admin"])
+    # The account stays active through another membership: only its rights in this organization change.
+    joined = await client.post(other_tenant.path("/members"), json={"email": admin.email}, headers=other_tenant.auth)
+    assert joined.status_code == 201, joined.text
+    victim = await tenant.add_user("impersonated@example.com", roles=["supervisor"])
+    minted = await client.post(tenant.path(f"/users/{victim.id}/impersonate"), headers=admin.auth)
+    assert minted.status_code == 200, minted.text
+    token = minted.json()["access_token"]
+    assert [r.status_code for r in await _attempts(client, tenant, token, victim)] == [200, 200, 200]
+
+    revoked = await revocation(client, tenant, admin)
+    assert revoked.status_code in (200, 204), revoked.text
+    bystander = await tenant.add_user(roles=["viewer"], password=None)
+    before = await every_row(runtime)
+    refused = [
+        await client.patch(tenant.path(f"/users/{bystander.id}"), json={"first_name": "Pwned"}, headers=bearer(token)),
+        *(await _reads(client, tenant, token, victim)),
+    ]
+    assert [r.status_code for r in refused] == [401, 401, 401]
+    assert await every_row(runtime) == before
+
+
+async def test_a_platform_admin_impersonation_stands_without_a_membership(
+    client: httpx.AsyncClient, tenant: Tenant, root_token: str
+) -> None:
+    victim = await tenant.add_user(roles=["supervisor"])
+    minted = await client.post(tenant.path(f"/users/{victim.id}/impersonate"), headers=bearer(root_token))
+    token = minted.json()["access_token"]
+    assert [r.status_code for r in await _attempts(client, tenant, token, victim)] == [200, 200, 200]

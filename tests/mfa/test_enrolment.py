@@ -1,0 +1,95 @@
+"""Enrolling and removing an authenticator app, and recovery codes, over /api/v1/me/mfa."""
+
+import httpx
+import pyotp
+from sqlalchemy import select
+
+from tenantry.core.mfa.models import MfaFactor, RecoveryCode
+from tenantry.core.tokens.service import digest
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, bearer
+from tests.mfa.conftest import TotpClock, enrol
+
+MFA = "/api/v1/me/mfa"
+
+
+async def test_enrolment_gives_an_otpauth_uri_and_ten_recovery_codes(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    started = (await client.post(f"{MFA}/totp", headers=tenant.auth)).json()
+    assert started["otpauth_uri"].startswith("otpauth://totp/Tenantry:")
+    assert pyotp.parse_uri(started["otpauth_uri"]).secret == started["secret"]
+    code = pyotp.TOTP(started["secret"]).at(totp_clock.now)
+    confirmed = await client.post(f"{MFA}/totp/confirm", json={"code": code}, headers=tenant.auth)
+    assert confirmed.status_code == 200
+    codes = confirmed.json()["recovery_codes"]
+    assert len(codes) == len(set(codes)) == 10
+    status = (await client.get(MFA, headers=tenant.auth)).json()
+    assert status["methods"] == ["otp", "recovery_code"]
+    assert status["recovery_codes_remaining"] == 10
+    assert status["totp"]["enrolled_at"]
+    assert status["required"] is False
+
+
+async def test_a_wrong_code_does_not_confirm_the_app(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    secret = (await client.post(f"{MFA}/totp", headers=tenant.auth)).json()["secret"]
+    old = pyotp.TOTP(secret).at(totp_clock.now - 90)
+    refused = await client.post(f"{MFA}/totp/confirm", json={"code": old}, headers=tenant.auth)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "code"
+    assert (await client.get(MFA, headers=tenant.auth)).json()["methods"] == []
+
+
+async def test_secrets_and_recovery_codes_are_not_stored_in_the_clear(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    async with runtime.database.transaction(write=False) as session:
+        factor = (await session.scalars(select(MfaFactor))).one()
+        hashes = set(await session.scalars(select(RecoveryCode.code_hash)))
+    assert app.secret not in factor.secret_sealed
+    assert all(code not in hashes and code.replace("-", "") not in hashes for code in app.recovery_codes)
+    assert digest(app.recovery_codes[0].replace("-", "")) in hashes
+
+
+async def test_a_second_app_waits_until_the_first_is_removed(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    await enrol(client, tenant.owner.token, totp_clock)
+    assert (await client.post(f"{MFA}/totp", headers=tenant.auth)).status_code == 409
+    assert (await client.delete(f"{MFA}/totp", headers=tenant.auth)).status_code == 204
+    assert (await client.get(MFA, headers=tenant.auth)).json() == {
+        "methods": [],
+        "totp": None,
+        "recovery_codes_remaining": 0,
+        "required": False,
+    }
+    assert (await client.delete(f"{MFA}/totp", headers=tenant.auth)).status_code == 404
+    assert (await client.post(f"{MFA}/totp", headers=tenant.auth)).status_code == 200
+
+
+async def test_regenerated_recovery_codes_replace_the_old_ones(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    assert (await client.post(f"{MFA}/recovery-codes", headers=tenant.auth)).status_code == 409
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    fresh = (await client.post(f"{MFA}/recovery-codes", headers=tenant.auth)).json()["recovery_codes"]
+    assert len(fresh) == 10
+    assert not set(fresh) & set(app.recovery_codes)
+
+
+async def test_confirming_without_a_started_enrolment_is_a_conflict(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await client.post(f"{MFA}/totp/confirm", json={"code": "123456"}, headers=tenant.auth)
+    assert response.status_code == 409
+
+
+async def test_enrolment_is_refused_to_api_keys_and_impersonators(
+    client: httpx.AsyncClient, tenant: Tenant, root_token: str
+) -> None:
+    member = await tenant.add_user()
+    impersonated = await client.post(tenant.path(f"/users/{member.id}/impersonate"), headers=bearer(root_token))
+    assert impersonated.status_code in (200, 201), impersonated.text
+    token = impersonated.json()["access_token"]
+    assert (await client.post(f"{MFA}/totp", headers=bearer(token))).status_code == 403

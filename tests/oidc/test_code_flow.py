@@ -1,0 +1,137 @@
+"""The authorization code flow in process: codes, PKCE, single use, organization binding."""
+
+import httpx
+import jwt
+from sqlalchemy import update
+
+from tenantry.core.clients.models import AuthorizationCode
+from tenantry.db.base import utcnow
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, bearer
+from tests.oidc.flow import APP, authorize_url, code_for, pkce, query_of, register
+
+TOKEN = "/oidc/token"
+
+
+async def _redeem(client: httpx.AsyncClient, registered: dict[str, str], code: str, **fields: str) -> httpx.Response:
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP, **fields}
+    return await client.post(TOKEN, data=body, auth=(registered["client_id"], registered["client_secret"]))
+
+
+async def test_code_flow_gives_org_bound_tokens(client: httpx.AsyncClient, root_token: str, tenant: Tenant) -> None:
+    registered = await register(client, root_token)
+    verifier, challenge = pkce()
+    code = await code_for(client, authorize_url(registered["client_id"], challenge), tenant.owner.email)
+    tokens = await _redeem(client, registered, code, code_verifier=verifier)
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"
+    assert (claims["org_id"], claims["org_slug"], claims["roles"]) == (tenant.id, "acme", ["owner"])
+    assert "users:read" in claims["permissions"]
+    assert claims["client_id"] == registered["client_id"]
+    assert all(isinstance(claims[name], int) for name in ("exp", "nbf", "auth_time"))
+    id_claims = jwt.decode(body["id_token"], options={"verify_signature": False})
+    assert (id_claims["aud"], id_claims["nonce"], id_claims["email"]) == (
+        registered["client_id"],
+        "n-1",
+        tenant.owner.email,
+    )
+    assert jwt.get_unverified_header(body["id_token"])["alg"] == "RS256"
+    assert (await client.get(tenant.path(), headers=bearer(body["access_token"]))).status_code == 200
+
+
+async def test_code_reuse_is_refused_and_revokes_what_it_issued(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    first = await _redeem(client, registered, code)
+    assert first.status_code == 200
+    again = await _redeem(client, registered, code)
+    assert again.json()["error"] == "invalid_grant"
+    access, refresh = first.json()["access_token"], first.json()["refresh_token"]
+    assert (await client.get("/api/v1/me", headers=bearer(access))).status_code == 401
+    refreshed = await client.post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": refresh},
+        auth=(registered["client_id"], registered["client_secret"]),
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+async def test_pkce_refusals(client: httpx.AsyncClient, root_token: str, tenant: Tenant) -> None:
+    spa = await register(client, root_token, type="public")
+    plain = await client.get(authorize_url(spa["client_id"], code_challenge="x" * 43, code_challenge_method="plain"))
+    assert query_of(plain.headers["location"])["error"] == "invalid_request"
+    missing = await client.get(authorize_url(spa["client_id"]))
+    assert query_of(missing.headers["location"])["error"] == "invalid_request"
+    verifier, challenge = pkce()
+    code = await code_for(client, authorize_url(spa["client_id"], challenge), tenant.owner.email)
+    wrong = await client.post(
+        TOKEN,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": APP,
+            "client_id": spa["client_id"],
+            "code_verifier": pkce()[0],
+        },
+    )
+    assert wrong.json()["error"] == "invalid_grant"
+    right = await client.post(
+        TOKEN,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": APP,
+            "client_id": spa["client_id"],
+            "code_verifier": verifier,
+        },
+    )
+    assert right.status_code == 200, right.text
+
+
+async def test_unregistered_or_altered_redirect_uri_shows_a_page_and_never_redirects(
+    client: httpx.AsyncClient, root_token: str
+) -> None:
+    registered = await register(client, root_token)
+    for uri in ("https://evil.example/callback", f"{APP}/x", f"{APP}?a=1", APP.upper()):
+        answer = await client.get(authorize_url(registered["client_id"], redirect_uri=uri))
+        assert answer.status_code == 400, uri
+        assert "location" not in answer.headers
+        assert "redirect_uri" in answer.text
+    unknown = await client.get(authorize_url("f" * 24))
+    assert unknown.status_code == 400
+    assert "location" not in unknown.headers
+
+
+async def test_code_of_another_client_wrong_secret_and_expired_code_are_refused(
+    client: httpx.AsyncClient, root_token: str, runtime: Runtime, tenant: Tenant
+) -> None:
+    first, second = await register(client, root_token), await register(client, root_token)
+    code = await code_for(client, authorize_url(first["client_id"]), tenant.owner.email)
+    assert (await _redeem(client, second, code)).json()["error"] == "invalid_grant"
+    wrong_secret = {**first, "client_secret": "tcs_wrong"}
+    refused = await _redeem(client, wrong_secret, code)
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+    async with runtime.database.transaction() as session:
+        await session.execute(update(AuthorizationCode).values(expires_at=utcnow()))
+    assert (await _redeem(client, first, code)).json()["error"] == "invalid_grant"
+
+
+async def test_prompt_none_without_session_is_login_required(client: httpx.AsyncClient, root_token: str) -> None:
+    registered = await register(client, root_token)
+    answer = await client.get(authorize_url(registered["client_id"], prompt="none"))
+    query = query_of(answer.headers["location"])
+    assert (query["error"], query["state"]) == ("login_required", "st-1")
+
+
+async def test_organization_the_user_is_not_an_active_member_of_is_refused(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    assert code
+    answer = await client.get(authorize_url(registered["client_id"], organization=other_tenant.slug))
+    assert query_of(answer.headers["location"])["error"] == "access_denied"

@@ -1,0 +1,114 @@
+"""`tenantry users import --invite` mails the invited rows (counted at a real SMTP server); the bar moves with rows."""
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from typer.testing import CliRunner
+
+from tenantry.cli import app
+from tenantry.cli_users import _Report, run_import
+from tenantry.settings import get_settings
+from tests.factories import Tenant
+from tests.smtp_server import smtp_server
+from tests.test_cli_import import _import, _report, _write, cli_env  # noqa: F401  (cli_env: the fixture)
+
+runner = CliRunner()
+
+
+async def _deliver(env: dict[str, str], smtp_url: str) -> None:
+    get_settings.cache_clear()
+    mail_env = {**env, "TENANTRY_SMTP_URL": smtp_url, "TENANTRY_SMTP_SECURITY": "none"}
+    result = await asyncio.to_thread(runner.invoke, app, ["worker", "--once"], env=mail_env)
+    assert result.exit_code == 0, result.stderr
+
+
+async def test_import_with_invite_mails_each_row_created_without_a_password_once(
+    cli_env: dict[str, str],  # noqa: F811
+    tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    rows = [
+        ["new1@example.com", "", ""],
+        ["new2@example.com", "", "viewer"],
+        ["withpassword@example.com", "a long enough password", ""],
+        ["broken", "", ""],
+        ["new3@example.com", "", ""],
+    ]
+    source = _write(tmp_path / "team.csv", ["email", "password", "roles"], rows)
+
+    result = await _import(cli_env, str(source), "--org", tenant.slug, "--invite", "--batch-size", "2")
+
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["failed"], summary["invited"]) == (4, 1, 3)
+    assert "invitations sent" in result.stderr
+    with smtp_server() as (inbox, url):
+        await _deliver(cli_env, url)
+    assert sorted(str(message["To"]) for message in inbox.accepted) == [
+        "new1@example.com",
+        "new2@example.com",
+        "new3@example.com",
+    ]
+    assert all("/ui/activate?token=" in message.get_body(("plain",)).get_content() for message in inbox.accepted)  # type: ignore[union-attr]
+
+
+async def test_import_without_invite_mails_nobody(
+    cli_env: dict[str, str],  # noqa: F811
+    tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    source = _write(tmp_path / "quiet.csv", ["email"], [["quiet@example.com"]])
+    summary = json.loads((await _import(cli_env, str(source), "--org", tenant.slug)).stdout)
+    assert (summary["created"], summary["invited"]) == (1, 0)
+    with smtp_server() as (inbox, url):
+        await _deliver(cli_env, url)
+    assert inbox.accepted == []
+
+
+class _Recording(Progress):
+    def __init__(self) -> None:
+        super().__init__(console=Console(file=open("/dev/null", "w")))  # noqa: SIM115
+        self.completed: list[float] = []
+
+    def update(self, task_id: TaskID, **changes: Any) -> None:
+        super().update(task_id, **changes)
+        self.completed.append(self.tasks[0].completed)
+
+
+async def test_the_progress_bar_moves_with_rows_not_only_at_the_end(
+    cli_env: dict[str, str],  # noqa: F811
+    tenant: Tenant,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    source = _write(tmp_path / "many.csv", ["email"], [[f"row{i:04d}@example.com"] for i in range(2000)])
+    progress = _Recording()
+    get_settings.cache_clear()
+    with source.open("rb") as stream:
+        summary = await run_import(
+            get_settings(), stream, tenant.slug, "native", _Report(tmp_path / "r.csv"), 500, progress
+        )
+    assert summary.created == 2000
+    assert progress.tasks[0].total == 2000
+    assert [done for done in progress.completed if 0 < done < 2000] == [500, 1000, 1500]
+
+
+async def test_a_row_with_too_few_columns_fails_like_one_with_too_many(
+    cli_env: dict[str, str],  # noqa: F811
+    tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "ragged.csv"
+    source.write_text("email,first_name,last_name\nshort@example.com,Ann\nlong@example.com,Bo,Bee,extra\n")
+    result = await _import(cli_env, str(source), "--org", tenant.slug)
+    assert json.loads(result.stdout)["failed"] == 2
+    assert [(row["line"], row["reason"]) for row in _report(tmp_path / "ragged.csv.errors.csv")] == [
+        ("2", "expected 3 columns, got 2"),
+        ("3", "expected 3 columns, got 4"),
+    ]
