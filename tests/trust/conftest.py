@@ -74,6 +74,14 @@ async def _eva(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[st
     return await c.post(f"/compat/eva/eva-user/org/{org.id}/users", json=body, headers=h)
 
 
+async def _eva_bulk(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[str, str]) -> httpx.Response:
+    content = (
+        f"email;name;company;role;password;environmentUuid;environmentName;bot\n{email};Pwned;;VIEWER;Secret1;;;\n"
+    )
+    files = {"file": ("users.csv", content.encode(), "text/csv")}
+    return await c.post(f"/compat/eva/eva-user/org/{org.id}/users/bulk-create", files=files, headers=h)
+
+
 async def _saleschat(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[str, str]) -> httpx.Response:
     body = {"email": email, "password": "long enough password", "first_name": "Pwned", "last_name": "X"}
     return await c.post(f"/compat/saleschat/v1/org/{org.id}/user", json=body, headers=h)
@@ -88,6 +96,7 @@ ATTACHES: dict[str, Attach] = {
     "telm assign": _telm_assign,
     "telm create": _telm_create,
     "eva": _eva,
+    "eva bulk import": _eva_bulk,
     "saleschat": _saleschat,
 }
 BY_EMAIL = [name for name in ATTACHES if name not in {"native members by id", "akinon"}]

@@ -44,7 +44,7 @@ async def test_a_partner_cannot_attach_accounts_to_its_customer(
     assert (await client.get(tenant.path("/users"), headers=agent.auth)).status_code == 200
     before = await every_row(runtime)
     response = await ATTACHES[surface](client, tenant, target.email, target.id, agent.auth)
-    assert response.status_code in {400, 403}, response.text
+    assert response.status_code in {400, 403, 422}, response.text  # 422: eva's bulk import, no row created
     assert "partner" in response.text
     assert await every_row(runtime) == before
 
