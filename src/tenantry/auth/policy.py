@@ -108,7 +108,7 @@ async def _rights_in(
     assert principal.user is not None
     if principal.platform_admin:
         return _Rights(ALL_PERMISSIONS)
-    if membership is not None:
+    if membership is not None and not membership.consent_pending:  # an invitation not accepted: not a member
         if membership.status != MEMBERSHIP_ACTIVE:
             raise PermissionDenied(f"your membership in this organization is {membership.status}")
         return _Rights(union_permissions(list(membership.roles)))
