@@ -97,8 +97,8 @@ async def create(
     existing = await repository.get_by_email(session, payload.email)
     if existing is not None:
         flows = invite_with or flows_for_consent
-        if flows is None:
-            raise AlreadyExists(_EMAIL_TAKEN)
+        if flows is None or await memberships.get(session, org.id, existing.id) is not None:
+            raise AlreadyExists(_EMAIL_TAKEN)  # a member here already: the organization knows the address
         member = await joining.attach(session, actor, org, existing, granted, flows)
         member.membership.attributes = payload.attributes
         await session.flush()
