@@ -22,6 +22,7 @@ from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
 from tenantry.web.body_limit import BodyLimitMiddleware
+from tenantry.web.methods import AllowedMethodsMiddleware
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -41,6 +42,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

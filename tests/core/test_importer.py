@@ -78,3 +78,25 @@ async def test_rows_created_by_someone_else_meanwhile_are_reported_not_lost(
     summary = await importer.finish()
     assert (summary.created, summary.present, summary.failed) == (1, 1, 0)
     assert [(outcome.email, outcome.status) for outcome in outcomes] == [("raced@example.com", "present")]
+
+
+async def test_spellings_of_one_address_are_one_identity_in_a_file_and_against_the_database(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.slug)
+    assert org is not None
+    await tenant.add_user("Ärger@acme.test", password=None)
+    outcomes: list[Outcome] = []
+    importer = Importer(
+        org=org,
+        actor=SYSTEM,
+        format=NativeFormat(org),
+        passwords=runtime.passwords,
+        units=OwnTransactions(runtime.database),
+        on_outcome=outcomes.append,
+    )
+    await importer.feed("email\nÄRGER@acme.test\nu@bücher.test\nU@xn--bcher-kva.test\n".encode())
+    summary = await importer.finish()
+    assert (summary.created, summary.present, summary.failed) == (1, 1, 1)
+    assert sorted((outcome.line, outcome.status) for outcome in outcomes) == [(2, "present"), (4, "failed")]

@@ -1,5 +1,7 @@
 """The Alembic revisions build exactly the schema the models describe, and run both ways."""
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,59 @@ async def test_search_index_follows_inserts_updates_and_deletes(database: Databa
         triggers = set(await connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
         assert {"users_search_insert", "users_search_update", "users_search_delete"} <= triggers
         await connection.execute(text("INSERT INTO users_search(users_search) VALUES ('integrity-check')"))
+
+
+_ACCOUNT = (
+    "INSERT INTO users (id, email, first_name, last_name, attributes, status, email_verified, "
+    "password_change_required, platform_admin, created_at, updated_at) VALUES "
+    "(:id, :email, '', '', '{}', :status, false, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+async def test_email_keys_are_backfilled_and_collisions_set_aside_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two live accounts whose emails were different spellings of one address (composed and decomposed é)
+    existed before 0008: the older keeps the key, the later one is set aside with a logged warning."""
+    import unicodedata
+
+    from alembic import command
+    from sqlalchemy import text
+
+    composed, decomposed = (unicodedata.normalize(form, "josé@acme.test") for form in ("NFC", "NFD"))
+    accounts = [
+        ("a" * 24, composed, "active"),
+        ("b" * 24, decomposed, "active"),
+        ("c" * 24, "JOSÉ@acme.test", "deleted"),
+        ("d" * 24, "Other@acme.test", "active"),
+    ]
+
+    def migrate_to(revision: str, upgrade: bool) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            (command.upgrade if upgrade else command.downgrade)(config, revision)
+
+        return run
+
+    with empty_database(tmp_path) as url:
+        database = Database(url)
+        try:
+            await migrate.upgrade(database)
+            async with database.engine.begin() as connection:
+                await connection.run_sync(migrate_to("0007", upgrade=False))
+                for user_id, email, status in accounts:
+                    await connection.execute(text(_ACCOUNT), {"id": user_id, "email": email, "status": status})
+            with caplog.at_level(logging.WARNING, logger="tenantry.migrations"):
+                await migrate.upgrade(database)
+            async with database.engine.connect() as connection:
+                keys = dict((await connection.execute(text("SELECT id, email_key FROM users"))).all())
+        finally:
+            await database.dispose()
+    assert keys == {
+        "a" * 24: composed,
+        "b" * 24: f"conflict:{'b' * 24}",
+        "c" * 24: composed,
+        "d" * 24: "other@acme.test",
+    }
+    assert any("a" * 24 in record.message and "b" * 24 in record.message for record in caplog.records)

@@ -54,6 +54,16 @@ async def test_the_mailed_link_sets_a_new_password(client: httpx.AsyncClient, te
     assert old.status_code == 400
 
 
+async def test_a_reset_asked_under_another_spelling_reaches_the_account(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    member = await tenant.add_user("Ärger@acme.test")
+    assert (await client.post(RESET, json={"email": "ÄRGER@acme.test"})).status_code == 202
+    mail = await mailbox.one_for(member.email)  # sent to the address as typed at creation
+    assert (await _reset_with(client, mail.link)).status_code == 200
+    assert (await login(client, "ärger@acme.test", NEW_PASSWORD))["access_token"]
+
+
 async def test_a_used_reset_link_grants_nothing(client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox) -> None:
     member = await tenant.add_user("once@example.com")
     await client.post(RESET, json={"email": member.email})

@@ -1,6 +1,7 @@
 """Filters, sorting and paging run in the database; no input gives a 500."""
 
 import string
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -147,3 +148,17 @@ async def test_no_filter_gives_a_server_error(scim: Scim, filter_: str) -> None:
         )
         assert response.status_code in (200, 400), (filter_, response.text)
         assert response.headers["content-type"].startswith("application/scim+json")
+
+
+async def test_scim_user_name_and_emails_filters_find_any_spelling(scim: Scim) -> None:
+    emails = [{"value": "Ärger@acme.test", "type": "work", "primary": True}]
+    await scim.create_user("Ärger@acme.test", emails=emails)
+    for query in ("userName eq", 'emails[type eq "work" and value eq', "emails.value eq"):
+        for spelling in ("ärger@acme.test", "ÄRGER@ACME.TEST", unicodedata.normalize("NFD", "ärger@acme.test")):
+            quoted = spelling.replace('"', '\\"')
+            closing = "]" if "[" in query else ""
+            response = await scim.get("/Users", params={"filter": f'{query} "{quoted}"{closing}'})
+            assert response.status_code == 200, response.text
+            assert [item["userName"] for item in response.json()["Resources"]] == ["Ärger@acme.test"], query
+    response = await scim.get("/Users", params={"filter": 'userName ne "ärger@acme.test"'})
+    assert "Ärger@acme.test" not in [item["userName"] for item in response.json()["Resources"]]

@@ -75,9 +75,7 @@ async def _eva(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[st
 
 
 async def _eva_bulk(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[str, str]) -> httpx.Response:
-    content = (
-        f"email;name;company;role;password;environmentUuid;environmentName;bot\n{email};Pwned;;ADMIN;Secret1;;;\n"
-    )
+    content = f"email;name;company;role;password;environmentUuid;environmentName;bot\n{email};Pwned;;ADMIN;Secret1;;;\n"
     files = {"file": ("users.csv", content.encode(), "text/csv")}
     return await c.post(f"/compat/eva/eva-user/org/{org.id}/users/bulk-create", files=files, headers=h)
 

@@ -17,6 +17,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from tenantry.core.users.emailkey import email_key
 from tenantry.errors import RateLimited
 from tenantry.settings import Settings
 
@@ -87,7 +88,7 @@ class Throttle:
 
     async def admit_password_reset(self, email: str) -> None:
         """Count one reset request for the address (whether or not an account has it); RateLimited when over."""
-        retry_after = await self.wait_for(self.password_reset, "password-reset", email.lower())
+        retry_after = await self.wait_for(self.password_reset, "password-reset", email_key(email))
         if retry_after is not None:
             raise RateLimited("too many reset requests for this address; try again later", retry_after=retry_after)
 

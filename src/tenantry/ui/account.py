@@ -12,6 +12,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
+from tenantry.core.mfa import service as mfa
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
@@ -27,6 +28,7 @@ NOTICES = {
     "password": "Your password is changed. Other devices are signed out.",
     "verification": "We have sent you an email with a link to confirm your address.",
     "verified": "Your email address is already confirmed.",
+    "mfa_removed": "Your authenticator app and recovery codes are removed.",
     "activated": "Your account is active and you are signed in.",
 }
 
@@ -39,6 +41,7 @@ async def _account_page(
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
         "invitations": await joining.pending_for(session, current.user),
+        "mfa": await mfa.status(session, get_runtime(request).settings, current.user),
         "notice": notice,
         "profile_errors": {},
         "password_errors": {},

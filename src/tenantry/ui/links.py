@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.policy import password_hint
 from tenantry.core.flows import invitations, magic_links, resets, verification
@@ -22,6 +23,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OrganizationNotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
 from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor
 
@@ -111,6 +113,9 @@ async def _set_password(
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**context, "errors": errors}, 400)
     if done is None:
+        second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], None)
+        if second_step is not None:  # an organization requires a second factor: set it up first
+            return second_step
         response = redirect("/ui/account?notice=activated")
         await open_session(session, runtime, response, user)
         return response
@@ -209,6 +214,9 @@ async def use_magic_link(
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
+    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], None)
+    if second_step is not None:
+        return second_step
     response = redirect("/ui/account")
     await open_session(session, runtime, response, found.user)
     return response

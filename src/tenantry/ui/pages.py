@@ -22,6 +22,17 @@ _SECURITY_HEADERS = {
 }
 
 
+_AUTHORIZE = "/oidc/authorize?"
+
+
+def continuation(value: str | None) -> str | None:
+    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
+    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
+    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+        return None
+    return value
+
+
 class FormRejected(Exception):
     """The form did not come from our own page (no or wrong CSRF token, foreign Origin)."""
 

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import BAD_CREDENTIALS, password_grant
+from tenantry.auth.second_factor import PASSWORD_AMR, SECOND_STEP_ERRORS
 from tenantry.core.credentials.policy import password_hint
 from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
 from tenantry.core.flows.context import DeadToken
+from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
@@ -25,13 +27,13 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.mfa import second_step_if_needed, to_second_step
+from tenantry.ui.pages import FormRejected, continuation, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor, signed_in
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
-_AUTHORIZE = "/oidc/authorize?"
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
@@ -44,14 +46,6 @@ async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]
     except OrganizationNotFound:
         return {"org": None, "org_name": None, "unknown_org": ref}
     return {"org": ref, "org_name": org.name}
-
-
-def continuation(value: str | None) -> str | None:
-    """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
-    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
-    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
-        return None
-    return value
 
 
 async def _signed_in_response(
@@ -108,6 +102,9 @@ async def sign_in(
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()
+        if error.error in SECOND_STEP_ERRORS:
+            purpose = VERIFY if error.error == "mfa_required" else ENROLL
+            return to_second_step(runtime, str(error.extra["mfa_token"]), purpose, next_url)
         if error.error == "password_change_required":
             ticket = str(error.extra["change_ticket"])
             page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
@@ -166,7 +163,8 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    return await _signed_in_response(session, runtime, user, next_url)
+    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url)
+    return second_step or await _signed_in_response(session, runtime, user, next_url)
 
 
 @router.get("/forgot-password")

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.models import LoginFailure
+from tenantry.core.users.emailkey import email_key
 from tenantry.settings import Settings
 
 
@@ -47,7 +48,7 @@ class LockoutRules:
 
 
 def account_key(login_name: str) -> str:
-    return hashlib.sha256(login_name.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(login_name).encode()).hexdigest()
 
 
 _STATE = select(LoginFailure.locked_until).where(LoginFailure.account_key == bindparam("key"))

@@ -36,6 +36,7 @@ from tenantry.core.roles import repository as role_repository
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
 from tenantry.core.users import repository as accounts
+from tenantry.core.users.emailkey import email_key
 
 _WRITE_ATTEMPTS = 3
 ALREADY_MEMBER = "a user with this email already exists in the organization"
@@ -170,7 +171,7 @@ class Importer:
         batch, self._batch, settled_to = self._batch, [], self._last_line
         fresh = []
         for candidate in batch:
-            first = self._seen.setdefault(candidate.email.lower(), candidate.line)
+            first = self._seen.setdefault(email_key(candidate.email), candidate.line)
             if first != candidate.line:
                 self._fail(candidate, self.format.duplicate(first))
             else:
@@ -208,7 +209,7 @@ class Importer:
         failures = await self.format.check(session, self.org.id, candidates)
         ready: list[tuple[store.NewMember, str | None]] = []
         for candidate in candidates:
-            member_already = existing.get(candidate.email.lower())
+            member_already = existing.get(email_key(candidate.email))
             invites = member_already is False and self.consent_with is not None
             reason = failures.get(candidate.line) or self._role_problem(candidate)
             if member_already is not None and not invites:
@@ -265,8 +266,8 @@ class Importer:
             try:
                 async with self.units.write() as session:
                     existing = await store.existing_accounts(session, self.org.id, [m.email for m in members])
-                    to_insert = [member for member in members if member.email.lower() not in existing]
-                    to_attach = [member for member in members if existing.get(member.email.lower()) is False]
+                    to_insert = [member for member in members if email_key(member.email) not in existing]
+                    to_attach = [member for member in members if existing.get(email_key(member.email)) is False]
                     await store.insert_members(session, self.org.id, self.actor, to_insert)
                     attached = await self._attach(session, to_attach)
                     invited = await self._invite(session, to_insert)
@@ -276,11 +277,10 @@ class Importer:
                 continue
             break
         for member in members:
-            if member.email.lower() in attached:
+            if (key := email_key(member.email)) in attached:
                 self._report(Outcome(member.line, member.email, CREATED))
-            elif member.email.lower() in existing:
-                taken = Candidate(line=member.line, email=member.email)
-                self._existing(taken, existing[member.email.lower()])
+            elif key in existing:
+                self._existing(Candidate(line=member.line, email=member.email), existing[key])
             else:
                 self._report(Outcome(member.line, member.email, CREATED))
         self.summary.invited += invited
@@ -298,7 +298,7 @@ class Importer:
             joined = await joining.attach(session, self.actor, self.org, user, granted, self.consent_with)
             joined.membership.attributes = member.attributes
         await session.flush()
-        return {member.email.lower() for member in members}
+        return {email_key(member.email) for member in members}
 
     async def _invite(self, session: AsyncSession, created: list[store.NewMember]) -> int:
         """Mail an invitation to each row created without a password, when the import was asked to."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import JSON, ColumnDefault, Table, func, insert, select
+from sqlalchemy import JSON, ColumnDefault, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships import grant_versions
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership, membership_roles
 from tenantry.core.resources.models import membership_resource_roles
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
@@ -44,18 +45,18 @@ class NewMember:
 
 
 async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence[str]) -> dict[str, bool]:
-    """Live accounts among ``emails`` (lowercased) -> whether each is already a member of the organization."""
+    """Live accounts among ``emails``, by email key -> whether each is already a member of the organization."""
     found: dict[str, bool] = {}
-    lowered = sorted({email.lower() for email in emails})
-    for start in range(0, len(lowered), _LOOKUP_CHUNK):
-        chunk = lowered[start : start + _LOOKUP_CHUNK]
+    keys = sorted({email_key(email) for email in emails})
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
         statement = (
-            select(func.lower(User.email), Membership.id)
+            select(User.email_key, Membership.id)
             .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.org_id == org_id))
-            .where(func.lower(User.email).in_(chunk), User.status != USER_DELETED)
+            .where(User.email_key.in_(chunk), User.status != USER_DELETED)
         )
-        for email, membership_id in await session.execute(statement):
-            found[email] = membership_id is not None
+        for key, membership_id in await session.execute(statement):
+            found[key] = membership_id is not None
     return found
 
 
@@ -110,6 +111,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
             {
                 "id": user_id,
                 "email": member.email,
+                "email_key": email_key(member.email),
                 "first_name": member.first_name,
                 "last_name": member.last_name,
                 "locale": None,

@@ -111,9 +111,9 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
 
 
 async def start_enrolment(session: AsyncSession, flows: Flows, token: str) -> TotpEnrolmentOut:
-    """With an ``enroll`` challenge: a secret for the account's new authenticator app."""
+    """With an ``enroll`` challenge: the secret of the account's new authenticator app (the same until confirmed)."""
     _, user = await _live(session, token, ENROLL)
-    return await service.start_totp(session, flows.settings, user)
+    return await service.totp_to_confirm(session, flows.settings, user)
 
 
 async def finish_enrolment(

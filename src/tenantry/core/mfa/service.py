@@ -85,6 +85,17 @@ async def start_totp(session: AsyncSession, settings: Settings, user: User) -> T
     return TotpEnrolmentOut(secret=secret, otpauth_uri=uri)
 
 
+async def totp_to_confirm(session: AsyncSession, settings: Settings, user: User) -> TotpEnrolmentOut:
+    """The authenticator app waiting for confirmation (a page shown again shows the same secret), or a new one."""
+    factor = await repository.factor(session, user.id, TOTP)
+    if factor is None or factor.confirmed_at is not None:
+        return await start_totp(session, settings, user)
+    secret = secretbox.open_sealed(settings, factor.secret_sealed).plaintext
+    return TotpEnrolmentOut(
+        secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.email, settings.mfa_totp_issuer)
+    )
+
+
 async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str) -> list[str]:
     """Confirm the pending authenticator app with its current code; the answer is a new set of recovery codes."""
     factor = await repository.factor(session, user.id, TOTP)

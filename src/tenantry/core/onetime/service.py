@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.db.base import utcnow
 
@@ -96,7 +97,7 @@ async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | 
         return None
     if user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after:
         return None
-    if row.email is not None and row.email.lower() != user.email.lower():
+    if row.email is not None and email_key(row.email) != user.email_key:
         return None
     return Redeemable(row, user)
 

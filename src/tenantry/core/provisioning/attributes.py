@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select
 
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership, membership_roles
 from tenantry.core.memberships.repository import as_seen
-from tenantry.core.provisioning.cells import Cell, Element, Kind, Plural, json_cell, json_plural
+from tenantry.core.provisioning.cells import Cell, Element, IdentityCell, Kind, Plural, json_cell, json_plural
 from tenantry.core.provisioning.filters import Attributes, scim_names, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
@@ -57,7 +57,7 @@ class UserAttributes(Attributes):
             case "id", None:
                 return Cell(User.id, case_exact=True)
             case "userName", None:
-                return Cell(User.email)
+                return IdentityCell(User.email)
             case "externalId", None:
                 return Cell(Membership.external_id, case_exact=True)
             case "name", "givenName":
@@ -95,7 +95,23 @@ class UserAttributes(Attributes):
         if schema == USER_SCHEMA and attribute == "groups":
             return Plural(_granted_roles)
         path = [attribute] if schema == USER_SCHEMA else [schema, attribute]
-        return json_plural(self.json, Membership.profile, path, _BOOLEAN_SUBS)
+        plural = json_plural(self.json, Membership.profile, path, _BOOLEAN_SUBS)
+        return _emails(plural) if schema == USER_SCHEMA and attribute == "emails" else plural
+
+
+def _emails(plural: Plural) -> Plural:
+    """``emails``, whose ``value`` also matches by key where it is the account's own email."""
+
+    def rows() -> tuple[Select[Any], Element]:
+        query, element = plural.rows()
+
+        def with_identity(sub: str, case_exact: bool) -> Cell:
+            cell = element(sub, case_exact)
+            return IdentityCell(cell.expression, own_email=User.email) if sub == "value" else cell
+
+        return query, with_identity
+
+    return Plural(rows, plural.sort_value)
 
 
 def _granted_roles() -> tuple[Select[Any], Element]:

@@ -14,6 +14,8 @@ from scim2_models.path import CompareOperator
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select, true
 
 from tenantry.core.provisioning.json_sql import JsonSql
+from tenantry.core.users.emailkey import email_key
+from tenantry.core.users.models import User
 
 Kind = Literal["string", "boolean", "json_boolean", "datetime", "presence"]
 """presence: a complex attribute that can only be tested with ``pr`` (the expression is the test)."""
@@ -89,6 +91,27 @@ class Cell:
             case CompareOperator.le:
                 return and_(known, expression <= operand)
         raise InvalidFilterException(detail=f"unsupported operator {op!r}")
+
+
+@dataclass(frozen=True)
+class IdentityCell(Cell):
+    """An email compared as an identity: ``eq``/``ne`` match any spelling of the account's email (its key).
+
+    ``own_email`` None: the cell is the account's email itself (``userName``), compared by key alone. Otherwise
+    the cell is a value of ``emails``: it also matches as typed, and by key where it holds the account's email.
+    """
+
+    own_email: Any = None
+
+    def compare(self, op: CompareOperator, value: Any) -> ColumnElement[bool]:
+        if value is None or op not in (CompareOperator.eq, CompareOperator.ne):
+            return super().compare(op, value)
+        same: ColumnElement[bool] = User.email_key == email_key(str(value))
+        if self.own_email is not None:
+            typed = super().compare(CompareOperator.eq, value)
+            own = and_(self.expression.is_not(None), func.lower(self.expression) == func.lower(self.own_email))
+            same = or_(typed, and_(own, same))
+        return same if op == CompareOperator.eq else not_(same)
 
 
 Element = Callable[[str, bool], Cell]

@@ -1,9 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from tenantry.core.users.emailkey import email_key
 from tenantry.db.base import Base, Timestamped, id_column
 from tenantry.db.versioning import Versioned
 
@@ -17,10 +18,10 @@ class User(Versioned, Timestamped, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        # Emails are unique case-insensitively among accounts that are not deleted.
+        # One account per email identity (its canonical key) among accounts that are not deleted.
         Index(
-            "uq_users_email_live",
-            func.lower(text("email")),
+            "uq_users_email_key_live",
+            "email_key",
             unique=True,
             sqlite_where=text("status != 'deleted'"),
             postgresql_where=text("status != 'deleted'"),
@@ -29,6 +30,9 @@ class User(Versioned, Timestamped, Base):
 
     id: Mapped[str] = id_column()
     email: Mapped[str] = mapped_column(String(320))
+    """As the user typed it (validated), shown everywhere; lookups and uniqueness use ``email_key``."""
+    email_key: Mapped[str] = mapped_column(String(1024))
+    """``emailkey.email_key(email)``, set whenever ``email`` is (migration 0008 backfilled older rows)."""
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str | None] = mapped_column(String(35), default=None)
@@ -46,3 +50,8 @@ class User(Versioned, Timestamped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     tokens_valid_after: Mapped[datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @validates("email")
+    def _keep_email_key(self, _: str, email: str) -> str:
+        self.email_key = email_key(email)
+        return email

@@ -29,6 +29,7 @@ from tenantry.core.memberships.models import (
     membership_roles,
 )
 from tenantry.core.memberships.repository import as_seen
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 
 
@@ -43,11 +44,12 @@ async def get_many(session: AsyncSession, user_ids: Sequence[str]) -> list[User]
     return list(await session.scalars(statement))
 
 
-_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"), User.status != USER_DELETED)
+_BY_EMAIL = select(User).where(User.email_key == bindparam("key"), User.status != USER_DELETED)
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    return (await session.scalars(_BY_EMAIL, {"email": email.lower()})).first()
+    """The live account whose email is the same identity as ``email`` (any spelling: see ``emailkey``)."""
+    return (await session.scalars(_BY_EMAIL, {"key": email_key(email)})).first()
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -151,7 +153,7 @@ class MemberCriteria:
     """Which members a counted page holds; every filter given must match."""
 
     email_contains: str | None = None
-    """Case-insensitive partial match on the email address."""
+    """Case-insensitive partial match on the email address, or any spelling of the whole address."""
     disabled: bool | None = None
     """True: only members shown as disabled (account or membership); False: only the others."""
     role_id: str | None = None
@@ -199,7 +201,8 @@ def _members_of(org_id: str, criteria: MemberCriteria, dialect: str) -> Select[U
         .where(Membership.org_id == org_id, User.status != USER_DELETED)
     )
     if criteria.email_contains:
-        statement = statement.where(_matches(criteria.email_contains, dialect, fields=("email",)))
+        term = criteria.email_contains
+        statement = statement.where(or_(_matches(term, dialect, fields=("email",)), User.email_key == email_key(term)))
     if criteria.disabled is not None:
         statement = statement.where(_member_disabled() if criteria.disabled else not_(_member_disabled()))
     if criteria.role_id:

@@ -19,7 +19,8 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
-from tenantry.core.users import repository
+from tenantry.core.users import email_change, repository
+from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
@@ -65,7 +66,7 @@ async def _flush_unique_email(session: AsyncSession) -> None:
 
 
 async def create_account(session: AsyncSession, user: User) -> User:
-    """Store a new account; 409 when a live account already has its email (in any letter case)."""
+    """Store a new account; 409 when a live account already has its email (in any spelling: ``emailkey``)."""
     if await repository.get_by_email(session, user.email) is not None:
         raise AlreadyExists(_EMAIL_TAKEN)
     session.add(user)
@@ -173,11 +174,14 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     changes = payload.model_dump(exclude_unset=True)
     attributes = changes.pop("attributes", None)
     account_changed = any(getattr(member.user, name) != value for name, value in changes.items())
+    user, old_email = member.user, member.user.email
+    new_email = payload.email is not None and email_key(payload.email) != user.email_key
+    if new_email:
+        email_change.ensure_may_change(actor, user)
     if account_changed:
         await membership_rules.ensure_account_exclusive(session, actor, org, member)
-    user = member.user
-    if payload.email is not None and payload.email.lower() != user.email.lower():
-        if await repository.get_by_email(session, payload.email) is not None:
+    if new_email:
+        if await repository.get_by_email(session, payload.email or "") is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
         user.email_verified = False
     for field, value in changes.items():
@@ -189,6 +193,8 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     if account_changed:
         user.updated_at = utcnow()
     await _flush_unique_email(session)
+    if new_email:
+        await email_change.changed(session, actor, org, user, old_email)
     record(
         session,
         actor,

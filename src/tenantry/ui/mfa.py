@@ -1,0 +1,166 @@
+"""The second step of a hosted sign-in (password, magic link, changed password): a code from the authenticator
+app or a recovery code; or, when an organization requires a second factor of an account with none, enrolling
+an app first. The challenge's token travels in a short-lived HttpOnly cookie, never in a URL."""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute, writes
+from tenantry.core.mfa import challenges, service
+from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
+from tenantry.core.mfa.models import ENROLL, VERIFY
+from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE, TotpEnrolmentOut
+from tenantry.core.users.models import User
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import (
+    FormRejected,
+    continuation,
+    cookie_name,
+    field,
+    message,
+    read_form,
+    redirect,
+    rejected_form,
+    render,
+    set_cookie,
+)
+from tenantry.ui.session import open_session, page_actor
+
+router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+MFA_COOKIE = "tenantry_mfa"
+LINK_AMR = "email"
+"""``amr`` of a sign-in by a mailed link (proof of the mailbox; not in RFC 8176, as in Okta's tokens)."""
+Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
+Method = Annotated[str, Query(max_length=20)]
+
+
+def qr_svg(uri: str) -> Markup:
+    """The URI as a QR code, inline SVG drawn here (no external image, nothing the CSP must allow)."""
+    svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", title="QR code", svgclass="qr")
+    return Markup(svg)  # noqa: S704 (segno's own markup: the URI only appears as modules)
+
+
+def enrolment_page(enrolment: TotpEnrolmentOut) -> dict[str, Any]:
+    return {"qr": qr_svg(enrolment.otpauth_uri), "secret": enrolment.secret, "errors": {}}
+
+
+def to_second_step(runtime: Runtime, mfa_token: str, purpose: str, next_url: str | None) -> Response:
+    """Send the browser to the second step of its sign-in (``purpose``: verify or enroll)."""
+    query = f"?{urlencode({'continue': next_url})}" if next_url else ""
+    response = redirect(("/ui/mfa" if purpose == VERIFY else "/ui/mfa/enrol") + query)
+    set_cookie(response, runtime, MFA_COOKIE, mfa_token, max_age=challenges.TTL_SECONDS)
+    return response
+
+
+async def second_step_if_needed(
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str], next_url: str | None
+) -> Response | None:
+    """After a first factor proven on these pages: the second step's redirect, or None when none is needed."""
+    need = await service.requirement(session, runtime.settings, user)
+    if need.kind == "none":
+        return None
+    purpose = VERIFY if need.kind == "verify" else ENROLL
+    return to_second_step(runtime, await challenges.begin(session, user, purpose, amr), purpose, next_url)
+
+
+def _token(request: Request, runtime: Runtime) -> str:
+    return request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
+
+
+def _sign_in_again(request: Request) -> Response:
+    text = "This sign-in was open too long or had too many wrong codes. Please sign in again."
+    return message(request, "Please sign in again", text, 410, sign_in="/ui/sign-in")
+
+
+async def _finish(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
+    await open_session(session, runtime, response, passed.user)
+    response.delete_cookie(cookie_name(runtime, MFA_COOKIE), path="/")
+    return response
+
+
+@router.get("/mfa")
+async def second_factor_page(
+    request: Request, method: Method = OTP, next_url: Continue = None, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Ask for the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
+    if not _token(request, runtime):
+        return redirect("/ui/sign-in")
+    method = RECOVERY_CODE if method == RECOVERY_CODE else OTP
+    return render(request, "mfa.html", {"method": method, "next_url": continuation(next_url), "errors": {}})
+
+
+@router.post("/mfa")
+async def answer_second_factor(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Check the code; then open the session and go on (to my account, or back to the authorization request)."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    method = RECOVERY_CODE if field(form, "method", 20) == RECOVERY_CODE else OTP
+    next_url = continuation(field(form, "continue", 4000))
+    code = field(form, "code", 32)
+    page = {"method": method, "next_url": next_url}
+    if not code.strip():
+        return render(request, "mfa.html", {**page, "errors": {"code": "Enter the code"}}, 400)
+    try:
+        passed = await challenges.answer(
+            session, runtime.flows, page_actor(request), _token(request, runtime), method, code
+        )
+    except ChallengeDead:
+        return _sign_in_again(request)
+    except WrongAnswer:
+        await session.commit()  # the failure counts
+        return render(request, "mfa.html", {**page, "errors": {"code": "That code is wrong or already used"}}, 400)
+    return await _finish(session, runtime, passed, redirect(next_url or "/ui/account"))
+
+
+@router.get("/mfa/enrol")
+@writes  # a new secret is stored until confirmed
+async def enrolment_required_page(
+    request: Request,
+    next_url: Continue = None,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """An organization requires a second factor: set up an authenticator app to continue."""
+    try:
+        enrolment = await challenges.start_enrolment(session, runtime.flows, _token(request, runtime))
+    except ChallengeDead:
+        return _sign_in_again(request)
+    page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True}
+    return render(request, "mfa_enrol.html", {**page, "next_url": continuation(next_url)})
+
+
+@router.post("/mfa/enrol")
+async def finish_required_enrolment(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Confirm the new app with its code: signed in, and shown the recovery codes once."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    next_url = continuation(field(form, "continue", 4000))
+    token = _token(request, runtime)
+    try:
+        passed, codes = await challenges.finish_enrolment(
+            session, runtime.flows, page_actor(request), token, field(form, "code", 32)
+        )
+    except ChallengeDead:
+        return _sign_in_again(request)
+    except WrongAnswer:
+        await session.commit()
+        enrolment = await challenges.start_enrolment(session, runtime.flows, token)
+        page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True, "next_url": next_url}
+        errors = {"code": "That code is not the one the app shows now"}
+        return render(request, "mfa_enrol.html", {**page, "errors": errors}, 400)
+    shown = render(request, "recovery_codes.html", {"codes": codes, "next": next_url or "/ui/account"})
+    return await _finish(session, runtime, passed, shown)

@@ -1,0 +1,142 @@
+"""The hosted pages: the second step after password sign-in and magic links, enrolment on my account."""
+
+import re
+
+import httpx
+import pyotp
+
+from tests.factories import PASSWORD, Tenant
+from tests.mailbox import csrf_of, submit
+from tests.mfa.conftest import TotpClock, enrol
+
+
+async def password_step(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    response = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": email, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def test_password_sign_in_goes_to_the_code_page_and_the_code_opens_the_session(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    first = await password_step(client, tenant.owner.email)
+    assert first.headers["location"] == "/ui/mfa"
+    assert "tenantry_session" not in first.headers.get("set-cookie", "")
+    mfa_cookie = next(c for c in first.headers.get_list("set-cookie") if c.startswith("tenantry_mfa="))
+    assert "HttpOnly" in mfa_cookie
+    assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"  # not signed in yet
+    page = await client.get("/ui/mfa")
+    assert 'autocomplete="one-time-code"' in page.text
+    assert "Use a recovery code" in page.text
+    wrong = await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf_of(page.text)})
+    assert wrong.status_code == 400
+    assert "wrong or already used" in wrong.text
+    right = await client.post(
+        "/ui/mfa", data={"code": app.code_at(totp_clock.now), "method": "otp", "csrf_token": csrf_of(page.text)}
+    )
+    assert right.status_code == 303
+    assert right.headers["location"] == "/ui/account"
+    account = await client.get("/ui/account")
+    assert account.status_code == 200
+    assert "Authenticator app" in account.text
+
+
+async def test_a_recovery_code_works_on_the_page(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    await password_step(client, tenant.owner.email)
+    response = await submit(
+        client, "/ui/mfa?method=recovery_code", "/ui/mfa", {"code": app.recovery_codes[3], "method": "recovery_code"}
+    )
+    assert response.status_code == 303
+    assert "9 recovery codes left" in (await client.get("/ui/account")).text
+
+
+async def test_the_code_page_without_a_sign_in_in_progress_goes_to_sign_in(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/ui/mfa")).headers["location"] == "/ui/sign-in"
+    page = await client.get("/ui/sign-in")
+    dead = await client.post("/ui/mfa", data={"code": "123456", "csrf_token": csrf_of(page.text)})
+    assert dead.status_code == 410
+
+
+async def test_the_authorization_request_being_signed_in_for_survives_the_second_step(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    back = "/oidc/authorize?client_id=abc&response_type=code"
+    fields = {"email": tenant.owner.email, "password": PASSWORD, "continue": back}
+    first = await submit(client, "/ui/sign-in", "/ui/sign-in", fields)
+    assert first.headers["location"].startswith("/ui/mfa?continue=")
+    page = await client.get(first.headers["location"])
+    assert f'value="{back.replace("&", "&amp;")}"' in page.text
+    done = await client.post(
+        "/ui/mfa",
+        data={"code": app.code_at(totp_clock.now), "method": "otp", "continue": back, "csrf_token": csrf_of(page.text)},
+    )
+    assert done.headers["location"] == back
+    elsewhere = await client.get("/ui/mfa?continue=https://evil.example/")
+    assert "evil.example" not in elsewhere.text
+
+
+async def test_a_magic_link_asks_for_the_second_factor_too(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    app = await enrol(client, member.token, totp_clock)
+    link = (await client.post(tenant.path(f"/users/{member.id}/magic-link"), headers=tenant.auth)).json()["url"]
+    token = link.split("token=")[1]
+    used = await submit(client, f"/ui/magic?token={token}", "/ui/magic", {"token": token})
+    assert used.headers["location"] == "/ui/mfa"
+    done = await submit(client, "/ui/mfa", "/ui/mfa", {"code": app.code_at(totp_clock.now), "method": "otp"})
+    assert done.headers["location"] == "/ui/account"
+    assert member.email in (await client.get("/ui/account")).text
+
+
+async def test_setting_up_an_app_on_my_account_with_a_server_drawn_qr_code(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    await password_step(client, tenant.owner.email)
+    account = await client.get("/ui/account")
+    assert 'href="/ui/account/mfa"' in account.text
+    page = await client.get("/ui/account/mfa")
+    assert page.status_code == 200
+    assert '<svg width="' in page.text
+    assert "<img" not in page.text
+    assert "http" not in page.text.split("<svg", 1)[1].split("</svg>", 1)[0]
+    secret = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page.text)
+    assert secret is not None
+    assert secret.group(1) in (await client.get("/ui/account/mfa")).text  # the same secret until confirmed
+    wrong = await client.post("/ui/account/mfa", data={"code": "000000", "csrf_token": csrf_of(page.text)})
+    assert wrong.status_code == 400
+    done = await client.post(
+        "/ui/account/mfa",
+        data={"code": pyotp.TOTP(secret.group(1)).at(totp_clock.now), "csrf_token": csrf_of(page.text)},
+    )
+    assert done.status_code == 200
+    assert len(re.findall(r"<li><code>[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}</code></li>", done.text)) == 10
+    assert "10 recovery codes left" in (await client.get("/ui/account")).text
+    removed = await submit(client, "/ui/account", "/ui/account/mfa/remove", {})
+    assert removed.headers["location"] == "/ui/account?notice=mfa_removed"
+    assert 'href="/ui/account/mfa"' in (await client.get("/ui/account")).text
+
+
+async def test_a_member_of_an_org_requiring_mfa_enrols_during_sign_in(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    assert (await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)).status_code == 200
+    first = await password_step(client, member.email)
+    assert first.headers["location"] == "/ui/mfa/enrol"
+    page = await client.get("/ui/mfa/enrol")
+    assert "requires two-step verification" in page.text
+    secret = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page.text)
+    assert secret is not None
+    done = await client.post(
+        "/ui/mfa/enrol",
+        data={"code": pyotp.TOTP(secret.group(1)).at(totp_clock.now), "csrf_token": csrf_of(page.text)},
+    )
+    assert done.status_code == 200
+    assert "Save your recovery codes" in done.text
+    assert (await client.get("/ui/account")).status_code == 200
