@@ -16,8 +16,9 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | user.email_verified                            | user.email_verified         |
 | user.signed_in / user.sign_in_failed           | same                        |
 | member.added, member.provisioned, membership.created | membership.created    |
-| user.activated, membership.accepted            | membership.accepted         |
-| membership.invited, membership.declined        | same                        |
+| member.attach_requested                        | membership.invited          |
+| user.activated, member.consent_accepted        | membership.accepted         |
+| member.consent_declined                        | membership.declined         |
 | member.removed, membership.removed             | membership.removed          |
 | member.roles_set, member.scoped_roles_changed  | membership.roles_changed    |
 | org.created / org.updated / org.deleted        | organization.*              |
@@ -78,6 +79,9 @@ _RENAMED: dict[str, str] = {
     "member.added": "membership.created",
     "member.provisioned": "membership.created",
     "user.activated": "membership.accepted",
+    "member.attach_requested": "membership.invited",
+    "member.consent_accepted": "membership.accepted",
+    "member.consent_declined": "membership.declined",
     "member.removed": "membership.removed",
     "member.roles_set": "membership.roles_changed",
     "member.scoped_roles_changed": "membership.roles_changed",
