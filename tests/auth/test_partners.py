@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant, make_tenant
+from tests.factories import Member, Tenant, accept_invitation, make_tenant
 
 
 @pytest.fixture
@@ -35,7 +35,13 @@ async def test_granting_listing_and_revoking_a_partner(
     assert [item["customer_org"]["slug"] for item in customers["items"]] == [tenant.slug]
     assert (await _link(client, tenant, partner)).status_code == 409
     revoked = await client.delete(tenant.path(f"/partners/{partner.id}"), headers=tenant.auth)
-    assert revoked.status_code == 204
+    assert revoked.status_code == 200
+    assert revoked.json() == {
+        "partner_org": {"id": partner.id, "slug": partner.slug, "name": partner.slug.title()},
+        "created_accounts": [],
+        "disabled": [],
+        "truncated": False,
+    }
     assert (await client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"] == []
     assert (await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)).status_code == 404
 
@@ -109,13 +115,20 @@ async def test_revoking_the_link_cuts_access_on_the_next_request(
     assert (await client.get(tenant.path("/users"), headers=agent.auth)).status_code == 404
 
 
-async def test_membership_wins_over_a_partner_link(client: httpx.AsyncClient, tenant: Tenant, partner: Tenant) -> None:
+async def test_membership_wins_over_a_partner_link(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
     await _link(client, tenant, partner, "admin")
     agent = await partner.add_user(roles=["admin"])
     added = await client.post(
         tenant.path("/members"), json={"email": agent.email, "roles": ["viewer"]}, headers=tenant.auth
     )
     assert added.status_code == 201
+    # Until the agent accepts, the invitation is no membership: the partner link still applies.
+    assert (await client.get(tenant.path("/partners"), headers=agent.auth)).status_code == 403
+    created = await client.post(tenant.path("/users"), json={"email": "yes@example.com"}, headers=agent.auth)
+    assert created.status_code == 201
+    await accept_invitation(runtime, agent.id, tenant.slug)
     # As a viewer member of the customer, the partner's admin role there does not apply.
     assert (await client.get(tenant.path("/users"), headers=agent.auth)).status_code == 200
     created = await client.post(tenant.path("/users"), json={"email": "nope@example.com"}, headers=agent.auth)
