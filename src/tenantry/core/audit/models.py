@@ -9,15 +9,18 @@ from tenantry.core.events.catalog import event_type_for
 from tenantry.db.base import Base, id_column, utcnow
 
 
-def _event_type(context: DefaultExecutionContext) -> str | None:
-    """The catalog type of the row's action, also for rows inserted in bulk (imports) without the ORM."""
+def _event_type(context: DefaultExecutionContext | None) -> str | None:
+    """The catalog type of the row's action, also for rows inserted in bulk without the ORM; None when called
+    without a statement (the import's COPY fills defaults itself: its rows stay in the audit log only)."""
+    if context is None:
+        return None
     parameters: dict[str, object] = context.get_current_parameters()  # type: ignore[no-untyped-call]
     action = parameters["action"]
     assert isinstance(action, str)
     return event_type_for(action)
 
 
-def _dispatch_pending(context: DefaultExecutionContext) -> bool | None:
+def _dispatch_pending(context: DefaultExecutionContext | None) -> bool | None:
     return True if _event_type(context) is not None else None
 
 
