@@ -12,6 +12,7 @@ from tenantry.web.json_body import guard_body
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = "__tenantry_writes__"
+_BATCHED = "__tenantry_batched__"
 
 E = TypeVar("E", bound=Callable[..., Coroutine[Any, Any, Any]])
 
@@ -20,6 +21,13 @@ def writes(endpoint: E) -> E:
     """Mark an endpoint answering a safe method that may still write (a page that issues a code, say):
     it gets a writing transaction, where other safe-method endpoints get a read-only one."""
     setattr(endpoint, _WRITES, True)
+    return endpoint
+
+
+def batched(endpoint: E) -> E:
+    """Mark an endpoint that writes in bounded batches, each in a short transaction of its own (bulk work):
+    its request session only reads, so it never holds SQLite's write lock while the rest runs."""
+    setattr(endpoint, _BATCHED, True)
     return endpoint
 
 
@@ -34,10 +42,11 @@ class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = guard_body(super().get_route_handler())
         writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
+        batched_writes = getattr(self.endpoint, _BATCHED, False)
 
         async def run_in_transaction(request: Request) -> Response:
             database = get_runtime(request).database
-            write = writes_on_safe_methods or request.method not in SAFE_METHODS
+            write = not batched_writes and (writes_on_safe_methods or request.method not in SAFE_METHODS)
             async with database.session(write=write) as session:
                 request.state.session = session
                 try:
