@@ -64,6 +64,17 @@ async def _flush_unique_email(session: AsyncSession) -> None:
         raise AlreadyExists(_EMAIL_TAKEN) from error
 
 
+async def create_first_platform_admin(session: AsyncSession, user: User, *, another: bool = False) -> User:
+    """Store the platform admin ``tenantry bootstrap`` makes; 409 when one exists already, unless ``another``
+    says that a further platform admin is wanted (so a bootstrap run twice by mistake adds nobody)."""
+    if not another and await repository.platform_admin_exists(session):
+        raise AlreadyExists(
+            "a platform admin exists already: pass --add-platform-admin to add another (with a new organization)"
+        )
+    user.platform_admin = True
+    return await create_account(session, user)
+
+
 async def create_account(session: AsyncSession, user: User) -> User:
     """Store a new account; 409 when a live account already has its email (in any spelling: ``emailkey``)."""
     if await repository.get_by_email(session, user.email) is not None:
