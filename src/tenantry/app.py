@@ -22,6 +22,8 @@ from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
 from tenantry.web.body_limit import BodyLimitMiddleware
+from tenantry.web.docs import offline_docs, other_documents
+from tenantry.web.methods import AllowedMethodsMiddleware
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -41,6 +43,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(
@@ -70,7 +74,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if owns_database:
             await runtime.database.dispose()
 
-    app = FastAPI(title="Tenantry", version=__version__, description=_DESCRIPTION, lifespan=lifespan, redoc_url=None)
+    mounted = {"SCIM 2.0": scim.PREFIX} | {
+        f"{name} dialect": prefix for name, prefix in dialects.enabled(runtime.settings.dialects).items()
+    }
+    description = _DESCRIPTION + other_documents(mounted)
+    app = FastAPI(
+        title="Tenantry", version=__version__, description=description, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    offline_docs(app)
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(health.router)
@@ -79,6 +90,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -144,6 +144,15 @@ class Settings(BaseSettings):
     )
     db_max_overflow: int = Field(default=10, ge=0, description="Connections a worker may open beyond the pool.")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    db_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="PostgreSQL: how long opening a connection may take before the request "
+        "answers 503 (a server that is away).",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="PostgreSQL: how long one statement may run before it is cancelled (503)."
+    )
 
     @field_validator("base_url")
     @classmethod

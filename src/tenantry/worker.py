@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.flows import resets
 from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
-from tenantry.core.outbox.models import EMAIL, PASSWORD_RESET_REQUEST, OutboxMessage
+from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
 from tenantry.core.sessions import service as browser_sessions
+from tenantry.core.users import email_change
 from tenantry.db.base import utcnow
+from tenantry.db.errors import is_unavailable
 from tenantry.mail.sinks import DeliveryError, EmailSink, sink_for
 from tenantry.runtime import Runtime
 
@@ -47,6 +49,7 @@ class OutboxWorker:
         flows = runtime.flows
         self._jobs: dict[str, Job] = {
             PASSWORD_RESET_REQUEST: lambda session, payload: resets.handle_reset_request(session, flows, payload),
+            EMAIL_CHANGED_NOTICE: lambda session, payload: email_change.send_notice(session, flows, payload),
         }
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -126,8 +129,11 @@ class OutboxWorker:
                 await self.run_once()
                 if time.monotonic() - self._purged_at >= PURGE_INTERVAL_SECONDS:
                     await self.purge()
-            except Exception:
-                log.exception("outbox pass failed")
+            except Exception as error:
+                if not is_unavailable(error):
+                    log.exception("outbox pass failed")
+                else:  # one line: a traceback a second would slow the server that shares this loop
+                    log.warning("outbox pass failed: the database is unavailable (%s)", type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self._settings.outbox_poll_seconds)
 

@@ -19,6 +19,7 @@ async def test_permission_catalog(client: httpx.AsyncClient, tenant: Tenant) -> 
     assert {
         "name": "users:create",
         "description": "Create users and add existing accounts to the organization",
+        "application": False,
     } in catalog
     assert all(":" in entry["name"] for entry in catalog)
 

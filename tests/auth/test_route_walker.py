@@ -4,8 +4,10 @@ Each route that declares a policy is probed with: (a) no credentials, 401; under
 by its id, which every surface accepts), (b) a member of another organization, 404 (or 403 where a
 vendor's surface answers so), (c) a member without the route's permission, 403, (d) an impersonation token
 where the policy forbids impersonation, 403, (e) a partner's member where the policy forbids partners,
-403, and one whose partner link was revoked, as (b). Routes outside any
-organization get (d) too, and API keys or non-admins where the policy wants a user or a platform admin.
+403, and one whose partner link was revoked, as (b), (f) a token the OpenID provider bound to another
+organization, held by this organization's owner, as (b). Routes outside any organization get (d) too,
+and API keys or non-admins where the policy wants a user or a platform admin; a platform admin's token
+bound to one organization is not a platform admin's (403).
 Afterwards every table holds exactly what it held before. Routes without a policy must be documented as
 public.
 """
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api import errors
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.app import create_app
+from tenantry.auth import access_tokens
 from tenantry.auth.policy import OrgAccess, Policy, RoutePolicy, org_member, route_policies
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships import service as memberships
@@ -110,6 +113,20 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
     agent = await partner.add_user(roles=["admin"])
     lapsed_agent = await lapsed.add_user(roles=["admin"])
     things = {"user": victim.id, "role": role.json()["id"], "key": key.json()["id"], "partner": partner.id}
+    attach = {"email": tenant.owner.email, "roles": ["owner"]}
+    assert (
+        await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))
+    ).status_code == 201
+    root_id = (await client.get("/api/v1/me", headers=bearer(root_token))).json()["id"]
+
+    async def bound_to_other_org(user_id: str) -> dict[str, str]:
+        """An access token as the OpenID provider mints it for ``other_tenant`` (org_id bound)."""
+        extra = {"client_id": "f" * 24, "scope": "openid", "org_slug": other_tenant.slug}
+        token = await access_tokens.issue(
+            runtime.keyring, runtime.settings, user_id, session_id=None, org_id=other_tenant.id, extra_claims=extra
+        )
+        return bearer(token)
+
     callers = {
         "other org": other_tenant.auth,
         "no permission": powerless.auth,
@@ -118,6 +135,8 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
         "lapsed partner": lapsed_agent.auth,
         "api key": bearer(key.json()["key"]),
         "not platform admin": tenant.auth,
+        "owner, token of another org": await bound_to_other_org(tenant.owner.id),
+        "platform admin, token of an org": await bound_to_other_org(root_id),
     }
 
     routes = [route for route in route_policies(app) if route.policy is not None]
@@ -132,6 +151,8 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
         expected: list[tuple[str | None, set[int]]] = [(None, {401})]
         if route.org_param is not None:
             expected.append(("other org", outside))
+            expected.append(("owner, token of another org", outside))
+            expected.append(("platform admin, token of an org", outside))
             if policy.permission is not None:
                 expected.append(("no permission", {403}))
             if not policy.partner:
@@ -139,6 +160,8 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
             expected.append(("lapsed partner", outside))
         if policy.platform_admin:
             expected.append(("not platform admin", {403}))
+            if route.org_param is None:
+                expected.append(("platform admin, token of an org", {403}))
         if policy.users_only:
             expected.append(("api key", {403}))
         if not policy.impersonation:

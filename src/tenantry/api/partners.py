@@ -2,15 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
-from tenantry.core.partners import service
-from tenantry.core.partners.schemas import PartnerGrant, PartnerLinkOut, PartnerLinkPage
+from tenantry.core.partners import revocation, service
+from tenantry.core.partners.schemas import PartnerGrant, PartnerLinkOut, PartnerLinkPage, PartnerRevocation
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/orgs/{org}", tags=["partners"], route_class=UnitOfWorkRoute)
@@ -44,14 +44,17 @@ async def grant_partner(
     return await service.grant(session, access.actor, access.org, payload)
 
 
-@router.delete("/partners/{partner_org}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
+@router.delete("/partners/{partner_org}", response_model=PartnerRevocation, responses=problems(401, 403, 404, 422))
 async def revoke_partner(
     partner_org: PartnerRef,
+    disable_created: Annotated[
+        bool, Query(description="Also disable here the accounts the partner created or added while acting.")
+    ] = False,
     access: OrgAccess = Depends(org_member(Policy("partners:write", impersonation=False))),
     session: AsyncSession = Depends(get_session),
-) -> None:
-    """Revoke a partner organization's access; its members lose it from their next request on."""
-    await service.revoke(session, access.actor, access.org, partner_org)
+) -> PartnerRevocation:
+    """Revoke a partner organization's access and report the accounts it created here (optionally disabled)."""
+    return await revocation.revoke(session, access.actor, access.org, partner_org, disable_created=disable_created)
 
 
 @router.get("/customers", response_model=PartnerLinkPage, responses=problems(401, 403, 404, 422))

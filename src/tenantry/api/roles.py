@@ -11,10 +11,10 @@ from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
-from tenantry.core.roles import repository, service
+from tenantry.core.roles import app_permissions, repository, service
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import PERMISSIONS
-from tenantry.core.roles.schemas import PermissionOut, RoleCreate, RoleOut, RoleUpdate
+from tenantry.core.roles.schemas import AppPermissionCreate, PermissionOut, RoleCreate, RoleOut, RoleUpdate
 from tenantry.runtime import get_session
 
 router = APIRouter(tags=["roles"], route_class=UnitOfWorkRoute)
@@ -42,9 +42,29 @@ def target_role(policy: Policy) -> Callable[..., Awaitable[TargetRole]]:
 
 
 @router.get("/permissions", response_model=list[PermissionOut], responses=problems(401))
-async def list_permissions(_: Actor = Depends(caller(Policy()))) -> list[PermissionOut]:
-    """The permission catalog: every permission a role may hold."""
-    return [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()]
+async def list_permissions(
+    _: Actor = Depends(caller(Policy())), session: AsyncSession = Depends(get_session)
+) -> list[PermissionOut]:
+    """The permission catalog: every permission a role may hold, Tenantry's and the application's."""
+    own = [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()]
+    registered = await app_permissions.all_registered(session)
+    return own + [PermissionOut(name=p.name, description=p.description, application=True) for p in registered]
+
+
+@router.post(
+    "/permissions",
+    response_model=PermissionOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 422),
+)
+async def register_permission(
+    payload: AppPermissionCreate,
+    actor: Actor = Depends(caller(Policy(platform_admin=True, impersonation=False, users_only=True))),
+    session: AsyncSession = Depends(get_session),
+) -> PermissionOut:
+    """Register an application permission (`domain:action`, platform admins): custom roles may hold it."""
+    permission = await app_permissions.register(session, actor, payload)
+    return PermissionOut(name=permission.name, description=permission.description, application=True)
 
 
 @router.get("/orgs/{org}/roles", response_model=list[RoleOut], responses=problems(401, 403, 404))

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from tenantry.errors import TenantryError
 from tenantry.runtime import get_runtime
+from tenantry.web.database import with_database
 from tenantry.web.json_body import guard_body
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,7 +37,8 @@ class UnitOfWorkRoute(APIRoute):
 
     Safe methods read in a deferred transaction; others take the write lock up front on SQLite. The work
     is committed before the response leaves, so a client never sees success for something not stored.
-    JSON bodies are read with ``web.json_body.decode_json``.
+    JSON bodies are read with ``web.json_body.decode_json``; a database that is away answers 503
+    (``web.database``).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -44,9 +46,8 @@ class UnitOfWorkRoute(APIRoute):
         writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
         batched_writes = getattr(self.endpoint, _BATCHED, False)
 
-        async def run_in_transaction(request: Request) -> Response:
+        async def attempt(request: Request, write: bool) -> Response:
             database = get_runtime(request).database
-            write = not batched_writes and (writes_on_safe_methods or request.method not in SAFE_METHODS)
             async with database.session(write=write) as session:
                 request.state.session = session
                 try:
@@ -59,5 +60,10 @@ class UnitOfWorkRoute(APIRoute):
                     raise
                 await (session.commit() if response.status_code < 400 else session.rollback())
                 return response
+
+        async def run_in_transaction(request: Request) -> Response:
+            write = writes_on_safe_methods or request.method not in SAFE_METHODS
+            # A batched endpoint's own session only reads, but the endpoint writes: it is never retried as a read.
+            return await with_database(lambda: attempt(request, write and not batched_writes), read=not write)
 
         return run_in_transaction

@@ -79,7 +79,9 @@ async def _access_token(
     extra["auth_time"] = int(grant.auth_time.timestamp())
     if grant.org is not None:
         rights = await grants.rights_in(session, grant.org, grant.user)
-        extra.update(org_slug=grant.org.slug, roles=rights.roles, permissions=rights.permissions)
+        limit = grant.client.permissions
+        permissions = rights.permissions if limit is None else [name for name in rights.permissions if name in limit]
+        extra.update(org_slug=grant.org.slug, roles=rights.roles, permissions=permissions)
     org_id = grant.org.id if grant.org is not None else None
     return await access_tokens.issue(
         runtime.keyring,

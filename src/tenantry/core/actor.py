@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from tenantry.core.roles.permissions import PERMISSIONS
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -15,8 +17,11 @@ class Actor:
     client_ip: str | None = None
 
     def holds(self, permissions: frozenset[str] | set[str]) -> bool:
-        """True when the actor holds every permission given (platform admins hold all)."""
-        return self.platform_admin or permissions <= self.permissions
+        """True when the actor holds every one of Tenantry's own permissions given (platform admins hold all).
+
+        Application permissions (``POST /api/v1/permissions``) are the application's business: holding
+        them ranks nobody above anybody in Tenantry, so they are left out of this comparison."""
+        return self.platform_admin or (permissions & PERMISSIONS.keys()) <= self.permissions
 
 
 SYSTEM = Actor(platform_admin=True)

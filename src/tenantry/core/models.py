@@ -12,7 +12,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.partners.models import PartnerLink
 from tenantry.core.resources.models import Resource, membership_resource_roles
-from tenantry.core.roles.models import OrgRoleState, Role
+from tenantry.core.roles.models import AppPermission, OrgRoleState, Role
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
@@ -20,6 +20,7 @@ from tenantry.db.base import Base
 
 __all__ = [
     "ApiKey",
+    "AppPermission",
     "AuditEvent",
     "AuthorizationCode",
     "Base",

@@ -5,10 +5,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from tenantry.db.errors import is_unavailable
 
 _WRITE_OPTION = "tenantry_write"
 _READ_ONLY = "tenantry.read_only"
@@ -62,21 +64,42 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _drop_broken_connections(engine: AsyncEngine) -> None:
+    """A PostgreSQL connection that failed because the server went away (or asyncpg lost track of its state,
+    "cannot switch to state 15") is discarded with the rest of the pool, never handed out again."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if not context.is_disconnect and is_unavailable(context.original_exception):
+            context.is_disconnect = True
+
+
 class Database:
     """Owns the engine; hands out sessions whose transaction is committed or rolled back as a whole."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 20, sqlite_busy_timeout_ms: int = 30_000
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        sqlite_busy_timeout_ms: int = 30_000,
+        connect_timeout_seconds: float = 5.0,
+        statement_timeout_seconds: float = 30.0,
     ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        # No pre-ping: it costs a round trip per request. A connection the server dropped fails one request
-        # and SQLAlchemy then replaces the pool; connections are recycled every half hour regardless.
+        # No pre-ping: it costs a round trip per request. A connection the server dropped fails its request (a
+        # read is tried once more, a write answers 503) and SQLAlchemy then replaces the pool; connections are
+        # recycled every half hour regardless.
         options: dict[str, Any] = {"pool_recycle": 1800}
         if self.is_sqlite:
             # One file, one writer at a time, reads on a thread per connection: more than a few connections
             # only add page caches (2 MiB each) and threads, not speed.
             pool_size, max_overflow = min(pool_size, _SQLITE_POOL), min(max_overflow, _SQLITE_POOL)
+        else:
+            # A server that is away fails the request within these, instead of hanging it.
+            options["connect_args"] = {"timeout": connect_timeout_seconds, "command_timeout": statement_timeout_seconds}
         if not self.url.database or self.url.database != ":memory:":
             options.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine = create_async_engine(self.url, **options)
@@ -84,6 +107,7 @@ class Database:
         if self.is_sqlite:
             _install_sqlite_transactions(self.engine, sqlite_busy_timeout_ms)
         else:
+            _drop_broken_connections(self.engine)
             # PostgreSQL reads in READ COMMITTED anyway, so a transaction adds nothing to a read but the
             # BEGIN and COMMIT round trips; readers run in autocommit instead (and may not write, see above).
             readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from tenantry import __version__
 from tenantry.auth.principal import CredentialSource
 from tenantry.runtime import Runtime
+from tenantry.web.docs import offline_docs
 
 Operation = dict[str, Any]
 OperationHook = Callable[[str, Operation], None]
@@ -29,7 +30,8 @@ def dialect_app(
 ) -> FastAPI:
     """The sub-application; with ``security_schemes`` its document names them, each operation is summarized by
     its docstring's first line and passed to ``adjust``, and FastAPI's validation-error schemas are left out."""
-    app = FastAPI(title=title, version=__version__, description=description, redoc_url=None)
+    app = FastAPI(title=title, version=__version__, description=description, docs_url=None, redoc_url=None)
+    offline_docs(app)
     app.state.runtime = runtime
     if credential_sources is not None:
         app.state.credential_sources = credential_sources

@@ -9,9 +9,11 @@ from urllib.parse import unquote
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth.brute_force import client_ip
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
 from tenantry.errors import OAuthError
+from tenantry.runtime import get_runtime
 
 _FAILED = "client authentication failed"
 
@@ -37,7 +39,9 @@ def _basic(request: Request) -> tuple[str, str] | None:
 
 async def authenticate(session: AsyncSession, request: Request, fields: dict[str, Any]) -> OAuthClient:
     """The client the request authenticates as; 401 invalid_client otherwise. A confidential client must
-    present a live secret; a public one only names itself (and may not present a secret)."""
+    present a live secret; a public one only names itself (and may not present a secret). A wrong secret
+    counts as a failed sign-in of the client IP, and an IP over its failures is refused before any check."""
+    throttle, ip = get_runtime(request).throttle, client_ip(request)
     basic = _basic(request)
     secret: object
     if basic is not None:
@@ -48,7 +52,10 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
     if client is None:
         raise _invalid_client()
     if client.type == CONFIDENTIAL:
+        if await throttle.failures_exceeded(ip):
+            raise _invalid_client()
         if not isinstance(secret, str) or not await clients.secret_matches(session, client, secret):
+            await throttle.count_failure(ip)
             raise _invalid_client()
     elif secret:
         raise _invalid_client()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from tenantry.runtime import Runtime
 from tenantry.scim import discovery, errors, groups, users
+from tenantry.web.docs import offline_docs
 
 PREFIX = "/scim/v2"
 
@@ -18,8 +19,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="Tenantry SCIM 2.0",
         description="Provisioning from identity providers (RFC 7643/7644). Authenticate with an organization "
         "API key holding `scim:provision`: `Authorization: Bearer tnt_…`. See docs/scim.md.",
+        docs_url=None,
         redoc_url=None,
     )
+    offline_docs(app)
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(discovery.router)

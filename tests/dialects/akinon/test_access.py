@@ -170,8 +170,9 @@ async def test_impersonated_sessions_read_but_do_not_change_members(
     client: httpx.AsyncClient, app: FastAPI, runtime: Runtime, tenant: Tenant
 ) -> None:
     victim = await tenant.add_user()
+    admin = await tenant.add_user(roles=["admin"])  # impersonated by the owner, who holds users:impersonate
     token = await access_tokens.issue(
-        runtime.keyring, runtime.settings, tenant.owner.id, session_id=None, impersonator_id=victim.id, org_id=tenant.id
+        runtime.keyring, runtime.settings, admin.id, session_id=None, impersonator_id=tenant.owner.id, org_id=tenant.id
     )
     for route in dialect_routes(app):
         response = await _call(client, route, bearer(token), organizationId=tenant.id, userId=victim.id)

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.audit.models import AuditEvent
@@ -42,3 +42,23 @@ async def page(
             or_(AuditEvent.created_at > anchor, and_(AuditEvent.created_at == anchor, AuditEvent.id > after))
         )
     return list(await session.scalars(statement.order_by(AuditEvent.created_at, AuditEvent.id).limit(limit)))
+
+
+async def targets_of_partner(
+    session: AsyncSession, org_id: str, partner_org_id: str, actions: tuple[str, ...], limit: int
+) -> list[str]:
+    """Ids of what a partner organization's members did ``actions`` to in ``org_id`` (first time first)."""
+    first = func.min(AuditEvent.created_at)
+    statement = (
+        select(AuditEvent.target_id, first)
+        .where(
+            AuditEvent.org_id == org_id,
+            AuditEvent.partner_org_id == partner_org_id,
+            AuditEvent.action.in_(actions),
+            AuditEvent.target_id.is_not(None),
+        )
+        .group_by(AuditEvent.target_id)
+        .order_by(first, AuditEvent.target_id)
+        .limit(limit)
+    )
+    return [str(row[0]) for row in await session.execute(statement)]

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantry.db.base import Base, Timestamped, id_column, utcnow
+from tenantry.db.base import Base, JSONDocument, Timestamped, id_column, utcnow
 
 CONFIDENTIAL = "confidential"
 PUBLIC = "public"
@@ -26,6 +26,8 @@ class OAuthClient(Timestamped, Base):
     post_logout_redirect_uris: Mapped[list[str]]
     allowed_origins: Mapped[list[str]]
     grant_types: Mapped[list[str]]
+    permissions: Mapped[list[str] | None] = mapped_column(JSONDocument, default=None)
+    """When set, the only permissions its tokens carry (to keep them small); None: every one the user holds."""
     created_by: Mapped[str | None] = mapped_column(String(24), default=None)
 
 

@@ -58,6 +58,8 @@ def _origin(value: str) -> str:
     return value
 
 
+_LIMIT = "When set, the only permissions its tokens carry; null: every permission the user holds."
+Permission = Annotated[str, Field(max_length=100)]
 RedirectUri = Annotated[str, Field(max_length=2000), AfterValidator(_redirect_uri)]
 Origin = Annotated[str, Field(max_length=500), AfterValidator(_origin)]
 
@@ -70,6 +72,7 @@ class ClientCreate(BaseModel):
     post_logout_redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=20)
     allowed_origins: list[Origin] = Field(default_factory=list, max_length=20)
     grant_types: list[GrantType] = Field(default_factory=lambda: list(DEFAULT_GRANT_TYPES), min_length=1, max_length=4)
+    permissions: list[Permission] | None = Field(default=None, max_length=200, description=_LIMIT)
 
 
 class ClientUpdate(BaseModel):
@@ -81,6 +84,7 @@ class ClientUpdate(BaseModel):
     post_logout_redirect_uris: list[RedirectUri] | None = Field(default=None, max_length=20)
     allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
     grant_types: list[GrantType] | None = Field(default=None, min_length=1, max_length=4)
+    permissions: list[Permission] | None = Field(default=None, max_length=200, description=_LIMIT)
 
 
 class ClientOut(BaseModel):
@@ -92,6 +96,7 @@ class ClientOut(BaseModel):
     post_logout_redirect_uris: list[str]
     allowed_origins: list[str]
     grant_types: list[str]
+    permissions: list[str] | None = Field(description=_LIMIT)
     created_at: datetime
     updated_at: datetime
 

@@ -18,6 +18,8 @@ from tenantry.core.audit.service import record
 from tenantry.core.clients.models import CONFIDENTIAL, ClientSecret, OAuthClient
 from tenantry.core.clients.schemas import CLIENT_CREDENTIALS, ClientCreate, ClientOut, ClientUpdate
 from tenantry.core.orgs.models import Organization
+from tenantry.core.roles import app_permissions
+from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.tokens.service import digest
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput, NotFound
@@ -41,6 +43,7 @@ def client_out(client: OAuthClient) -> ClientOut:
         post_logout_redirect_uris=list(client.post_logout_redirect_uris),
         allowed_origins=list(client.allowed_origins),
         grant_types=list(client.grant_types),
+        permissions=list(client.permissions) if client.permissions is not None else None,
         created_at=client.created_at,
         updated_at=client.updated_at,
     )
@@ -54,6 +57,21 @@ def _check_grant_types(client_type: str, org_id: str | None, grant_types: list[s
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+async def _known_permissions(session: AsyncSession, permissions: list[str] | None) -> list[str] | None:
+    """The limit on what a client's tokens carry: permissions of the catalog (Tenantry's or registered)."""
+    if permissions is None:
+        return None
+    registered = await app_permissions.registered(session, set(permissions) - PERMISSIONS.keys())
+    unknown = [
+        FieldError(f"permissions[{i}]", f"unknown permission {name!r}")
+        for i, name in enumerate(permissions)
+        if name not in PERMISSIONS and name not in registered
+    ]
+    if unknown:
+        raise InvalidInput(unknown)
+    return sorted(set(permissions))
 
 
 async def _new_secret(session: AsyncSession, client: OAuthClient) -> str:
@@ -77,6 +95,7 @@ async def create(session: AsyncSession, actor: Actor, org: Organization | None, 
         post_logout_redirect_uris=_unique(payload.post_logout_redirect_uris),
         allowed_origins=_unique(payload.allowed_origins),
         grant_types=_unique(list(payload.grant_types)),
+        permissions=await _known_permissions(session, payload.permissions),
         created_by=actor.user_id,
     )
     session.add(client)
@@ -119,8 +138,10 @@ async def update_client(
     client = await get(session, org, client_id)
     changes = payload.model_dump(exclude_unset=True)
     for name, value in changes.items():
-        if value is None:
+        if value is None and name != "permissions":
             raise InvalidInput([FieldError(name, "must not be null")])
+    if "permissions" in changes:
+        changes["permissions"] = await _known_permissions(session, changes["permissions"])
     _check_grant_types(client.type, client.org_id, list(changes.get("grant_types", client.grant_types)))
     for name, value in changes.items():
         setattr(client, name, _unique(value) if isinstance(value, list) else value)

@@ -8,6 +8,7 @@ from tenantry.db.base import Base, id_column, utcnow
 
 EMAIL = "email"
 PASSWORD_RESET_REQUEST = "password_reset_request"
+EMAIL_CHANGED_NOTICE = "email_changed_notice"
 
 PENDING = "pending"
 SENT = "sent"

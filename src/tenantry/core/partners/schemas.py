@@ -32,6 +32,24 @@ class PartnerLinkOut(BaseModel):
     created_at: datetime
 
 
+class PartnerAccount(BaseModel):
+    id: str
+    email: str
+    status: str = Field(description="`active`, `invited` or `disabled` here, after this call.")
+
+
+class PartnerRevocation(BaseModel):
+    """What revoking a link leaves behind: the accounts the partner's members created or added here."""
+
+    partner_org: OrgBrief
+    created_accounts: list[PartnerAccount] = Field(
+        description="Members of this organization that the partner's members created or added while acting "
+        "through the link (from the audit log), oldest first; review them."
+    )
+    disabled: list[str] = Field(description="Ids of those disabled by this call (`disable_created=true`).")
+    truncated: bool = Field(description="True when there were more than the report holds (500).")
+
+
 class PartnerLinkPage(BaseModel):
     items: list[PartnerLinkOut]
     next_cursor: str | None

@@ -79,17 +79,6 @@ async def grant(session: AsyncSession, actor: Actor, org: Organization, payload:
     return link_out(link, org, partner)
 
 
-async def revoke(session: AsyncSession, actor: Actor, org: Organization, partner_ref: str) -> None:
-    """Remove the link; the partner's members lose access from their next request on."""
-    partner = await orgs.get_by_ref(session, partner_ref)
-    link = await repository.get(session, org.id, partner.id) if partner is not None else None
-    if partner is None or link is None:
-        raise NotFound("partner not found")
-    await session.delete(link)
-    await session.flush()
-    record(session, actor, "partner.revoked", org_id=org.id, target_type="org", target_id=partner.id)
-
-
 async def page(
     session: AsyncSession, org: Organization, *, customers: bool, after: str | None, limit: int
 ) -> tuple[list[PartnerLinkOut], str | None]:

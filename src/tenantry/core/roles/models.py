@@ -1,7 +1,9 @@
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.base import Base, Timestamped, id_column, utcnow
 from tenantry.db.versioning import Versioned
 
 
@@ -17,6 +19,18 @@ class Role(Timestamped, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     permissions: Mapped[list[str]] = mapped_column(default=list)
     builtin: Mapped[bool] = mapped_column(default=False)
+
+
+class AppPermission(Base):
+    """A permission of the application (``invoices:approve``), registered by a platform admin: custom roles
+    of any organization may hold it beside Tenantry's own, and tokens carry it."""
+
+    __tablename__ = "app_permissions"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OrgRoleState(Versioned, Timestamped, Base):

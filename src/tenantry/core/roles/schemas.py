@@ -1,11 +1,15 @@
+import re
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from tenantry.core.fields import Text, not_null, storable
+from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.db.ids import is_id
 
+APP_PERMISSION = re.compile(r"^[a-z][a-z0-9_-]{0,49}:[a-z][a-z0-9_.-]{0,49}$")
+TENANTRY_DOMAINS = frozenset(name.split(":")[0] for name in PERMISSIONS)
 RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
 
@@ -54,6 +58,21 @@ class RoleOut(BaseModel):
 class PermissionOut(BaseModel):
     name: str
     description: str
+    application: bool = Field(default=False, description="Registered by the application, not Tenantry's own.")
+
+
+def _app_permission(value: str) -> str:
+    if not APP_PERMISSION.fullmatch(value):
+        raise ValueError("must be 'domain:action' in lowercase letters, digits, '_', '-' and '.'")
+    if value.split(":")[0] in TENANTRY_DOMAINS:
+        raise ValueError("the domain is one of Tenantry's own; choose your application's")
+    return value
+
+
+class AppPermissionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(max_length=100), AfterValidator(_app_permission)]
+    description: Text = ""
 
 
 class ProvisionedRoleCreate(RoleCreate):

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.orgs.models import Organization
-from tenantry.core.roles import repository
+from tenantry.core.roles import app_permissions, repository
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import BUILTIN_BY_ID, PERMISSIONS
 from tenantry.core.roles.schemas import RoleCreate, RoleOut, RoleUpdate
@@ -58,11 +58,13 @@ async def get(session: AsyncSession, org_id: str, ref: str) -> Role:
     return match
 
 
-def _checked_permissions(actor: Actor, permissions: list[str]) -> list[str]:
+async def _checked_permissions(session: AsyncSession, actor: Actor, permissions: list[str]) -> list[str]:
+    """Tenantry's own permissions the actor holds, and registered application permissions."""
+    known = PERMISSIONS.keys() | await app_permissions.registered(session, set(permissions) - PERMISSIONS.keys())
     unknown = [
         FieldError(f"permissions[{i}]", f"unknown permission {name!r}")
         for i, name in enumerate(permissions)
-        if name not in PERMISSIONS
+        if name not in known
     ]
     if unknown:
         raise InvalidInput(unknown)
@@ -73,7 +75,7 @@ def _checked_permissions(actor: Actor, permissions: list[str]) -> list[str]:
 
 
 async def create(session: AsyncSession, actor: Actor, org: Organization, payload: RoleCreate) -> Role:
-    permissions = _checked_permissions(actor, payload.permissions)
+    permissions = await _checked_permissions(session, actor, payload.permissions)
     if await repository.name_taken(session, org.id, payload.name):
         raise AlreadyExists(f"a role named {payload.name!r} already exists")
     role = Role(org_id=org.id, name=payload.name, description=payload.description, permissions=permissions)
@@ -93,7 +95,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, role: R
     if not actor.holds(permissions_of(role)):
         raise PermissionDenied("cannot change a role that holds permissions you do not have")
     if payload.permissions is not None:
-        role.permissions = _checked_permissions(actor, payload.permissions)
+        role.permissions = await _checked_permissions(session, actor, payload.permissions)
     if payload.name is not None and payload.name != role.name:
         if await repository.name_taken(session, org.id, payload.name, besides=role.id):
             raise AlreadyExists(f"a role named {payload.name!r} already exists")

@@ -18,7 +18,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
-from tenantry.core.users import repository
+from tenantry.core.users import email_change, repository
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
@@ -168,17 +168,22 @@ async def page(
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
     membership_rules.ensure_may_manage(actor, member)
     changes = payload.model_dump(exclude_unset=True)
+    user, old_email = member.user, member.user.email
+    new_email = payload.email is not None and email_key(payload.email) != user.email_key
+    if new_email:
+        email_change.ensure_may_change(actor, user)
     if {"email", "email_verified"} & changes.keys():
         await membership_rules.ensure_account_exclusive(session, actor, org, member)
-    user = member.user
-    if payload.email is not None and email_key(payload.email) != user.email_key:
-        if await repository.get_by_email(session, payload.email) is not None:
+    if new_email:
+        if await repository.get_by_email(session, payload.email or "") is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
         user.email_verified = False
     for field, value in changes.items():
         setattr(user, field, value)
     user.updated_at = utcnow()
     await _flush_unique_email(session)
+    if new_email:
+        await email_change.changed(session, actor, org, user, old_email)
     record(
         session,
         actor,

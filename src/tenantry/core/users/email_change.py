@@ -1,0 +1,58 @@
+"""Changing an account's email address: the rule every surface's update goes through.
+
+The address is where resets and links go, so changing it can route the account's credentials elsewhere.
+Anyone but the user needs ``users:set_password`` for it (the right to choose the password anyway),
+checked before anything else. When it changes, every session, refresh token and one-time link of the
+account ends, and the old address is told, by mail, what it was changed to and by which organization.
+"""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.flows.context import Flows
+from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs.models import Organization
+from tenantry.core.outbox import service as outbox
+from tenantry.core.outbox.models import EMAIL_CHANGED_NOTICE
+from tenantry.core.tokens.service import revoke_sessions
+from tenantry.core.users import repository
+from tenantry.core.users.models import User
+from tenantry.errors import PermissionDenied
+from tenantry.mail.compose import compose
+
+SET_PASSWORD = "users:set_password"
+
+
+def ensure_may_change(actor: Actor, user: User) -> None:
+    """The user changes their own address; anyone else only with ``users:set_password``."""
+    if actor.user_id != user.id and not actor.holds({SET_PASSWORD}):
+        raise PermissionDenied(f"changing another user's email address requires {SET_PASSWORD!r}")
+
+
+async def changed(session: AsyncSession, actor: Actor, org: Organization, user: User, old_email: str) -> None:
+    """After the address changed: end the account's sessions and links, tell the old address, audit."""
+    await revoke_sessions(session, user)
+    payload = {"user_id": user.id, "old_email": old_email, "org_id": org.id}
+    outbox.enqueue(session, EMAIL_CHANGED_NOTICE, payload, recipient=old_email, org_id=org.id)
+    record(session, actor, "user.email_changed", org_id=org.id, target_type="user", target_id=user.id)
+
+
+async def send_notice(session: AsyncSession, flows: Flows, payload: dict[str, Any]) -> None:
+    """The worker's half: mail the old address (the account may have changed again since; say what it is now)."""
+    user = await repository.get_live(session, str(payload.get("user_id", "")))
+    old_email = str(payload.get("old_email", ""))
+    if user is None or not old_email:
+        return
+    org = await orgs.get_by_ref(session, str(payload.get("org_id", "")))
+    context = {
+        "user": {"email": old_email, "first_name": user.first_name, "last_name": user.last_name},
+        "new_email": user.email,
+        "org_name": org.name if org is not None else None,
+    }
+    email = compose(flows.templates, "email_changed", context)
+    outbox.enqueue_email(
+        session, to=old_email, subject=email.subject, text=email.text, html=email.html, links=[], org_id=None
+    )

@@ -1,0 +1,94 @@
+"""Revoking a partner reports the accounts it brought in, and can disable them (issue 14, finding 6)."""
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tenantry.core.audit.models import AuditEvent
+from tenantry.runtime import Runtime
+from tests.factories import PASSWORD, Tenant, make_tenant
+from tests.snapshots import every_row
+
+TELM = "/compat/telm/api/auth/auth"
+
+
+@pytest.fixture
+async def partner(client: httpx.AsyncClient, root_token: str) -> Tenant:
+    return await make_tenant(client, root_token, "partner-co")
+
+
+async def _backdoors(client: httpx.AsyncClient, customer: Tenant, partner: Tenant) -> tuple[str, str]:
+    """The partner, acting in its customer, creates one account natively and one through telm."""
+    linked = await client.post(
+        customer.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=customer.auth
+    )
+    assert linked.status_code == 201, linked.text
+    native = await client.post(
+        customer.path("/users"),
+        json={"email": "backdoor-native@example.com", "first_name": "B", "password": PASSWORD},
+        headers=partner.auth,
+    )
+    assert native.status_code == 201, native.text
+    query = {"email": "backdoor-telm@example.com", "first_name": "B", "last_name": "D", "role": "user"}
+    telm = await client.post(
+        f"{TELM}/{customer.slug}/users",
+        params={**query, "password": PASSWORD},
+        headers={"Authentication": f"Bearer {partner.owner.token}"},
+    )
+    assert telm.status_code == 200, telm.text
+    found = await client.get(customer.path("/users?q=backdoor-telm"), headers=customer.auth)
+    return native.json()["id"], found.json()["items"][0]["id"]
+
+
+async def _sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
+    )
+
+
+async def test_revoking_reports_and_disables_what_the_partner_created(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
+    native_id, telm_id = await _backdoors(client, tenant, partner)
+    await tenant.add_user("own-member@example.com")  # created by the customer itself: not reported
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    report = revoked.json()
+    assert [(a["id"], a["email"], a["status"]) for a in report["created_accounts"]] == [
+        (native_id, "backdoor-native@example.com", "disabled"),
+        (telm_id, "backdoor-telm@example.com", "disabled"),
+    ]
+    assert report["disabled"] == [native_id, telm_id]
+    for email in ("backdoor-native@example.com", "backdoor-telm@example.com"):
+        assert (await _sign_in(client, email)).json()["error"] == "invalid_grant"
+    async with runtime.database.transaction(write=False) as session:
+        event = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "partner.revoked"))).one()
+        created = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.target_id == native_id)
+            )
+        ).one()
+    assert (event.org_id, event.target_id, event.actor_user_id) == (tenant.id, partner.id, tenant.owner.id)
+    assert event.details == {"created_accounts": [native_id, telm_id], "disabled": [native_id, telm_id]}
+    assert (created.partner_org_id, created.actor_user_id) == (partner.id, partner.owner.id)
+
+    # The partner's members no longer reach the customer on any surface, and change nothing trying.
+    before = await every_row(runtime)
+    native = await client.get(tenant.path(f"/users/{native_id}"), headers=partner.auth)
+    telm = await client.get(
+        f"{TELM}/{tenant.slug}/users/backdoor-telm@example.com",
+        headers={"Authentication": f"Bearer {partner.owner.token}"},
+    )
+    disabled = await client.post(tenant.path(f"/users/{tenant.owner.id}/disable"), headers=partner.auth)
+    assert [native.status_code, telm.status_code, disabled.status_code] == [404, 404, 404]
+    assert await every_row(runtime) == before
+
+
+async def test_without_the_option_the_accounts_are_only_reported(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant
+) -> None:
+    native_id, telm_id = await _backdoors(client, tenant, partner)
+    report = (await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)).json()
+    assert [(a["id"], a["status"]) for a in report["created_accounts"]] == [(native_id, "active"), (telm_id, "active")]
+    assert report["disabled"] == []
+    assert (await _sign_in(client, "backdoor-native@example.com")).status_code == 200
