@@ -90,9 +90,13 @@ async def run_import(
         passwords = Passwords(settings)
         task = progress.add_task("importing", total=_rows_expected(source, header=chosen.name == "native"))
 
+        shown = [0]
+
         def settled(summary: Summary) -> None:
             report.settle()
-            progress.update(task, completed=summary.rows)
+            if summary.rows != shown[0]:  # a batch settles twice: its failures before it is written, then the rest
+                shown[0] = summary.rows
+                progress.update(task, completed=summary.rows)
 
         importer = Importer(
             org=org,
