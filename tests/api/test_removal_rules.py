@@ -4,7 +4,7 @@ what every surface's DELETE does."""
 import httpx
 
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant
+from tests.factories import Member, Tenant, bearer
 from tests.snapshots import every_row
 
 
@@ -22,14 +22,16 @@ async def _deletes(client: httpx.AsyncClient, tenant: Tenant, caller: Member, ta
     ]
 
 
-async def test_nobody_removes_themselves_on_any_surface_and_eva_says_so(
-    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+async def test_eva_says_the_last_owner_is_not_deletable_and_no_surface_deletes_them(
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant
 ) -> None:
-    admin = await tenant.add_user("admin@example.com", roles=["admin"])
-    me = await client.get(_eva(tenant, "/users/identity-provider"), headers=admin.auth)
+    root_id = (await client.get("/api/v1/me", headers=bearer(root_token))).json()["id"]
+    assert (await client.delete(tenant.path(f"/users/{root_id}"), headers=bearer(root_token))).status_code == 204
+    owner = Member(tenant.owner.id, tenant.owner.email, tenant.owner.token)
+    me = await client.get(_eva(tenant, "/users/identity-provider"), headers=owner.auth)
     assert me.json()["rules"]["deletable"] is False
     before = await every_row(runtime)
-    assert await _deletes(client, tenant, admin, admin) == [409, 409, 409]
+    assert await _deletes(client, tenant, owner, owner) == [409, 409, 409]
     assert await every_row(runtime) == before
 
 
@@ -40,9 +42,9 @@ async def test_eva_reports_deletable_exactly_where_delete_succeeds(client: httpx
     rules = {user["email"]: user["rules"]["deletable"] for user in listed["content"]}
     assert {email: rules[email] for email in (tenant.owner.email, admin.email, viewer.email)} == {
         tenant.owner.email: False,  # holds orgs:delete, which an admin lacks
-        admin.email: False,  # the caller
+        admin.email: True,  # the caller may leave
         viewer.email: True,
     }
-    deleted = await client.delete(_eva(tenant, f"/users/{viewer.id}"), headers=admin.auth)
-    assert deleted.status_code == 204
     assert (await client.delete(tenant.path(f"/users/{tenant.owner.id}"), headers=admin.auth)).status_code == 403
+    assert (await client.delete(_eva(tenant, f"/users/{viewer.id}"), headers=admin.auth)).status_code == 204
+    assert (await client.delete(_eva(tenant, f"/users/{admin.id}"), headers=admin.auth)).status_code == 204

@@ -153,11 +153,6 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
-def _ensure_not_self(actor: Actor, member: Member) -> None:
-    if member.user.id == actor.user_id:
-        raise Conflict("you cannot remove yourself")
-
-
 def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool:
     """Whether ``actor`` could remove ``member`` now (``users:delete`` and the rules of ``remove``), asked
     without acting: what a surface reports before the caller tries (eva's ``rules.deletable``)."""
@@ -165,17 +160,15 @@ def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool
         return False
     try:
         ensure_may_manage(actor, member)
-        _ensure_not_self(actor, member)
-    except (PermissionDenied, Conflict):
+    except PermissionDenied:
         return False
     return True
 
 
 async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
-    """Delete the membership; soft-delete the account when it has no membership left. Nobody removes
-    themselves, someone above them, or the last owner."""
+    """Delete the membership (yours: you leave); soft-delete the account when it has no membership left.
+    Nobody removes someone above them, or the last owner."""
     ensure_may_manage(actor, member)
-    _ensure_not_self(actor, member)
     await _ensure_owner_remains(session, org, member)
     await session.delete(member.membership)
     await session.flush()
