@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.flows import resets
+from tenantry.core.mfa import challenges as mfa_challenges
 from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
@@ -114,12 +115,13 @@ class OutboxWorker:
             )
 
     async def purge(self) -> None:
-        """Forget settled messages past retention, and tokens and sessions a day past their expiry."""
+        """Forget settled messages past retention; tokens, sessions and sign-in challenges a day past expiry."""
         now = utcnow()
         async with self._database.transaction() as session:
             await outbox.purge(session, now - RETENTION)
             await onetime.purge(session, now - timedelta(days=1))
             await browser_sessions.purge(session, now - timedelta(days=1))
+            await mfa_challenges.purge(session, now - timedelta(days=1))
         self._purged_at = time.monotonic()
 
     async def run(self) -> None:

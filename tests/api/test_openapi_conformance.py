@@ -39,7 +39,10 @@ async def _pinned_targets(client: httpx.AsyncClient, tenant: Tenant, root_token:
         tenant.path("/partners"), json={"partner_org": partner.slug, "role": "viewer"}, headers=tenant.auth
     )
     resource = await client.post(tenant.path("/resources"), json={"type": "folder", "name": "f"}, headers=tenant.auth)
+    app_client = {"name": "fuzz", "type": "public", "redirect_uris": ["https://app.example/cb"]}
+    registered = await client.post(tenant.path("/clients"), json=app_client, headers=tenant.auth)
     return {
+        "client_id": registered.json()["client_id"],
         "org": tenant.slug,
         "user": sacrificial.id,
         "role": role.json()["id"],

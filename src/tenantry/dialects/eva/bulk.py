@@ -76,6 +76,7 @@ async def bulk_create(
         actor=access.actor,
         format=EvaFormat(),
         passwords=runtime.passwords,
+        consent_with=runtime.flows,
         units=RequestSession(session),
         on_outcome=failed.append,
         batch_size=settings.import_batch_size,

@@ -86,7 +86,7 @@ async def eva_users(session: AsyncSession, actor: Actor, org: Organization, memb
 
 
 def _company(member: Member) -> str | None:
-    company = member.user.attributes.get("company")
+    company = member.membership.attributes.get("company")
     return company if isinstance(company, str) else None
 
 

@@ -56,7 +56,14 @@ async def create_user(
     The user is a Member, their email counts as confirmed and no email is sent;
     `ask_user_to_update_password_on_login` (default false) makes them change the password at next login.
     """
-    member = await users.create(session, access.actor, access.org, translate.user_create(payload), runtime.passwords)
+    member = await users.create(
+        session,
+        access.actor,
+        access.org,
+        translate.user_create(payload),
+        runtime.passwords,
+        flows_for_consent=runtime.flows,
+    )
     return CreateUserRespDto(user_id=member.user.id)
 
 
