@@ -38,7 +38,7 @@ def record(
 
 
 async def page(
-    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int
+    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int, newest_first: bool = False
 ) -> list[AuditEvent]:
-    """The organization's events matching ``where``, oldest first, continuing after the event ``after``."""
-    return await repository.page(session, org_id, where, after=after, limit=limit)
+    """The organization's events matching ``where``, oldest (or newest) first, continuing after ``after``."""
+    return await repository.page(session, org_id, where, after=after, limit=limit, newest_first=newest_first)
