@@ -243,3 +243,13 @@ async def set_password(
 async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
     """Set a new password for a user who proved who they are another way (a mailed link, a change ticket)."""
     await _store_password(session, user, password, passwords)
+
+
+async def get_live(session: AsyncSession, user_id: str) -> User | None:
+    """A live (not deleted) account by id."""
+    return await repository.get_live(session, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    """The live account with this email address (in any letter case), if any."""
+    return await repository.get_by_email(session, email)
