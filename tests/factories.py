@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+from tenantry.core.actor import Actor
+from tenantry.core.memberships import joining
+from tenantry.core.users import repository as accounts
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.runtime import Runtime
@@ -42,6 +45,14 @@ async def make_platform_admin(runtime: Runtime, email: str = "root@example.com")
                 email_verified=True,
             ),
         )
+
+
+async def accept_invitation(runtime: Runtime, user_id: str, org: str) -> None:
+    """The account's owner accepts an organization's invitation (as on their "My account" page)."""
+    async with runtime.database.transaction() as session:
+        user = await accounts.get_live(session, user_id)
+        assert user is not None
+        await joining.answer(session, Actor(user_id=user_id), user, org, accept=True)
 
 
 @dataclass

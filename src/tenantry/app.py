@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from tenantry import __version__, dialects, logs, scim
+from tenantry import __version__, dialects, logs, metrics, scim
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
@@ -21,6 +21,7 @@ from tenantry.runtime import Runtime
 from tenantry.settings import Settings, get_settings
 from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
+from tenantry.web import metrics as web_metrics
 from tenantry.web.body_limit import BodyLimitMiddleware
 from tenantry.web.docs import offline_docs, other_documents
 from tenantry.web.methods import AllowedMethodsMiddleware
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await worker.stop()
         if owns_database:
             await runtime.database.dispose()
+        metrics.process_exiting()
 
     mounted = {"SCIM 2.0": scim.PREFIX} | {
         f"{name} dialect": prefix for name, prefix in dialects.enabled(runtime.settings.dialects).items()
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
     app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
+    web_metrics.install(app, runtime)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+import os
 import secrets
 import signal
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -75,6 +77,9 @@ def serve(
     settings = get_settings()
     logs.configure(settings)
     asyncio.run(prepare_database(settings))
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts in files here and /metrics sums them (tenantry.metrics); fresh on every start.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tenantry-metrics-")
     uvicorn.run(
         "tenantry.app:serve_app",
         factory=True,

@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=120.0, gt=0, description="How long a claimed message is reserved for the worker that claimed it."
     )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Let webhooks go to http:// and to private, loopback and link-local addresses (development only).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery.")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body (JSON, forms) a request may send (413 beyond)."
     )

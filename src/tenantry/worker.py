@@ -18,20 +18,25 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.flows import resets
+from tenantry.core.mfa import challenges as mfa_challenges
 from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.users import email_change
+from tenantry.core.webhooks.dispatch import DispatchRace, dispatch_batch, has_pending_events
+from tenantry.core.webhooks.service import WEBHOOK
 from tenantry.db.base import utcnow
 from tenantry.db.errors import is_unavailable
 from tenantry.mail.sinks import DeliveryError, EmailSink, sink_for
 from tenantry.runtime import Runtime
+from tenantry.webhooks.deliverer import WebhookDeliverer
 
 log = structlog.get_logger("tenantry.worker")
 
 Job = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 BATCH_SIZE = 20
+DISPATCH_BATCH_SIZE = 200
 PURGE_INTERVAL_SECONDS = 3_600
 RETENTION = timedelta(days=30)
 """Settled messages are kept this long (without their payload), for the record."""
@@ -46,6 +51,7 @@ class OutboxWorker:
         self._database = runtime.database
         self._settings = runtime.settings
         self._email = email_sink or sink_for(runtime.settings)
+        self._webhooks = WebhookDeliverer(runtime)
         flows = runtime.flows
         self._jobs: dict[str, Job] = {
             PASSWORD_RESET_REQUEST: lambda session, payload: resets.handle_reset_request(session, flows, payload),
@@ -56,7 +62,9 @@ class OutboxWorker:
         self._purged_at = 0.0
 
     async def run_once(self) -> int:
-        """Handle every message due now (and those this pass makes due); returns how many were attempted."""
+        """Hand new events to their webhooks, then handle every message due now (and those this pass makes
+        due); returns how many messages were attempted."""
+        await self._dispatch_events()
         attempted = 0
         while True:
             async with self._database.transaction(write=False) as session:
@@ -70,6 +78,20 @@ class OutboxWorker:
             if not handled:
                 return attempted
 
+    async def _dispatch_events(self) -> None:
+        """Fan new events out to the webhooks subscribed to them (``core.webhooks.dispatch``)."""
+        while True:
+            async with self._database.transaction(write=False) as session:
+                if not await has_pending_events(session):
+                    return
+            try:
+                async with self._database.transaction() as session:
+                    dispatched = await dispatch_batch(session, DISPATCH_BATCH_SIZE)
+            except DispatchRace:
+                return  # another worker is on it
+            if dispatched < DISPATCH_BATCH_SIZE:
+                return
+
     async def _handle(self, message_id: str) -> int:
         async with self._database.transaction() as session:
             message = await outbox.claim(session, message_id, self._settings.outbox_lease_seconds)
@@ -80,6 +102,8 @@ class OutboxWorker:
                 await self._email.deliver(message.id, message.payload)
                 async with self._database.transaction() as session:
                     await outbox.mark_sent(session, message.id)
+            elif message.kind == WEBHOOK:
+                await self._webhooks.deliver(message)
             elif message.kind in self._jobs:
                 async with self._database.transaction() as session:
                     await self._jobs[message.kind](session, message.payload)
@@ -114,12 +138,13 @@ class OutboxWorker:
             )
 
     async def purge(self) -> None:
-        """Forget settled messages past retention, and tokens and sessions a day past their expiry."""
+        """Forget settled messages past retention; tokens, sessions and sign-in challenges a day past expiry."""
         now = utcnow()
         async with self._database.transaction() as session:
             await outbox.purge(session, now - RETENTION)
             await onetime.purge(session, now - timedelta(days=1))
             await browser_sessions.purge(session, now - timedelta(days=1))
+            await mfa_challenges.purge(session, now - timedelta(days=1))
         self._purged_at = time.monotonic()
 
     async def run(self) -> None:

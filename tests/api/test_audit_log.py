@@ -29,12 +29,16 @@ async def test_events_are_listed_oldest_first_and_filtered(
     await client.put(tenant.path(f"/users/{member.id}/roles"), json={"roles": ["viewer"]}, headers=tenant.auth)
     await other_tenant.add_user("elsewhere@example.com")
     everything = await _events(client, tenant)
-    assert _actions(everything)[-2:] == ["user.created", "member.roles_set"]
+    assert _actions(everything)[-3:] == ["user.created", "user.signed_in", "member.roles_set"]
     assert "elsewhere@example.com" not in str(everything)
     assert _actions(await _events(client, tenant, action="member.roles_set")) == ["member.roles_set"]
-    assert _actions(await _events(client, tenant, target=member.id)) == ["user.created", "member.roles_set"]
+    assert _actions(await _events(client, tenant, target=member.id)) == [
+        "user.created",
+        "user.signed_in",
+        "member.roles_set",
+    ]
     by_owner = await _events(client, tenant, actor=tenant.owner.id)
-    assert set(_actions(by_owner)) == {"user.created", "member.roles_set"}
+    assert set(_actions(by_owner)) == {"user.created", "user.signed_in", "member.roles_set"}
     assert _actions(await _events(client, tenant, since=(datetime.now(UTC) + timedelta(minutes=5)).isoformat())) == []
     naive_past = (datetime.now(UTC) - timedelta(minutes=5)).replace(tzinfo=None).isoformat()
     assert len(_actions(await _events(client, tenant, since=naive_past))) == len(_actions(everything))
@@ -81,3 +85,17 @@ async def test_bad_filters_are_422(client: httpx.AsyncClient, tenant: Tenant) ->
     for query in ({"since": "yesterday"}, {"cursor": "nonsense"}, {"limit": "0"}, {"action": "x" * 65}):
         response = await client.get(tenant.path(EVENTS), params=query, headers=tenant.auth)
         assert response.status_code == 422, query
+
+
+async def test_order_desc_lists_newest_first_and_pages_backwards(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    for index in range(3):
+        await tenant.add_user(f"recent{index}@example.com", password=None)
+    oldest_first = _actions(await _events(client, tenant, limit=200))
+    seen: list[str] = []
+    page = await _events(client, tenant, order="desc", limit=2)
+    while True:
+        seen.extend(_actions(page))
+        if page["next_cursor"] is None:
+            break
+        page = await _events(client, tenant, order="desc", limit=2, cursor=str(page["next_cursor"]))
+    assert seen == list(reversed(oldest_first))

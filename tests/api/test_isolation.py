@@ -42,6 +42,8 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
             other_tenant.path("/resources"), json={"type": "environment", "name": "e"}, headers=other_tenant.auth
         )
     ).json()
+    app_client = {"name": "theirs", "type": "public", "redirect_uris": ["https://app.example/cb"]}
+    their_client = (await client.post(other_tenant.path("/clients"), json=app_client, headers=other_tenant.auth)).json()
     own_user = await tenant.add_user()
     before = await _audit_count(runtime)
     probes = 0
@@ -53,6 +55,7 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
             "key": key["id"],
             "partner_org": other_tenant.slug,
             "resource": resource["id"],
+            "client_id": their_client["client_id"],
         }
         paths = {template.format(org=other_tenant.slug, **things), template.format(org=other_tenant.id, **things)}
         if any(f"{{{name}}}" in template for name in things):

@@ -2,15 +2,19 @@
 
 import httpx
 
-from tests.factories import PASSWORD, Tenant, bearer, login
+from tenantry.runtime import Runtime
+from tests.factories import PASSWORD, Tenant, accept_invitation, bearer, login
 
 
-async def test_me_lists_memberships_with_roles(client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant) -> None:
+async def test_me_lists_memberships_with_roles(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
+) -> None:
     await client.post(
         other_tenant.path("/members"),
         json={"email": tenant.owner.email, "roles": ["viewer"]},
         headers=other_tenant.auth,
     )
+    await accept_invitation(runtime, tenant.owner.id, other_tenant.slug)
     me = (await client.get("/api/v1/me", headers=tenant.auth)).json()
     assert me["email"] == tenant.owner.email
     assert me["platform_admin"] is False

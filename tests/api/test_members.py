@@ -2,11 +2,12 @@
 
 import httpx
 
-from tests.factories import Tenant, bearer
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, accept_invitation, bearer
 
 
-async def test_add_existing_account_by_email_or_id(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+async def test_add_existing_account_by_email_or_id_invites_it_until_it_accepts(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     first = await other_tenant.add_user("first@example.com")
     second = await other_tenant.add_user("second@example.com")
@@ -15,8 +16,13 @@ async def test_add_existing_account_by_email_or_id(
     )
     assert by_email.status_code == 201
     assert by_email.json()["roles"] == ["viewer"]
+    assert by_email.json()["membership_status"] == "invited"
     by_id = await client.post(tenant.path("/members"), json={"user_id": second.id}, headers=tenant.auth)
     assert by_id.json()["roles"] == ["member"]
+    # Until the owner accepts, the membership grants nothing.
+    refused = await client.get(tenant.path(f"/users/{first.id}"), headers=first.auth)
+    assert refused.status_code == 404  # an invitation is no membership yet
+    await accept_invitation(runtime, first.id, tenant.slug)
     # One account, two organizations, different roles.
     assert (await client.get(tenant.path(f"/users/{first.id}"), headers=first.auth)).status_code == 200
     assert (
@@ -24,11 +30,22 @@ async def test_add_existing_account_by_email_or_id(
     ).status_code == 403
 
 
+async def test_platform_admin_attaches_an_existing_account_directly(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    first = await other_tenant.add_user("first@example.com")
+    added = await client.post(tenant.path("/members"), json={"user_id": first.id}, headers=bearer(root_token))
+    assert added.status_code == 201
+    assert added.json()["membership_status"] == "active"
+    assert added.json()["first_name"] == "Test"
+    assert (await client.get(tenant.path(f"/users/{first.id}"), headers=first.auth)).status_code == 200
+
+
 async def test_add_member_errors(client: httpx.AsyncClient, tenant: Tenant) -> None:
     member = await tenant.add_user()
     again = await client.post(tenant.path("/members"), json={"user_id": member.id}, headers=tenant.auth)
     assert again.status_code == 409
-    unknown = await client.post(tenant.path("/members"), json={"email": "ghost@example.com"}, headers=tenant.auth)
+    unknown = await client.post(tenant.path("/members"), json={"user_id": "0" * 24}, headers=tenant.auth)
     assert unknown.status_code == 404
     both = await client.post(
         tenant.path("/members"), json={"email": "a@example.com", "user_id": member.id}, headers=tenant.auth
@@ -86,10 +103,11 @@ async def test_nobody_disables_themselves(client: httpx.AsyncClient, tenant: Ten
 
 
 async def test_disabled_membership_in_one_org_leaves_the_others(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     shared = await tenant.add_user("shared@example.com")
     await client.post(other_tenant.path("/members"), json={"user_id": shared.id}, headers=other_tenant.auth)
+    await accept_invitation(runtime, shared.id, other_tenant.slug)
     disabled = await client.post(other_tenant.path(f"/users/{shared.id}/disable"), headers=other_tenant.auth)
     assert disabled.json()["status"] == "disabled"
     # The account still works: sessions survive and acme still answers; globex refuses.
@@ -102,10 +120,11 @@ async def test_disabled_membership_in_one_org_leaves_the_others(
 
 
 async def test_removing_a_shared_user_keeps_the_account(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     shared = await tenant.add_user("shared@example.com")
     await client.post(other_tenant.path("/members"), json={"user_id": shared.id}, headers=other_tenant.auth)
+    await accept_invitation(runtime, shared.id, other_tenant.slug)
     assert (await client.delete(other_tenant.path(f"/users/{shared.id}"), headers=other_tenant.auth)).status_code == 204
     assert (await client.get("/api/v1/me", headers=shared.auth)).status_code == 200
     assert (await client.get(other_tenant.path(f"/users/{shared.id}"), headers=other_tenant.auth)).status_code == 404

@@ -2,7 +2,8 @@
 
 import httpx
 
-from tests.factories import Tenant, bearer, make_tenant
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, accept_invitation, bearer, make_tenant
 
 
 async def test_only_platform_admins_create_organizations(
@@ -82,11 +83,12 @@ async def test_patch_to_taken_slug_is_409(client: httpx.AsyncClient, tenant: Ten
 
 
 async def test_delete_org_removes_memberships_and_orphaned_accounts(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     only_here = await tenant.add_user("only@example.com")
     shared = await tenant.add_user("shared@example.com")
     await client.post(other_tenant.path("/members"), json={"user_id": shared.id}, headers=other_tenant.auth)
+    await accept_invitation(runtime, shared.id, other_tenant.slug)
     admin = await tenant.add_user(roles=["admin"])
     assert (await client.delete(tenant.path(), headers=admin.auth)).status_code == 403
     assert (await client.delete(tenant.path(), headers=tenant.auth)).status_code == 204

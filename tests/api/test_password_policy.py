@@ -2,7 +2,8 @@
 
 import httpx
 
-from tests.factories import PASSWORD, Tenant, make_tenant
+from tenantry.runtime import Runtime
+from tests.factories import PASSWORD, Tenant, accept_invitation, make_tenant
 
 STRICT = {"min_length": 14, "require_digit": True, "require_symbol": True, "blocked_words": ["rocket"]}
 
@@ -105,11 +106,12 @@ async def test_the_org_policy_applies_when_an_admin_sets_a_password(client: http
 
 
 async def test_ones_own_change_meets_the_strictest_policy_of_ones_orgs(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant
 ) -> None:
     other = await make_tenant(client, root_token, "initech")
     member = await tenant.add_user()
     await client.post(other.path("/members"), json={"email": member.email}, headers=other.auth)
+    await accept_invitation(runtime, member.id, other.slug)
     await _set_policy(client, tenant, {"min_length": 12})
     await _set_policy(client, other, {"require_digit": True})
 

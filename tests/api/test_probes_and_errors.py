@@ -13,7 +13,8 @@ async def test_probes_are_public(client: httpx.AsyncClient) -> None:
 async def test_jwks_publishes_the_signing_key(client: httpx.AsyncClient, tenant: Tenant) -> None:
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert keys
-    assert all(key["kty"] == "OKP" and key["crv"] == "Ed25519" and "d" not in key for key in keys)
+    assert {(key["kty"], key["alg"]) for key in keys} == {("OKP", "EdDSA"), ("RSA", "RS256")}
+    assert all(not {"d", "p", "q", "dp", "dq", "qi"} & key.keys() for key in keys)  # public parts only
 
 
 async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:

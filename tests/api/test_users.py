@@ -3,7 +3,8 @@
 import httpx
 import pytest
 
-from tests.factories import PASSWORD, Tenant, bearer
+from tenantry.runtime import Runtime
+from tests.factories import PASSWORD, Tenant, accept_invitation, bearer
 
 
 async def test_create_returns_the_documented_user_object(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -47,10 +48,12 @@ async def test_duplicate_email_is_409_in_any_case(
     await tenant.add_user("dup@example.com")
     again = await client.post(tenant.path("/users"), json={"email": "DUP@Example.com"}, headers=tenant.auth)
     assert again.status_code == 409
+    # Another organization learns nothing: the account is invited, as a new address would be.
     elsewhere = await client.post(
         other_tenant.path("/users"), json={"email": "dup@example.com"}, headers=other_tenant.auth
     )
-    assert elsewhere.status_code == 409
+    assert elsewhere.status_code == 201
+    assert elsewhere.json()["membership_status"] == "invited"
 
 
 @pytest.mark.parametrize(
@@ -172,10 +175,11 @@ async def test_email_change_conflicts_and_unverifies(client: httpx.AsyncClient, 
 
 
 async def test_shared_accounts_keep_their_email_and_password_from_any_one_org(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     shared = await tenant.add_user("shared@example.com")
     await client.post(other_tenant.path("/members"), json={"email": shared.email}, headers=other_tenant.auth)
+    await accept_invitation(runtime, shared.id, other_tenant.slug)
     email = await client.patch(tenant.path(f"/users/{shared.id}"), json={"email": "x@example.com"}, headers=tenant.auth)
     assert email.status_code == 403
     password = await client.post(
@@ -183,7 +187,9 @@ async def test_shared_accounts_keep_their_email_and_password_from_any_one_org(
     )
     assert password.status_code == 403
     name = await client.patch(tenant.path(f"/users/{shared.id}"), json={"first_name": "Ok"}, headers=tenant.auth)
-    assert name.status_code == 200
+    assert name.status_code == 403
+    own = await client.patch(tenant.path(f"/users/{shared.id}"), json={"attributes": {"a": 1}}, headers=tenant.auth)
+    assert own.status_code == 200
 
 
 async def test_admin_sets_password_and_can_require_change(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant, bearer
+from tests.factories import Member, Tenant, accept_invitation, bearer
 
 
 async def _impersonate(client: httpx.AsyncClient, tenant: Tenant, caller: dict[str, str], user: str) -> httpx.Response:
@@ -71,10 +71,11 @@ async def test_routes_that_forbid_impersonation_answer_403(client: httpx.AsyncCl
 
 
 async def test_the_token_acts_only_in_its_organization(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     member = await tenant.add_user(roles=["viewer"])
     await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
+    await accept_invitation(runtime, member.id, other_tenant.slug)
     assert (await client.get(other_tenant.path("/users"), headers=member.auth)).status_code == 200
     auth = bearer(await _token_for(client, tenant, member))
     assert (await client.get(tenant.path("/users"), headers=auth)).status_code == 200

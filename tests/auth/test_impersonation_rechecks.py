@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant, bearer
+from tests.factories import Member, Tenant, accept_invitation, bearer
 from tests.snapshots import every_row
 
 Revocation = Callable[[httpx.AsyncClient, Tenant, Member], Awaitable[httpx.Response]]
@@ -62,6 +62,7 @@ async def test_the_token_ends_when_the_impersonator_may_no_longer_impersonate(
     # The account stays active through another membership: only its rights in this organization change.
     joined = await client.post(other_tenant.path("/members"), json={"email": admin.email}, headers=other_tenant.auth)
     assert joined.status_code == 201, joined.text
+    await accept_invitation(runtime, admin.id, other_tenant.slug)
     victim = await tenant.add_user("impersonated@example.com", roles=["supervisor"])
     minted = await client.post(tenant.path(f"/users/{victim.id}/impersonate"), headers=admin.auth)
     assert minted.status_code == 200, minted.text

@@ -11,7 +11,7 @@ from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.runtime import Runtime
 from tests.auth.conftest import MakeInstance
-from tests.factories import PASSWORD, Member, Tenant, bearer, token_for
+from tests.factories import PASSWORD, Member, Tenant, accept_invitation, bearer, token_for
 from tests.mailbox import csrf_of, submit
 from tests.snapshots import every_row
 
@@ -98,6 +98,7 @@ async def test_telm_answers_alike_for_right_and_wrong_guesses_when_the_caller_ma
     # An account another organization shares is only the user's own to change.
     attached = await client.post(other_tenant.path("/members"), json={"email": victim.email}, headers=other_tenant.auth)
     assert attached.status_code in (200, 201)
+    await accept_invitation(runtime, victim.id, other_tenant.slug)
     await _same_refusal(runtime, _telm_attempt(client, other_tenant, other_tenant.owner.token, victim))
 
 

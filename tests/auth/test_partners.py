@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant, make_tenant
+from tests.factories import Member, Tenant, accept_invitation, make_tenant
 
 
 @pytest.fixture
@@ -115,13 +115,20 @@ async def test_revoking_the_link_cuts_access_on_the_next_request(
     assert (await client.get(tenant.path("/users"), headers=agent.auth)).status_code == 404
 
 
-async def test_membership_wins_over_a_partner_link(client: httpx.AsyncClient, tenant: Tenant, partner: Tenant) -> None:
+async def test_membership_wins_over_a_partner_link(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
     await _link(client, tenant, partner, "admin")
     agent = await partner.add_user(roles=["admin"])
     added = await client.post(
         tenant.path("/members"), json={"email": agent.email, "roles": ["viewer"]}, headers=tenant.auth
     )
     assert added.status_code == 201
+    # Until the agent accepts, the invitation is no membership: the partner link still applies.
+    assert (await client.get(tenant.path("/partners"), headers=agent.auth)).status_code == 403
+    created = await client.post(tenant.path("/users"), json={"email": "yes@example.com"}, headers=agent.auth)
+    assert created.status_code == 201
+    await accept_invitation(runtime, agent.id, tenant.slug)
     # As a viewer member of the customer, the partner's admin role there does not apply.
     assert (await client.get(tenant.path("/users"), headers=agent.auth)).status_code == 200
     created = await client.post(tenant.path("/users"), json={"email": "nope@example.com"}, headers=agent.auth)

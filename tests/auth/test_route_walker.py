@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api import errors
@@ -27,10 +26,11 @@ from tenantry.app import create_app
 from tenantry.auth import access_tokens
 from tenantry.auth.policy import OrgAccess, Policy, RoutePolicy, org_member, route_policies
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.memberships import repository as memberships_repository
 from tenantry.core.memberships import service as memberships
-from tenantry.core.models import Base
 from tenantry.runtime import Runtime, get_session
 from tests.factories import Tenant, bearer, make_tenant
+from tests.snapshots import Rows, every_row
 
 
 def demo_dialect(runtime: Runtime) -> FastAPI:
@@ -64,14 +64,6 @@ def app(runtime: Runtime) -> FastAPI:
     app = create_app(runtime=runtime)
     app.mount("/compat/demo", demo_dialect(runtime))
     return app
-
-
-async def _snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    async with runtime.database.transaction(write=False) as session:
-        return {
-            table.name: sorted(tuple(map(str, row)) for row in await session.execute(select(table)))
-            for table in Base.metadata.sorted_tables
-        }
 
 
 def _fill(route: RoutePolicy, org: str, things: dict[str, str]) -> str:
@@ -141,7 +133,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
 
     routes = [route for route in route_policies(app) if route.policy is not None]
     public = [f"{route.method} {route.path}" for route in route_policies(app) if route.policy is None]
-    before = await _snapshot(runtime)
+    before = await every_row(runtime)
     probes = 0
     for route in routes:
         policy = route.policy
@@ -172,7 +164,7 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
             response = await client.request(route.method, path, json={}, headers=headers)
             assert response.status_code in statuses, (route.method, path, who, response.status_code, response.text)
             probes += 1
-    after = await _snapshot(runtime)
+    after = await every_row(runtime)
 
     print(f"route walker: {probes} probes over {len(routes)} routes ({len(public)} public: {', '.join(public)})")
     assert {route.path for route in routes} >= {"/compat/demo/orgs/{orgId}/people/{userId}/remove"}
@@ -185,3 +177,87 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
         row = next((line for line in documented if line.startswith(f"| `{route}` |")), "")
         access = row.split("|")[2].strip() if row else ""
         assert access.startswith("public") or access == "session cookie", route
+
+
+_SECRETS = {"first_name": "Secretfirst", "last_name": "Secretlast", "locale": "tr-TR", "region": "TR"}
+_SECRET_ATTRIBUTES = {"ssn_last4": "Secret9876", "employee_id": "SecretE4711"}
+_SECRET_TEXT = ["Secretfirst", "Secretlast", "tr-TR", "Secret9876", "SecretE4711"]
+
+
+def _concerning(snap: Rows, account_id: str, owner_org_id: str, membership_id: str) -> Rows:
+    """The rows about the account or its owning organization, but the invitation itself (and the owning
+    organization's audit log, not the inviting one's)."""
+    ids = {account_id, owner_org_id}
+    return {
+        name: [
+            row
+            for row in rows
+            if any(value in row for value in (ids if name != "audit_events" else {owner_org_id}))
+            and membership_id not in row
+        ]
+        for name, rows in snap.items()
+    }
+
+
+def _invitation(snap: Rows, membership_id: str) -> list[tuple[Any, ...]]:
+    return [row for row in snap["memberships"] if row[0] == membership_id]
+
+
+async def test_an_org_holding_only_an_invitation_reads_nothing_but_the_email_and_changes_nothing(
+    client: httpx.AsyncClient, app: FastAPI, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """For every route under an organization, on every surface, globex (which invited acme's user who has not
+    accepted) reads no field of the user beyond the email, and changes nothing of the account or of acme: the
+    one change it may make is withdrawing its invitation."""
+    victim = await tenant.add_user("victim@example.com", **_SECRETS, attributes=_SECRET_ATTRIBUTES)
+    role = await client.post(other_tenant.path("/roles"), json={"name": "probe-role"}, headers=other_tenant.auth)
+    key = await client.post(
+        other_tenant.path("/api-keys"), json={"name": "k", "roles": ["admin"]}, headers=other_tenant.auth
+    )
+    things = {"email": victim.email, "user": victim.id, "role": role.json()["id"], "key": key.json()["id"]}
+    things["partner"] = tenant.id
+    callers = [other_tenant.auth, bearer(key.json()["key"])]
+
+    async def invite() -> str:
+        invited = await client.post(other_tenant.path("/members"), json={"email": victim.email}, headers=callers[0])
+        assert invited.json()["membership_status"] == "invited", invited.text
+        async with runtime.database.transaction(write=False) as session:
+            found = await memberships_repository.get(session, other_tenant.id, victim.id)
+            assert found is not None
+            return found.id
+
+    membership_id = await invite()
+    # Every route under an organization but deleting the organization itself (its invitations go with it).
+    routes = [
+        route
+        for route in route_policies(app)
+        if route.policy is not None
+        and route.org_param is not None
+        and not (route.method == "DELETE" and route.path.endswith(f"{{{route.org_param}}}"))
+    ]
+    probes = withdrawn = shown = 0
+    for route in routes:
+        path = _fill(route, other_tenant.id, things)
+        for headers in callers:
+            before = await every_row(runtime)
+            response = await client.request(route.method, path, json={}, headers=headers)
+            after = await every_row(runtime)
+            probes += 1
+            shown += victim.email in response.text
+            assert response.status_code not in {500, 502, 503}, (route.method, path, response.text)
+            assert not any(secret in response.text for secret in _SECRET_TEXT), (route.method, path, response.text)
+            probe = (route.method, path, response.status_code)
+            assert _concerning(after, victim.id, tenant.id, membership_id) == _concerning(
+                before, victim.id, tenant.id, membership_id
+            ), probe
+            if _invitation(after, membership_id) != _invitation(before, membership_id):
+                assert _invitation(after, membership_id) == [], probe  # withdrawn, never changed
+                withdrawn += 1
+                membership_id = await invite()
+    print(
+        f"invited walker: {probes} probes over {len(routes)} routes, {shown} showed the invited user's email, "
+        f"{withdrawn} withdrew the invitation"
+    )
+    assert probes >= 2 * 35
+    assert shown >= 10  # the reads did reach the invited user: each of them showed the email and nothing more
+    assert withdrawn >= 1

@@ -83,14 +83,14 @@ def test_the_wheel_serves_from_a_fresh_venv_without_dev_tools(wheel: Path, proje
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: the suite runs beside it on a busy machine
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.communicate()[0].decode()[-3000:]
-                assert time.monotonic() < deadline, "tenantry serve did not answer within 60 s"
+                assert time.monotonic() < deadline, "tenantry serve did not answer within 180 s"
                 time.sleep(0.2)
         assert health.status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200

@@ -6,7 +6,7 @@ import httpx
 import pyotp
 
 from tests.factories import PASSWORD, Tenant
-from tests.mailbox import csrf_of, submit
+from tests.mailbox import Mailbox, csrf_of, submit
 from tests.mfa.conftest import TotpClock, enrol
 
 
@@ -140,3 +140,24 @@ async def test_a_member_of_an_org_requiring_mfa_enrols_during_sign_in(
     assert done.status_code == 200
     assert "Save your recovery codes" in done.text
     assert (await client.get("/ui/account")).status_code == 200
+
+
+async def test_an_invitee_of_an_org_requiring_mfa_sets_up_an_app_before_the_session_opens(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    assert (await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)).status_code == 200
+    created = await client.post(tenant.path("/users"), json={"email": "mfa-invitee@example.com"}, headers=tenant.auth)
+    assert created.status_code == 201
+    link = (await mailbox.one_for("mfa-invitee@example.com")).link
+    path = link.removeprefix("http://testserver")
+    token = link.split("token=")[1]
+    fields = {
+        "token": token,
+        "password": "quiet river under a stone",
+        "password_repeat": "quiet river under a stone",
+    }
+    activated = await submit(client, path, "/ui/activate", fields)
+    assert activated.status_code == 303
+    assert activated.headers["location"] == "/ui/mfa/enrol"
+    assert "tenantry_session" not in activated.headers.get("set-cookie", "")
+    assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"

@@ -1,12 +1,19 @@
 """Signing in at the token endpoint with a second factor: mfa_required, then the mfa-otp or recovery-code grant."""
 
+from datetime import timedelta
+
 import httpx
 import jwt
 import pytest
+from sqlalchemy import select
 
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
+from tenantry.core.mfa.models import MfaChallenge
+from tenantry.core.tokens.service import digest
+from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
+from tenantry.worker import OutboxWorker
 from tests.auth.conftest import MakeInstance
 from tests.factories import Tenant, bearer
 from tests.mailbox import Mailbox
@@ -189,3 +196,18 @@ async def test_a_challenge_dies_with_the_sessions_it_came_from(
     )
     assert changed.status_code == 204, changed.text
     assert (await answer(client, token, app.code_at(totp_clock.now))).status_code == 400
+
+
+async def test_the_worker_forgets_challenges_a_day_past_their_expiry(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    await enrol(client, tenant.owner.token, totp_clock)
+    await challenge(client, tenant.owner.email)
+    fresh = await challenge(client, tenant.owner.email)
+    async with runtime.database.transaction() as session:
+        other = (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash != digest(fresh)))).one()
+        other.expires_at = utcnow() - timedelta(days=2)
+    await OutboxWorker(runtime).purge()
+    async with runtime.database.transaction(write=False) as session:
+        assert len((await session.scalars(select(MfaChallenge))).all()) == 1
+    assert (await answer(client, fresh, "000000")).json()["error_description"] == "the code is wrong or already used"

@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
-from tenantry.core.memberships import service as memberships
+from tenantry.core.memberships import joining
 from tenantry.core.users.schemas import MemberAdd, UserOut
 from tenantry.core.users.service import member_out
-from tenantry.runtime import get_session
+from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/orgs/{org}/members", tags=["users"], route_class=UnitOfWorkRoute)
 
@@ -21,6 +21,7 @@ async def add_member(
     payload: MemberAdd,
     access: OrgAccess = Depends(org_member(Policy("users:create", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> UserOut:
-    """Add an existing account (by id or email) to the organization with the given roles."""
-    return member_out(await memberships.add(session, access.actor, access.org, payload))
+    """Invite an account (by id or email) to the organization with the given roles; it joins once it accepts."""
+    return member_out(await joining.add(session, access.actor, access.org, payload, runtime.flows))

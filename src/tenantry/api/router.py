@@ -8,6 +8,7 @@ from tenantry.api import (
     audit,
     auth,
     clients,
+    events,
     impersonation,
     me,
     members,
@@ -19,6 +20,7 @@ from tenantry.api import (
     roles,
     sessions,
     users,
+    webhooks,
 )
 
 api_router = APIRouter()
@@ -37,7 +39,10 @@ for module in (
     api_keys,
     partners,
     audit,
+    events,
     resources,
     clients,
 ):
     api_router.include_router(module.router)
+api_router.include_router(webhooks.org_router)
+api_router.include_router(webhooks.platform_router)

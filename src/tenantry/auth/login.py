@@ -3,8 +3,10 @@
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry import metrics
 from tenantry.auth import access_tokens, brute_force, second_factor
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
+from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
 from tenantry.core.tokens import service as refresh_tokens
@@ -34,11 +36,19 @@ async def _tokens_for(
 
 
 async def password_grant(
-    session: AsyncSession, runtime: Runtime, username: str, password: str, client_ip: str | None
+    session: AsyncSession,
+    runtime: Runtime,
+    username: str,
+    password: str,
+    client_ip: str | None,
+    *,
+    org_id: str | None = None,
 ) -> TokenResponse:
     """Sign in with email and password. Unknown accounts cost one hash verification, like known ones.
 
-    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error.
+    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error. Sign-ins
+    and failures of known accounts are audited in their organizations (only in ``org_id`` when the
+    sign-in names one: ``core.audit.signins``); every surface's password sign-in comes through here.
     """
     passwords = runtime.passwords
     user = await users.get_by_email(session, username)
@@ -47,14 +57,29 @@ async def password_grant(
         session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
     )
     if not verified or user is None or password_hash is None:
+        metrics.SIGN_INS.labels(method="password", result="failed").inc()
+        if user is not None:
+            await record_sign_in(
+                session, user, method="password", failure="bad_credentials", org_id=org_id, client_ip=client_ip
+            )
         raise OAuthError("invalid_grant", BAD_CREDENTIALS, keep_changes=True)
     if user.status != USER_ACTIVE:
-        raise OAuthError("invalid_grant", "the account is disabled")
+        metrics.SIGN_INS.labels(method="password", result="disabled").inc()
+        await record_sign_in(session, user, method="password", failure="disabled", org_id=org_id, client_ip=client_ip)
+        raise OAuthError("invalid_grant", "the account is disabled", keep_changes=True)
     if passwords.needs_rehash(password_hash):
         user.password_hash = await passwords.hash(password)
     if user.password_change_required:
+        metrics.SIGN_INS.labels(method="password", result="password_change_required").inc()
         raise await _change_required(session, runtime, user)
-    return await tokens_for(session, runtime, user)
+    try:
+        tokens = await tokens_for(session, runtime, user)
+    except OAuthError as error:  # a second factor is still needed: not signed in yet
+        metrics.SIGN_INS.labels(method="password", result=error.error).inc()
+        raise
+    metrics.SIGN_INS.labels(method="password", result="succeeded").inc()
+    await record_sign_in(session, user, method="password", org_id=org_id, client_ip=client_ip)
+    return tokens
 
 
 async def _change_required(session: AsyncSession, runtime: Runtime, user: User) -> OAuthError:

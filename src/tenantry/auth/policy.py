@@ -7,7 +7,8 @@ so disabling a user, a membership, a key or a partner link takes effect on the n
 404; a member without the permission: 403.
 
 Where the caller's rights in an organization come from, first match wins: a platform admin holds every
-permission; a member holds those of their roles there (a disabled or invited membership: 403); a member
+permission; a member holds those of their roles there (a disabled or invited membership: 403; an
+invitation the account has not accepted yet is no membership); a member
 of a partner organization who holds ``partners:act`` there holds those of the link's role, on routes
 whose policy allows partners (403 on the others); anyone else gets 404. An impersonation token acts only
 in the organization it was issued in (404 elsewhere); so does every token issued for one organization
@@ -108,7 +109,7 @@ async def _rights_in(
     assert principal.user is not None
     if principal.platform_admin:
         return _Rights(ALL_PERMISSIONS)
-    if membership is not None:
+    if membership is not None and not membership.consent_pending:  # an invitation not accepted: not a member
         if membership.status != MEMBERSHIP_ACTIVE:
             raise PermissionDenied(f"your membership in this organization is {membership.status}")
         return _Rights(union_permissions(list(membership.roles)))

@@ -16,6 +16,7 @@ from tenantry.core.roles.models import AppPermission, OrgRoleState, Role
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken, SigningKey
 from tenantry.core.users.models import User
+from tenantry.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenantry.db.base import Base
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "Role",
     "SigningKey",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "api_key_roles",
     "membership_resource_roles",
     "membership_roles",

@@ -1,4 +1,5 @@
-"""Secrets kept at rest (TOTP secrets), encrypted with ``TENANTRY_SECRET_KEY`` (Fernet: AES-128-CBC + HMAC).
+"""Secrets kept at rest (TOTP secrets, webhook signing secrets), encrypted with ``TENANTRY_SECRET_KEY``
+(Fernet: AES-128-CBC + HMAC).
 
 The setting holds one or more keys, comma-separated: the first encrypts, every one decrypts, so a key is
 rotated by putting the new one first, running ``tenantry keys reseal`` (which seals every stored secret
@@ -20,7 +21,9 @@ class NoSecretKey(Conflict):
     """The server has no ``TENANTRY_SECRET_KEY``: secrets cannot be stored."""
 
     def __init__(self) -> None:
-        super().__init__("this server has no TENANTRY_SECRET_KEY, so it cannot store second factors")
+        super().__init__(
+            "this server has no TENANTRY_SECRET_KEY, so it cannot store secrets (second factors, webhooks)"
+        )
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ async def create_user(
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Provision a user: a new account, or an existing account (same email) joining the organization."""
+    """Provision a user: a new account, or an existing account (same email) invited to join the organization."""
     resource = _validated(http.known_schemas(await http.read_json(request)), Context.RESOURCE_CREATION_REQUEST)
     payload = member_provision(resource)
     member = await service.create_member(session, access.actor, access.org, payload, runtime.passwords, runtime.flows)

@@ -1,4 +1,5 @@
-"""The landing page, and my account: profile, password, email verification, organizations, sign-out."""
+"""The landing page, and my account: profile, password, email verification, organizations and their
+invitations, sign-out."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
+from tenantry.core.memberships import joining
 from tenantry.core.mfa import service as mfa
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
@@ -38,6 +40,7 @@ async def _account_page(
     page = {
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
+        "invitations": await joining.pending_for(session, current.user),
         "mfa": await mfa.status(session, get_runtime(request).settings, current.user),
         "notice": notice,
         "profile_errors": {},

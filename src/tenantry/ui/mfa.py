@@ -80,7 +80,8 @@ def _sign_in_again(request: Request) -> Response:
 
 async def _finish(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
     await open_session(session, runtime, response, passed.user)
-    response.delete_cookie(cookie_name(runtime, MFA_COOKIE), path="/")
+    secure = runtime.settings.base_url.startswith("https://")
+    response.delete_cookie(cookie_name(runtime, MFA_COOKIE), path="/", secure=secure, httponly=True, samesite="lax")
     return response
 
 

@@ -23,7 +23,7 @@ from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.core.users import repository as users
+from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -45,7 +45,7 @@ async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]
         org: Organization = await orgs.get(session, ref)
     except OrganizationNotFound:
         return {"org": None, "org_name": None, "unknown_org": ref}
-    return {"org": ref, "org_name": org.name}
+    return {"org": ref, "org_name": org.name, "org_id": org.id}
 
 
 async def _signed_in_response(
@@ -98,7 +98,9 @@ async def sign_in(
     except RateLimited:
         return message(request, "Please wait", "Too many sign-in attempts. Please wait a moment and try again.", 429)
     try:
-        tokens = await password_grant(session, runtime, email, password, client_ip(request))
+        tokens = await password_grant(
+            session, runtime, email, password, client_ip(request), org_id=org_context.get("org_id")
+        )
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()

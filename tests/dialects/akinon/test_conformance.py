@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from tests.conformance import DOCUMENTED, fuzz
+from tests.conformance import DOCUMENTED, Report, check_methods, fuzz
 from tests.dialects.akinon.helpers import MOUNT, disable, make_role
 from tests.factories import Tenant, bearer, make_tenant
 
@@ -160,12 +160,15 @@ async def test_dialect_conforms_to_the_vendors_document(
 
     operations = [result.ok() for result in schema.get_all_operations()]
     pinned = {"organizationId": world.org_id, "userId": world.fuzz_target_id}
-    cases = 0
+    cases, report = 0, Report()
     for operation in operations:
         names = {parameter.name for parameter in operation.path_parameters}
-        cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, {name: pinned[name] for name in names})
-        cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, None)
-        cases += _fuzz(operation, base_url, headers, GenerationMode.NEGATIVE, None)
+        with report.operation(operation.label):
+            cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, {n: pinned[n] for n in names})
+            cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, None)
+            cases += _fuzz(operation, base_url, headers, GenerationMode.NEGATIVE, None)
+    check_methods(schema.raw_schema["paths"], base_url, headers, report)
+    report.assert_clean()
     print(f"schemathesis: {len(hand_made)} hand-made and {cases} generated cases over {len(operations)} operations")
     assert len(operations) == 6
     assert cases >= 30 * len(operations)

@@ -1,11 +1,14 @@
 """GET …/users/search/availables: accounts the caller could add, drawn only from what the caller may already see."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from tenantry.runtime import Runtime
 from tests.dialects.akinon.helpers import disable, make_api_key, make_role, users_path
-from tests.factories import Member, Tenant, bearer, make_tenant
+from tests.factories import Member, Tenant, accept_invitation, bearer, make_tenant
 
 
 async def _available(client: httpx.AsyncClient, org_id: str, headers: dict[str, str], **query: Any) -> dict[str, Any]:
@@ -19,9 +22,20 @@ def _emails(page: dict[str, Any]) -> list[str]:
     return sorted(user["username"] for user in page["docs"])
 
 
-async def _join(client: httpx.AsyncClient, org: Tenant, member: Member, role_ids: list[str]) -> None:
-    response = await client.post(users_path(org.id), json={"user": member.id, "roles": role_ids}, headers=org.auth)
-    assert response.status_code == 201, response.text
+Join = Callable[[Tenant, Member, list[str]], Awaitable[None]]
+
+
+@pytest.fixture
+def join(client: httpx.AsyncClient, runtime: Runtime) -> Join:
+    """Invite ``member`` to ``org`` with the roles, and accept as the member."""
+
+    async def joined(org: Tenant, member: Member, role_ids: list[str]) -> None:
+        body = {"user": member.id, "roles": role_ids}
+        response = await client.post(users_path(org.id), json=body, headers=org.auth)
+        assert response.status_code == 201, response.text
+        await accept_invitation(runtime, member.id, org.slug)
+
+    return joined
 
 
 async def test_an_admin_of_one_org_only_finds_nobody(
@@ -33,17 +47,17 @@ async def test_an_admin_of_one_org_only_finds_nobody(
 
 
 async def test_candidates_come_from_orgs_where_the_caller_reads_users(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, root_token: str
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, root_token: str, join: Join
 ) -> None:
     colleague = await other_tenant.add_user("colleague@globex.example")
-    await _join(client, other_tenant, tenant.owner, ["000000000000000000000006"])  # viewer: users:read
+    await join(other_tenant, tenant.owner, ["000000000000000000000006"])  # viewer: users:read
     blind = await make_tenant(client, root_token, "initech")
     no_read = await make_role(client, blind, "no-read", ["orgs:read"])
     await blind.add_user("hidden@initech.example")
-    await _join(client, blind, tenant.owner, [no_read["id"]])
+    await join(blind, tenant.owner, [no_read["id"]])
     left = await make_tenant(client, root_token, "umbrella")
     await left.add_user("hidden@umbrella.example")
-    await _join(client, left, tenant.owner, ["000000000000000000000006"])
+    await join(left, tenant.owner, ["000000000000000000000006"])
     await disable(client, left, tenant.owner)  # a disabled membership sees nothing
     page = await _available(client, tenant.id, tenant.auth)
     # Globex's owner and colleague; the platform admin who made globex is already in acme.
@@ -52,11 +66,11 @@ async def test_candidates_come_from_orgs_where_the_caller_reads_users(
 
 
 async def test_members_of_the_org_are_never_candidates(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, join: Join
 ) -> None:
     shared = await other_tenant.add_user("shared@globex.example")
-    await _join(client, tenant, shared, [])
-    await _join(client, other_tenant, tenant.owner, ["000000000000000000000006"])
+    await join(tenant, shared, [])
+    await join(other_tenant, tenant.owner, ["000000000000000000000006"])
     assert shared.email not in _emails(await _available(client, tenant.id, tenant.auth))
 
 

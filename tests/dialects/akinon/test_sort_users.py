@@ -15,7 +15,7 @@ async def sorted_tenant(client: httpx.AsyncClient, tenant: Tenant) -> Tenant:
     await tenant.add_user("B@sort.example", password=None, first_name="Bob", last_name="young", locale="en")
     c = await tenant.add_user("c@sort.example", first_name="carol", last_name="Xray", region="AT")
     await disable(client, tenant, c)
-    changed = await client.patch(tenant.path(f"/users/{a.id}"), json={"attributes": {"n": 1}}, headers=tenant.auth)
+    changed = await client.patch(tenant.path(f"/users/{a.id}"), json={"locale": "fr-FR"}, headers=tenant.auth)
     assert changed.status_code == 200
     return tenant
 

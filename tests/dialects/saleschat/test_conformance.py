@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from tests.conformance import DOCUMENTED, fuzz
+from tests.conformance import DOCUMENTED, Report, check_methods, fuzz
 from tests.dialects.saleschat.helpers import MISSING_ID, MOUNT, NEW_PASSWORD, new_user
 from tests.factories import bearer, make_tenant
 
@@ -132,13 +132,16 @@ async def test_dialect_conforms_to_the_vendors_document(
         (result.ok() for result in schema.get_all_operations()), key=lambda op: op.label.endswith("/delete")
     )
     pinned = {"orgId": world.org_id, "userId": world.fuzz_target_id}
-    cases = 0
+    cases, report = 0, Report()
     for operation in operations:
         names = {parameter.name for parameter in operation.path_parameters}
-        cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, {name: pinned[name] for name in names})
-        cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, None)
-        if len(operation.body) or len(operation.query):  # free strings in the path alone cannot be invalid
-            cases += _fuzz(operation, base_url, headers, GenerationMode.NEGATIVE, None)
+        with report.operation(operation.label):
+            cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, {n: pinned[n] for n in names})
+            cases += _fuzz(operation, base_url, headers, GenerationMode.POSITIVE, None)
+            if len(operation.body) or len(operation.query):  # free strings in the path alone cannot be invalid
+                cases += _fuzz(operation, base_url, headers, GenerationMode.NEGATIVE, None)
+    check_methods(schema.raw_schema["paths"], base_url, headers, report)
+    report.assert_clean()
     print(f"schemathesis: {len(hand_made)} hand-made and {cases} generated cases over {len(operations)} operations")
     assert len(operations) == 7
     assert cases >= 20 * len(operations)  # operations with nothing but a pinned path have one case

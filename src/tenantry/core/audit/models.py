@@ -1,19 +1,45 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Boolean, Index, String, text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tenantry.core.events.catalog import event_type_for
 from tenantry.db.base import Base, id_column, utcnow
 
 
+def _event_type(context: DefaultExecutionContext) -> str | None:
+    """The catalog type of the row's action, also for rows inserted in bulk (imports) without the ORM."""
+    parameters: dict[str, object] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    action = parameters["action"]
+    assert isinstance(action, str)
+    return event_type_for(action)
+
+
+def _dispatch_pending(context: DefaultExecutionContext) -> bool | None:
+    return True if _event_type(context) is not None else None
+
+
 class AuditEvent(Base):
-    """Who did what to which thing, on whose behalf; ``details`` never holds a secret."""
+    """Who did what to which thing, on whose behalf; ``details`` never holds a secret.
+
+    A row whose action is in the event catalog is also an event (``event_type`` set): the event feeds
+    read it, and ``dispatch_pending`` stays true until the worker has handed it to the webhooks
+    subscribed to it (then NULL, so the partial index holds only the rows still to dispatch).
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_org_id_id", "org_id", "id"),
         Index("ix_audit_events_org_id_created_at_id", "org_id", "created_at", "id"),
+        Index("ix_audit_events_created_at_id", "created_at", "id"),
+        Index(
+            "ix_audit_events_dispatch_pending",
+            "id",
+            sqlite_where=text("dispatch_pending IS NOT NULL"),
+            postgresql_where=text("dispatch_pending IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = id_column()
@@ -28,4 +54,6 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     client_ip: Mapped[str | None] = mapped_column(String(64), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    event_type: Mapped[str | None] = mapped_column(String(64), default=_event_type)
+    dispatch_pending: Mapped[bool | None] = mapped_column(Boolean, default=_dispatch_pending)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,10 +17,10 @@ class AuditFilter:
 
 
 async def page(
-    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int
+    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int, newest_first: bool = False
 ) -> list[AuditEvent]:
-    """The organization's events matching ``where``, oldest first: by time, then id (ids order only by the
-    second), continuing after the event ``after``."""
+    """The organization's events matching ``where``, oldest (or newest) first: by time, then id (ids order
+    only by the second), continuing after the event ``after``."""
     statement = select(AuditEvent).where(AuditEvent.org_id == org_id)
     if where.action is not None:
         statement = statement.where(AuditEvent.action == where.action)
@@ -38,10 +38,15 @@ async def page(
         statement = statement.where(AuditEvent.created_at >= where.since)
     if after is not None:
         anchor = select(AuditEvent.created_at).where(AuditEvent.id == after).scalar_subquery()
-        statement = statement.where(
-            or_(AuditEvent.created_at > anchor, and_(AuditEvent.created_at == anchor, AuditEvent.id > after))
-        )
-    return list(await session.scalars(statement.order_by(AuditEvent.created_at, AuditEvent.id).limit(limit)))
+        if newest_first:
+            beyond = or_(AuditEvent.created_at < anchor, and_(AuditEvent.created_at == anchor, AuditEvent.id < after))
+        else:
+            beyond = or_(AuditEvent.created_at > anchor, and_(AuditEvent.created_at == anchor, AuditEvent.id > after))
+        statement = statement.where(beyond)
+    order = (
+        (AuditEvent.created_at.desc(), AuditEvent.id.desc()) if newest_first else (AuditEvent.created_at, AuditEvent.id)
+    )
+    return list(await session.scalars(statement.order_by(*order).limit(limit)))
 
 
 async def targets_of_partner(

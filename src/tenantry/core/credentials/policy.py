@@ -198,7 +198,11 @@ async def policy_for_user(session: AsyncSession, user_id: str) -> UserPolicy:
         await session.scalars(
             select(Organization)
             .join(Membership, Membership.org_id == Organization.id)
-            .where(Membership.user_id == user_id, Organization.status != ORG_DELETED)
+            .where(
+                Membership.user_id == user_id,
+                Membership.consent_pending.is_(False),  # an invitation imposes no rules before it is accepted
+                Organization.status != ORG_DELETED,
+            )
             .order_by(Organization.id)
         )
     )

@@ -26,7 +26,7 @@ async def memberships_of(session: AsyncSession, user: User) -> list[OwnMembershi
     rows = await session.execute(
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user.id, Organization.status != ORG_DELETED)
+        .where(Membership.user_id == user.id, Membership.consent_pending.is_(False), Organization.status != ORG_DELETED)
         .options(selectinload(Membership.roles))
         .order_by(Organization.name)
     )

@@ -53,7 +53,9 @@ def duration_text(seconds: int) -> str:
 
 
 async def organizations_of(session: AsyncSession, user: User) -> list[Organization]:
-    found = [await orgs.get_by_ref(session, m.org_id) for m in await memberships.for_user(session, user.id)]
+    """The organizations the account has joined (not those whose invitation it has not accepted)."""
+    joined = [m for m in await memberships.for_user(session, user.id) if not m.consent_pending]
+    found = [await orgs.get_by_ref(session, m.org_id) for m in joined]
     return [org for org in found if org is not None]
 
 

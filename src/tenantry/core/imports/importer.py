@@ -27,12 +27,15 @@ from tenantry.core.imports import store
 from tenantry.core.imports.records import ImportLimitExceeded, Record, RecordReader
 from tenantry.core.imports.rows import CREATED, FAILED, PRESENT, Candidate, Outcome
 from tenantry.core.imports.units import Units
+from tenantry.core.memberships import joining
+from tenantry.core.memberships.joining import PARTNER_REFUSED
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import repository as resources
 from tenantry.core.resources.models import Resource
 from tenantry.core.roles import repository as role_repository
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
+from tenantry.core.users import repository as accounts
 from tenantry.core.users.emailkey import email_key
 
 _WRITE_ATTEMPTS = 3
@@ -90,6 +93,10 @@ class Importer:
     on_batch: Callable[["Summary"], None] = lambda _: None
     """Called each time a batch is settled (a progress bar's cue)."""
     invite_with: Flows | None = None
+    consent_with: Flows | None = None
+    """With it, a row whose email has an account outside the organization invites that account
+    (``joining.attach``: it joins once its owner accepts) and reads as created, like a new address;
+    without it (the operator's CLI) such a row fails."""
     batch_size: int = 500
     max_bytes: int | None = None
     max_rows: int | None = None
@@ -205,18 +212,21 @@ class Importer:
         await self._load_roles(session, {name for c in candidates for name in [*c.roles, *(r for r, _ in c.scoped)]})
         found = await resources.find(session, self.org.id, {ref for c in candidates for _, ref in c.scoped})
         failures = await self.format.check(session, self.org.id, candidates)
-        ready = []
+        ready: list[tuple[store.NewMember, str | None]] = []
         for candidate in candidates:
             member_already = existing.get(email_key(candidate.email))
+            invites = member_already is False and self.consent_with is not None
             reason = failures.get(candidate.line) or self._role_problem(candidate)
-            if member_already is not None:
+            if member_already is not None and not invites:
                 self._existing(candidate, member_already)
             elif reason:
                 self._fail(candidate, reason)
             elif missing := [ref for _, ref in candidate.scoped if ref not in found]:
                 self._fail(candidate, f"resource {missing[0]} does not exist")
-            else:
-                ready.append((self._new_member(candidate, found), candidate.password))
+            elif invites and self.actor.partner_org_id is not None:
+                self._fail(candidate, PARTNER_REFUSED)
+            else:  # an invited account keeps its own password and names: the row's are not applied
+                ready.append((self._new_member(candidate, found), None if invites else candidate.password))
         return ready
 
     def _existing(self, candidate: Candidate, is_member: bool) -> None:
@@ -260,30 +270,48 @@ class Importer:
         then hand on the rows someone else created meanwhile."""
         for start in range(0, len(members), _ROWS_PER_WRITE):
             part = members[start : start + _ROWS_PER_WRITE]
-            existing, invited = await self._write_part(part)
+            existing, attached, invited = await self._write_part(part)
             for member in part:
-                if (key := email_key(member.email)) in existing:
+                if (key := email_key(member.email)) in attached:
+                    self._report(Outcome(member.line, member.email, CREATED))
+                elif key in existing:
                     self._existing(Candidate(line=member.line, email=member.email), existing[key])
                 else:
                     self._report(Outcome(member.line, member.email, CREATED))
             self.summary.invited += invited
         self._release(settled_to)
 
-    async def _write_part(self, members: list[store.NewMember]) -> tuple[dict[str, bool], int]:
+    async def _write_part(self, members: list[store.NewMember]) -> tuple[dict[str, bool], set[str], int]:
         """One transaction: the accounts that exist already (someone else created them meanwhile: reported,
-        not lost) and the invitations sent; a clash with a concurrent writer retries."""
+        not lost), the keys of those invited to join, and the invitations sent; a clash retries."""
         attempt = 1
         while True:
             try:
                 async with self.units.write() as session:
                     existing = await store.existing_accounts(session, self.org.id, [m.email for m in members])
                     to_insert = [member for member in members if email_key(member.email) not in existing]
+                    to_attach = [member for member in members if existing.get(email_key(member.email)) is False]
                     await store.insert_members(session, self.org.id, self.actor, to_insert)
-                    return existing, await self._invite(session, to_insert)
+                    attached = await self._attach(session, to_attach)
+                    return existing, attached, await self._invite(session, to_insert)
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS:
                     raise
                 attempt += 1
+
+    async def _attach(self, session: AsyncSession, members: list[store.NewMember]) -> set[str]:
+        """Invite the existing accounts of ``members`` (see ``consent_with``); their lowercased emails."""
+        if self.consent_with is None:
+            return set()
+        by_id = {role.id: role for role in self._roles.values() if role is not None}
+        for member in members:
+            user = await accounts.get_by_email(session, member.email)
+            assert user is not None  # found in this transaction by store.existing_accounts
+            granted = [by_id[role_id] for role_id in member.role_ids]
+            joined = await joining.attach(session, self.actor, self.org, user, granted, self.consent_with)
+            joined.membership.attributes = member.attributes
+        await session.flush()
+        return {email_key(member.email) for member in members}
 
     async def _invite(self, session: AsyncSession, created: list[store.NewMember]) -> int:
         """Mail an invitation to each row created without a password, when the import was asked to."""

@@ -116,7 +116,6 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "last_name": member.last_name,
                 "locale": None,
                 "avatar_url": None,
-                "attributes": member.attributes,
                 "status": USER_ACTIVE,
                 "email_verified": member.email_verified,
                 "password_hash": member.password_hash,
@@ -136,6 +135,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "org_id": org_id,
                 "user_id": user_id,
                 "status": status,
+                "attributes": member.attributes,
                 "created_at": now,
                 "updated_at": now,
             }

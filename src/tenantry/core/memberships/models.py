@@ -20,11 +20,14 @@ membership_roles = Table(
 
 
 class Membership(Versioned, Timestamped, Base):
-    """A user's place in an organization: its status and the roles granted there.
+    """A user's place in an organization: its status, the roles granted there and what it stores about them.
 
-    ``external_id`` and ``profile`` are what the organization's identity provider says about the user
-    (SCIM ``externalId`` and the attributes the account has no field for); they belong to this
-    organization only. ``version`` changes with every change to the row or to its roles.
+    ``attributes``, ``external_id`` and ``profile`` are the organization's own data about the member (its
+    attributes, the SCIM ``externalId`` and the attributes the account has no field for); no other
+    organization sees or changes them. ``consent_pending``: an organization attached an account that
+    already existed, whose owner has not accepted yet (status ``invited``); such a membership grants
+    nothing and shows the organization only the account's email. ``version`` changes with every change
+    to the row or to its roles.
     """
 
     __tablename__ = "memberships"
@@ -39,4 +42,6 @@ class Membership(Versioned, Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default=MEMBERSHIP_ACTIVE)
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consent_pending: Mapped[bool] = mapped_column(default=False)
     roles: Mapped[list[Role]] = relationship(secondary=membership_roles, lazy="raise", order_by=Role.name)

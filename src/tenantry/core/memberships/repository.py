@@ -1,6 +1,6 @@
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -26,6 +26,12 @@ def _with_roles(statement: S) -> S:
         .options(contains_eager(Membership.roles))
         .order_by(Role.name)  # the relationship's order, which contains_eager leaves to the statement
     )
+
+
+def as_seen(column: Any, instead: Any = None) -> ColumnElement[Any]:
+    """An account's ``column`` as the membership's organization sees it: while the account has not accepted
+    to join (``consent_pending``), ``instead`` (NULL by default), so no search, filter or order reveals it."""
+    return case((Membership.consent_pending.is_(True), null() if instead is None else instead), else_=column)
 
 
 async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | None:
@@ -77,7 +83,10 @@ async def roles_by_membership(session: AsyncSession, membership_ids: list[str]) 
 
 
 async def other_org_count(session: AsyncSession, user_id: str, org_id: str) -> int:
-    statement = select(func.count()).where(Membership.user_id == user_id, Membership.org_id != org_id)
+    """How many other organizations the account has joined (invitations it has not accepted do not count)."""
+    statement = select(func.count()).where(
+        Membership.user_id == user_id, Membership.org_id != org_id, Membership.consent_pending.is_(False)
+    )
     return int(await session.scalar(statement) or 0)
 
 
@@ -103,6 +112,10 @@ async def user_ids_without_membership(session: AsyncSession, user_ids: list[str]
         chunk = user_ids[start : start + _CHUNK]
         kept.update(await session.scalars(select(Membership.user_id).where(Membership.user_id.in_(chunk))))
     return [user_id for user_id in user_ids if user_id not in kept]
+
+
+async def by_id(session: AsyncSession, membership_id: str) -> Membership | None:
+    return await session.get(Membership, membership_id)
 
 
 async def for_user(session: AsyncSession, user_id: str) -> list[Membership]:

@@ -1,6 +1,6 @@
 """Membership rules: who may manage whom, the last owner, and what leaving an organization does."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,21 +17,31 @@ from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
-from tenantry.core.roles.permissions import ALL_PERMISSIONS, DEFAULT_ROLE, OWNER
+from tenantry.core.roles.permissions import ALL_PERMISSIONS, OWNER
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
-from tenantry.core.users.schemas import MemberAdd
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound, PermissionDenied
 
 
 @dataclass
 class Member:
-    """A user seen from one organization."""
+    """A user seen from one organization.
+
+    While the membership waits for the account's consent, ``user`` is what the organization may see of
+    the account (its email, nothing else: see ``email_only``); ``account`` is always the account itself,
+    for the rules that need it.
+    """
 
     user: User
     membership: Membership
+    account: User = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.account = self.user
+        if self.membership.consent_pending:
+            self.user = email_only(self.user, self.membership)
 
     @property
     def roles(self) -> list[Role]:
@@ -40,6 +50,30 @@ class Member:
     @property
     def permissions(self) -> frozenset[str]:
         return ALL_PERMISSIONS if self.user.platform_admin else roles.union_permissions(self.roles)
+
+
+def email_only(user: User, membership: Membership) -> User:
+    """The account as an organization whose invitation it has not accepted sees it: the email alone (the
+    times and version are the membership's). A detached copy, never added to the session."""
+    return User(
+        id=user.id,
+        email=user.email,
+        first_name="",
+        last_name="",
+        locale=None,
+        region=None,
+        avatar_url=None,
+        settings={},
+        status=USER_ACTIVE,
+        email_verified=False,
+        password_hash=None,
+        password_change_required=False,
+        platform_admin=False,
+        last_login_at=None,
+        created_at=membership.created_at,
+        updated_at=membership.updated_at,
+        version=membership.version,
+    )
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
@@ -59,7 +93,10 @@ async def get_by_email(session: AsyncSession, org: Organization, email: str) -> 
 
 
 def ensure_may_manage(actor: Actor, member: Member) -> None:
-    """Nobody acts on a user who holds rights they lack (platform admins only by platform admins)."""
+    """Nobody acts on a user who holds rights they lack (platform admins only by platform admins), nor on an
+    account that has not accepted to join the organization."""
+    if member.membership.consent_pending:
+        raise PermissionDenied("the user has not accepted to join this organization yet")
     if member.user.platform_admin and not actor.platform_admin:
         raise PermissionDenied("only a platform admin may manage a platform admin")
     if not actor.holds(member.permissions):
@@ -67,7 +104,8 @@ def ensure_may_manage(actor: Actor, member: Member) -> None:
 
 
 async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
-    """Account-wide changes (email, password) belong to an organization only when the account is only its own."""
+    """Account-wide changes (email, password) belong to an organization only when the account is only its own
+    (invitations other organizations wait on do not count)."""
     if actor.platform_admin:
         return
     if await repository.other_org_count(session, member.user.id, org.id):
@@ -80,27 +118,14 @@ async def _ensure_owner_remains(session: AsyncSession, org: Organization, member
         raise Conflict("the last owner of an organization cannot be removed, disabled or demoted")
 
 
-async def add(session: AsyncSession, actor: Actor, org: Organization, payload: MemberAdd) -> Member:
-    """Add an existing account to the organization."""
-    user = await (
-        users.get_live(session, payload.user_id)
-        if payload.user_id
-        else users.get_by_email(session, payload.email or "")
+async def create(
+    session: AsyncSession, org: Organization, user: User, granted: list[Role], *, consent_pending: bool = False
+) -> Membership:
+    """The membership row; ``consent_pending`` makes it an invitation the account's owner must accept."""
+    status = MEMBERSHIP_ACTIVE if user.password_hash and not consent_pending else MEMBERSHIP_INVITED
+    membership = Membership(
+        org_id=org.id, user_id=user.id, status=status, roles=granted, consent_pending=consent_pending
     )
-    if user is None:
-        raise NotFound("user not found")
-    if await repository.get(session, org.id, user.id) is not None:
-        raise Conflict("the user is already a member of this organization")
-    granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
-    roles.ensure_grantable(actor, granted)
-    membership = await create(session, org, user, granted)
-    record(session, actor, "member.added", org_id=org.id, target_type="user", target_id=user.id)
-    return Member(user, membership)
-
-
-async def create(session: AsyncSession, org: Organization, user: User, granted: list[Role]) -> Membership:
-    status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
-    membership = Membership(org_id=org.id, user_id=user.id, status=status, roles=granted)
     session.add(membership)
     await session.flush()
     return membership
@@ -153,14 +178,32 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
+def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool:
+    """Whether ``actor`` could remove ``member`` now (``users:delete`` and the rules of ``remove``), asked
+    without acting: what a surface reports before the caller tries (eva's ``rules.deletable``)."""
+    if not actor.holds({"users:delete"}):
+        return False
+    if member.membership.consent_pending:
+        return True
+    if active_owner_ids == {member.user.id}:
+        return False
+    try:
+        ensure_may_manage(actor, member)
+    except PermissionDenied:
+        return False
+    return True
+
+
 async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
-    """Delete the membership; soft-delete the account when it has no membership left."""
-    ensure_may_manage(actor, member)
-    await _ensure_owner_remains(session, org, member)
+    """Delete the membership (yours: you leave; an organization may always withdraw an invitation not yet
+    accepted); soft-delete the account when it has no membership left."""
+    if not member.membership.consent_pending:
+        ensure_may_manage(actor, member)
+        await _ensure_owner_remains(session, org, member)
     await session.delete(member.membership)
     await session.flush()
     record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)
-    await delete_orphans(session, actor, [member.user])
+    await delete_orphans(session, actor, [member.account])
 
 
 async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:

@@ -8,7 +8,7 @@ enrolling an authenticator app, whose confirmation is the second factor.
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,3 +128,8 @@ async def finish_enrolment(
         raise WrongAnswer("code") from None
     await _spend(session, challenge)
     return Passed(user, [*challenge.amr, OTP, MFA]), codes
+
+
+async def purge(session: AsyncSession, expired_before: datetime) -> None:
+    """Forget challenges that expired before ``expired_before``."""
+    await repository.purge_challenges(session, expired_before)

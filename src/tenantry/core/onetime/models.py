@@ -11,6 +11,7 @@ PASSWORD_RESET = "password_reset"
 EMAIL_VERIFICATION = "email_verification"
 MAGIC_LINK = "magic_link"
 PASSWORD_CHANGE = "password_change"
+MEMBERSHIP_CONSENT = "membership_consent"
 
 
 class OneTimeToken(Base):

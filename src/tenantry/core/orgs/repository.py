@@ -30,7 +30,7 @@ async def list_page(
     statement = select(Organization).where(Organization.status != ORG_DELETED)
     if member_id is not None:
         statement = statement.join(Membership, Membership.org_id == Organization.id).where(
-            Membership.user_id == member_id
+            Membership.user_id == member_id, Membership.consent_pending.is_(False)
         )
     if after is not None:
         statement = statement.where(Organization.id > after)

@@ -7,7 +7,7 @@ process and in `tenantry worker`) may poll the same table on SQLite and PostgreS
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.outbox.models import EMAIL, FAILED, PENDING, SENT, OutboxMessage
@@ -82,15 +82,23 @@ async def mark_failed_attempt(
     session: AsyncSession, message: OutboxMessage, error: str, *, max_attempts: int, base_delay: float, permanent: bool
 ) -> None:
     """Schedule a retry with exponential backoff, or give the message up (permanent error, or too many tries)."""
+    retry_at = None
+    if not permanent and message.attempts < max_attempts:
+        delay = min(base_delay * 2 ** (message.attempts - 1), MAX_RETRY_DELAY_SECONDS)
+        retry_at = utcnow() + timedelta(seconds=delay)
+    await reschedule(session, message.id, error, retry_at)
+
+
+async def reschedule(session: AsyncSession, message_id: str, error: str, retry_at: datetime | None) -> None:
+    """Record a failed attempt: try again at ``retry_at``, or (None) give the message up."""
     values: dict[str, Any] = {"locked_until": None, "last_error": error[:_ERROR_MAX_CHARS]}
-    if permanent or message.attempts >= max_attempts:
+    if retry_at is None:
         values.update(status=FAILED, payload={})
     else:
-        delay = min(base_delay * 2 ** (message.attempts - 1), MAX_RETRY_DELAY_SECONDS)
-        values["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
+        values["next_attempt_at"] = retry_at
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status == PENDING)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -104,3 +112,13 @@ async def purge(session: AsyncSession, older_than: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def backlog(session: AsyncSession) -> list[tuple[str, int, datetime]]:
+    """Per kind, how many messages wait for delivery and when the oldest was written."""
+    statement = (
+        select(OutboxMessage.kind, func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status == PENDING)
+        .group_by(OutboxMessage.kind)
+    )
+    return [(kind, int(count), oldest) for kind, count, oldest in await session.execute(statement)]

@@ -11,6 +11,7 @@ from scim2_models.path import AttributeBinding
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership, membership_roles
+from tenantry.core.memberships.repository import as_seen
 from tenantry.core.provisioning.cells import Cell, Element, IdentityCell, Kind, Plural, json_cell, json_plural
 from tenantry.core.provisioning.filters import Attributes, scim_names, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
@@ -60,15 +61,15 @@ class UserAttributes(Attributes):
             case "externalId", None:
                 return Cell(Membership.external_id, case_exact=True)
             case "name", "givenName":
-                return Cell(func.nullif(User.first_name, ""))
+                return Cell(func.nullif(as_seen(User.first_name), ""))
             case "name", "familyName":
-                return Cell(func.nullif(User.last_name, ""))
+                return Cell(func.nullif(as_seen(User.last_name), ""))
             case "active", None:
                 return Cell(member_is_active(), "boolean")
             case "meta", "created":
                 return Cell(Membership.created_at, "datetime")
             case "meta", "lastModified":
-                return Cell(_later(User.updated_at, Membership.updated_at), "datetime")
+                return Cell(_later(as_seen(User.updated_at, Membership.updated_at), Membership.updated_at), "datetime")
             case "meta", "resourceType":
                 return Cell(literal("User"), case_exact=True)
         return None
@@ -81,7 +82,9 @@ class UserAttributes(Attributes):
             if (column := self._columns(attribute, sub)) is not None:
                 return column
             if attribute == "name" and sub is None:
-                names = [Cell(func.nullif(column, "")).present() for column in (User.first_name, User.last_name)]
+                names = [
+                    Cell(func.nullif(as_seen(column), "")).present() for column in (User.first_name, User.last_name)
+                ]
                 return Cell(or_(*names, self.json.has_value(Membership.profile, ["name"])), "presence")
         if _is_complex(binding):
             return Cell(self.json.has_value(Membership.profile, profile_path(binding)), "presence")

@@ -14,6 +14,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
+from tenantry.core.memberships import joining
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
@@ -23,11 +24,12 @@ from tenantry.core.provisioning import repository
 from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import OrgRoleState, Role
+from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.roles.schemas import ProvisionedRoleCreate, ProvisionedRoleUpdate
 from tenantry.core.users import repository as users
 from tenantry.core.users import service as accounts
 from tenantry.core.users.models import USER_DISABLED
-from tenantry.core.users.schemas import MemberAdd, PasswordSet, UserCreate, UserUpdate
+from tenantry.core.users.schemas import PasswordSet, UserCreate, UserUpdate
 from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, NotFound
 
 
@@ -43,7 +45,8 @@ async def create_member(
     passwords: Passwords,
     flows: Flows,
 ) -> Member:
-    """A new account and its membership, or an existing account (same email) joining the organization.
+    """A new account and its membership, or an existing account (same email) invited to join the organization
+    (``joining.attach``: it joins once its owner accepts; its fields and password stay the owner's).
 
     A new account without a password is mailed an invitation when the organization's setting
     ``scim_send_invitations`` is on (off by default: the identity provider usually signs its users in).
@@ -58,12 +61,12 @@ async def create_member(
     else:
         if await memberships.get(session, org.id, existing.id) is not None:
             raise AlreadyExists("a user with this userName already exists in this organization")
-        member = await membership_rules.add(session, actor, org, MemberAdd(user_id=existing.id))
-        await _update_account(session, actor, org, member, payload, passwords)
+        granted = await roles.resolve(session, org.id, [DEFAULT_ROLE.name])
+        member = await joining.attach(session, actor, org, existing, granted, flows)
     member.membership.external_id = payload.external_id
     member.membership.profile = payload.profile
     await session.flush()
-    if payload.active is False:
+    if payload.active is False and not member.membership.consent_pending:
         await membership_rules.disable(session, actor, org, member)
     record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
     return member
@@ -77,17 +80,17 @@ async def _update_account(
     payload: MemberProvision,
     passwords: Passwords,
 ) -> None:
+    # The fields and password of an account other organizations share are the user's own: provisioning
+    # leaves them. An unchanged password is not set again, which would end the user's sessions.
     user = member.user
+    if await memberships.other_org_count(session, user.id, org.id):
+        return
     wanted = {"email": payload.email, "first_name": payload.first_name, "last_name": payload.last_name}
     changes = {field: value for field, value in wanted.items() if getattr(user, field) != value}
     if changes:
         await accounts.update(session, actor, org, member, UserUpdate.model_validate(changes))
-    # The password of an account other organizations share is the user's own: provisioning leaves it.
-    # An unchanged password is not set again, which would end the user's sessions.
     password = payload.password
-    if password is None or await memberships.other_org_count(session, user.id, org.id):
-        return
-    if not await passwords.verify(user.password_hash, password):
+    if password is not None and not await passwords.verify(user.password_hash, password):
         await accounts.set_password(session, actor, org, member, PasswordSet(password=password), passwords)
 
 

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, str] = {
     "api_keys:read": "List API keys",
     "api_keys:write": "Create and revoke API keys",
     "audit:read": "Read the audit log",
+    "events:read": "Read the organization's event feed",
+    "webhooks:write": "Create, change, delete and read webhook endpoints and their deliveries",
     "scim:provision": "Provision users and groups over SCIM (what an identity provider's API key holds)",
     "partners:read": "See which partner organizations have access to the organization",
     "partners:write": "Grant and revoke partner organizations' access to the organization",

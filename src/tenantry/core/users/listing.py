@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import Membership
+from tenantry.core.memberships.repository import as_seen
 from tenantry.core.memberships.service import Member
 from tenantry.core.users.models import USER_DELETED, User
 
@@ -19,8 +20,9 @@ MemberOrder = Literal["createdAt", "name", "email"]
 
 
 def display_name() -> ColumnElement[str]:
-    """First and last name joined by a space, as one name (eva keeps one ``name``)."""
-    return func.trim(User.first_name + literal(" ") + User.last_name)
+    """First and last name joined by a space, as one name (eva keeps one ``name``); empty for an account that
+    has not accepted to join (its organization sees its email only)."""
+    return as_seen(func.trim(User.first_name + literal(" ") + User.last_name), literal(""))
 
 
 def _escape_like(term: str) -> str:
@@ -67,7 +69,11 @@ async def offset_page(
         )
         or 0
     )
-    column = {"createdAt": User.created_at, "name": func.lower(display_name()), "email": func.lower(User.email)}[order]
+    column = {
+        "createdAt": as_seen(User.created_at, Membership.created_at),
+        "name": func.lower(display_name()),
+        "email": func.lower(User.email),
+    }[order]
     ordering = [column.desc(), User.id.desc()] if descending else [column.asc(), User.id.asc()]
     rows = list(await session.execute(base.order_by(*ordering).offset(offset).limit(limit)))
     granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows])
@@ -85,6 +91,7 @@ async def names_starting_with(session: AsyncSession, org_id: str, typed: str, li
     lowered = func.lower(name)
     statement = (
         select(name, lowered)
+        .select_from(User)
         .join(Membership, Membership.user_id == User.id)
         .where(
             _members_of(org_id),

@@ -39,9 +39,9 @@ class User(Versioned, Timestamped, Base):
     region: Mapped[str | None] = mapped_column(String(2), default=None)
     """ISO 3166-1 alpha-2 country code, upper case."""
     avatar_url: Mapped[str | None] = mapped_column(String(2048), default=None)
-    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    """The user's own preferences (notification switches and the like), as opposed to ``attributes`` about them."""
+    """The user's own preferences (notification switches and the like); what organizations store about
+    the user is on their memberships (``Membership.attributes``)."""
     status: Mapped[str] = mapped_column(String(16), default=USER_ACTIVE)
     email_verified: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str | None] = mapped_column(Text, default=None)

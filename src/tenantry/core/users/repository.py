@@ -28,6 +28,7 @@ from tenantry.core.memberships.models import (
     Membership,
     membership_roles,
 )
+from tenantry.core.memberships.repository import as_seen
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 
@@ -81,12 +82,20 @@ def _matches(
     """
     if dialect == "sqlite" and len(term) >= 3:
         phrase = "{" + " ".join(fields) + '} : "' + term.replace('"', '""') + '"'
-        return literal_column("users.rowid").in_(_FTS_HITS.bindparams(fts_phrase=phrase))
+        # A unique parameter: one statement may ask the index twice (the email, and the names).
+        hits = _FTS_HITS.bindparams(bindparam("fts_phrase", phrase, unique=True))
+        return literal_column("users.rowid").in_(hits)
     # The pattern goes into the SQL text, not a parameter: a prepared statement switches to a generic plan
     # after five runs, and a generic plan cannot know the pattern is selective, so it scans the organization's
     # members instead of asking the trigram indexes (20 ms instead of 3 in an org of 5,000).
     pattern = literal(f"%{_escape_like(term.lower())}%", String, literal_execute=True)
     return or_(*(func.lower(_SEARCHED[name]).like(pattern, escape="\\") for name in fields))
+
+
+def _member_matches(term: str, dialect: str) -> ColumnElement[bool]:
+    """A member's email or names contain ``term``; the names only of members who accepted to join."""
+    names = and_(Membership.consent_pending.is_(False), _matches(term, dialect, fields=("first_name", "last_name")))
+    return or_(_matches(term, dialect, fields=("email",)), names)
 
 
 def _has_status(status: str) -> ColumnElement[bool]:
@@ -115,7 +124,7 @@ async def member_page(
         .where(Membership.org_id == org_id, User.status != USER_DELETED)
     )
     if q:
-        statement = statement.where(_matches(q, _dialect(session)))
+        statement = statement.where(_member_matches(q, _dialect(session)))
     if status:
         statement = statement.where(_has_status(status))
     if role_id:
@@ -160,19 +169,26 @@ def _member_disabled() -> ColumnElement[bool]:
     return or_(User.status == USER_DISABLED, Membership.status == MEMBERSHIP_DISABLED)
 
 
-def _ordering(order: Sequence[SortKey], disabled: ColumnElement[bool]) -> list[ColumnElement[Any]]:
-    """ORDER BY terms: text case-insensitively, missing values first (as MongoDB sorts), then by id."""
+def _ordering(
+    order: Sequence[SortKey], disabled: ColumnElement[bool], *, members: bool = True
+) -> list[ColumnElement[Any]]:
+    """ORDER BY terms: text case-insensitively, missing values first (as MongoDB sorts), then by id. Among
+    ``members``, an account that has not accepted to join sorts by what its organization sees of it."""
+
+    def seen(column: Any, instead: Any = None) -> Any:
+        return as_seen(column, instead) if members else column
+
     columns: dict[str, Any] = {
         "id": User.id,
         "email": func.lower(User.email),
-        "first_name": func.lower(User.first_name),
-        "last_name": func.lower(User.last_name),
+        "first_name": func.lower(seen(User.first_name)),
+        "last_name": func.lower(seen(User.last_name)),
         "status": case((disabled, 0), else_=1),
-        "locale": func.lower(User.locale),
-        "region": User.region,
-        "last_login_at": User.last_login_at,
-        "created_at": User.created_at,
-        "updated_at": User.updated_at,
+        "locale": func.lower(seen(User.locale)),
+        "region": seen(User.region),
+        "last_login_at": seen(User.last_login_at),
+        "created_at": seen(User.created_at, Membership.created_at),
+        "updated_at": seen(User.updated_at, Membership.updated_at),
     }
     terms: list[ColumnElement[Any]] = [
         columns[key.field].desc().nulls_last() if key.descending else columns[key.field].asc().nulls_first()
@@ -223,7 +239,11 @@ def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | 
     )
     if through_org_ids is not None:
         statement = statement.where(
-            exists().where(Membership.user_id == User.id, Membership.org_id.in_(through_org_ids))
+            exists().where(
+                Membership.user_id == User.id,
+                Membership.org_id.in_(through_org_ids),
+                Membership.consent_pending.is_(False),
+            )
         )
     if term:
         statement = statement.where(_matches(term, dialect))
@@ -248,5 +268,7 @@ async def sorted_addable(
     limit: int,
 ) -> list[User]:
     disabled = User.status == USER_DISABLED
-    statement = _addable_to(org_id, term, through_org_ids, _dialect(session)).order_by(*_ordering(order, disabled))
+    statement = _addable_to(org_id, term, through_org_ids, _dialect(session)).order_by(
+        *_ordering(order, disabled, members=False)
+    )
     return list(await session.scalars(statement.offset(offset).limit(limit)))

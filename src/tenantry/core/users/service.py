@@ -10,6 +10,7 @@ from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import PasswordPolicy, policy_for
 from tenantry.core.flows.context import Flows
+from tenantry.core.memberships import joining
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
@@ -50,7 +51,7 @@ def member_out(member: Member) -> UserOut:
         last_login_at=user.last_login_at,
         locale=user.locale,
         avatar_url=user.avatar_url,
-        attributes=user.attributes,
+        attributes=membership.attributes,
         region=user.region,
         settings=user.settings,
         password_change_required=user.password_change_required,
@@ -92,16 +93,28 @@ async def create(
     passwords: Passwords,
     *,
     invite_with: Flows | None = None,
+    flows_for_consent: Flows | None = None,
     policy: PasswordPolicy | None = None,
 ) -> Member:
     """Create an account and its membership; without a password the user is invited.
 
     With ``invite_with``, a user created without a password is mailed an invitation link to set one;
     callers whose users need no mail (their address is taken as confirmed) leave it out. ``policy``
-    replaces the organization's password rules where a dialect promises its vendor's.
+    replaces the organization's password rules where a dialect promises its vendor's. An address that
+    already has an account attaches that account (``joining.attach``: an invitation its owner must
+    accept; the account's fields and password given here are not applied to it).
     """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
+    existing = await repository.get_by_email(session, payload.email)
+    if existing is not None:
+        flows = invite_with or flows_for_consent
+        if flows is None or await memberships.get(session, org.id, existing.id) is not None:
+            raise AlreadyExists(_EMAIL_TAKEN)  # a member here already: the organization knows the address
+        member = await joining.attach(session, actor, org, existing, granted, flows)
+        member.membership.attributes = payload.attributes
+        await session.flush()
+        return member
     if payload.password is not None:
         context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
         (policy or policy_for(org)).check(payload.password, context=context)
@@ -116,7 +129,6 @@ async def create(
             last_name=payload.last_name,
             locale=payload.locale,
             avatar_url=payload.avatar_url,
-            attributes=payload.attributes,
             region=payload.region,
             settings=payload.settings,
             email_verified=payload.email_verified,
@@ -125,6 +137,7 @@ async def create(
         ),
     )
     membership = await membership_rules.create(session, org, user, granted)
+    membership.attributes = payload.attributes
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
     if invite_with is not None and user.password_hash is None:
         from tenantry.core.flows.invitations import send_invitation  # imports this module
@@ -166,13 +179,17 @@ async def page(
 
 
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
+    """Change the member: ``attributes`` are the organization's own (on the membership); the account's
+    fields only when no other organization shares the account (``ensure_account_exclusive``)."""
     membership_rules.ensure_may_manage(actor, member)
     changes = payload.model_dump(exclude_unset=True)
+    attributes = changes.pop("attributes", None)
+    account_changed = any(getattr(member.user, name) != value for name, value in changes.items())
     user, old_email = member.user, member.user.email
     new_email = payload.email is not None and email_key(payload.email) != user.email_key
     if new_email:
         email_change.ensure_may_change(actor, user)
-    if {"email", "email_verified"} & changes.keys():
+    if account_changed:
         await membership_rules.ensure_account_exclusive(session, actor, org, member)
     if new_email:
         if await repository.get_by_email(session, payload.email or "") is not None:
@@ -180,7 +197,12 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
         user.email_verified = False
     for field, value in changes.items():
         setattr(user, field, value)
-    user.updated_at = utcnow()
+    if attributes is not None:
+        member.membership.attributes = attributes
+        member.membership.updated_at = utcnow()
+        changes["attributes"] = attributes
+    if account_changed:
+        user.updated_at = utcnow()
     await _flush_unique_email(session)
     if new_email:
         await email_change.changed(session, actor, org, user, old_email)
@@ -196,12 +218,13 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
 
 
 async def _store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
-    """Set a new password: old sessions end, and invitations waiting for a password become memberships."""
+    """Set a new password: old sessions end, and invitations waiting for a password become memberships
+    (not those waiting for the user's consent)."""
     user.password_hash = await passwords.hash(password)
     user.updated_at = utcnow()
     await revoke_sessions(session, user)
     for membership in await memberships.for_user(session, user.id):
-        if membership.status == MEMBERSHIP_INVITED:
+        if membership.status == MEMBERSHIP_INVITED and not membership.consent_pending:
             membership.status = MEMBERSHIP_ACTIVE
 
 
@@ -231,3 +254,13 @@ async def set_password(
 async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
     """Set a new password for a user who proved who they are another way (a mailed link, a change ticket)."""
     await _store_password(session, user, password, passwords)
+
+
+async def get_live(session: AsyncSession, user_id: str) -> User | None:
+    """A live (not deleted) account by id."""
+    return await repository.get_live(session, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    """The live account with this email address (in any letter case), if any."""
+    return await repository.get_by_email(session, email)

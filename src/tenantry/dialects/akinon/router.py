@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target
+from tenantry.core.memberships import joining
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
 from tenantry.core.users.schemas import MemberAdd
@@ -23,7 +24,7 @@ from tenantry.dialects.akinon.schemas import (
     UserPage,
 )
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
-from tenantry.runtime import get_session
+from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/organizations/{organizationId}/users", tags=["user"], route_class=UnitOfWorkRoute)
 
@@ -72,11 +73,12 @@ async def add_user(
     payload: OrgUserCreate,
     access: OrgAccess = Depends(org_access(Policy("users:create", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> AddedMemberDoc:
     """Create a organization user"""
     try:
-        member = await memberships.add(
-            session, access.actor, access.org, MemberAdd(user_id=payload.user, roles=payload.roles)
+        member = await joining.add(
+            session, access.actor, access.org, MemberAdd(user_id=payload.user, roles=payload.roles), runtime.flows
         )
     except NotFound as error:
         raise InvalidInput([FieldError("user", "no account has this id")]) from error

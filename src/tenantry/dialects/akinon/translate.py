@@ -26,14 +26,14 @@ def language_of(locale: str | None) -> str | None:
     return locale.replace("_", "-").split("-", 1)[0].lower()
 
 
-def _user_fields(user: User, *, disabled: bool) -> dict[str, object]:
+def _user_fields(user: User, *, disabled: bool, attributes: dict[str, object]) -> dict[str, object]:
     fields: dict[str, object] = {
         "id": user.id,
         "username": user.email,
         "firstName": user.first_name,
         "lastName": user.last_name,
         "status": DISABLED if disabled else ACTIVE,
-        "attributes": user.attributes,
+        "attributes": attributes,
         "settings": user.settings,
         "lastLoginAt": user.last_login_at,
         "createdAt": user.created_at,
@@ -45,12 +45,16 @@ def _user_fields(user: User, *, disabled: bool) -> dict[str, object]:
 
 
 def account_doc(user: User) -> UserDoc:
-    """An account seen from outside any organization (search results): disabled only when the account is."""
-    return UserDoc.model_validate(_user_fields(user, disabled=user.status == USER_DISABLED))
+    """An account seen from outside any organization (search results): disabled only when the account is; no
+    organization's attributes."""
+    return UserDoc.model_validate(_user_fields(user, disabled=user.status == USER_DISABLED, attributes={}))
 
 
 def _member_fields(member: Member) -> dict[str, object]:
-    return _user_fields(member.user, disabled=displayed_status(member.user, member.membership) == "disabled")
+    """The member's account fields and the organization's own attributes (an invited member who has not
+    accepted yet: its id and email, every other field empty)."""
+    disabled = displayed_status(member.user, member.membership) == "disabled"
+    return _user_fields(member.user, disabled=disabled, attributes=member.membership.attributes)
 
 
 def member_user_doc(member: Member) -> UserDoc:

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess
-from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.flows.context import Flows
 from tenantry.core.imports.eva import EVA_PASSWORD_POLICY
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
@@ -26,7 +26,7 @@ def _admin_without_environments(admin: bool, environments: list[EnvironmentGrant
         raise InvalidInput([FieldError("environments", "an ADMIN holds every environment: leave environments empty")])
 
 
-async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, passwords: Passwords) -> Member:
+async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, flows: Flows) -> Member:
     """ADMIN gets the built-in admin role; everyone else member, plus their role on environments or bots."""
     _admin_without_environments(payload.admin, payload.environments)
     grants = await resolve_environments(session, access.org, payload.environments)
@@ -42,7 +42,8 @@ async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, 
             password=payload.password,
             roles=[ADMIN_ROLE if payload.admin else DEFAULT_ROLE.name],
         ),
-        passwords,
+        flows.passwords,
+        flows_for_consent=flows,
         policy=EVA_PASSWORD_POLICY,
     )
     if grants:
@@ -59,7 +60,7 @@ def _profile(member: Member, changes: dict[str, Any], payload: UserUpdate) -> di
     if "image" in changes:
         profile["avatar_url"] = payload.image
     if "company" in changes:
-        attributes = {key: value for key, value in member.user.attributes.items() if key != "company"}
+        attributes = {key: value for key, value in member.membership.attributes.items() if key != "company"}
         profile["attributes"] = attributes | ({"company": payload.company} if payload.company else {})
     return profile
 

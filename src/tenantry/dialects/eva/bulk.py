@@ -72,7 +72,6 @@ def _answer(changed: list[str], failures: list[dict[str, str]], body: dict[str, 
 async def bulk_create(
     request: Request,
     access: OrgAccess = Depends(org_member(Policy("users:create", impersonation=False, partner=True), path_param=ORG)),
-    session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Create users from a CSV file (`email;name;company;role;password;environmentUuid;environmentName;bot`)."""
@@ -83,6 +82,7 @@ async def bulk_create(
         actor=access.actor,
         format=EvaFormat(),
         passwords=runtime.passwords,
+        consent_with=runtime.flows,
         units=OwnTransactions(runtime.database),
         on_outcome=failed.append,
         batch_size=settings.import_batch_size,

@@ -130,7 +130,7 @@ async def create_user(
     runtime: Runtime = Depends(get_runtime),
 ) -> EvaUser:
     """Create a user with an ADMIN role or grants on environments and bots."""
-    member = await accounts.create(session, access, payload, runtime.passwords)
+    member = await accounts.create(session, access, payload, runtime.flows)
     return await one(session, access, member)
 
 

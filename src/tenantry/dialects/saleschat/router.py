@@ -16,7 +16,7 @@ from tenantry.core.flows import magic_links
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
 from tenantry.core.users import service as users
-from tenantry.core.users.repository import MemberCriteria, SortKey
+from tenantry.core.users.directory import MemberCriteria, SortKey
 from tenantry.dialects.saleschat import translate
 from tenantry.dialects.saleschat.access import org_access, org_user
 from tenantry.dialects.saleschat.errors import NOT_FOUND_TEXTS, documented
@@ -56,7 +56,14 @@ async def create_user(
     The user is a Member, their email counts as confirmed and no email is sent;
     `ask_user_to_update_password_on_login` (default false) makes them change the password at next login.
     """
-    member = await users.create(session, access.actor, access.org, translate.user_create(payload), runtime.passwords)
+    member = await users.create(
+        session,
+        access.actor,
+        access.org,
+        translate.user_create(payload),
+        runtime.passwords,
+        flows_for_consent=runtime.flows,
+    )
     return CreateUserRespDto(user_id=member.user.id)
 
 

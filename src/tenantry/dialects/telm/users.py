@@ -14,6 +14,7 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.fields import Email, Name
 from tenantry.core.flows import resets
+from tenantry.core.memberships import joining
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import password_change
 from tenantry.core.users import service as users
@@ -119,6 +120,7 @@ async def assign_user(
     role: Annotated[TelmRole | None, Query(description="The role, when no body is sent")] = None,
     access: OrgAccess = Depends(tenant_access(Policy("users:create", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Message:
     """Assign user to tenant"""
     chosen = assignment.role if assignment is not None else role
@@ -128,7 +130,7 @@ async def assign_user(
         payload = MemberAdd(email=user_email, roles=[GRANTED_AS[chosen]])
     except ValidationError:
         raise NotFound("user not found") from None
-    await memberships.add(session, access.actor, access.org, payload)
+    await joining.add(session, access.actor, access.org, payload, runtime.flows)
     return Message(message="User was assigned successfully")
 
 

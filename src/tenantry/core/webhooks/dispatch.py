@@ -1,0 +1,55 @@
+"""Fan-out: each new catalog event becomes one outbox message per enabled endpoint subscribed to it.
+
+Events are marked ``dispatch_pending`` when written (``core.audit.models``); the worker hands them out
+here in batches, in one transaction that also clears the mark. Two workers taking the same batch cannot
+both commit: the second one's clearing UPDATE finds fewer rows still marked and rolls its batch back.
+An endpoint receives only events that happened after it was created.
+"""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.audit.models import AuditEvent
+from tenantry.core.webhooks.models import WebhookEndpoint
+from tenantry.core.webhooks.service import enqueue
+
+
+class DispatchRace(Exception):
+    """Another worker dispatched some of this batch first; roll it back and read the next."""
+
+
+def _wants(endpoint: WebhookEndpoint, event: AuditEvent) -> bool:
+    if endpoint.org_id is not None and endpoint.org_id != event.org_id:
+        return False
+    if endpoint.created_at > event.created_at:
+        return False
+    return "*" in endpoint.event_types or event.event_type in endpoint.event_types
+
+
+async def dispatch_batch(session: AsyncSession, limit: int) -> int:
+    """Hand out up to ``limit`` pending events; how many were handed out (0: none was pending)."""
+    statement = select(AuditEvent).where(AuditEvent.dispatch_pending.is_not(None)).order_by(AuditEvent.id)
+    events = list(await session.scalars(statement.limit(limit)))
+    if not events:
+        return 0
+    endpoints = list(await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))))
+    for event in events:
+        for endpoint in endpoints:
+            if _wants(endpoint, event):
+                enqueue(session, endpoint, event.id)
+    ids = [event.id for event in events]
+    cleared = await session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id.in_(ids), AuditEvent.dispatch_pending.is_not(None))
+        .values(dispatch_pending=None)
+        .execution_options(synchronize_session=False)
+    )
+    if cleared.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise DispatchRace()
+    return len(ids)
+
+
+async def has_pending_events(session: AsyncSession) -> bool:
+    """Whether any event waits for dispatch (a read, so an idle worker takes no write lock)."""
+    pending = select(AuditEvent.id).where(AuditEvent.dispatch_pending.is_not(None)).limit(1)
+    return await session.scalar(pending) is not None

@@ -1,0 +1,149 @@
+"""Webhook endpoints of an organization (or of the platform: ``org_id`` None), their secrets and attempts."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core import secretbox
+from tenantry.core.actor import Actor
+from tenantry.core.audit.service import record
+from tenantry.core.outbox import service as outbox
+from tenantry.core.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tenantry.core.webhooks.schemas import WebhookCreate, WebhookUpdate
+from tenantry.core.webhooks.secrets import new_secret
+from tenantry.core.webhooks.urls import check_url
+from tenantry.db.base import utcnow
+from tenantry.errors import Conflict, NotFound
+from tenantry.settings import Settings
+
+WEBHOOK = "webhook"
+"""Outbox kind: deliver event ``payload["event_id"]`` to endpoint ``payload["endpoint_id"]``."""
+ROTATION_GRACE = timedelta(hours=24)
+"""How long the previous secret still signs after a rotation."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose endpoints: an organization's, or the platform's (``org_id`` None)."""
+
+    org_id: str | None
+    allow_private_urls: bool = False
+
+    def where(self) -> object:
+        column = WebhookEndpoint.org_id
+        return column.is_(None) if self.org_id is None else column == self.org_id
+
+
+def _audit(session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEndpoint) -> None:
+    record(session, actor, action, org_id=endpoint.org_id, target_type="webhook", target_id=endpoint.id)
+
+
+async def create(
+    session: AsyncSession, actor: Actor, settings: Settings, owner: Owner, payload: WebhookCreate
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (answered once, kept only encrypted)."""
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        org_id=owner.org_id,
+        url=check_url(payload.url, allow_private=owner.allow_private_urls),
+        event_types=payload.events,
+        description=payload.description,
+        enabled=payload.enabled,
+        secret=secretbox.seal(settings, secret),
+    )
+    session.add(endpoint)
+    await session.flush()
+    _audit(session, actor, "webhook.created", endpoint)
+    return endpoint, secret
+
+
+async def page(session: AsyncSession, owner: Owner, *, after: str | None, limit: int) -> list[WebhookEndpoint]:
+    statement = select(WebhookEndpoint).where(owner.where())  # type: ignore[arg-type]
+    if after is not None:
+        statement = statement.where(WebhookEndpoint.id > after)
+    return list(await session.scalars(statement.order_by(WebhookEndpoint.id).limit(limit)))
+
+
+async def get(session: AsyncSession, owner: Owner, webhook_id: str) -> WebhookEndpoint:
+    statement = select(WebhookEndpoint).where(owner.where(), WebhookEndpoint.id == webhook_id)  # type: ignore[arg-type]
+    endpoint = await session.scalar(statement)
+    if endpoint is None:
+        raise NotFound("webhook not found")
+    return endpoint
+
+
+async def update(
+    session: AsyncSession, actor: Actor, owner: Owner, webhook_id: str, payload: WebhookUpdate
+) -> WebhookEndpoint:
+    endpoint = await get(session, owner, webhook_id)
+    if payload.url is not None:
+        endpoint.url = check_url(payload.url, allow_private=owner.allow_private_urls)
+    if payload.events is not None:
+        endpoint.event_types = payload.events
+    if payload.description is not None:
+        endpoint.description = payload.description
+    if payload.enabled is not None:
+        endpoint.enabled = payload.enabled
+        if payload.enabled:
+            endpoint.disabled_reason, endpoint.failing_since = None, None
+    endpoint.updated_at = utcnow()
+    await session.flush()
+    _audit(session, actor, "webhook.updated", endpoint)
+    return endpoint
+
+
+async def delete(session: AsyncSession, actor: Actor, owner: Owner, webhook_id: str) -> None:
+    endpoint = await get(session, owner, webhook_id)
+    _audit(session, actor, "webhook.deleted", endpoint)
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def rotate_secret(
+    session: AsyncSession, actor: Actor, settings: Settings, owner: Owner, webhook_id: str
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret; the current one keeps signing beside it for ``ROTATION_GRACE``."""
+    endpoint = await get(session, owner, webhook_id)
+    secret = new_secret()
+    endpoint.previous_secret, endpoint.secret = endpoint.secret, secretbox.seal(settings, secret)
+    endpoint.previous_expires_at = utcnow() + ROTATION_GRACE
+    endpoint.updated_at = utcnow()
+    await session.flush()
+    _audit(session, actor, "webhook.secret_rotated", endpoint)
+    return endpoint, secret
+
+
+async def deliveries(
+    session: AsyncSession, owner: Owner, webhook_id: str, *, after: str | None, limit: int
+) -> list[WebhookDelivery]:
+    """The endpoint's delivery attempts, newest first."""
+    endpoint = await get(session, owner, webhook_id)
+    statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+    if after is not None:
+        anchor = select(WebhookDelivery.created_at).where(WebhookDelivery.id == after).scalar_subquery()
+        statement = statement.where(
+            or_(
+                WebhookDelivery.created_at < anchor,
+                and_(WebhookDelivery.created_at == anchor, WebhookDelivery.id < after),
+            )
+        )
+    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    return list(await session.scalars(statement.order_by(*order).limit(limit)))
+
+
+async def redeliver(session: AsyncSession, actor: Actor, owner: Owner, webhook_id: str, delivery_id: str) -> None:
+    """Send the event of an earlier attempt to the endpoint again (a new delivery, with the same webhook-id)."""
+    endpoint = await get(session, owner, webhook_id)
+    attempt = await session.get(WebhookDelivery, delivery_id)
+    if attempt is None or attempt.endpoint_id != endpoint.id:
+        raise NotFound("delivery not found")
+    if not endpoint.enabled:
+        raise Conflict("the webhook is disabled: enable it first")
+    enqueue(session, endpoint, attempt.event_id)
+    _audit(session, actor, "webhook.redelivered", endpoint)
+
+
+def enqueue(session: AsyncSession, endpoint: WebhookEndpoint, event_id: str) -> None:
+    outbox.enqueue(session, WEBHOOK, {"endpoint_id": endpoint.id, "event_id": event_id}, org_id=endpoint.org_id)

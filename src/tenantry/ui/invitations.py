@@ -1,0 +1,78 @@
+"""Answering an organization's invitation to join it: from the mailed link, or on "My account".
+
+Opening the link (GET) only shows who asks; the click on the page (POST, accept or decline) answers,
+once. On "My account" the signed-in user answers the invitations waiting for them.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.api.routing import UnitOfWorkRoute
+from tenantry.core.flows.context import DeadToken
+from tenantry.core.memberships import joining
+from tenantry.errors import NotFound, PermissionDenied
+from tenantry.runtime import get_session
+from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.session import page_actor, signed_in
+
+router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+Token = Annotated[str, Query(max_length=200)]
+ANSWERS = {"accept": True, "decline": False}
+
+
+def _answered(request: Request, org_name: str, accepted: bool) -> Response:
+    if accepted:
+        return message(request, "Invitation accepted", f"You are now a member of {org_name}.", account="/ui/account")
+    return message(request, "Invitation declined", f"{org_name} was told no; it keeps nothing of your account.")
+
+
+@router.get("/join")
+async def invitation_page(
+    request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
+) -> Response:
+    """Invitation link: who asks, with accept and decline buttons."""
+    invitation = await joining.find_link(session, token)
+    if invitation is None:
+        return dead_link(request)
+    return render(request, "join.html", {"org": invitation.org, "token": token})
+
+
+@router.post("/join")
+async def answer_invitation(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Accept or decline the invitation the link names; the link works once."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    accepted = ANSWERS.get(field(form, "answer", 10))
+    if accepted is None:
+        return message(request, "Choose an answer", "Accept or decline the invitation.", 400)
+    try:
+        org = await joining.answer_link(session, page_actor(request), field(form, "token", 200), accept=accepted)
+    except DeadToken:
+        return dead_link(request)
+    return _answered(request, org.name, accepted)
+
+
+@router.post("/account/invitations")
+async def answer_on_account(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Accept or decline, on "My account", an organization's invitation waiting for you."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    accepted = ANSWERS.get(field(form, "answer", 10))
+    if accepted is None:
+        return message(request, "Choose an answer", "Accept or decline the invitation.", 400, account="/ui/account")
+    actor = page_actor(request, current.user)
+    try:
+        org = await joining.answer(session, actor, current.user, field(form, "org", 100), accept=accepted)
+    except (NotFound, PermissionDenied) as error:
+        return message(request, "No such invitation", error.detail, 404, account="/ui/account")
+    return _answered(request, org.name, accepted)

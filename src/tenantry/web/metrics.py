@@ -1,0 +1,114 @@
+"""``GET /metrics`` and the middleware that counts every HTTP request by its route template.
+
+``/metrics`` is public unless ``TENANTRY_METRICS_TOKEN`` is set (then it needs that bearer token): a
+Prometheus server usually scrapes from inside the network, and what it reads holds no tenant's data,
+only counts by route template, status and result. Set the token when the port is reachable from outside.
+"""
+
+import hmac
+import time
+from collections.abc import Iterator, Sequence
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily
+from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tenantry import metrics
+from tenantry.core.outbox import service as outbox
+from tenantry.db.base import utcnow
+from tenantry.runtime import Runtime, get_runtime
+
+router = APIRouter(tags=["health"])
+
+
+def _templates(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[int, str]]:
+    """(id of the route a request's scope names, its full path template), into mounted applications too."""
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if isinstance(route, Mount):
+            yield from _templates(route.routes, prefix + route.path)
+        elif context.path is not None:
+            yield id(route), prefix + context.path
+
+
+class HttpMetricsMiddleware:
+    """Counts requests and their latency by method, route template (``/api/v1/orgs/{org}/users/{user}``,
+    never the ids) and status; requests no route matched share one label, ``unmatched``."""
+
+    def __init__(self, app: ASGIApp, root: FastAPI) -> None:
+        self.app = app
+        self._root = root
+        self._by_route: dict[int, str] | None = None
+
+    def _template(self, scope: Scope) -> str:
+        if self._by_route is None:  # the routes are complete once the application serves
+            self._by_route = dict(_templates(self._root.routes, ""))
+        route = scope.get("route")
+        return self._by_route.get(id(route), metrics.UNMATCHED_ROUTE) if route is not None else metrics.UNMATCHED_ROUTE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            labels = {"method": scope["method"], "route": self._template(scope), "status": str(status)}
+            metrics.HTTP_REQUESTS.labels(**labels).inc()
+            metrics.HTTP_DURATION.labels(**labels).observe(time.perf_counter() - started)
+
+
+async def _outbox_gauges(runtime: Runtime) -> list[GaugeMetricFamily]:
+    depth = GaugeMetricFamily(
+        "tenantry_outbox_depth", "Outbox messages waiting for delivery, by kind.", labels=["kind"]
+    )
+    oldest = GaugeMetricFamily(
+        "tenantry_outbox_oldest_age_seconds",
+        "Age of the oldest message waiting for delivery, by kind.",
+        labels=["kind"],
+    )
+    now = utcnow()
+    async with runtime.database.transaction(write=False) as session:
+        for kind, count, created_at in await outbox.backlog(session):
+            depth.add_metric([kind], count)
+            oldest.add_metric([kind], max((now - created_at).total_seconds(), 0.0))
+    return [depth, oldest]
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@router.get(
+    "/metrics", response_class=Response, responses={401: {"description": "The metrics token is missing or wrong"}}
+)
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus metrics (public unless `TENANTRY_METRICS_TOKEN` is set: see docs/events.md)."""
+    runtime = get_runtime(request)
+    expected = runtime.settings.metrics_token
+    if expected is not None and not hmac.compare_digest(
+        _bearer(request).encode(), expected.get_secret_value().encode()
+    ):
+        return Response(status_code=401, headers={"www-authenticate": 'Bearer realm="metrics"'})
+    body = metrics.exposition(await _outbox_gauges(runtime))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: FastAPI, runtime: Runtime) -> None:
+    app.include_router(router)
+    app.add_middleware(HttpMetricsMiddleware, root=app)
+    metrics.watch_pool(runtime.database.engine.sync_engine.pool)

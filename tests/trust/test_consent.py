@@ -1,0 +1,173 @@
+"""Finding 3: an organization attaching an account it does not own gets an invitation the owner must accept.
+
+Every surface that attaches accounts is tried: the attach answers as the surface does, but the account
+is untouched, the attacker sees only its email, the membership grants nothing, the owning organization
+keeps managing its user and hears of it in its audit log; no surface tells a known address from an
+unknown one.
+"""
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tenantry.core.audit.models import AuditEvent
+from tenantry.runtime import Runtime
+from tests.factories import Tenant
+from tests.mailbox import Mailbox, submit
+from tests.snapshots import every_row
+from tests.trust.conftest import ATTACHES, BY_EMAIL, SECRET_ATTRIBUTES, Victim, reveals_nothing
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _mine(rows: list[tuple[str, ...]], *ids: str) -> list[tuple[str, ...]]:
+    return [row for row in rows if any(value in ids for value in row)]
+
+
+async def _audit(runtime: Runtime, org_id: str, action: str) -> list[AuditEvent]:
+    async with runtime.database.transaction(write=False) as session:
+        statement = select(AuditEvent).where(AuditEvent.org_id == org_id, AuditEvent.action == action)
+        return list(await session.scalars(statement))
+
+
+@pytest.mark.parametrize("surface", ATTACHES)
+async def test_attaching_an_existing_account_invites_it_and_changes_nothing_of_it(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    alice: Victim,
+    mailbox: Mailbox,
+    surface: str,
+) -> None:
+    await mailbox.deliver()
+    before = await every_row(runtime)
+    response = await ATTACHES[surface](client, other_tenant, alice.email, alice.id, other_tenant.auth)
+    assert response.status_code < 300, response.text
+    assert reveals_nothing(response.text), response.text
+    after = await every_row(runtime)
+    assert after["users"] == before["users"]
+    acme_rows = _mine(before["memberships"], tenant.id)
+    assert _mine(after["memberships"], tenant.id) == acme_rows
+
+    seen = await client.get(other_tenant.path(f"/users/{alice.id}"), headers=other_tenant.auth)
+    assert seen.status_code == 200
+    assert seen.json()["membership_status"] == "invited"
+    assert seen.json()["email"] == alice.email
+    assert reveals_nothing(seen.text), seen.text
+    assert (await client.get(other_tenant.path("/users"), headers=alice.member.auth)).status_code == 404
+
+    mail = await mailbox.one_for(alice.email)
+    assert "/ui/join?token=" in mail.link
+    requested = await _audit(runtime, tenant.id, "member.attach_requested")
+    assert [event.details["organization"] for event in requested] == [other_tenant.id]
+
+
+@pytest.mark.parametrize("surface", BY_EMAIL)
+async def test_a_known_and_an_unknown_address_get_the_same_answer(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, alice: Victim, surface: str
+) -> None:
+    known = await ATTACHES[surface](client, other_tenant, alice.email, alice.id, other_tenant.auth)
+    unknown = await ATTACHES[surface](client, other_tenant, "nobody@example.com", "", other_tenant.auth)
+    assert known.status_code == unknown.status_code
+    if known.headers.get("content-type", "").endswith("json") and known.content:
+        assert sorted(known.json()) == sorted(unknown.json())
+        for body in (known.json(), unknown.json()):
+            assert body.get("membership_status", "invited") == "invited"
+
+
+async def test_an_invited_membership_shows_and_changes_nothing_through_native_and_telm(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, alice: Victim
+) -> None:
+    await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
+    before = await every_row(runtime)
+    auth = other_tenant.auth
+    telm = {"Authentication": auth["Authorization"]}
+    telm_user = f"/compat/telm/api/auth/auth/{other_tenant.slug}/user/{alice.email}"
+    attempts = [
+        client.patch(other_tenant.path(f"/users/{alice.id}"), json={"first_name": "Pwned"}, headers=auth),
+        client.patch(other_tenant.path(f"/users/{alice.id}"), json={"attributes": {"x": 1}}, headers=auth),
+        client.post(other_tenant.path(f"/users/{alice.id}/password"), json={"password": "Pwned pwned 1"}, headers=auth),
+        client.post(other_tenant.path(f"/users/{alice.id}/disable"), headers=auth),
+        client.put(other_tenant.path(f"/users/{alice.id}/roles"), json={"roles": ["admin"]}, headers=auth),
+        client.put(telm_user, params={"first_name": "Pwned", "last_name": "X", "role": "user"}, headers=telm),
+    ]
+    for attempt in attempts:
+        response = await attempt
+        assert response.status_code in {403, 409}, response.text
+    assert await every_row(runtime) == before
+    listed = await client.get(f"/compat/telm/api/auth/auth/{other_tenant.slug}/users", headers=telm)
+    assert listed.status_code == 200
+    assert alice.email in listed.text
+    assert reveals_nothing(listed.text)
+    searched = await client.get(other_tenant.path("/users"), params={"q": "Liddell"}, headers=auth)
+    assert alice.id not in searched.text
+
+
+async def test_an_invitation_does_not_lock_the_owning_organization_out(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, alice: Victim
+) -> None:
+    await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
+    password = await client.post(
+        tenant.path(f"/users/{alice.id}/password"), json={"password": "A new good passphrase"}, headers=tenant.auth
+    )
+    assert password.status_code == 204, password.text
+    renamed = await client.patch(
+        tenant.path(f"/users/{alice.id}"), json={"email": "alice2@example.com", "last_name": "L"}, headers=tenant.auth
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["attributes"] == SECRET_ATTRIBUTES
+
+
+async def test_accepting_through_the_mailed_link_joins_but_keeps_each_organizations_data_its_own(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    alice: Victim,
+    mailbox: Mailbox,
+) -> None:
+    await mailbox.deliver()
+    await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
+    link = (await mailbox.one_for(alice.email)).link.removeprefix("http://testserver")
+    accepted = await submit(client, link, "/ui/join", {"token": link.split("token=")[1], "answer": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    assert (await client.get(other_tenant.path("/users"), headers=alice.member.auth)).status_code == 200
+    seen = (await client.get(other_tenant.path(f"/users/{alice.id}"), headers=other_tenant.auth)).json()
+    assert seen["membership_status"] == "active"
+    assert seen["attributes"] == {}
+    # The account is shared now: its fields are the user's own, no organization rewrites them.
+    pwned = await client.patch(
+        other_tenant.path(f"/users/{alice.id}"), json={"first_name": "Pwned"}, headers=other_tenant.auth
+    )
+    assert pwned.status_code == 403
+    own = await client.patch(
+        other_tenant.path(f"/users/{alice.id}"), json={"attributes": {"team": "blue"}}, headers=other_tenant.auth
+    )
+    assert own.status_code == 200
+    acme_view = (await client.get(tenant.path(f"/users/{alice.id}"), headers=tenant.auth)).json()
+    assert acme_view["attributes"] == SECRET_ATTRIBUTES
+    assert acme_view["first_name"] == "Alice"
+    assert len(await _audit(runtime, tenant.id, "member.consent_accepted")) == 1
+    assert (await client.get(link)).status_code == 410
+
+
+async def test_declining_on_my_account_removes_the_invitation(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, alice: Victim
+) -> None:
+    await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
+    signed_in = await submit(
+        client, "/ui/sign-in", "/ui/sign-in", {"email": alice.email, "password": "correct horse battery staple"}
+    )
+    assert signed_in.status_code == 303
+    page = await client.get("/ui/account")
+    assert "Invitations" in page.text
+    assert "Globex" in page.text
+    declined = await submit(
+        client, "/ui/account", "/ui/account/invitations", {"org": other_tenant.id, "answer": "decline"}
+    )
+    assert declined.status_code == 200, declined.text
+    gone = await client.get(other_tenant.path(f"/users/{alice.id}"), headers=other_tenant.auth)
+    assert gone.status_code == 404
+    assert len(await _audit(runtime, tenant.id, "member.consent_declined")) == 1
+    assert len(await _audit(runtime, other_tenant.id, "member.consent_declined")) == 1
