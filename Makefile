@@ -23,6 +23,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -59,7 +59,7 @@ async def test_bootstrap_prints_one_json_object_and_the_admin_can_sign_in(
     code, stdout, _ = await _bootstrap(cli_env)
     assert code == 0
     printed = json.loads(stdout)
-    assert set(printed) == {"org", "user", "password"}
+    assert set(printed) == {"org", "user", "password", "database"}
     assert printed["org"]["slug"] == "acme"
     assert len(printed["org"]["id"]) == len(printed["user"]["id"]) == 24
     assert len(printed["password"]) >= 20
@@ -79,18 +79,76 @@ async def test_bootstrap_takes_a_given_password(cli_env: dict[str, str], client:
 async def test_bootstrap_again_fails_and_changes_nothing(cli_env: dict[str, str], client: httpx.AsyncClient) -> None:
     assert (await _bootstrap(cli_env))[0] == 0
     same_email = await _invoke(
-        ["bootstrap", "--org-slug", "other", "--org-name", "O", "--email", "ADMIN@acme.test", "--json"], cli_env
+        [
+            "bootstrap",
+            "--org-slug",
+            "other",
+            "--org-name",
+            "O",
+            "--email",
+            "ADMIN@acme.test",
+            "--json",
+            "--add-platform-admin",
+        ],
+        cli_env,
     )
     assert same_email.exit_code == 1
     assert "already exists" in same_email.stderr
     assert same_email.stdout == ""
     same_slug = await _invoke(
-        ["bootstrap", "--org-slug", "acme", "--org-name", "O", "--email", "new@acme.test"], cli_env
+        ["bootstrap", "--org-slug", "acme", "--org-name", "O", "--email", "new@acme.test", "--add-platform-admin"],
+        cli_env,
     )
     assert same_slug.exit_code == 1
     assert "slug 'acme' already exists" in same_slug.stderr
     # Neither attempt left anything behind: the second account does not exist.
     assert (await _login(client, "new@acme.test", "whatever at all")).status_code == 400
+
+
+async def test_a_second_bootstrap_adds_no_platform_admin_unless_asked(
+    cli_env: dict[str, str], client: httpx.AsyncClient
+) -> None:
+    assert (await _bootstrap(cli_env))[0] == 0
+    args = ["bootstrap", "--org-slug", "beta", "--org-name", "Beta", "--email", "second@acme.test"]
+    refused = await _invoke([*args, "--password", "the second admin"], cli_env)
+    assert refused.exit_code == 1
+    said = " ".join(refused.stderr.split())  # the console wraps long lines
+    assert "a platform admin exists already: pass --add-platform-admin" in said
+    assert "nothing was changed" in said
+    assert (await _login(client, "second@acme.test", "the second admin")).status_code == 400
+
+    added = await _invoke([*args, "--password", "the second admin", "--add-platform-admin", "--json"], cli_env)
+    assert added.exit_code == 0, added.stderr
+    token = (await _login(client, "second@acme.test", "the second admin")).json()["access_token"]
+    me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert me["platform_admin"] is True
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a relative path is a SQLite database's")
+async def test_bootstrap_says_which_database_it_wrote_a_relative_sqlite_path_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"TENANTRY_DATABASE_URL": "sqlite:///./here.db", "TENANTRY_ARGON2_MEMORY_KIB": "1024"}
+    result = await _invoke(["bootstrap", "--org-slug", "acme", "--org-name", "A", "--email", "a@acme.test"], env)
+    assert result.exit_code == 0, result.stderr
+    written = str(tmp_path / "here.db")  # tmp_path is absolute
+    assert f"database: {written}" in result.stderr.replace("\n", "")
+    as_json = await _invoke(
+        [
+            "bootstrap",
+            "--org-slug",
+            "beta",
+            "--org-name",
+            "B",
+            "--email",
+            "b@acme.test",
+            "--json",
+            "--add-platform-admin",
+        ],
+        env,
+    )
+    assert json.loads(as_json.stdout)["database"] == written
 
 
 def test_bootstrap_validates_its_input(cli_env: dict[str, str]) -> None:

@@ -3,6 +3,9 @@
 import asyncio
 import csv
 import json
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +13,12 @@ import argon2
 import httpx
 import pytest
 from click.testing import Result
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tenantry.cli import app
+from tenantry.core.users.models import User
+from tenantry.runtime import Runtime
 from tenantry.settings import get_settings
 from tests.factories import Tenant, bearer, login
 from tests.scim.conftest import provisioning_key
@@ -184,3 +190,52 @@ async def test_an_import_changes_the_scim_etag_of_the_groups_it_grants(
     people = _write(tmp_path / "people.csv", ["email", "roles"], [["imported@example.com", "viewer"]])
     assert (await _import(cli_env, str(people), "--org", tenant.slug)).exit_code == 0
     assert await viewer_group_version() != before
+
+
+async def test_a_killed_import_leaves_a_report_of_every_failed_row_it_committed_and_a_rerun_completes(
+    cli_env: dict[str, str], tenant: Tenant, runtime: Runtime, tmp_path: Path
+) -> None:
+    """SIGKILL after a few batches: the report holds every failed row up to the last committed one (it is fsynced
+    per batch), and running the file again creates the rest, exactly once."""
+    rows = [
+        [f"kill{i:04d}@example.com" if i % 10 else f"kill{i:04d}-not-an-email", "Kill the import 1!"]
+        for i in range(1, 1_001)
+    ]
+    source = _write(tmp_path / "kill.csv", ["email", "password"], rows)
+    report_path = tmp_path / "kill.csv.errors.csv"
+    env = {**os.environ, **cli_env, "TENANTRY_ARGON2_MEMORY_KIB": "8192", "TENANTRY_ARGON2_TIME_COST": "2"}
+    command = [sys.executable, "-m", "tenantry", "users", "import", str(source), "--org", tenant.slug]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--batch-size", "50", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        while (created := await _imported(runtime)) < 3 * 45:  # three batches of 45 valid rows committed
+            assert process.returncode is None, "the import ended before it could be killed: make it slower"
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    lines_committed = max(int(email[4:8]) for email in await _imported_emails(runtime)) + 1  # the file's line
+    failed_lines = {str(i + 1) for i in range(10, 1_001, 10) if i + 1 <= lines_committed}
+    reported = {row["line"] for row in _report(report_path) if row["status"] == "failed"}
+    assert failed_lines <= reported, sorted(failed_lines - reported)
+    assert created >= 135
+
+    rerun = await _import(cli_env, str(source), "--org", tenant.slug)
+    summary = json.loads(rerun.stdout)
+    assert summary["failed"] == 100
+    assert summary["created"] + summary["present"] == 900
+    assert await _imported(runtime) == 900
+    assert len(set(await _imported_emails(runtime))) == 900
+
+
+async def _imported_emails(runtime: Runtime) -> list[str]:
+    async with runtime.database.transaction(write=False) as session:
+        return list(await session.scalars(select(User.email).where(User.email.like("kill%"))))
+
+
+async def _imported(runtime: Runtime) -> int:
+    return len(await _imported_emails(runtime))

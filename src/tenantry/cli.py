@@ -8,6 +8,7 @@ import signal
 import sys
 import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -146,18 +147,29 @@ class _Admin(BaseModel):
     email: Email
 
 
-async def _bootstrap(settings: Settings, org: OrgCreate, email: str, password: str) -> dict[str, Any]:
+def _where(database: Database) -> str:
+    """The database, as a person would find it: a SQLite file's absolute path, a server's URL without password."""
+    if database.is_sqlite:
+        return str(Path(database.url.database or "").resolve())
+    return database.url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
+async def _bootstrap(settings: Settings, org: OrgCreate, email: str, password: str, *, another: bool) -> dict[str, Any]:
     database = _database(settings)
+    err.print(f"database: [bold]{_where(database)}[/bold]")
     try:
         if database.is_sqlite:
             await migrate.upgrade(database)
         password_hash = await Passwords(settings).hash(password)
         async with database.transaction() as session:
-            user = await users.create_account(
-                session, User(email=email, password_hash=password_hash, platform_admin=True, email_verified=True)
-            )
+            admin = User(email=email, password_hash=password_hash, email_verified=True)
+            user = await users.create_first_platform_admin(session, admin, another=another)
             created = await orgs.create(session, SYSTEM, org, owner=user)
-            return {"org": {"id": created.id, "slug": created.slug}, "user": {"id": user.id, "email": user.email}}
+            return {
+                "org": {"id": created.id, "slug": created.slug},
+                "user": {"id": user.id, "email": user.email},
+                "database": _where(database),
+            }
     finally:
         await database.dispose()
 
@@ -169,8 +181,13 @@ def bootstrap(
     email: Annotated[str, typer.Option("--email", help="Email of its owner, a platform admin.")],
     password: Annotated[str | None, typer.Option("--password", help="Generated when not given.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    add_platform_admin: Annotated[
+        bool, typer.Option("--add-platform-admin", help="Add a platform admin although one exists already.")
+    ] = False,
 ) -> None:
-    """Create an organization and a platform admin who owns it; prints the credentials."""
+    """Create an organization and a platform admin who owns it; prints the credentials and the database used.
+
+    Refuses (exit 1, nothing changed) when a platform admin exists already, unless --add-platform-admin."""
     try:
         org = OrgCreate(name=org_name, slug=org_slug)
         admin = _Admin(email=email)
@@ -183,7 +200,7 @@ def bootstrap(
     if broken:
         _fail(f"password {', '.join(broken)}")
     try:
-        result = asyncio.run(_bootstrap(get_settings(), org, admin.email, password))
+        result = asyncio.run(_bootstrap(get_settings(), org, admin.email, password, another=add_platform_admin))
     except TenantryError as error:
         _fail(f"{error.detail}; nothing was changed")
         return

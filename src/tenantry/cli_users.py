@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal
@@ -36,7 +37,10 @@ _CHUNK = 256 * 1024
 
 
 class _Report:
-    """The rows that were not created (failed or already present), written as they come: line,email,status,reason."""
+    """The rows that were not created (failed or already present), written as they come: line,email,status,reason.
+
+    Made durable (flushed and fsynced) after every batch, so an import killed at any point leaves every row
+    not created of the batches it committed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -50,6 +54,11 @@ class _Report:
             self._writer.writerow(["line", "email", "status", "reason"])
         self._writer.writerow([outcome.line, csv_safe(outcome.email), outcome.status, csv_safe(outcome.reason)])
         self.rows += 1
+
+    def settle(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         if self._file is not None:
@@ -80,6 +89,15 @@ async def run_import(
         chosen: ImportFormat = EvaFormat() if import_format == "eva" else NativeFormat(org)
         passwords = Passwords(settings)
         task = progress.add_task("importing", total=_rows_expected(source, header=chosen.name == "native"))
+
+        shown = [0]
+
+        def settled(summary: Summary) -> None:
+            report.settle()
+            if summary.rows != shown[0]:  # a batch settles twice: its failures before it is written, then the rest
+                shown[0] = summary.rows
+                progress.update(task, completed=summary.rows)
+
         importer = Importer(
             org=org,
             actor=SYSTEM,
@@ -87,7 +105,7 @@ async def run_import(
             passwords=passwords,
             units=OwnTransactions(database),
             on_outcome=report.write,
-            on_batch=lambda summary: progress.update(task, completed=summary.rows),
+            on_batch=settled,
             batch_size=batch_size,
             invite_with=Flows(settings, Templates(settings), passwords) if invite else None,
         )
@@ -136,7 +154,9 @@ def import_users(
     errors: Annotated[
         Path | None, typer.Option("--errors", help="Where to list rows not created; default FILE.errors.csv.")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=5000, help="Rows per transaction.")] = 500,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=5000, help="Rows read, checked and hashed at a time.")
+    ] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,
     invite: Annotated[
         bool, typer.Option("--invite", help="Mail each user created without a password an invitation.")

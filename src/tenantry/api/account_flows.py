@@ -22,7 +22,6 @@ from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
 from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification
-from tenantry.core.memberships.service import ensure_may_manage
 from tenantry.core.users.schemas import Password
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -120,9 +119,8 @@ async def resend_invitation(
     runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail an invited user a new link to set their password; the earlier link stops working."""
-    ensure_may_manage(target.access.actor, target.member)
     access = target.access
-    await invitations.send_invitation(session, runtime.flows, access.actor, access.org, target.member.user)
+    await invitations.send_invitation_to_member(session, runtime.flows, access.actor, access.org, target.member)
     return Accepted(detail="an invitation email is on its way")
 
 
@@ -138,9 +136,8 @@ async def send_email_verification(
     runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail the user a link that confirms their email address."""
-    ensure_may_manage(target.access.actor, target.member)
     access = target.access
-    await verification.send_verification(session, runtime.flows, access.actor, access.org, target.member.user)
+    await verification.send_verification_to_member(session, runtime.flows, access.actor, access.org, target.member)
     return Accepted(detail="a verification email is on its way")
 
 

@@ -10,7 +10,7 @@ from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
-from tenantry.core.audit import repository
+from tenantry.core.audit import service as audit
 from tenantry.core.audit.schemas import AuditEventOut, AuditEventPage
 from tenantry.core.fields import StorableStr
 from tenantry.runtime import get_session
@@ -44,8 +44,8 @@ async def list_audit_events(
     """The organization's audit events, oldest (or newest) first, filtered by action, actor, target and time."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    where = repository.AuditFilter(action=action, actor=actor, target=target, since=since)
-    events = await repository.page(
+    where = audit.AuditFilter(action=action, actor=actor, target=target, since=since)
+    events = await audit.page(
         session, access.org.id, where, after=decode_cursor(cursor), limit=limit + 1, newest_first=order == "desc"
     )
     after = events[limit - 1].id if len(events) > limit else None

@@ -16,7 +16,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.users import password_change
-from tenantry.core.users import repository as users
+from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Unauthenticated

@@ -9,9 +9,9 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
-from tenantry.core.orgs import repository, service
+from tenantry.core.orgs import service
 from tenantry.core.orgs.schemas import OrgCreate, OrgOut, OrgPage, OrgUpdate
-from tenantry.core.users import repository as users
+from tenantry.core.users import service as users
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWorkRoute)
@@ -40,13 +40,11 @@ async def list_orgs(
     """The organizations the caller belongs to (every organization, for platform admins)."""
     after = decode_cursor(cursor)
     bound_to = principal.api_key.org_id if principal.api_key is not None else principal.org_id
-    if bound_to is not None:
-        org = await repository.get_by_ref(session, bound_to)
-        found = [org] if org is not None and (after is None or org.id > after) else []
-    else:
-        assert principal.user is not None
+    member_id = None
+    if bound_to is None:
+        assert principal.user is not None  # (an API key is always bound to its organization)
         member_id = None if principal.platform_admin else principal.user.id
-        found = await repository.list_page(session, member_id=member_id, after=after, limit=limit + 1)
+    found = await service.visible_page(session, bound_to=bound_to, member_id=member_id, after=after, limit=limit + 1)
     next_after = found[limit - 1].id if len(found) > limit else None
     return OrgPage(items=[OrgOut.model_validate(org) for org in found[:limit]], next_cursor=encode_cursor(next_after))
 

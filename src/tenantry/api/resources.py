@@ -12,7 +12,7 @@ from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.api.users import target_user
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
-from tenantry.core.resources import grants, repository, service
+from tenantry.core.resources import grants, service
 from tenantry.core.resources.models import Resource
 from tenantry.core.resources.schemas import (
     ResourceCreate,
@@ -63,7 +63,7 @@ async def list_resources(
     cursor: Cursor = None,
 ) -> ResourcePage:
     """List the organization's resources, in id order, a page at a time."""
-    rows = await repository.page(
+    rows = await service.page(
         session,
         access.org.id,
         type_=resource_type,

@@ -11,7 +11,7 @@ from tenantry.api.errors import problems
 from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
-from tenantry.core.roles import app_permissions, repository, service
+from tenantry.core.roles import app_permissions, service
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import AppPermissionCreate, PermissionOut, RoleCreate, RoleOut, RoleUpdate
@@ -73,7 +73,7 @@ async def list_roles(
     session: AsyncSession = Depends(get_session),
 ) -> list[RoleOut]:
     """The built-in roles and the organization's own."""
-    return [service.role_out(role) for role in await repository.list_for_org(session, access.org.id)]
+    return [service.role_out(role) for role in await service.list_for_org(session, access.org.id)]
 
 
 @router.post(

@@ -13,6 +13,7 @@ from tenantry.web.json_body import guard_body
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = "__tenantry_writes__"
+_BATCHED = "__tenantry_batched__"
 
 E = TypeVar("E", bound=Callable[..., Coroutine[Any, Any, Any]])
 
@@ -21,6 +22,13 @@ def writes(endpoint: E) -> E:
     """Mark an endpoint answering a safe method that may still write (a page that issues a code, say):
     it gets a writing transaction, where other safe-method endpoints get a read-only one."""
     setattr(endpoint, _WRITES, True)
+    return endpoint
+
+
+def batched(endpoint: E) -> E:
+    """Mark an endpoint that writes in bounded batches, each in a short transaction of its own (bulk work):
+    its request session only reads, so it never holds SQLite's write lock while the rest runs."""
+    setattr(endpoint, _BATCHED, True)
     return endpoint
 
 
@@ -36,6 +44,7 @@ class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = guard_body(super().get_route_handler())
         writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
+        batched_writes = getattr(self.endpoint, _BATCHED, False)
 
         async def attempt(request: Request, write: bool) -> Response:
             database = get_runtime(request).database
@@ -54,6 +63,7 @@ class UnitOfWorkRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             write = writes_on_safe_methods or request.method not in SAFE_METHODS
-            return await with_database(lambda: attempt(request, write), read=not write)
+            # A batched endpoint's own session only reads, but the endpoint writes: it is never retried as a read.
+            return await with_database(lambda: attempt(request, write and not batched_writes), read=not write)
 
         return run_in_transaction

@@ -23,7 +23,7 @@ from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.core.users import repository as users
+from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session

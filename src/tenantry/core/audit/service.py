@@ -5,7 +5,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
+from tenantry.core.audit import repository
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.audit.repository import AuditFilter as AuditFilter
 
 
 def record(
@@ -33,3 +35,10 @@ def record(
             details=details or {},
         )
     )
+
+
+async def page(
+    session: AsyncSession, org_id: str, where: AuditFilter, *, after: str | None, limit: int, newest_first: bool = False
+) -> list[AuditEvent]:
+    """The organization's events matching ``where``, oldest (or newest) first, continuing after ``after``."""
+    return await repository.page(session, org_id, where, after=after, limit=limit, newest_first=newest_first)

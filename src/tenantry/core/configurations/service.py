@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.configurations.models import Configuration
+from tenantry.core.memberships import service as memberships
 from tenantry.core.orgs.models import Organization
-from tenantry.core.resources.models import Resource
+from tenantry.core.resources import grants as scoped
+from tenantry.core.resources import service as resources
+from tenantry.core.resources.models import BOT, Resource
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict
+from tenantry.errors import Conflict, NotFound, PermissionDenied
 
 
 async def get(session: AsyncSession, org_id: str, user_id: str, resource: Resource | None) -> Configuration | None:
@@ -54,3 +57,17 @@ async def put(
         details={"resource_id": resource.id if resource else None},
     )
     return configuration, created
+
+
+async def usable_bot(session: AsyncSession, actor: Actor, org: Organization, ref: str) -> Resource:
+    """The bot ``ref`` of ``org``, when the caller may use it: organization-wide ``resources:write`` or a
+    role granted on it (404 for no such bot, 403 without either)."""
+    bot = (await resources.find_many(session, org.id, {ref})).get(ref)
+    if bot is None or bot.type != BOT:
+        raise NotFound(f"bot {ref} not found")
+    if actor.holds({"resources:write"}):
+        return bot
+    member = await memberships.get(session, org, actor.user_id or "")
+    if not await scoped.roles_on(session, member.membership.id, bot):
+        raise PermissionDenied(f"you hold no role on bot {ref}")
+    return bot

@@ -31,12 +31,24 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._threads = ThreadPoolExecutor(settings.hash_concurrency or os.cpu_count() or 1, "argon2")
+        self._workers = settings.hash_concurrency or os.cpu_count() or 1
+        self._threads = ThreadPoolExecutor(self._workers, "argon2")
         # Verified against when the account is unknown, so that a miss costs what a hit costs.
         self._decoy = self._hasher.hash(os.urandom(16).hex())
 
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._hasher.hash, password)
+
+    async def hash_many(self, passwords: list[str]) -> list[str]:
+        """Hashes of ``passwords`` in order, at most one per thread queued at a time: a sign-in's verification
+        waits behind one round of them, not behind the whole batch (bulk work must not starve sign-ins)."""
+        turns = asyncio.Semaphore(self._workers)
+
+        async def one(password: str) -> str:
+            async with turns:
+                return await self.hash(password)
+
+        return await asyncio.gather(*(one(password) for password in passwords))
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; an absent hash still costs one verification."""

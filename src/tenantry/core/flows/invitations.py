@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, send_email
+from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import INVITATION
 from tenantry.core.onetime.service import Redeemable
@@ -24,6 +25,14 @@ async def send_invitation(session: AsyncSession, flows: Flows, actor: Actor, org
     link = flows.page_url("activate", token=issued.token)
     await send_email(session, flows, "invitation", user, org, link, ttl)
     record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)
+
+
+async def send_invitation_to_member(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+) -> None:
+    """An administrator's new invitation for a member of ``org``: only one they may manage."""
+    ensure_may_manage(actor, member)
+    await send_invitation(session, flows, actor, org, member.user)
 
 
 async def send_invitations(

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, send_email
+from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import EMAIL_VERIFICATION
 from tenantry.core.onetime.service import Redeemable
@@ -26,6 +27,14 @@ async def send_verification(
     await send_email(session, flows, "email_verification", user, org, link, ttl)
     org_id = org.id if org else None
     record(session, actor, "user.verification_sent", org_id=org_id, target_type="user", target_id=user.id)
+
+
+async def send_verification_to_member(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+) -> None:
+    """An administrator's verification mail for a member of ``org``: only one they may manage."""
+    ensure_may_manage(actor, member)
+    await send_verification(session, flows, actor, org, member.user)
 
 
 async def find_verification(session: AsyncSession, token: str) -> Redeemable | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.events.catalog import event_type_for
 from tenantry.core.memberships import grant_versions
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership, membership_roles
 from tenantry.core.resources.models import membership_resource_roles
@@ -21,6 +22,7 @@ from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
 
 _LOOKUP_CHUNK = 1000
+_CREATED_EVENT = event_type_for("user.created")
 
 
 @dataclass
@@ -150,6 +152,9 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "id": new_id(),
                 "org_id": org_id,
                 "action": "user.created",
+                # Set here: the model's defaults for these read the ORM's execution context, which these rows skip.
+                "event_type": _CREATED_EVENT,
+                "dispatch_pending": True if _CREATED_EVENT is not None else None,
                 "actor_user_id": actor.user_id,
                 "actor_api_key_id": actor.api_key_id,
                 "impersonator_id": actor.impersonator_id,

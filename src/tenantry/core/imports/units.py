@@ -1,7 +1,6 @@
-"""Where an import reads and writes: its own transactions (the CLI) or a request's session (an upload)."""
+"""Where an import reads and writes: its own short transactions, a batch at a time (the CLI and uploads)."""
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,21 +31,3 @@ class OwnTransactions:
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         return self._database.transaction(write=True)
-
-
-class RequestSession:
-    """Inside a request's unit of work: each batch's write is a savepoint, so a clash undoes only that batch."""
-
-    overlapping = False  # one session: one thing at a time
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        yield self._session
-
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self._session.begin_nested():
-            yield self._session

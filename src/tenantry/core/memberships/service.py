@@ -178,9 +178,25 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
+def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool:
+    """Whether ``actor`` could remove ``member`` now (``users:delete`` and the rules of ``remove``), asked
+    without acting: what a surface reports before the caller tries (eva's ``rules.deletable``)."""
+    if not actor.holds({"users:delete"}):
+        return False
+    if member.membership.consent_pending:
+        return True
+    if active_owner_ids == {member.user.id}:
+        return False
+    try:
+        ensure_may_manage(actor, member)
+    except PermissionDenied:
+        return False
+    return True
+
+
 async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
-    """Delete the membership (an organization may always withdraw an invitation not yet accepted); soft-delete
-    the account when it has no membership left."""
+    """Delete the membership (yours: you leave; an organization may always withdraw an invitation not yet
+    accepted); soft-delete the account when it has no membership left."""
     if not member.membership.consent_pending:
         ensure_may_manage(actor, member)
         await _ensure_owner_remains(session, org, member)

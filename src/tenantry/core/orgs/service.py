@@ -104,3 +104,14 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None
     await session.flush()
     record(session, actor, "org.deleted", org_id=org.id, target_type="org", target_id=org.id)
     await membership_rules.delete_orphans(session, actor, users)
+
+
+async def visible_page(
+    session: AsyncSession, *, bound_to: str | None, member_id: str | None, after: str | None, limit: int
+) -> list[Organization]:
+    """The organizations a caller sees, by id: the one its credential is bound to, else those ``member_id``
+    belongs to (every one when None: a platform admin)."""
+    if bound_to is not None:
+        org = await repository.get_by_ref(session, bound_to)
+        return [org] if org is not None and (after is None or org.id > after) else []
+    return await repository.list_page(session, member_id=member_id, after=after, limit=limit)

@@ -124,3 +124,8 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization, role: R
     await session.delete(role)
     await session.flush()
     record(session, actor, "role.deleted", org_id=org.id, target_type="role", target_id=role.id)
+
+
+async def list_for_org(session: AsyncSession, org_id: str) -> list[Role]:
+    """The roles visible in the organization: built-in ones first, then its own, by name."""
+    return await repository.list_for_org(session, org_id)

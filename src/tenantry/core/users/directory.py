@@ -18,7 +18,9 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.service import union_permissions
 from tenantry.core.users import repository
 from tenantry.core.users.models import User
-from tenantry.core.users.repository import MemberCriteria, SortKey
+from tenantry.core.users.repository import MemberCriteria as MemberCriteria
+from tenantry.core.users.repository import SortField as SortField
+from tenantry.core.users.repository import SortKey as SortKey
 
 READ_USERS = "users:read"
 

@@ -91,6 +91,7 @@ async def names_starting_with(session: AsyncSession, org_id: str, typed: str, li
     lowered = func.lower(name)
     statement = (
         select(name, lowered)
+        .select_from(User)
         .join(Membership, Membership.user_id == User.id)
         .where(
             _members_of(org_id),

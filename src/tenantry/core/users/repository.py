@@ -33,6 +33,11 @@ from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 
 
+async def platform_admin_exists(session: AsyncSession) -> bool:
+    statement = select(exists().where(User.platform_admin.is_(True), User.status != USER_DELETED))
+    return bool(await session.scalar(statement))
+
+
 async def get_live(session: AsyncSession, user_id: str) -> User | None:
     statement = select(User).where(User.id == user_id, User.status != USER_DELETED)
     return (await session.scalars(statement)).first()

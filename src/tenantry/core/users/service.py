@@ -65,6 +65,17 @@ async def _flush_unique_email(session: AsyncSession) -> None:
         raise AlreadyExists(_EMAIL_TAKEN) from error
 
 
+async def create_first_platform_admin(session: AsyncSession, user: User, *, another: bool = False) -> User:
+    """Store the platform admin ``tenantry bootstrap`` makes; 409 when one exists already, unless ``another``
+    says that a further platform admin is wanted (so a bootstrap run twice by mistake adds nobody)."""
+    if not another and await repository.platform_admin_exists(session):
+        raise AlreadyExists(
+            "a platform admin exists already: pass --add-platform-admin to add another (with a new organization)"
+        )
+    user.platform_admin = True
+    return await create_account(session, user)
+
+
 async def create_account(session: AsyncSession, user: User) -> User:
     """Store a new account; 409 when a live account already has its email (in any spelling: ``emailkey``)."""
     if await repository.get_by_email(session, user.email) is not None:
@@ -243,3 +254,13 @@ async def set_password(
 async def store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
     """Set a new password for a user who proved who they are another way (a mailed link, a change ticket)."""
     await _store_password(session, user, password, passwords)
+
+
+async def get_live(session: AsyncSession, user_id: str) -> User | None:
+    """A live (not deleted) account by id."""
+    return await repository.get_live(session, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    """The live account with this email address (in any letter case), if any."""
+    return await repository.get_by_email(session, email)

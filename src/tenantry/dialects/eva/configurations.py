@@ -9,14 +9,11 @@ from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.configurations import service as configurations
 from tenantry.core.configurations.models import Configuration
-from tenantry.core.memberships import service as memberships
-from tenantry.core.resources import grants as scoped
-from tenantry.core.resources import service as resources
-from tenantry.core.resources.models import BOT, Resource
+from tenantry.core.resources.models import Resource
 from tenantry.dialects.eva.errors import errors
 from tenantry.dialects.eva.schemas import ConfigurationIn, ConfigurationOut
 from tenantry.dialects.eva.translate import timestamp, uuid_of
-from tenantry.errors import NotFound, PermissionDenied
+from tenantry.errors import NotFound
 from tenantry.runtime import get_session
 
 router = APIRouter(
@@ -27,16 +24,7 @@ BotUuid = Annotated[str, Path(alias="botUUID", max_length=200, description="The 
 
 
 async def _bot(session: AsyncSession, access: OrgAccess, ref: str | None) -> Resource | None:
-    """The bot, when the caller may use it: organization-wide ``resources:write`` or a grant covering it."""
-    if ref is None:
-        return None
-    bot = (await resources.find_many(session, access.org.id, {ref})).get(ref)
-    if bot is None or bot.type != BOT:
-        raise NotFound(f"bot {ref} not found")
-    member = await memberships.get(session, access.org, access.actor.user_id or "")
-    if not access.actor.holds({"resources:write"}) and not await scoped.roles_on(session, member.membership.id, bot):
-        raise PermissionDenied(f"you hold no role on bot {ref}")
-    return bot
+    return await configurations.usable_bot(session, access.actor, access.org, ref) if ref is not None else None
 
 
 def _out(configuration: Configuration, bot: Resource | None) -> ConfigurationOut:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.imports.eva import ROLE_OF
+from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import grants as scoped
@@ -60,17 +61,6 @@ def environments(grants: list[Grant], parents: dict[str, Resource]) -> list[Envi
     return sorted(entries.values(), key=lambda entry: (entry.environment.name, entry.environment.uuid, entry.role))
 
 
-def deletable(actor: Actor, member: Member, owners: set[str]) -> bool:
-    """Whether the caller could delete this user now (the rules of DELETE, without asking)."""
-    return (
-        member.user.id != actor.user_id
-        and actor.holds({"users:delete"})
-        and (actor.platform_admin or not member.user.platform_admin)
-        and actor.holds(member.permissions)
-        and owners != {member.user.id}
-    )
-
-
 async def eva_users(session: AsyncSession, actor: Actor, org: Organization, members: list[Member]) -> list[EvaUser]:
     """Members as eva lists them, with their environments (a few queries for the whole page)."""
     by_membership = await scoped.of_memberships(session, [member.membership.id for member in members])
@@ -88,7 +78,7 @@ async def eva_users(session: AsyncSession, actor: Actor, org: Organization, memb
             active=displayed_status(member.user, member.membership) != "disabled",
             orgUUID=org.id,
             createdAt=timestamp(member.user.created_at),
-            rules=Rules(deletable=deletable(actor, member, owners)),
+            rules=Rules(deletable=memberships.may_remove(actor, member, owners)),
             environments=environments(by_membership[member.membership.id], parents),
         )
         for member in members

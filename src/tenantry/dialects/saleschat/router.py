@@ -16,7 +16,7 @@ from tenantry.core.flows import magic_links
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
 from tenantry.core.users import service as users
-from tenantry.core.users.repository import MemberCriteria, SortKey
+from tenantry.core.users.directory import MemberCriteria, SortKey
 from tenantry.dialects.saleschat import translate
 from tenantry.dialects.saleschat.access import org_access, org_user
 from tenantry.dialects.saleschat.errors import NOT_FOUND_TEXTS, documented
