@@ -44,6 +44,8 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
     ).json()
     app_client = {"name": "theirs", "type": "public", "redirect_uris": ["https://app.example/cb"]}
     their_client = (await client.post(other_tenant.path("/clients"), json=app_client, headers=other_tenant.auth)).json()
+    hook = {"url": "https://hooks.globex.example/tenantry", "events": ["*"]}
+    their_webhook = (await client.post(other_tenant.path("/webhooks"), json=hook, headers=other_tenant.auth)).json()
     own_user = await tenant.add_user()
     before = await _audit_count(runtime)
     probes = 0
@@ -56,6 +58,8 @@ async def test_every_org_route_is_404_for_members_of_other_orgs(
             "partner_org": other_tenant.slug,
             "resource": resource["id"],
             "client_id": their_client["client_id"],
+            "webhook": their_webhook["id"],
+            "delivery": "0" * 24,
         }
         paths = {template.format(org=other_tenant.slug, **things), template.format(org=other_tenant.id, **things)}
         if any(f"{{{name}}}" in template for name in things):

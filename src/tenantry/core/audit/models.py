@@ -11,7 +11,8 @@ from tenantry.db.base import Base, id_column, utcnow
 
 def _event_type(context: DefaultExecutionContext | None) -> str | None:
     """The catalog type of the row's action, also for rows inserted in bulk without the ORM; None when called
-    without a statement (the import's COPY fills defaults itself: its rows stay in the audit log only)."""
+    without a statement (the import fills defaults itself and sets ``event_type`` and ``dispatch_pending`` on
+    its rows, core/imports/store.py)."""
     if context is None:
         return None
     parameters: dict[str, object] = context.get_current_parameters()  # type: ignore[no-untyped-call]
