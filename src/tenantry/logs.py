@@ -1,7 +1,9 @@
 """Logging through structlog, for our own messages and the standard library's alike.
 
 Nothing logged here carries a password, a token or a key: the access log records the path without its
-query string, and no request or response body is ever logged.
+query string, no request or response body is ever logged, and a traceback is the plain one: frames and
+lines, never the frames' local variables (which hold passwords and tokens, and which a rich renderer can
+spend minutes drawing while the request waits).
 """
 
 import logging
@@ -27,10 +29,12 @@ def configure(settings: Settings) -> None:
         _add_request_id,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+    renderers: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if settings.log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [
+            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
+        ]
     )
     structlog.configure(
         # Drop events below the level first, before any processor spends time on them (the access log).
@@ -42,7 +46,7 @@ def configure(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     root = logging.getLogger()

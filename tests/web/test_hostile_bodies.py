@@ -12,6 +12,7 @@ from tests.factories import Tenant
 DEEP = b"[" * 2000
 TRUNCATED = b'{"name": '
 NOT_UTF8 = b'{"name": "\xff\xfe"}'
+NUL = b'{"name": "a\\u0000b", "email": "nul\\u0000@example.com", "userName": "x\\u0000"}'
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
@@ -62,8 +63,13 @@ def _names_body_and_position(answer: httpx.Response) -> None:
 
 @pytest.mark.parametrize(
     ("body", "reason"),
-    [(DEEP, "nests deeper than 64 levels"), (TRUNCATED, "is not valid JSON"), (NOT_UTF8, "is not UTF-8")],
-    ids=["deeply-nested", "truncated", "not-utf8"],
+    [
+        (DEEP, "nests deeper than 64 levels"),
+        (TRUNCATED, "is not valid JSON"),
+        (NOT_UTF8, "is not UTF-8"),
+        (NUL, "NUL character"),
+    ],
+    ids=["deeply-nested", "truncated", "not-utf8", "nul-character"],
 )
 async def test_unreadable_json_is_a_client_error_naming_the_body_on_every_surface(
     client: httpx.AsyncClient, tenant: Tenant, caplog: pytest.LogCaptureFixture, body: bytes, reason: str
@@ -128,4 +134,22 @@ async def test_eva_bulk_create_answers_a_malformed_multipart_part_header_with_42
     assert detail["fieldName"] == "file"
     assert "the request body is not valid multipart/form-data" in detail["message"]
     assert "position" in detail["message"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_nul_character_in_the_path_or_query_is_a_client_error(
+    client: httpx.AsyncClient, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL refuses NUL in text; the request carried it, so the answer is a 4xx, never a 500."""
+    with caplog.at_level(logging.ERROR):
+        for path in (
+            "/api/v1/orgs/a%00b",
+            tenant.path("/users/u%00x"),
+            tenant.path("/roles/r%00x"),
+            tenant.path("/users?q=a%00b"),
+            f"/compat/saleschat/v1/org/{tenant.id}/user/a%00b",
+            f"/scim/v2/{tenant.slug}/Users/a%00b",
+        ):
+            answer = await client.get(path, headers=tenant.auth)
+            assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -50,3 +50,13 @@ def lost_connection(error: BaseException) -> bool:
     """True when a connection that was open broke (a terminated backend, a restart), as opposed to the
     database refusing new ones: the same request on a new connection may well succeed."""
     return any(isinstance(cause, exc.DBAPIError) and cause.connection_invalidated for cause in _causes(error))
+
+
+_UNSTORABLE_TEXT = ("22021", "22P05")
+"""character_not_in_repertoire (a NUL in text) and untranslatable_character."""
+
+
+def unstorable_text(error: BaseException) -> bool:
+    """True when the database refused a text value it cannot hold (PostgreSQL and a NUL character): the
+    request's input, not the service, is at fault."""
+    return any(getattr(cause, "sqlstate", None) in _UNSTORABLE_TEXT for cause in _causes(error))
