@@ -47,6 +47,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         connect_timeout_seconds=settings.db_connect_timeout_seconds,
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        replica_urls=settings.replica_urls,
+        primary_pin_seconds=settings.database_primary_pin_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(
