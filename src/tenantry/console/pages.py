@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from tenantry.api.routing import SAFE_METHODS, UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
 from tenantry.core.orgs.models import Organization
@@ -28,6 +27,7 @@ from tenantry.errors import InvalidInput, NotFound, PermissionDenied, TenantryEr
 from tenantry.runtime import get_runtime, get_session
 from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
 from tenantry.ui.session import signed_in
+from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
 
 CSRF_HEADER = "x-csrf-token"
 # The hosted pages' policy, plus this site's own scripts (htmx and console.js) and their requests.
@@ -135,8 +135,6 @@ def render(
         "viewer": console.access.principal.user if console else None,
         **(context or {}),
     }
-    if "_" not in runtime.templates.environment.globals:  # until the hosted pages' translations are installed
-        page["_"] = str
     response = HTMLResponse(runtime.templates.render(f"console/{template}", page), status_code=status)
     response.headers.update(_SECURITY_HEADERS)
     new_csrf = getattr(request.state, "new_csrf", None)

@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVarTuple, Unpack
+from typing import Any, Literal, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -111,8 +111,8 @@ _Row = TypeVarTuple("_Row")
 
 
 def _member_statement(
-    columns: Select[Unpack[_Row]], org_id: str, *, q: str | None, status: str | None, role_id: str | None, dialect: str
-) -> Select[Unpack[_Row]]:
+    columns: Select[*_Row], org_id: str, *, q: str | None, status: str | None, role_id: str | None, dialect: str
+) -> Select[*_Row]:
     """``columns`` over the organization's members matching the search, the status and the role."""
     statement = columns.join(Membership, Membership.user_id == User.id).where(
         Membership.org_id == org_id, User.status != USER_DELETED
