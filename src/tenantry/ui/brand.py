@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.orgs import branding
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui/brand", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgId = Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")]

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.flows.context import DeadToken
 from tenantry.core.memberships import joining
 from tenantry.errors import NotFound, PermissionDenied
@@ -28,6 +27,7 @@ from tenantry.ui.pages import (
     use_org,
 )
 from tenantry.ui.session import page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]

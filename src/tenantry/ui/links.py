@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.policy import password_hint, plain_words
@@ -38,6 +37,7 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]

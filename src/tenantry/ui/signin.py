@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import BAD_CREDENTIALS, password_grant
 from tenantry.auth.second_factor import PASSWORD_AMR, SECOND_STEP_ERRORS
@@ -42,6 +41,7 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
