@@ -16,6 +16,7 @@ from tenantry.core.actor import Actor
 from tenantry.errors import MalformedBody, OAuthError
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -41,7 +42,6 @@ class TokenRequest(BaseModel):
 
 
 _BODY_SCHEMA = TokenRequest.model_json_schema()
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def _read_fields(request: Request) -> dict[str, Any]:
@@ -116,4 +116,4 @@ async def token(
         tokens = await tokens_for(session, runtime, passed.user, passed.amr)
     else:
         tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
-    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+    return JSONResponse(tokens.model_dump(), headers=NO_STORE)

@@ -19,10 +19,10 @@ from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
 from tenantry.oidc.cors import cors_headers, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _SUPPORTED = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, TOKEN_EXCHANGE)
 
 

@@ -24,6 +24,7 @@ from tenantry.dialects.telm.errors import documented
 from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -31,7 +32,6 @@ router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class
 
 _CAMEL_CASE = {"grantType": "grant_type", "refreshToken": "refresh_token"}
 _NEEDED = {"password": ("username", "password"), "refresh_token": ("refresh_token",)}
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _NOT_IN_TENANT = "the user does not belong to this tenant"
 
 
@@ -134,4 +134,4 @@ async def token(
         expires=tokens.expires_in,
         token_type=tokens.token_type,
     )
-    return JSONResponse(answer.model_dump(), headers=_NO_STORE)
+    return JSONResponse(answer.model_dump(), headers=NO_STORE)
