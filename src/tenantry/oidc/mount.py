@@ -3,8 +3,10 @@
 from fastapi import FastAPI
 
 from tenantry.oidc import authorize, discovery, endpoints, token
+from tenantry.ui import pages
 
 
 def install(app: FastAPI) -> None:
+    pages.install(app)  # the consent page posts a form
     for module in (discovery, authorize, token, endpoints):
         app.include_router(module.router)

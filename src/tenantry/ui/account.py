@@ -17,8 +17,8 @@ from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
-from tenantry.ui.session import close_session, open_session, page_actor, signed_in
+from tenantry.ui.pages import field, message, read_form, redirect, render
+from tenantry.ui.session import close_session, open_session, page_actor, signed_in, signed_in_form
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -73,13 +73,10 @@ async def account_page(request: Request, session: AsyncSession = Depends(get_ses
 @router.post("/account/profile")
 async def save_profile(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Change your first and last name."""
-    current = await signed_in(request, session)
-    if current is None:
+    posted = await signed_in_form(request, session)
+    if posted is None:
         return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    current, form = posted
     names: dict[str, str] = {}
     errors: dict[str, str] = {}
     for name in ("first_name", "last_name"):
@@ -99,13 +96,10 @@ async def change_password(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Change your password; other sessions end, this browser stays signed in."""
-    current = await signed_in(request, session)
-    if current is None:
+    posted = await signed_in_form(request, session)
+    if posted is None:
         return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    current, form = posted
     new_password = field(form, "new_password")
     if new_password != field(form, "new_password_repeat"):
         errors = {"new_password_repeat": "The two new passwords differ"}
@@ -132,13 +126,10 @@ async def send_verification(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Mail yourself a link that confirms your address."""
-    current = await signed_in(request, session)
-    if current is None:
+    posted = await signed_in_form(request, session)
+    if posted is None:
         return redirect("/ui/sign-in")
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    current, _ = posted
     try:
         await verification.send_verification(
             session, runtime.flows, page_actor(request, current.user), None, current.user
@@ -167,10 +158,7 @@ async def sign_out_page(request: Request, session: AsyncSession = Depends(get_se
 @router.post("/sign-out")
 async def sign_out(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """End this browser's session."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    await read_form(request)
     response = message(request, "You are signed out", "See you soon.", sign_in="/ui/sign-in")
     await close_session(request, session, response)
     return response

@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -35,7 +35,8 @@ def continuation(value: str | None) -> str | None:
 
 
 class FormRejected(Exception):
-    """The form did not come from our own page (no or wrong CSRF token, foreign Origin)."""
+    """The form did not come from our own page (no or wrong CSRF token, foreign Origin): every page answers
+    it the same way, ``rejected_form`` (``install``)."""
 
 
 def _secure(runtime: Runtime) -> bool:
@@ -127,3 +128,8 @@ def redirect(url: str) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     return response
+
+
+def install(app: FastAPI) -> None:
+    """A rejected form (``read_form``) is answered by ``rejected_form``, whichever page posted it."""
+    app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))

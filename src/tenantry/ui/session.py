@@ -3,6 +3,7 @@
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from tenantry.core.actor import Actor
 from tenantry.core.sessions import service as browser_sessions
@@ -10,7 +11,7 @@ from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime
-from tenantry.ui.pages import cookie_name, set_cookie
+from tenantry.ui.pages import cookie_name, read_form, set_cookie
 
 SESSION_COOKIE = "tenantry_session"
 
@@ -21,6 +22,15 @@ def _secret(request: Request) -> str | None:
 
 async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
     return await browser_sessions.resume(session, _secret(request))
+
+
+async def signed_in_form(request: Request, session: AsyncSession) -> tuple[SignedIn, FormData] | None:
+    """The browser's session and its posted form (``read_form``: a foreign one is rejected); None without a
+    session, asked before the form is read so that a signed-out browser is sent to sign in."""
+    current = await signed_in(request, session)
+    if current is None:
+        return None
+    return current, await read_form(request)
 
 
 async def open_session(session: AsyncSession, runtime: Runtime, response: Response, user: User) -> None:

@@ -27,7 +27,7 @@ from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
-from tenantry.ui.pages import FormRejected, continuation, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.pages import continuation, field, message, read_form, redirect, render
 from tenantry.ui.session import open_session, page_actor, signed_in
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -80,10 +80,7 @@ async def sign_in(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Check the password; then open a session, or ask for a new password when it must change."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
     org_context = await _org_context(session, field(form, "org", 100) or None)
@@ -147,10 +144,7 @@ async def change_password(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Replace a password that must change, then continue as after sign-in."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
     page = {**await _change_page(session, ticket), "next_url": next_url}
@@ -180,10 +174,7 @@ async def forgot_password(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Queue a reset link for the address; the page says the same whether or not an account has it."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     typed = field(form, "email", 320).strip()
     try:
         email = _EMAIL.validate_python(typed)
