@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from tenantry.errors import (
     AlreadyExists,
     Conflict,
+    InvalidFilter,
     InvalidInput,
     MalformedBody,
     NotFound,
@@ -66,6 +67,8 @@ def _scim_exception(_: Request, error: SCIMException) -> ScimResponse:
 def _domain_error(_: Request, error: TenantryError) -> ScimResponse:
     if isinstance(error, MalformedBody):
         return error_response(400, error.detail, "invalidSyntax")
+    if isinstance(error, InvalidFilter):
+        return error_response(400, error.detail, "invalidFilter")
     if isinstance(error, InvalidInput):
         detail = "; ".join(f"{_attribute(item.field)}: {item.message}" for item in error.errors)
         return error_response(400, detail, "invalidValue")
