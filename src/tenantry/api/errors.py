@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -22,7 +22,6 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
 from tenantry.web.errors import ErrorAnswers, field_name, message_of, unparsable_body
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -113,31 +112,23 @@ def _http_error(_: Request, error: HTTPException) -> JSONResponse:
     return problem_response(error.status_code, "http", str(error.detail), headers=error.headers)
 
 
+_SLUGS = {409: "conflict", 500: "internal"}
 ANSWERS = ErrorAnswers(
     log=logging.getLogger("tenantry.errors"),
+    answer=lambda _, status, text: problem_response(status, _SLUGS[status], text),
     domain=_domain_error,
     invalid_request=_validation_error,
     http=_http_error,
-    conflict=lambda _: problem_response(409, "conflict", "the change conflicts with existing data"),
-    internal=lambda _: problem_response(500, "internal", "an internal error occurred; it has been logged"),
+    descriptions={
+        400: "The grant failed (OAuth 2.0 error)",
+        401: "No valid credentials",
+        403: "Not permitted",
+        404: "Not found, or not visible to the caller",
+        409: "Conflicts with existing state",
+        422: "Invalid input; `errors` names each field",
+        429: "Too many requests; `Retry-After` says in how many seconds to try again",
+    },
+    model=lambda _: Problem,
 )
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
-
-
-_DESCRIPTIONS = {
-    400: "The grant failed (OAuth 2.0 error)",
-    401: "No valid credentials",
-    403: "Not permitted",
-    404: "Not found, or not visible to the caller",
-    409: "Conflicts with existing state",
-    422: "Invalid input; `errors` names each field",
-    429: "Too many requests; `Retry-After` says in how many seconds to try again",
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give."""
-    return web_errors.documented(statuses, _DESCRIPTIONS, lambda _: Problem)
+install = ANSWERS.install
+problems = ANSWERS.documented

@@ -5,7 +5,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -23,8 +23,7 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
-from tenantry.web.errors import ErrorAnswers, status_for, unparsable_body
+from tenantry.web.errors import CONFLICTING, ErrorAnswers, status_for, unparsable_body
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 _STATUS: list[tuple[type[TenantryError], int]] = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
@@ -95,14 +94,11 @@ def _http_error(_: Request, error: HTTPException) -> ScimResponse:
 
 ANSWERS = ErrorAnswers(
     log=logging.getLogger("tenantry.scim"),
+    answer=lambda _, status, text: error_response(status, text),
     domain=_domain_error,
     invalid_request=_invalid_request,
     http=_http_error,
-    conflict=lambda _: error_response(409, "the change conflicts with existing data", "uniqueness"),
-    internal=lambda _: error_response(500, "an internal error occurred; it has been logged"),
+    conflict=lambda _: error_response(409, CONFLICTING, "uniqueness"),
     others={SCIMException: _scim_exception},
 )
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
+install = ANSWERS.install

@@ -21,18 +21,36 @@ from tenantry.errors import TenantryError
 _SOURCES = ("body", "query", "path", "header")
 
 
+CONFLICTING = "the change conflicts with existing data"
+INTERNAL = "an internal error occurred; it has been logged"
+
+
 @dataclass(frozen=True)
 class ErrorAnswers:
-    """A surface's answers: how it words each failure and which status it gives."""
+    """A surface's answers: how it words each failure, which status it gives, and how its document says so.
+
+    ``answer`` builds a plain error body from a status and a text; the integrity conflict (409) and the
+    unexpected error (500) use it unless the surface words them otherwise (``conflict``).
+    """
 
     log: logging.Logger
+    answer: Callable[[Request, int, str], Response]
     domain: Callable[[Request, TenantryError], Response]
     invalid_request: Callable[[Request, RequestValidationError], Response]
     http: Callable[[Request, HTTPException], Response]
-    conflict: Callable[[Request], Response]
-    internal: Callable[[Request], Response]
+    descriptions: Mapping[int, str] = field(default_factory=dict)
+    model: Callable[[int], type] = lambda _: dict
+    conflict: Callable[[Request], Response] | None = None
     conflict_status: int = 409
     others: Mapping[type[Exception], Callable[[Request, Any], Response]] = field(default_factory=dict)
+
+    def install(self, app: FastAPI) -> None:
+        """Register the handlers on ``app``."""
+        install(app, self)
+
+    def documented(self, *statuses: int) -> dict[int | str, dict[str, Any]]:
+        """OpenAPI entries for the error answers a route may give: each status's body model and description."""
+        return {status: {"model": self.model(status), "description": self.descriptions[status]} for status in statuses}
 
 
 def install(app: FastAPI, answers: ErrorAnswers) -> None:
@@ -51,11 +69,13 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
     def integrity(request: Request, error: Exception) -> Response:
         cause = type(error.__cause__ or error).__name__
         answers.log.info("integrity error mapped to %d: %s", answers.conflict_status, cause)
-        return answers.conflict(request)
+        if answers.conflict is not None:
+            return answers.conflict(request)
+        return answers.answer(request, 409, CONFLICTING)
 
     def unexpected(request: Request, error: Exception) -> Response:
         answers.log.exception("unhandled error", exc_info=error)
-        return answers.internal(request)
+        return answers.answer(request, 500, INTERNAL)
 
     for kind, answer in answers.others.items():
         app.add_exception_handler(kind, answer)
@@ -96,10 +116,3 @@ def field_name(location: Iterable[int | str], *, dotted: bool = False, sources: 
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name or str(location[0] if location else "body")
-
-
-def documented(
-    statuses: Iterable[int], descriptions: Mapping[int, str], model: Callable[[int], type]
-) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give: each status's body model and description."""
-    return {status: {"model": model(status), "description": descriptions[status]} for status in statuses}

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -25,8 +25,7 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
-from tenantry.web.errors import ErrorAnswers, field_name, message_of
+from tenantry.web.errors import CONFLICTING, ErrorAnswers, field_name, message_of
 
 MALFORMED_ID = "must be a 24-character hexadecimal id"
 NO_ACCESS = "you have no access to this organization"
@@ -84,31 +83,19 @@ def _http_error(_: Request, error: HTTPException) -> JSONResponse:
 
 ANSWERS = ErrorAnswers(
     log=logging.getLogger("tenantry.dialects.akinon"),
+    answer=lambda _, status, text: api_error(status, text),
     domain=_domain_error,
     invalid_request=_request_invalid,
     http=_http_error,
-    conflict=lambda _: validation_error([FieldError("body", "the change conflicts with existing data")]),
+    descriptions={
+        400: "Bad Request: `validationError` names each invalid field",
+        401: "Unauthorized: no valid credentials",
+        403: "Forbidden: no access to the organization, or no permission for this",
+        404: "Not Found: no such user in this organization",
+    },
+    model=lambda status: ValidationErrorBody if status == 400 else ApiError,
+    conflict=lambda _: validation_error([FieldError("body", CONFLICTING)]),
     conflict_status=400,
-    internal=lambda _: api_error(500, "an internal error occurred; it has been logged"),
 )
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
-
-
-_DESCRIPTIONS = {
-    400: "Bad Request: `validationError` names each invalid field",
-    401: "Unauthorized: no valid credentials",
-    403: "Forbidden: no access to the organization, or no permission for this",
-    404: "Not Found: no such user in this organization",
-}
-
-
-def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give."""
-    return web_errors.documented(statuses, _DESCRIPTIONS, _model)
-
-
-def _model(status: int) -> type:
-    return ValidationErrorBody if status == 400 else ApiError
+install = ANSWERS.install
+documented = ANSWERS.documented

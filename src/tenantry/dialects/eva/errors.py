@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -26,7 +26,6 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
 from tenantry.web.errors import ErrorAnswers, field_name, json_invalid, message_of, status_for, unparsable_body
 
 ERROR_CODES = {
@@ -131,34 +130,21 @@ def _too_large(request: Request, error: Exception) -> JSONResponse:
 
 ANSWERS = ErrorAnswers(
     log=logging.getLogger("tenantry.dialects.eva"),
+    answer=error_response,
     domain=_domain_error,
     invalid_request=_validation_error,
     http=_http_error,
-    conflict=lambda request: error_response(request, 409, "the change conflicts with existing data"),
-    internal=lambda request: error_response(request, 500, "an internal error occurred; it has been logged"),
+    descriptions={
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        409: "Conflict",
+        413: "Payload Too Large",
+        422: "Unprocessable Entity",
+    },
+    model=lambda status: ValidationError if status == 422 else StandardError,  # 422: a ValidationError
     others={ImportLimitExceeded: _too_large},
 )
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
-
-
-_DESCRIPTIONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-}
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give (422: a ValidationError)."""
-    return web_errors.documented(statuses, _DESCRIPTIONS, _model)
-
-
-def _model(status: int) -> type:
-    return ValidationError if status == 422 else StandardError
+install = ANSWERS.install
+errors = ANSWERS.documented

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -29,7 +29,6 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
 from tenantry.web.errors import ErrorAnswers, field_name, message_of
 
 # The vendor names fields by where they sit in the body or the query, never in a header.
@@ -162,26 +161,21 @@ def _status_name(status: int) -> str:
         return "ERROR"
 
 
-ANSWERS = ErrorAnswers(
-    log=logging.getLogger("tenantry.dialects.saleschat"),
-    domain=_domain_error,
-    invalid_request=_request_invalid,
-    http=_http_error,
-    conflict=lambda _: error_response(UQ_CONSTRAINT_FAILED, "the change conflicts with existing data"),
-    internal=lambda _: error_response(INTERNAL_ERROR, "an internal error occurred; it has been logged"),
-)
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
-
-
 _DESCRIPTIONS = {
     401: "Unauthorized - Authentication is required",
     403: "Forbidden - You don't have permission to access this resource",
     409: "A user with this email already exists (UQ_CONSTRAINT_FAILED)",
     422: "Required fields are missing or invalid values are provided",
 }
+_CODE_OF = {409: UQ_CONSTRAINT_FAILED, 500: INTERNAL_ERROR}
+ANSWERS = ErrorAnswers(
+    log=logging.getLogger("tenantry.dialects.saleschat"),
+    answer=lambda _, status, text: error_response(_CODE_OF[status], text),
+    domain=_domain_error,
+    invalid_request=_request_invalid,
+    http=_http_error,
+)
+install = ANSWERS.install
 
 
 def documented(*statuses: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:

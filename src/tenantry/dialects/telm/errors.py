@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -26,7 +26,6 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.web import errors as web_errors
 from tenantry.web.errors import ErrorAnswers, field_name, json_invalid, message_of, status_for, unparsable_body
 from tenantry.web.headers import NO_STORE
 
@@ -78,28 +77,19 @@ def _http_error(_: Request, error: HTTPException) -> JSONResponse:
 
 ANSWERS = ErrorAnswers(
     log=logging.getLogger("tenantry.dialects.telm"),
+    answer=lambda _, status, text: message(status, text),
     domain=_domain_error,
     invalid_request=_request_invalid,
     http=_http_error,
-    conflict=lambda _: message(409, "the change conflicts with existing data"),
-    internal=lambda _: message(500, "an internal error occurred; it has been logged"),
+    descriptions={
+        401: "Unauthorized: no valid credentials (or, at the token endpoint, the sign-in was refused)",
+        403: "Forbidden: not allowed for this caller",
+        404: "Not Found: no such tenant, user or API key",
+        409: "Conflict: a duplicate, or a change the rules forbid (the last owner)",
+        422: "Unprocessable: a parameter is missing or invalid",
+        429: "Too many requests; `Retry-After` says in how many seconds to try again",
+    },
+    model=lambda _: Message,
 )
-
-
-def install(app: FastAPI) -> None:
-    web_errors.install(app, ANSWERS)
-
-
-_DESCRIPTIONS = {
-    401: "Unauthorized: no valid credentials (or, at the token endpoint, the sign-in was refused)",
-    403: "Forbidden: not allowed for this caller",
-    404: "Not Found: no such tenant, user or API key",
-    409: "Conflict: a duplicate, or a change the rules forbid (the last owner)",
-    422: "Unprocessable: a parameter is missing or invalid",
-    429: "Too many requests; `Retry-After` says in how many seconds to try again",
-}
-
-
-def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give."""
-    return web_errors.documented(statuses, _DESCRIPTIONS, lambda _: Message)
+install = ANSWERS.install
+documented = ANSWERS.documented
