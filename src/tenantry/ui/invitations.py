@@ -14,8 +14,8 @@ from tenantry.core.flows.context import DeadToken
 from tenantry.core.memberships import joining
 from tenantry.errors import NotFound, PermissionDenied
 from tenantry.runtime import get_session
-from tenantry.ui.pages import dead_link, field, message, read_form, redirect, render
-from tenantry.ui.session import page_actor, signed_in_form
+from tenantry.ui.pages import dead_link, field, message, read_form, render
+from tenantry.ui.session import AccountForm, AccountHolder, page_actor
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -55,12 +55,10 @@ async def answer_invitation(request: Request, session: AsyncSession = Depends(ge
 
 
 @router.post("/account/invitations")
-async def answer_on_account(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def answer_on_account(
+    request: Request, current: AccountHolder, form: AccountForm, session: AsyncSession = Depends(get_session)
+) -> Response:
     """Accept or decline, on "My account", an organization's invitation waiting for you."""
-    posted = await signed_in_form(request, session)
-    if posted is None:
-        return redirect("/ui/sign-in")
-    current, form = posted
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
         return message(request, "Choose an answer", "Accept or decline the invitation.", 400, account="/ui/account")

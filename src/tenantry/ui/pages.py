@@ -130,6 +130,12 @@ def redirect(url: str) -> RedirectResponse:
     return response
 
 
+class SignInFirst(Exception):
+    """A page behind the session cookie was asked for without a live session: the browser signs in first."""
+
+
 def install(app: FastAPI) -> None:
-    """A rejected form (``read_form``) is answered by ``rejected_form``, whichever page posted it."""
+    """A rejected form (``read_form``) is answered by ``rejected_form``, and a page that needs a session
+    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was."""
     app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))
+    app.add_exception_handler(SignInFirst, lambda _, __: redirect("/ui/sign-in"))
