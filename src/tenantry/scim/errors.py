@@ -26,7 +26,7 @@ from tenantry.errors import (
 from tenantry.web.errors import CONFLICTING, ErrorAnswers, status_for, unparsable_body
 
 SCIM_MEDIA_TYPE = "application/scim+json"
-_STATUS: list[tuple[type[TenantryError], int]] = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
+_STATUS = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
 
 # Core field names as SCIM attributes, so an error names what the client sent.
 _ATTRIBUTES = {
@@ -75,7 +75,7 @@ def _domain_error(_: Request, error: TenantryError) -> ScimResponse:
         return error_response(401, error.detail, **{"WWW-Authenticate": 'Bearer realm="tenantry-scim"'})
     if isinstance(error, AlreadyExists):
         return error_response(409, error.detail, "uniqueness")
-    return error_response(status_for(error, _STATUS, 400), error.detail)
+    return error_response(status_for(error, 400, _STATUS), error.detail)
 
 
 def _invalid_request(_: Request, error: RequestValidationError) -> ScimResponse:

@@ -16,7 +16,15 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from tenantry.errors import TenantryError
+from tenantry.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    TenantryError,
+    Unauthenticated,
+)
 
 _SOURCES = ("body", "query", "path", "header")
 
@@ -86,7 +94,18 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def status_for(error: TenantryError, table: Iterable[tuple[type[TenantryError], int]], default: int) -> int:
+# The statuses a core error maps to on most surfaces; a surface adds or words its own before looking here.
+STATUSES: tuple[tuple[type[TenantryError], int], ...] = (
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (RateLimited, 429),
+)
+
+
+def status_for(error: TenantryError, default: int, table: Iterable[tuple[type[TenantryError], int]] = STATUSES) -> int:
     """The status of the first kind in ``table`` the error is (a subclass maps through its nearest base)."""
     return next((status for kind, status in table if isinstance(error, kind)), default)
 

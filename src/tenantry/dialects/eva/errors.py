@@ -17,16 +17,20 @@ from starlette.exceptions import HTTPException
 
 from tenantry.core.imports.records import ImportLimitExceeded
 from tenantry.errors import (
-    Conflict,
     FieldError,
     InvalidInput,
     MalformedBody,
-    NotFound,
-    PermissionDenied,
     TenantryError,
-    Unauthenticated,
 )
-from tenantry.web.errors import ErrorAnswers, field_name, json_invalid, message_of, status_for, unparsable_body
+from tenantry.web.errors import (
+    STATUSES,
+    ErrorAnswers,
+    field_name,
+    json_invalid,
+    message_of,
+    status_for,
+    unparsable_body,
+)
 
 ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -40,13 +44,8 @@ ERROR_CODES = {
     422: "VALIDATION_ERROR",
     500: "INTERNAL_ERROR",
 }
-_STATUS: list[tuple[type[TenantryError], int]] = [
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-]
+# Too many requests: eva documents no 429, so a limit answers 400 like any other refusal.
+_STATUS = [(kind, status) for kind, status in STATUSES if status != 429]
 
 
 class FieldMessage(BaseModel):
@@ -94,7 +93,7 @@ def field_messages(errors: list[FieldError]) -> list[FieldMessage]:
 
 
 def _domain_error(request: Request, error: TenantryError) -> JSONResponse:
-    status = status_for(error, _STATUS, 400)
+    status = status_for(error, 400, _STATUS)
     if isinstance(error, MalformedBody):
         return error_response(request, 400, error.detail, details=field_messages(error.errors))
     if isinstance(error, InvalidInput):

@@ -16,27 +16,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from tenantry.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
     OAuthError,
     OrganizationNotFound,
-    PermissionDenied,
     RateLimited,
     TenantryError,
-    Unauthenticated,
 )
 from tenantry.web.errors import ErrorAnswers, field_name, json_invalid, message_of, status_for, unparsable_body
 from tenantry.web.headers import NO_STORE
 
-_STATUS: list[tuple[type[TenantryError], int]] = [
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-    (RateLimited, 429),
-]
 # The token endpoint's OAuth errors: a refused sign-in is 401, a malformed request 422.
 _OAUTH_STATUS = {"invalid_grant": 401, "password_change_required": 403}
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="telm"'}
@@ -56,7 +43,7 @@ def _domain_error(_: Request, error: TenantryError) -> JSONResponse:
         return message(status, error.detail, {**NO_STORE, **(_CHALLENGE if status == 401 else {})}, **error.extra)
     if isinstance(error, OrganizationNotFound):
         return message(404, "tenant not found")
-    status = status_for(error, _STATUS, 422)
+    status = status_for(error, 422)
     if isinstance(error, RateLimited):
         return message(status, error.detail, {"Retry-After": str(error.retry_after)})
     return message(status, error.detail, _CHALLENGE if status == 401 else None)
