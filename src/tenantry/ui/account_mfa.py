@@ -10,6 +10,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.mfa import service
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict, InvalidInput, NotFound
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
 from tenantry.ui.pages import field, message, redirect, render
@@ -31,8 +32,9 @@ async def set_up_page(
     """Set up an authenticator app: a QR code (and its secret, to type in) and a field for the first code."""
     try:
         enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
-    except Conflict as error:
-        return message(request, "Authenticator app", error.detail.capitalize() + ".", 409, account="/ui/account")
+    except Conflict:
+        text = _("An authenticator app is already set up. Remove it first to set up another.")
+        return message(request, _("Authenticator app"), text, 409, account="/ui/account")
     return render(request, "mfa_enrol.html", {**enrolment_page(enrolment), "action": _ACTION, "required": False})
 
 
@@ -53,7 +55,7 @@ async def confirm(
         enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
         page = {**enrolment_page(enrolment), "action": _ACTION, "required": False}
         return render(
-            request, "mfa_enrol.html", {**page, "errors": {"code": "That is not the code the app shows now"}}, 400
+            request, "mfa_enrol.html", {**page, "errors": {"code": _("That is not the code the app shows now")}}, 400
         )
     except Conflict:
         return redirect("/ui/account")
@@ -73,7 +75,7 @@ async def _own_change(
 
 @router.post("/account/mfa/recovery-codes")
 async def new_recovery_codes(
-    request: Request, current: AccountHolder, _: AccountForm, session: AsyncSession = Depends(get_session)
+    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Make ten new recovery codes (the old ones stop working) and show them once."""
 
@@ -86,7 +88,7 @@ async def new_recovery_codes(
 
 @router.post("/account/mfa/remove")
 async def remove(
-    request: Request, current: AccountHolder, _: AccountForm, session: AsyncSession = Depends(get_session)
+    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Remove the authenticator app and its recovery codes."""
 

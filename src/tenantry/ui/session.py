@@ -13,7 +13,7 @@ from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie
+from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
@@ -23,7 +23,11 @@ def _secret(request: Request) -> str | None:
 
 
 async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
-    return await browser_sessions.resume(session, _secret(request))
+    """The signed-in browser's session and user (whose ``locale`` the page then speaks), or None."""
+    current = await browser_sessions.resume(session, _secret(request))
+    if current is not None:
+        use_user_locale(current.user.locale)
+    return current
 
 
 async def account_holder(request: Request, session: AsyncSession = Depends(get_session)) -> SignedIn:
@@ -34,7 +38,7 @@ async def account_holder(request: Request, session: AsyncSession = Depends(get_s
     return current
 
 
-async def account_form(request: Request, _: SignedIn = Depends(account_holder)) -> FormData:
+async def account_form(request: Request, _holder: SignedIn = Depends(account_holder)) -> FormData:
     """Dependency: the posted form of a signed-in browser (``read_form``); the session is asked first, so a
     signed-out browser is sent to sign in whatever it posted."""
     return await read_form(request)
