@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute, Mount
 
-from tenantry.auth.principal import Principal, current_principal
+from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
@@ -145,13 +145,22 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
     async def dependency(
         request: Request,
         org: Annotated[str, Path(alias=path_param, description="Organization id or slug", max_length=100)],
-        principal: Principal = Depends(current_principal),
+        credential: Presented = Depends(presented),
         session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:
-        _check_caller(policy, principal)
-        user = principal.user
-        member_id = user.id if user is not None and not principal.platform_admin else None
-        found, membership = await memberships.org_and_membership(session, org, member_id)
+        if credential.claims is not None:  # a user's own token: account, session, org and membership at once
+            claims = credential.claims
+            caller = await memberships.caller_in_org(session, claims.subject, claims.session_id, org)
+            principal = own_token_principal(claims, caller.user, caller.session_ended)
+            _check_caller(policy, principal)
+            found, membership = caller.org, caller.membership
+        else:
+            assert credential.principal is not None
+            principal = credential.principal
+            _check_caller(policy, principal)
+            user = principal.user
+            member_id = user.id if user is not None and not principal.platform_admin else None
+            found, membership = await memberships.org_and_membership(session, org, member_id)
         if found is None:
             raise OrganizationNotFound("organization not found")
         rights = await _rights_in(session, policy, principal, found, membership)
