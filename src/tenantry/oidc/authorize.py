@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.core.clients import authorization
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.authorization import CodeRequest
@@ -25,6 +24,7 @@ from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 PARAMS = (

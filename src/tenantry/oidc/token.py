@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import oidc_tokens
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
@@ -18,8 +17,9 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
-from tenantry.oidc.cors import cors_headers, preflight
+from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -83,7 +83,7 @@ async def token_preflight(request: Request, session: AsyncSession = Depends(get_
     return await preflight(request, session)
 
 
-@router.post("/token")
+@router.post("/token", dependencies=[Depends(for_errors)])
 async def token(
     request: Request,
     session: AsyncSession = Depends(get_session),
@@ -94,6 +94,7 @@ async def token(
     exchange (RFC 8693)."""
     fields = await client_auth.read_form(request)
     client = await client_auth.authenticate(session, request, fields)
+    cors = for_client(request, client)
     grant_type = fields.get("grant_type", "")
     if grant_type not in _SUPPORTED:
         raise OAuthError("unsupported_grant_type", f"grant_type must be one of: {', '.join(_SUPPORTED)}")
@@ -108,4 +109,4 @@ async def token(
     else:
         tokens = await exchange.switch_organization(session, runtime, client, fields)
     body = tokens.model_dump(exclude_none=True)
-    return JSONResponse(body, headers={**NO_STORE, **cors_headers(request, client)})
+    return JSONResponse(body, headers={**NO_STORE, **cors})

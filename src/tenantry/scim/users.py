@@ -7,7 +7,6 @@ from pydantic import ValidationError
 from scim2_models import Context, MutabilityException, PatchOp, ResponseParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess
 from tenantry.core.memberships import directory
 from tenantry.core.memberships import service as memberships
@@ -24,6 +23,7 @@ from tenantry.scim.access import PROVISION, response_parameters
 from tenantry.scim.errors import ScimResponse, scim_error
 from tenantry.scim.models import POLICY, UserResource
 from tenantry.scim.translate import dump, member_provision, user_resource, user_version
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/{org}/Users", tags=["Users"], route_class=UnitOfWorkRoute)
 

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 
 CSRF_FIELD = "csrf_token"
@@ -25,10 +26,17 @@ _SECURITY_HEADERS = {
 _AUTHORIZE = "/oidc/authorize?"
 
 
+_CONSOLE = "/console"
+
+
 def continuation(value: str | None) -> str | None:
     """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
-    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
-    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+    provider request being signed in for, which checks its client and redirect URI) or to a page of the
+    admin console, never elsewhere."""
+    if not value or len(value) > 4000 or "\\" in value or "\n" in value or "\r" in value:
+        return None
+    console = value == _CONSOLE or value.startswith((f"{_CONSOLE}/", f"{_CONSOLE}?"))
+    if not value.startswith(_AUTHORIZE) and not console:
         return None
     return value
 
@@ -109,13 +117,17 @@ def message(request: Request, title: str, text: str, status: int = 200, **links:
 
 
 def dead_link(request: Request) -> HTMLResponse:
-    text = "This link has already been used, has expired, or was replaced by a newer one. It did nothing."
-    return message(request, "This link no longer works", text, 410, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = _("This link has already been used, has expired, or was replaced by a newer one. It did nothing.")
+    return message(
+        request, _("This link no longer works"), text, 410, sign_in="/ui/sign-in", forgot="/ui/forgot-password"
+    )
 
 
 def rejected_form(request: Request) -> HTMLResponse:
-    text = "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
-    return message(request, "Please try again", text, 403)
+    text = _(
+        "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
+    )
+    return message(request, _("Please try again"), text, 403)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -171,6 +171,16 @@ async def page(
     return await directory.page_after(session, org.id, criteria, after=after, limit=limit)
 
 
+async def count(
+    session: AsyncSession, org: Organization, *, q: str | None, status: str | None, role: str | None
+) -> int:
+    """How many members ``page`` would list over all its pages."""
+    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
+    return await directory.count(
+        session, org.id, MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+    )
+
+
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
     """Change the member: ``attributes`` are the organization's own (on the membership); the account's
     fields only when no other organization shares the account (``ensure_account_exclusive``)."""
