@@ -98,6 +98,7 @@ async def run_import(
                 shown[0] = summary.rows
                 progress.update(task, completed=summary.rows)
 
+        flows = Flows(settings, Templates(settings), passwords)
         importer = Importer(
             org=org,
             actor=SYSTEM,
@@ -107,7 +108,11 @@ async def run_import(
             on_outcome=report.write,
             on_batch=settled,
             batch_size=batch_size,
-            invite_with=Flows(settings, Templates(settings), passwords) if invite else None,
+            invite_with=flows if invite else None,
+            # An account that exists in another organization is asked to join (mailed, in its language),
+            # as the API does; it becomes a member once its owner accepts.
+            consent_with=flows,
+            consent_always=True,
         )
         while chunk := source.read(_CHUNK):
             await importer.feed(chunk)
@@ -135,6 +140,7 @@ def _print_summary(summary: Summary, report: _Report) -> None:
         ("already present", summary.present),
         ("failed", summary.failed),
         ("invitations sent", summary.invited),
+        ("existing accounts asked to join", summary.asked),
         ("seconds", f"{summary.seconds:.2f}"),
         ("rows/s", f"{summary.rows_per_second:.0f}"),
     ):
@@ -190,6 +196,7 @@ def import_users(
             "present": summary.present,
             "failed": summary.failed,
             "invited": summary.invited,
+            "asked_to_join": summary.asked,
         }
         sys.stdout.write(
             json.dumps({**counts, "seconds": round(summary.seconds, 3), "report": str(report.path)}) + "\n"

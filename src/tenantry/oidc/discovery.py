@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from tenantry import i18n
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from tenantry.runtime import Runtime, get_runtime
 
@@ -40,7 +41,7 @@ def metadata(runtime: Runtime) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": auth_methods[:2],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": list(i18n.LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
