@@ -103,3 +103,38 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert "imported3@example.com" in exported.text
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
+
+
+async def test_partners_are_granted_listed_and_revoked(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    partners = f"/console/{tenant.slug}/partners"
+    granted = await post(client, partners, partners, {"partner_org": other_tenant.slug, "role": "viewer"})
+    assert granted.status_code == 303, granted.text
+    (link,) = (await tenant.client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"]
+    assert link["role"]["name"] == "viewer"
+    page = await client.get(partners)
+    assert other_tenant.slug in page.text
+    unknown = await post(client, partners, partners, {"partner_org": "no-such-org", "role": "viewer"})
+    assert unknown.status_code in {400, 409}
+    revoked = await post(client, partners, f"{partners}/{other_tenant.slug}/revoke")
+    assert revoked.status_code == 303
+    assert (await tenant.client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"] == []
+
+
+async def test_member_page_shows_roles_scoped_to_resources(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    member = await tenant.add_user()
+    resource = await tenant.client.post(
+        tenant.path("/resources"), json={"type": "environment", "name": "Staging"}, headers=tenant.auth
+    )
+    assert resource.status_code == 201, resource.text
+    scoped = [{"role": "editor", "resource": resource.json()["id"]}]
+    granted = await tenant.client.put(
+        tenant.path(f"/users/{member.id}/scoped-roles"), json={"grants": scoped}, headers=tenant.auth
+    )
+    assert granted.status_code == 200, granted.text
+    await sign_in(client, tenant.owner.email)
+    page = await client.get(f"/console/{tenant.slug}/members/{member.id}")
+    assert "Staging" in page.text
+    assert "editor" in page.text

@@ -19,17 +19,18 @@ from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
+from tenantry.core.clients import destinations
 from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification
 from tenantry.core.users.schemas import Password
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["account flows"], route_class=UnitOfWorkRoute)
 
 RESET_ACCEPTED = "If an account has this address, an email with a link to reset its password is on its way."
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class ResetRequest(BaseModel):
@@ -45,6 +46,14 @@ class PasswordChangeWithTicket(BaseModel):
     model_config = ConfigDict(extra="forbid")
     change_ticket: str = Field(max_length=200, description="`change_ticket` from the token endpoint's error.")
     new_password: Password
+
+
+class AppDestinationIn(BaseModel):
+    """Optional: the application the link ends in. Using the link then continues into this client's
+    authorization flow, which sends the browser to ``redirect_uri`` with a code (docs/account-flows.md)."""
+
+    client_id: str | None = Field(default=None, max_length=64, description="A confidential client's id.")
+    redirect_uri: str | None = Field(default=None, max_length=2000, description="One the client registered.")
 
 
 class MagicLinkOut(BaseModel):
@@ -88,7 +97,7 @@ async def change_required_password(
         session, runtime.flows, anonymous_actor(request), payload.change_ticket, payload.new_password
     )
     tokens = await tokens_for(session, runtime, user)
-    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+    return JSONResponse(tokens.model_dump(), headers=NO_STORE)
 
 
 @router.post(
@@ -111,16 +120,22 @@ async def send_password_reset(
     "/orgs/{org}/users/{user}/invitation",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def resend_invitation(
+    payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:create", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
-    """Mail an invited user a new link to set their password; the earlier link stops working."""
+    """Mail an invited user a new link to set their password; the earlier link stops working. With
+    ``client_id`` and ``redirect_uri`` the activated user continues into that client's sign-in."""
     access = target.access
-    await invitations.send_invitation_to_member(session, runtime.flows, access.actor, access.org, target.member)
+    payload = payload or AppDestinationIn()
+    destination = await destinations.checked(session, access.org, payload.client_id, payload.redirect_uri)
+    await invitations.send_invitation_to_member(
+        session, runtime.flows, access.actor, access.org, target.member, destination
+    )
     return Accepted(detail="an invitation email is on its way")
 
 
@@ -145,18 +160,24 @@ async def send_email_verification(
     "/orgs/{org}/users/{user}/magic-link",
     status_code=status.HTTP_201_CREATED,
     response_model=MagicLinkOut,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def create_magic_link(
+    payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:magic_link", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
-    """A link that signs the user in once, for a short while; no email is sent."""
+    """A link that signs the user in once, for a short while; no email is sent. With ``client_id`` and
+    ``redirect_uri`` it continues into that client's sign-in and ends in the app."""
     access = target.access
-    link = await magic_links.create_magic_link(session, runtime.flows, access.actor, access.org, target.member)
+    payload = payload or AppDestinationIn()
+    destination = await destinations.checked(session, access.org, payload.client_id, payload.redirect_uri)
+    link = await magic_links.create_magic_link(
+        session, runtime.flows, access.actor, access.org, target.member, destination
+    )
     body = MagicLinkOut(url=link.url, expires_at=link.expires_at)
-    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=_NO_STORE)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
 @router.post(

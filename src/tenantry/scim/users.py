@@ -8,13 +8,9 @@ from scim2_models import Context, MutabilityException, PatchOp, ResponseParamete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess
-from tenantry.core.memberships import directory
 from tenantry.core.memberships import service as memberships
-from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.service import Member
-from tenantry.core.provisioning import repository, service
-from tenantry.core.provisioning.attributes import UserAttributes
-from tenantry.core.provisioning.json_sql import json_sql
+from tenantry.core.provisioning import service
 from tenantry.db.ids import is_id
 from tenantry.errors import NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -31,20 +27,13 @@ router = APIRouter(prefix="/{org}/Users", tags=["Users"], route_class=UnitOfWork
 async def _member(session: AsyncSession, access: OrgAccess, user_id: str, *, lock: bool = False) -> Member:
     if not is_id(user_id):
         raise NotFound("user not found")
-    if lock:
-        await repository.lock_member(session, access.org.id, user_id)
-    return await memberships.get(session, access.org, user_id)
+    return await service.member(session, access.org, user_id, lock=lock)
 
 
 async def _list(request: Request, access: OrgAccess, session: AsyncSession, payload: Any) -> ScimResponse:
-    found = search.read(UserResource, payload, UserAttributes(json_sql(repository.dialect(session))))
-    total, members = await directory.page_at(
-        session,
-        access.org.id,
-        MemberCriteria(condition=found.condition),
-        found.order,
-        offset=found.offset,
-        limit=found.limit,
+    found = search.read(UserResource, payload, service.user_attributes(session))
+    total, members = await service.member_page(
+        session, access.org, condition=found.condition, order=found.order, offset=found.offset, limit=found.limit
     )
     base = http.base_url(request, request.path_params["org"])
     resources = [dump(user_resource(member, base), found.request) for member in members]

@@ -138,6 +138,18 @@ def filtered(statement: S, criteria: MemberCriteria, dialect: str, broad: frozen
     return statement
 
 
+def _narrows(criteria: MemberCriteria) -> bool:
+    """Whether ``criteria`` leaves out any member at all."""
+    return bool(
+        criteria.terms
+        or criteria.email_contains
+        or criteria.status
+        or criteria.disabled is not None
+        or criteria.role_id
+        or criteria.condition is not None
+    )
+
+
 def _searchable(criteria: MemberCriteria) -> bool:
     """False when no stored text can contain a term (NUL characters, unpaired surrogates)."""
     try:
@@ -195,12 +207,19 @@ async def with_roles(session: AsyncSession, rows: Sequence[Any]) -> list[Member]
     return members
 
 
-async def count(session: AsyncSession, org_id: str, criteria: MemberCriteria) -> int:
-    """How many members ``criteria`` names."""
+async def count(session: AsyncSession, org_id: str, criteria: MemberCriteria, *, cap: int | None = None) -> int:
+    """How many members ``criteria`` names; with ``cap``, counting no further than ``cap + 1`` (a list's total:
+    exact up to ``cap``, "more" beyond, so a broad filter in a large organization costs no full count).
+    Without criteria and with a cap, the organization's memberships are counted from their index alone."""
     if not _searchable(criteria):
         return 0
-    matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id).subquery()
-    return int(await session.scalar(select(func.count()).select_from(matching)) or 0)
+    if cap is not None and not _narrows(criteria):
+        statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
+        return int((await session.execute(statement)).scalar_one())
+    matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id)
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
 
 async def page_at(
