@@ -20,7 +20,9 @@ from tests.oidc.flow import APP, register
 @pytest.fixture(scope="module")
 def site(database_url: str) -> Iterator[str]:
     port = free_port()
-    with serve(settings_for(database_url, base_url=f"http://127.0.0.1:{port}"), port) as url:
+    # No outbox worker in the server: the test's mailbox delivers the invitations itself.
+    settings = settings_for(database_url, base_url=f"http://127.0.0.1:{port}", outbox_in_process=False)
+    with serve(settings, port) as url:
         yield url
 
 
