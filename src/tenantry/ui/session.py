@@ -23,9 +23,12 @@ async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
     return await browser_sessions.resume(session, _secret(request))
 
 
-async def open_session(session: AsyncSession, runtime: Runtime, response: Response, user: User) -> None:
+async def open_session(
+    session: AsyncSession, runtime: Runtime, response: Response, user: User, amr: list[str] | None = None
+) -> None:
+    """Sign the browser in as ``user``, who proved ``amr`` (how, for the OpenID provider's tokens)."""
     ttl = runtime.settings.browser_session_ttl_seconds
-    secret = await browser_sessions.start(session, user, ttl)
+    secret = await browser_sessions.start(session, user, ttl, amr)
     set_cookie(response, runtime, SESSION_COOKIE, secret, max_age=ttl)
 
 
