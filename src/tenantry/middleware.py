@@ -2,14 +2,32 @@
 
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry import i18n
 from tenantry.db.ids import new_id
 from tenantry.requestctx import request_id
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_PAGES = ("/ui", "/oidc", "/console")
+"""Paths whose answers speak the browser's language; the API and SCIM always answer in English."""
+
+
+def _language_choice(scope: Scope) -> i18n.Choice:
+    """What the request itself says about its language: ``Accept-Language``, and OpenID ``ui_locales`` on the
+    authorization request or on the sign-in page that continues it."""
+    headers = dict(scope["headers"])
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")[:8000])
+    ui_locales = (query.get("ui_locales") or [None])[0]
+    if ui_locales is None and (continued := (query.get("continue") or [None])[0]):
+        ui_locales = (parse_qs(urlsplit(continued).query).get("ui_locales") or [None])[0]
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    return i18n.Choice(ui_locales=ui_locales, accept_language=accept or None)
+
+
 access_log = structlog.get_logger("tenantry.access")
 
 
@@ -24,6 +42,7 @@ class RequestContextMiddleware:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         current = given if _SANE_ID.fullmatch(given) else new_id()
         token = request_id.set(current)
+        language = i18n.begin(_language_choice(scope) if scope["path"].startswith(_PAGES) else None)
         started = time.perf_counter()
         status = 500
 
@@ -45,3 +64,4 @@ class RequestContextMiddleware:
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
             request_id.reset(token)
+            i18n.end(language)

@@ -21,7 +21,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api import errors
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.app import create_app
 from tenantry.auth import access_tokens
 from tenantry.auth.policy import OrgAccess, Policy, RoutePolicy, org_member, route_policies
@@ -29,6 +28,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships import repository as memberships_repository
 from tenantry.core.memberships import service as memberships
 from tenantry.runtime import Runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 from tests.factories import Tenant, bearer, make_tenant
 from tests.snapshots import Rows, every_row
 

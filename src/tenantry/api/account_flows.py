@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.api.users import target_user
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
@@ -25,6 +24,7 @@ from tenantry.core.flows import invitations, magic_links, resets, signin, verifi
 from tenantry.core.users.schemas import Password
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["account flows"], route_class=UnitOfWorkRoute)
 

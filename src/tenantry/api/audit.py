@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.audit import service as audit
 from tenantry.core.audit.schemas import AuditEventOut, AuditEventPage
 from tenantry.core.fields import StorableStr
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/audit-events", tags=["audit"], route_class=UnitOfWorkRoute)
 

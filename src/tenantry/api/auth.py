@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import second_factor
 from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant, tokens_for
@@ -18,6 +17,7 @@ from tenantry.errors import MalformedBody, OAuthError
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.json_body import decode_json
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 

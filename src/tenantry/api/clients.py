@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
 from tenantry.core.clients import service
@@ -22,6 +21,7 @@ from tenantry.core.clients.schemas import (
 )
 from tenantry.core.orgs.models import Organization
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["clients"], route_class=UnitOfWorkRoute)
 ClientId = Annotated[str, Path(description="The client's client_id", max_length=64)]

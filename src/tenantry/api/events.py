@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Limit
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
 from tenantry.core.events import service
 from tenantry.core.events.schemas import EventPage
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["events"], route_class=UnitOfWorkRoute)
 

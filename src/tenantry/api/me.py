@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import Policy, caller
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
@@ -21,6 +20,7 @@ from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Unauthenticated
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/me", tags=["me"], route_class=UnitOfWorkRoute)
 me_policy = caller(Policy(users_only=True))

@@ -4,12 +4,12 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.memberships import joining
 from tenantry.core.users.schemas import MemberAdd, UserOut
 from tenantry.core.users.service import member_out
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/members", tags=["users"], route_class=UnitOfWorkRoute)
 

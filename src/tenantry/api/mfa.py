@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.api.users import target_user
 from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
@@ -22,6 +21,7 @@ from tenantry.core.mfa.schemas import (
     TotpImport,
 )
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
 # Factors are the account's own: never changed by an API key or through impersonation.

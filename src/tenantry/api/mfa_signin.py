@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.account_flows import anonymous_actor
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa.schemas import TotpEnrolmentOut
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/auth/mfa", tags=["auth"], route_class=UnitOfWorkRoute)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

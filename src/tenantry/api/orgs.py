@@ -5,7 +5,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
@@ -13,6 +12,7 @@ from tenantry.core.orgs import service
 from tenantry.core.orgs.schemas import OrgCreate, OrgOut, OrgPage, OrgUpdate
 from tenantry.core.users import service as users
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWorkRoute)
 

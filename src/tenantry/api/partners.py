@@ -7,11 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.partners import revocation, service
 from tenantry.core.partners.schemas import PartnerGrant, PartnerLinkOut, PartnerLinkPage, PartnerRevocation
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}", tags=["partners"], route_class=UnitOfWorkRoute)
 PartnerRef = Annotated[str, Path(description="The partner organization's id or slug", max_length=100)]

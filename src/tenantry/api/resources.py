@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.api.users import target_user
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.resources import grants, service
@@ -23,6 +22,7 @@ from tenantry.core.resources.schemas import (
     ScopedRolesUpdate,
 )
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["resources"], route_class=UnitOfWorkRoute)
 ResourceRefPath = Annotated[str, Path(description="Resource id or external id", max_length=200)]

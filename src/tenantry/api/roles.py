@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
 from tenantry.core.roles import app_permissions, service
@@ -16,6 +15,7 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import AppPermissionCreate, PermissionOut, RoleCreate, RoleOut, RoleUpdate
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["roles"], route_class=UnitOfWorkRoute)
 RoleRefPath = Annotated[str, Path(description="Role id or name", max_length=64)]

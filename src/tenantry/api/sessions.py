@@ -4,13 +4,13 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import Policy, caller
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.tokens.service import revoke_family, revoke_sessions
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
 own_sessions = caller(Policy(users_only=True, impersonation=False))

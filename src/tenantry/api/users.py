@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import export, service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitOfWorkRoute)
 

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
 from tenantry.core.webhooks import service
@@ -22,6 +21,7 @@ from tenantry.core.webhooks.schemas import (
     WebhookWithSecret,
 )
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 WebhookId = Annotated[str, Path(description="Webhook id", max_length=64)]
 DeliveryId = Annotated[str, Path(description="Delivery attempt id", max_length=64)]

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.auth.access_tokens import ACR_TWO_FACTORS
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.clients import authorization
@@ -33,6 +32,7 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import to_second_step
 from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 PARAMS = (

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.auth import access_tokens, oidc_tokens
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.principal import presented_credential, user_principal
@@ -23,6 +22,7 @@ from tenantry.oidc.token import NO_STORE
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 _INACTIVE = {"active": False}

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import oidc_tokens
 from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
@@ -20,6 +19,7 @@ from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
 from tenantry.oidc.cors import cors_headers, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

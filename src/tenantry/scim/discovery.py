@@ -6,13 +6,13 @@ import scim2_models as scim
 from fastapi import APIRouter, Depends, Request
 from scim2_models import ForbiddenException, NotFoundException, NotImplementedException
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess
 from tenantry.scim import http
 from tenantry.scim.access import PROVISION
 from tenantry.scim.errors import ScimResponse
 from tenantry.scim.models import EnterpriseUser, Group, User, UserResource
 from tenantry.scim.search import MAX_RESULTS, list_response
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/{org}", tags=["Discovery"], route_class=UnitOfWorkRoute)
 

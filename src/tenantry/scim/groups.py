@@ -7,7 +7,6 @@ from pydantic import ValidationError
 from scim2_models import Context, MutabilityException, PatchOp, ResponseParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess
 from tenantry.core.provisioning import repository, service
 from tenantry.core.provisioning.attributes import GroupAttributes
@@ -21,6 +20,7 @@ from tenantry.scim.access import PROVISION, response_parameters
 from tenantry.scim.errors import ScimResponse, scim_error
 from tenantry.scim.models import POLICY, Group
 from tenantry.scim.translate import dump, group_resource, group_version, member_ids, role_provision, wants_members
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/{org}/Groups", tags=["Groups"], route_class=UnitOfWorkRoute)
 

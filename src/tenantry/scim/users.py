@@ -8,7 +8,6 @@ from scim2_models import Context, MutabilityException, PatchOp, ResponseParamete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess
 from tenantry.core.memberships import repository as membership_roles
 from tenantry.core.memberships import service as memberships
@@ -24,6 +23,7 @@ from tenantry.scim.access import PROVISION, response_parameters
 from tenantry.scim.errors import ScimResponse, scim_error
 from tenantry.scim.models import POLICY, UserResource
 from tenantry.scim.translate import dump, member_provision, user_resource, user_version
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/{org}/Users", tags=["Users"], route_class=UnitOfWorkRoute)
 

@@ -8,7 +8,6 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
@@ -21,6 +20,7 @@ from tenantry.errors import Conflict, InvalidInput
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import close_session, open_session, page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 _NAME = TypeAdapter(Name)

@@ -4,13 +4,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.core.mfa import service
 from tenantry.errors import Conflict, InvalidInput, NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 _ACTION = "/ui/account/mfa"

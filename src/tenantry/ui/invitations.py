@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.core.flows.context import DeadToken
 from tenantry.core.memberships import joining
 from tenantry.errors import NotFound, PermissionDenied
 from tenantry.runtime import get_session
 from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]

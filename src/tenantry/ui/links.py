@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.policy import password_hint
@@ -26,6 +25,7 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
 from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]

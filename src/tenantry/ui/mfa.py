@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
@@ -31,6 +30,7 @@ from tenantry.ui.pages import (
     set_cookie,
 )
 from tenantry.ui.session import open_session, page_actor
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 MFA_COOKIE = "tenantry_mfa"

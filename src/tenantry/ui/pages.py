@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 
 CSRF_FIELD = "csrf_token"
@@ -110,13 +111,17 @@ def message(request: Request, title: str, text: str, status: int = 200, **links:
 
 
 def dead_link(request: Request) -> HTMLResponse:
-    text = "This link has already been used, has expired, or was replaced by a newer one. It did nothing."
-    return message(request, "This link no longer works", text, 410, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = _("This link has already been used, has expired, or was replaced by a newer one. It did nothing.")
+    return message(
+        request, _("This link no longer works"), text, 410, sign_in="/ui/sign-in", forgot="/ui/forgot-password"
+    )
 
 
 def rejected_form(request: Request) -> HTMLResponse:
-    text = "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
-    return message(request, "Please try again", text, 403)
+    text = _(
+        "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
+    )
+    return message(request, _("Please try again"), text, 403)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
 from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.mfa import challenges, passkeys
@@ -33,6 +32,7 @@ from tenantry.ui.pages import (
     render,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 _JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

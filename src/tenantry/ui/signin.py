@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import BAD_CREDENTIALS, password_grant
 from tenantry.auth.second_factor import PASSWORD_AMR, SECOND_STEP_ERRORS
@@ -30,6 +29,7 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
 from tenantry.ui.pages import FormRejected, continuation, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import open_session, page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]

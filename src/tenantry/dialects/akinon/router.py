@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.memberships import joining
 from tenantry.core.memberships import service as memberships
@@ -25,6 +24,7 @@ from tenantry.dialects.akinon.schemas import (
 )
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/organizations/{organizationId}/users", tags=["user"], route_class=UnitOfWorkRoute)
 

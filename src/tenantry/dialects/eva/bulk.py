@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, batched
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer
@@ -37,6 +36,7 @@ from tenantry.dialects.eva.translate import eva_role, is_admin, resolve_environm
 from tenantry.dialects.eva.upload import file_chunks
 from tenantry.errors import Conflict, TenantryError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute, batched
 
 router = APIRouter(prefix="/eva-user/org/{orgUUID}/users", tags=["bulk"], route_class=UnitOfWorkRoute)
 ORG = "orgUUID"

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.configurations import service as configurations
 from tenantry.core.configurations.models import Configuration
@@ -15,6 +14,7 @@ from tenantry.dialects.eva.schemas import ConfigurationIn, ConfigurationOut
 from tenantry.dialects.eva.translate import timestamp, uuid_of
 from tenantry.errors import NotFound
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(
     prefix="/eva-user/org/{orgUUID}/configurations", tags=["configurations"], route_class=UnitOfWorkRoute

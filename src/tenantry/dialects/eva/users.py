@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
@@ -27,6 +26,7 @@ from tenantry.dialects.eva.schemas import (
 from tenantry.dialects.eva.translate import eva_users
 from tenantry.errors import NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 PATH = "/eva-user/org/{orgUUID}"
 router = APIRouter(prefix=PATH, tags=["users"], route_class=UnitOfWorkRoute)

@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute, writes
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.flows import magic_links
 from tenantry.core.memberships import service as memberships
@@ -28,6 +27,7 @@ from tenantry.dialects.saleschat.schemas import (
     UserPasswordReqDto,
 )
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute, writes
 
 PREFIX = "/v1/org/{orgId}/user"
 INT32_MAX = 2**31 - 1

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy
 from tenantry.core.apikeys import schemas as core
 from tenantry.core.apikeys import service
@@ -17,6 +16,7 @@ from tenantry.dialects.telm.access import ADMIN, tenant_access
 from tenantry.dialects.telm.errors import Message, documented
 from tenantry.dialects.telm.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
 from tenantry.runtime import get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/api/auth/auth/{tenant}/apiKeys", tags=["api keys"], route_class=UnitOfWorkRoute)
 

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth import access_tokens
 from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
@@ -26,6 +25,7 @@ from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.json_body import decode_json
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class=UnitOfWorkRoute)
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.api.routing import UnitOfWorkRoute
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.fields import Email, Name
 from tenantry.core.flows import resets
@@ -32,6 +31,7 @@ from tenantry.dialects.telm.errors import Message, documented
 from tenantry.dialects.telm.schemas import Assignment, TelmRole, TelmUser
 from tenantry.errors import FieldError, InvalidInput, NotFound, PermissionDenied
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/api/auth/auth/{tenant}", tags=["users"], route_class=UnitOfWorkRoute)
 
