@@ -2,7 +2,7 @@
 codes and client grants (so that tokens of the OpenID provider say how the user signed in).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0015, and 0003 and 0011 (whose tables get ``amr``)
 Create Date: 2026-12-03
 """
 
@@ -14,9 +14,9 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = ("0003", "0011", "0015")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0003", "0011")
+depends_on: str | Sequence[str] | None = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _AMR_TABLES = ("browser_sessions", "oauth_authorization_codes", "oauth_grants")
