@@ -28,13 +28,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Each leg runs the suite in parallel, then the tests marked `serial` alone (exit code 5: none selected).
+SERIAL := -p no:xdist -m serial
+
 test-sqlite: install
-	TENANTRY_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	TENANTRY_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS) -m "not serial"
+	TENANTRY_TEST_BACKEND=sqlite $(BIN)/pytest $(SERIAL) $(filter-out -n auto,$(PYTEST_ARGS)) || [ $$? -eq 5 ]
 
 # PostgreSQL is required when CI is set; elsewhere its absence skips the leg, loudly.
 test-postgresql: install
 	@if $(BIN)/python scripts/postgres_ready.py "$(POSTGRES_URL)"; then \
-		TENANTRY_TEST_BACKEND=postgresql TENANTRY_TEST_POSTGRES_URL="$(POSTGRES_URL)" $(BIN)/pytest $(PYTEST_ARGS); \
+		export TENANTRY_TEST_BACKEND=postgresql TENANTRY_TEST_POSTGRES_URL="$(POSTGRES_URL)"; \
+		$(BIN)/pytest $(PYTEST_ARGS) -m "not serial" && { $(BIN)/pytest $(SERIAL) $(filter-out -n auto,$(PYTEST_ARGS)) || [ $$? -eq 5 ]; }; \
 	elif [ -n "$$CI" ]; then \
 		echo "FAILED: CI is set and PostgreSQL is not reachable at $(POSTGRES_URL)"; exit 1; \
 	else \

@@ -64,3 +64,23 @@ def throwaway_cluster() -> Iterator[Cluster]:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped by the test
             cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def streaming_replica(primary: Cluster) -> Iterator[Cluster]:
+    """A hot standby of ``primary`` (``pg_basebackup -R``: it streams the primary's WAL), started on a free port."""
+    root = Path(tempfile.mkdtemp(prefix="tenantry-pg-replica-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    replica = Cluster(primary.bin, root / "data", free_port())
+    replica._run(
+        "pg_basebackup", "-D", str(replica.data), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+        "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+    )  # fmt: skip
+    replica.start()
+    try:
+        yield replica
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            replica.stop()
+        shutil.rmtree(root, ignore_errors=True)

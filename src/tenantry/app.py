@@ -12,6 +12,7 @@ from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
 from tenantry.auth.throttle import Throttle
+from tenantry.console.mount import install as mount_console
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.db.engine import Database
@@ -46,6 +47,8 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         connect_timeout_seconds=settings.db_connect_timeout_seconds,
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        replica_urls=settings.replica_urls,
+        primary_pin_seconds=settings.database_primary_pin_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     mount_ui(app)
+    mount_console(app)
     mount_oidc(app)
     dialects.mount(app, runtime)
     app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")

@@ -19,11 +19,11 @@ from tenantry import logs
 from tenantry.auth import keys
 from tenantry.cli_clients import clients_app
 from tenantry.cli_users import users_app
+from tenantry.core import resealing
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
 from tenantry.core.fields import Email
-from tenantry.core.mfa import service as mfa
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.schemas import OrgCreate
 from tenantry.core.tokens.models import SigningKey
@@ -281,13 +281,14 @@ def keys_list() -> None:
 
 @keys_app.command("reseal")
 def keys_reseal() -> None:
-    """Seal every stored secret (TOTP) with the first key of TENANTRY_SECRET_KEY; then older keys may go."""
+    """Seal every stored secret (TOTP, webhook signing secrets) with the first key of TENANTRY_SECRET_KEY;
+    then older keys may go."""
 
     async def run(settings: Settings) -> int:
         database = _database(settings)
         try:
             async with database.transaction() as session:
-                return await mfa.reseal_all(session, settings)
+                return await resealing.reseal_every_secret(session, settings)
         finally:
             await database.dispose()
 

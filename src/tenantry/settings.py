@@ -16,6 +16,18 @@ class Settings(BaseSettings):
         default="sqlite:///./tenantry.db",
         description="sqlite:///path or postgresql://user@host/db; the async driver is chosen here.",
     )
+    database_replica_urls: str | None = Field(
+        default=None,
+        description="PostgreSQL streaming replicas (comma-separated postgresql:// URLs) that read-only requests "
+        "read, in turn; a replica that cannot be reached is skipped for a while. See docs/deploy.md.",
+    )
+    database_primary_pin_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3_600,
+        description="With replicas: how long a caller that wrote reads from the primary (read-your-writes). "
+        "Keep it above the replicas' usual lag.",
+    )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this service.")
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
@@ -180,6 +192,10 @@ class Settings(BaseSettings):
         if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
             raise ValueError("every key must be at least 32 characters")
         return value
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [url.strip() for url in (self.database_replica_urls or "").split(",") if url.strip()]
 
     @property
     def issuer(self) -> str:

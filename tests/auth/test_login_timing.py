@@ -8,9 +8,12 @@ import statistics
 import time
 
 import httpx
+import pytest
 
 from tests.auth.conftest import MakeInstance
 from tests.factories import PASSWORD, Tenant
+
+pytestmark = pytest.mark.serial  # alone, after the parallel run: other tests' load would skew the medians
 
 ATTEMPTS = 200
 TOLERANCE = 0.25

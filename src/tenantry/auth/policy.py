@@ -124,15 +124,37 @@ async def _rights_in(
 PolicyDependency = Callable[..., Awaitable[Any]]
 
 
+def caller_actor(request: Request, policy: Policy, principal: Principal) -> Actor:
+    """``principal`` as the actor of a route outside any organization, once checked against ``policy``."""
+    _check_caller(policy, principal)
+    return _actor(request, principal, _Rights(frozenset()))
+
+
 def caller(policy: Policy) -> PolicyDependency:
     """Dependency for routes outside any organization: the authenticated caller, checked against ``policy``."""
 
     async def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Actor:
-        _check_caller(policy, principal)
-        return _actor(request, principal, _Rights(frozenset()))
+        return caller_actor(request, policy, principal)
 
     dependency.policy = policy  # type: ignore[attr-defined]
     return dependency
+
+
+async def org_access(
+    request: Request, session: AsyncSession, policy: Policy, principal: Principal, org_ref: str
+) -> OrgAccess:
+    """``principal``'s access to the organization ``org_ref`` (id or slug) under ``policy``: 404 when it is
+    not theirs, 403 without the permission. Every surface's organization dependency comes here."""
+    _check_caller(policy, principal)
+    user = principal.user
+    member_id = user.id if user is not None and not principal.platform_admin else None
+    found, membership = await memberships.org_and_membership(session, org_ref, member_id)
+    if found is None:
+        raise OrganizationNotFound("organization not found")
+    rights = await _rights_in(session, policy, principal, found, membership)
+    if policy.permission is not None and policy.permission not in rights.permissions:
+        raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
+    return OrgAccess(found, principal, _actor(request, principal, rights))
 
 
 def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
@@ -148,16 +170,7 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
         principal: Principal = Depends(current_principal),
         session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:
-        _check_caller(policy, principal)
-        user = principal.user
-        member_id = user.id if user is not None and not principal.platform_admin else None
-        found, membership = await memberships.org_and_membership(session, org, member_id)
-        if found is None:
-            raise OrganizationNotFound("organization not found")
-        rights = await _rights_in(session, policy, principal, found, membership)
-        if policy.permission is not None and policy.permission not in rights.permissions:
-            raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
-        return OrgAccess(found, principal, _actor(request, principal, rights))
+        return await org_access(request, session, policy, principal, org)
 
     dependency.policy = policy  # type: ignore[attr-defined]
     dependency.org_param = path_param  # type: ignore[attr-defined]

@@ -1,6 +1,8 @@
 """The database: engine, sessions and one transaction per unit of work, on SQLite or PostgreSQL."""
 
-from collections.abc import AsyncIterator
+import itertools
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,10 +13,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tenantry.db.errors import is_unavailable
+from tenantry.db.pins import PrimaryPins
 
 _WRITE_OPTION = "tenantry_write"
 _READ_ONLY = "tenantry.read_only"
 _SQLITE_POOL = 8
+REPLICA_RETRY_SECONDS = 10.0
+"""How long a replica that failed is left alone before reads try it again."""
 
 
 class ReadOnlySession(RuntimeError):
@@ -86,6 +91,8 @@ class Database:
         sqlite_busy_timeout_ms: int = 30_000,
         connect_timeout_seconds: float = 5.0,
         statement_timeout_seconds: float = 30.0,
+        replica_urls: Sequence[str] = (),
+        primary_pin_seconds: float = 10.0,
     ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -115,9 +122,26 @@ class Database:
         self._writers = async_sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
         )
+        if replica_urls and self.is_sqlite:
+            raise ValueError("read replicas need PostgreSQL: TENANTRY_DATABASE_REPLICA_URLS is set with SQLite")
+        self.replicas = [Replica(url, options) for url in replica_urls]
+        self._next_replica = itertools.cycle(self.replicas)
+        self.pins = PrimaryPins(primary_pin_seconds)
 
-    def session(self, *, write: bool) -> AsyncSession:
+    def session(self, *, write: bool, replica: "Replica | None" = None) -> AsyncSession:
+        """A session on the primary, or, for a read given ``replica``, on that replica."""
+        if replica is not None and not write:
+            return replica.readers()
         return (self._writers if write else self._readers)()
+
+    def pick_replica(self) -> "Replica | None":
+        """The next replica in turn that has not failed lately; None when there is none (read the primary)."""
+        now = time.monotonic()
+        for _ in self.replicas:
+            replica = next(self._next_replica)
+            if replica.down_until <= now:
+                return replica
+        return None
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
@@ -132,3 +156,23 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        for replica in self.replicas:
+            await replica.engine.dispose()
+
+
+class Replica:
+    """A PostgreSQL streaming replica that read-only units of work may use; reads there run in autocommit."""
+
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        self.url = async_url(url)
+        if self.url.get_backend_name() != "postgresql":
+            raise ValueError(f"a read replica must be a postgresql:// URL, not {self.url.drivername!r}")
+        self.engine = create_async_engine(self.url, **options)
+        _drop_broken_connections(self.engine)
+        readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.readers = async_sessionmaker(readers, expire_on_commit=False, autoflush=False, info={_READ_ONLY: True})
+        self.down_until = 0.0
+
+    def failed(self) -> None:
+        """The replica could not serve a read: send reads to the primary for a while."""
+        self.down_until = time.monotonic() + REPLICA_RETRY_SECONDS

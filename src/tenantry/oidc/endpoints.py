@@ -17,7 +17,7 @@ from tenantry.core.tokens import service as refresh_tokens
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.oidc import client_auth
-from tenantry.oidc.cors import cors_headers, preflight
+from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.oidc.token import NO_STORE
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
@@ -45,7 +45,7 @@ async def cors_preflight(request: Request, session: AsyncSession = Depends(get_s
     return await preflight(request, session)
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"])
+@router.api_route("/userinfo", methods=["GET", "POST"], dependencies=[Depends(for_errors)])
 async def userinfo(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> JSONResponse:
@@ -54,12 +54,12 @@ async def userinfo(
     claims, user = await _bearer_claims(request, session, runtime)
     if claims.client_id is None:
         raise Unauthenticated("userinfo answers access tokens issued to a client")
+    cors = for_client(request, await clients.find(session, claims.client_id))
     scope = (await grants.find(session, claims.session_id)) if claims.session_id else None
     body: dict[str, Any] = {"sub": user.id, **oidc_tokens.user_claims(user, scope.scope if scope else "")}
     if claims.org_id is not None:
         body["org_id"] = claims.org_id
-    client = await clients.find(session, claims.client_id)
-    return JSONResponse(body, headers={**NO_STORE, **cors_headers(request, client)})
+    return JSONResponse(body, headers={**NO_STORE, **cors})
 
 
 async def _refresh_family(session: AsyncSession, client: OAuthClient, token: str) -> str | None:
@@ -77,7 +77,7 @@ async def _access_family(runtime: Runtime, client: OAuthClient, token: str) -> s
     return claims.session_id if claims.client_id == client.id else None
 
 
-@router.post("/revoke", dependencies=[Depends(rate_limited("oidc-token"))])
+@router.post("/revoke", dependencies=[Depends(for_errors), Depends(rate_limited("oidc-token"))])
 async def revoke(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -85,13 +85,14 @@ async def revoke(
     200 whatever the token was)."""
     fields = await client_auth.read_form(request)
     client = await client_auth.authenticate(session, request, fields)
+    cors = for_client(request, client)
     token = fields.get("token")
     if not token:
         raise OAuthError("invalid_request", "missing parameter(s): token")
     family = await _refresh_family(session, client, token) or await _access_family(runtime, client, token)
     if family is not None:
         await refresh_tokens.revoke_family(session, family)
-    return Response(status_code=200, headers={**NO_STORE, **cors_headers(request, client)})
+    return Response(status_code=200, headers={**NO_STORE, **cors})
 
 
 async def _introspect(session: AsyncSession, runtime: Runtime, client: OAuthClient, token: str) -> dict[str, Any]:

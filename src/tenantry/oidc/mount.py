@@ -3,8 +3,10 @@
 from fastapi import FastAPI
 
 from tenantry.oidc import authorize, discovery, endpoints, token
+from tenantry.oidc.cors import ErrorCorsMiddleware
 
 
 def install(app: FastAPI) -> None:
     for module in (discovery, authorize, token, endpoints):
         app.include_router(module.router)
+    app.add_middleware(ErrorCorsMiddleware)

@@ -17,7 +17,7 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
-from tenantry.oidc.cors import cors_headers, preflight
+from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -83,7 +83,7 @@ async def token_preflight(request: Request, session: AsyncSession = Depends(get_
     return await preflight(request, session)
 
 
-@router.post("/token")
+@router.post("/token", dependencies=[Depends(for_errors)])
 async def token(
     request: Request,
     session: AsyncSession = Depends(get_session),
@@ -94,6 +94,7 @@ async def token(
     exchange (RFC 8693)."""
     fields = await client_auth.read_form(request)
     client = await client_auth.authenticate(session, request, fields)
+    cors = for_client(request, client)
     grant_type = fields.get("grant_type", "")
     if grant_type not in _SUPPORTED:
         raise OAuthError("unsupported_grant_type", f"grant_type must be one of: {', '.join(_SUPPORTED)}")
@@ -108,4 +109,4 @@ async def token(
     else:
         tokens = await exchange.switch_organization(session, runtime, client, fields)
     body = tokens.model_dump(exclude_none=True)
-    return JSONResponse(body, headers={**NO_STORE, **cors_headers(request, client)})
+    return JSONResponse(body, headers={**NO_STORE, **cors})

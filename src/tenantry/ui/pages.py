@@ -27,10 +27,17 @@ _SECURITY_HEADERS = {
 _AUTHORIZE = "/oidc/authorize?"
 
 
+_CONSOLE = "/console"
+
+
 def continuation(value: str | None) -> str | None:
     """Where to go on after sign-in: only back to this service's authorization endpoint (an OpenID
-    provider request being signed in for, which checks its client and redirect URI), never elsewhere."""
-    if not value or len(value) > 4000 or not value.startswith(_AUTHORIZE) or "\\" in value or "\n" in value:
+    provider request being signed in for, which checks its client and redirect URI) or to a page of the
+    admin console, never elsewhere."""
+    if not value or len(value) > 4000 or "\\" in value or "\n" in value or "\r" in value:
+        return None
+    console = value == _CONSOLE or value.startswith((f"{_CONSOLE}/", f"{_CONSOLE}?"))
+    if not value.startswith(_AUTHORIZE) and not console:
         return None
     return value
 

@@ -6,10 +6,13 @@ from typing import Any, TypeVar
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from tenantry.errors import TenantryError
+from tenantry.db.engine import Replica
+from tenantry.db.errors import is_unavailable
+from tenantry.errors import TenantryError, Unauthenticated
 from tenantry.runtime import get_runtime
 from tenantry.web.database import with_database
 from tenantry.web.json_body import guard_body
+from tenantry.web.replicas import remember_write, replica_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = "__tenantry_writes__"
@@ -38,7 +41,8 @@ class UnitOfWorkRoute(APIRoute):
     Safe methods read in a deferred transaction; others take the write lock up front on SQLite. The work
     is committed before the response leaves, so a client never sees success for something not stored.
     JSON bodies are read with ``web.json_body.decode_json``; a database that is away answers 503
-    (``web.database``).
+    (``web.database``). Read-only units of work read a replica when replicas are configured, unless the
+    caller wrote lately (``web.replicas``).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -46,9 +50,9 @@ class UnitOfWorkRoute(APIRoute):
         writes_on_safe_methods = getattr(self.endpoint, _WRITES, False)
         batched_writes = getattr(self.endpoint, _BATCHED, False)
 
-        async def attempt(request: Request, write: bool) -> Response:
+        async def attempt(request: Request, write: bool, replica: Replica | None = None) -> Response:
             database = get_runtime(request).database
-            async with database.session(write=write) as session:
+            async with database.session(write=write, replica=replica) as session:
                 request.state.session = session
                 try:
                     response = await handler(request)
@@ -58,11 +62,33 @@ class UnitOfWorkRoute(APIRoute):
                 except BaseException:
                     await session.rollback()
                     raise
-                await (session.commit() if response.status_code < 400 else session.rollback())
-                return response
+                if response.status_code >= 400:
+                    await session.rollback()
+                    return response
+                await session.commit()
+            if write:
+                remember_write(request, response, database)
+            return response
+
+        async def on_replica(request: Request, replica: Replica) -> Response | None:
+            """The read answered by ``replica``; None when the primary must answer it instead (the replica is
+            away, or does not know the caller yet)."""
+            try:
+                response = await attempt(request, False, replica)
+            except Unauthenticated:
+                return None
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                replica.failed()
+                return None
+            return None if response.status_code == 401 else response
 
         async def run_in_transaction(request: Request) -> Response:
             write = writes_on_safe_methods or request.method not in SAFE_METHODS
+            replica = None if write else replica_for(request, get_runtime(request).database)
+            if replica is not None and (response := await on_replica(request, replica)) is not None:
+                return response
             # A batched endpoint's own session only reads, but the endpoint writes: it is never retried as a read.
             return await with_database(lambda: attempt(request, write and not batched_writes), read=not write)
 

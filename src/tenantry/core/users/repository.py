@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -107,6 +107,28 @@ def _has_status(status: str) -> ColumnElement[bool]:
     return and_(User.status == USER_ACTIVE, Membership.status == MEMBERSHIP_ACTIVE)
 
 
+_Row = TypeVarTuple("_Row")
+
+
+def _member_statement(
+    columns: Select[*_Row], org_id: str, *, q: str | None, status: str | None, role_id: str | None, dialect: str
+) -> Select[*_Row]:
+    """``columns`` over the organization's members matching the search, the status and the role."""
+    statement = columns.join(Membership, Membership.user_id == User.id).where(
+        Membership.org_id == org_id, User.status != USER_DELETED
+    )
+    if q:
+        statement = statement.where(_member_matches(q, dialect))
+    if status:
+        statement = statement.where(_has_status(status))
+    if role_id:
+        granted = exists().where(
+            membership_roles.c.membership_id == Membership.id, membership_roles.c.role_id == role_id
+        )
+        statement = statement.where(granted)
+    return statement
+
+
 async def member_page(
     session: AsyncSession,
     org_id: str,
@@ -118,20 +140,9 @@ async def member_page(
     limit: int,
 ) -> list[tuple[User, Membership]]:
     """A page of the organization's members in id order (keyset: ids after ``after``)."""
-    statement = (
-        select(User, Membership)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.org_id == org_id, User.status != USER_DELETED)
+    statement = _member_statement(
+        select(User, Membership), org_id, q=q, status=status, role_id=role_id, dialect=_dialect(session)
     )
-    if q:
-        statement = statement.where(_member_matches(q, _dialect(session)))
-    if status:
-        statement = statement.where(_has_status(status))
-    if role_id:
-        granted = exists().where(
-            membership_roles.c.membership_id == Membership.id, membership_roles.c.role_id == role_id
-        )
-        statement = statement.where(granted)
     if after:
         # On both sides of the join: PostgreSQL merge-joins the two id-ordered indexes, and a bound on one side
         # only made it read the other from its start (a page deep in an org of 100,000: 31 ms -> 0.2 ms).
@@ -140,6 +151,16 @@ async def member_page(
     # stops at the page's end, where ordering by users.id sorted every member after the cursor first.
     rows = await session.execute(statement.order_by(Membership.user_id).limit(limit))
     return [(user, membership) for user, membership in rows]
+
+
+async def member_count(
+    session: AsyncSession, org_id: str, *, q: str | None, status: str | None, role_id: str | None
+) -> int:
+    """How many of the organization's members match (the total a paged list shows)."""
+    statement = _member_statement(
+        select(func.count()).select_from(User), org_id, q=q, status=status, role_id=role_id, dialect=_dialect(session)
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 SortField = Literal[

@@ -178,6 +178,14 @@ async def page(
     return members, (rows[limit - 1][0].id if len(rows) > limit else None)
 
 
+async def count(
+    session: AsyncSession, org: Organization, *, q: str | None, status: str | None, role: str | None
+) -> int:
+    """How many members ``page`` would list over all its pages."""
+    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
+    return await repository.member_count(session, org.id, q=q, status=status, role_id=role_id)
+
+
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
     """Change the member: ``attributes`` are the organization's own (on the membership); the account's
     fields only when no other organization shares the account (``ensure_account_exclusive``)."""

@@ -1,0 +1,56 @@
+"""The audit log: newest first, filtered by action, actor, target and date, a page at a time."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import Console, ConsoleRoute, console_access, render
+from tenantry.core.audit import service as audit
+from tenantry.db.ids import is_id
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/console/{org}/audit", route_class=ConsoleRoute, include_in_schema=False)
+PAGE_SIZE = 50
+Filter = Annotated[str, Query(max_length=64)]
+
+
+def _day(value: str) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@router.get("")
+async def audit_page(
+    request: Request,
+    console: Console = Depends(console_access(Policy("audit:read"))),
+    session: AsyncSession = Depends(get_session),
+    action: Filter = "",
+    actor: Filter = "",
+    target: Filter = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    after: Annotated[str, Query(max_length=24)] = "",
+) -> Response:
+    """The organization's audit events, newest first; filters by action, actor, target and day."""
+    filters = {"action": action.strip(), "actor": actor.strip(), "target": target.strip(), "since": since}
+    where = audit.AuditFilter(
+        action=filters["action"] or None,
+        actor=filters["actor"] or None,
+        target=filters["target"] or None,
+        since=_day(since),
+    )
+    events = await audit.page(
+        session, console.org.id, where, after=after if is_id(after) else None, limit=PAGE_SIZE + 1, newest_first=True
+    )
+    page = {
+        "events": events[:PAGE_SIZE],
+        "next_after": events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None,
+        "filters": filters,
+        "bad_since": bool(since) and _day(since) is None,
+    }
+    return render(request, "audit.html", page, console=console)

@@ -1,0 +1,102 @@
+"""API keys: create (the key shown once, with a copy button), list by prefix, revoke (confirmed)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, field_errors, go, render
+from tenantry.core.apikeys import service as api_keys
+from tenantry.core.apikeys.schemas import ApiKeyCreate
+from tenantry.core.roles import service as roles
+from tenantry.db.ids import is_id
+from tenantry.errors import InvalidInput
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/console/{org}/api-keys", route_class=ConsoleRoute, include_in_schema=False)
+PAGE_SIZE = 50
+KeyRef = Annotated[str, Path(description="API key id", max_length=64)]
+
+
+async def _keys_page(
+    request: Request, session: AsyncSession, console: Console, status: int = 200, **context: Any
+) -> Response:
+    after = request.query_params.get("after", "")
+    keys, next_after = await api_keys.page(session, console.org, after=after if is_id(after) else None, limit=PAGE_SIZE)
+    page = {
+        "keys": [api_keys.key_out(key) for key in keys],
+        "next_after": next_after,
+        "roles": await roles.list_for_org(session, console.org.id),
+        "errors": {},
+        "values": {},
+        "notice_text": "The key is revoked." if request.query_params.get("notice") == "revoked" else None,
+        **context,
+    }
+    return render(request, "api_keys.html", page, status, console)
+
+
+@router.get("")
+async def keys_page(
+    request: Request,
+    console: Console = Depends(console_access(Policy("api_keys:read"))),
+    session: AsyncSession = Depends(get_session),
+    after: Annotated[str, Query(max_length=24)] = "",
+) -> Response:
+    """The organization's live API keys, by name and prefix (never the keys themselves)."""
+    return await _keys_page(request, session, console)
+
+
+@router.post("")
+async def create_key(
+    request: Request,
+    console: Console = Depends(console_access(Policy("api_keys:write", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Create a key with the roles chosen; the key is on this answer only, with a copy button."""
+    form = await checked_form(request)
+    name = form.get("name")
+    values = {"name": name.strip()[:200] if isinstance(name, str) else ""}
+    chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
+    try:
+        created = await api_keys.create(
+            session, console.access.actor, console.org, ApiKeyCreate(name=values["name"], roles=chosen)
+        )
+    except (ValidationError, InvalidInput) as error:
+        return await _keys_page(request, session, console, 400, errors=field_errors(error), values=values)
+    return await _keys_page(request, session, console, 201, created_key=created.key, created_name=created.api_key.name)
+
+
+@router.get("/{key}/revoke")
+async def confirm_revoke(
+    request: Request,
+    key: KeyRef,
+    console: Console = Depends(console_access(Policy("api_keys:write", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Ask before revoking a key: the button on this page does it."""
+    found = api_keys.key_out(await api_keys.get(session, console.org, key))
+    base = f"/console/{console.org.slug}/api-keys"
+    page = {
+        "heading": f"Revoke the key {found.name}",
+        "question": f"Revoke {found.name} ({found.prefix}…)? Requests with it are refused from the next one on.",
+        "action": f"{base}/{found.id}/revoke",
+        "button": "Revoke",
+        "danger": True,
+        "back": base,
+    }
+    return render(request, "confirm.html", page, console=console)
+
+
+@router.post("/{key}/revoke")
+async def revoke_key(
+    request: Request,
+    key: KeyRef,
+    console: Console = Depends(console_access(Policy("api_keys:write", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Revoke a key; it is refused from the next request on."""
+    await api_keys.revoke(session, console.access.actor, console.org, key)
+    return go(request, f"/console/{console.org.slug}/api-keys?notice=revoked")

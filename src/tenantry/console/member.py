@@ -1,0 +1,230 @@
+"""One member: profile, roles editor, status actions (each confirmed), password reset, invitation, magic
+link, and the member's recent audit events. Each action runs under the same policy as its API route."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, go, render
+from tenantry.core.audit import service as audit
+from tenantry.core.flows import invitations, magic_links, resets
+from tenantry.core.memberships import service as memberships
+from tenantry.core.memberships.service import Member
+from tenantry.core.roles import service as roles
+from tenantry.core.users import service as users
+from tenantry.errors import NotFound
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(prefix="/console/{org}/members/{user}", route_class=ConsoleRoute, include_in_schema=False)
+UserRef = Annotated[str, Path(description="User id", max_length=64)]
+RECENT_EVENTS = 10
+NOTICES = {
+    "invited": "Invited: an invitation is on its way.",
+    "roles": "Roles saved.",
+    "disable": "The member is disabled.",
+    "enable": "The member is enabled again.",
+    "password-reset": "A password reset email is on its way.",
+    "invitation": "A new invitation is on its way; the earlier link stops working.",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    permission: str
+    confirm: bool = False
+    danger: bool = False
+    question: str = ""
+
+
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action("disable", "Disable", "users:disable", True, True, "Disable {email}? They are signed out at once."),
+        Action("enable", "Enable", "users:disable", True, False, "Enable {email} again?"),
+        Action("remove", "Remove", "users:delete", True, True, "Remove {email} from {org}?"),
+        Action("password-reset", "Send a password reset", "users:set_password"),
+        Action("invitation", "Resend the invitation", "users:create"),
+        Action("magic-link", "Create a magic link", "users:magic_link"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class TargetMember:
+    console: Console
+    member: Member
+
+
+def target_member(policy: Policy) -> Callable[..., Awaitable[TargetMember]]:
+    """Dependency: ``policy`` first, then ``{user}`` among the organization's members (404 otherwise)."""
+    access = console_access(policy)
+
+    async def dependency(
+        user: UserRef, console: Console = Depends(access), session: AsyncSession = Depends(get_session)
+    ) -> TargetMember:
+        return TargetMember(console, await memberships.get(session, console.org, user))
+
+    return dependency
+
+
+def _offered(console: Console, member: Member) -> list[Action]:
+    """The actions the viewer holds the permission for and that fit the member's status."""
+    status = users.displayed_status(member.user, member.membership)
+    fitting = {
+        "disable": status != "disabled",
+        "enable": status == "disabled",
+        "remove": True,
+        "password-reset": status == "active",
+        "invitation": status == "invited",
+        "magic-link": status == "active",
+    }
+    return [action for action in ACTIONS.values() if fitting[action.name] and console.can(action.permission)]
+
+
+async def _member_page(request: Request, session: AsyncSession, target: TargetMember, **context: Any) -> Response:
+    console, member = target.console, target.member
+    events = None
+    if console.can("audit:read"):
+        where = audit.AuditFilter(target=member.user.id)
+        events = await audit.page(session, console.org.id, where, after=None, limit=RECENT_EVENTS, newest_first=True)
+    page = {
+        "member": users.member_out(member),
+        "roles": await roles.list_for_org(session, console.org.id),
+        "actions": _offered(console, member),
+        "events": events,
+        "notice_text": NOTICES.get(request.query_params.get("notice", "")),
+        "errors": {},
+        **context,
+    }
+    return render(request, "member.html", page, console=console)
+
+
+@router.get("")
+async def member_page(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:read", partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """A member as this organization sees them, with what the viewer may do to them."""
+    return await _member_page(request, session, target)
+
+
+@router.post("/roles")
+async def save_roles(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:roles", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Replace the roles the member holds (nobody grants a role above their own)."""
+    form = await checked_form(request)
+    chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
+    console = target.console
+    await memberships.set_roles(session, console.access.actor, console.org, target.member, chosen)
+    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=roles")
+
+
+@router.get("/confirm/{action}")
+async def confirm_action(
+    request: Request,
+    action: Annotated[str, Path(max_length=32)],
+    target: TargetMember = Depends(target_member(Policy("users:read", partner=True))),
+) -> Response:
+    """Ask before disabling, enabling or removing: the button on this page does it."""
+    found = ACTIONS.get(action)
+    if found is None or not found.confirm:
+        raise NotFound("no such action")
+    console, member = target.console, target.member
+    base = f"/console/{console.org.slug}/members/{member.user.id}"
+    page = {
+        "heading": f"{found.label} {member.user.email}",
+        "question": found.question.format(email=member.user.email, org=console.org.name),
+        "action": f"{base}/{found.name}",
+        "button": found.label,
+        "danger": found.danger,
+        "back": base,
+    }
+    return render(request, "confirm.html", page, console=console)
+
+
+@router.post("/disable")
+async def disable(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:disable", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Disable the member (signed out at once)."""
+    console = target.console
+    await memberships.disable(session, console.access.actor, console.org, target.member)
+    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=disable")
+
+
+@router.post("/enable")
+async def enable(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:disable", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Enable a disabled member again."""
+    console = target.console
+    await memberships.enable(session, console.access.actor, console.org, target.member)
+    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=enable")
+
+
+@router.post("/remove")
+async def remove(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:delete", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Remove the member from the organization."""
+    console = target.console
+    await memberships.remove(session, console.access.actor, console.org, target.member)
+    return go(request, f"/console/{console.org.slug}/members?notice=removed")
+
+
+@router.post("/password-reset")
+async def password_reset(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:set_password", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Mail the member a link to choose a new password."""
+    console = target.console
+    await resets.send_reset_to_member(session, runtime.flows, console.access.actor, console.org, target.member)
+    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=password-reset")
+
+
+@router.post("/invitation")
+async def resend_invitation(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:create", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Mail an invited member a new invitation link."""
+    console = target.console
+    await invitations.send_invitation_to_member(
+        session, runtime.flows, console.access.actor, console.org, target.member
+    )
+    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=invitation")
+
+
+@router.post("/magic-link")
+async def magic_link(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:magic_link", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Create a link that signs the member in once; shown on this answer only, with a copy button."""
+    console = target.console
+    link = await magic_links.create_magic_link(session, runtime.flows, console.access.actor, console.org, target.member)
+    return await _member_page(request, session, target, magic_link=link.url)

@@ -1,0 +1,103 @@
+"""The members list: search as you type, status and role filters, a total, keyset pages, and Invite."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import (
+    Console,
+    ConsoleRoute,
+    checked_form,
+    console_access,
+    field_errors,
+    go,
+    is_htmx,
+    render,
+    text_field,
+)
+from tenantry.core.fields import StorableStr
+from tenantry.core.roles import service as roles
+from tenantry.core.users import service as users
+from tenantry.core.users.schemas import UserCreate
+from tenantry.db.ids import is_id
+from tenantry.errors import Conflict, InvalidInput
+from tenantry.runtime import Runtime, get_runtime, get_session
+
+router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
+PAGE_SIZE = 50
+Search = Annotated[StorableStr, Query(max_length=200)]
+StatusChoice = Annotated[Literal["", "active", "disabled", "invited"], Query()]
+RoleChoice = Annotated[StorableStr, Query(max_length=64)]
+After = Annotated[str, Query(max_length=24)]
+
+
+async def _members_page(
+    request: Request, session: AsyncSession, console: Console, status_code: int = 200, **context: Any
+) -> Response:
+    """The whole page, or (for the search box's htmx requests) just the results."""
+    params = request.query_params
+    q, status, role = params.get("q", "")[:200].strip(), params.get("status", ""), params.get("role", "")[:64]
+    after = params.get("after", "")
+    status = status if status in ("active", "disabled", "invited") else ""
+    org_roles = await roles.list_for_org(session, console.org.id)
+    role = role if any(found.name == role for found in org_roles) else ""
+    where = {"q": q or None, "status": status or None, "role": role or None}
+    members, next_after = await users.page(
+        session, console.org, **where, after=after if is_id(after) else None, limit=PAGE_SIZE
+    )
+    total = await users.count(session, console.org, **where)
+    page = {
+        "members": [users.member_out(member) for member in members],
+        "total": total,
+        "next_after": next_after,
+        "filters": {"q": q, "status": status, "role": role},
+        "roles": org_roles,
+        "errors": {},
+        "values": {},
+        **context,
+    }
+    partial = is_htmx(request) and request.headers.get("hx-target") == "member-results"
+    return render(request, "member_results.html" if partial else "members.html", page, status_code, console)
+
+
+@router.get("/members")
+async def members_page(
+    request: Request,
+    console: Console = Depends(console_access(Policy("users:read", partner=True))),
+    session: AsyncSession = Depends(get_session),
+    q: Search = "",
+    status: StatusChoice = "",
+    role: RoleChoice = "",
+    after: After = "",
+) -> Response:
+    """The organization's members: search, filters, a total and pages of 50 (read-only without rights)."""
+    return await _members_page(request, session, console)
+
+
+@router.post("/members")
+async def invite_member(
+    request: Request,
+    console: Console = Depends(console_access(Policy("users:create", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """Invite someone: an invited member with the roles chosen, mailed a link to set their password."""
+    form = await checked_form(request)
+    values = {name: text_field(form, name, 320) for name in ("email", "first_name", "last_name")}
+    chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
+    try:
+        payload = UserCreate(**values, roles=chosen or None)
+        member = await users.create(
+            session, console.access.actor, console.org, payload, runtime.passwords, invite_with=runtime.flows
+        )
+    except (ValidationError, InvalidInput) as error:
+        page = {"errors": field_errors(error), "values": values, "invite_open": True}
+        return await _members_page(request, session, console, 400, **page)
+    except Conflict as error:
+        page = {"errors": {"email": f"Email: {error.detail}"}, "values": values, "invite_open": True}
+        return await _members_page(request, session, console, 409, **page)
+    return go(request, f"/console/{console.org.slug}/members/{member.user.id}?notice=invited")

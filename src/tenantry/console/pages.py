@@ -1,0 +1,198 @@
+"""What every console page shares: the signed-in viewer, their access to the organization, rendering,
+the CSRF check (form field or htmx's header), and the pages that say no.
+
+The viewer is the hosted pages' browser session turned into a ``Principal``; their rights in the
+organization come from ``auth.policy.org_access`` under the route's ``Policy``, exactly as the API's
+do, so a page and the API refuse the same people. Routes carry no ``policy`` attribute: the API's route
+walker probes bearer credentials, which the console does not read (docs/api.md lists its routes as
+"session cookie").
+"""
+
+import hmac
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from tenantry.auth.policy import OrgAccess, Policy, org_access
+from tenantry.auth.principal import Principal
+from tenantry.core.orgs.models import Organization
+from tenantry.errors import InvalidInput, NotFound, PermissionDenied, TenantryError
+from tenantry.runtime import get_runtime, get_session
+from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
+from tenantry.ui.session import signed_in
+from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
+
+CSRF_HEADER = "x-csrf-token"
+# The hosted pages' policy, plus this site's own scripts (htmx and console.js) and their requests.
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+class SignInFirst(Exception):
+    """No browser session: the page sends the browser to the hosted sign-in, and back here after it."""
+
+
+class FormRejected(Exception):
+    """The request did not come from a console page (no or wrong CSRF token, foreign Origin)."""
+
+
+@dataclass(frozen=True)
+class Console:
+    """The viewer's access to one organization, as a page needs it."""
+
+    access: OrgAccess
+
+    @property
+    def org(self) -> Organization:
+        return self.access.org
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return self.access.actor.permissions
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+async def viewer(request: Request, session: AsyncSession) -> Principal:
+    """The signed-in account, as the policies know callers; ``SignInFirst`` without a session."""
+    current = await signed_in(request, session)
+    if current is None:
+        raise SignInFirst
+    return Principal(user=current.user)
+
+
+def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
+    """Dependency: the viewer's access to ``{org}`` under ``policy`` (404 not theirs, 403 not allowed), and
+    for a change, its CSRF token checked."""
+
+    async def dependency(
+        request: Request,
+        org: Annotated[str, Path(description="Organization id or slug", max_length=100)],
+        session: AsyncSession = Depends(get_session),
+    ) -> Console:
+        access = await org_access(request, session, policy, await viewer(request, session), org)
+        if request.method not in SAFE_METHODS:  # every change, a form's or htmx's, carries the CSRF token
+            await checked_form(request)
+        return Console(access)
+
+    return dependency
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token (field, or htmx's header) matches the cookie and its Origin
+    (when sent) is ours."""
+    runtime = get_runtime(request)
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        ours, theirs = urlsplit(runtime.settings.base_url), urlsplit(origin)
+        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) and theirs.netloc != request.url.netloc:
+            raise FormRejected("foreign origin")
+    form = await request.form()
+    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+    cookie = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")
+    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+        raise FormRejected("CSRF token mismatch")
+    return form
+
+
+def text_field(form: FormData, name: str, max_length: int = 1024) -> str:
+    value = form.get(name)
+    return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    console: Console | None = None,
+) -> HTMLResponse:
+    """A console page (or, for htmx, a fragment) with the viewer's organization and rights in its context."""
+    runtime = get_runtime(request)
+    page: dict[str, Any] = {
+        "csrf_token": csrf_token(request),
+        "request_path": request.url.path,
+        "org": console.org if console else None,
+        "can": console.can if console else (lambda _: False),
+        "viewer": console.access.principal.user if console else None,
+        **(context or {}),
+    }
+    response = HTMLResponse(runtime.templates.render(f"console/{template}", page), status_code=status)
+    response.headers.update(_SECURITY_HEADERS)
+    new_csrf = getattr(request.state, "new_csrf", None)
+    if new_csrf is not None:
+        set_cookie(response, runtime, "tenantry_csrf", new_csrf)
+    return response
+
+
+def go(request: Request, url: str) -> Response:
+    """After a change: a redirect (303), which htmx follows as a whole page too (``HX-Redirect``)."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url, "Cache-Control": "no-store"})
+    return redirect(url)
+
+
+def _refusal(request: Request, error: Exception) -> Response:
+    if isinstance(error, SignInFirst):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = here if request.method == "GET" else "/console"
+        return go(request, f"/ui/sign-in?continue={quote(target, safe='/')}")
+    if isinstance(error, FormRejected):
+        text = "This form could not be accepted (it was open too long, or did not come from this site). Try again."
+        return render(request, "message.html", {"title": "Please try again", "text": text}, 403)
+    if isinstance(error, NotFound):
+        return render(request, "message.html", {"title": "Not found", "text": "There is no such page here."}, 404)
+    if isinstance(error, PermissionDenied):
+        text = "You may not do this in this organization."
+        return render(request, "message.html", {"title": "Not allowed", "text": text}, 403)
+    assert isinstance(error, TenantryError)
+    text = str(error.detail).capitalize()
+    return render(request, "message.html", {"title": "This did not work", "text": text}, 409)
+
+
+class ConsoleRoute(UnitOfWorkRoute):
+    """One transaction per request, as the API's routes; refusals and errors answer as pages, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (SignInFirst, FormRejected, TenantryError) as error:
+                return _refusal(request, error)
+
+        return answer
+
+
+def field_errors(error: ValidationError | InvalidInput) -> dict[str, str]:
+    """A rejected form's errors by field name, each a sentence naming the field (the error summary's lines)."""
+    found: dict[str, str] = {}
+    if isinstance(error, InvalidInput):
+        for item in error.errors:
+            name = item.field.split(".")[0] or "form"
+            found.setdefault(name, f"{name.replace('_', ' ').capitalize()}: {item.message}")
+        return found
+    for detail in error.errors():
+        name = str(detail["loc"][0]) if detail["loc"] else "form"
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        found.setdefault(name, f"{name.replace('_', ' ').capitalize()}: {message}")
+    return found

@@ -1,0 +1,77 @@
+"""Roles: the built-in and the organization's own, and a permission picker (Tenantry's and the
+application's) to create a custom role."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import (
+    Console,
+    ConsoleRoute,
+    checked_form,
+    console_access,
+    field_errors,
+    go,
+    render,
+)
+from tenantry.core.roles import app_permissions
+from tenantry.core.roles import service as roles
+from tenantry.core.roles.permissions import PERMISSIONS
+from tenantry.core.roles.schemas import RoleCreate
+from tenantry.errors import Conflict, InvalidInput, PermissionDenied
+from tenantry.runtime import get_session
+
+router = APIRouter(prefix="/console/{org}/roles", route_class=ConsoleRoute, include_in_schema=False)
+
+
+async def _roles_page(
+    request: Request, session: AsyncSession, console: Console, status: int = 200, **context: Any
+) -> Response:
+    registered = await app_permissions.all_registered(session)
+    page = {
+        "roles": [roles.role_out(role) for role in await roles.list_for_org(session, console.org.id)],
+        "own_permissions": PERMISSIONS,
+        "app_permissions": {permission.name: permission.description for permission in registered},
+        "errors": {},
+        "values": {"permissions": []},
+        "notice_text": "Role created." if request.query_params.get("notice") == "created" else None,
+        **context,
+    }
+    return render(request, "roles.html", page, status, console)
+
+
+@router.get("")
+async def roles_page(
+    request: Request,
+    console: Console = Depends(console_access(Policy("roles:read", partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The built-in roles and the organization's own, with their permissions."""
+    return await _roles_page(request, session, console)
+
+
+@router.post("")
+async def create_role(
+    request: Request,
+    console: Console = Depends(console_access(Policy("roles:write", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Create a custom role from the permissions picked (none the viewer does not hold)."""
+    form = await checked_form(request)
+    values: dict[str, Any] = {
+        name: value.strip()[:1000] if isinstance(value := form.get(name), str) else ""
+        for name in ("name", "description")
+    }
+    values["permissions"] = [value for value in form.getlist("permissions") if isinstance(value, str)][:200]
+    try:
+        await roles.create(session, console.access.actor, console.org, RoleCreate(**values))
+    except (ValidationError, InvalidInput) as error:
+        return await _roles_page(request, session, console, 400, errors=field_errors(error), values=values)
+    except (Conflict, PermissionDenied) as error:
+        errors = {"name" if isinstance(error, Conflict) else "permissions": error.detail.capitalize()}
+        return await _roles_page(request, session, console, 409, errors=errors, values=values)
+    return go(request, f"/console/{console.org.slug}/roles?notice=created")

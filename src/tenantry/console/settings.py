@@ -1,0 +1,69 @@
+"""Settings: name, slug and description, the MFA requirement, SCIM's base URL, and the organization's
+webhooks and OAuth clients (counted, managed over the API)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry import scim
+from tenantry.auth.policy import Policy
+from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, field_errors, go, render
+from tenantry.core.orgs import service as orgs
+from tenantry.core.orgs.models import MFA_REQUIRED
+from tenantry.core.orgs.schemas import OrgUpdate
+from tenantry.errors import Conflict, InvalidInput
+from tenantry.runtime import get_runtime, get_session
+
+router = APIRouter(prefix="/console/{org}/settings", route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _settings_page(request: Request, console: Console, status: int = 200, **context: Any) -> Response:
+    org = console.org
+    page = {
+        "values": {
+            "name": org.name,
+            "slug": org.slug,
+            "description": org.description or "",
+            "mfa_required": bool(org.settings.get(MFA_REQUIRED)),
+        },
+        "scim_url": f"{get_runtime(request).settings.base_url.rstrip('/')}{scim.PREFIX}",
+        "errors": {},
+        "notice_text": "Settings saved." if request.query_params.get("notice") == "saved" else None,
+        **context,
+    }
+    return render(request, "settings.html", page, status, console)
+
+
+@router.get("")
+async def settings_page(
+    request: Request, console: Console = Depends(console_access(Policy("orgs:update", impersonation=False)))
+) -> Response:
+    """The organization's name, slug, description and MFA requirement; SCIM's base URL."""
+    return _settings_page(request, console)
+
+
+@router.post("")
+async def save_settings(
+    request: Request,
+    console: Console = Depends(console_access(Policy("orgs:update", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Save the name, slug, description and MFA requirement."""
+    form = await checked_form(request)
+    values: dict[str, Any] = {
+        name: value.strip()[:2000] if isinstance(value := form.get(name), str) else ""
+        for name in ("name", "slug", "description")
+    }
+    values["mfa_required"] = form.get("mfa_required") == "on"
+    if not values["name"]:
+        return _settings_page(request, console, 400, errors={"name": "Name: enter a name"}, values=values)
+    try:
+        org = await orgs.update_org(session, console.access.actor, console.org, OrgUpdate(**values))
+    except (ValidationError, InvalidInput) as error:
+        return _settings_page(request, console, 400, errors=field_errors(error), values=values)
+    except Conflict as error:
+        return _settings_page(request, console, 409, errors={"slug": f"Slug: {error.detail}"}, values=values)
+    return go(request, f"/console/{org.slug}/settings?notice=saved")

@@ -1,0 +1,104 @@
+"""The console's other pages in process: API keys, audit log, roles, settings, import and export; each
+change checked through the API."""
+
+import asyncio
+import re
+
+import httpx
+
+from tenantry.runtime import Runtime
+from tests.console.test_pages import post, sign_in, token_of
+from tests.factories import Tenant
+
+
+async def test_api_key_is_shown_once_listed_by_prefix_and_revoked(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    await sign_in(client, tenant.owner.email)
+    keys = f"/console/{tenant.slug}/api-keys"
+    created = await post(client, keys, keys, {"name": "deploy bot", "roles": "viewer"})
+    assert created.status_code == 201
+    key = re.search(r'id="created-key" type="text" value="([^"]+)"', created.text)
+    assert key is not None
+    assert (await client.get("/api/v1/orgs/" + tenant.slug, headers={"x-api-key": key.group(1)})).status_code == 200
+    listed = await client.get(keys)
+    assert key.group(1) not in listed.text
+    (item,) = (await tenant.client.get(tenant.path("/api-keys"), headers=tenant.auth)).json()["items"]
+    assert item["prefix"] in listed.text
+    assert (await client.get(f"{keys}/{item['id']}/revoke")).status_code == 200
+    assert (await post(client, keys, f"{keys}/{item['id']}/revoke")).status_code == 303
+    assert (await tenant.client.get(tenant.path("/api-keys"), headers=tenant.auth)).json()["items"] == []
+    assert (await client.get("/api/v1/orgs/" + tenant.slug, headers={"x-api-key": key.group(1)})).status_code == 401
+
+
+async def test_audit_log_is_newest_first_and_filters_by_action(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    member = await tenant.add_user()
+    await tenant.client.post(tenant.path(f"/users/{member.id}/disable"), headers=tenant.auth)
+    await sign_in(client, tenant.owner.email)
+    page = await client.get(f"/console/{tenant.slug}/audit")
+    assert page.text.index("member.disabled") < page.text.index("user.created")
+    only = await client.get(
+        f"/console/{tenant.slug}/audit", params={"action": "member.disabled", "since": "2000-01-01"}
+    )
+    assert "member.disabled" in only.text
+    assert "user.created" not in only.text
+    bad = await client.get(f"/console/{tenant.slug}/audit", params={"since": "yesterday"})
+    assert 'role="alert"' in bad.text
+
+
+async def test_roles_page_lists_builtin_roles_and_creates_a_custom_one(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    roles = f"/console/{tenant.slug}/roles"
+    page = await client.get(roles)
+    assert "supervisor" in page.text
+    assert 'value="users:read"' in page.text
+    created = await post(client, roles, roles, {"name": "auditor", "permissions": "audit:read"})
+    assert created.status_code == 303
+    role = await tenant.client.get(tenant.path("/roles/auditor"), headers=tenant.auth)
+    assert role.json()["permissions"] == ["audit:read"]
+    taken = await post(client, roles, roles, {"name": "auditor"})
+    assert taken.status_code == 409
+
+
+async def test_settings_change_name_and_mfa_requirement(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    await sign_in(client, tenant.owner.email)
+    settings = f"/console/{tenant.slug}/settings"
+    page = await client.get(settings)
+    assert "/scim/v2" in page.text
+    fields = {"name": "Renamed", "slug": tenant.slug, "description": "", "mfa_required": "on"}
+    assert (await post(client, settings, settings, fields)).status_code == 303
+    org = (await tenant.client.get(tenant.path(), headers=tenant.auth)).json()
+    assert org["name"] == "Renamed"
+    assert org["settings"]["mfa_required"] is True
+
+
+async def test_import_runs_in_the_background_and_reports_rows_not_created(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    upload = f"/console/{tenant.slug}/import"
+    token = token_of((await client.get(upload)).text)
+    rows = "".join(f"imported{n}@example.com,First{n},Last{n},,viewer\n" for n in range(5))
+    csv_text = "email,first_name,last_name,password,roles\n" + rows + "broken,,,,\n"
+    started = await client.post(
+        upload, data={"format": "native", "csrf_token": token}, files={"file": ("people.csv", csv_text, "text/csv")}
+    )
+    assert started.status_code == 202, started.text
+    job = re.search(r"/import/([0-9a-f]{24})", started.text)
+    assert job is not None
+    progress = ""
+    for _ in range(200):
+        progress = (await client.get(f"{upload}/{job.group(1)}", headers={"HX-Request": "true"})).text
+        if "Import finished" in progress:
+            break
+        await asyncio.sleep(0.05)
+    assert "Import finished" in progress
+    assert 'id="import-created">5<' in progress
+    report = await client.get(f"{upload}/{job.group(1)}/errors.csv")
+    assert "broken" in report.text
+    listed = await tenant.client.get(tenant.path("/users"), params={"q": "imported"}, headers=tenant.auth)
+    assert len(listed.json()["items"]) == 5
+    exported = await client.get(f"/console/{tenant.slug}/export.csv")
+    assert "imported3@example.com" in exported.text
+    empty = await client.post(upload, data={"format": "native", "csrf_token": token})
+    assert empty.status_code == 400
