@@ -73,9 +73,9 @@ def _users(shape: Shape, hashed: str, now: datetime) -> Iterator[tuple[Any, ...]
     for index in range(shape.users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}.{token(index)}@org{org_of(shape, index)}.example.com"
-        yield (user_id(index), email, first.title(), last.title(), None, None, "{}", "active", True, hashed,
+        yield (user_id(index), email, email, first.title(), last.title(), None, None, "{}", "active", True, hashed,
                False, False, None, None, None, now, now)  # fmt: skip
-    yield (user_id(shape.users), ADMIN_EMAIL, "Bench", "Admin", None, None, "{}", "active", True, hashed,
+    yield (user_id(shape.users), ADMIN_EMAIL, ADMIN_EMAIL, "Bench", "Admin", None, None, "{}", "active", True, hashed,
            False, False, None, None, None, now, now)  # fmt: skip
 
 
@@ -98,9 +98,9 @@ def _reference_users(shape: Shape, hashed: str) -> Iterator[tuple[Any, ...]]:
 
 
 USER_COLUMNS = [
-    "id", "email", "first_name", "last_name", "locale", "avatar_url", "attributes", "status", "email_verified",
-    "password_hash", "password_change_required", "platform_admin", "last_login_at", "tokens_valid_after",
-    "deleted_at", "created_at", "updated_at",
+    "id", "email", "email_key", "first_name", "last_name", "locale", "avatar_url", "settings", "status",
+    "email_verified", "password_hash", "password_change_required", "platform_admin", "last_login_at",
+    "tokens_valid_after", "deleted_at", "created_at", "updated_at",
 ]  # fmt: skip
 ORG_COLUMNS = ["id", "slug", "name", "description", "status", "settings", "deleted_at", "created_at", "updated_at"]
 MEMBERSHIP_COLUMNS = ["id", "org_id", "user_id", "status", "created_at", "updated_at"]
@@ -123,7 +123,9 @@ async def seed_postgresql(dsn: str, shape: Shape) -> None:
             await connection.copy_records_to_table(
                 "reference_users", records=_reference_users(shape, hashed), columns=REFERENCE_COLUMNS
             )
-        await connection.execute("ANALYZE")
+        # VACUUM too, as autovacuum does after a bulk load: rows COPYed in after the trigram GIN index exists wait
+        # in its pending list, which every search then reads through (54 ms instead of 16 at 1M users).
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
 

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from rich.console import Console
 from rich.progress import Progress, TaskID
@@ -112,3 +113,32 @@ async def test_a_row_with_too_few_columns_fails_like_one_with_too_many(
         ("2", "expected 3 columns, got 2"),
         ("3", "expected 3 columns, got 4"),
     ]
+
+
+async def test_an_account_of_another_org_is_asked_to_join_not_failed(
+    cli_env: dict[str, str],  # noqa: F811
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    """As the API does: the account's owner is mailed a consent link in their language; no membership until yes."""
+    elsewhere = await other_tenant.add_user("elsewhere@example.com", locale="de")
+    source = _write(tmp_path / "mixed.csv", ["email", "roles"], [["elsewhere@example.com", "viewer"]])
+
+    summary = json.loads((await _import(cli_env, str(source), "--org", tenant.slug)).stdout)
+
+    assert (summary["created"], summary["failed"], summary["asked_to_join"]) == (1, 0, 1)
+    members = await client.get(tenant.path("/users"), headers=tenant.auth)
+    listed = {item["email"]: item for item in members.json()["items"]}
+    assert "elsewhere@example.com" not in listed or listed["elsewhere@example.com"]["status"] != "active"
+    with smtp_server() as (inbox, url):
+        await _deliver(cli_env, url)
+    [consent] = inbox.accepted
+    assert consent["To"] == "elsewhere@example.com"
+    assert consent["Subject"] == f"{tenant.slug.title()} lädt Sie ein, beizutreten"
+    assert "/ui/join?token=" in consent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    # The account itself is untouched: it signs in with its own password, still a member of its own org only.
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {elsewhere.token}"})).is_success
+    again = json.loads((await _import(cli_env, str(source), "--org", tenant.slug)).stdout)
+    assert (again["created"], again["asked_to_join"]) == (0, 0)

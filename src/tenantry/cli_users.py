@@ -100,6 +100,7 @@ async def run_import(
                 shown[0] = summary.rows
                 progress.update(task, completed=summary.rows)
 
+        flows = Flows(settings, Templates(settings), passwords)
         importer = Importer(
             org=org,
             actor=SYSTEM,
@@ -110,7 +111,11 @@ async def run_import(
             on_batch=settled,
             batch_size=batch_size,
             seal=partial(secretbox.seal, settings) if settings.secret_key is not None else None,
-            invite_with=Flows(settings, Templates(settings), passwords) if invite else None,
+            invite_with=flows if invite else None,
+            # An account that exists in another organization is asked to join (mailed, in its language),
+            # as the API does; it becomes a member once its owner accepts.
+            consent_with=flows,
+            consent_always=True,
         )
         while chunk := source.read(_CHUNK):
             await importer.feed(chunk)
@@ -138,6 +143,7 @@ def _print_summary(summary: Summary, report: _Report) -> None:
         ("already present", summary.present),
         ("failed", summary.failed),
         ("invitations sent", summary.invited),
+        ("existing accounts asked to join", summary.asked),
         ("seconds", f"{summary.seconds:.2f}"),
         ("rows/s", f"{summary.rows_per_second:.0f}"),
     ):
@@ -193,6 +199,7 @@ def import_users(
             "present": summary.present,
             "failed": summary.failed,
             "invited": summary.invited,
+            "asked_to_join": summary.asked,
         }
         sys.stdout.write(
             json.dumps({**counts, "seconds": round(summary.seconds, 3), "report": str(report.path)}) + "\n"

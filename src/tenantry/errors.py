@@ -9,8 +9,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldError:
+    """One invalid field: ``message`` for developers (English); ``code`` names the rule broken, when there is one
+    (the API returns it in a field of its own; hosted pages turn it into plain words in the user's language)."""
+
     field: str
     message: str
+    code: str | None = None
+    params: tuple[tuple[str, str | int], ...] = ()
 
 
 class TenantryError(Exception):

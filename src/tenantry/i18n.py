@@ -182,6 +182,12 @@ def pgettext(context: str, message: str) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it now (module-level tables): translate it with
+    ``_()`` when it is used."""
+    return message
+
+
 def _locale() -> Locale:
     try:
         return Locale.parse(current())

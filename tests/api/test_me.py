@@ -58,7 +58,9 @@ async def test_password_change_checks_current_password_and_policy(client: httpx.
         headers=tenant.auth,
     )
     assert wrong.status_code == 422
-    assert wrong.json()["errors"] == [{"field": "current_password", "message": "is incorrect"}]
+    assert wrong.json()["errors"] == [
+        {"field": "current_password", "message": "is incorrect", "code": "incorrect_current_password"}
+    ]
     short = await client.post(
         "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "short"}, headers=tenant.auth
     )

@@ -67,7 +67,9 @@ async def test_a_wrong_current_password_counts_as_a_failed_sign_in_on_every_surf
     right = await client.post(
         "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW}, headers=member.auth
     )
-    assert right.json()["errors"] == [{"field": "current_password", "message": "is incorrect"}]
+    assert right.json()["errors"] == [
+        {"field": "current_password", "message": "is incorrect", "code": "incorrect_current_password"}
+    ]
     assert (await _telm(client, tenant, member.token, member.email, PASSWORD)).status_code == 422
     assert (await client.get("/api/v1/me", headers=member.auth)).status_code == 200  # the password never changed
 

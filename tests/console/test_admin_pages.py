@@ -83,10 +83,11 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     started = await client.post(
         upload, data={"format": "native", "csrf_token": token}, files={"file": ("people.csv", csv_text, "text/csv")}
     )
-    assert started.status_code == 202, started.text
-    job = re.search(r"/import/([0-9a-f]{24})", started.text)
+    assert started.status_code == 303, started.text
+    job = re.search(r"/import/([0-9a-f]{24})$", started.headers["location"])
     assert job is not None
-    progress = ""
+    progress = (await client.get(started.headers["location"])).text
+    assert "<progress" in progress
     for _ in range(200):
         progress = (await client.get(f"{upload}/{job.group(1)}", headers={"HX-Request": "true"})).text
         if "Import finished" in progress:

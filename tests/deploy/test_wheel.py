@@ -23,6 +23,8 @@ SHIPPED_DATA = (
     "tenantry/templates/ui/sign_in.html",
     "tenantry/templates/email/invitation.txt",
     "tenantry/ui/static/tenantry.css",
+    "tenantry/locale/fr/LC_MESSAGES/messages.po",
+    "tenantry/locale/de/LC_MESSAGES/messages.po",
     "tenantry/db/migrations/env.py",
     "tenantry/db/migrations/script.py.mako",
     "tenantry/core/credentials/data/common-passwords.txt",
@@ -95,6 +97,8 @@ def test_the_wheel_serves_from_a_fresh_venv_without_dev_tools(wheel: Path, proje
         assert health.status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/ui/sign-in", timeout=5).status_code == 200  # templates, css
+        french = httpx.get(f"http://127.0.0.1:{port}/ui/sign-in", headers={"Accept-Language": "fr"}, timeout=5)
+        assert "Mot de passe oublié" in french.text  # the catalogs ship and compile in the installed wheel
     finally:
         server.terminate()
         server.wait(timeout=30)

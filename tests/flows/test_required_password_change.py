@@ -70,7 +70,9 @@ async def test_the_new_password_follows_the_policy_and_must_differ(client: httpx
     assert short.status_code == 422
     assert short.json()["errors"][0]["field"] == "new_password"
     same = await client.post(CHANGE, json={"change_ticket": ticket, "new_password": TEMPORARY})
-    assert same.json()["errors"] == [{"field": "new_password", "message": "must differ from the current password"}]
+    assert same.json()["errors"] == [
+        {"field": "new_password", "message": "must differ from the current password", "code": "same_as_current"}
+    ]
     ok = await client.post(CHANGE, json={"change_ticket": ticket, "new_password": "now it is different"})
     assert ok.status_code == 200
 

@@ -20,7 +20,7 @@ def _source_messages(root: Path) -> set[str | tuple[str, ...]]:
         method_map, options_map = parse_mapping_cfg(cfg)
     found: set[str | tuple[str, ...]] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(root), method_map, options_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}
+        str(root), method_map, options_map, keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
     ):
         found.add(message if isinstance(message, str) else tuple(message))
     return found

@@ -131,7 +131,7 @@ async def test_my_account_changes_the_password_and_keeps_this_browser_signed_in(
     wrong_fields = {**fields, "current_password": "nope", "new_password_repeat": fields["new_password"]}
     wrong = await client.post("/ui/account/password", data=wrong_fields)
     assert wrong.status_code == 400
-    assert "Current password is incorrect" in wrong.text
+    assert "Your current password is not correct." in wrong.text
     done = await client.post("/ui/account/password", data={**fields, "new_password_repeat": fields["new_password"]})
     assert done.headers["location"] == "/ui/account?notice=password"
     assert (await client.get("/ui/account")).status_code == 200

@@ -42,6 +42,9 @@ _STATUS: list[tuple[type[TenantryError], int, str]] = [
 class ProblemFieldError(BaseModel):
     field: str
     message: str
+    code: str | None = Field(
+        default=None, description="The rule broken, when one is named (a password policy rule such as `min_length`)."
+    )
 
 
 class Problem(BaseModel):
@@ -81,7 +84,9 @@ def problem_response(
         "detail": detail,
     }
     if errors is not None:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [
+            {"field": e.field, "message": e.message, **({"code": e.code} if e.code else {})} for e in errors
+        ]
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -154,6 +159,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the caller",
     409: "Conflicts with existing state",
     422: "Invalid input; `errors` names each field",
+    413: "The request body is larger than allowed",
     429: "Too many requests; `Retry-After` says in how many seconds to try again",
 }
 

@@ -1,6 +1,6 @@
 """Organizations."""
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
@@ -8,7 +8,8 @@ from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
-from tenantry.core.orgs import service
+from tenantry.core.orgs import branding, service
+from tenantry.core.orgs.models import Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgOut, OrgPage, OrgUpdate
 from tenantry.core.users import service as users
 from tenantry.runtime import get_session
@@ -50,9 +51,18 @@ async def list_orgs(
 
 
 @router.get("/{org}", response_model=OrgOut, responses=problems(401, 403, 404))
-async def get_org(access: OrgAccess = Depends(org_member(Policy("orgs:read", partner=True)))) -> OrgOut:
-    """One organization, by id or slug."""
-    return OrgOut.model_validate(access.org)
+async def get_org(
+    access: OrgAccess = Depends(org_member(Policy("orgs:read", partner=True))),
+    session: AsyncSession = Depends(get_session),
+) -> OrgOut:
+    """One organization, by id or slug, with its branding."""
+    return await _with_branding(session, access.org)
+
+
+async def _with_branding(session: AsyncSession, org: Organization) -> OrgOut:
+    found = OrgOut.model_validate(org)
+    found.branding = await branding.out(session, org)
+    return found
 
 
 @router.patch("/{org}", response_model=OrgOut, responses=problems(401, 403, 404, 409, 422))
@@ -61,9 +71,9 @@ async def update_org(
     access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
     session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
-    """Change an organization's name, slug, description or password policy."""
+    """Change an organization's name, slug, description, password policy, settings, default language or branding."""
     org = await service.update_org(session, access.actor, access.org, payload)
-    return OrgOut.model_validate(org)
+    return await _with_branding(session, org)
 
 
 @router.delete("/{org}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
@@ -73,3 +83,26 @@ async def delete_org(
 ) -> None:
     """Delete an organization: its memberships and keys go; accounts left in no organization are deleted."""
     await service.delete(session, access.actor, access.org)
+
+
+@router.put("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404, 413, 422))
+async def upload_logo(
+    request: Request,
+    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> OrgOut:
+    """Upload the org's logo: the raw bytes of a PNG, JPEG or WebP image (no SVG: it can carry script), with its
+    `Content-Type`, at most 256 KiB. Tenantry stores it and serves it itself at `branding.logo_url`."""
+    data = await request.body()
+    await branding.set_logo(session, access.actor, access.org, data, request.headers.get("content-type", ""))
+    return await _with_branding(session, access.org)
+
+
+@router.delete("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404))
+async def delete_logo(
+    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
+    session: AsyncSession = Depends(get_session),
+) -> OrgOut:
+    """Remove the org's logo; its pages and emails show its name alone."""
+    await branding.remove_logo(session, access.actor, access.org)
+    return await _with_branding(session, access.org)

@@ -20,7 +20,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, render
+from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, go, render
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer, ImportFormat, Summary
 from tenantry.core.imports.native import NativeFormat
@@ -136,7 +136,7 @@ async def start_import(
     JOBS[job.id] = job
     while len(JOBS) > KEPT_JOBS:
         JOBS.popitem(last=False)
-    return render(request, "import_job.html", {"job": job}, 202, console)
+    return go(request, f"/console/{console.org.slug}/import/{job.id}")
 
 
 @router.get("/import/{job}")

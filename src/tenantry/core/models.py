@@ -8,7 +8,7 @@ from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
 from tenantry.core.onetime.models import OneTimeToken
-from tenantry.core.orgs.models import Organization
+from tenantry.core.orgs.models import Organization, OrgBranding
 from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.partners.models import PartnerLink
 from tenantry.core.resources.models import Resource, membership_resource_roles
@@ -36,6 +36,7 @@ __all__ = [
     "MfaFactor",
     "OAuthClient",
     "OneTimeToken",
+    "OrgBranding",
     "OrgRoleState",
     "Organization",
     "OutboxMessage",

@@ -5,7 +5,7 @@ drop a copy sent again after a worker died between sending and recording the del
 """
 
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -36,7 +36,8 @@ def message_id_header(message_id: str, mail_from: str) -> str:
 
 def build_message(message_id: str, payload: dict[str, Any], mail_from: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = mail_from
+    from_name = payload.get("from_name")
+    message["From"] = formataddr((from_name, parseaddr(mail_from)[1])) if from_name else mail_from
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
     message["Date"] = formatdate(localtime=False)

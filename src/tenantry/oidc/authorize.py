@@ -27,10 +27,11 @@ from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs.models import Organization
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
+from tenantry.i18n import N_, _
 from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import to_second_step
-from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render
+from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render, use_org
 from tenantry.ui.session import close_session, signed_in
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
@@ -41,10 +42,10 @@ PARAMS = (
 )
 _PROMPTS = {"none", "login", "consent", "select_account"}
 _ASKS = {
-    "openid": "Who you are (your account id)",
-    "email": "Your email address",
-    "profile": "Your name and language",
-    "offline_access": "Access while you are away",
+    "openid": N_("Who you are (your account id)"),
+    "email": N_("Your email address"),
+    "profile": N_("Your name and language"),
+    "offline_access": N_("Access while you are away"),
 }
 Params = dict[str, str]
 
@@ -67,10 +68,10 @@ def _params(request: Request) -> Params:
 async def _client_and_redirect(session: AsyncSession, params: Params) -> tuple[OAuthClient, str]:
     client = await clients.find(session, params.get("client_id", ""))
     if client is None:
-        raise _Unsafe("The application that sent you here is not registered (unknown client_id).")
+        raise _Unsafe(_("The application that sent you here is not registered (unknown client_id)."))
     redirect_uri = params.get("redirect_uri")
     if redirect_uri is None or redirect_uri not in client.redirect_uris:
-        raise _Unsafe("The application sent you here with an address it has not registered (redirect_uri).")
+        raise _Unsafe(_("The application sent you here with an address it has not registered (redirect_uri)."))
     return client, redirect_uri
 
 
@@ -148,7 +149,7 @@ async def authorize(
         client, redirect_uri = await _client_and_redirect(session, params)
     except (_Unsafe, OAuthError) as error:
         text = str(error) if isinstance(error, _Unsafe) else error.detail
-        return message(request, "This sign-in cannot continue", text, 400)
+        return message(request, _("This sign-in cannot continue"), text, 400)
     try:
         return await _authorize(request, session, runtime, client, redirect_uri, params)
     except OAuthError as error:
@@ -200,7 +201,7 @@ async def _authorize(
     ):
         if "none" in prompt:
             raise OAuthError("consent_required", "the user has not allowed this application yet")
-        return _consent_page(request, client, org, user.email, scope, params)
+        return await _consent_page(request, session, client, org, user.email, scope, params)
     code = await authorization.issue_code(
         session,
         CodeRequest(
@@ -220,17 +221,24 @@ async def _authorize(
     return _back_to_client(runtime, redirect_uri, params.get("state"), {"code": code})
 
 
-def _consent_page(
-    request: Request, client: OAuthClient, org: Organization | None, email: str, scope: str, params: Params
+async def _consent_page(
+    request: Request,
+    session: AsyncSession,
+    client: OAuthClient,
+    org: Organization | None,
+    email: str,
+    scope: str,
+    params: Params,
 ) -> Response:
+    await use_org(request, session, org)
     fields = _without(params, "consent", "organization")
     if org is not None:
         fields["organization"] = org.id
     context = {
         "client_name": client.name,
-        "org_name": org.name if org is not None else None,
+        "org_name": request.state.brand.name if org is not None else None,
         "email": email,
-        "asks": [_ASKS[item] for item in scope.split() if item in _ASKS],
+        "asks": [_(_ASKS[item]) for item in scope.split() if item in _ASKS],
         "params": fields,
     }
     return render(request, "consent.html", context)
@@ -249,7 +257,7 @@ async def consent(
     try:
         client, redirect_uri = await _client_and_redirect(session, params)
     except _Unsafe as error:
-        return message(request, "This sign-in cannot continue", str(error), 400)
+        return message(request, _("This sign-in cannot continue"), str(error), 400)
     current = await signed_in(request, session)
     if current is None:
         return await _to_sign_in(request, session, client, params, end_current=False)

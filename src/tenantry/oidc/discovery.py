@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from tenantry import i18n
 from tenantry.auth.access_tokens import ACR_ONE_FACTOR, ACR_TWO_FACTORS
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from tenantry.runtime import Runtime, get_runtime
@@ -42,7 +43,7 @@ def metadata(runtime: Runtime) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "acr_values_supported": [ACR_ONE_FACTOR, ACR_TWO_FACTORS],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": list(i18n.LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.credentials.policy import plain_words
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
@@ -17,6 +18,7 @@ from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
+from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
 from tenantry.ui.session import close_session, open_session, page_actor, signed_in
@@ -25,21 +27,22 @@ from tenantry.web.routing import UnitOfWorkRoute
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
 _NAME = TypeAdapter(Name)
 NOTICES = {
-    "profile": "Your profile is saved.",
-    "password": "Your password is changed. Other devices are signed out.",
-    "verification": "We have sent you an email with a link to confirm your address.",
-    "verified": "Your email address is already confirmed.",
-    "mfa_removed": "Your authenticator app and recovery codes are removed.",
-    "passkey_added": "Your passkey is added. You can sign in with it.",
-    "passkey_removed": "The passkey is removed.",
-    "activated": "Your account is active and you are signed in.",
+    "profile": N_("Your profile is saved."),
+    "password": N_("Your password is changed. Other devices are signed out."),
+    "verification": N_("We have sent you an email with a link to confirm your address."),
+    "verified": N_("Your email address is already confirmed."),
+    "mfa_removed": N_("Your authenticator app and recovery codes are removed."),
+    "passkey_added": N_("Your passkey is added. You can sign in with it."),
+    "passkey_removed": N_("The passkey is removed."),
+    "activated": N_("Your account is active and you are signed in."),
 }
 
 
 async def _account_page(
     request: Request, session: AsyncSession, current: SignedIn, status: int = 200, **context: Any
 ) -> Response:
-    notice = NOTICES.get(request.query_params.get("notice", ""))
+    notice_key = request.query_params.get("notice", "")
+    notice = _(NOTICES[notice_key]) if notice_key in NOTICES else None
     page = {
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
@@ -59,10 +62,10 @@ async def landing_page(request: Request, session: AsyncSession = Depends(get_ses
     """Where /ui leads: to my account when signed in, else to sign-in."""
     current = await signed_in(request, session)
     if current is None:
-        text = "Sign in to see and change your account: your name, your password and your organizations."
-        return message(request, "Your account", text, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
-    text = f"You are signed in as {current.user.email}."
-    return message(request, "Your account", text, account="/ui/account", sign_out="/ui/sign-out")
+        text = _("Sign in to see and change your account: your name, your password and your organizations.")
+        return message(request, _("Your account"), text, sign_in="/ui/sign-in", forgot="/ui/forgot-password")
+    text = _("You are signed in as %(email)s.") % {"email": current.user.email}
+    return message(request, _("Your account"), text, account="/ui/account", sign_out="/ui/sign-out")
 
 
 @router.get("/account")
@@ -89,8 +92,8 @@ async def save_profile(request: Request, session: AsyncSession = Depends(get_ses
     for name in ("first_name", "last_name"):
         try:
             names[name] = _NAME.validate_python(field(form, name, 400).strip())
-        except ValidationError as error:
-            errors[name] = error.errors()[0]["msg"].removeprefix("Value error, ")
+        except ValidationError:
+            errors[name] = _("Use at most 200 characters, without control characters.")
     if errors:
         return await _account_page(request, session, current, 400, profile_errors=errors)
     actor = page_actor(request, current.user)
@@ -112,7 +115,7 @@ async def change_password(
         return rejected_form(request)
     new_password = field(form, "new_password")
     if new_password != field(form, "new_password_repeat"):
-        errors = {"new_password_repeat": "The two new passwords differ"}
+        errors = {"new_password_repeat": _("The two new passwords differ")}
         return await _account_page(request, session, current, 400, password_errors=errors)
     try:
         change = PasswordChange(
@@ -124,7 +127,10 @@ async def change_password(
     except InvalidInput as error:
         if error.keep_changes:  # a wrong current password counts towards the lockout
             await session.commit()
-        errors = {e.field: f"{e.field.replace('_', ' ').capitalize()} {e.message}" for e in error.errors}
+        errors = {
+            e.field: plain_words(e) if e.code else f"{e.field.replace('_', ' ').capitalize()} {e.message}"
+            for e in error.errors
+        }
         return await _account_page(request, session, current, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")
     await open_session(session, runtime, response, current.user, current.session.amr)
@@ -157,12 +163,13 @@ async def sign_out_page(request: Request, session: AsyncSession = Depends(get_se
     """Ask before signing out: a link alone never ends a session (the button posts the form)."""
     current = await signed_in(request, session)
     if current is None:
-        return message(request, "You are not signed in", "This browser has no session.", sign_in="/ui/sign-in")
+        text = _("This browser has no session.")
+        return message(request, _("You are not signed in"), text, sign_in="/ui/sign-in")
     page = {
-        "heading": "Sign out",
-        "intro": f"Sign {current.user.email} out of this browser?",
+        "heading": _("Sign out"),
+        "intro": _("Sign %(email)s out of this browser?") % {"email": current.user.email},
         "action": "/ui/sign-out",
-        "button": "Sign out",
+        "button": _("Sign out"),
         "token": "",
     }
     return render(request, "confirm.html", page)
@@ -175,6 +182,6 @@ async def sign_out(request: Request, session: AsyncSession = Depends(get_session
         await read_form(request)
     except FormRejected:
         return rejected_form(request)
-    response = message(request, "You are signed out", "See you soon.", sign_in="/ui/sign-in")
+    response = message(request, _("You are signed out"), _("See you soon."), sign_in="/ui/sign-in")
     await close_session(request, session, response)
     return response

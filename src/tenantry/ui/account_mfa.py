@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.mfa import service
 from tenantry.errors import Conflict, InvalidInput, NotFound
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
 from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
@@ -27,8 +28,9 @@ async def set_up_page(
         return redirect("/ui/sign-in")
     try:
         enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
-    except Conflict as error:
-        return message(request, "Authenticator app", error.detail.capitalize() + ".", 409, account="/ui/account")
+    except Conflict:
+        text = _("An authenticator app is already set up. Remove it first to set up another.")
+        return message(request, _("Authenticator app"), text, 409, account="/ui/account")
     return render(request, "mfa_enrol.html", {**enrolment_page(enrolment), "action": _ACTION, "required": False})
 
 
@@ -52,7 +54,7 @@ async def confirm(
         enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
         page = {**enrolment_page(enrolment), "action": _ACTION, "required": False}
         return render(
-            request, "mfa_enrol.html", {**page, "errors": {"code": "That is not the code the app shows now"}}, 400
+            request, "mfa_enrol.html", {**page, "errors": {"code": _("That is not the code the app shows now")}}, 400
         )
     except Conflict:
         return redirect("/ui/account")

@@ -13,8 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.flows.context import DeadToken
 from tenantry.core.memberships import joining
 from tenantry.errors import NotFound, PermissionDenied
+from tenantry.i18n import _
 from tenantry.runtime import get_session
-from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.pages import (
+    FormRejected,
+    dead_link,
+    field,
+    message,
+    read_form,
+    redirect,
+    rejected_form,
+    render,
+    use_org,
+)
 from tenantry.ui.session import page_actor, signed_in
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -25,8 +36,10 @@ ANSWERS = {"accept": True, "decline": False}
 
 def _answered(request: Request, org_name: str, accepted: bool) -> Response:
     if accepted:
-        return message(request, "Invitation accepted", f"You are now a member of {org_name}.", account="/ui/account")
-    return message(request, "Invitation declined", f"{org_name} was told no; it keeps nothing of your account.")
+        text = _("You are now a member of %(org)s.") % {"org": org_name}
+        return message(request, _("Invitation accepted"), text, account="/ui/account")
+    text = _("%(org)s was told no; it keeps nothing of your account.") % {"org": org_name}
+    return message(request, _("Invitation declined"), text)
 
 
 @router.get("/join")
@@ -37,6 +50,7 @@ async def invitation_page(
     invitation = await joining.find_link(session, token)
     if invitation is None:
         return dead_link(request)
+    await use_org(request, session, invitation.org)
     return render(request, "join.html", {"org": invitation.org, "token": token})
 
 
@@ -49,7 +63,7 @@ async def answer_invitation(request: Request, session: AsyncSession = Depends(ge
         return rejected_form(request)
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
-        return message(request, "Choose an answer", "Accept or decline the invitation.", 400)
+        return message(request, _("Choose an answer"), _("Accept or decline the invitation."), 400)
     try:
         org = await joining.answer_link(session, page_actor(request), field(form, "token", 200), accept=accepted)
     except DeadToken:
@@ -69,10 +83,12 @@ async def answer_on_account(request: Request, session: AsyncSession = Depends(ge
         return rejected_form(request)
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
-        return message(request, "Choose an answer", "Accept or decline the invitation.", 400, account="/ui/account")
+        text = _("Accept or decline the invitation.")
+        return message(request, _("Choose an answer"), text, 400, account="/ui/account")
     actor = page_actor(request, current.user)
     try:
         org = await joining.answer(session, actor, current.user, field(form, "org", 100), accept=accepted)
-    except (NotFound, PermissionDenied) as error:
-        return message(request, "No such invitation", error.detail, 404, account="/ui/account")
+    except (NotFound, PermissionDenied):
+        text = _("This organization has no invitation waiting for your answer.")
+        return message(request, _("No such invitation"), text, 404, account="/ui/account")
     return _answered(request, org.name, accepted)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
-from tenantry.core.credentials.policy import password_hint
+from tenantry.core.credentials.policy import password_hint, plain_words
 from tenantry.core.flows import invitations, magic_links, resets, verification
 from tenantry.core.flows.context import DeadToken, Flows
 from tenantry.core.onetime.service import Redeemable
@@ -21,9 +21,21 @@ from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OrganizationNotFound
+from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
-from tenantry.ui.pages import FormRejected, dead_link, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.pages import (
+    FormRejected,
+    dead_link,
+    field,
+    message,
+    read_form,
+    redirect,
+    rejected_form,
+    render,
+    use_org,
+    use_user_locale,
+)
 from tenantry.ui.session import open_session, page_actor
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -33,26 +45,36 @@ Token = Annotated[str, Query(max_length=200)]
 Finder = Callable[[AsyncSession, str], Awaitable[Redeemable | None]]
 Setter = Callable[[AsyncSession, Flows, Actor, str, str], Awaitable[User]]
 
-Page = Callable[[Organization | None, str], dict[str, str]]
+Page = Callable[[str | None, str], dict[str, str]]
 
 
-def _activation(org: Organization | None, email: str) -> dict[str, str]:
-    where = f" in {org.name}" if org else ""
+def _activation(org_name: str | None, email: str) -> dict[str, str]:
+    """The activation page names the organization (as branded) and the account being activated."""
+    if org_name:
+        intro = _(
+            "You are activating the account %(email)s in %(org)s. Choose its password: you will sign in with "
+            "this email address and this password."
+        ) % {"email": email, "org": org_name}
+    else:
+        intro = _(
+            "You are activating the account %(email)s. Choose its password: you will sign in with this email "
+            "address and this password."
+        ) % {"email": email}
     return {
-        "heading": f"Join {org.name}" if org else "Activate your account",
-        "intro": f"You are activating the account {email}{where}. Choose its password: you will sign in with "
-        "this email address and this password.",
+        "heading": _("Join %(org)s") % {"org": org_name} if org_name else _("Activate your account"),
+        "intro": intro,
         "action": "/ui/activate",
-        "button": "Set password and sign in",
+        "button": _("Set password and sign in"),
     }
 
 
-def _reset(org: Organization | None, email: str) -> dict[str, str]:
+def _reset(org_name: str | None, email: str) -> dict[str, str]:
+    intro = _("Choose the new password of %(email)s. Every device signed in with the old one is signed out.")
     return {
-        "heading": "Choose a new password",
-        "intro": f"Choose the new password of {email}. Every device signed in with the old one is signed out.",
+        "heading": _("Choose a new password"),
+        "intro": intro % {"email": email},
         "action": "/ui/reset-password",
-        "button": "Save new password",
+        "button": _("Save new password"),
     }
 
 
@@ -68,18 +90,30 @@ async def _sign_in_link(session: AsyncSession, org_id: str | None) -> str:
     return f"/ui/sign-in?org={org.slug}" if org else "/ui/sign-in"
 
 
-async def _context(session: AsyncSession, found: Redeemable, page: Page, token: str) -> dict[str, Any]:
+async def _for_link(request: Request, session: AsyncSession, found: Redeemable) -> Organization | None:
+    """The page a link opens speaks its user's language and wears its organization's branding."""
+    use_user_locale(found.user.locale)
+    org = await _org(session, found.row.org_id)
+    await use_org(request, session, org)
+    return org
+
+
+async def _context(
+    request: Request, session: AsyncSession, found: Redeemable, page: Page, token: str
+) -> dict[str, Any]:
     """What the password page shows: who and where, and the rules the password must follow."""
     email = found.user.email
+    org = await _for_link(request, session, found)
+    org_name = request.state.brand.name if org is not None else None
     hint = await password_hint(session, found.user.id)
-    return {**page(await _org(session, found.row.org_id), email), "token": token, "email": email, "hint": hint}
+    return {**page(org_name, email), "token": token, "email": email, "hint": hint}
 
 
 async def _password_page(request: Request, session: AsyncSession, token: str, find: Finder, page: Page) -> Response:
     found = await find(session, token)
     if found is None:
         return dead_link(request)
-    return render(request, "set_password.html", {**await _context(session, found, page, token), "errors": {}})
+    return render(request, "set_password.html", {**await _context(request, session, found, page, token), "errors": {}})
 
 
 async def _set_password(
@@ -100,17 +134,16 @@ async def _set_password(
     found = await find(session, token)
     if found is None:
         return dead_link(request)
-    context = await _context(session, found, page, token)
+    context = await _context(request, session, found, page, token)
     if password != field(form, "password_repeat"):
-        return render(
-            request, "set_password.html", {**context, "errors": {"password_repeat": "The two passwords differ"}}, 400
-        )
+        errors = {"password_repeat": _("The two passwords differ")}
+        return render(request, "set_password.html", {**context, "errors": errors}, 400)
     try:
         user = await apply(session, runtime.flows, page_actor(request), token, password)
     except DeadToken:
         return dead_link(request)
     except InvalidInput as error:
-        errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
+        errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**context, "errors": errors}, 400)
     if done is None:
         second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], None)
@@ -119,7 +152,7 @@ async def _set_password(
         response = redirect("/ui/account?notice=activated")
         await open_session(session, runtime, response, user, [PASSWORD_AMR])
         return response
-    return message(request, "Password saved", done, sign_in=await _sign_in_link(session, found.row.org_id))
+    return message(request, _("Password saved"), _(done), sign_in=await _sign_in_link(session, found.row.org_id))
 
 
 @router.get("/activate")
@@ -151,7 +184,7 @@ async def reset(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Set the new password; every session of the account ends."""
-    done = "Your new password is saved. Sign in with it."
+    done = N_("Your new password is saved. Sign in with it.")
     return await _set_password(request, session, runtime, resets.find_reset, resets.complete_reset, _reset, done)
 
 
@@ -163,12 +196,13 @@ async def verification_page(
     found = await verification.find_verification(session, token)
     if found is None:
         return dead_link(request)
-    intro = f"Confirm that {found.user.email} is your email address."
+    await _for_link(request, session, found)
+    intro = _("Confirm that %(email)s is your email address.") % {"email": found.user.email}
     page = {
-        "heading": "Confirm your email address",
+        "heading": _("Confirm your email address"),
         "intro": intro,
         "action": "/ui/verify-email",
-        "button": "Confirm",
+        "button": _("Confirm"),
         "token": token,
     }
     return render(request, "confirm.html", page)
@@ -185,7 +219,9 @@ async def verify_email(request: Request, session: AsyncSession = Depends(get_ses
         user = await verification.confirm_email(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
-    return message(request, "Email address confirmed", f"Thank you: {user.email} is confirmed.", account="/ui/account")
+    use_user_locale(user.locale)
+    text = _("Thank you: %(email)s is confirmed.") % {"email": user.email}
+    return message(request, _("Email address confirmed"), text, account="/ui/account")
 
 
 @router.get("/magic")
@@ -196,8 +232,9 @@ async def magic_link_page(
     found = await magic_links.find_magic_link(session, token)
     if found is None:
         return dead_link(request)
-    intro = f"This link signs you in as {found.user.email}. It works once."
-    page = {"heading": "Sign in", "intro": intro, "action": "/ui/magic", "button": "Continue", "token": token}
+    await _for_link(request, session, found)
+    intro = _("This link signs you in as %(email)s. It works once.") % {"email": found.user.email}
+    page = {"heading": _("Sign in"), "intro": intro, "action": "/ui/magic", "button": _("Continue"), "token": token}
     return render(request, "confirm.html", page)
 
 

@@ -16,6 +16,7 @@ from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, TotpEnrolmentOut
 from tenantry.core.users.models import User
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import (
     FormRejected,
@@ -74,8 +75,8 @@ def _token(request: Request, runtime: Runtime) -> str:
 
 
 def sign_in_again(request: Request) -> Response:
-    text = "This sign-in was open too long or had too many wrong codes. Please sign in again."
-    return message(request, "Please sign in again", text, 410, sign_in="/ui/sign-in")
+    text = _("This sign-in was open too long or had too many wrong codes. Please sign in again.")
+    return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
 
 
 async def finish_second_step(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
@@ -135,7 +136,7 @@ async def answer_second_factor(
     next_url = continuation(field(form, "continue", 4000))
     code = field(form, "code", 32)
     if not code.strip():
-        return await mfa_page(request, session, runtime, method, next_url, {"code": "Enter the code"}, 400)
+        return await mfa_page(request, session, runtime, method, next_url, {"code": _("Enter the code")}, 400)
     try:
         passed = await challenges.answer(
             session, runtime.flows, page_actor(request), _token(request, runtime), method, code
@@ -144,7 +145,7 @@ async def answer_second_factor(
         return sign_in_again(request)
     except WrongAnswer:
         await session.commit()  # the failure counts
-        errors = {"code": "That code is wrong or already used"}
+        errors = {"code": _("That code is wrong or already used")}
         return await mfa_page(request, session, runtime, method, next_url, errors, 400)
     return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
 
@@ -187,7 +188,7 @@ async def finish_required_enrolment(
         await session.commit()
         enrolment = await challenges.start_enrolment(session, runtime.flows, token)
         page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True, "next_url": next_url}
-        errors = {"code": "That code is not the one the app shows now"}
+        errors = {"code": _("That code is not the one the app shows now")}
         return render(request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     shown = render(request, "recovery_codes.html", {"codes": codes, "next": next_url or "/ui/account"})
     return await finish_second_step(session, runtime, passed, shown)

@@ -7,8 +7,12 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from tenantry import i18n
+from tenantry.core.orgs import branding
+from tenantry.core.orgs.models import Organization
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 
@@ -101,9 +105,28 @@ def field(form: FormData, name: str, max_length: int = 1024) -> str:
     return value[:max_length] if isinstance(value, str) else ""
 
 
+async def use_org(request: Request, session: AsyncSession, org: Organization | None) -> None:
+    """The page is the organization's: it shows its branding, and its default language counts."""
+    if org is None:
+        return
+    look = await branding.look_of(session, org)
+    request.state.brand = look
+    i18n.learn(org_default=look.default_language)
+
+
+def use_user_locale(locale: str | None) -> None:
+    """The page is for this user: their own ``locale`` comes before the browser's languages."""
+    i18n.learn(user_locale=locale)
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     runtime = get_runtime(request)
-    page = {"csrf_token": csrf_token(request), "request_path": request.url.path, **(context or {})}
+    page = {
+        "csrf_token": csrf_token(request),
+        "request_path": request.url.path,
+        "brand": getattr(request.state, "brand", None),
+        **(context or {}),
+    }
     response = HTMLResponse(runtime.templates.render(f"ui/{template}", page), status_code=status)
     response.headers.update(_SECURITY_HEADERS)
     new_csrf = getattr(request.state, "new_csrf", None)

@@ -18,6 +18,7 @@ from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAns
 from tenantry.core.mfa.schemas import PASSKEY
 from tenantry.db.base import utcnow
 from tenantry.errors import InvalidInput, NotFound, RateLimited
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, mfa_page, sign_in_again
 from tenantry.ui.pages import (
@@ -91,9 +92,12 @@ async def register(
             field(form, "credential", _CREDENTIAL_MAX),
             field(form, "name", 100),
         )
-    except InvalidInput as error:
-        text = f"The passkey {error.errors[0].message}."
-        return message(request, "The passkey was not added", text, 400, account="/ui/account")
+    except InvalidInput:  # said plainly: the API-level reason names a field the user never saw
+        text = _(
+            "Your device's answer was not accepted (it may be registered already, or the page was open too long). "
+            "Try again."
+        )
+        return message(request, _("The passkey was not added"), text, 400, account="/ui/account")
     return redirect("/ui/account?notice=passkey_added")
 
 
@@ -148,7 +152,7 @@ async def sign_in_with_passkey(
     except PasskeyRefused:
         await session.commit()  # a wrong answer counts towards the account's lockout
         metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
-        errors = {"passkey": "This passkey could not sign you in. Try again, or use your password."}
+        errors = {"passkey": _("This passkey could not sign you in. Try again, or use your password.")}
         return render(request, "sign_in.html", {"errors": errors, "next_url": next_url, "email": ""}, 400)
     user = passed.user
     user.last_login_at = utcnow()
@@ -194,6 +198,6 @@ async def answer_with_passkey(
         return sign_in_again(request)
     except WrongAnswer:
         await session.commit()  # the failure counts
-        errors = {"passkey": "That passkey was not accepted. Try again, or enter a code."}
+        errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
         return await mfa_page(request, session, runtime, "otp", next_url, errors, 400)
     return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))

@@ -10,7 +10,7 @@ from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime
-from tenantry.ui.pages import cookie_name, set_cookie
+from tenantry.ui.pages import cookie_name, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
@@ -20,7 +20,11 @@ def _secret(request: Request) -> str | None:
 
 
 async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
-    return await browser_sessions.resume(session, _secret(request))
+    """The signed-in browser's session and user (whose ``locale`` the page then speaks), or None."""
+    current = await browser_sessions.resume(session, _secret(request))
+    if current is not None:
+        use_user_locale(current.user.locale)
+    return current
 
 
 async def open_session(

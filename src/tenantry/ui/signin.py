@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.login import BAD_CREDENTIALS, password_grant
 from tenantry.auth.second_factor import PASSWORD_AMR, SECOND_STEP_ERRORS
-from tenantry.core.credentials.policy import password_hint
+from tenantry.core.credentials.policy import password_hint, plain_words
 from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
 from tenantry.core.flows.context import DeadToken
@@ -25,9 +25,21 @@ from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
-from tenantry.ui.pages import FormRejected, continuation, field, message, read_form, redirect, rejected_form, render
+from tenantry.ui.pages import (
+    FormRejected,
+    continuation,
+    field,
+    message,
+    read_form,
+    redirect,
+    rejected_form,
+    render,
+    use_org,
+    use_user_locale,
+)
 from tenantry.ui.session import open_session, page_actor, signed_in
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -37,15 +49,17 @@ _EMAIL = TypeAdapter(Email)
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
-async def _org_context(session: AsyncSession, ref: str | None) -> dict[str, Any]:
-    """The organization a sign-in names (``?org=``): its name, or that no organization has this id or slug."""
+async def _org_context(request: Request, session: AsyncSession, ref: str | None) -> dict[str, Any]:
+    """The organization a sign-in names (``?org=``): its name and branding, or that no organization has this id
+    or slug."""
     if not ref:
         return {"org": None, "org_name": None}
     try:
         org: Organization = await orgs.get(session, ref)
     except OrganizationNotFound:
         return {"org": None, "org_name": None, "unknown_org": ref}
-    return {"org": ref, "org_name": org.name, "org_id": org.id}
+    await use_org(request, session, org)
+    return {"org": ref, "org_name": request.state.brand.name, "org_id": org.id}
 
 
 async def _signed_in_response(
@@ -70,7 +84,7 @@ async def sign_in_page(
     next_url = continuation(next_url)
     if await signed_in(request, session) is not None:
         return redirect(next_url or "/ui/account")
-    context = await _org_context(session, org)
+    context = await _org_context(request, session, org)
     context.update(next_url=next_url, email=login_hint or "")
     return render(request, "sign_in.html", {**context, "errors": {}}, 404 if "unknown_org" in context else 200)
 
@@ -86,17 +100,18 @@ async def sign_in(
         return rejected_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
-    org_context = await _org_context(session, field(form, "org", 100) or None)
+    org_context = await _org_context(request, session, field(form, "org", 100) or None)
     context = {**org_context, "email": email, "next_url": next_url}
     if not email or not password:
-        errors = {name: f"Enter your {label}" for name, label in (("email", "email address"), ("password", "password"))}
+        errors = {"email": _("Enter your email address"), "password": _("Enter your password")}
         return render(
             request, "sign_in.html", {**context, "errors": {k: v for k, v in errors.items() if not form.get(k)}}, 400
         )
     try:
         await runtime.throttle.admit("ui-sign-in", client_ip(request))
     except RateLimited:
-        return message(request, "Please wait", "Too many sign-in attempts. Please wait a moment and try again.", 429)
+        text = _("Too many sign-in attempts. Please wait a moment and try again.")
+        return message(request, _("Please wait"), text, 429)
     try:
         tokens = await password_grant(
             session, runtime, email, password, client_ip(request), org_id=org_context.get("org_id")
@@ -112,7 +127,7 @@ async def sign_in(
             page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
             return render(request, "set_password.html", page)
         # Named as the form's field is labelled ("Email address"), where the API says "username".
-        text = "Invalid email address or password" if error.detail == BAD_CREDENTIALS else error.detail.capitalize()
+        text = _sign_in_error(error.detail)
         return render(request, "sign_in.html", {**context, "errors": {"password": text}}, 400)
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
@@ -120,20 +135,31 @@ async def sign_in(
     return await _signed_in_response(session, runtime, user, next_url)
 
 
-_CHANGE_PAGE = {
-    "heading": "Choose a new password",
-    "intro": "Your password must be changed before you continue. Choose a new one.",
-    "action": "/ui/change-password",
-    "button": "Change password and continue",
-    "ticket_field": "change_ticket",
-}
+def _sign_in_error(detail: str) -> str:
+    """The refusal in the page's words: named as the form's field is labelled ("Email address"), where the API
+    says "username"."""
+    if detail == BAD_CREDENTIALS:
+        return _("Invalid email address or password")
+    if detail == "the account is disabled":
+        return _("This account is disabled. Contact your administrator.")
+    return _("You cannot sign in now. Please try again later.")
 
 
 async def _change_page(session: AsyncSession, ticket: str) -> dict[str, Any]:
     """The page asking for the password that must change: the account's email and its rules, when the ticket works."""
     found = await signin.find_change_ticket(session, ticket)
-    user = {"email": found.user.email, "hint": await password_hint(session, found.user.id)} if found else {"email": ""}
-    return {**_CHANGE_PAGE, "token": ticket, **user}
+    user: dict[str, Any] = {"email": ""}
+    if found:
+        use_user_locale(found.user.locale)
+        user = {"email": found.user.email, "hint": await password_hint(session, found.user.id)}
+    page = {
+        "heading": _("Choose a new password"),
+        "intro": _("Your password must be changed before you continue. Choose a new one."),
+        "action": "/ui/change-password",
+        "button": _("Change password and continue"),
+        "ticket_field": "change_ticket",
+    }
+    return {**page, "token": ticket, **user}
 
 
 @router.get("/change-password")
@@ -156,14 +182,15 @@ async def change_password(
     page = {**await _change_page(session, ticket), "next_url": next_url}
     if password != field(form, "password_repeat"):
         return render(
-            request, "set_password.html", {**page, "errors": {"password_repeat": "The two passwords differ"}}, 400
+            request, "set_password.html", {**page, "errors": {"password_repeat": _("The two passwords differ")}}, 400
         )
     try:
         user = await signin.change_required_password(session, runtime.flows, page_actor(request), ticket, password)
     except DeadToken:
-        return message(request, "Please sign in again", "This page was open too long.", 410, sign_in="/ui/sign-in")
+        text = _("This page was open too long.")
+        return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
     except InvalidInput as error:
-        errors = {"password": "; ".join(e.message for e in error.errors).capitalize()}
+        errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
     second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url)
     return second_step or await _signed_in_response(session, runtime, user, next_url)
@@ -188,13 +215,13 @@ async def forgot_password(
     try:
         email = _EMAIL.validate_python(typed)
     except ValidationError:
-        errors = {"email": "Enter a valid email address"}
+        errors = {"email": _("Enter a valid email address")}
         return render(request, "forgot_password.html", {"email": typed, "errors": errors}, 400)
     try:
         await runtime.throttle.admit_password_reset(email)
     except RateLimited:
-        text = "Too many reset requests for this address. Please wait an hour and try again."
-        return message(request, "Please wait", text, 429)
+        text = _("Too many reset requests for this address. Please wait an hour and try again.")
+        return message(request, _("Please wait"), text, 429)
     resets.request_reset(session, page_actor(request), email)
-    text = "If an account has this address, we have sent it a link to choose a new password. Check your inbox."
-    return message(request, "Check your email", text, sign_in="/ui/sign-in")
+    text = _("If an account has this address, we have sent it a link to choose a new password. Check your inbox.")
+    return message(request, _("Check your email"), text, sign_in="/ui/sign-in")

@@ -19,6 +19,7 @@ from tenantry.core.credentials.blocklist import is_common
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.i18n import N_, _, ngettext
 
 SETTINGS_KEY = "password_policy"
 _CONTEXT_MIN_LENGTH = 4
@@ -34,9 +35,31 @@ def _classes_in(password: str) -> list[bool]:
     ]
 
 
-def _listed(items: list[str], conjunction: str) -> str:
-    """``a, b and c``."""
-    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}" if len(items) > 1 else items[0]
+PLAIN_RULES = {
+    "min_length": N_("Use at least %(value)s characters."),
+    "max_length": N_("Use at most %(value)s characters."),
+    "require_lowercase": N_("Include a lowercase letter."),
+    "require_uppercase": N_("Include an uppercase letter."),
+    "require_digit": N_("Include a digit."),
+    "require_symbol": N_("Include a symbol, such as ! or #."),
+    "min_character_classes": N_(
+        "Mix at least %(value)s kinds of characters among lowercase letters, uppercase letters, digits and symbols."
+    ),
+    "block_common": N_("This password is too common: it is among the first ones attackers try. Choose another."),
+    "block_context": N_("Do not use your email address, your name or the organization's name in it."),
+    "blocked_words": N_("Do not use “%(value)s”: the organization does not allow it in passwords."),
+    "same_as_current": N_("Choose a password different from your current one."),
+    "incorrect_current_password": N_("Your current password is not correct."),
+}
+"""Each rule's code in plain words for the people choosing a password (the API returns the code itself)."""
+
+
+def plain_words(error: FieldError) -> str:
+    """What a hosted page tells the user about a password error: the rule in plain words in their language,
+    never its code (a message without a code is shown as it is)."""
+    if error.code is None or error.code not in PLAIN_RULES:
+        return error.message[:1].upper() + error.message[1:]
+    return _(PLAIN_RULES[error.code]) % dict(error.params)
 
 
 def context_words(values: Iterable[str]) -> list[str]:
@@ -66,12 +89,17 @@ class PasswordPolicy:
     blocked_words: tuple[str, ...] = ()
 
     def violations(self, password: str, context: Sequence[str] = ()) -> list[str]:
-        """Every rule ``password`` breaks; ``context`` holds what it must not contain (email, names, org name)."""
-        broken = []
+        """Every rule ``password`` breaks, for developers; ``context`` holds what it must not contain (email,
+        names, org name)."""
+        return [error.message for error in self.broken_rules(password, context)]
+
+    def broken_rules(self, password: str, context: Sequence[str] = (), field: str = "password") -> list[FieldError]:
+        """Every rule ``password`` breaks: its message for developers and its ``code`` (the rule's name)."""
+        broken: list[tuple[str, str, str | int]] = []
         if len(password) < self.min_length:
-            broken.append(f"must be at least {self.min_length} characters (min_length)")
+            broken.append((f"must be at least {self.min_length} characters", "min_length", self.min_length))
         if len(password) > self.max_length:
-            broken.append(f"must be at most {self.max_length} characters (max_length)")
+            broken.append((f"must be at most {self.max_length} characters", "max_length", self.max_length))
         lower, upper, digit, symbol = present = _classes_in(password)
         for wanted, found, rule, text in (
             (self.require_lowercase, lower, "require_lowercase", "a lowercase letter"),
@@ -80,51 +108,61 @@ class PasswordPolicy:
             (self.require_symbol, symbol, "require_symbol", "a symbol"),
         ):
             if wanted and not found:
-                broken.append(f"must contain {text} ({rule})")
+                broken.append((f"must contain {text}", rule, ""))
         if sum(present) < self.min_character_classes:
             kinds = ", ".join(_CLASSES)
-            broken.append(f"must mix at least {self.min_character_classes} of: {kinds} (min_character_classes)")
+            count = self.min_character_classes
+            broken.append((f"must mix at least {count} of: {kinds}", "min_character_classes", count))
         lowered = password.lower()
         if self.block_common and (is_common(lowered) or len(set(lowered)) == 1):
-            broken.append("is a commonly used password (block_common)")
+            broken.append(("is a commonly used password", "block_common", ""))
         if self.block_context and any(word in lowered for word in context_words(context)):
-            broken.append("must not contain your email address, your name or the organization's name (block_context)")
+            text = "must not contain your email address, your name or the organization's name"
+            broken.append((text, "block_context", ""))
         broken.extend(
-            f"must not contain {word!r} (blocked_words)" for word in self.blocked_words if word.lower() in lowered
+            (f"must not contain {word!r}", "blocked_words", word)
+            for word in self.blocked_words
+            if word.lower() in lowered
         )
-        return broken
+        return [
+            FieldError(field, f"{text} ({code})", code=code, params=(("value", value),) if value != "" else ())
+            for text, code, value in broken
+        ]
 
     def described(self) -> str:
-        """The rules in plain words, for the hint beside a new-password field."""
-        length = f"At least {self.min_length} characters"
+        """The rules in plain words, in the language of the page, for the hint beside a new-password field."""
         if self.max_length < 128:
-            length = f"{self.min_length} to {self.max_length} characters"
-        needs = [
-            text
-            for wanted, text in (
-                (self.require_lowercase, "a lowercase letter"),
-                (self.require_uppercase, "an uppercase letter"),
-                (self.require_digit, "a digit"),
-                (self.require_symbol, "a symbol"),
+            length = _("%(min)s to %(max)s characters.") % {"min": self.min_length, "max": self.max_length}
+        else:
+            length = ngettext("At least %(count)s character.", "At least %(count)s characters.", self.min_length) % {
+                "count": self.min_length
+            }
+        sentences = [length]
+        sentences += [
+            _(PLAIN_RULES[rule])
+            for wanted, rule in (
+                (self.require_lowercase, "require_lowercase"),
+                (self.require_uppercase, "require_uppercase"),
+                (self.require_digit, "require_digit"),
+                (self.require_symbol, "require_symbol"),
             )
             if wanted
         ]
-        if needs:
-            length += ", with " + _listed(needs, "and")
         if self.min_character_classes:
-            length += f", mixing at least {self.min_character_classes} of: {', '.join(_CLASSES)}"
-        without = ["your email address", "your name", "the organization's name"] if self.block_context else []
-        without += ["words the organization has blocked"] if self.blocked_words else []
-        avoid = ["not a commonly used password"] if self.block_common else []
-        if without:
-            avoid.append("without " + _listed(without, "or"))
-        return f"{length}." + (f" {' and '.join(avoid).capitalize()}." if avoid else "")
+            sentences.append(_(PLAIN_RULES["min_character_classes"]) % {"value": self.min_character_classes})
+        if self.block_common:
+            sentences.append(_("Not a commonly used password."))
+        if self.block_context:
+            sentences.append(_("Without your email address, your name or the organization's name."))
+        if self.blocked_words:
+            sentences.append(_("Without the words the organization has blocked."))
+        return " ".join(sentences)
 
     def check(self, password: str, *, field: str = "password", context: Sequence[str] = ()) -> None:
         """Raise InvalidInput naming every rule ``password`` breaks."""
-        broken = self.violations(password, context)
+        broken = self.broken_rules(password, context, field)
         if broken:
-            raise InvalidInput([FieldError(field, message) for message in broken])
+            raise InvalidInput(broken)
 
     def as_settings(self) -> dict[str, Any]:
         return {

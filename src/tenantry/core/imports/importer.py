@@ -70,6 +70,8 @@ class Summary:
     failed: int = 0
     invited: int = 0
     """Invitations mailed (with ``invite_with``)."""
+    asked: int = 0
+    """Existing accounts of other organizations asked to join (with ``consent_with``)."""
     seconds: float = 0.0
 
     @property
@@ -98,7 +100,10 @@ class Importer:
     consent_with: Flows | None = None
     """With it, a row whose email has an account outside the organization invites that account
     (``joining.attach``: it joins once its owner accepts) and reads as created, like a new address;
-    without it (the operator's CLI) such a row fails."""
+    without it such a row fails."""
+    consent_always: bool = False
+    """Ask that account's consent even when the actor is a platform admin (the operator's CLI acts as the
+    system: an import never takes an account from another organization without its owner's yes)."""
     seal: Callable[[str], str] | None = None
     """Seals an imported TOTP secret (``core.secretbox`` with the server's key); without it (no
     ``TENANTRY_SECRET_KEY``) a row with a ``totp_secret`` fails."""
@@ -281,6 +286,7 @@ class Importer:
             existing, attached, invited = await self._write_part(part)
             for member in part:
                 if (key := email_key(member.email)) in attached:
+                    self.summary.asked += 1
                     self._report(Outcome(member.line, member.email, CREATED))
                 elif key in existing:
                     self._existing(Candidate(line=member.line, email=member.email), existing[key])
@@ -316,7 +322,9 @@ class Importer:
             user = await accounts.get_by_email(session, member.email)
             assert user is not None  # found in this transaction by store.existing_accounts
             granted = [by_id[role_id] for role_id in member.role_ids]
-            joined = await joining.attach(session, self.actor, self.org, user, granted, self.consent_with)
+            joined = await joining.attach(
+                session, self.actor, self.org, user, granted, self.consent_with, always_ask=self.consent_always
+            )
             joined.membership.attributes = member.attributes
         await session.flush()
         return {email_key(member.email) for member in members}

@@ -63,15 +63,23 @@ async def add(session: AsyncSession, actor: Actor, org: Organization, payload: M
 
 
 async def attach(
-    session: AsyncSession, actor: Actor, org: Organization, user: User, granted: list[Role], flows: Flows
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    user: User,
+    granted: list[Role],
+    flows: Flows,
+    *,
+    always_ask: bool = False,
 ) -> Member:
-    """Make the existing account ``user`` a member: directly for a platform admin, else an invitation the
-    account's owner must accept (mailed to them). 409 when it is a member (or invited) already."""
+    """Make the existing account ``user`` a member: directly for a platform admin (unless ``always_ask``: an
+    operator's bulk import), else an invitation the account's owner must accept (mailed to them, in their
+    language). 409 when it is a member (or invited) already."""
     ensure_not_partner(actor)
     if await repository.get(session, org.id, user.id) is not None:
         raise Conflict("the user is already a member of this organization")
     roles.ensure_grantable(actor, granted)
-    if actor.platform_admin:
+    if actor.platform_admin and not always_ask:
         membership = await create(session, org, user, granted)
         record(session, actor, "member.added", org_id=org.id, target_type="user", target_id=user.id)
         return Member(user, membership)

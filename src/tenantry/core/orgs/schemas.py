@@ -1,11 +1,12 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from tenantry.core.credentials.policy import policy_from_settings
 from tenantry.core.credentials.schemas import PasswordPolicyOut, PasswordPolicyUpdate
 from tenantry.core.fields import Name, Slug, Text, not_null
+from tenantry.core.orgs.branding import BrandingOut, BrandingUpdate
 
 
 class OrgCreate(BaseModel):
@@ -34,6 +35,17 @@ class OrgUpdate(BaseModel):
         "Kept in `settings`.",
     )
 
+    default_language: Literal["en", "fr", "de"] | None = Field(
+        default=None,
+        description="The language of the org's hosted pages and emails when neither the user's `locale` nor the "
+        "browser names one (null: English). Kept in `settings`.",
+    )
+    branding: BrandingUpdate | None = Field(
+        default=None,
+        description="Display name, colour, support address and sender name of the org's pages and emails (fields "
+        "left out keep their value; null resets them). The logo is uploaded at `PUT …/branding/logo`.",
+    )
+
     _not_null = field_validator("name", "slug", "scim_send_invitations", "mfa_required")(not_null)
 
 
@@ -47,6 +59,9 @@ class OrgOut(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    branding: BrandingOut | None = Field(
+        default=None, description="The org's branding (in the answers of `GET` and `PATCH /orgs/{org}`)."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -11,8 +11,8 @@ from tenantry.core.audit.service import record
 from tenantry.core.credentials.policy import policy_for, with_policy
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import Membership
-from tenantry.core.orgs import repository
-from tenantry.core.orgs.models import MFA_REQUIRED, ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
+from tenantry.core.orgs import branding, repository
+from tenantry.core.orgs.models import DEFAULT_LANGUAGE, MFA_REQUIRED, ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
 from tenantry.core.partners import repository as partner_links
 from tenantry.core.roles.models import Role
@@ -66,6 +66,13 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
         org.settings = with_policy(org.settings, update.applied_to(policy_for(org)) if update is not None else None)
     if "scim_send_invitations" in changes:
         org.settings = {**org.settings, SCIM_SEND_INVITATIONS: changes.pop("scim_send_invitations")}
+    if "default_language" in changes:
+        language = changes.pop("default_language")
+        kept = {key: value for key, value in org.settings.items() if key != DEFAULT_LANGUAGE}
+        org.settings = {**kept, DEFAULT_LANGUAGE: language} if language else kept
+    if "branding" in changes:
+        del changes["branding"]
+        await branding.update(session, org, payload.branding)
     if payload.slug is not None and payload.slug != org.slug and await repository.slug_taken(session, payload.slug):
         raise _slug_conflict(payload.slug)
     for field, value in changes.items():

@@ -32,9 +32,20 @@ def enqueue(
 
 
 def enqueue_email(
-    session: AsyncSession, *, to: str, subject: str, text: str, html: str, links: list[str], org_id: str | None
+    session: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    links: list[str],
+    org_id: str | None,
+    from_name: str | None = None,
 ) -> OutboxMessage:
-    payload = {"to": to, "subject": subject, "text": text, "html": html, "links": links}
+    """Queue an email; ``from_name`` (an org's branding) replaces the display name of the From header."""
+    payload: dict[str, Any] = {"to": to, "subject": subject, "text": text, "html": html, "links": links}
+    if from_name:
+        payload["from_name"] = from_name
     return enqueue(session, EMAIL, payload, recipient=to, org_id=org_id)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
-from tenantry.core.flows.context import Flows
+from tenantry.core.flows.context import Flows, email_look
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox import service as outbox
@@ -47,12 +47,20 @@ async def send_notice(session: AsyncSession, flows: Flows, payload: dict[str, An
     if user is None or not old_email:
         return
     org = await orgs.get_by_ref(session, str(payload.get("org_id", "")))
+    language, shown = await email_look(session, flows, user.locale, org)
     context = {
         "user": {"email": old_email, "first_name": user.first_name, "last_name": user.last_name},
         "new_email": user.email,
-        "org_name": org.name if org is not None else None,
+        **shown,
     }
-    email = compose(flows.templates, "email_changed", context)
+    email = compose(flows.templates, "email_changed", context, lang=language)
     outbox.enqueue_email(
-        session, to=old_email, subject=email.subject, text=email.text, html=email.html, links=[], org_id=None
+        session,
+        to=old_email,
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        links=[],
+        org_id=None,
+        from_name=shown["from_name"],
     )

@@ -77,4 +77,6 @@ async def _check_current_password(session: AsyncSession, flows: Flows, user: Use
         session, rules, user.email, lambda: flows.passwords.verify(hashed, password), utcnow()
     )
     if verdict is not lockout.Verdict.RIGHT:
-        raise InvalidInput([FieldError("current_password", "is incorrect")], keep_changes=True)
+        raise InvalidInput(
+            [FieldError("current_password", "is incorrect", code="incorrect_current_password")], keep_changes=True
+        )

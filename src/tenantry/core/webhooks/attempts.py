@@ -78,7 +78,8 @@ async def _tell_owners(session: AsyncSession, templates: Templates, endpoint: We
         return  # a platform endpoint: its disabling is in the log and in its `disabled_reason`
     owner_ids = await memberships.active_owner_ids(session, endpoint.org_id)
     for owner in await session.scalars(select(User).where(User.id.in_(owner_ids))):
-        email = compose(templates, "webhook_disabled", {"endpoint": endpoint, "days": DISABLE_AFTER.days})
+        context = {"endpoint": endpoint, "days": DISABLE_AFTER.days}
+        email = compose(templates, "webhook_disabled", context, lang=owner.locale)
         outbox.enqueue_email(
             session,
             to=owner.email,

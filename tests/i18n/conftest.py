@@ -1,0 +1,3 @@
+from tests.mailbox import mailbox
+
+__all__ = ["mailbox"]
