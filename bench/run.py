@@ -15,7 +15,7 @@ import random
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,15 @@ def _tenantry_loads(shape: seed.Shape, token: str, sample: list[int]) -> list[lo
     ]  # fmt: skip
 
 
+SQLITE_WRITERS = 8
+
+
+def _sqlite_writer_loads(shape: seed.Shape, token: str) -> list[loads.Load]:
+    """SQLite's one writer: eight concurrent sign-ins, and (``create_user``) eight concurrent creates."""
+    login = next(load for load in _tenantry_loads(shape, token, []) if load.name == "login")
+    return [replace(login, name="sqlite_writers_login", connections=SQLITE_WRITERS)]
+
+
 def _login(base: str, path: str, fields: dict[str, str]) -> str:
     response = httpx.post(f"{base}{path}", data=fields, timeout=30)
     response.raise_for_status()
@@ -130,7 +139,9 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
     with pinned_server(command, env, "/readyz", port) as pid:
         base = f"http://127.0.0.1:{port}"
         fields = {"grant_type": "password", "username": seed.ADMIN_EMAIL, "password": seed.BENCH_PASSWORD}
-        for load in _tenantry_loads(shape, _login(base, "/api/v1/auth/token", fields), sample):
+        token = _login(base, "/api/v1/auth/token", fields)
+        writers = _sqlite_writer_loads(shape, token) if url.startswith("sqlite") else []
+        for load in _tenantry_loads(shape, token, sample) + writers:
             if load.name == "get_user":
                 with peak_rss(pid) as peak:
                     measured[load.name] = loads.run(base, load, seconds)
@@ -227,6 +238,10 @@ def build_report(
         "search speed-up from the index >= 20": (without / with_index, 20.0),
         "server RSS MiB under get-user <= 200": (tenantry["rss_mib"], 200.0),
     }
+    if backend == "sqlite":
+        writers = [tenantry["sqlite_writers_login"], tenantry["create_user"]]
+        targets["SQLite writers: errors with 8 sign-ins or 8 creates <= 0"] = (sum(w.errors for w in writers), 0.0)
+        targets["SQLite writers: p99 ms with 8 sign-ins or 8 creates <= 500"] = (max(w.p99_ms for w in writers), 500.0)
     by_kind = {result.kind: result for result in imported}
     cores = os.cpu_count() or 1
     if backend == "postgresql":  # the target is PostgreSQL's (COPY); SQLite's figure is reported alone

@@ -2,10 +2,8 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from tenantry import __version__, dialects, logs, metrics, scim
 from tenantry.api import errors, health
@@ -26,6 +24,7 @@ from tenantry.web import metrics as web_metrics
 from tenantry.web.body_limit import BodyLimitMiddleware
 from tenantry.web.docs import offline_docs, other_documents
 from tenantry.web.methods import AllowedMethodsMiddleware
+from tenantry.web.openapi import Operation, finished_openapi
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     web_metrics.install(app, runtime)
     app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: finished_openapi(app, _SECURITY_SCHEMES, _problems_and_security)  # type: ignore[method-assign]
     return app
 
 
@@ -111,27 +110,16 @@ def serve_app() -> FastAPI:
     return create_app(settings)
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with problem+json error bodies and the security each route needs."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path, operations in schema["paths"].items():
-        for operation in operations.values():
-            if operation.get("description"):
-                operation["summary"] = operation["description"].strip().splitlines()[0]
-            for code, response in operation.get("responses", {}).items():
-                if code[0] in "45":
-                    response["content"] = {errors.PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
-            if path not in _PUBLIC_PATHS:
-                operation["security"] = [{"bearer": []}, {"apiKey": []}]
-    components = schema.setdefault("components", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        components["schemas"].pop(unused, None)
-    components["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer", "description": "Access token or API key"},
-        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-    }
-    app.openapi_schema = schema
-    return schema
+_SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "Access token or API key"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+}
+
+
+def _problems_and_security(path: str, operation: Operation) -> None:
+    """Error answers are problem+json; every path but the public ones takes a bearer token or an API key."""
+    for code, response in operation.get("responses", {}).items():
+        if code[0] in "45":
+            response["content"] = {errors.PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    if path not in _PUBLIC_PATHS:
+        operation["security"] = [{"bearer": []}, {"apiKey": []}]

@@ -63,6 +63,14 @@ class InvalidInput(TenantryError):
         self.errors = errors
 
 
+class InvalidFilter(InvalidInput):
+    """A search filter (or sort) that cannot be applied here: an attribute that cannot be filtered on, an
+    operator that does not fit it. ``detail`` says which; SCIM answers 400 ``invalidFilter``."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([FieldError("filter", detail)], detail)
+
+
 class OAuthError(TenantryError):
     """An OAuth 2.0 token endpoint error (RFC 6749 section 5.2), e.g. ``invalid_grant``.
 

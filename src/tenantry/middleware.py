@@ -5,11 +5,12 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from tenantry import i18n
 from tenantry.db.ids import new_id
 from tenantry.requestctx import request_id
+from tenantry.web.asgi import HttpMiddleware
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _PAGES = ("/ui", "/oidc", "/console")
@@ -31,14 +32,8 @@ def _language_choice(scope: Scope) -> i18n.Choice:
 access_log = structlog.get_logger("tenantry.access")
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestContextMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         current = given if _SANE_ID.fullmatch(given) else new_id()
         token = request_id.set(current)

@@ -103,3 +103,21 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert "imported3@example.com" in exported.text
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
+
+
+async def test_partners_are_granted_listed_and_revoked(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    partners = f"/console/{tenant.slug}/partners"
+    granted = await post(client, partners, partners, {"partner_org": other_tenant.slug, "role": "viewer"})
+    assert granted.status_code == 303, granted.text
+    (link,) = (await tenant.client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"]
+    assert link["role"]["name"] == "viewer"
+    page = await client.get(partners)
+    assert other_tenant.slug in page.text
+    unknown = await post(client, partners, partners, {"partner_org": "no-such-org", "role": "viewer"})
+    assert unknown.status_code in {400, 409}
+    revoked = await post(client, partners, f"{partners}/{other_tenant.slug}/revoke")
+    assert revoked.status_code == 303
+    assert (await tenant.client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"] == []

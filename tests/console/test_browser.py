@@ -188,8 +188,12 @@ async def test_an_org_admin_does_the_days_work_in_the_console(
     await snap(page, shots, "roles")
     await page.goto(f"{base}/settings")
     await snap(page, shots, "settings")
+    await page.goto(f"{base}/partners")
+    await snap(page, shots, "partners")
 
-    pages = {name: f"{base}/{name}" for name in ("members", "roles", "api-keys", "audit", "import", "settings")}
+    pages = {
+        name: f"{base}/{name}" for name in ("members", "roles", "api-keys", "audit", "import", "partners", "settings")
+    }
     await on_phone(browser, desktop, shots, {**pages, "member": f"{base}/members/{ada.id}"})
 
 

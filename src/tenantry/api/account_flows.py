@@ -24,12 +24,12 @@ from tenantry.core.flows import invitations, magic_links, resets, signin, verifi
 from tenantry.core.users.schemas import Password
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["account flows"], route_class=UnitOfWorkRoute)
 
 RESET_ACCEPTED = "If an account has this address, an email with a link to reset its password is on its way."
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class ResetRequest(BaseModel):
@@ -88,7 +88,7 @@ async def change_required_password(
         session, runtime.flows, anonymous_actor(request), payload.change_ticket, payload.new_password
     )
     tokens = await tokens_for(session, runtime, user)
-    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+    return JSONResponse(tokens.model_dump(), headers=NO_STORE)
 
 
 @router.post(
@@ -156,7 +156,7 @@ async def create_magic_link(
     access = target.access
     link = await magic_links.create_magic_link(session, runtime.flows, access.actor, access.org, target.member)
     body = MagicLinkOut(url=link.url, expires_at=link.expires_at)
-    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=_NO_STORE)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
 @router.post(

@@ -8,21 +8,17 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
-from tenantry.auth import second_factor
 from tenantry.auth.brute_force import client_ip, rate_limited
-from tenantry.auth.login import TokenResponse, password_grant, refresh_grant, tokens_for
-from tenantry.auth.second_factor import METHOD_OF_GRANT, OTP_GRANT, RECOVERY_CODE_GRANT
-from tenantry.core.actor import Actor
+from tenantry.auth.grants import GRANT_TYPES, Grant, exchange
+from tenantry.auth.login import TokenResponse
+from tenantry.auth.second_factor import OTP_GRANT, RECOVERY_CODE_GRANT
 from tenantry.errors import MalformedBody, OAuthError
-from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
-
-
-GRANT_TYPES = ("password", "refresh_token", OTP_GRANT, RECOVERY_CODE_GRANT)
 
 
 class TokenRequest(BaseModel):
@@ -41,7 +37,6 @@ class TokenRequest(BaseModel):
 
 
 _BODY_SCHEMA = TokenRequest.model_json_schema()
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def _read_fields(request: Request) -> dict[str, Any]:
@@ -103,17 +98,7 @@ async def token(
     _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
     """Exchange a password, a refresh token or a second factor for tokens (OAuth 2.0, form-encoded or JSON)."""
-    grant = _parse(await _read_fields(request))
-    if grant.grant_type == "password":
-        username, password = grant.username or "", grant.password or ""
-        tokens = await password_grant(session, runtime, username, password, client_ip(request))
-    elif grant.grant_type in METHOD_OF_GRANT:
-        value = grant.otp if grant.grant_type == OTP_GRANT else grant.recovery_code
-        actor = Actor(request_id=request_id.get(), client_ip=client_ip(request))
-        passed = await second_factor.answer(
-            session, runtime, actor, grant.grant_type, grant.mfa_token or "", value or ""
-        )
-        tokens = await tokens_for(session, runtime, passed.user, passed.amr)
-    else:
-        tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
-    return JSONResponse(tokens.model_dump(), headers=_NO_STORE)
+    parsed = _parse(await _read_fields(request))
+    grant = Grant(**{name: value or "" for name, value in parsed.model_dump().items()})
+    tokens = await exchange(session, runtime, grant, client_ip(request))
+    return JSONResponse(tokens.model_dump(), headers=NO_STORE)

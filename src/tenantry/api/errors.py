@@ -5,11 +5,10 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from tenantry.errors import (
@@ -23,6 +22,7 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
+from tenantry.web.errors import ErrorAnswers, field_name, message_of, unparsable_body
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("tenantry.errors")
@@ -91,15 +91,13 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _domain_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, TenantryError)
+def _domain_error(_: Request, error: TenantryError) -> JSONResponse:
     status, slug = next((s, slug) for kind, s, slug in _STATUS if isinstance(error, kind))
     if isinstance(error, InvalidInput):
         return problem_response(status, slug, error.detail, errors=error.errors)
     if isinstance(error, OAuthError):
-        headers = {"Cache-Control": "no-store"}
         members: dict[str, Any] = {"error": error.error, "error_description": error.detail, **error.extra}
-        return problem_response(error.status, slug, error.detail, headers=headers, **members)
+        return problem_response(error.status, slug, error.detail, headers={"Cache-Control": "no-store"}, **members)
     if isinstance(error, RateLimited):
         return problem_response(status, slug, error.detail, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unauthenticated):
@@ -108,62 +106,36 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
     return problem_response(status, slug, error.detail)
 
 
-def _field_name(location: tuple[int | str, ...]) -> str:
-    parts = list(location[1:] if location and location[0] in ("body", "query", "path", "header") else location)
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or str(location[0] if location else "body")
-
-
-def _validation_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
-    errors = [
-        FieldError(_field_name(tuple(item["loc"])), item["msg"].removeprefix("Value error, "))
-        for item in error.errors()
-    ]
+def _validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    errors = [FieldError(field_name(item["loc"]), message_of(item)) for item in error.errors()]
     return problem_response(422, "invalid-input", "the request is invalid", errors=errors)
 
 
-def _http_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
-    if error.status_code == 400 and error.__cause__ is not None:
-        # FastAPI could not decode the body (bytes that are not UTF-8, a broken form): invalid input, like bad JSON.
+def _http_error(_: Request, error: HTTPException) -> JSONResponse:
+    if unparsable_body(error):
         errors = [FieldError("body", "could not be parsed")]
         return problem_response(422, "invalid-input", "the request body could not be parsed", errors=errors)
     return problem_response(error.status_code, "http", str(error.detail), headers=error.headers)
 
 
-def _integrity_error(_: Request, error: Exception) -> JSONResponse:
-    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
-    return problem_response(409, "conflict", "the change conflicts with existing data")
-
-
-def _unexpected(_: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=error)
-    return problem_response(500, "internal", "an internal error occurred; it has been logged")
-
-
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(TenantryError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
-
-
-_DESCRIPTIONS = {
-    400: "The grant failed (OAuth 2.0 error)",
-    401: "No valid credentials",
-    403: "Not permitted",
-    404: "Not found, or not visible to the caller",
-    409: "Conflicts with existing state",
-    422: "Invalid input; `errors` names each field",
-    413: "The request body is larger than allowed",
-    429: "Too many requests; `Retry-After` says in how many seconds to try again",
-}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give."""
-    return {status: {"model": Problem, "description": _DESCRIPTIONS[status]} for status in statuses}
+_SLUGS = {409: "conflict", 500: "internal"}
+ANSWERS = ErrorAnswers(
+    log=logging.getLogger("tenantry.errors"),
+    answer=lambda _, status, text: problem_response(status, _SLUGS[status], text),
+    domain=_domain_error,
+    invalid_request=_validation_error,
+    http=_http_error,
+    descriptions={
+        400: "The grant failed (OAuth 2.0 error)",
+        401: "No valid credentials",
+        403: "Not permitted",
+        404: "Not found, or not visible to the caller",
+        409: "Conflicts with existing state",
+        422: "Invalid input; `errors` names each field",
+        413: "The request body is larger than allowed",
+        429: "Too many requests; `Retry-After` says in how many seconds to try again",
+    },
+    model=lambda _: Problem,
+)
+install = ANSWERS.install
+problems = ANSWERS.documented

@@ -9,6 +9,7 @@ from tenantry.api.users import target_user
 from tenantry.auth.impersonation import ImpersonationToken, impersonate
 from tenantry.auth.policy import Policy, Target
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitOfWorkRoute)
@@ -25,4 +26,4 @@ async def impersonate_user(
     token = await impersonate(
         session, runtime, access.actor, access.org, target.member, impersonator_session_id=access.principal.session_id
     )
-    return JSONResponse(token.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return JSONResponse(token.model_dump(), headers=NO_STORE)

@@ -16,10 +16,10 @@ from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa.schemas import TotpEnrolmentOut
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/auth/mfa", tags=["auth"], route_class=UnitOfWorkRoute)
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class EnrolmentStart(BaseModel):
@@ -44,7 +44,7 @@ async def start_enrolment(
 ) -> JSONResponse:
     """With an enrolment `mfa_token`: the secret of a new authenticator app (public: the token is the credential)."""
     enrolment = await challenges.start_enrolment(session, runtime.flows, payload.mfa_token)
-    return JSONResponse(enrolment.model_dump(), headers=_NO_STORE)
+    return JSONResponse(enrolment.model_dump(), headers=NO_STORE)
 
 
 @router.post("/totp/confirm", response_model=EnrolledTokens, responses=problems(400, 409, 422, 429))
@@ -61,4 +61,4 @@ async def confirm_enrolment(
     )
     tokens = await tokens_for(session, runtime, passed.user, passed.amr)
     body = EnrolledTokens(**tokens.model_dump(), recovery_codes=codes)
-    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+    return JSONResponse(body.model_dump(), headers=NO_STORE)

@@ -23,9 +23,10 @@ from tenantry.core.resources.schemas import (
 )
 from tenantry.runtime import get_session
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.targets import org_target
 
 router = APIRouter(tags=["resources"], route_class=UnitOfWorkRoute)
-ResourceRefPath = Annotated[str, Path(description="Resource id or external id", max_length=200)]
+ResourceRefPath = Annotated[str, Path(alias="resource", description="Resource id or external id", max_length=200)]
 TypeFilter = Annotated[
     str | None, Query(alias="type", pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="Only this type.")
 ]
@@ -38,18 +39,13 @@ class TargetResource:
     resource: Resource
 
 
+async def _resource(session: AsyncSession, access: OrgAccess, ref: str) -> TargetResource:
+    return TargetResource(access, await service.get(session, access.org.id, ref))
+
+
 def target_resource(policy: Policy) -> Callable[..., Awaitable[TargetResource]]:
     """Dependency: check ``policy``, then find ``{resource}`` in the organization (404 otherwise)."""
-    access_dependency = org_member(policy)
-
-    async def dependency(
-        resource: ResourceRefPath,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> TargetResource:
-        return TargetResource(access, await service.get(session, access.org.id, resource))
-
-    return dependency
+    return org_target(policy, _resource, ref=ResourceRefPath)
 
 
 @router.get("/orgs/{org}/resources", response_model=ResourcePage, responses=problems(401, 403, 404, 422))

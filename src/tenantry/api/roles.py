@@ -16,9 +16,10 @@ from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import AppPermissionCreate, PermissionOut, RoleCreate, RoleOut, RoleUpdate
 from tenantry.runtime import get_session
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.targets import org_target
 
 router = APIRouter(tags=["roles"], route_class=UnitOfWorkRoute)
-RoleRefPath = Annotated[str, Path(description="Role id or name", max_length=64)]
+RoleRefPath = Annotated[str, Path(alias="role", description="Role id or name", max_length=64)]
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,13 @@ class TargetRole:
     role: Role
 
 
+async def _role(session: AsyncSession, access: OrgAccess, ref: str) -> TargetRole:
+    return TargetRole(access, await service.get(session, access.org.id, ref))
+
+
 def target_role(policy: Policy) -> Callable[..., Awaitable[TargetRole]]:
     """Dependency: check ``policy``, then find ``{role}`` among the roles visible in the organization."""
-    access_dependency = org_member(policy)
-
-    async def dependency(
-        role: RoleRefPath,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> TargetRole:
-        return TargetRole(access, await service.get(session, access.org.id, role))
-
-    return dependency
+    return org_target(policy, _role, ref=RoleRefPath)
 
 
 @router.get("/permissions", response_model=list[PermissionOut], responses=problems(401))

@@ -16,10 +16,11 @@ from tenantry.core.users import export, service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.targets import member, org_target
 
 router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitOfWorkRoute)
 
-UserRef = Annotated[str, Path(description="User id", max_length=64)]
+UserRef = Annotated[str, Path(alias="user", description="User id", max_length=64)]
 SearchTerm = Annotated[
     StorableStr | None,
     Query(max_length=200, description="Case-insensitive partial match on email, first and last name."),
@@ -29,20 +30,8 @@ RoleFilter = Annotated[StorableStr | None, Query(max_length=64, description="Rol
 
 
 def target_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
-    """Dependency: check ``policy``, then find ``{user}`` among the organization's members (404 otherwise).
-
-    Resolving the user here, before the body is validated, makes a foreign id a 404 whatever the body.
-    """
-    access_dependency = org_member(policy)
-
-    async def dependency(
-        user: UserRef,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> Target:
-        return Target(access, await memberships.get(session, access.org, user))
-
-    return dependency
+    """Dependency: check ``policy``, then find ``{user}`` among the organization's members (404 otherwise)."""
+    return org_target(policy, member, ref=UserRef)
 
 
 @router.get("", response_model=UserPage, responses=problems(401, 403, 404, 422))

@@ -51,11 +51,16 @@ async def password_grant(
     sign-in names one: ``core.audit.signins``); every surface's password sign-in comes through here.
     """
     passwords = runtime.passwords
+    ahead = await _verified_ahead(runtime, username, password)
     user = await users.get_by_email(session, username)
     password_hash = user.password_hash if user is not None else None
-    verified = await brute_force.verify_password(
-        session, runtime, username, client_ip, lambda: passwords.verify(password_hash, password)
-    )
+
+    async def verify() -> bool:
+        if ahead is not None and ahead[0] == password_hash:
+            return ahead[1]
+        return await passwords.verify(password_hash, password)
+
+    verified = await brute_force.verify_password(session, runtime, username, client_ip, verify)
     if not verified or user is None or password_hash is None:
         metrics.SIGN_INS.labels(method="password", result="failed").inc()
         if user is not None:
@@ -80,6 +85,19 @@ async def password_grant(
     metrics.SIGN_INS.labels(method="password", result="succeeded").inc()
     await record_sign_in(session, user, method="password", org_id=org_id, client_ip=client_ip)
     return tokens
+
+
+async def _verified_ahead(runtime: Runtime, username: str, password: str) -> tuple[str | None, bool] | None:
+    """SQLite: the stored hash (read apart) and whether ``password`` matches it, checked before the sign-in's
+    write transaction begins, so that the hash is not computed while this process's writers wait for their
+    turn (``db.write_turns``). The sign-in uses the answer only if the hash it then reads is the same.
+    PostgreSQL writers do not wait for each other: None, the hash is checked in the transaction."""
+    if not runtime.database.is_sqlite:
+        return None
+    async with runtime.database.transaction(write=False) as reader:
+        found = await users.get_by_email(reader, username)
+    password_hash = found.password_hash if found is not None else None
+    return password_hash, await runtime.passwords.verify(password_hash, password)
 
 
 async def _change_required(session: AsyncSession, runtime: Runtime, user: User) -> OAuthError:

@@ -14,6 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from tenantry.db.errors import is_unavailable
 from tenantry.db.pins import PrimaryPins
+from tenantry.db.write_turns import WriteTurns
 
 _WRITE_OPTION = "tenantry_write"
 _READ_ONLY = "tenantry.read_only"
@@ -50,8 +51,11 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
     """Take BEGIN over from the driver: write units start with BEGIN IMMEDIATE.
 
     A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another
-    connection holds the write lock; taking the lock up front makes writers queue on busy_timeout instead.
+    connection holds the write lock; taking the lock up front makes writers queue instead: in this process
+    in arrival order (``write_turns``), between processes on busy_timeout.
     """
+    turns = WriteTurns(busy_timeout_ms / 1000)
+    event.listen(engine.sync_engine.pool, "checkin", turns.give_back)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -66,6 +70,8 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        if immediate:
+            turns.take(connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

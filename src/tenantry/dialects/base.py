@@ -5,16 +5,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from tenantry import __version__
 from tenantry.auth.principal import CredentialSource
 from tenantry.runtime import Runtime
 from tenantry.web.docs import offline_docs
+from tenantry.web.openapi import Operation, OperationHook, finished_openapi
 
-Operation = dict[str, Any]
-OperationHook = Callable[[str, Operation], None]
-"""Called with each operation's path and its OpenAPI object, to put the vendor's security and details there."""
+__all__ = ["Operation", "OperationHook", "dialect_app"]
 
 
 def dialect_app(
@@ -40,22 +38,5 @@ def dialect_app(
         app.include_router(router)
     if security_schemes is not None:
         schemes = security_schemes
-        app.openapi = lambda: _vendor_openapi(app, schemes, adjust)  # type: ignore[method-assign]
+        app.openapi = lambda: finished_openapi(app, schemes, adjust)  # type: ignore[method-assign]
     return app
-
-
-def _vendor_openapi(app: FastAPI, security_schemes: dict[str, Any], adjust: OperationHook | None) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    for path, operations in schema["paths"].items():
-        for operation in operations.values():
-            operation["summary"] = operation["description"].strip().splitlines()[0]
-            if adjust is not None:
-                adjust(path, operation)
-    components = schema.setdefault("components", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        components.get("schemas", {}).pop(unused, None)
-    components["securitySchemes"] = security_schemes
-    app.openapi_schema = schema
-    return schema

@@ -31,7 +31,7 @@ from tenantry.i18n import N_, _
 from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import to_second_step
-from tenantry.ui.pages import FormRejected, message, read_form, redirect, rejected_form, render, use_org
+from tenantry.ui.pages import message, read_form, redirect, render, use_org
 from tenantry.ui.session import close_session, signed_in
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
@@ -249,10 +249,7 @@ async def consent(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """The consent page's answer: allow (remembered, then the authorization goes on) or deny."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     params: Params = {key: value for key, value in form.items() if key in PARAMS and isinstance(value, str)}
     try:
         client, redirect_uri = await _client_and_redirect(session, params)

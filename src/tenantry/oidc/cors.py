@@ -13,10 +13,11 @@ from fastapi.responses import Response
 from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from tenantry.core.clients.models import OAuthClient
 from tenantry.runtime import get_session
+from tenantry.web.asgi import HttpMiddleware
 
 _ALLOWED_HEADERS = "authorization, content-type"
 _STATE = "tenantry_cors_headers"
@@ -44,16 +45,10 @@ async def for_errors(request: Request, session: AsyncSession = Depends(get_sessi
         setattr(request.state, _STATE, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
 
 
-class ErrorCorsMiddleware:
+class ErrorCorsMiddleware(HttpMiddleware):
     """Adds the CORS headers an endpoint kept (``for_errors``/``for_client``) to an answer without any."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def sending(message: Message) -> None:
             kept = scope.get("state", {}).get(_STATE) if message["type"] == "http.response.start" else None

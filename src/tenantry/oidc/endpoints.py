@@ -18,10 +18,10 @@ from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
-from tenantry.oidc.token import NO_STORE
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)

@@ -8,7 +8,7 @@ from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.auth.principal import user_principal
 from tenantry.core.clients import authorization, grants
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.runtime import Runtime
 
@@ -20,7 +20,7 @@ async def client_credentials(
 ) -> ClientTokens:
     if client.type != CONFIDENTIAL or client.org_id is None:
         raise OAuthError("unauthorized_client", "client_credentials is for confidential clients of an organization")
-    org = await orgs.get_by_ref(session, client.org_id)
+    org = await orgs.find(session, client.org_id)
     if org is None:
         raise OAuthError("invalid_client", "the client's organization no longer exists", status=401)
     return await oidc_tokens.machine_token(runtime, client, org)

@@ -11,18 +11,18 @@ from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.core.clients import authorization, grants
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.core.users import repository as users
+from tenantry.core.users import service as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
 from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _SUPPORTED = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, TOKEN_EXCHANGE)
 
 
@@ -48,7 +48,7 @@ async def _code_grant(
         session, client, code, fields.get("redirect_uri"), fields.get("code_verifier")
     )
     user = await _live_user(session, row.user_id)
-    org = await orgs.get_by_ref(session, row.org_id) if row.org_id else None
+    org = await orgs.find(session, row.org_id) if row.org_id else None
     if row.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")
     grant = Grant(client, user, org, row.scope, row.auth_time, row.browser_session_id, row.nonce, row.amr)
@@ -69,7 +69,7 @@ async def _refresh_grant(
     user = await _live_user(session, spent.user_id)
     if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
         raise OAuthError("invalid_grant", "the session has ended")
-    org = await orgs.get_by_ref(session, found.org_id) if found.org_id else None
+    org = await orgs.find(session, found.org_id) if found.org_id else None
     if found.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")
     grant = Grant(client, user, org, found.scope, found.auth_time, found.browser_session_id, amr=found.amr)

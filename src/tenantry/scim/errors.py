@@ -5,17 +5,17 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from scim2_models import Error, SCIMException
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from tenantry.errors import (
     AlreadyExists,
     Conflict,
+    InvalidFilter,
     InvalidInput,
     MalformedBody,
     NotFound,
@@ -23,9 +23,10 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
+from tenantry.web.errors import CONFLICTING, ErrorAnswers, status_for, unparsable_body
 
 SCIM_MEDIA_TYPE = "application/scim+json"
-log = logging.getLogger("tenantry.scim")
+_STATUS = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
 
 # Core field names as SCIM attributes, so an error names what the client sent.
 _ATTRIBUTES = {
@@ -58,15 +59,15 @@ def _attribute(field: str) -> str:
     return _ATTRIBUTES.get(head, head) + (f".{rest}" if rest else "")
 
 
-def _scim_exception(_: Request, error: Exception) -> ScimResponse:
-    assert isinstance(error, SCIMException)
+def _scim_exception(_: Request, error: SCIMException) -> ScimResponse:
     return error_response(error.status, error.detail, error.scim_type or None)
 
 
-def _domain_error(_: Request, error: Exception) -> ScimResponse:
-    assert isinstance(error, TenantryError)
+def _domain_error(_: Request, error: TenantryError) -> ScimResponse:
     if isinstance(error, MalformedBody):
         return error_response(400, error.detail, "invalidSyntax")
+    if isinstance(error, InvalidFilter):
+        return error_response(400, error.detail, "invalidFilter")
     if isinstance(error, InvalidInput):
         detail = "; ".join(f"{_attribute(item.field)}: {item.message}" for item in error.errors)
         return error_response(400, detail, "invalidValue")
@@ -74,41 +75,30 @@ def _domain_error(_: Request, error: Exception) -> ScimResponse:
         return error_response(401, error.detail, **{"WWW-Authenticate": 'Bearer realm="tenantry-scim"'})
     if isinstance(error, AlreadyExists):
         return error_response(409, error.detail, "uniqueness")
-    statuses: list[tuple[type[TenantryError], int]] = [(PermissionDenied, 403), (NotFound, 404), (Conflict, 409)]
-    status = next((code for kind, code in statuses if isinstance(error, kind)), 400)
-    return error_response(status, error.detail)
+    return error_response(status_for(error, 400, _STATUS), error.detail)
 
 
-def _invalid_request(_: Request, error: Exception) -> ScimResponse:
-    assert isinstance(error, RequestValidationError)
+def _invalid_request(_: Request, error: RequestValidationError) -> ScimResponse:
     problems: list[Any] = list(error.errors())
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     where = ".".join(str(part) for part in first.get("loc", ())[1:])
     return error_response(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")), "invalidValue")
 
 
-def _http_error(_: Request, error: Exception) -> ScimResponse:
-    assert isinstance(error, HTTPException)
-    if error.status_code == 400 and error.__cause__ is not None:
+def _http_error(_: Request, error: HTTPException) -> ScimResponse:
+    if unparsable_body(error):
         return error_response(400, "the request body could not be parsed", "invalidSyntax")
     detail = str(error.detail) if error.detail else HTTPStatus(error.status_code).phrase
     return error_response(error.status_code, detail, **dict(error.headers or {}))
 
 
-def _integrity_error(_: Request, error: Exception) -> ScimResponse:
-    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
-    return error_response(409, "the change conflicts with existing data", "uniqueness")
-
-
-def _unexpected(_: Request, error: Exception) -> ScimResponse:
-    log.exception("unhandled error", exc_info=error)
-    return error_response(500, "an internal error occurred; it has been logged")
-
-
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(SCIMException, _scim_exception)
-    app.add_exception_handler(TenantryError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
+ANSWERS = ErrorAnswers(
+    log=logging.getLogger("tenantry.scim"),
+    answer=lambda _, status, text: error_response(status, text),
+    domain=_domain_error,
+    invalid_request=_invalid_request,
+    http=_http_error,
+    conflict=lambda _: error_response(409, CONFLICTING, "uniqueness"),
+    others={SCIMException: _scim_exception},
+)
+install = ANSWERS.install

@@ -8,7 +8,7 @@ from scim2_models import Context, MutabilityException, PatchOp, ResponseParamete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess
-from tenantry.core.provisioning import repository, service
+from tenantry.core.provisioning import service
 from tenantry.core.provisioning.attributes import GroupAttributes
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
@@ -32,7 +32,7 @@ async def _role(session: AsyncSession, access: OrgAccess, role_id: str, *, lock:
     if role.id != role_id:
         raise NotFound("group not found")
     if lock:
-        await repository.lock_role_state(session, access.org.id, role.id)
+        await service.lock_role(session, access.org, role)
     return role
 
 
@@ -40,8 +40,8 @@ async def _resources(
     request: Request, session: AsyncSession, access: OrgAccess, found: list[Role], with_members: bool
 ) -> list[Group]:
     ids = [role.id for role in found]
-    states = await repository.role_states(session, access.org.id, ids)
-    holders = await repository.holders(session, access.org.id, ids) if with_members else {}
+    states = await service.role_states(session, access.org, ids)
+    holders = await service.holders(session, access.org, ids) if with_members else {}
     base = http.base_url(request, request.path_params["org"])
     return [
         group_resource(role, states.get(role.id), holders[role.id] if with_members else None, base) for role in found
@@ -50,11 +50,11 @@ async def _resources(
 
 async def _list(request: Request, access: OrgAccess, session: AsyncSession, payload: Any) -> ScimResponse:
     found = search.read(Group, payload, GroupAttributes(access.org.id))
-    page = await repository.role_page(
-        session, access.org.id, condition=found.condition, order=found.order, offset=found.offset, limit=found.limit
+    total, found_roles = await service.role_page(
+        session, access.org, condition=found.condition, order=found.order, offset=found.offset, limit=found.limit
     )
-    groups = await _resources(request, session, access, page.rows, wants_members(found.request))
-    return ScimResponse(search.list_response(page.total, found.start_index, [dump(g, found.request) for g in groups]))
+    groups = await _resources(request, session, access, found_roles, wants_members(found.request))
+    return ScimResponse(search.list_response(total, found.start_index, [dump(g, found.request) for g in groups]))
 
 
 @router.get("", response_model=None)
@@ -155,7 +155,7 @@ async def get_group(
 ) -> Response:
     """One group (304 when If-None-Match names its version)."""
     role = await _role(session, access, group_id)
-    version = group_version((await repository.role_states(session, access.org.id, [role.id])).get(role.id))
+    version = group_version(await service.role_state(session, access.org, role))
     if http.not_modified(request, version):
         return Response(status_code=304, headers={"ETag": version})
     return await _answer(request, session, access, role)
@@ -211,8 +211,7 @@ async def patch_group(
     if patch.patch(changed, POLICY):
         await _write(session, access, role, current, changed)
     if response_parameters(request, Group) is None:
-        states = await repository.role_states(session, access.org.id, [role.id])
-        return http.no_content(group_version(states.get(role.id)))
+        return http.no_content(group_version(await service.role_state(session, access.org, role)))
     return await _answer(request, session, access, role)
 
 
@@ -225,8 +224,6 @@ async def delete_group(
 ) -> Response:
     """Delete the group: the role is taken from its members, then deleted (built-in groups cannot be)."""
     role = await _role(session, access, group_id, lock=True)
-    http.check_if_match(
-        request, group_version((await repository.role_states(session, access.org.id, [role.id])).get(role.id))
-    )
+    http.check_if_match(request, group_version(await service.role_state(session, access.org, role)))
     await service.delete_role(session, access.actor, access.org, role)
     return http.no_content()

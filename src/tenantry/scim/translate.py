@@ -12,8 +12,7 @@ from pydantic import BaseModel, ValidationError
 from scim2_models import Context, Group, ResponseParameters
 
 from tenantry.core.memberships.service import Member
-from tenantry.core.provisioning.repository import RoleState
-from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision
+from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision, RoleState
 from tenantry.core.provisioning.service import is_active
 from tenantry.core.roles.models import Role
 from tenantry.errors import FieldError, InvalidInput

@@ -6,15 +6,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from scim2_models import Context, MutabilityException, PatchOp, ResponseParameters
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.auth.policy import OrgAccess
-from tenantry.core.memberships import repository as membership_roles
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
-from tenantry.core.provisioning import repository, service
-from tenantry.core.provisioning.attributes import UserAttributes
-from tenantry.core.provisioning.json_sql import json_sql
+from tenantry.core.provisioning import service
 from tenantry.db.ids import is_id
 from tenantry.errors import NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -31,33 +27,17 @@ router = APIRouter(prefix="/{org}/Users", tags=["Users"], route_class=UnitOfWork
 async def _member(session: AsyncSession, access: OrgAccess, user_id: str, *, lock: bool = False) -> Member:
     if not is_id(user_id):
         raise NotFound("user not found")
-    if lock:
-        await repository.lock_member(session, access.org.id, user_id)
-    return await memberships.get(session, access.org, user_id)
+    return await service.member(session, access.org, user_id, lock=lock)
 
 
 async def _list(request: Request, access: OrgAccess, session: AsyncSession, payload: Any) -> ScimResponse:
-    found = search.read(UserResource, payload, UserAttributes(json_sql(repository.dialect(session))))
-    page = await repository.member_page(
-        session,
-        access.org.id,
-        condition=found.condition,
-        order=found.order,
-        offset=found.offset,
-        limit=found.limit,
+    found = search.read(UserResource, payload, service.user_attributes(session))
+    total, members = await service.member_page(
+        session, access.org, condition=found.condition, order=found.order, offset=found.offset, limit=found.limit
     )
-    granted = await membership_roles.roles_by_membership(session, [membership.id for _, membership in page.rows])
     base = http.base_url(request, request.path_params["org"])
-    resources = []
-    for user, membership in page.rows:
-        member = Member(user, membership)
-        resources.append(dump(_with_roles(member, granted[membership.id], base), found.request))
-    return ScimResponse(search.list_response(page.total, found.start_index, resources))
-
-
-def _with_roles(member: Member, roles: list[Any], base: str) -> Any:
-    set_committed_value(member.membership, "roles", roles)
-    return user_resource(member, base)
+    resources = [dump(user_resource(member, base), found.request) for member in members]
+    return ScimResponse(search.list_response(total, found.start_index, resources))
 
 
 @router.get("", response_model=None)

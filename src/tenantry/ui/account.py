@@ -20,8 +20,8 @@ from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
-from tenantry.ui.session import close_session, open_session, page_actor, signed_in
+from tenantry.ui.pages import field, message, read_form, redirect, render
+from tenantry.ui.session import AccountForm, AccountHolder, close_session, open_session, page_actor, signed_in
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -69,24 +69,18 @@ async def landing_page(request: Request, session: AsyncSession = Depends(get_ses
 
 
 @router.get("/account")
-async def account_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def account_page(
+    request: Request, current: AccountHolder, session: AsyncSession = Depends(get_session)
+) -> Response:
     """My account; without a session, sign in first."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
     return await _account_page(request, session, current)
 
 
 @router.post("/account/profile")
-async def save_profile(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def save_profile(
+    request: Request, current: AccountHolder, form: AccountForm, session: AsyncSession = Depends(get_session)
+) -> Response:
     """Change your first and last name."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
     names: dict[str, str] = {}
     errors: dict[str, str] = {}
     for name in ("first_name", "last_name"):
@@ -103,16 +97,13 @@ async def save_profile(request: Request, session: AsyncSession = Depends(get_ses
 
 @router.post("/account/password")
 async def change_password(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    request: Request,
+    current: AccountHolder,
+    form: AccountForm,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Change your password; other sessions end, this browser stays signed in."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
     new_password = field(form, "new_password")
     if new_password != field(form, "new_password_repeat"):
         errors = {"new_password_repeat": _("The two new passwords differ")}
@@ -139,16 +130,13 @@ async def change_password(
 
 @router.post("/account/verify-email")
 async def send_verification(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    request: Request,
+    current: AccountHolder,
+    _form: AccountForm,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Mail yourself a link that confirms your address."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
     try:
         await verification.send_verification(
             session, runtime.flows, page_actor(request, current.user), None, current.user
@@ -178,10 +166,7 @@ async def sign_out_page(request: Request, session: AsyncSession = Depends(get_se
 @router.post("/sign-out")
 async def sign_out(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """End this browser's session."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    await read_form(request)
     response = message(request, _("You are signed out"), _("See you soon."), sign_in="/ui/sign-in")
     await close_session(request, session, response)
     return response

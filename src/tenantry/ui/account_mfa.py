@@ -1,16 +1,20 @@
 """My account: the authenticator app (set up with a QR code, remove) and recovery codes; behind the session cookie."""
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.actor import Actor
 from tenantry.core.mfa import service
+from tenantry.core.users.models import User
 from tenantry.errors import Conflict, InvalidInput, NotFound
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
-from tenantry.ui.pages import FormRejected, field, message, read_form, redirect, rejected_form, render
-from tenantry.ui.session import page_actor, signed_in
+from tenantry.ui.pages import field, message, redirect, render
+from tenantry.ui.session import AccountForm, AccountHolder, page_actor
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -20,12 +24,12 @@ _ACTION = "/ui/account/mfa"
 @router.get("/account/mfa")
 @writes  # a new secret is stored until confirmed
 async def set_up_page(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    request: Request,
+    current: AccountHolder,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Set up an authenticator app: a QR code (and its secret, to type in) and a field for the first code."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
     try:
         enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
     except Conflict:
@@ -36,16 +40,13 @@ async def set_up_page(
 
 @router.post("/account/mfa")
 async def confirm(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    request: Request,
+    current: AccountHolder,
+    form: AccountForm,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Confirm the app with its current code; the recovery codes are shown once."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
     code = field(form, "code", 32)
     actor = page_actor(request, current.user)
     try:
@@ -61,35 +62,38 @@ async def confirm(
     return render(request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
 
 
-@router.post("/account/mfa/recovery-codes")
-async def new_recovery_codes(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
-    """Make ten new recovery codes (the old ones stop working) and show them once."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
+async def _own_change(
+    request: Request, user: User, change: Callable[[Actor, User], Awaitable[Response]], gone: type[Exception]
+) -> Response:
+    """A posted change to the signed-in user's own second factor; ``gone`` (nothing left to change, another
+    tab was quicker) goes back to the account page."""
     try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
-    try:
-        codes = await service.regenerate_recovery_codes(session, page_actor(request, current.user), current.user)
-    except Conflict:
+        return await change(page_actor(request, user), user)
+    except gone:
         return redirect("/ui/account")
-    return render(request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+
+
+@router.post("/account/mfa/recovery-codes")
+async def new_recovery_codes(
+    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """Make ten new recovery codes (the old ones stop working) and show them once."""
+
+    async def regenerate(actor: Actor, user: User) -> Response:
+        codes = await service.regenerate_recovery_codes(session, actor, user)
+        return render(request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+
+    return await _own_change(request, current.user, regenerate, Conflict)
 
 
 @router.post("/account/mfa/remove")
-async def remove(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def remove(
+    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
+) -> Response:
     """Remove the authenticator app and its recovery codes."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
-    try:
-        await service.remove_totp(session, page_actor(request, current.user), current.user)
-    except NotFound:
-        return redirect("/ui/account")
-    return redirect("/ui/account?notice=mfa_removed")
+
+    async def remove_app(actor: Actor, user: User) -> Response:
+        await service.remove_totp(session, actor, user)
+        return redirect("/ui/account?notice=mfa_removed")
+
+    return await _own_change(request, current.user, remove_app, NotFound)

@@ -16,17 +16,14 @@ from tenantry.errors import NotFound, PermissionDenied
 from tenantry.i18n import _
 from tenantry.runtime import get_session
 from tenantry.ui.pages import (
-    FormRejected,
     dead_link,
     field,
     message,
     read_form,
-    redirect,
-    rejected_form,
     render,
     use_org,
 )
-from tenantry.ui.session import page_actor, signed_in
+from tenantry.ui.session import AccountForm, AccountHolder, page_actor
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -57,10 +54,7 @@ async def invitation_page(
 @router.post("/join")
 async def answer_invitation(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Accept or decline the invitation the link names; the link works once."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
         return message(request, _("Choose an answer"), _("Accept or decline the invitation."), 400)
@@ -72,15 +66,10 @@ async def answer_invitation(request: Request, session: AsyncSession = Depends(ge
 
 
 @router.post("/account/invitations")
-async def answer_on_account(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def answer_on_account(
+    request: Request, current: AccountHolder, form: AccountForm, session: AsyncSession = Depends(get_session)
+) -> Response:
     """Accept or decline, on "My account", an organization's invitation waiting for you."""
-    current = await signed_in(request, session)
-    if current is None:
-        return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
         text = _("Accept or decline the invitation.")

@@ -25,13 +25,11 @@ from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
 from tenantry.ui.pages import (
-    FormRejected,
     dead_link,
     field,
     message,
     read_form,
     redirect,
-    rejected_form,
     render,
     use_org,
     use_user_locale,
@@ -126,10 +124,7 @@ async def _set_password(
     done: str | None,
 ) -> Response:
     """Spend the link with the new password; then say ``done``, or (``done`` None) sign the user in."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     token, password = field(form, "token", 200), field(form, "password")
     found = await find(session, token)
     if found is None:
@@ -211,10 +206,7 @@ async def verification_page(
 @router.post("/verify-email")
 async def verify_email(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Mark the address verified."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     try:
         user = await verification.confirm_email(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
@@ -243,10 +235,7 @@ async def use_magic_link(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Spend the link: sign in, then go to my account."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     try:
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:

@@ -19,14 +19,12 @@ from tenantry.core.users.models import User
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import (
-    FormRejected,
     continuation,
     cookie_name,
     field,
     message,
     read_form,
     redirect,
-    rejected_form,
     render,
     set_cookie,
 )
@@ -128,10 +126,7 @@ async def answer_second_factor(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Check the code; then open the session and go on (to my account, or back to the authorization request)."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     method = RECOVERY_CODE if field(form, "method", 20) == RECOVERY_CODE else OTP
     next_url = continuation(field(form, "continue", 4000))
     code = field(form, "code", 32)
@@ -172,10 +167,7 @@ async def finish_required_enrolment(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Confirm the new app with its code: signed in, and shown the recovery codes once."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     token = _token(request, runtime)
     try:

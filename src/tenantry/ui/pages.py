@@ -5,7 +5,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -47,7 +47,8 @@ def continuation(value: str | None) -> str | None:
 
 
 class FormRejected(Exception):
-    """The form did not come from our own page (no or wrong CSRF token, foreign Origin)."""
+    """The form did not come from our own page (no or wrong CSRF token, foreign Origin): every page answers
+    it the same way, ``rejected_form`` (``install``)."""
 
 
 def _secure(runtime: Runtime) -> bool:
@@ -158,3 +159,14 @@ def redirect(url: str) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303)
     response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
     return response
+
+
+class SignInFirst(Exception):
+    """A page behind the session cookie was asked for without a live session: the browser signs in first."""
+
+
+def install(app: FastAPI) -> None:
+    """A rejected form (``read_form``) is answered by ``rejected_form``, and a page that needs a session
+    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was."""
+    app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))
+    app.add_exception_handler(SignInFirst, lambda _, __: redirect("/ui/sign-in"))

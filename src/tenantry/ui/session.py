@@ -1,16 +1,19 @@
 """The "my account" session cookie: HttpOnly, SameSite=Lax, Secure (and ``__Host-``) when served over https."""
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from tenantry.core.actor import Actor
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
-from tenantry.runtime import Runtime, get_runtime
-from tenantry.ui.pages import cookie_name, set_cookie, use_user_locale
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
@@ -25,6 +28,24 @@ async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
     if current is not None:
         use_user_locale(current.user.locale)
     return current
+
+
+async def account_holder(request: Request, session: AsyncSession = Depends(get_session)) -> SignedIn:
+    """Dependency: the browser's live session (``SignInFirst`` without one)."""
+    current = await signed_in(request, session)
+    if current is None:
+        raise SignInFirst()
+    return current
+
+
+async def account_form(request: Request, _holder: SignedIn = Depends(account_holder)) -> FormData:
+    """Dependency: the posted form of a signed-in browser (``read_form``); the session is asked first, so a
+    signed-out browser is sent to sign in whatever it posted."""
+    return await read_form(request)
+
+
+AccountHolder = Annotated[SignedIn, Depends(account_holder)]
+AccountForm = Annotated[FormData, Depends(account_form)]
 
 
 async def open_session(

@@ -29,13 +29,11 @@ from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
 from tenantry.ui.pages import (
-    FormRejected,
     continuation,
     field,
     message,
     read_form,
     redirect,
-    rejected_form,
     render,
     use_org,
     use_user_locale,
@@ -94,10 +92,7 @@ async def sign_in(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Check the password; then open a session, or ask for a new password when it must change."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
     org_context = await _org_context(request, session, field(form, "org", 100) or None)
@@ -173,10 +168,7 @@ async def change_password(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Replace a password that must change, then continue as after sign-in."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
     page = {**await _change_page(session, ticket), "next_url": next_url}
@@ -207,10 +199,7 @@ async def forgot_password(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Queue a reset link for the address; the page says the same whether or not an account has it."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     typed = field(form, "email", 320).strip()
     try:
         email = _EMAIL.validate_python(typed)

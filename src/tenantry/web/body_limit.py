@@ -10,6 +10,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry.web.asgi import HttpMiddleware
+
 _LIMIT_KEY = "tenantry.max_body_bytes"
 
 
@@ -28,15 +30,12 @@ def _declared_length(scope: Scope) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[_LIMIT_KEY] = self.max_bytes
         declared = _declared_length(scope)
         received = 0

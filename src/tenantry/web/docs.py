@@ -5,12 +5,13 @@ Security Policy that allows exactly them (no CDN)."""
 import base64
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = Path(str(files("fastapi_offline") / "static"))
@@ -36,33 +37,41 @@ def _page(html: HTMLResponse) -> HTMLResponse:
     return HTMLResponse(body, headers={"Content-Security-Policy": _policy(body)})
 
 
+def _docs_page(
+    app: FastAPI, build: Callable[[str, str, str], HTMLResponse]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A page built from the document's URL, the title and the assets' URL, under the app's root path."""
+
+    async def page(request: Request) -> Response:
+        root = request.scope.get("root_path", "")
+        return _page(build(f"{root}{app.openapi_url}", f"{app.title} - API", f"{root}/docs/assets"))
+
+    return page
+
+
 def offline_docs(app: FastAPI) -> None:
     """Serve ``app``'s document at ``/docs`` and ``/redoc`` (build ``app`` with ``docs_url=None, redoc_url=None``)."""
     app.mount("/docs/assets", StaticFiles(directory=ASSETS), name="docs-assets")
-
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _page(
-            get_swagger_ui_html(
-                openapi_url=f"{root}{app.openapi_url}",
-                title=f"{app.title} - API",
-                swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
-                swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
-                swagger_favicon_url=f"{root}/docs/assets/favicon.png",
-            )
-        )
-
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _page(
-            get_redoc_html(
-                openapi_url=f"{root}{app.openapi_url}",
-                title=f"{app.title} - API",
-                redoc_js_url=f"{root}/docs/assets/redoc.standalone.js",
-                redoc_favicon_url=f"{root}/docs/assets/favicon.png",
-                with_google_fonts=False,
-            )
-        )
+    swagger_ui = _docs_page(
+        app,
+        lambda openapi, title, assets: get_swagger_ui_html(
+            openapi_url=openapi,
+            title=title,
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+        ),
+    )
+    redoc = _docs_page(
+        app,
+        lambda openapi, title, assets: get_redoc_html(
+            openapi_url=openapi,
+            title=title,
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png",
+            with_google_fonts=False,
+        ),
+    )
 
     # Plain routes, as FastAPI's own docs pages are: not operations of the API.
     app.add_route("/docs", swagger_ui, include_in_schema=False)

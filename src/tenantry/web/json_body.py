@@ -19,9 +19,6 @@ from tenantry.errors import MalformedBody
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects a body may have; no document Tenantry reads comes close."""
 
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-"""``\\u0000`` that is an escape (not an escaped backslash before ``u0000``): a NUL no text column can hold."""
-
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[{]|[\]}]', re.DOTALL)
 """Strings (whole, so brackets inside them do not count; an unterminated one runs to the end) and brackets."""
 
@@ -51,9 +48,6 @@ def decode_json(body: bytes) -> Any:
     too_deep = _too_deep_at(text)
     if too_deep is not None:
         raise MalformedBody(f"nests deeper than {MAX_DEPTH} levels at position {too_deep}")
-    nul = _NUL_ESCAPE.search(text) if "\\u0000" in text else None
-    if nul is not None:
-        raise MalformedBody(f"holds a NUL character (\\u0000) at position {nul.end() - 6}: no text may contain one")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

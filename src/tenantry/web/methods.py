@@ -9,7 +9,9 @@ its root path in the (shared) scope, so the routes consulted are those of the ap
 
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from tenantry.web.asgi import HttpMiddleware
 
 
 def allowed_methods(scope: Scope) -> str:
@@ -21,14 +23,8 @@ def allowed_methods(scope: Scope) -> str:
     return ", ".join(sorted(methods))
 
 
-class AllowedMethodsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AllowedMethodsMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         emptied = False
 
         async def send_allowed(message: Message) -> None:

@@ -21,6 +21,7 @@ from tenantry import metrics
 from tenantry.core.outbox import service as outbox
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime, get_runtime
+from tenantry.web.asgi import HttpMiddleware
 
 router = APIRouter(tags=["health"])
 
@@ -35,12 +36,12 @@ def _templates(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[int, 
             yield id(route), prefix + context.path
 
 
-class HttpMetricsMiddleware:
+class HttpMetricsMiddleware(HttpMiddleware):
     """Counts requests and their latency by method, route template (``/api/v1/orgs/{org}/users/{user}``,
     never the ids) and status; requests no route matched share one label, ``unmatched``."""
 
     def __init__(self, app: ASGIApp, root: FastAPI) -> None:
-        self.app = app
+        super().__init__(app)
         self._root = root
         self._by_route: dict[int, str] | None = None
 
@@ -50,10 +51,7 @@ class HttpMetricsMiddleware:
         route = scope.get("route")
         return self._by_route.get(id(route), metrics.UNMATCHED_ROUTE) if route is not None else metrics.UNMATCHED_ROUTE
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

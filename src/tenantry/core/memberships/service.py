@@ -92,6 +92,14 @@ async def get_by_email(session: AsyncSession, org: Organization, email: str) -> 
     return await get(session, org, user.id)
 
 
+def ensure_may_change_roles(actor: Actor) -> None:
+    """Changing which roles a member holds needs ``users:roles`` in the organization, on every surface: the
+    native API's route asks it of its caller; a route that changes roles along with other fields (a dialect's
+    update) asks it here, when the roles do change."""
+    if not actor.holds({"users:roles"}):
+        raise PermissionDenied("requires the permission 'users:roles' in this organization")
+
+
 def ensure_may_manage(actor: Actor, member: Member) -> None:
     """Nobody acts on a user who holds rights they lack (platform admins only by platform admins), nor on an
     account that has not accepted to join the organization."""

@@ -30,6 +30,11 @@ async def get(session: AsyncSession, ref: str) -> Organization:
     return org
 
 
+async def find(session: AsyncSession, ref: str) -> Organization | None:
+    """A live organization by id or slug, if any (for callers that answer its absence their own way)."""
+    return await repository.get_by_ref(session, ref)
+
+
 def _slug_conflict(slug: str) -> Conflict:
     return Conflict(f"an organization with slug {slug!r} already exists")
 

@@ -6,7 +6,6 @@ from inspect import isclass
 from typing import Any
 
 from pydantic import BaseModel
-from scim2_models import InvalidFilterException
 from scim2_models.path import AttributeBinding
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
@@ -17,6 +16,7 @@ from tenantry.core.provisioning.filters import Attributes, scim_names, unsupport
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.users.models import USER_DELETED, USER_DISABLED, User
+from tenantry.errors import InvalidFilter
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -127,8 +127,8 @@ def _granted_roles() -> tuple[Select[Any], Element]:
     return query, element
 
 
-def unsupported_sub(attribute: str, sub: str) -> InvalidFilterException:
-    return InvalidFilterException(detail=f"'{attribute}.{sub}' cannot be filtered on here")
+def unsupported_sub(attribute: str, sub: str) -> InvalidFilter:
+    return InvalidFilter(f"'{attribute}.{sub}' cannot be filtered on here")
 
 
 class GroupAttributes(Attributes):

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from scim2_models import InvalidFilterException
 from scim2_models.path import CompareOperator
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select, true
 
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import User
+from tenantry.errors import InvalidFilter
 
 Kind = Literal["string", "boolean", "json_boolean", "datetime", "presence"]
 """presence: a complex attribute that can only be tested with ``pr`` (the expression is the test)."""
@@ -54,7 +54,7 @@ class Cell:
     def compare(self, op: CompareOperator, value: Any) -> ColumnElement[bool]:
         """Two-valued (never NULL), so NOT and OR keep SCIM's meaning for absent values."""
         if self.kind == "presence":
-            raise InvalidFilterException(detail="a complex attribute can only be compared through a sub-attribute")
+            raise InvalidFilter("a complex attribute can only be compared through a sub-attribute")
         if value is None:
             absent = not_(self.present())
             return absent if op == CompareOperator.eq else not_(absent)
@@ -67,7 +67,7 @@ class Cell:
         if self.kind == "string":
             expression, operand = self._text(str(value))
         elif op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
-            raise InvalidFilterException(detail=f"operator '{op.value}' applies to strings only")
+            raise InvalidFilter(f"operator '{op.value}' applies to strings only")
         else:
             expression, operand = self.expression, value
         known = expression.is_not(None)
@@ -90,7 +90,7 @@ class Cell:
                 return and_(known, expression < operand)
             case CompareOperator.le:
                 return and_(known, expression <= operand)
-        raise InvalidFilterException(detail=f"unsupported operator {op!r}")
+        raise InvalidFilter(f"unsupported operator {op!r}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ map says where that attribute lives (``cells``); the visitor turns the tree into
 
 from typing import Any
 
-from scim2_models import InvalidFilterException, ScimFilter
+from scim2_models import ScimFilter
 from scim2_models.path import (
     AttributeBinding,
     AttrPath,
@@ -24,6 +24,7 @@ from scim2_models.path import (
 from sqlalchemy import ColumnElement, and_, not_, or_
 
 from tenantry.core.provisioning.cells import Cell, Element, Plural
+from tenantry.errors import InvalidFilter
 
 
 class Attributes:
@@ -44,8 +45,8 @@ def scim_names(binding: AttributeBinding) -> tuple[str, str, str | None]:
     return schema, attribute, sub or None
 
 
-def unsupported(binding: AttributeBinding, what: str = "filtered on") -> InvalidFilterException:
-    return InvalidFilterException(detail=f"'{binding.urn}' cannot be {what} here")
+def unsupported(binding: AttributeBinding, what: str = "filtered on") -> InvalidFilter:
+    return InvalidFilter(f"'{binding.urn}' cannot be {what} here")
 
 
 class _Compiler(FilterVisitor[ColumnElement[bool]]):
@@ -104,7 +105,7 @@ class _ElementCompiler(FilterVisitor[ColumnElement[bool]]):
 
     def _cell(self, path: AttrPath, comparison: bool) -> tuple[Cell, AttributeBinding]:
         if path.sub_attr is not None or path.uri is not None:
-            raise InvalidFilterException(detail=f"'{path}' is not a sub-attribute of '{self.head}'")
+            raise InvalidFilter(f"'{path}' is not a sub-attribute of '{self.head}'")
         binding = self.outer._resolve(AttrPath(self.head.attr, path.attr, self.head.uri), comparison=comparison)
         return self.element(scim_names(binding)[2] or "", binding.case_exact), binding
 
@@ -123,11 +124,11 @@ class _ElementCompiler(FilterVisitor[ColumnElement[bool]]):
         return cell.compare(node.op, coerce_value(binding, node.value, node.op))
 
     def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
-        raise InvalidFilterException(detail="value selections cannot be nested")
+        raise InvalidFilter("value selections cannot be nested")
 
 
 def where(scim_filter: ScimFilter[Any], attributes: Attributes) -> ColumnElement[bool]:
-    """The WHERE clause for ``scim_filter``; InvalidFilterException for what cannot be filtered here."""
+    """The WHERE clause for ``scim_filter``; InvalidFilter for what cannot be filtered here."""
     node: FilterNode = scim_filter.ast
     return _Compiler(scim_filter, attributes).visit(node)
 

@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import Membership, membership_roles
+from tenantry.core.provisioning.schemas import RoleState
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.users.models import USER_DELETED, User
 
@@ -17,13 +17,6 @@ from tenantry.core.users.models import USER_DELETED, User
 class Page:
     total: int
     rows: list[Any]
-
-
-@dataclass(frozen=True)
-class RoleState:
-    version: int
-    external_id: str | None
-    updated_at: datetime | None
 
 
 def dialect(session: AsyncSession) -> str:

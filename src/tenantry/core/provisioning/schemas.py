@@ -1,5 +1,7 @@
 """What an identity provider may set on a member and on a role (validated like every core input)."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,3 +30,12 @@ class RoleProvision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: ProvisionedRoleName
     external_id: ExternalId | None = None
+
+
+@dataclass(frozen=True)
+class RoleState:
+    """A role's SCIM state in one organization: its version (the ETag), external id and last change."""
+
+    version: int
+    external_id: str | None
+    updated_at: datetime | None

@@ -6,9 +6,12 @@ shares keeps its email and password. What only provisioning knows (external ids,
 kept on the membership and on the role's state in the organization.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
@@ -21,7 +24,9 @@ from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.provisioning import repository
-from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision
+from tenantry.core.provisioning.attributes import UserAttributes
+from tenantry.core.provisioning.json_sql import json_sql
+from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision, RoleState
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.roles.permissions import DEFAULT_ROLE
@@ -188,3 +193,71 @@ async def delete_role(session: AsyncSession, actor: Actor, org: Organization, ro
     holders = (await repository.holders(session, org.id, [role.id]))[role.id]
     await change_holders(session, actor, org, role, add=(), remove=holders)
     await roles.delete(session, actor, org, role)
+
+
+# Reads for the SCIM surface: members with their roles, roles with their state and holders, and the row
+# locks that keep an If-Match check true until the change is stored.
+
+
+def user_attributes(session: AsyncSession) -> UserAttributes:
+    """The User attributes a filter or sort may name, compiled for this session's database."""
+    return UserAttributes(json_sql(repository.dialect(session)))
+
+
+async def member(session: AsyncSession, org: Organization, user_id: str, *, lock: bool = False) -> Member:
+    """The organization's member ``user_id`` (404 otherwise); with ``lock``, held until the transaction ends."""
+    if lock:
+        await repository.lock_member(session, org.id, user_id)
+    return await membership_rules.get(session, org, user_id)
+
+
+async def member_page(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    condition: ColumnElement[bool] | None,
+    order: Sequence[Any],
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Member]]:
+    """How many members match ``condition``, and the page of them at ``offset``, each with its roles."""
+    page = await repository.member_page(session, org.id, condition=condition, order=order, offset=offset, limit=limit)
+    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in page.rows])
+    found = []
+    for user, membership in page.rows:
+        set_committed_value(membership, "roles", granted[membership.id])
+        found.append(Member(user, membership))
+    return page.total, found
+
+
+async def role_page(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    condition: ColumnElement[bool] | None,
+    order: Sequence[Any],
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Role]]:
+    """How many roles visible in the organization match ``condition``, and the page of them at ``offset``."""
+    page = await repository.role_page(session, org.id, condition=condition, order=order, offset=offset, limit=limit)
+    return page.total, page.rows
+
+
+async def lock_role(session: AsyncSession, org: Organization, role: Role) -> None:
+    """Hold the role's state in the organization until the transaction ends."""
+    await repository.lock_role_state(session, org.id, role.id)
+
+
+async def role_states(session: AsyncSession, org: Organization, role_ids: list[str]) -> dict[str, RoleState]:
+    """Each role's state in the organization, read afresh."""
+    return await repository.role_states(session, org.id, role_ids)
+
+
+async def role_state(session: AsyncSession, org: Organization, role: Role) -> RoleState | None:
+    return (await repository.role_states(session, org.id, [role.id])).get(role.id)
+
+
+async def holders(session: AsyncSession, org: Organization, role_ids: list[str]) -> dict[str, list[str]]:
+    """The ids of the live users holding each role in the organization."""
+    return await repository.holders(session, org.id, role_ids)

@@ -26,7 +26,7 @@ ProvisionedRoleName = Annotated[
 ]
 """A role name as an identity provider's group has it (SCIM Group displayName): any printable text,
 spaces included, since group names in Okta or Entra ID are written for people."""
-Permission = Annotated[str, Field(max_length=100)]
+Permission = Annotated[str, Field(max_length=100), AfterValidator(storable)]
 
 
 class RoleCreate(BaseModel):

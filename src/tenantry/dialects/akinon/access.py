@@ -8,16 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.auth.principal import Principal, current_principal
-from tenantry.core.memberships import service as memberships
 from tenantry.dialects.akinon.errors import MALFORMED_ID
 from tenantry.dialects.akinon.listing import MONGO_ID
 from tenantry.dialects.akinon.schemas import MONGO_ID_PATTERN
 from tenantry.errors import FieldError, InvalidInput
-from tenantry.runtime import get_session
+from tenantry.web.targets import member, org_target
 
 PATH_IDS = ("organizationId", "userId")
 
@@ -48,13 +46,4 @@ UserId = Annotated[str, Path(alias="userId", pattern=MONGO_ID_PATTERN, descripti
 
 def org_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
     """``org_access`` and then the member ``{userId}`` (404 for anyone who is not a member)."""
-    access_dependency = org_access(policy)
-
-    async def dependency(
-        user_id: UserId,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> Target:
-        return Target(access, await memberships.get(session, access.org, user_id))
-
-    return dependency
+    return org_target(org_access(policy), member, ref=UserId)

@@ -16,7 +16,7 @@ from tenantry.core.users.schemas import UserCreate as CoreUserCreate
 from tenantry.core.users.schemas import UserUpdate as CoreUserUpdate
 from tenantry.dialects.eva.schemas import EnvironmentGrant, UserCreate, UserUpdate
 from tenantry.dialects.eva.translate import is_admin, resolve_environments
-from tenantry.errors import FieldError, InvalidInput, PermissionDenied
+from tenantry.errors import FieldError, InvalidInput
 
 ADMIN_ROLE = "admin"
 
@@ -72,8 +72,7 @@ async def update(session: AsyncSession, access: OrgAccess, member: Member, paylo
         await users.update(session, actor, org, member, CoreUserUpdate(**profile))
     if "admin" not in changes and "environments" not in changes:
         return
-    if not actor.holds({"users:roles"}):
-        raise PermissionDenied("requires the permission 'users:roles' in this organization")
+    memberships.ensure_may_change_roles(actor)
     admin = is_admin(member) if payload.admin is None else payload.admin
     _admin_without_environments(admin, payload.environments)
     grants = [] if admin else await resolve_environments(session, org, payload.environments or [])

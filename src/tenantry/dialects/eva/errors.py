@@ -9,26 +9,28 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from tenantry.core.imports.records import ImportLimitExceeded
 from tenantry.errors import (
-    Conflict,
     FieldError,
     InvalidInput,
     MalformedBody,
-    NotFound,
-    PermissionDenied,
     TenantryError,
-    Unauthenticated,
 )
-
-log = logging.getLogger("tenantry.dialects.eva")
+from tenantry.web.errors import (
+    STATUSES,
+    ErrorAnswers,
+    field_name,
+    json_invalid,
+    message_of,
+    status_for,
+    unparsable_body,
+)
 
 ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -42,13 +44,8 @@ ERROR_CODES = {
     422: "VALIDATION_ERROR",
     500: "INTERNAL_ERROR",
 }
-_STATUS: list[tuple[type[TenantryError], int]] = [
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-]
+# Too many requests: eva documents no 429, so a limit answers 400 like any other refusal.
+_STATUS = [(kind, status) for kind, status in STATUSES if status != 429]
 
 
 class FieldMessage(BaseModel):
@@ -95,9 +92,8 @@ def field_messages(errors: list[FieldError]) -> list[FieldMessage]:
     return [FieldMessage(fieldName=e.field, message=e.message, errorCode="INVALID_VALUE") for e in errors]
 
 
-def _domain_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, TenantryError)
-    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+def _domain_error(request: Request, error: TenantryError) -> JSONResponse:
+    status = status_for(error, 400, _STATUS)
     if isinstance(error, MalformedBody):
         return error_response(request, 400, error.detail, details=field_messages(error.errors))
     if isinstance(error, InvalidInput):
@@ -106,23 +102,14 @@ def _domain_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(request, status, error.detail, headers=headers)
 
 
-def _field_name(location: tuple[int | str, ...]) -> str:
-    parts = location[1:] if location and location[0] in ("body", "query", "path", "header") else location
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or str(location[0] if location else "body")
-
-
-def _validation_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     items = error.errors()
-    if any(item.get("type") == "json_invalid" for item in items):
+    if json_invalid(items):
         return error_response(request, 400, "the request body is not valid JSON")
     details = [
         FieldMessage(
-            fieldName=_field_name(tuple(item["loc"])),
-            message=item["msg"].removeprefix("Value error, "),
+            fieldName=field_name(item["loc"]),
+            message=message_of(item),
             errorCode="REQUIRED" if item.get("type") == "missing" else "INVALID_VALUE",
         )
         for item in items
@@ -130,9 +117,8 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(request, 422, "the request is invalid", details=details)
 
 
-def _http_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
-    if error.status_code == 400 and error.__cause__ is not None:
+def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    if unparsable_body(error):
         return error_response(request, 400, "the request body could not be parsed")
     return error_response(request, error.status_code, str(error.detail), headers=error.headers)
 
@@ -141,39 +127,23 @@ def _too_large(request: Request, error: Exception) -> JSONResponse:
     return error_response(request, 413, str(error))
 
 
-def _integrity_error(request: Request, error: Exception) -> JSONResponse:
-    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
-    return error_response(request, 409, "the change conflicts with existing data")
-
-
-def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=error)
-    return error_response(request, 500, "an internal error occurred; it has been logged")
-
-
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(TenantryError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(ImportLimitExceeded, _too_large)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
-
-
-_DESCRIPTIONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-}
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route may give (422: a ValidationError)."""
-    return {
-        status: {"model": ValidationError if status == 422 else StandardError, "description": _DESCRIPTIONS[status]}
-        for status in statuses
-    }
+ANSWERS = ErrorAnswers(
+    log=logging.getLogger("tenantry.dialects.eva"),
+    answer=error_response,
+    domain=_domain_error,
+    invalid_request=_validation_error,
+    http=_http_error,
+    descriptions={
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        409: "Conflict",
+        413: "Payload Too Large",
+        422: "Unprocessable Entity",
+    },
+    model=lambda status: ValidationError if status == 422 else StandardError,  # 422: a ValidationError
+    others={ImportLimitExceeded: _too_large},
+)
+install = ANSWERS.install
+errors = ANSWERS.documented

@@ -27,6 +27,7 @@ from tenantry.dialects.eva.translate import eva_users
 from tenantry.errors import NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.targets import member, org_target
 
 PATH = "/eva-user/org/{orgUUID}"
 router = APIRouter(prefix=PATH, tags=["users"], route_class=UnitOfWorkRoute)
@@ -35,16 +36,8 @@ ORG = "orgUUID"
 
 def target(policy: Policy, param: str) -> Callable[..., Awaitable[Target]]:
     """Dependency: check ``policy``, then find the user of path parameter ``param`` among the members."""
-    access_dependency = org_member(policy, path_param=ORG)
-
-    async def dependency(
-        user: Annotated[str, Path(alias=param, max_length=64, description="The user's uuid")],
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> Target:
-        return Target(access, await memberships.get(session, access.org, user))
-
-    return dependency
+    ref = Annotated[str, Path(alias=param, max_length=64, description="The user's uuid")]
+    return org_target(org_member(policy, path_param=ORG), member, ref=ref)
 
 
 async def one(session: AsyncSession, access: OrgAccess, member: Member) -> EvaUser:

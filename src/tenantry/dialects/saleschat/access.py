@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.fields import storable
-from tenantry.core.memberships import service as memberships
 from tenantry.errors import NotFound, OrganizationNotFound
-from tenantry.runtime import get_session
+from tenantry.web.targets import member, org_target
 
 ORG_PARAM = "orgId"
 USER_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -40,17 +39,12 @@ def org_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
 UserId = Annotated[str, Path(alias="userId", description="The user's id")]
 
 
+async def _live_member(session: AsyncSession, access: OrgAccess, user_id: str) -> Target:
+    if not USER_ID.fullmatch(user_id):
+        raise NotFound("user not found")
+    return await member(session, access, user_id)
+
+
 def org_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
     """``org_access``, then the live member ``{userId}``: 404 for anyone else, a deleted user included."""
-    access_dependency = org_access(policy)
-
-    async def dependency(
-        user_id: UserId,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> Target:
-        if not USER_ID.fullmatch(user_id):
-            raise NotFound("user not found")
-        return Target(access, await memberships.get(session, access.org, user_id))
-
-    return dependency
+    return org_target(org_access(policy), _live_member, ref=UserId)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from tenantry.dialects.saleschat.schemas import ErrorRespDto
@@ -30,8 +29,10 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
+from tenantry.web.errors import ErrorAnswers, field_name, message_of
 
-log = logging.getLogger("tenantry.dialects.saleschat")
+# The vendor names fields by where they sit in the body or the query, never in a header.
+_SOURCES = ("body", "query", "path")
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,7 @@ def _not_found(request: Request, code: Code) -> JSONResponse:
     return error_response(code, text)
 
 
-def _domain_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, TenantryError)
+def _domain_error(request: Request, error: TenantryError) -> JSONResponse:
     if isinstance(error, Unauthenticated):
         return error_response(UNAUTHORIZED, error.detail, headers={"WWW-Authenticate": 'Bearer realm="tenantry"'})
     if isinstance(error, OrganizationNotFound):
@@ -126,13 +126,7 @@ def _domain_error(request: Request, error: Exception) -> JSONResponse:
     return validation_failed([FieldError("body", error.detail)])
 
 
-def _field(location: tuple[int | str, ...]) -> str:
-    parts = location[1:] if len(location) > 1 and location[0] in ("body", "query", "path") else location
-    return ".".join(str(part) for part in parts) or "body"
-
-
-def _request_invalid(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
     items = error.errors()
     if any(item["loc"][0] == "path" for item in items):
         # Only the organization is constrained in the path (at most 100 characters): none has such a name,
@@ -141,16 +135,15 @@ def _request_invalid(request: Request, error: Exception) -> JSONResponse:
     return validation_failed(
         [
             FieldError(
-                "body" if item["type"] == "json_invalid" else _field(tuple(item["loc"])),
-                str(item["msg"]).removeprefix("Value error, "),
+                "body" if item["type"] == "json_invalid" else field_name(item["loc"], dotted=True, sources=_SOURCES),
+                message_of(item),
             )
             for item in items
         ]
     )
 
 
-def _http_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
+def _http_error(_: Request, error: HTTPException) -> JSONResponse:
     if error.status_code == 404:
         return error_response(RESOURCE_NOT_FOUND, "no such operation")
     if error.status_code == 405:
@@ -168,30 +161,21 @@ def _status_name(status: int) -> str:
         return "ERROR"
 
 
-def _integrity_error(_: Request, error: Exception) -> JSONResponse:
-    log.info("integrity error mapped to 409: %s", type(error.__cause__ or error).__name__)
-    return error_response(UQ_CONSTRAINT_FAILED, "the change conflicts with existing data")
-
-
-def _unexpected(_: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=error)
-    return error_response(INTERNAL_ERROR, "an internal error occurred; it has been logged")
-
-
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(TenantryError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _request_invalid)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
-
-
 _DESCRIPTIONS = {
     401: "Unauthorized - Authentication is required",
     403: "Forbidden - You don't have permission to access this resource",
     409: "A user with this email already exists (UQ_CONSTRAINT_FAILED)",
     422: "Required fields are missing or invalid values are provided",
 }
+_CODE_OF = {409: UQ_CONSTRAINT_FAILED, 500: INTERNAL_ERROR}
+ANSWERS = ErrorAnswers(
+    log=logging.getLogger("tenantry.dialects.saleschat"),
+    answer=lambda _, status, text: error_response(_CODE_OF[status], text),
+    domain=_domain_error,
+    invalid_request=_request_invalid,
+    http=_http_error,
+)
+install = ANSWERS.install
 
 
 def documented(*statuses: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:

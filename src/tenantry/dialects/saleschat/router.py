@@ -27,6 +27,7 @@ from tenantry.dialects.saleschat.schemas import (
     UserPasswordReqDto,
 )
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
 PREFIX = "/v1/org/{orgId}/user"
@@ -108,7 +109,7 @@ async def generate_magic_link(
     """
     access = target.access
     link = await magic_links.create_magic_link(session, runtime.flows, access.actor, access.org, target.member)
-    response.headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+    response.headers.update(NO_STORE)
     return MagicLinkRespDto(url=link.url)
 
 

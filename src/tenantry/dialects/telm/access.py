@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
@@ -11,7 +11,7 @@ from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
 from tenantry.core.roles.permissions import BUILTIN_BY_NAME, DEFAULT_ROLE, OWNER
 from tenantry.dialects.telm.schemas import TelmRole, TelmUser
-from tenantry.runtime import get_session
+from tenantry.web.targets import org_target
 
 TENANT = "tenant"
 ADMIN = BUILTIN_BY_NAME["admin"]
@@ -26,18 +26,13 @@ def tenant_access(policy: Policy) -> Callable[..., Awaitable[OrgAccess]]:
     return org_member(policy, path_param=TENANT)
 
 
+async def _member_by_email(session: AsyncSession, access: OrgAccess, email: str) -> Target:
+    return Target(access, await memberships.get_by_email(session, access.org, email))
+
+
 def tenant_user(policy: Policy) -> Callable[..., Awaitable[Target]]:
     """``tenant_access`` and then the member ``{user_email}`` (404 for anyone who is not a member)."""
-    access_dependency = tenant_access(policy)
-
-    async def dependency(
-        user_email: UserEmail,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> Target:
-        return Target(access, await memberships.get_by_email(session, access.org, user_email))
-
-    return dependency
+    return org_target(tenant_access(policy), _member_by_email, ref=UserEmail)
 
 
 def telm_role(member: Member) -> TelmRole:

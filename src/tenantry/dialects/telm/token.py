@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
 from tenantry.auth.brute_force import client_ip, rate_limited
-from tenantry.auth.login import TokenResponse, password_grant, refresh_grant
+from tenantry.auth.grants import Grant, exchange
+from tenantry.auth.login import TokenResponse
 from tenantry.auth.second_factor import without_second_step
 from tenantry.core.memberships import service as memberships
 from tenantry.core.orgs import service as orgs
@@ -24,6 +25,7 @@ from tenantry.dialects.telm.errors import documented
 from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -31,7 +33,6 @@ router = APIRouter(prefix="/api/auth/auth", tags=["authentication"], route_class
 
 _CAMEL_CASE = {"grantType": "grant_type", "refreshToken": "refresh_token"}
 _NEEDED = {"password": ("username", "password"), "refresh_token": ("refresh_token",)}
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _NOT_IN_TENANT = "the user does not belong to this tenant"
 
 
@@ -84,6 +85,10 @@ async def _token_request(request: Request) -> TokenRequest:
     return parsed
 
 
+def _grant(request: TokenRequest) -> Grant:
+    return Grant(request.grant_type, request.username or "", request.password or "", request.refresh_token or "")
+
+
 async def _ensure_member(session: AsyncSession, runtime: Runtime, tokens: TokenResponse, tenant: str) -> None:
     """Refuse the sign-in (nothing it did is kept) unless the user is active in ``tenant``."""
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, tokens.access_token)
@@ -118,14 +123,10 @@ async def token(
 ) -> JSONResponse:
     """Exchange a password or a refresh token for tokens (public: this is where credentials are exchanged)"""
     grant = await _token_request(request)
-    if grant.grant_type == "password":
-        username, password = grant.username or "", grant.password or ""
-        try:
-            tokens = await password_grant(session, runtime, username, password, client_ip(request))
-        except OAuthError as error:
-            raise without_second_step(error) from None
-    else:
-        tokens = await refresh_grant(session, runtime, grant.refresh_token or "")
+    try:
+        tokens = await exchange(session, runtime, _grant(grant), client_ip(request))
+    except OAuthError as error:
+        raise without_second_step(error) from None
     if grant.tenant is not None:
         await _ensure_member(session, runtime, tokens, grant.tenant)
     answer = TokenOut(
@@ -134,4 +135,4 @@ async def token(
         expires=tokens.expires_in,
         token_type=tokens.token_type,
     )
-    return JSONResponse(answer.model_dump(), headers=_NO_STORE)
+    return JSONResponse(answer.model_dump(), headers=NO_STORE)

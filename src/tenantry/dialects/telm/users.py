@@ -29,7 +29,7 @@ from tenantry.dialects.telm.access import (
 )
 from tenantry.dialects.telm.errors import Message, documented
 from tenantry.dialects.telm.schemas import Assignment, TelmRole, TelmUser
-from tenantry.errors import FieldError, InvalidInput, NotFound, PermissionDenied
+from tenantry.errors import FieldError, InvalidInput, NotFound
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -95,8 +95,7 @@ async def update_user(
     """Update User details"""
     access, member = target.access, target.member
     if role != telm_role(member):
-        if not access.actor.holds({"users:roles"}):
-            raise PermissionDenied("changing the role requires the permission 'users:roles' in this tenant")
+        memberships.ensure_may_change_roles(access.actor)
         await memberships.set_roles(session, access.actor, access.org, member, [GRANTED_AS[role]])
     profile = UserUpdate(first_name=first_name, last_name=last_name)
     await users.update(session, access.actor, access.org, member, profile)
