@@ -121,3 +121,20 @@ async def test_partners_are_granted_listed_and_revoked(
     revoked = await post(client, partners, f"{partners}/{other_tenant.slug}/revoke")
     assert revoked.status_code == 303
     assert (await tenant.client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"] == []
+
+
+async def test_member_page_shows_roles_scoped_to_resources(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    member = await tenant.add_user()
+    resource = await tenant.client.post(
+        tenant.path("/resources"), json={"type": "environment", "name": "Staging"}, headers=tenant.auth
+    )
+    assert resource.status_code == 201, resource.text
+    scoped = [{"role": "editor", "resource": resource.json()["id"]}]
+    granted = await tenant.client.put(
+        tenant.path(f"/users/{member.id}/scoped-roles"), json={"grants": scoped}, headers=tenant.auth
+    )
+    assert granted.status_code == 200, granted.text
+    await sign_in(client, tenant.owner.email)
+    page = await client.get(f"/console/{tenant.slug}/members/{member.id}")
+    assert "Staging" in page.text
+    assert "editor" in page.text

@@ -19,6 +19,7 @@ from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
+from tenantry.core.clients import destinations
 from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification
 from tenantry.core.users.schemas import Password
@@ -45,6 +46,14 @@ class PasswordChangeWithTicket(BaseModel):
     model_config = ConfigDict(extra="forbid")
     change_ticket: str = Field(max_length=200, description="`change_ticket` from the token endpoint's error.")
     new_password: Password
+
+
+class AppDestinationIn(BaseModel):
+    """Optional: the application the link ends in. Using the link then continues into this client's
+    authorization flow, which sends the browser to ``redirect_uri`` with a code (docs/account-flows.md)."""
+
+    client_id: str | None = Field(default=None, max_length=64, description="A confidential client's id.")
+    redirect_uri: str | None = Field(default=None, max_length=2000, description="One the client registered.")
 
 
 class MagicLinkOut(BaseModel):
@@ -111,16 +120,22 @@ async def send_password_reset(
     "/orgs/{org}/users/{user}/invitation",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def resend_invitation(
+    payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:create", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
-    """Mail an invited user a new link to set their password; the earlier link stops working."""
+    """Mail an invited user a new link to set their password; the earlier link stops working. With
+    ``client_id`` and ``redirect_uri`` the activated user continues into that client's sign-in."""
     access = target.access
-    await invitations.send_invitation_to_member(session, runtime.flows, access.actor, access.org, target.member)
+    payload = payload or AppDestinationIn()
+    destination = await destinations.checked(session, access.org, payload.client_id, payload.redirect_uri)
+    await invitations.send_invitation_to_member(
+        session, runtime.flows, access.actor, access.org, target.member, destination
+    )
     return Accepted(detail="an invitation email is on its way")
 
 
@@ -145,16 +160,22 @@ async def send_email_verification(
     "/orgs/{org}/users/{user}/magic-link",
     status_code=status.HTTP_201_CREATED,
     response_model=MagicLinkOut,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def create_magic_link(
+    payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:magic_link", impersonation=False, partner=True))),
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
-    """A link that signs the user in once, for a short while; no email is sent."""
+    """A link that signs the user in once, for a short while; no email is sent. With ``client_id`` and
+    ``redirect_uri`` it continues into that client's sign-in and ends in the app."""
     access = target.access
-    link = await magic_links.create_magic_link(session, runtime.flows, access.actor, access.org, target.member)
+    payload = payload or AppDestinationIn()
+    destination = await destinations.checked(session, access.org, payload.client_id, payload.redirect_uri)
+    link = await magic_links.create_magic_link(
+        session, runtime.flows, access.actor, access.org, target.member, destination
+    )
     body = MagicLinkOut(url=link.url, expires_at=link.expires_at)
     return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=NO_STORE)
 

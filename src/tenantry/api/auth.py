@@ -14,6 +14,7 @@ from tenantry.auth.login import TokenResponse
 from tenantry.auth.second_factor import OTP_GRANT, RECOVERY_CODE_GRANT
 from tenantry.errors import MalformedBody, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.forms import form_fields, form_or_json_body, media_type
 from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
@@ -40,19 +41,18 @@ _BODY_SCHEMA = TokenRequest.model_json_schema()
 
 
 async def _read_fields(request: Request) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            fields = decode_json(await request.body())
-        except MalformedBody as error:
-            raise OAuthError("invalid_request", error.detail) from None
-        if not isinstance(fields, dict):
-            raise OAuthError("invalid_request", "the body must be a JSON object")
+    fields = await form_fields(request)
+    if fields is not None:
         return fields
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
-    raise OAuthError("invalid_request", "send the parameters form-encoded or as a JSON object")
+    if media_type(request) != "application/json":
+        raise OAuthError("invalid_request", "send the parameters form-encoded or as a JSON object")
+    try:
+        decoded = decode_json(await request.body())
+    except MalformedBody as error:
+        raise OAuthError("invalid_request", error.detail) from None
+    if not isinstance(decoded, dict):
+        raise OAuthError("invalid_request", "the body must be a JSON object")
+    return decoded
 
 
 def _parse(fields: dict[str, Any]) -> TokenRequest:
@@ -81,15 +81,7 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
     "/token",
     response_model=TokenResponse,
     responses=problems(400, 429),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {"schema": _BODY_SCHEMA},
-                "application/json": {"schema": _BODY_SCHEMA},
-            },
-        }
-    },
+    openapi_extra={"requestBody": form_or_json_body(_BODY_SCHEMA, required=True)},
 )
 async def token(
     request: Request,

@@ -15,6 +15,7 @@ from tenantry.core.audit import service as audit
 from tenantry.core.flows import invitations, magic_links, resets
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
+from tenantry.core.resources import grants
 from tenantry.core.roles import service as roles
 from tenantry.core.users import service as users
 from tenantry.errors import NotFound
@@ -94,8 +95,11 @@ async def _member_page(request: Request, session: AsyncSession, target: TargetMe
     if console.can("audit:read"):
         where = audit.AuditFilter(target=member.user.id)
         events = await audit.page(session, console.org.id, where, after=None, limit=RECENT_EVENTS, newest_first=True)
+    membership_id = member.membership.id
+    scoped = (await grants.of_memberships(session, [membership_id]))[membership_id]
     page = {
         "member": users.member_out(member),
+        "grants": [grants.grant_out(grant) for grant in scoped],
         "roles": await roles.list_for_org(session, console.org.id),
         "actions": _offered(console, member),
         "events": events,

@@ -29,6 +29,9 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
+"""A filtered list counts its matches up to here ("more than 10,000" beyond): an exact count of a broad
+filter in a large organization would cost more than the page."""
 Search = Annotated[StorableStr, Query(max_length=200)]
 StatusChoice = Annotated[Literal["", "active", "disabled", "invited"], Query()]
 RoleChoice = Annotated[StorableStr, Query(max_length=64)]
@@ -49,10 +52,11 @@ async def _members_page(
     members, next_after = await users.page(
         session, console.org, **where, after=after if is_id(after) else None, limit=PAGE_SIZE
     )
-    total = await users.count(session, console.org, **where)
+    total = await users.count(session, console.org, **where, cap=COUNT_CAP)
     page = {
         "members": [users.member_out(member) for member in members],
         "total": total,
+        "total_capped": total > COUNT_CAP,
         "next_after": next_after,
         "filters": {"q": q, "status": status, "role": role},
         "roles": org_roles,

@@ -14,6 +14,7 @@ from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
 from tenantry.errors import OAuthError
 from tenantry.runtime import get_runtime
+from tenantry.web.forms import media_type
 
 _FAILED = "client authentication failed"
 
@@ -64,7 +65,7 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
 
 async def read_form(request: Request) -> dict[str, str]:
     """The form-encoded parameters of a back-channel request (each at most once, RFC 6749 section 3.2)."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+    if media_type(request) != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the parameters form-encoded (application/x-www-form-urlencoded)")
     form = await request.form()
     fields: dict[str, str] = {}

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
+from tenantry.core.clients import destinations
 from tenantry.core.credentials.policy import password_hint, plain_words
 from tenantry.core.flows import invitations, magic_links, resets, verification
 from tenantry.core.flows.context import DeadToken, Flows
@@ -141,10 +142,11 @@ async def _set_password(
         errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**context, "errors": errors}, 400)
     if done is None:
-        second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], None)
+        into_app = destinations.authorization_url(found.row.details, found.row.org_id)
+        second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], into_app)
         if second_step is not None:  # an organization requires a second factor: set it up first
             return second_step
-        response = redirect("/ui/account?notice=activated")
+        response = redirect(into_app or "/ui/account?notice=activated")
         await open_session(session, runtime, response, user, [PASSWORD_AMR])
         return response
     return message(request, _("Password saved"), _(done), sign_in=await _sign_in_link(session, found.row.org_id))
@@ -234,15 +236,16 @@ async def magic_link_page(
 async def use_magic_link(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    """Spend the link: sign in, then go to my account."""
+    """Spend the link: sign in, then go to my account, or on into the app the link was made for."""
     form = await read_form(request)
     try:
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
         return dead_link(request)
-    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], None)
+    into_app = destinations.authorization_url(found.row.details, found.row.org_id)
+    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], into_app)
     if second_step is not None:
         return second_step
-    response = redirect("/ui/account")
+    response = redirect(into_app or "/ui/account")
     await open_session(session, runtime, response, found.user, [LINK_AMR])
     return response

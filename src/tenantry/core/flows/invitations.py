@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.clients.destinations import AppDestination
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, send_email
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
@@ -16,23 +17,37 @@ from tenantry.core.users.models import User
 from tenantry.errors import Conflict
 
 
-async def send_invitation(session: AsyncSession, flows: Flows, actor: Actor, org: Organization, user: User) -> None:
-    """Mail ``user`` a link to set their first password; an earlier invitation stops working."""
+async def send_invitation(
+    session: AsyncSession,
+    flows: Flows,
+    actor: Actor,
+    org: Organization,
+    user: User,
+    destination: AppDestination | None = None,
+) -> None:
+    """Mail ``user`` a link to set their first password; an earlier invitation stops working. With
+    ``destination`` (``core.clients.destinations``) the activated user continues into that app's sign-in."""
     if user.password_hash is not None:
         raise Conflict("the user has already set a password; send a password reset instead")
     ttl = flows.settings.invitation_ttl_seconds
-    issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True)
+    details = destination.details() if destination is not None else None
+    issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True, details=details)
     link = flows.page_url("activate", token=issued.token)
     await send_email(session, flows, "invitation", user, org, link, ttl)
     record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)
 
 
 async def send_invitation_to_member(
-    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+    session: AsyncSession,
+    flows: Flows,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    destination: AppDestination | None = None,
 ) -> None:
     """An administrator's new invitation for a member of ``org``: only one they may manage."""
     ensure_may_manage(actor, member)
-    await send_invitation(session, flows, actor, org, member.user)
+    await send_invitation(session, flows, actor, org, member.user, destination)
 
 
 async def send_invitations(

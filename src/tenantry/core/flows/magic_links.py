@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.clients.destinations import AppDestination
 from tenantry.core.flows.context import DeadToken, Flows, acting_as
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
@@ -27,17 +28,25 @@ class MagicLink:
 
 
 async def create_magic_link(
-    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member
+    session: AsyncSession,
+    flows: Flows,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    destination: AppDestination | None = None,
 ) -> MagicLink:
     """A sign-in link for ``member``. It signs in to the whole account, so, like setting a password, it is
-    for accounts that belong to this organization only (platform admins excepted)."""
+    for accounts that belong to this organization only (platform admins excepted). With ``destination``
+    (``core.clients.destinations``) using it continues into that client's authorization flow."""
     membership_rules.ensure_may_manage(actor, member)
     await membership_rules.ensure_account_exclusive(session, actor, org, member)
     user = member.user
     if user.status != USER_ACTIVE or member.membership.status != MEMBERSHIP_ACTIVE:
         reason = "has not set a password yet" if user.password_hash is None else "is disabled"
         raise Conflict(f"the user {reason}; a magic link cannot sign them in")
-    issued = await onetime.issue(session, MAGIC_LINK, user, flows.settings.magic_link_ttl_seconds, org_id=org.id)
+    details = destination.details() if destination is not None else None
+    ttl = flows.settings.magic_link_ttl_seconds
+    issued = await onetime.issue(session, MAGIC_LINK, user, ttl, org_id=org.id, details=details)
     record(session, actor, "user.magic_link_created", org_id=org.id, target_type="user", target_id=user.id)
     return MagicLink(flows.page_url("magic", token=issued.token), issued.expires_at)
 

@@ -154,13 +154,19 @@ async def member_page(
 
 
 async def member_count(
-    session: AsyncSession, org_id: str, *, q: str | None, status: str | None, role_id: str | None
+    session: AsyncSession, org_id: str, *, q: str | None, status: str | None, role_id: str | None, cap: int
 ) -> int:
-    """How many of the organization's members match (the total a paged list shows)."""
-    statement = _member_statement(
-        select(func.count()).select_from(User), org_id, q=q, status=status, role_id=role_id, dialect=_dialect(session)
-    )
-    return int((await session.execute(statement)).scalar_one())
+    """How many of the organization's members match, counting no further than ``cap + 1`` (a list's total:
+    exact up to ``cap``, "more" beyond, so a broad filter in a large organization costs no full count).
+
+    Unfiltered, the organization's memberships are counted from their index alone, exactly."""
+    if not (q or status or role_id):
+        statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
+        return int((await session.execute(statement)).scalar_one())
+    matching = _member_statement(
+        select(User.id), org_id, q=q, status=status, role_id=role_id, dialect=_dialect(session)
+    ).limit(cap + 1)
+    return int((await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one())
 
 
 SortField = Literal[

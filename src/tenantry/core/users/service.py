@@ -179,11 +179,11 @@ async def page(
 
 
 async def count(
-    session: AsyncSession, org: Organization, *, q: str | None, status: str | None, role: str | None
+    session: AsyncSession, org: Organization, *, q: str | None, status: str | None, role: str | None, cap: int
 ) -> int:
-    """How many members ``page`` would list over all its pages."""
+    """How many members ``page`` would list over all its pages; filtered, counted up to ``cap + 1`` only."""
     role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
-    return await repository.member_count(session, org.id, q=q, status=status, role_id=role_id)
+    return await repository.member_count(session, org.id, q=q, status=status, role_id=role_id, cap=cap)
 
 
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:

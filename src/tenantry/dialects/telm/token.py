@@ -25,6 +25,7 @@ from tenantry.dialects.telm.errors import documented
 from tenantry.dialects.telm.schemas import TokenOut
 from tenantry.errors import FieldError, InvalidInput, NotFound, OAuthError
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.forms import form_fields, form_or_json_body
 from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
 from tenantry.web.routing import UnitOfWorkRoute
@@ -54,10 +55,9 @@ _QUERY_PARAMETERS = [
 
 
 async def _body_fields(request: Request) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+    form = await form_fields(request)
+    if form is not None:
+        return form
     body = await request.body()
     if not body.strip():
         return {}
@@ -106,13 +106,7 @@ async def _ensure_member(session: AsyncSession, runtime: Runtime, tokens: TokenR
     responses=documented(401, 403, 422, 429),
     openapi_extra={
         "parameters": _QUERY_PARAMETERS,
-        "requestBody": {
-            "required": False,
-            "content": {
-                "application/x-www-form-urlencoded": {"schema": _BODY_SCHEMA},
-                "application/json": {"schema": _BODY_SCHEMA},
-            },
-        },
+        "requestBody": form_or_json_body(_BODY_SCHEMA, required=False),
     },
 )
 async def token(
