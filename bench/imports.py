@@ -71,7 +71,7 @@ def measure(url: str, rows: dict[str, int]) -> list[ImportResult]:
         for kind, count in rows.items():
             slug = f"import-{kind}-{stamp}"
             _tenantry("bootstrap", "--org-slug", slug, "--org-name", slug, "--email", f"{slug}@import.example.com",
-                      "--json", env=env)  # fmt: skip
+                      "--add-platform-admin", "--json", env=env)  # fmt: skip
             source = Path(directory) / f"{kind}.csv"
             _write_csv(source, count, kind, f"{kind}-{stamp}-")
             summary = json.loads(_tenantry("users", "import", str(source), "--org", slug, "--json", env=env))

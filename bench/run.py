@@ -95,8 +95,8 @@ def _tenantry_loads(shape: seed.Shape, token: str, sample: list[int]) -> list[lo
     auth = f"Bearer {token}"
     org = f"/api/v1/orgs/{seed.BIG_ORG_SLUG}/users"
     login_body = f"grant_type=password&username={seed.ADMIN_EMAIL}&password={seed.BENCH_PASSWORD.replace(' ', '+')}"
+    # Login last: on a loaded machine the hashes it queued outlive its window and would be measured as get-user's.
     return [
-        loads.Load("login", "POST", ["/api/v1/auth/token"], 4, None, "application/x-www-form-urlencoded", login_body),
         loads.Load("get_user", "GET", [f"{org}/{seed.user_id(i)}" for i in sample], 32, auth),
         loads.Load("list_page", "GET", [f"{org}?limit=50&cursor={encode_cursor(seed.user_id(i))}" for i in sample],
                    16, auth),
@@ -107,6 +107,7 @@ def _tenantry_loads(shape: seed.Shape, token: str, sample: list[int]) -> list[lo
             "create_user", "POST", [org], 8, auth, "application/json",
             '{"email": "new-{n}@bench.example.com", "first_name": "New", "last_name": "User"}',
         ),
+        loads.Load("login", "POST", ["/api/v1/auth/token"], 4, None, "application/x-www-form-urlencoded", login_body),
     ]  # fmt: skip
 
 
@@ -125,7 +126,18 @@ def _login(base: str, path: str, fields: dict[str, str]) -> str:
     return str(response.json()["access_token"])
 
 
-def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: int) -> dict[str, Any]:
+def _profile(pid: int, seconds: int, name: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server for ``seconds`` (when BENCH_PROFILE is set and py-spy is installed)."""
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not os.environ.get("BENCH_PROFILE") or not spy.exists():
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"profile-{name}.txt"
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250", "--nonblocking"]
+    return subprocess.Popen([*command, "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL)
+
+
+def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: int, backend: str) -> dict[str, Any]:
     port = free_port()
     env = {
         "TENANTRY_DATABASE_URL": url,
@@ -143,15 +155,21 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
         writers = _sqlite_writer_loads(shape, token) if url.startswith("sqlite") else []
         for load in _tenantry_loads(shape, token, sample) + writers:
             if load.name == "get_user":
+                spy = _profile(pid, max(seconds - 1, 1), f"get_user-{backend}")
                 with peak_rss(pid) as peak:
                     measured[load.name] = loads.run(base, load, seconds)
                 measured["rss_mib"] = peak[0]
+                if spy is not None:
+                    spy.wait(timeout=60)
             else:
                 measured[load.name] = loads.run(base, load, seconds)
     return measured
 
 
-def measure_peer(module: str, url: str, paths: list[str], token: str | None, seconds: int) -> loads.Result:
+def measure_peer(
+    module: str, url: str, paths: list[str], token: str | None, seconds: int, more: tuple[loads.Load, ...] = ()
+) -> dict[str, loads.Result]:
+    """get-user on the peer, then each of ``more`` (loads the peer answers too)."""
     port = free_port()
     command = [str(PEERS_PYTHON), "-m", "uvicorn", f"bench.peers.{module}:app", "--port", str(port),
                "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
@@ -161,7 +179,22 @@ def measure_peer(module: str, url: str, paths: list[str], token: str | None, sec
         if module == "reference_app":
             token = _login(base, "/auth/jwt/login", {"username": seed.ADMIN_EMAIL, "password": seed.BENCH_PASSWORD})
         auth = f"Bearer {token}" if token else None
-        return loads.run(base, loads.Load(f"get_user_{module}", "GET", paths, 32, auth), seconds)
+        found = {"get_user": loads.run(base, loads.Load(f"get_user_{module}", "GET", paths, 32, auth), seconds)}
+        for load in more:
+            found[load.name] = loads.run(base, load, seconds)
+        return found
+
+
+def _ceiling_loads(sample: list[int]) -> tuple[loads.Load, ...]:
+    """What the raw ceiling answers besides get-user: the same list page and create-user as Tenantry's loads."""
+    org = f"/orgs/{seed.org_id(0)}/users"
+    return (
+        loads.Load("list_page_raw_app", "GET", [f"{org}?limit=50&after={seed.user_id(i)}" for i in sample], 16),
+        loads.Load(
+            "create_user_raw_app", "POST", [org], 8, None, "application/json",
+            '{"email": "raw-{n}@bench.example.com", "first_name": "New", "last_name": "User"}',
+        ),
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -189,9 +222,14 @@ def main() -> None:
 
     rate = hash_rate()
     sample = random.Random(11).sample(range(shape.big_org), k=min(2_000, shape.big_org))
-    tenantry = measure_tenantry(url, shape, sample, seconds)
-    reference = measure_peer("reference_app", url, [f"/users/{seed.reference_id(i)}" for i in sample], None, seconds)
-    raw = measure_peer("raw_app", url, [f"/users/{seed.user_id(i)}" for i in sample], None, seconds)
+    load_average = os.getloadavg()
+    tenantry = measure_tenantry(url, shape, sample, seconds, args.backend)
+    reference = measure_peer("reference_app", url, [f"/users/{seed.reference_id(i)}" for i in sample], None, seconds)[
+        "get_user"
+    ]
+    raw = measure_peer(
+        "raw_app", url, [f"/users/{seed.user_id(i)}" for i in sample], None, seconds, _ceiling_loads(sample)
+    )
     terms = [seed.token(i) for i in sample[:20]]
     big_org = seed.org_id(0)
     if args.backend == "sqlite":
@@ -203,6 +241,8 @@ def main() -> None:
     report = build_report(
         args.backend, shape, seconds, seeded_in, rate, tenantry, reference, raw, with_index, without, imported
     )
+    report["load_average_at_start"] = [round(value, 2) for value in load_average]
+    report["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
     print(render(report))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{args.backend}-{'full' if args.full else 'quick'}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
@@ -218,7 +258,7 @@ def build_report(
     rate: float,
     tenantry: dict[str, Any],
     reference: loads.Result,
-    raw: loads.Result,
+    ceiling: dict[str, loads.Result],
     with_index: float,
     without: float,
     imported: list[imports.ImportResult],
@@ -226,17 +266,32 @@ def build_report(
     get_user: loads.Result = tenantry["get_user"]
     login: loads.Result = tenantry["login"]
     selective: loads.Result = tenantry["search_selective"]
+    broad: loads.Result = tenantry["search_broad"]
+    raw = ceiling["get_user"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
-    targets = {
-        "login / argon2id hash rate per core >= 0.8": (login.requests_per_second / rate, 0.8),
-        "get-user / fastapi-users reference >= 1.5": (
-            get_user.requests_per_second / reference.requests_per_second,
-            1.5,
+
+    def per_second(result: loads.Result) -> float:
+        return result.requests_per_second
+
+    # The targets of issue 17, each a ratio measured in this run (or a latency, a rate, a size).
+    targets: dict[str, tuple[float | None, float]] = {
+        "get-user / raw ceiling >= 0.5": (per_second(get_user) / per_second(raw), 0.5),
+        "get-user / fastapi-users reference >= 4": (per_second(get_user) / per_second(reference), 4.0),
+        "list page (50 with roles) / raw ceiling's page >= 0.3": (
+            per_second(tenantry["list_page"]) / per_second(ceiling["list_page_raw_app"]),
+            0.3,
         ),
-        "get-user / raw ceiling >= 0.5": (get_user.requests_per_second / raw.requests_per_second, 0.5),
+        "create-user / raw ceiling's inserts >= 0.3": (
+            per_second(tenantry["create_user"]) / per_second(ceiling["create_user_raw_app"]),
+            0.3,
+        ),
+        "login / argon2id hash rate per core >= 0.9": (per_second(login) / rate, 0.9),
         "selective search p99 ms <= 10": (selective.p99_ms, 10.0),
+        "broad search p99 ms <= 50": (broad.p99_ms, 50.0),
+        # Measured by the writers' bench of the scale-ops work (not this run): reported as not measured here.
+        "SQLite: errors with 8 concurrent sign-ins or creates <= 0": (None, 0.0),
         "search speed-up from the index >= 20": (without / with_index, 20.0),
-        "server RSS MiB under get-user <= 200": (tenantry["rss_mib"], 200.0),
+        "server RSS MiB under get-user <= 150": (tenantry["rss_mib"], 150.0),
     }
     if backend == "sqlite":
         writers = [tenantry["sqlite_writers_login"], tenantry["create_user"]]
@@ -244,8 +299,8 @@ def build_report(
         targets["SQLite writers: p99 ms with 8 sign-ins or 8 creates <= 500"] = (max(w.p99_ms for w in writers), 500.0)
     by_kind = {result.kind: result for result in imported}
     cores = os.cpu_count() or 1
-    if backend == "postgresql":  # the target is PostgreSQL's (COPY); SQLite's figure is reported alone
-        targets["import with hashes rows/s >= 20000"] = (by_kind["hashes"].rows_per_second, 20_000.0)
+    import_goal = 20_000.0 if backend == "postgresql" else 10_000.0
+    targets[f"import with hashes rows/s >= {import_goal:.0f}"] = (by_kind["hashes"].rows_per_second, import_goal)
     targets["import plaintext / (cores x hash rate) >= 0.8"] = (
         by_kind["plaintext"].rows_per_second / (cores * rate),
         0.8,
@@ -259,12 +314,17 @@ def build_report(
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "argon2id_hashes_per_second_per_core": round(rate, 1),
         "operations": [asdict(result) for key, result in tenantry.items() if isinstance(result, loads.Result)]
-        + [asdict(reference), asdict(raw)],
+        + [asdict(reference)]
+        + [asdict(result) for result in ceiling.values()],
         "search_query_median_ms": {"with_index": round(with_index, 3), "without_index": round(without, 3)},
         "rss_mib": round(tenantry["rss_mib"], 1),
         "imports": [{**asdict(result), "rows_per_second": round(result.rows_per_second, 1)} for result in imported],
         "targets": {
-            name: {"value": round(value, 3), "target": goal, "met": value <= goal if "<=" in name else value >= goal}
+            name: {
+                "value": None if value is None else round(value, 3),
+                "target": goal,
+                "met": None if value is None else value <= goal if "<=" in name else value >= goal,
+            }
             for name, (value, goal) in targets.items()
         },
     }
@@ -291,7 +351,9 @@ def render(report: dict[str, Any]) -> str:
         )
     lines.append("")
     for name, target in report["targets"].items():
-        lines.append(f"{'met ' if target['met'] else 'MISS'}  {name}: {target['value']}")
+        verdict = {True: "met   ", False: "MISSED", None: "n/a   "}[target["met"]]
+        value = "not measured by this run" if target["value"] is None else target["value"]
+        lines.append(f"{verdict}  {name}: {value}")
     return "\n".join(lines)
 
 

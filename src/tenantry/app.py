@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tenantry import __version__, dialects, logs, metrics, scim
+from tenantry import __version__, dialects, logs, metrics, scim, tracing
 from tenantry.api import errors, health
 from tenantry.api.router import api_router
 from tenantry.auth.keys import KeyRing
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     web_metrics.install(app, runtime)
+    tracing.install(app, runtime.database.engine)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: finished_openapi(app, _SECURITY_SCHEMES, _problems_and_security)  # type: ignore[method-assign]
     return app

@@ -15,7 +15,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from tenantry import logs
+from tenantry import logs, tracing
 from tenantry.auth import keys
 from tenantry.cli_clients import clients_app
 from tenantry.cli_users import users_app
@@ -99,6 +99,7 @@ async def _deliver(settings: Settings, once: bool) -> int:
     from tenantry.worker import OutboxWorker
 
     runtime = build_runtime(settings)
+    tracing.configure(runtime.database.engine)
     worker = OutboxWorker(runtime)
     try:
         if once:

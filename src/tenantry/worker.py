@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry import tracing
 from tenantry.core.flows import resets
 from tenantry.core.mfa import challenges as mfa_challenges
 from tenantry.core.onetime import service as onetime
@@ -97,6 +98,10 @@ class OutboxWorker:
             message = await outbox.claim(session, message_id, self._settings.outbox_lease_seconds)
         if message is None:
             return 0
+        with tracing.outbox_span(message.kind, message.id):
+            return await self._deliver(message)
+
+    async def _deliver(self, message: OutboxMessage) -> int:
         try:
             if message.kind == EMAIL:
                 await self._email.deliver(message.id, message.payload)

@@ -1,11 +1,13 @@
 """The core directory: counted, sorted member pages, addable accounts by what the actor may see, the owner."""
 
 import httpx
+import pytest
 
 from tenantry.core.actor import Actor
+from tenantry.core.memberships import directory as members
+from tenantry.core.memberships.directory import MemberCriteria, SortKey
 from tenantry.core.orgs import repository as orgs
-from tenantry.core.users import directory
-from tenantry.core.users.repository import MemberCriteria, SortKey
+from tenantry.core.users import directory, matching
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer, make_tenant
 
@@ -17,18 +19,18 @@ async def test_members_page_counts_all_and_returns_the_slice_with_roles(runtime:
         org = await orgs.get_by_ref(session, tenant.id)
         assert org is not None
         criteria = MemberCriteria(email_contains="@DIR.")
-        total, members = await directory.members_page(
-            session, org, criteria, [SortKey("email", descending=True)], offset=1, limit=5
+        total, found = await members.page_at(
+            session, org.id, criteria, [SortKey("email", descending=True)], offset=1, limit=5
         )
         assert total == 3
-        assert [member.user.email for member in members] == ["bob@dir.example", "alice@dir.example"]
-        assert [role.name for role in members[0].roles] == ["viewer"]
-        past_the_end = await directory.members_page(session, org, criteria, [], offset=3, limit=5)
+        assert [member.user.email for member in found] == ["bob@dir.example", "alice@dir.example"]
+        assert [role.name for role in found[0].roles] == ["viewer"]
+        past_the_end = await members.page_at(session, org.id, criteria, [], offset=3, limit=5)
         assert past_the_end == (3, [])
-        totals_only = await directory.members_page(session, org, criteria, [], offset=0, limit=0)
+        totals_only = await members.page_at(session, org.id, criteria, [], offset=0, limit=0)
         assert totals_only == (3, [])
-        unmatchable = await directory.members_page(
-            session, org, MemberCriteria(email_contains="\x00"), [], offset=0, limit=5
+        unmatchable = await members.page_at(
+            session, org.id, MemberCriteria(email_contains="\x00"), [], offset=0, limit=5
         )
         assert unmatchable == (0, [])
 
@@ -70,3 +72,20 @@ async def _named_owner(runtime: Runtime, org_id: str) -> str | None:
         org = await orgs.get_by_ref(session, org_id)
         assert org is not None
         return await directory.organization_owner(session, org)
+
+
+async def test_a_broad_term_finds_the_same_members_row_by_row(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("dora", "doris", "boris"):
+        await tenant.add_user(f"{name}@broad.example", password=None)
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.id)
+        assert org is not None
+        listed, _ = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=None, limit=10)
+        monkeypatch.setattr(matching, "BROAD", 1)  # every term with a hit is broad now
+        assert await matching.is_broad(session, "oris") is (session.get_bind().dialect.name == "sqlite")
+        walked, after = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=None, limit=1)
+        rest, _ = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=after, limit=10)
+    assert sorted(member.user.email for member in listed) == ["boris@broad.example", "doris@broad.example"]
+    assert [member.user.id for member in walked + rest] == [member.user.id for member in listed]

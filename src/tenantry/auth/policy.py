@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute, Mount
 
-from tenantry.auth.principal import Principal, current_principal
+from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
@@ -149,6 +149,32 @@ async def org_access(
     user = principal.user
     member_id = user.id if user is not None and not principal.platform_admin else None
     found, membership = await memberships.org_and_membership(session, org_ref, member_id)
+    return await _access(request, session, policy, principal, found, membership)
+
+
+async def credential_org_access(
+    request: Request, session: AsyncSession, policy: Policy, credential: Presented, org_ref: str
+) -> OrgAccess:
+    """``org_access`` for a presented credential: a user's own token is authorized in one statement (its
+    account's liveness, its session, the organization, its membership there with the roles)."""
+    if credential.claims is None:
+        assert credential.principal is not None
+        return await org_access(request, session, policy, credential.principal, org_ref)
+    claims = credential.claims
+    caller_there = await memberships.caller_in_org(session, claims.subject, claims.session_id, org_ref)
+    principal = own_token_principal(claims, caller_there.user, caller_there.session_ended)
+    _check_caller(policy, principal)
+    return await _access(request, session, policy, principal, caller_there.org, caller_there.membership)
+
+
+async def _access(
+    request: Request,
+    session: AsyncSession,
+    policy: Policy,
+    principal: Principal,
+    found: Organization | None,
+    membership: Membership | None,
+) -> OrgAccess:
     if found is None:
         raise OrganizationNotFound("organization not found")
     rights = await _rights_in(session, policy, principal, found, membership)
@@ -167,10 +193,10 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
     async def dependency(
         request: Request,
         org: Annotated[str, Path(alias=path_param, description="Organization id or slug", max_length=100)],
-        principal: Principal = Depends(current_principal),
+        credential: Presented = Depends(presented),
         session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:
-        return await org_access(request, session, policy, principal, org)
+        return await credential_org_access(request, session, policy, credential, org)
 
     dependency.policy = policy  # type: ignore[attr-defined]
     dependency.org_param = path_param  # type: ignore[attr-defined]

@@ -98,29 +98,57 @@ async def _impersonated(session: AsyncSession, claims: AccessClaims) -> User:
     return user
 
 
-async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
-    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token is re-checked
-    against the impersonator's account, session and rights in its organization on every request."""
+async def _verified(runtime: Runtime, token: str) -> AccessClaims:
     claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
     if claims.client_id is not None and claims.client_id == claims.subject:
         raise Unauthenticated("a client's own token (client_credentials) acts for no user of this API")
-    if claims.impersonator_id is not None:
-        user = await _impersonated(session, claims)
-    else:
-        found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
-        user = _still_valid(found, claims)
-        if session_ended:
-            raise Unauthenticated("the session has ended")
+    return claims
+
+
+def own_token_principal(claims: AccessClaims, found: User | None, session_ended: bool) -> Principal:
+    """The principal of a user's own (not impersonation) token, once its account and session are read: 401
+    when the account is gone or disabled, its tokens were revoked since, or the session has ended."""
+    user = _still_valid(found, claims)
+    if session_ended:
+        raise Unauthenticated("the session has ended")
+    return Principal(user=user, session_id=claims.session_id, org_id=claims.org_id)
+
+
+async def _impersonation_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
+    user = await _impersonated(session, claims)
     return Principal(
         user=user, impersonator_id=claims.impersonator_id, session_id=claims.session_id, org_id=claims.org_id
     )
 
 
-async def current_principal(
+async def user_principal(session: AsyncSession, runtime: Runtime, token: str) -> Principal:
+    """The token's user. A signed-out session (``sid``) ends at once; an impersonation token is re-checked
+    against the impersonator's account, session and rights in its organization on every request."""
+    claims = await _verified(runtime, token)
+    if claims.impersonator_id is not None:
+        return await _impersonation_principal(session, claims)
+    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+    return own_token_principal(claims, found, session_ended)
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A request's credential, checked as far as needs no database for a user's own token.
+
+    Either ``principal`` (an API key, an impersonation token: resolved) or ``claims`` (a user's own token,
+    its signature and expiry verified): whoever needs the account reads it, with what else it needs, in its
+    own statement and finishes with ``own_token_principal``.
+    """
+
+    principal: Principal | None = None
+    claims: AccessClaims | None = None
+
+
+async def presented(
     request: Request,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
-) -> Principal:
+) -> Presented:
     credential = presented_credential(request)
     if credential is None:
         raise Unauthenticated("credentials are required: a bearer token or an API key")
@@ -128,5 +156,19 @@ async def current_principal(
         api_key = await api_keys.authenticate(session, credential)
         if api_key is None:
             raise Unauthenticated("the API key is invalid or revoked")
-        return Principal(api_key=api_key)
-    return await user_principal(session, runtime, credential)
+        return Presented(principal=Principal(api_key=api_key))
+    claims = await _verified(runtime, credential)
+    if claims.impersonator_id is not None:
+        return Presented(principal=await _impersonation_principal(session, claims))
+    return Presented(claims=claims)
+
+
+async def current_principal(
+    credential: Presented = Depends(presented), session: AsyncSession = Depends(get_session)
+) -> Principal:
+    if credential.principal is not None:
+        return credential.principal
+    claims = credential.claims
+    assert claims is not None
+    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+    return own_token_principal(claims, found, session_ended)

@@ -1,4 +1,7 @@
-"""Queries for provisioning: filtered, sorted pages of members and of roles, who holds which role, role states."""
+"""Queries for provisioning: filtered, sorted pages of roles, who holds which role, role states.
+
+Pages of members are the member directory's (``core.memberships.directory``).
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,35 +24,6 @@ class Page:
 
 def dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
-
-
-def _members(org_id: str) -> Select[User, Membership]:
-    return (
-        select(User, Membership)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.org_id == org_id, User.status != USER_DELETED)
-    )
-
-
-async def member_page(
-    session: AsyncSession,
-    org_id: str,
-    *,
-    condition: ColumnElement[bool] | None,
-    order: Sequence[Any],
-    offset: int,
-    limit: int,
-) -> Page:
-    """(User, Membership) rows of the organization matching ``condition``; ``order`` ends with the id."""
-    query = _members(org_id)
-    if condition is not None:
-        query = query.where(condition)
-    counted = query.with_only_columns(User.id)
-    total = int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
-    if limit <= 0 or offset >= total:
-        return Page(total, [])
-    rows = await session.execute(query.order_by(*order, User.id).offset(offset).limit(limit))
-    return Page(total, [tuple(row) for row in rows])
 
 
 def _roles(org_id: str) -> Select[Any]:

@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
-from tenantry.core.memberships import joining
+from tenantry.core.memberships import directory, joining
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import SCIM_SEND_INVITATIONS, Organization
@@ -221,13 +221,8 @@ async def member_page(
     limit: int,
 ) -> tuple[int, list[Member]]:
     """How many members match ``condition``, and the page of them at ``offset``, each with its roles."""
-    page = await repository.member_page(session, org.id, condition=condition, order=order, offset=offset, limit=limit)
-    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in page.rows])
-    found = []
-    for user, membership in page.rows:
-        set_committed_value(membership, "roles", granted[membership.id])
-        found.append(Member(user, membership))
-    return page.total, found
+    criteria = MemberCriteria(condition=condition)
+    return await directory.page_at(session, org.id, criteria, order, offset=offset, limit=limit)
 
 
 async def role_page(

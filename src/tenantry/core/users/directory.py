@@ -1,26 +1,21 @@
-"""Counted, sorted pages of an organization's members, and of the accounts it could add.
+"""Counted, sorted pages of the accounts an organization could add, and the owner to name.
 
-For APIs that page by number (offset and total) rather than by keyset; filters, order and paging all
-run in the database.
+Pages of its members are the member directory's (``core.memberships.directory``).
 """
 
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.actor import Actor
 from tenantry.core.fields import storable
+from tenantry.core.memberships import directory
 from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships.directory import SortKey
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
-from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.service import union_permissions
-from tenantry.core.users import repository
 from tenantry.core.users.models import User
-from tenantry.core.users.repository import MemberCriteria as MemberCriteria
-from tenantry.core.users.repository import SortField as SortField
-from tenantry.core.users.repository import SortKey as SortKey
 
 READ_USERS = "users:read"
 
@@ -32,28 +27,6 @@ def _searchable(term: str | None) -> bool:
     except ValueError:
         return False
     return True
-
-
-async def members_page(
-    session: AsyncSession,
-    org: Organization,
-    criteria: MemberCriteria,
-    order: Sequence[SortKey],
-    *,
-    offset: int,
-    limit: int,
-) -> tuple[int, list[Member]]:
-    """How many members match, and those at ``offset`` (at most ``limit``), with their roles."""
-    if not _searchable(criteria.email_contains):
-        return 0, []
-    total = await repository.count_members(session, org.id, criteria)
-    if limit <= 0 or offset >= total:
-        return total, []
-    rows = await repository.sorted_members(session, org.id, criteria, order, offset=offset, limit=limit)
-    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows])
-    for _, membership in rows:
-        set_committed_value(membership, "roles", granted[membership.id])
-    return total, [Member(user, membership) for user, membership in rows]
 
 
 async def orgs_where_users_visible(session: AsyncSession, actor: Actor, besides: str) -> list[str] | None:
@@ -93,10 +66,10 @@ async def addable_page(
     through = await orgs_where_users_visible(session, actor, org.id)
     if through == [] or not _searchable(term):
         return 0, []
-    total = await repository.count_addable(session, org.id, term, through)
+    total = await directory.count_addable(session, org.id, term, through)
     if limit <= 0 or offset >= total:
         return total, []
-    users = await repository.sorted_addable(session, org.id, term, through, order, offset=offset, limit=limit)
+    users = await directory.sorted_addable(session, org.id, term, through, order, offset=offset, limit=limit)
     return total, users
 
 

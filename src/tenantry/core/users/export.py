@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Literal
 
 from tenantry.core.imports.records import csv_safe
+from tenantry.core.memberships import directory
+from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
-from tenantry.core.users import repository, service
-from tenantry.core.users.repository import MemberCriteria
+from tenantry.core.users import service
 from tenantry.db.engine import Database
 
 ExportFormat = Literal["csv", "jsonl"]
@@ -28,7 +29,7 @@ PAGE_SIZE = 500
 async def member_count(database: Database, org: Organization) -> int:
     """How many members an export of ``org`` would hold now (for a progress bar)."""
     async with database.transaction(write=False) as session:
-        return await repository.count_members(session, org.id, MemberCriteria())
+        return await directory.count(session, org.id, MemberCriteria())
 
 
 async def member_pages(

@@ -2,7 +2,6 @@
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
@@ -10,9 +9,10 @@ from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import PasswordPolicy, policy_for
 from tenantry.core.flows.context import Flows
-from tenantry.core.memberships import joining
+from tenantry.core.memberships import directory, joining
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
+from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
@@ -167,15 +167,8 @@ async def page(
 ) -> tuple[list[Member], str | None]:
     """One page of members and the id to continue after (None on the last page)."""
     role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
-    rows = await repository.member_page(
-        session, org.id, q=q, status=status, role_id=role_id, after=after, limit=limit + 1
-    )
-    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows[:limit]])
-    members = []
-    for user, membership in rows[:limit]:
-        set_committed_value(membership, "roles", granted[membership.id])
-        members.append(Member(user, membership))
-    return members, (rows[limit - 1][0].id if len(rows) > limit else None)
+    criteria = MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+    return await directory.page_after(session, org.id, criteria, after=after, limit=limit)
 
 
 async def count(
@@ -183,7 +176,8 @@ async def count(
 ) -> int:
     """How many members ``page`` would list over all its pages; filtered, counted up to ``cap + 1`` only."""
     role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
-    return await repository.member_count(session, org.id, q=q, status=status, role_id=role_id, cap=cap)
+    criteria = MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+    return await directory.count(session, org.id, criteria, cap=cap)
 
 
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:

@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenantry.core.users.directory import MemberCriteria, SortField, SortKey
+from tenantry.core.memberships.directory import MemberCriteria, SortField, SortKey
 from tenantry.dialects.akinon.schemas import UserDoc, UserPage
 
 DEFAULT_LIMIT = 10

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target
+from tenantry.core.memberships import directory as members
 from tenantry.core.memberships import joining
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import directory
@@ -55,10 +56,10 @@ async def list_users(
     criteria = member_criteria(username, status, role)
     if criteria is None:
         return wanted.answer([], 0)
-    total, members = await directory.members_page(
-        session, access.org, criteria, sort_keys(sort), offset=wanted.offset, limit=wanted.limit
+    total, found = await members.page_at(
+        session, access.org.id, criteria, sort_keys(sort), offset=wanted.offset, limit=wanted.limit
     )
-    return wanted.answer([translate.member_user_doc(member) for member in members], total)
+    return wanted.answer([translate.member_user_doc(member) for member in found], total)
 
 
 @router.post(

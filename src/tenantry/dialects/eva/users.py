@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.fields import StorableStr
+from tenantry.core.memberships import directory
 from tenantry.core.memberships import service as memberships
+from tenantry.core.memberships.directory import MemberCriteria, SortField, SortKey
 from tenantry.core.memberships.service import Member
 from tenantry.core.users import listing
 from tenantry.dialects.eva import accounts
@@ -44,6 +46,9 @@ async def one(session: AsyncSession, access: OrgAccess, member: Member) -> EvaUs
     return (await eva_users(session, access.actor, access.org, [member]))[0]
 
 
+_ORDERS: dict[str, SortField] = {"createdAt": "created_at", "name": "name", "email": "email"}
+
+
 @router.get("/users", response_model=UserPage, responses=errors(401, 403, 404, 422))
 async def list_users(
     access: OrgAccess = Depends(org_member(Policy("users:read", partner=True), path_param=ORG)),
@@ -57,12 +62,13 @@ async def list_users(
     ] = "",
 ) -> UserPage:
     """Users of the organization, a numbered page at a time (a Spring page)."""
-    members, total = await listing.offset_page(
+    descending = direction.upper() == "DESC"
+    field = _ORDERS[order_by]
+    total, members = await directory.page_at(
         session,
         access.org.id,
-        search=search_terms,
-        order=order_by,
-        descending=direction.upper() == "DESC",
+        MemberCriteria(terms=tuple(search_terms.split())),
+        [SortKey(field, descending), SortKey("id", descending)],
         offset=page * lines_per_page,
         limit=lines_per_page,
     )

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.flows import magic_links
+from tenantry.core.memberships import directory
 from tenantry.core.memberships import service as memberships
-from tenantry.core.users import directory
+from tenantry.core.memberships.directory import MemberCriteria, SortKey
 from tenantry.core.users import service as users
-from tenantry.core.users.directory import MemberCriteria, SortKey
 from tenantry.dialects.saleschat import translate
 from tenantry.dialects.saleschat.access import org_access, org_user
 from tenantry.dialects.saleschat.errors import NOT_FOUND_TEXTS, documented
@@ -130,9 +130,9 @@ async def get_users_by_email(
 
     The organization's users whose email contains `q`, ordered by email.
     """
-    total, members = await directory.members_page(
+    total, members = await directory.page_at(
         session,
-        access.org,
+        access.org.id,
         MemberCriteria(email_contains=q or None),
         [SortKey("email")],
         offset=offset,

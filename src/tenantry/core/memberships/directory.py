@@ -1,0 +1,303 @@
+"""The member directory: every page of an organization's members, for every surface, starts here.
+
+One base statement per organization (its live accounts joined to their memberships), filter builders
+(text through the trigram/FTS5-aware matcher, displayed status, role, a compiled SCIM condition), ORDER BY
+terms from sort keys, two pagers (``page_after``: keyset in id order; ``page_at``: counted offset in a chosen
+order) and one place that attaches each page's roles. Surfaces say what they want as ``MemberCriteria`` and
+``SortKey``s, never in their vendor's words.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tenantry.core.fields import storable
+from tenantry.core.memberships import repository as memberships
+from tenantry.core.memberships.models import (
+    MEMBERSHIP_ACTIVE,
+    MEMBERSHIP_DISABLED,
+    MEMBERSHIP_INVITED,
+    Membership,
+    membership_roles,
+)
+from tenantry.core.memberships.repository import as_seen
+from tenantry.core.memberships.service import Member
+from tenantry.core.users.emailkey import email_key
+from tenantry.core.users.matching import is_broad, matches
+from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+SortField = Literal[
+    "id",
+    "email",
+    "name",
+    "first_name",
+    "last_name",
+    "status",
+    "locale",
+    "region",
+    "last_login_at",
+    "created_at",
+    "updated_at",
+]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: SortField
+    descending: bool = False
+
+
+Ordering = Sequence[SortKey | ColumnElement[Any]]
+"""Sort keys, or ORDER BY terms compiled elsewhere (SCIM's sortBy); the id breaks ties unless it is a key."""
+
+
+@dataclass(frozen=True)
+class MemberCriteria:
+    """Which members a page holds; every filter given must match."""
+
+    terms: Sequence[str] = ()
+    """Each term appears (any letter case) in the email, or in a name of a member who accepted to join."""
+    email_contains: str | None = None
+    """Case-insensitive partial match on the email address, or any spelling of the whole address."""
+    status: str | None = None
+    """The displayed status: ``disabled`` (account or membership), ``invited`` or ``active``."""
+    disabled: bool | None = None
+    """True: only members shown as disabled (account or membership); False: only the others."""
+    role_id: str | None = None
+    """Only members who hold this role."""
+    condition: ColumnElement[bool] | None = None
+    """A condition compiled elsewhere over users and memberships (a SCIM filter)."""
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def display_name() -> ColumnElement[str]:
+    """First and last name joined by a space, as one name; empty for an account that has not accepted to
+    join (its organization sees its email only)."""
+    return as_seen(func.trim(User.first_name + literal(" ") + User.last_name), literal(""))
+
+
+def members_of(org_id: str) -> Select[User, Membership]:
+    """The base statement every page starts from: the organization's live accounts and their memberships."""
+    return (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org_id, User.status != USER_DELETED)
+    )
+
+
+def member_matches(term: str, dialect: str, *, broad: bool = False) -> ColumnElement[bool]:
+    """A member's email or names contain ``term``; the names only of members who accepted to join."""
+    names = matches(term, dialect, fields=("first_name", "last_name"), broad=broad)
+    return or_(
+        matches(term, dialect, fields=("email",), broad=broad), and_(Membership.consent_pending.is_(False), names)
+    )
+
+
+def member_disabled() -> ColumnElement[bool]:
+    return or_(User.status == USER_DISABLED, Membership.status == MEMBERSHIP_DISABLED)
+
+
+def has_status(status: str) -> ColumnElement[bool]:
+    """The status shown for a member: disabled (account or membership), invited, or active."""
+    if status == USER_DISABLED:
+        return member_disabled()
+    if status == MEMBERSHIP_INVITED:
+        return and_(User.status == USER_ACTIVE, Membership.status == MEMBERSHIP_INVITED)
+    return and_(User.status == USER_ACTIVE, Membership.status == MEMBERSHIP_ACTIVE)
+
+
+def holds_role(role_id: str) -> ColumnElement[bool]:
+    return exists().where(membership_roles.c.membership_id == Membership.id, membership_roles.c.role_id == role_id)
+
+
+def filtered(statement: S, criteria: MemberCriteria, dialect: str, broad: frozenset[str] = frozenset()) -> S:
+    """``statement`` (over users and memberships) narrowed to the members ``criteria`` names; terms in
+    ``broad`` are matched row by row (see ``matching.is_broad``)."""
+    for term in criteria.terms:
+        statement = statement.where(member_matches(term, dialect, broad=term in broad))
+    if criteria.email_contains:
+        term = criteria.email_contains
+        statement = statement.where(or_(matches(term, dialect, fields=("email",)), User.email_key == email_key(term)))
+    if criteria.status:
+        statement = statement.where(has_status(criteria.status))
+    if criteria.disabled is not None:
+        statement = statement.where(member_disabled() if criteria.disabled else not_(member_disabled()))
+    if criteria.role_id:
+        statement = statement.where(holds_role(criteria.role_id))
+    if criteria.condition is not None:
+        statement = statement.where(criteria.condition)
+    return statement
+
+
+def _narrows(criteria: MemberCriteria) -> bool:
+    """Whether ``criteria`` leaves out any member at all."""
+    return bool(
+        criteria.terms
+        or criteria.email_contains
+        or criteria.status
+        or criteria.disabled is not None
+        or criteria.role_id
+        or criteria.condition is not None
+    )
+
+
+def _searchable(criteria: MemberCriteria) -> bool:
+    """False when no stored text can contain a term (NUL characters, unpaired surrogates)."""
+    try:
+        for term in (*criteria.terms, criteria.email_contains or ""):
+            storable(term)
+    except ValueError:
+        return False
+    return True
+
+
+def ordering(
+    order: Ordering, disabled: ColumnElement[bool] | None = None, *, members: bool = True
+) -> list[ColumnElement[Any]]:
+    """ORDER BY terms: text case-insensitively, missing values first (as MongoDB sorts), then by id. Among
+    ``members``, an account that has not accepted to join sorts by what its organization sees of it."""
+
+    def seen(column: Any, instead: Any = None) -> Any:
+        return as_seen(column, instead) if members else column
+
+    shown_disabled = member_disabled() if disabled is None else disabled
+    columns: dict[str, Any] = {
+        "id": User.id,
+        "email": func.lower(User.email),
+        "name": func.lower(display_name() if members else func.trim(User.first_name + literal(" ") + User.last_name)),
+        "first_name": func.lower(seen(User.first_name)),
+        "last_name": func.lower(seen(User.last_name)),
+        "status": case((shown_disabled, 0), else_=1),
+        "locale": func.lower(seen(User.locale)),
+        "region": seen(User.region),
+        "last_login_at": seen(User.last_login_at),
+        "created_at": seen(User.created_at, Membership.created_at),
+        "updated_at": seen(User.updated_at, Membership.updated_at),
+    }
+    terms: list[ColumnElement[Any]] = []
+    by_id = False
+    for key in order:
+        if not isinstance(key, SortKey):
+            terms.append(key)
+            continue
+        by_id = by_id or key.field == "id"
+        column = columns[key.field]
+        terms.append(column.desc().nulls_last() if key.descending else column.asc().nulls_first())
+    if not by_id:
+        terms.append(User.id.asc())
+    return terms
+
+
+async def with_roles(session: AsyncSession, rows: Sequence[Any]) -> list[Member]:
+    """(User, Membership) rows as members, each with the roles it holds: one statement for the page."""
+    granted = await memberships.roles_by_membership(session, [membership.id for _, membership in rows])
+    members = []
+    for user, membership in rows:
+        set_committed_value(membership, "roles", granted[membership.id])
+        members.append(Member(user, membership))
+    return members
+
+
+async def count(session: AsyncSession, org_id: str, criteria: MemberCriteria, *, cap: int | None = None) -> int:
+    """How many members ``criteria`` names; with ``cap``, counting no further than ``cap + 1`` (a list's total:
+    exact up to ``cap``, "more" beyond, so a broad filter in a large organization costs no full count).
+    Without criteria and with a cap, the organization's memberships are counted from their index alone."""
+    if not _searchable(criteria):
+        return 0
+    if cap is not None and not _narrows(criteria):
+        statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
+        return int((await session.execute(statement)).scalar_one())
+    matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id)
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
+
+
+async def page_at(
+    session: AsyncSession,
+    org_id: str,
+    criteria: MemberCriteria,
+    order: Ordering,
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Member]]:
+    """How many members match, and those at ``offset`` in ``order`` (at most ``limit``), with their roles."""
+    total = await count(session, org_id, criteria)
+    if limit <= 0 or offset >= total:
+        return total, []
+    statement = filtered(members_of(org_id), criteria, _dialect(session)).order_by(*ordering(order))
+    rows = list(await session.execute(statement.offset(offset).limit(limit)))
+    return total, await with_roles(session, rows)
+
+
+async def page_after(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
+) -> tuple[list[Member], str | None]:
+    """Members in id order after the id ``after`` (at most ``limit``, with their roles), and the id to
+    continue after (None on the last page)."""
+    if not _searchable(criteria):
+        return [], None
+    broad = frozenset([term for term in criteria.terms if await is_broad(session, term)])
+    statement = filtered(members_of(org_id), criteria, _dialect(session), broad)
+    if after:
+        # On both sides of the join: PostgreSQL merge-joins the two id-ordered indexes, and a bound on one side
+        # only made it read the other from its start (a page deep in an org of 100,000: 31 ms -> 0.2 ms).
+        statement = statement.where(User.id > after, Membership.user_id > after)
+    # In memberships.user_id order (the same as users.id): SQLite then walks the (org_id, user_id) index and
+    # stops at the page's end, where ordering by users.id sorted every member after the cursor first.
+    rows = list(await session.execute(statement.order_by(Membership.user_id).limit(limit + 1)))
+    members = await with_roles(session, rows[:limit])
+    return members, (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:
+    """Live accounts outside ``org_id``; only members of ``through_org_ids`` unless it is None."""
+    statement = select(User).where(
+        User.status != USER_DELETED,
+        not_(exists().where(Membership.user_id == User.id, Membership.org_id == org_id)),
+    )
+    if through_org_ids is not None:
+        statement = statement.where(
+            exists().where(
+                Membership.user_id == User.id,
+                Membership.org_id.in_(through_org_ids),
+                Membership.consent_pending.is_(False),
+            )
+        )
+    if term:
+        statement = statement.where(matches(term, dialect))
+    return statement
+
+
+async def count_addable(
+    session: AsyncSession, org_id: str, term: str | None, through_org_ids: Sequence[str] | None
+) -> int:
+    accounts = _addable_to(org_id, term, through_org_ids, _dialect(session)).with_only_columns(User.id).subquery()
+    return int(await session.scalar(select(func.count()).select_from(accounts)) or 0)
+
+
+async def sorted_addable(
+    session: AsyncSession,
+    org_id: str,
+    term: str | None,
+    through_org_ids: Sequence[str] | None,
+    order: Sequence[SortKey],
+    *,
+    offset: int,
+    limit: int,
+) -> list[User]:
+    disabled = User.status == USER_DISABLED
+    statement = _addable_to(org_id, term, through_org_ids, _dialect(session)).order_by(
+        *ordering(order, disabled, members=False)
+    )
+    return list(await session.scalars(statement.offset(offset).limit(limit)))

@@ -1,0 +1,77 @@
+"""The text matcher every search of accounts goes through: the trigram indexes on both databases."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    String,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    table,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry.core.users.models import User
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# SQLite: the FTS5 trigram index of migration 0007 (substring match, case-insensitive, terms of 3+ characters).
+_FTS_HITS = text("SELECT rowid FROM users_search WHERE users_search MATCH :fts_phrase").columns(column("rowid"))
+
+
+_FIELDS = ("email", "first_name", "last_name")
+_SEARCH = table("users_search", column("rowid"), column("users_search"))
+
+BROAD = 10_000
+"""Index hits from which SQLite's matcher asks the index row by row (``broad``) instead of listing every hit."""
+
+_HITS_UP_TO = text("SELECT count(*) FROM (SELECT 1 FROM users_search WHERE users_search MATCH :fts_phrase LIMIT :cap)")
+
+
+def _phrase(term: str, fields: Sequence[str]) -> str:
+    return "{" + " ".join(fields) + '} : "' + term.replace('"', '""') + '"'
+
+
+async def is_broad(session: AsyncSession, term: str) -> bool:
+    """Whether at least ``BROAD`` accounts contain ``term`` (SQLite's trigram index, terms of 3+ characters;
+    False elsewhere): then a page in id order is better served by asking the index about each row it walks."""
+    if session.get_bind().dialect.name != "sqlite" or len(term) < 3:
+        return False
+    found = await session.scalar(_HITS_UP_TO, {"fts_phrase": _phrase(term, _FIELDS), "cap": BROAD})
+    return int(found or 0) >= BROAD
+
+
+_SEARCHED = {"email": User.email, "first_name": User.first_name, "last_name": User.last_name}
+
+
+def matches(term: str, dialect: str, fields: Sequence[str] = _FIELDS, *, broad: bool = False) -> ColumnElement[bool]:
+    """One of ``fields`` (email, first or last name) contains ``term``, ignoring case.
+
+    PostgreSQL answers ``lower(col) LIKE '%term%'`` from its trigram GIN indexes; SQLite from the FTS5
+    trigram table (restricted to ``fields``), except for terms under three characters (no trigram), which scan.
+    A ``broad`` term (``is_broad``) asks the FTS5 table about each row the statement walks (a rowid seek), so a
+    page that stops after 50 rows does not first list a million hits.
+    """
+    if dialect == "sqlite" and len(term) >= 3:
+        # A unique parameter: one statement may ask the index twice (the email, and the names).
+        phrase: BindParameter[str] = bindparam("fts_phrase", _phrase(term, fields), unique=True)
+        if broad:
+            return exists().where(
+                _SEARCH.c.users_search.op("MATCH")(phrase), _SEARCH.c.rowid == literal_column("users.rowid")
+            )
+        return literal_column("users.rowid").in_(_FTS_HITS.bindparams(phrase))
+    # The pattern goes into the SQL text, not a parameter: a prepared statement switches to a generic plan
+    # after five runs, and a generic plan cannot know the pattern is selective, so it scans the organization's
+    # members instead of asking the trigram indexes (20 ms instead of 3 in an org of 5,000).
+    pattern = literal(f"%{escape_like(term.lower())}%", String, literal_execute=True)
+    return or_(*(func.lower(_SEARCHED[name]).like(pattern, escape="\\") for name in fields))
