@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tenantry.cli_export import export_users
+from tenantry.core import secretbox
 from tenantry.core.actor import SYSTEM
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
@@ -108,6 +110,7 @@ async def run_import(
             on_outcome=report.write,
             on_batch=settled,
             batch_size=batch_size,
+            seal=partial(secretbox.seal, settings) if settings.secret_key is not None else None,
             invite_with=flows if invite else None,
             # An account that exists in another organization is asked to join (mailed, in its language),
             # as the API does; it becomes a member once its owner accepts.

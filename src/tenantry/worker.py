@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry import tracing
 from tenantry.core.flows import resets
 from tenantry.core.mfa import challenges as mfa_challenges
+from tenantry.core.mfa import passkeys
 from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
@@ -150,6 +151,7 @@ class OutboxWorker:
             await onetime.purge(session, now - timedelta(days=1))
             await browser_sessions.purge(session, now - timedelta(days=1))
             await mfa_challenges.purge(session, now - timedelta(days=1))
+            await passkeys.purge(session, now - timedelta(days=1))
         self._purged_at = time.monotonic()
 
     async def run(self) -> None:

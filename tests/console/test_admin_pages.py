@@ -138,3 +138,17 @@ async def test_member_page_shows_roles_scoped_to_resources(client: httpx.AsyncCl
     page = await client.get(f"/console/{tenant.slug}/members/{member.id}")
     assert "Staging" in page.text
     assert "editor" in page.text
+
+
+async def test_impersonation_token_acts_as_the_member_here_only(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    member = await tenant.add_user(roles=["viewer"])
+    await sign_in(client, tenant.owner.email)
+    base = f"/console/{tenant.slug}/members/{member.id}"
+    page = await post(client, base, f"{base}/impersonate")
+    assert page.status_code == 200, page.text
+    token = re.search(r'id="impersonation-token" type="text" value="([^"]+)"', page.text)
+    assert token is not None
+    me = await client.get("/api/v1/me", headers={"authorization": f"Bearer {token.group(1)}"})
+    assert me.json()["id"] == member.id
+    own = await client.get(f"/console/{tenant.slug}/members/{tenant.owner.id}")
+    assert "Impersonate" not in own.text

@@ -30,8 +30,8 @@ BRAND = {"name": "Kestrel", "color": "#7a1f5c", "logo_url": None, "support_email
 ENDPOINT = {"id": "6b11f5800204a8b2d507b123", "url": "https://hooks.kestrel.test/in"}
 
 
-def _variants(full: dict[str, Any], bare: dict[str, Any]) -> list[dict[str, Any]]:
-    return [full, {**full, **bare}]
+def _variants(full: dict[str, Any], *bare: dict[str, Any]) -> list[dict[str, Any]]:
+    return [full, *({**full, **each} for each in bare)]
 
 
 EMAILS: dict[str, list[dict[str, Any]]] = {
@@ -63,6 +63,18 @@ PAGES: dict[str, list[dict[str, Any]]] = {
             "password_errors": {},
         },
         {"user": {**USER, "email_verified": False}, "memberships": [], "mfa": {"totp": None, "required": True}},
+        {
+            "mfa": {"totp": None, "passkeys": 1, "recovery_codes_remaining": 0},
+            "passkeys": [
+                {
+                    "id": "p1",
+                    "name": "Laptop",
+                    "created_at": datetime(2026, 12, 3, tzinfo=UTC),
+                    "last_used_at": datetime(2026, 12, 3, tzinfo=UTC),
+                }
+            ],
+        },
+        {"mfa": {"totp": None, "passkeys": 1, "recovery_codes_remaining": 2}},
     ),
     "choose_org.html": [{"client_name": "Kiosk", "params": {}, "orgs": [{"id": "1", "name": "K"}], "email": "z@x"}],
     "confirm.html": [{"heading": "H", "intro": "I", "action": "/", "button": "B", "token": "t"}],
@@ -75,7 +87,11 @@ PAGES: dict[str, list[dict[str, Any]]] = {
     "message.html": [
         {"title": "T", "text": "X", "links": {"account": "/a", "sign_in": "/s", "sign_out": "/o", "forgot": "/f"}}
     ],
-    "mfa.html": _variants({"method": "otp", "errors": _ERRORS, "next_url": "/n"}, {"method": "recovery_code"}),
+    "mfa.html": _variants(
+        {"method": "otp", "methods": ["otp", "passkey", "recovery_code"], "errors": _ERRORS, "next_url": "/n"},
+        {"method": "recovery_code"},
+        {"method": "recovery_code", "methods": ["passkey", "recovery_code"]},
+    ),
     "mfa_enrol.html": _variants(
         {"qr": "", "secret": "ABC", "action": "/", "required": True, "errors": _ERRORS}, {"required": False}
     ),
@@ -139,7 +155,7 @@ def test_every_email_is_translated(templates: Templates, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_hosted_page_is_translated(templates: Templates, lang: str) -> None:
-    built = {p.name for p in (BUILTIN / "ui").glob("*.html")} - {"base.html", "forms.html"}
+    built = {p.name for p in (BUILTIN / "ui").glob("*.html")} - {"base.html", "forms.html", "passkey_form.html"}
     assert built == set(PAGES), "a hosted page has no sample context in this test"
     for name, contexts in PAGES.items():
         for context in contexts:

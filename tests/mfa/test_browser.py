@@ -16,7 +16,7 @@ async def _sign_in(page: Page, site: Site, email: str) -> None:
     await page.goto(f"{site.url}/ui/sign-in")
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 async def test_set_up_an_app_on_my_account_then_sign_in_with_password_and_code(

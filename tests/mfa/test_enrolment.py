@@ -63,6 +63,7 @@ async def test_a_second_app_waits_until_the_first_is_removed(
     assert (await client.get(MFA, headers=tenant.auth)).json() == {
         "methods": [],
         "totp": None,
+        "passkeys": 0,
         "recovery_codes_remaining": 0,
         "required": False,
     }

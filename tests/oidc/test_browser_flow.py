@@ -75,7 +75,7 @@ async def test_spa_signs_in_with_pkce_and_the_org_chooser_in_chromium(
         await page.goto(url)
         await page.get_by_label("Email address").fill(member.email)
         await page.get_by_label("Password").fill("correct horse battery staple")
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Sign in", exact=True).click()
         await page.get_by_role("heading", name="Continue to Acme SPA").wait_for()
         await page.get_by_label("Globex").check()
         await page.get_by_role("button", name="Continue").click()

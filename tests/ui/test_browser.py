@@ -191,7 +191,7 @@ async def test_sign_in_with_a_required_change_then_my_account_and_sign_out(
     await page.goto(f"{site.url}/ui/sign-in")
     await page.get_by_label("Email address").fill(member.email)
     await page.get_by_label("Password").fill("temporary password")
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await _set_password(page, "my own password now", "Change password and continue")
     await page.get_by_role("heading", name="My account").wait_for()
     await page.get_by_label("First name").fill("Bea")

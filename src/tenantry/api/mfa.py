@@ -1,6 +1,9 @@
-"""The calling user's second factors, and an administrator's reset of a member's."""
+"""The calling user's second factors (authenticator app, recovery codes, passkeys), and an administrator's
+reset of a member's, or import of their authenticator app's secret."""
 
-from fastapi import APIRouter, Depends, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
@@ -8,8 +11,15 @@ from tenantry.api.me import load_me
 from tenantry.api.users import target_user
 from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
-from tenantry.core.mfa import service
-from tenantry.core.mfa.schemas import MfaStatusOut, RecoveryCodesOut, TotpConfirm, TotpEnrolmentOut
+from tenantry.core.mfa import passkeys, service
+from tenantry.core.mfa.schemas import (
+    MfaStatusOut,
+    PasskeyList,
+    RecoveryCodesOut,
+    TotpConfirm,
+    TotpEnrolmentOut,
+    TotpImport,
+)
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -65,6 +75,44 @@ async def regenerate_recovery_codes(
     """Ten new recovery codes, shown once; the old ones stop working."""
     codes = await service.regenerate_recovery_codes(session, actor, await load_me(session, actor))
     return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.get("/me/mfa/passkeys", response_model=PasskeyList, responses=problems(401, 403))
+async def list_passkeys(
+    actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)
+) -> PasskeyList:
+    """Your passkeys (registered on the hosted "My account" page), oldest first (at most 20 per account)."""
+    user = await load_me(session, actor)
+    return PasskeyList(data=[passkeys.out(row) for row in await passkeys.of_user(session, user.id)])
+
+
+@router.delete(
+    "/me/mfa/passkeys/{passkey_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404)
+)
+async def remove_passkey(
+    passkey_id: Annotated[str, Path(max_length=40)],
+    actor: Actor = Depends(own_factors),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Remove one of your passkeys: it no longer signs you in."""
+    await passkeys.remove(session, actor, await load_me(session, actor), passkey_id)
+
+
+@router.put(
+    "/orgs/{org}/users/{user}/mfa/totp",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def import_totp(
+    payload: TotpImport,
+    target: Target = Depends(target_user(Policy("users:set_password", impersonation=False, partner=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> None:
+    """Set a member's authenticator app from the secret it already holds (a migration from another system); it
+    replaces an app enrolled before and counts at once. Stored encrypted; audited as `mfa.enrolled`."""
+    access = target.access
+    await service.import_totp(session, runtime.settings, access.actor, access.org, target.member, payload.secret)
 
 
 @router.delete(

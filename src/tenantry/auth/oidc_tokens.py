@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
+from tenantry.auth.access_tokens import ACR_ONE_FACTOR, ACR_TWO_FACTORS
 from tenantry.auth.keys import RS256
+from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.clients import grants
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.clients.schemas import REFRESH_TOKEN
@@ -47,6 +49,17 @@ class Grant:
     auth_time: datetime
     browser_session_id: str | None = None
     nonce: str | None = None
+    amr: list[str] | None = None
+    """How the user signed in (RFC 8176); None: kept before ``amr`` was (a password)."""
+
+    @property
+    def methods(self) -> list[str]:
+        return self.amr or [PASSWORD_AMR]
+
+
+def acr_of(amr: list[str]) -> str:
+    """``acr``: two factors (NIST AAL2) when ``amr`` says ``mfa``, else one."""
+    return ACR_TWO_FACTORS if MFA_AMR in amr else ACR_ONE_FACTOR
 
 
 def scopes(scope: str) -> set[str]:
@@ -90,6 +103,7 @@ async def _access_token(
         session_id=family_id,
         org_id=org_id,
         ttl_seconds=ttl,
+        amr=grant.methods,
         extra_claims=extra,
     )
 
@@ -105,7 +119,8 @@ async def id_token(runtime: Runtime, grant: Grant, access_token: str | None) -> 
         "iat": now,
         "exp": now + runtime.settings.access_token_ttl_seconds,
         "auth_time": int(grant.auth_time.timestamp()),
-        "amr": ["pwd"],
+        "amr": grant.methods,
+        "acr": acr_of(grant.methods),
     }
     if grant.nonce is not None:
         claims["nonce"] = grant.nonce
@@ -135,6 +150,7 @@ async def issue(
             scope=grant.scope,
             auth_time=grant.auth_time,
             browser_session_id=grant.browser_session_id,
+            amr=grant.amr,
         )
     access = await _access_token(session, runtime, grant, refresh.family_id)
     tokens = ClientTokens(

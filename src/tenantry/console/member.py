@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth.impersonation import impersonate
 from tenantry.auth.policy import Policy
 from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, go, render
 from tenantry.core.audit import service as audit
@@ -53,6 +54,7 @@ ACTIONS = {
         Action("password-reset", "Send a password reset", "users:set_password"),
         Action("invitation", "Resend the invitation", "users:create"),
         Action("magic-link", "Create a magic link", "users:magic_link"),
+        Action("impersonate", "Impersonate", "users:impersonate"),
     )
 }
 
@@ -85,6 +87,7 @@ def _offered(console: Console, member: Member) -> list[Action]:
         "password-reset": status == "active",
         "invitation": status == "invited",
         "magic-link": status == "active",
+        "impersonate": status == "active" and member.user.id != console.access.actor.user_id,
     }
     return [action for action in ACTIONS.values() if fitting[action.name] and console.can(action.permission)]
 
@@ -232,3 +235,17 @@ async def magic_link(
     console = target.console
     link = await magic_links.create_magic_link(session, runtime.flows, console.access.actor, console.org, target.member)
     return await _member_page(request, session, target, magic_link=link.url)
+
+
+@router.post("/impersonate")
+async def impersonate_member(
+    request: Request,
+    target: TargetMember = Depends(target_member(Policy("users:impersonate", impersonation=False, users_only=True))),
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """A short-lived token acting as the member here (never someone above the viewer), shown once with a
+    copy button, for the application's API."""
+    access = target.console.access
+    token = await impersonate(session, runtime, access.actor, access.org, target.member, impersonator_session_id=None)
+    return await _member_page(request, session, target, impersonation=token)

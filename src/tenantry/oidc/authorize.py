@@ -2,7 +2,9 @@
 
 Errors about the client or the redirect URI show a page and never redirect (RFC 6749 section 4.1.2.1);
 every other error goes back to the registered redirect URI as ``error=``. A browser without a session is
-sent to the hosted sign-in page, which comes back here with the same request.
+sent to the hosted sign-in page, which comes back here with the same request. A session without a second
+factor, of an account that has one or must have one, or asked for one (``acr_values`` naming
+``urn:tenantry:acr:2fa``), is sent to the hosted second step first, which also comes back here.
 """
 
 from datetime import timedelta
@@ -12,17 +14,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth.access_tokens import ACR_TWO_FACTORS
+from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.clients import authorization
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.authorization import CodeRequest
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE
+from tenantry.core.mfa import challenges
+from tenantry.core.mfa import service as mfa
+from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs.models import Organization
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
 from tenantry.i18n import N_, _
 from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.mfa import to_second_step
 from tenantry.ui.pages import message, read_form, redirect, render, use_org
 from tenantry.ui.session import close_session, signed_in
 from tenantry.web.routing import UnitOfWorkRoute, writes
@@ -30,7 +38,7 @@ from tenantry.web.routing import UnitOfWorkRoute, writes
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 PARAMS = (
     *("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age"),
-    *("login_hint", "ui_locales", "organization", "code_challenge", "code_challenge_method"),
+    *("login_hint", "ui_locales", "organization", "code_challenge", "code_challenge_method", "acr_values"),
 )
 _PROMPTS = {"none", "login", "consent", "select_account"}
 _ASKS = {
@@ -169,6 +177,15 @@ async def _authorize(
             raise OAuthError("login_required", "the user is not signed in")
         return await _to_sign_in(request, session, client, params, end_current=current is not None)
     user = current.user
+    amr = current.session.amr or [PASSWORD_AMR]
+    if MFA_AMR not in amr:
+        need = await mfa.requirement(session, runtime.settings, user)
+        if need.kind != "none" or ACR_TWO_FACTORS in params.get("acr_values", "").split():
+            if "none" in prompt:
+                raise OAuthError("interaction_required", "the user must sign in with a second factor")
+            purpose = ENROLL if need.kind != "verify" else VERIFY
+            token = await challenges.begin(session, user, purpose, amr)
+            return to_second_step(runtime, token, purpose, _continuation(params))
     choice = await authorization.choose_org(
         session, client, user, params.get("organization"), always_ask="select_account" in prompt
     )
@@ -197,6 +214,7 @@ async def _authorize(
             code_challenge=params.get("code_challenge"),
             browser_session_id=current.session.id,
             auth_time=current.session.created_at,
+            amr=amr,
         ),
         runtime.settings.oidc_code_ttl_seconds,
     )

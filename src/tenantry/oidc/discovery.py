@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from tenantry import i18n
+from tenantry.auth.access_tokens import ACR_ONE_FACTOR, ACR_TWO_FACTORS
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from tenantry.runtime import Runtime, get_runtime
 
@@ -12,7 +13,7 @@ router = APIRouter(tags=["openid connect"])
 PREFIX = "/oidc"
 SCOPES = ["openid", "email", "profile", "offline_access"]
 CLAIMS = [
-    *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "at_hash", "azp"),
+    *("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr", "at_hash", "azp"),
     *("email", "email_verified", "name", "given_name", "family_name", "locale", "org_id", "org_slug"),
 ]
 
@@ -41,6 +42,7 @@ def metadata(runtime: Runtime) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": auth_methods[:2],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "acr_values_supported": [ACR_ONE_FACTOR, ACR_TWO_FACTORS],
         "ui_locales_supported": list(i18n.LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

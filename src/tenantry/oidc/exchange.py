@@ -50,7 +50,15 @@ async def switch_organization(
         choice = await authorization.choose_org(session, client, principal.user, target)
     except OAuthError as error:
         raise OAuthError("invalid_target", error.detail) from None
-    grant = Grant(client, principal.user, choice.org, current.scope, current.auth_time, current.browser_session_id)
+    grant = Grant(
+        client,
+        principal.user,
+        choice.org,
+        current.scope,
+        current.auth_time,
+        current.browser_session_id,
+        amr=current.amr,
+    )
     tokens, _ = await oidc_tokens.issue(session, runtime, grant)
     tokens.issued_token_type = ACCESS_TOKEN_TYPE
     return tokens

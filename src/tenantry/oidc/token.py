@@ -51,7 +51,7 @@ async def _code_grant(
     org = await orgs.find(session, row.org_id) if row.org_id else None
     if row.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")
-    grant = Grant(client, user, org, row.scope, row.auth_time, row.browser_session_id, row.nonce)
+    grant = Grant(client, user, org, row.scope, row.auth_time, row.browser_session_id, row.nonce, row.amr)
     tokens, family_id = await oidc_tokens.issue(session, runtime, grant)
     await authorization.remember_family(session, row, family_id)
     user.last_login_at = row.auth_time
@@ -72,7 +72,7 @@ async def _refresh_grant(
     org = await orgs.find(session, found.org_id) if found.org_id else None
     if found.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")
-    grant = Grant(client, user, org, found.scope, found.auth_time, found.browser_session_id)
+    grant = Grant(client, user, org, found.scope, found.auth_time, found.browser_session_id, amr=found.amr)
     tokens, _ = await oidc_tokens.issue(session, runtime, grant, family_id=spent.family_id)
     return tokens
 

@@ -12,6 +12,7 @@ from tenantry.core.credentials.policy import plain_words
 from tenantry.core.fields import Name
 from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
+from tenantry.core.mfa import passkeys
 from tenantry.core.mfa import service as mfa
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
@@ -31,6 +32,8 @@ NOTICES = {
     "verification": N_("We have sent you an email with a link to confirm your address."),
     "verified": N_("Your email address is already confirmed."),
     "mfa_removed": N_("Your authenticator app and recovery codes are removed."),
+    "passkey_added": N_("Your passkey is added. You can sign in with it."),
+    "passkey_removed": N_("The passkey is removed."),
     "activated": N_("Your account is active and you are signed in."),
 }
 
@@ -45,6 +48,7 @@ async def _account_page(
         "memberships": await account.memberships_of(session, current.user),
         "invitations": await joining.pending_for(session, current.user),
         "mfa": await mfa.status(session, get_runtime(request).settings, current.user),
+        "passkeys": [passkeys.out(row) for row in await passkeys.of_user(session, current.user.id)],
         "notice": notice,
         "profile_errors": {},
         "password_errors": {},
@@ -120,7 +124,7 @@ async def change_password(
         }
         return await _account_page(request, session, current, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")
-    await open_session(session, runtime, response, current.user)
+    await open_session(session, runtime, response, current.user, current.session.amr)
     return response
 
 

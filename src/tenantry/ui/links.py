@@ -147,7 +147,7 @@ async def _set_password(
         if second_step is not None:  # an organization requires a second factor: set it up first
             return second_step
         response = redirect(into_app or "/ui/account?notice=activated")
-        await open_session(session, runtime, response, user)
+        await open_session(session, runtime, response, user, [PASSWORD_AMR])
         return response
     return message(request, _("Password saved"), _(done), sign_in=await _sign_in_link(session, found.row.org_id))
 
@@ -247,5 +247,5 @@ async def use_magic_link(
     if second_step is not None:
         return second_step
     response = redirect(into_app or "/ui/account")
-    await open_session(session, runtime, response, found.user)
+    await open_session(session, runtime, response, found.user, [LINK_AMR])
     return response

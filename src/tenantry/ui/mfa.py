@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
-from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE, TotpEnrolmentOut
+from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, TotpEnrolmentOut
 from tenantry.core.users.models import User
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -72,27 +72,53 @@ def _token(request: Request, runtime: Runtime) -> str:
     return request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
 
 
-def _sign_in_again(request: Request) -> Response:
+def sign_in_again(request: Request) -> Response:
     text = _("This sign-in was open too long or had too many wrong codes. Please sign in again.")
     return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
 
 
-async def _finish(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
-    await open_session(session, runtime, response, passed.user)
+async def finish_second_step(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
+    await open_session(session, runtime, response, passed.user, passed.amr)
     secure = runtime.settings.base_url.startswith("https://")
     response.delete_cookie(cookie_name(runtime, MFA_COOKIE), path="/", secure=secure, httponly=True, samesite="lax")
     return response
 
 
+async def mfa_page(
+    request: Request,
+    session: AsyncSession,
+    runtime: Runtime,
+    method: str,
+    next_url: str | None,
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    """The second step's page: a passkey (when the account has one), the app's code, or a recovery code."""
+    try:
+        methods = await challenges.methods_for(session, _token(request, runtime))
+    except ChallengeDead:
+        if not errors:
+            return sign_in_again(request)
+        methods = [method]  # the wrong answer just spent the sign-in: say what was wrong, once
+
+    if method not in (OTP, RECOVERY_CODE) or method not in methods:
+        method = OTP if OTP in methods else (RECOVERY_CODE if method == RECOVERY_CODE else PASSKEY)
+    page = {"method": method, "methods": methods, "next_url": next_url, "errors": errors}
+    return render(request, "mfa.html", page, status)
+
+
 @router.get("/mfa")
 async def second_factor_page(
-    request: Request, method: Method = OTP, next_url: Continue = None, runtime: Runtime = Depends(get_runtime)
+    request: Request,
+    method: Method = OTP,
+    next_url: Continue = None,
+    session: AsyncSession = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    """Ask for the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
+    """Ask for a passkey or the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
     if not _token(request, runtime):
         return redirect("/ui/sign-in")
-    method = RECOVERY_CODE if method == RECOVERY_CODE else OTP
-    return render(request, "mfa.html", {"method": method, "next_url": continuation(next_url), "errors": {}})
+    return await mfa_page(request, session, runtime, method, continuation(next_url), {})
 
 
 @router.post("/mfa")
@@ -104,19 +130,19 @@ async def answer_second_factor(
     method = RECOVERY_CODE if field(form, "method", 20) == RECOVERY_CODE else OTP
     next_url = continuation(field(form, "continue", 4000))
     code = field(form, "code", 32)
-    page = {"method": method, "next_url": next_url}
     if not code.strip():
-        return render(request, "mfa.html", {**page, "errors": {"code": _("Enter the code")}}, 400)
+        return await mfa_page(request, session, runtime, method, next_url, {"code": _("Enter the code")}, 400)
     try:
         passed = await challenges.answer(
             session, runtime.flows, page_actor(request), _token(request, runtime), method, code
         )
     except ChallengeDead:
-        return _sign_in_again(request)
+        return sign_in_again(request)
     except WrongAnswer:
         await session.commit()  # the failure counts
-        return render(request, "mfa.html", {**page, "errors": {"code": _("That code is wrong or already used")}}, 400)
-    return await _finish(session, runtime, passed, redirect(next_url or "/ui/account"))
+        errors = {"code": _("That code is wrong or already used")}
+        return await mfa_page(request, session, runtime, method, next_url, errors, 400)
+    return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
 
 
 @router.get("/mfa/enrol")
@@ -131,7 +157,7 @@ async def enrolment_required_page(
     try:
         enrolment = await challenges.start_enrolment(session, runtime.flows, _token(request, runtime))
     except ChallengeDead:
-        return _sign_in_again(request)
+        return sign_in_again(request)
     page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True}
     return render(request, "mfa_enrol.html", {**page, "next_url": continuation(next_url)})
 
@@ -149,7 +175,7 @@ async def finish_required_enrolment(
             session, runtime.flows, page_actor(request), token, field(form, "code", 32)
         )
     except ChallengeDead:
-        return _sign_in_again(request)
+        return sign_in_again(request)
     except WrongAnswer:
         await session.commit()
         enrolment = await challenges.start_enrolment(session, runtime.flows, token)
@@ -157,4 +183,4 @@ async def finish_required_enrolment(
         errors = {"code": _("That code is not the one the app shows now")}
         return render(request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     shown = render(request, "recovery_codes.html", {"codes": codes, "next": next_url or "/ui/account"})
-    return await _finish(session, runtime, passed, shown)
+    return await finish_second_step(session, runtime, passed, shown)

@@ -5,11 +5,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tenantry.ui import account, account_mfa, brand, invitations, links, mfa, pages, signin
+from tenantry.ui import account, account_mfa, brand, invitations, links, mfa, pages, passkeys, signin
 
 
 def install(app: FastAPI) -> None:
     pages.install(app)
-    for module in (signin, mfa, links, account, account_mfa, invitations, brand):
+    for module in (signin, mfa, passkeys, links, account, account_mfa, invitations, brand):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"), name="ui-static")

@@ -48,9 +48,12 @@ AccountHolder = Annotated[SignedIn, Depends(account_holder)]
 AccountForm = Annotated[FormData, Depends(account_form)]
 
 
-async def open_session(session: AsyncSession, runtime: Runtime, response: Response, user: User) -> None:
+async def open_session(
+    session: AsyncSession, runtime: Runtime, response: Response, user: User, amr: list[str] | None = None
+) -> None:
+    """Sign the browser in as ``user``, who proved ``amr`` (how, for the OpenID provider's tokens)."""
     ttl = runtime.settings.browser_session_ttl_seconds
-    secret = await browser_sessions.start(session, user, ttl)
+    secret = await browser_sessions.start(session, user, ttl, amr)
     set_cookie(response, runtime, SESSION_COOKIE, secret, max_age=ttl)
 
 

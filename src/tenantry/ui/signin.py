@@ -66,7 +66,7 @@ async def _signed_in_response(
     """Open a session and land on my account, or go back to the authorization request being signed in for:
     no code or token leaves for another site from here."""
     response = redirect(next_url or "/ui/account")
-    await open_session(session, runtime, response, user)
+    await open_session(session, runtime, response, user, [PASSWORD_AMR])
     return response
 
 

@@ -124,6 +124,7 @@ class CodeRequest:
     code_challenge: str | None
     browser_session_id: str | None
     auth_time: datetime
+    amr: list[str] | None = None
 
 
 async def issue_code(session: AsyncSession, request: CodeRequest, ttl_seconds: int) -> str:
@@ -140,6 +141,7 @@ async def issue_code(session: AsyncSession, request: CodeRequest, ttl_seconds: i
             code_challenge=request.code_challenge,
             browser_session_id=request.browser_session_id,
             auth_time=request.auth_time,
+            amr=request.amr,
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
         )
     )

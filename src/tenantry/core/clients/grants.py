@@ -43,6 +43,7 @@ async def start(
     scope: str,
     auth_time: datetime,
     browser_session_id: str | None,
+    amr: list[str] | None = None,
 ) -> ClientGrant:
     grant = ClientGrant(
         family_id=family_id,
@@ -52,6 +53,7 @@ async def start(
         scope=scope,
         auth_time=auth_time,
         browser_session_id=browser_session_id,
+        amr=amr,
     )
     session.add(grant)
     await session.flush()

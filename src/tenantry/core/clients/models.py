@@ -74,6 +74,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str | None] = mapped_column(String(128), default=None)
     browser_session_id: Mapped[str | None] = mapped_column(String(24), default=None)
     auth_time: Mapped[datetime]
+    amr: Mapped[list[str] | None] = mapped_column(default=None)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     family_id: Mapped[str | None] = mapped_column(String(24), default=None)
@@ -91,5 +92,6 @@ class ClientGrant(Base):
     org_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), default=None)
     scope: Mapped[str] = mapped_column(Text)
     auth_time: Mapped[datetime]
+    amr: Mapped[list[str] | None] = mapped_column(default=None)
     browser_session_id: Mapped[str | None] = mapped_column(String(24), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

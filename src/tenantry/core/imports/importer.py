@@ -43,6 +43,8 @@ _ROWS_PER_WRITE = 100
 """Rows inserted per write transaction: about a tenth of a second of SQLite's write lock on a quiet machine."""
 ALREADY_MEMBER = "a user with this email already exists in the organization"
 ACCOUNT_ELSEWHERE = "an account with this email already exists outside this organization"
+NO_SECRET_KEY = "totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY"
+NO_TOTP_IMPORT = "totp_secret is not applied to an account that exists outside this organization"
 
 
 class ImportFormat(Protocol):
@@ -102,6 +104,9 @@ class Importer:
     consent_always: bool = False
     """Ask that account's consent even when the actor is a platform admin (the operator's CLI acts as the
     system: an import never takes an account from another organization without its owner's yes)."""
+    seal: Callable[[str], str] | None = None
+    """Seals an imported TOTP secret (``core.secretbox`` with the server's key); without it (no
+    ``TENANTRY_SECRET_KEY``) a row with a ``totp_secret`` fails."""
     batch_size: int = 500
     max_bytes: int | None = None
     max_rows: int | None = None
@@ -226,6 +231,8 @@ class Importer:
                 self._existing(candidate, member_already)
             elif reason:
                 self._fail(candidate, reason)
+            elif candidate.totp_secret is not None and (invites or self.seal is None):
+                self._fail(candidate, NO_TOTP_IMPORT if invites else NO_SECRET_KEY)
             elif missing := [ref for _, ref in candidate.scoped if ref not in found]:
                 self._fail(candidate, f"resource {missing[0]} does not exist")
             elif invites and self.actor.partner_org_id is not None:
@@ -268,6 +275,7 @@ class Importer:
             status=candidate.status,
             role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
             scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
+            totp_sealed=self.seal(candidate.totp_secret) if self.seal and candidate.totp_secret else None,
         )
 
     async def _write(self, members: list[store.NewMember], settled_to: int) -> None:

@@ -3,7 +3,9 @@
 Columns: ``email`` (required), ``first_name``, ``last_name``, ``password`` (plaintext, hashed here) or
 ``password_hash`` (imported from another system; argon2, bcrypt, PBKDF2 or scrypt), ``roles``
 (role names separated by ``|``; default ``member``), ``email_verified`` (true/false), ``status`` (active,
-invited or disabled; what an export writes). A row with neither password nor hash creates an invited user
+invited or disabled; what an export writes), ``totp_secret`` (the base32 secret of the user's authenticator
+app in the system migrated from: the account starts with it enrolled, the secret sealed with
+``TENANTRY_SECRET_KEY``). A row with neither password nor hash creates an invited user
 unless its status says otherwise. A row whose email is already a member is *present*. Cells defused against
 formula injection by an export (``csv_safe``) are restored.
 """
@@ -14,11 +16,15 @@ from tenantry.core.credentials.hashes import UnsupportedHash, scheme_of
 from tenantry.core.credentials.policy import policy_for
 from tenantry.core.imports.records import Record, csv_restored
 from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email, checked_text
+from tenantry.core.mfa.service import normal_totp_secret
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.errors import FieldError, InvalidInput
 
-COLUMNS = ("email", "first_name", "last_name", "password", "password_hash", "roles", "email_verified", "status")
+COLUMNS = (
+    *("email", "first_name", "last_name", "password", "password_hash", "roles", "email_verified", "status"),
+    "totp_secret",
+)
 _STATUSES = {"active", "invited", "disabled"}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
@@ -77,6 +83,12 @@ class NativeFormat:
         elif status == "invited" and (password or password_hash):
             problems.append("an invited user has no password yet")
         roles = [name.strip() for name in cells.get("roles", "").split("|") if name.strip()]
+        totp_secret = cells.get("totp_secret") or None
+        if totp_secret is not None:
+            try:
+                totp_secret = normal_totp_secret(totp_secret, "totp_secret")
+            except InvalidInput as error:
+                problems.append(f"totp_secret {error.errors[0].message}")
         if problems:
             return Outcome(record.line, email, FAILED, "; ".join(problems))
         return Candidate(
@@ -89,6 +101,7 @@ class NativeFormat:
             email_verified=verified in _TRUE,
             status=status,
             roles=roles or [DEFAULT_ROLE.name],
+            totp_secret=totp_secret,
         )
 
     async def check(self, session: AsyncSession, org_id: str, candidates: list[Candidate]) -> dict[int, str]:

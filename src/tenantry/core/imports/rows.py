@@ -41,6 +41,8 @@ class Candidate:
     roles: list[str] = field(default_factory=list)
     scoped: list[tuple[str, str]] = field(default_factory=list)
     """(role name, resource ref) pairs."""
+    totp_secret: str | None = None
+    """The base32 secret of an authenticator app enrolled elsewhere (sealed before it is stored)."""
     context: dict[str, str] = field(default_factory=dict)
     """What a format's own checks need later (eva: the environment and bot named by the row)."""
 

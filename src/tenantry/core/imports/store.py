@@ -15,6 +15,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.events.catalog import event_type_for
 from tenantry.core.memberships import grant_versions
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership, membership_roles
+from tenantry.core.mfa.models import TOTP, MfaFactor
 from tenantry.core.resources.models import membership_resource_roles
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
@@ -38,6 +39,8 @@ class NewMember:
     role_ids: list[str]
     scoped: list[tuple[str, str]]
     """(role id, resource id) pairs."""
+    totp_sealed: str | None = None
+    """The imported authenticator app's secret, sealed (``core.secretbox``)."""
     user_id: str = field(default_factory=new_id)
 
     @property
@@ -107,6 +110,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
     grants: list[dict[str, Any]] = []
     scoped: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    factors: list[dict[str, Any]] = []
     for member in members:
         user_id, membership_id = member.user_id, new_id()
         users.append(
@@ -142,6 +146,18 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "updated_at": now,
             }
         )
+        if member.totp_sealed is not None:
+            factors.append(
+                {
+                    "id": new_id(),
+                    "user_id": user_id,
+                    "kind": TOTP,
+                    "secret_sealed": member.totp_sealed,
+                    "last_used_step": None,
+                    "created_at": now,
+                    "confirmed_at": now,
+                }
+            )
         grants.extend({"membership_id": membership_id, "role_id": role_id} for role_id in member.role_ids)
         scoped.extend(
             {"membership_id": membership_id, "role_id": role_id, "resource_id": resource_id}
@@ -173,6 +189,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
         (membership_roles, grants),
         (membership_resource_roles, scoped),
         (AuditEvent.__table__, events),
+        (MfaFactor.__table__, factors),
     ):
         await _insert_rows(session, table, rows)  # type: ignore[arg-type]
     touched = {(org_id, grant["role_id"]) for grant in grants}

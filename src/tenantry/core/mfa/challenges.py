@@ -16,9 +16,9 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import Flows, acting_as
-from tenantry.core.mfa import repository, service
+from tenantry.core.mfa import passkeys, repository, service
 from tenantry.core.mfa.models import ENROLL, VERIFY, MfaChallenge
-from tenantry.core.mfa.schemas import OTP, TotpEnrolmentOut
+from tenantry.core.mfa.schemas import OTP, PASSKEY, TotpEnrolmentOut
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
@@ -108,6 +108,98 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
         details={"method": method},
     )
     raise WrongAnswer(method)
+
+
+async def _refused(
+    session: AsyncSession, flows: Flows, actor: Actor, user: User, method: str, challenge: MfaChallenge | None
+) -> None:
+    """Count a wrong answer of ``user``: on the sign-in's challenge, towards the account's lockout, in the audit log."""
+    now = utcnow()
+    if challenge is not None:
+        await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, now)
+    key = lockout.account_key(user.email)
+    if (await lockout.state(session, key, now))[1] is None:
+        await lockout.record_failure(session, lockout.LockoutRules.of(flows.settings), key, now)
+    details = {"method": method}
+    record(
+        session,
+        acting_as(actor, user),
+        "mfa.failed",
+        org_id=None,
+        target_type="user",
+        target_id=user.id,
+        details=details,
+    )
+
+
+async def methods_for(session: AsyncSession, token: str) -> list[str]:
+    """The second factors the account of a live ``verify`` challenge can answer with."""
+    _, user = await _live(session, token, VERIFY)
+    return await service.methods_of(session, user.id)
+
+
+async def passkey_options(session: AsyncSession, flows: Flows, token: str) -> str:
+    """With a ``verify`` challenge: WebAuthn options (JSON) for the account's passkeys, bound to this sign-in."""
+    challenge, user = await _live(session, token, VERIFY)
+    return await passkeys.assertion_options(session, flows.settings, user_id=user.id, mfa_challenge_id=challenge.id)
+
+
+async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, token: str, credential_json: str) -> Passed:
+    """Answer a ``verify`` challenge with a passkey's assertion (for options of ``passkey_options``).
+
+    The sign-in's challenge is checked first; a wrong assertion then counts like a wrong code."""
+    challenge, user = await _live(session, token, VERIFY)
+    try:
+        presented = await passkeys.present(session, credential_json, mfa_challenge_id=challenge.id)
+    except passkeys.BadPasskey:
+        await _refused(session, flows, actor, user, PASSKEY, challenge)
+        raise WrongAnswer(PASSKEY) from None
+    key = lockout.account_key(user.email)
+    recorded, locked_until = await lockout.state(session, key, utcnow())
+    asserted = None
+    if locked_until is None and presented.passkey is not None and presented.passkey.user_id == user.id:
+        asserted = await passkeys.verify(session, flows.settings, presented, require_user_verification=False)
+    if asserted is None:
+        await _refused(session, flows, actor, user, PASSKEY, challenge)
+        raise WrongAnswer(PASSKEY)
+    if recorded:
+        await lockout.clear(session, key)
+    await _spend(session, challenge)
+    return Passed(user, [*challenge.amr, *(name for name in asserted.amr if name != MFA), MFA])
+
+
+class PasskeyRefused(InvalidInput):
+    """A sign-in with a passkey alone failed (unknown passkey, wrong signature, locked or disabled account)."""
+
+    def __init__(self) -> None:
+        super().__init__([FieldError("credential", "this passkey could not sign you in")])
+        self.keep_changes = True
+
+
+async def sign_in_with_passkey(session: AsyncSession, flows: Flows, actor: Actor, credential_json: str) -> Passed:
+    """A sign-in with a discoverable passkey alone, verified by the user (PIN or biometrics): two factors.
+
+    The challenge is spent first (each allows one try); a wrong assertion of a known passkey then counts
+    towards its account's lockout, and a locked account's passkeys are refused."""
+    try:
+        presented = await passkeys.present(session, credential_json)
+    except passkeys.BadPasskey:
+        raise PasskeyRefused() from None
+    passkey = presented.passkey
+    user = await users.get_live(session, passkey.user_id) if passkey is not None else None
+    if user is None or user.status != USER_ACTIVE:
+        raise PasskeyRefused()
+    key = lockout.account_key(user.email)
+    recorded, locked_until = await lockout.state(session, key, utcnow())
+    asserted = None
+    if locked_until is None:
+        asserted = await passkeys.verify(session, flows.settings, presented, require_user_verification=True)
+    if asserted is None:
+        await _refused(session, flows, actor, user, PASSKEY, None)
+        raise PasskeyRefused()
+    if recorded:
+        await lockout.clear(session, key)
+    return Passed(user, asserted.amr)
 
 
 async def start_enrolment(session: AsyncSession, flows: Flows, token: str) -> TotpEnrolmentOut:

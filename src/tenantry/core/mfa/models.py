@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.db.base import Base, id_column, utcnow
@@ -53,6 +53,53 @@ class MfaChallenge(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     amr: Mapped[list[str]] = mapped_column(default=list)
     failures: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+REGISTER = "register"
+"""A WebAuthn challenge of a passkey being registered by a signed-in account."""
+SECOND_FACTOR = "second_factor"
+"""A WebAuthn challenge answering a sign-in's second step (bound to its ``MfaChallenge``)."""
+PASSWORDLESS = "passwordless"
+"""A WebAuthn challenge of a sign-in with a passkey alone (the account is not known before the answer)."""
+
+
+class WebAuthnCredential(Base):
+    """A passkey: the public key an authenticator made for this relying party, and its signature counter."""
+
+    __tablename__ = "webauthn_credentials"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    """base64url, as the browser names it."""
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    """COSE public key (public: nothing to encrypt)."""
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    aaguid: Mapped[str] = mapped_column(String(36), default="")
+    backup_eligible: Mapped[bool] = mapped_column(default=False)
+    """A synced passkey (``swk`` in ``amr``) rather than one bound to a device (``hwk``)."""
+    transports: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebAuthnChallenge(Base):
+    """A WebAuthn challenge handed to a browser: kept as its SHA-256, used once, for a few minutes, bound to the
+    account registering (``user_id``) or to the sign-in it answers (``mfa_challenge_id``)."""
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[str] = id_column()
+    challenge_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), default=None)
+    mfa_challenge_id: Mapped[str | None] = mapped_column(
+        ForeignKey("mfa_challenges.id", ondelete="CASCADE"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     spent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,9 +17,9 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import Flows, acting_as, send_email
 from tenantry.core.memberships.service import Member, ensure_account_exclusive, ensure_may_manage
-from tenantry.core.mfa import repository, totp
+from tenantry.core.mfa import passkeys, repository, totp
 from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
-from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
+from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
 from tenantry.core.orgs.models import MFA_REQUIRED, Organization
 from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
@@ -39,6 +39,8 @@ class Requirement:
 async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
     """The second factors the account can answer a challenge with."""
     methods = [OTP] if TOTP in await repository.confirmed_kinds(session, user_id) else []
+    if await passkeys.has_any(session, user_id):
+        methods.append(PASSKEY)
     if methods and await repository.unused_recovery_codes(session, user_id):
         methods.append(RECOVERY_CODE)
     return methods
@@ -64,6 +66,7 @@ async def status(session: AsyncSession, settings: Settings, user: User) -> MfaSt
     return MfaStatusOut(
         methods=await methods_of(session, user.id),
         totp=TotpOut(enrolled_at=confirmed) if confirmed is not None else None,
+        passkeys=len(await passkeys.of_user(session, user.id)),
         recovery_codes_remaining=await repository.unused_recovery_codes(session, user.id),
         required=await required_for(session, settings, user),
     )
@@ -120,7 +123,7 @@ async def remove_totp(session: AsyncSession, actor: Actor, user: User) -> None:
 
 async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: User) -> list[str]:
     """Ten new recovery codes; the old ones stop working."""
-    if not await repository.confirmed_kinds(session, user.id):
+    if not await repository.confirmed_kinds(session, user.id) and not await passkeys.has_any(session, user.id):
         raise Conflict("recovery codes come with a second factor; enrol one first")
     codes = await _new_recovery_codes(session, user.id)
     record(session, actor, "mfa.recovery_codes_regenerated", org_id=None, target_type="user", target_id=user.id)
@@ -132,12 +135,51 @@ async def reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organiza
     ensure_may_manage(actor, member)
     await ensure_account_exclusive(session, actor, org, member)
     user = member.user
-    if not await repository.delete_factors(session, user.id):
+    removed = await repository.delete_factors(session, user.id) + await passkeys.remove_all(session, user.id)
+    if not removed:
         raise Conflict("the user has no second factor")
     await repository.delete_recovery_codes(session, user.id)
     await repository.delete_challenges(session, user.id)
     record(session, actor, "mfa.reset", org_id=org.id, target_type="user", target_id=user.id)
     await send_email(session, flows, "mfa_reset", user, org, flows.page_url("account"), 0)
+
+
+async def import_totp(
+    session: AsyncSession, settings: Settings, actor: Actor, org: Organization, member: Member, secret: str
+) -> None:
+    """An administrator sets a member's authenticator app from a secret it already holds (a migration from
+    another system): for accounts the organization may manage, as for passwords. It counts at once."""
+    ensure_may_manage(actor, member)
+    await ensure_account_exclusive(session, actor, org, member)
+    await set_imported_totp(session, settings, member.user.id, secret)
+    details = {"method": OTP, "imported": True}
+    record(session, actor, "mfa.enrolled", org_id=org.id, target_type="user", target_id=member.user.id, details=details)
+
+
+def normal_totp_secret(secret: str, field: str = "secret") -> str:
+    """A base32 TOTP secret as authenticator apps write it (spaces, dashes, case and padding do not matter),
+    of at least 80 bits; otherwise a 422 naming ``field``."""
+    cleaned = "".join(secret.split()).replace("-", "").rstrip("=").upper()
+    try:
+        decoded = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError:
+        decoded = b""
+    if len(decoded) < 10 or len(cleaned) > 128:
+        raise InvalidInput([FieldError(field, "must be a base32 TOTP secret of at least 16 characters (80 bits)")])
+    return cleaned
+
+
+async def set_imported_totp(session: AsyncSession, settings: Settings, user_id: str, secret: str) -> None:
+    """Store ``secret`` (already checked by ``normal_totp_secret``) as the account's confirmed authenticator app,
+    sealed; it replaces an app enrolled before."""
+    sealed = secretbox.seal(settings, normal_totp_secret(secret))
+    factor = await repository.factor(session, user_id, TOTP)
+    now = utcnow()
+    if factor is None:
+        session.add(MfaFactor(user_id=user_id, kind=TOTP, secret_sealed=sealed, created_at=now, confirmed_at=now))
+    else:
+        factor.secret_sealed, factor.created_at, factor.confirmed_at, factor.last_used_step = sealed, now, now, None
+    await session.flush()
 
 
 async def check(session: AsyncSession, flows: Flows, actor: Actor, user: User, method: str, answer: str) -> bool:

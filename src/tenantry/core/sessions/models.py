@@ -17,3 +17,5 @@ class BrowserSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    amr: Mapped[list[str] | None] = mapped_column(default=None)
+    """How the browser signed in (RFC 8176), for the OpenID provider's tokens; None: before it was kept (a password)."""

@@ -24,13 +24,18 @@ class SignedIn:
     user: User
 
 
-async def start(session: AsyncSession, user: User, ttl_seconds: int) -> str:
-    """Open a session for ``user``; returns the cookie value (shown to nobody else, stored only hashed)."""
+async def start(session: AsyncSession, user: User, ttl_seconds: int, amr: list[str] | None = None) -> str:
+    """Open a session for ``user``, who proved ``amr`` (RFC 8176); returns the cookie value (shown to nobody
+    else, stored only hashed)."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
         BrowserSession(
-            user_id=user.id, token_hash=digest(secret), created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)
+            user_id=user.id,
+            token_hash=digest(secret),
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+            amr=amr,
         )
     )
     await session.flush()

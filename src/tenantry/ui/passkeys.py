@@ -1,0 +1,203 @@
+"""Passkeys on the hosted pages: register and remove them on my account, sign in with one alone, or answer a
+sign-in's second step with one.
+
+Each ceremony is two posts of a form from our own pages (CSRF token checked both times): the first answers
+WebAuthn options as JSON (``/ui/static/passkeys.js`` hands them to the browser's authenticator), the second
+carries the authenticator's answer in the form's ``credential`` field and is answered like any form.
+"""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantry import metrics
+from tenantry.auth.brute_force import client_ip
+from tenantry.core.audit.signins import record_sign_in
+from tenantry.core.mfa import challenges, passkeys
+from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAnswer
+from tenantry.core.mfa.schemas import PASSKEY
+from tenantry.db.base import utcnow
+from tenantry.errors import InvalidInput, NotFound, RateLimited
+from tenantry.i18n import _
+from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, mfa_page, sign_in_again
+from tenantry.ui.pages import (
+    FormRejected,
+    continuation,
+    cookie_name,
+    field,
+    message,
+    read_form,
+    redirect,
+    rejected_form,
+    render,
+)
+from tenantry.ui.session import open_session, page_actor, signed_in
+from tenantry.web.routing import UnitOfWorkRoute
+
+router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+_JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+_CREDENTIAL_MAX = passkeys.MAX_CREDENTIAL_JSON
+
+
+def _options(body: str) -> Response:
+    return Response(body, media_type="application/json", headers=_JSON_HEADERS)
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=_JSON_HEADERS)
+
+
+_FORM_REJECTED = "this form could not be accepted; reload the page and try again"
+_SIGNED_OUT = "you are not signed in; reload the page"
+
+
+@router.post("/account/passkeys/options")
+async def registration_options(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """WebAuthn options for a new passkey of the signed-in account (JSON, for passkeys.js)."""
+    current = await signed_in(request, session)
+    if current is None:
+        return _problem(401, _SIGNED_OUT)
+    try:
+        await read_form(request)
+    except FormRejected:
+        return _problem(403, _FORM_REJECTED)
+    try:
+        return _options(await passkeys.registration_options(session, runtime.settings, current.user))
+    except InvalidInput as error:
+        return _problem(422, error.errors[0].message)
+
+
+@router.post("/account/passkeys")
+async def register(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Keep the passkey the browser made (its answer in ``credential``), named as typed."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    actor = page_actor(request, current.user)
+    try:
+        await passkeys.register(
+            session,
+            runtime.settings,
+            actor,
+            current.user,
+            field(form, "credential", _CREDENTIAL_MAX),
+            field(form, "name", 100),
+        )
+    except InvalidInput:  # said plainly: the API-level reason names a field the user never saw
+        text = _(
+            "Your device's answer was not accepted (it may be registered already, or the page was open too long). "
+            "Try again."
+        )
+        return message(request, _("The passkey was not added"), text, 400, account="/ui/account")
+    return redirect("/ui/account?notice=passkey_added")
+
+
+@router.post("/account/passkeys/{passkey_id}/remove")
+async def remove(passkey_id: str, request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Remove one of my passkeys."""
+    current = await signed_in(request, session)
+    if current is None:
+        return redirect("/ui/sign-in")
+    try:
+        await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    try:
+        await passkeys.remove(session, page_actor(request, current.user), current.user, passkey_id[:40])
+    except NotFound:
+        return redirect("/ui/account")
+    return redirect("/ui/account?notice=passkey_removed")
+
+
+@router.post("/passkey/options")
+async def sign_in_options(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """WebAuthn options to sign in with any passkey of this site, chosen on the device (JSON, for passkeys.js)."""
+    try:
+        await read_form(request)
+    except FormRejected:
+        return _problem(403, _FORM_REJECTED)
+    try:
+        await runtime.throttle.admit("ui-sign-in", client_ip(request))
+    except RateLimited:
+        return _problem(429, "too many sign-in attempts; wait a moment and try again")
+    return _options(await passkeys.assertion_options(session, runtime.settings))
+
+
+@router.post("/passkey")
+async def sign_in_with_passkey(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """Check the passkey's answer; then open a session and go on (to my account, or the authorization request)."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    next_url = continuation(field(form, "continue", 4000))
+    actor = page_actor(request)
+    try:
+        passed = await challenges.sign_in_with_passkey(
+            session, runtime.flows, actor, field(form, "credential", _CREDENTIAL_MAX)
+        )
+    except PasskeyRefused:
+        await session.commit()  # a wrong answer counts towards the account's lockout
+        metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
+        errors = {"passkey": _("This passkey could not sign you in. Try again, or use your password.")}
+        return render(request, "sign_in.html", {"errors": errors, "next_url": next_url, "email": ""}, 400)
+    user = passed.user
+    user.last_login_at = utcnow()
+    metrics.SIGN_INS.labels(method=PASSKEY, result="succeeded").inc()
+    await record_sign_in(session, user, method=PASSKEY, client_ip=client_ip(request))
+    response = redirect(next_url or "/ui/account")
+    await open_session(session, runtime, response, user, passed.amr)
+    return response
+
+
+@router.post("/mfa/passkey/options")
+async def second_step_options(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """WebAuthn options for the passkeys of the account whose sign-in is waiting for its second step."""
+    try:
+        await read_form(request)
+    except FormRejected:
+        return _problem(403, _FORM_REJECTED)
+    token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
+    try:
+        return _options(await challenges.passkey_options(session, runtime.flows, token))
+    except ChallengeDead:
+        return _problem(410, "this sign-in was open too long; sign in again")
+
+
+@router.post("/mfa/passkey")
+async def answer_with_passkey(
+    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    """The second step answered with a passkey: open the session and go on."""
+    try:
+        form = await read_form(request)
+    except FormRejected:
+        return rejected_form(request)
+    next_url = continuation(field(form, "continue", 4000))
+    token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
+    try:
+        passed = await challenges.answer_passkey(
+            session, runtime.flows, page_actor(request), token, field(form, "credential", _CREDENTIAL_MAX)
+        )
+    except ChallengeDead:
+        return sign_in_again(request)
+    except WrongAnswer:
+        await session.commit()  # the failure counts
+        errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
+        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400)
+    return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
