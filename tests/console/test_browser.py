@@ -1,7 +1,8 @@
 """The console in a real browser (Chromium driven by Playwright) against a real server: an org admin's
 day, a member's read-only view, another org's admin, a platform admin. Each action's effect is checked
-through the API. The test also takes the screenshots docs/console.md shows (desktop and a 390-px phone),
-so they stay current, and checks that no page scrolls sideways on the phone.
+through the API. The test also takes the screenshots docs/console.md shows (desktop and a 390-px phone;
+into docs/console when TENANTRY_CONSOLE_SCREENSHOTS=1, else a temporary folder), and checks that no page
+scrolls sideways on the phone.
 
 One browser and one server for the module.
 """
@@ -63,7 +64,11 @@ async def desktop(browser: Browser) -> AsyncIterator[BrowserContext]:
 
 
 @pytest.fixture
-def shots(project_root: Path) -> Path:
+def shots(project_root: Path, tmp_path: Path) -> Path:
+    """Where the screenshots go: docs/console when TENANTRY_CONSOLE_SCREENSHOTS is set (to refresh the ones
+    docs/console.md shows), else a temporary folder, so that a test run leaves the checkout unchanged."""
+    if not os.environ.get("TENANTRY_CONSOLE_SCREENSHOTS"):
+        return tmp_path
     folder = project_root / "docs" / "console"
     folder.mkdir(exist_ok=True)
     return folder
@@ -75,7 +80,7 @@ async def sign_in(page: Page, url: str, email: str) -> None:
     await page.wait_for_url(lambda address: "/ui/sign-in?continue=/console" in address)
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await page.wait_for_url(lambda address: "/console" in address and "/ui/" not in address)
 
 

@@ -20,6 +20,7 @@ from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email
 from tenantry.core.resources import repository as resources
 from tenantry.core.resources.models import BOT, ENVIRONMENT
 from tenantry.core.roles.permissions import DEFAULT_ROLE
+from tenantry.errors import FieldError
 
 COLUMNS = ("email", "name", "company", "role", "password", "environmentUuid", "environmentName", "bot")
 EVA_ROLES = ("ADMIN", "SUPERVISOR", "EDITOR", "VIEWER")
@@ -43,10 +44,11 @@ def password_ok(password: str) -> bool:
 class EvaPasswordPolicy(PasswordPolicy):
     """eva's password rule, for passwords set through the eva dialect."""
 
-    def violations(self, password: str, context: Sequence[str] = ()) -> list[str]:
-        broken = [] if password_ok(password) else [PASSWORD_RULE.removeprefix("password ")]
+    def broken_rules(self, password: str, context: Sequence[str] = (), field: str = "password") -> list[FieldError]:
+        broken = [] if password_ok(password) else [FieldError(field, PASSWORD_RULE.removeprefix("password "))]
         if len(password) > self.max_length:
-            broken.append(f"must be at most {self.max_length} characters")
+            text = f"must be at most {self.max_length} characters"
+            broken.append(FieldError(field, text, code="max_length", params=(("value", self.max_length),)))
         return broken
 
 
