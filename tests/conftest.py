@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import delete
 
 from tenantry import logs
@@ -30,6 +31,11 @@ from tests.factories import Tenant, make_platform_admin, make_tenant, token_for
 BACKEND = os.environ.get("TENANTRY_TEST_BACKEND", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get("TENANTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 _KEPT_TABLES = {"signing_keys", "alembic_version"}
+
+# Property tests draw the same cases on every run, so a CI failure is reproducible and never depends on
+# luck; TENANTRY_FUZZ_EXPLORE=1 draws fresh random ones (exploratory fuzzing, never in `make test`).
+hypothesis_settings.register_profile("tenantry", derandomize=not os.environ.get("TENANTRY_FUZZ_EXPLORE"))
+hypothesis_settings.load_profile("tenantry")
 
 
 def pytest_report_header() -> str:

@@ -8,9 +8,10 @@ members is checked against a model of what it wrote itself.
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tenantry.runtime import Runtime
@@ -27,6 +28,7 @@ STEPS = st.lists(
         ),
         st.tuples(st.sampled_from(["link", "revoke"]), st.sampled_from(ORGS), st.sampled_from(ORGS)),
         st.tuples(st.just("partner attach"), st.sampled_from(ORGS), st.sampled_from(ORGS)),
+        st.tuples(st.just("partner write"), st.sampled_from(ORGS), st.sampled_from(ORGS), st.sampled_from(ORGS)),
     ),
     max_size=14,
 )
@@ -56,7 +58,10 @@ async def _world(client: httpx.AsyncClient, root_token: str) -> World:
     return world
 
 
-async def _step(client: httpx.AsyncClient, runtime: Runtime, world: World, step: tuple[str, int, int]) -> None:
+async def _step(client: httpx.AsyncClient, runtime: Runtime, world: World, step: tuple[Any, ...]) -> None:
+    if step[0] == "partner write":
+        await _partner_write(client, world, *step[1:])
+        return
     action, i, j = step
     org, account = world.orgs[i], world.accounts[j]
     state = world.member_of.get((i, j))
@@ -89,13 +94,36 @@ async def _step(client: httpx.AsyncClient, runtime: Runtime, world: World, step:
         assert (await client.post(org.path("/partners"), json=body, headers=org.auth)).status_code == 201
         world.partners.add((i, j))
     elif action == "revoke" and (i, j) in world.partners:
-        assert (await client.delete(org.path(f"/partners/{world.orgs[j].id}"), headers=org.auth)).status_code == 204
+        response = await client.delete(org.path(f"/partners/{world.orgs[j].id}"), headers=org.auth)
+        assert response.status_code == 200, response.text
+        assert response.json()["created_accounts"] == [], response.text  # the partner created no account here
         world.partners.discard((i, j))
     elif action == "partner attach" and i != j:
         # The partner's owner tries to bring its own account into its customer (refused, or 404 unlinked).
         partner = world.orgs[j]
         response = await client.post(org.path("/members"), json={"user_id": partner.owner.id}, headers=partner.auth)
         assert response.status_code == (403 if (i, j) in world.partners else 404), response.text
+
+
+async def _partner_write(client: httpx.AsyncClient, world: World, i: int, j: int, k: int) -> None:
+    """Partner ``j``, acting in its customer ``i``, writes ``i``'s data about account ``k``: allowed while linked
+    and ``k`` has joined ``i`` (the customer's own data, written for it), refused otherwise, and never seen by
+    another organization."""
+    if i == j:
+        return
+    customer, partner, account = world.orgs[i], world.orgs[j], world.accounts[k]
+    state = world.member_of.get((i, k))
+    world.writes += 1
+    value = {"written_by": customer.slug, "n": world.writes}
+    path = customer.path(f"/users/{account.id}")
+    response = await client.patch(path, json={"attributes": value}, headers=partner.auth)
+    if (i, j) not in world.partners or state is None:
+        assert response.status_code == 404, response.text
+    elif state == "pending":
+        assert response.status_code == 403, response.text
+    else:
+        assert response.status_code == 200, response.text
+        world.attributes[i, k] = value
 
 
 async def _check(client: httpx.AsyncClient, world: World) -> None:
@@ -119,6 +147,22 @@ async def _check(client: httpx.AsyncClient, world: World) -> None:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
+@example(
+    steps=[
+        ("link", 0, 1),
+        ("attach", 0, 2),
+        ("partner write", 0, 1, 0),
+        ("partner write", 0, 1, 2),
+        ("accept", 0, 2),
+        ("partner write", 0, 1, 2),
+        ("partner attach", 0, 1),
+        ("revoke", 0, 1),
+        ("partner write", 0, 1, 0),
+        ("partner attach", 0, 1),
+    ]
+)
+@example(steps=[("attach", 1, 0), ("write", 1, 0), ("decline", 1, 0), ("attach", 1, 0), ("accept", 1, 0)])
+@example(steps=[("attach", 2, 0), ("accept", 2, 0), ("write", 2, 0), ("remove", 2, 0), ("write", 0, 0)])
 async def test_no_organization_reads_or_writes_another_organizations_member_data(
     client: httpx.AsyncClient, runtime: Runtime, root_token: str, steps: list[tuple[str, int, int]]
 ) -> None:
