@@ -24,6 +24,7 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.settings import Settings
 
 TTL_SECONDS = 300
 MAX_FAILURES = 5
@@ -220,6 +221,12 @@ async def finish_enrolment(
         raise WrongAnswer("code") from None
     await _spend(session, challenge)
     return Passed(user, [*challenge.amr, OTP, MFA]), codes
+
+
+async def lacks_required_factor(session: AsyncSession, settings: Settings, user: User, amr: list[str] | None) -> bool:
+    """Whether a session that proved ``amr`` lacks the second factor its account must now have (an organization
+    turned ``mfa_required`` on after the session began): its refresh tokens then mint nothing more."""
+    return MFA not in (amr or []) and await service.required_for(session, settings, user)
 
 
 async def purge(session: AsyncSession, expired_before: datetime) -> None:
