@@ -16,6 +16,7 @@ from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError, Unauthenticated
+from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -148,16 +149,17 @@ async def end_session(
     hint = query.get("id_token_hint")
     claims = await oidc_tokens.read_id_token_hint(runtime, hint) if hint and len(hint) < 8192 else None
     if claims is None:
-        text = "The application did not say who is signing out. Use the sign-out button of your account page."
-        return message(request, "Sign out", text, 400, account="/ui/account")
+        text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
+        return message(request, _("Sign out"), text, 400, account="/ui/account")
     client = await clients.find(session, str(claims.get("aud", "")))
     current = await signed_in(request, session)
     target = query.get("post_logout_redirect_uri")
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):
-        return message(request, "Signed out?", "The application asked to go to an address it has not registered.", 400)
+        text = _("The application asked to go to an address it has not registered.")
+        return message(request, _("Signed out?"), text, 400)
     if target is not None and query.get("state"):
         target = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': query['state']})}"
-    response = redirect(target) if target is not None else message(request, "Signed out", "You are signed out.")
+    response = redirect(target) if target is not None else message(request, _("Signed out"), _("You are signed out."))
     if current is not None and current.user.id == claims.get("sub"):
         await grants.end_browser_session(session, current.session.id)
         await close_session(request, session, response)

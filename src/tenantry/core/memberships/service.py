@@ -23,6 +23,7 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.i18n import N_
 
 
 @dataclass
@@ -123,7 +124,7 @@ async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Org
 async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
     await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
     if await repository.active_owner_ids(session, org.id) == {member.user.id}:
-        raise Conflict("the last owner of an organization cannot be removed, disabled or demoted")
+        raise Conflict(N_("the last owner of an organization cannot be removed, disabled or demoted"))
 
 
 async def create(
@@ -164,7 +165,7 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
     """Disable the membership; the account too when this organization is its only one."""
     ensure_may_manage(actor, member)
     if member.user.id == actor.user_id:
-        raise Conflict("you cannot disable yourself")
+        raise Conflict(N_("you cannot disable yourself"))
     await _ensure_owner_remains(session, org, member)
     member.membership.status = MEMBERSHIP_DISABLED
     member.membership.updated_at = utcnow()
