@@ -189,6 +189,7 @@ async def answer_with_passkey(
     except FormRejected:
         return rejected_form(request)
     next_url = continuation(field(form, "continue", 4000))
+    org = field(form, "org", 100) or None
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         passed = await challenges.answer_passkey(
@@ -199,5 +200,5 @@ async def answer_with_passkey(
     except WrongAnswer:
         await session.commit()  # the failure counts
         errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
-        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400)
+        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400, org)
     return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
