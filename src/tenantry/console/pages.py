@@ -197,6 +197,7 @@ FIELD_LABELS = {
     "role": N_("Role"),
     "permissions": N_("Permissions"),
     "partner_org": N_("Partner organization"),
+    "file": N_("CSV file"),
 }
 """The console's form fields as their labels name them (a field not listed shows its name)."""
 _PROBLEMS = {
