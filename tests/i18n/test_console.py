@@ -56,6 +56,7 @@ async def test_console_notices_speak_the_admins_language(client: httpx.AsyncClie
         assert page.status_code == 200
         _assert_speaks(page, lang, _in(lang, text))
     for path, notice, text in (
+        ("members", "removed", "The member is removed."),
         ("api-keys", "revoked", "The key is revoked."),
         ("partners", "revoked", "Access revoked."),
         ("roles", "created", "Role created."),
