@@ -126,3 +126,52 @@ async def test_email_keys_are_backfilled_and_collisions_set_aside_and_reported(
         "d" * 24: "other@acme.test",
     }
     assert any("a" * 24 in record.message and "b" * 24 in record.message for record in caplog.records)
+
+
+async def test_mfa_audit_rows_written_before_0018_get_their_own_event_types_back_and_forth(tmp_path: Path) -> None:
+    """Before 0018 an administrator's reset was published as ``mfa.removed`` and a recovery code used or a
+    wrong code was audit-only; 0018 gives those rows their own types (not dispatched), and undoes it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    def migrate_to(revision: str, upgrade: bool) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            (command.upgrade if upgrade else command.downgrade)(config, revision)
+
+        return run
+
+    before = {
+        "mfa.reset": "mfa.removed",
+        "mfa.recovery_code_used": None,
+        "mfa.failed": None,
+        "mfa.removed": "mfa.removed",
+    }
+    insert = text(
+        "INSERT INTO audit_events (id, action, details, event_type, created_at) "
+        "VALUES (:id, :action, '{}', :event_type, CURRENT_TIMESTAMP)"
+    )
+    read = text("SELECT action, event_type, dispatch_pending FROM audit_events")
+    with empty_database(tmp_path) as url:
+        database = Database(url)
+        try:
+            await migrate.upgrade(database)
+            async with database.engine.begin() as connection:
+                await connection.run_sync(migrate_to("0018@-1", upgrade=False))
+                for number, (action, event_type) in enumerate(before.items()):
+                    await connection.execute(
+                        insert, {"id": f"{number:024d}", "action": action, "event_type": event_type}
+                    )
+            await migrate.upgrade(database)
+            async with database.engine.connect() as connection:
+                upgraded = {
+                    action: (event_type, pending) for action, event_type, pending in await connection.execute(read)
+                }
+            async with database.engine.begin() as connection:
+                await connection.run_sync(migrate_to("0018@-1", upgrade=False))
+                downgraded = {action: event_type for action, event_type, _ in await connection.execute(read)}
+        finally:
+            await database.dispose()
+    assert upgraded == {action: (action, None) for action in before}
+    assert downgraded == before

@@ -3,7 +3,7 @@
 their catalog type (so the feeds show history) but are not dispatched, as in revision 0013.
 
 Revision ID: 0018
-Revises: 0013, 0015
+Revises: 0013 (the event types)
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = ("0013", "0015")
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
