@@ -8,6 +8,7 @@ import httpx
 
 from tenantry.runtime import Runtime
 from tests.factories import Tenant
+from tests.oidc.flow import authorize_url, code_for, register
 from tests.smtp_server import smtp_server
 from tests.test_worker import _smtp_worker
 
@@ -173,3 +174,14 @@ async def test_another_orgs_admin_cannot_change_it(
     assert as_member.status_code == 403
     assert (await client.get(tenant.path(), headers=tenant.auth)).json()["branding"]["display_name"] is None
     assert (await client.get(f"/ui/brand/{tenant.id}/style.css")).status_code == 404
+
+
+async def test_the_org_chooser_names_each_org_by_its_display_name(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    await _brand(client, tenant)
+    registered = await register(client, root_token)
+    assert await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    chooser = await client.get(authorize_url(registered["client_id"], prompt="select_account"))
+    assert chooser.status_code == 200
+    assert f'<label for="org-{tenant.id}">Kestrel Bank</label>' in chooser.text

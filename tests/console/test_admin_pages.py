@@ -9,6 +9,7 @@ import httpx
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in, token_of
 from tests.factories import Tenant
+from tests.mailbox import Mailbox
 
 
 async def test_api_key_is_shown_once_listed_by_prefix_and_revoked(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -103,6 +104,48 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert "imported3@example.com" in exported.text
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
+
+
+async def _imported(client: httpx.AsyncClient, tenant: Tenant, csv_text: str, **fields: str) -> str:
+    """Upload ``csv_text`` from the import page and wait for the end: the finished progress fragment."""
+    upload = f"/console/{tenant.slug}/import"
+    page = (await client.get(upload)).text
+    started = await client.post(
+        upload,
+        data={"format": "native", "csrf_token": token_of(page), **fields},
+        files={"file": ("people.csv", csv_text, "text/csv")},
+    )
+    assert started.status_code == 303, started.text
+    for _ in range(200):
+        progress = (await client.get(started.headers["location"], headers={"HX-Request": "true"})).text
+        if "Import finished" in progress:
+            return progress
+        await asyncio.sleep(0.05)
+    raise AssertionError(progress)
+
+
+async def test_the_import_mails_invitations_only_when_its_box_is_ticked(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    page = await client.get(f"/console/{tenant.slug}/import")
+    assert re.search(r'<input type="checkbox" name="invite" value="on" id="invite" checked', page.text)
+    header = "email,first_name,last_name,password,roles\n"
+    invited = (
+        header + "mailed1@example.com,A,B,,viewer\nmailed2@example.com,C,D,,\nwithpw@example.com,E,F,Pw-12345678!x,\n"
+    )
+    progress = await _imported(client, tenant, invited, invite="on")
+    assert re.search(r"Invitations mailed</dt><dd>2<", progress), progress
+    assert 'id="import-created">3<' in progress
+    sent = {mail.to for mail in await mailbox.deliver()}
+    assert sent == {"mailed1@example.com", "mailed2@example.com"}
+    quiet = header + "quiet1@example.com,A,B,,\nquiet2@example.com,C,D,,\n"
+    progress = await _imported(client, tenant, quiet)  # the box unticked: the browser sends no "invite"
+    assert 'id="import-created">2<' in progress
+    assert re.search(r"Invitations mailed</dt><dd>0<", progress), progress
+    assert [mail.to for mail in await mailbox.deliver()] == []
+    listed = await tenant.client.get(tenant.path("/users"), params={"q": "quiet"}, headers=tenant.auth)
+    assert [user["status"] for user in listed.json()["items"]] == ["invited", "invited"]
 
 
 async def test_partners_are_granted_listed_and_revoked(

@@ -161,3 +161,63 @@ async def test_an_invitee_of_an_org_requiring_mfa_sets_up_an_app_before_the_sess
     assert activated.headers["location"] == "/ui/mfa/enrol"
     assert "tenantry_session" not in activated.headers.get("set-cookie", "")
     assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"
+
+
+BRANDING = {"display_name": "Kestrel Bank", "primary_color": "#7a1f5c"}
+
+
+def _assert_branded(page: httpx.Response, tenant: Tenant) -> None:
+    assert '<span class="brand">Kestrel Bank</span>' in page.text
+    assert f'<link rel="stylesheet" href="/ui/brand/{tenant.id}/style.css?v=7a1f5c">' in page.text
+    assert "Tenantry" not in page.text
+
+
+async def test_the_second_step_keeps_the_branding_of_the_org_the_sign_in_named(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    assert (await client.patch(tenant.path(), json={"branding": BRANDING}, headers=tenant.auth)).status_code == 200
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    fields = {"email": tenant.owner.email, "password": PASSWORD, "org": tenant.slug}
+    first = await submit(client, f"/ui/sign-in?org={tenant.slug}", "/ui/sign-in", fields)
+    assert first.headers["location"] == f"/ui/mfa?org={tenant.slug}"
+    page = await client.get(first.headers["location"])
+    _assert_branded(page, tenant)
+    assert f'<input type="hidden" name="org" value="{tenant.slug}">' in page.text
+    assert f"/ui/mfa?method=recovery_code&amp;org={tenant.slug}" in page.text
+    token = csrf_of(page.text)
+    wrong = await client.post("/ui/mfa", data={"code": "000000", "org": tenant.slug, "csrf_token": token})
+    assert wrong.status_code == 400
+    _assert_branded(wrong, tenant)
+    recovery = await client.get(f"/ui/mfa?method=recovery_code&org={tenant.slug}")
+    _assert_branded(recovery, tenant)
+    right = await client.post(
+        "/ui/mfa", data={"code": app.code_at(totp_clock.now), "org": tenant.slug, "csrf_token": token}
+    )
+    assert right.status_code == 303
+
+
+async def test_enrolment_required_by_the_org_is_branded_up_to_the_recovery_codes(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    changed = await client.patch(tenant.path(), json={"mfa_required": True, "branding": BRANDING}, headers=tenant.auth)
+    assert changed.status_code == 200
+    fields = {"email": member.email, "password": PASSWORD, "org": tenant.id}
+    first = await submit(client, f"/ui/sign-in?org={tenant.id}", "/ui/sign-in", fields)
+    assert first.headers["location"] == f"/ui/mfa/enrol?org={tenant.id}"
+    page = await client.get(first.headers["location"])
+    _assert_branded(page, tenant)
+    secret = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page.text)
+    assert secret is not None
+    wrong = await client.post(
+        "/ui/mfa/enrol", data={"code": "000000", "org": tenant.id, "csrf_token": csrf_of(page.text)}
+    )
+    assert wrong.status_code == 400
+    _assert_branded(wrong, tenant)
+    secret = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', wrong.text)
+    assert secret is not None
+    code = pyotp.TOTP(secret.group(1)).at(totp_clock.now)
+    done = await client.post("/ui/mfa/enrol", data={"code": code, "org": tenant.id, "csrf_token": csrf_of(page.text)})
+    assert done.status_code == 200
+    assert "Save your recovery codes" in done.text
+    _assert_branded(done, tenant)

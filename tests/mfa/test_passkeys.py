@@ -216,3 +216,21 @@ async def test_remove_a_passkey_over_the_api_and_an_admin_reset_removes_them_all
         ("mfa.reset", None),
     ]
     assert (await client.get(PASSKEYS, headers=bearer("not-a-token"))).status_code == 401
+
+
+async def test_what_passkeys_js_tells_the_user_is_in_the_pages_language(client: httpx.AsyncClient) -> None:
+    """The script's words come from the form, written in the page's language; the server's refusals it shows
+    are in that language too."""
+    page = await client.get("/ui/sign-in", headers={"Accept-Language": "de"})
+    assert 'data-say-wait="Folgen Sie den Anweisungen Ihres Geräts …"' in page.text
+    assert 'data-say-cancelled="Der Passkey wurde nicht verwendet' in page.text
+    assert 'data-say-failed="Der Passkey hat nicht funktioniert:"' in page.text
+    script = await client.get("/ui/static/passkeys.js")
+    assert "Follow your device" not in script.text
+    assert "did not work" not in script.text
+    signed_out = await client.post("/ui/account/passkeys/options", headers={"Accept-Language": "fr"})
+    assert signed_out.status_code == 401
+    assert signed_out.json() == {"detail": "Vous n\u2019êtes pas connecté. Rechargez la page."}
+    forged = await client.post("/ui/passkey/options", data={"csrf_token": "x"}, headers={"Accept-Language": "de"})
+    assert forged.status_code == 403
+    assert forged.json()["detail"].startswith("Dieses Formular konnte nicht angenommen werden.")

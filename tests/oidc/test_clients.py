@@ -2,7 +2,11 @@
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from tenantry.core.clients.models import ClientSecret
+from tenantry.db.base import utcnow
+from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 
 CLIENTS = "/api/v1/clients"
@@ -79,6 +83,25 @@ async def test_rotation_keeps_the_old_secret_for_the_grace_period(client: httpx.
         assert introspected.status_code == 200, secret
     wrong = await client.post("/oidc/introspect", data={"token": "nothing"}, auth=(created["client_id"], "tcs_x"))
     assert wrong.status_code == 401
+
+
+async def test_the_old_secret_stops_working_when_the_grace_period_ends(
+    client: httpx.AsyncClient, root_token: str, runtime: Runtime
+) -> None:
+    created = (await client.post(CLIENTS, json=WEB_APP, headers=bearer(root_token))).json()
+    rotated = await client.post(f"{CLIENTS}/{created['client_id']}/secret", headers=bearer(root_token))
+    new_secret = rotated.json()["client_secret"]
+    async with runtime.database.transaction() as session:  # the grace period ends now
+        ended = await session.execute(
+            update(ClientSecret).where(ClientSecret.expires_at.is_not(None)).values(expires_at=utcnow())
+        )
+        assert ended.rowcount == 1  # type: ignore[attr-defined]
+    old = await client.post(
+        "/oidc/introspect", data={"token": "x"}, auth=(created["client_id"], created["client_secret"])
+    )
+    assert (old.status_code, old.json()["error"]) == (401, "invalid_client")
+    new = await client.post("/oidc/introspect", data={"token": "x"}, auth=(created["client_id"], new_secret))
+    assert new.status_code == 200, new.text
 
 
 async def test_update_and_delete(client: httpx.AsyncClient, root_token: str) -> None:

@@ -1,5 +1,8 @@
 """The authorization code flow in process: codes, PKCE, single use, organization binding."""
 
+import base64
+import hashlib
+
 import httpx
 import jwt
 from sqlalchemy import update
@@ -135,3 +138,59 @@ async def test_organization_the_user_is_not_an_active_member_of_is_refused(
     assert code
     answer = await client.get(authorize_url(registered["client_id"], organization=other_tenant.slug))
     assert query_of(answer.headers["location"])["error"] == "access_denied"
+
+
+ID_TOKEN_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "at_hash"}
+PROFILE_CLAIMS = {"email", "email_verified", "name", "given_name", "family_name", "locale"}
+ACCESS_TOKEN_CLAIMS = {"iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti", "sid", "auth_time"}
+ORG_CLAIMS = {"org_id", "org_slug", "roles", "permissions"}
+
+
+def _times_are_integers(claims: dict[str, object]) -> bool:
+    return all(type(claims[name]) is int for name in ("iat", "exp", "auth_time") if name in claims)
+
+
+async def test_id_and_access_tokens_carry_every_claim_issue_16_lists_and_refresh_keeps_them(
+    client: httpx.AsyncClient, root_token: str, runtime: Runtime, tenant: Tenant
+) -> None:
+    registered = await register(client, root_token)
+    member = await tenant.add_user(roles=["admin"], locale="fr")
+    code = await code_for(client, authorize_url(registered["client_id"]), member.email)
+    issued = (await _redeem(client, registered, code)).json()
+    refreshed = await client.post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]},
+        auth=(registered["client_id"], registered["client_secret"]),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    first = jwt.decode(issued["id_token"], options={"verify_signature": False})
+    for tokens in (issued, refreshed.json()):
+        id_claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+        access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+        assert jwt.get_unverified_header(tokens["id_token"])["alg"] == "RS256"
+        assert {key: jwt.get_unverified_header(tokens["access_token"])[key] for key in ("alg", "typ")} == {
+            "alg": "EdDSA",
+            "typ": "at+jwt",
+        }
+        assert id_claims.keys() >= (ID_TOKEN_CLAIMS - {"nonce"}) | PROFILE_CLAIMS
+        assert access.keys() >= ACCESS_TOKEN_CLAIMS | ORG_CLAIMS
+        assert _times_are_integers(id_claims)
+        assert _times_are_integers(access)
+        assert (id_claims["iss"], id_claims["sub"], id_claims["aud"]) == (
+            runtime.settings.issuer,
+            member.id,
+            registered["client_id"],
+        )
+        assert (id_claims["amr"], id_claims["locale"], id_claims["name"]) == (["pwd"], "fr", "Test User")
+        assert (id_claims["sid"], id_claims["auth_time"]) == (first["sid"], first["auth_time"])
+        assert (access["sub"], access["client_id"], access["scope"]) == (
+            member.id,
+            registered["client_id"],
+            "openid email profile",
+        )
+        assert (access["org_id"], access["org_slug"], access["roles"]) == (tenant.id, tenant.slug, ["admin"])
+        assert "users:read" in access["permissions"]
+        assert access["auth_time"] == id_claims["auth_time"]
+        digest = hashlib.sha256(tokens["access_token"].encode()).digest()
+        assert id_claims["at_hash"] == base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    assert first["nonce"] == "n-1"

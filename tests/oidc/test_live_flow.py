@@ -118,6 +118,40 @@ async def test_sign_in_with_authlib_through_the_hosted_pages(
     await _logout(browser, meta, id_claims, token["id_token"], client_id)
 
 
+async def test_reusing_a_rotated_refresh_token_through_authlib_ends_the_whole_session(
+    site: str, browser: httpx.AsyncClient, client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    registered = await register(client, root_token)
+    client_id, secret = registered["client_id"], registered["client_secret"]
+    async with AsyncOAuth2Client(
+        client_id, secret, scope="openid", redirect_uri=APP, code_challenge_method="S256"
+    ) as oauth:
+        meta = (await oauth.request("GET", f"{site}/.well-known/openid-configuration", withhold_token=True)).json()
+        verifier = generate_token(48)
+        url, state = oauth.create_authorization_url(
+            meta["authorization_endpoint"], code_verifier=verifier, organization=tenant.slug
+        )
+        signed_in = await sign_in_at(browser, (await browser.get(url)).headers["location"], tenant.owner.email)
+        callback = (await browser.get(signed_in.headers["location"])).headers["location"]
+        first = await oauth.fetch_token(
+            meta["token_endpoint"], authorization_response=callback, code_verifier=verifier, state=state
+        )
+        second = await oauth.refresh_token(meta["token_endpoint"])
+        assert second["refresh_token"] != first["refresh_token"]
+        assert (await oauth.get(f"{site}{tenant.path()}")).status_code == 200
+
+        with pytest.raises(AsyncOAuth2Client.oauth_error_class) as reused:
+            await oauth.refresh_token(meta["token_endpoint"], refresh_token=first["refresh_token"])
+        assert reused.value.error == "invalid_grant"
+        with pytest.raises(AsyncOAuth2Client.oauth_error_class) as rotated:
+            await oauth.refresh_token(meta["token_endpoint"], refresh_token=second["refresh_token"])
+        assert rotated.value.error == "invalid_grant"
+
+        assert (await oauth.get(f"{site}{tenant.path()}")).status_code == 401
+        introspected = await oauth.introspect_token(meta["introspection_endpoint"], token=second["access_token"])
+        assert introspected.json() == {"active": False}
+
+
 async def _switch(
     site: str, meta: dict[str, Any], registered: dict[str, Any], access_token: str, org: str, status: int = 200
 ) -> dict[str, Any]:

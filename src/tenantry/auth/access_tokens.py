@@ -33,6 +33,11 @@ class AccessClaims:
     """The OpenID provider's client the token was issued to; None for first-party tokens."""
     impersonator_session_id: str | None = None
     """The impersonator's session when they minted the token: it ends with that session."""
+    expires_at: int = 0
+    token_id: str = ""
+    """``jti``."""
+    scope: str | None = None
+    """The scopes granted to the client (tokens the OpenID provider issued)."""
 
 
 async def issue(
@@ -130,7 +135,7 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         raise Unauthenticated("the access token is invalid")
     if actor is not None and not (isinstance(impersonator, str) and isinstance(org_id, str)):
         raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
-    session_id, client_id = payload.get("sid"), payload.get("client_id")
+    session_id, client_id, scope = payload.get("sid"), payload.get("client_id"), payload.get("scope")
     claims = AccessClaims(
         subject=subject,
         issued_at=float(issued_at),
@@ -139,5 +144,8 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         org_id=org_id,
         client_id=client_id if isinstance(client_id, str) else None,
         impersonator_session_id=impersonator_session if isinstance(impersonator_session, str) else None,
+        expires_at=int(payload["exp"]),
+        token_id=str(payload["jti"]),
+        scope=scope if isinstance(scope, str) else None,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS

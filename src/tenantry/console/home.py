@@ -8,11 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy, caller_actor
 from tenantry.auth.principal import Principal
-from tenantry.console.pages import ConsoleRoute, checked_form, field_errors, go, render, text_field, viewer
+from tenantry.console.pages import (
+    SLUG_TAKEN,
+    ConsoleRoute,
+    checked_form,
+    field_error,
+    field_errors,
+    go,
+    render,
+    text_field,
+    viewer,
+)
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.orgs.schemas import OrgCreate
 from tenantry.errors import Conflict
+from tenantry.i18n import _
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -58,13 +69,13 @@ async def create_org(request: Request, session: AsyncSession = Depends(get_sessi
     form = await checked_form(request)
     values = {name: text_field(form, name, 200) for name in ("name", "slug")}
     if not values["name"]:
-        errors = {"name": "Name: enter the organization's name"}
+        errors = {"name": field_error("name", _("enter the organization's name"))}
         return await _chooser(request, session, principal, 400, errors=errors, values=values)
     try:
         org = await orgs.create(session, actor, OrgCreate(**values), principal.user)
     except ValidationError as error:
         return await _chooser(request, session, principal, 400, errors=field_errors(error), values=values)
-    except Conflict as error:
-        errors = {"slug": f"Slug: {error.detail}"}
+    except Conflict:
+        errors = {"slug": field_error("slug", _(SLUG_TAKEN))}
         return await _chooser(request, session, principal, 409, errors=errors, values=values)
     return go(request, f"/console/{org.slug}/members")

@@ -20,7 +20,16 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, go, render
+from tenantry.console.pages import (
+    Console,
+    ConsoleRoute,
+    checked_form,
+    console_access,
+    field_error,
+    go,
+    render,
+    translated,
+)
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer, ImportFormat, Summary
 from tenantry.core.imports.native import NativeFormat
@@ -30,6 +39,7 @@ from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users import export
 from tenantry.errors import InvalidInput, NotFound
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 from tenantry.web.routing import batched
 
@@ -90,7 +100,7 @@ def _job(console: Console, job_id: str) -> ImportJob:
 @router.get("/import")
 async def import_page(request: Request, console: Console = Depends(console_access(_IMPORT))) -> Response:
     """Upload a CSV file of members (native or eva format); export them as CSV."""
-    return render(request, "import.html", {"errors": {}}, console=console)
+    return render(request, "import.html", {"errors": {}, "invite": True}, console=console)
 
 
 @router.post("/import")
@@ -102,22 +112,24 @@ async def start_import(
     form = await checked_form(request)
     upload, chosen = form.get("file"), form.get("format")
     format_name = "eva" if chosen == "eva" else "native"
+    invite = form.get("invite") == "on"  # the page's box, ticked by default: as the CLI's --invite
     settings = runtime.settings
     errors: dict[str, str] = {}
     data = b""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = "File: choose a CSV file to import"
+        errors["file"] = field_error("file", _("choose a CSV file to import"))
     else:
         data = await upload.read(settings.import_upload_max_bytes + 1)
         try:
             rows = _row_count(data, format_name, console.org, settings.import_upload_max_bytes)
             if rows > settings.import_upload_max_rows:
-                raise ImportLimitExceeded(f"the file has more than {settings.import_upload_max_rows} rows")
+                limit = {"rows": settings.import_upload_max_rows}
+                raise ImportLimitExceeded(_("the file has more than %(rows)s rows") % limit)
         except (ImportLimitExceeded, InvalidInput) as error:
             detail = "; ".join(e.message for e in error.errors) if isinstance(error, InvalidInput) else str(error)
-            errors["file"] = f"File: {detail}"
+            errors["file"] = field_error("file", translated(detail))
     if errors:
-        return render(request, "import.html", {"errors": errors}, 400, console)
+        return render(request, "import.html", {"errors": errors, "invite": invite}, 400, console)
     assert isinstance(upload, UploadFile)
     job = ImportJob(secrets.token_hex(12), console.org.id, (upload.filename or "")[:200], rows)
     importer = Importer(
@@ -128,7 +140,7 @@ async def start_import(
         units=OwnTransactions(runtime.database),
         on_outcome=job.failures.append,
         on_batch=lambda summary: setattr(job, "summary", summary),
-        invite_with=runtime.flows if format_name == "native" else None,
+        invite_with=runtime.flows if invite and format_name == "native" else None,
         consent_with=runtime.flows,
         batch_size=min(settings.import_batch_size, 100),
     )

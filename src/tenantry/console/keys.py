@@ -14,6 +14,7 @@ from tenantry.core.apikeys.schemas import ApiKeyCreate
 from tenantry.core.roles import service as roles
 from tenantry.db.ids import is_id
 from tenantry.errors import InvalidInput
+from tenantry.i18n import _
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console/{org}/api-keys", route_class=ConsoleRoute, include_in_schema=False)
@@ -32,7 +33,7 @@ async def _keys_page(
         "roles": await roles.list_for_org(session, console.org.id),
         "errors": {},
         "values": {},
-        "notice_text": "The key is revoked." if request.query_params.get("notice") == "revoked" else None,
+        "notice_text": _("The key is revoked.") if request.query_params.get("notice") == "revoked" else None,
         **context,
     }
     return render(request, "api_keys.html", page, status, console)
@@ -80,10 +81,11 @@ async def confirm_revoke(
     found = api_keys.key_out(await api_keys.get(session, console.org, key))
     base = f"/console/{console.org.slug}/api-keys"
     page = {
-        "heading": f"Revoke the key {found.name}",
-        "question": f"Revoke {found.name} ({found.prefix}…)? Requests with it are refused from the next one on.",
+        "heading": _("Revoke the key %(name)s") % {"name": found.name},
+        "question": _("Revoke %(name)s (%(prefix)s…)? Requests with it are refused from the next one on.")
+        % {"name": found.name, "prefix": found.prefix},
         "action": f"{base}/{found.id}/revoke",
-        "button": "Revoke",
+        "button": _("Revoke"),
         "danger": True,
         "back": base,
     }

@@ -20,23 +20,27 @@ from tenantry.core.resources import grants
 from tenantry.core.roles import service as roles
 from tenantry.core.users import service as users
 from tenantry.errors import NotFound
+from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}/members/{user}", route_class=ConsoleRoute, include_in_schema=False)
 UserRef = Annotated[str, Path(description="User id", max_length=64)]
 RECENT_EVENTS = 10
 NOTICES = {
-    "invited": "Invited: an invitation is on its way.",
-    "roles": "Roles saved.",
-    "disable": "The member is disabled.",
-    "enable": "The member is enabled again.",
-    "password-reset": "A password reset email is on its way.",
-    "invitation": "A new invitation is on its way; the earlier link stops working.",
+    "invited": N_("Invited: an invitation is on its way."),
+    "roles": N_("Roles saved."),
+    "disable": N_("The member is disabled."),
+    "enable": N_("The member is enabled again."),
+    "password-reset": N_("A password reset email is on its way."),
+    "invitation": N_("A new invitation is on its way; the earlier link stops working."),
 }
 
 
 @dataclass(frozen=True)
 class Action:
+    """A thing the viewer may do to a member; ``label`` and ``question`` are marked for the catalog and
+    translated where shown (``question`` names ``%(email)s`` and ``%(org)s``)."""
+
     name: str
     label: str
     permission: str
@@ -48,13 +52,20 @@ class Action:
 ACTIONS = {
     action.name: action
     for action in (
-        Action("disable", "Disable", "users:disable", True, True, "Disable {email}? They are signed out at once."),
-        Action("enable", "Enable", "users:disable", True, False, "Enable {email} again?"),
-        Action("remove", "Remove", "users:delete", True, True, "Remove {email} from {org}?"),
-        Action("password-reset", "Send a password reset", "users:set_password"),
-        Action("invitation", "Resend the invitation", "users:create"),
-        Action("magic-link", "Create a magic link", "users:magic_link"),
-        Action("impersonate", "Impersonate", "users:impersonate"),
+        Action(
+            "disable",
+            N_("Disable"),
+            "users:disable",
+            True,
+            True,
+            N_("Disable %(email)s? They are signed out at once."),
+        ),
+        Action("enable", N_("Enable"), "users:disable", True, False, N_("Enable %(email)s again?")),
+        Action("remove", N_("Remove"), "users:delete", True, True, N_("Remove %(email)s from %(org)s?")),
+        Action("password-reset", N_("Send a password reset"), "users:set_password"),
+        Action("invitation", N_("Resend the invitation"), "users:create"),
+        Action("magic-link", N_("Create a magic link"), "users:magic_link"),
+        Action("impersonate", N_("Impersonate"), "users:impersonate"),
     )
 }
 
@@ -106,7 +117,7 @@ async def _member_page(request: Request, session: AsyncSession, target: TargetMe
         "roles": await roles.list_for_org(session, console.org.id),
         "actions": _offered(console, member),
         "events": events,
-        "notice_text": NOTICES.get(request.query_params.get("notice", "")),
+        "notice_text": _(NOTICES[notice]) if (notice := request.query_params.get("notice", "")) in NOTICES else None,
         "errors": {},
         **context,
     }
@@ -150,10 +161,10 @@ async def confirm_action(
     console, member = target.console, target.member
     base = f"/console/{console.org.slug}/members/{member.user.id}"
     page = {
-        "heading": f"{found.label} {member.user.email}",
-        "question": found.question.format(email=member.user.email, org=console.org.name),
+        "heading": f"{_(found.label)} {member.user.email}",
+        "question": _(found.question) % {"email": member.user.email, "org": console.org.name},
         "action": f"{base}/{found.name}",
-        "button": found.label,
+        "button": _(found.label),
         "danger": found.danger,
         "back": base,
     }

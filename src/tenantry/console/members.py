@@ -13,11 +13,13 @@ from tenantry.console.pages import (
     ConsoleRoute,
     checked_form,
     console_access,
+    field_error,
     field_errors,
     go,
     is_htmx,
     render,
     text_field,
+    translated,
 )
 from tenantry.core.fields import StorableStr
 from tenantry.core.roles import service as roles
@@ -102,6 +104,10 @@ async def invite_member(
         page = {"errors": field_errors(error), "values": values, "invite_open": True}
         return await _members_page(request, session, console, 400, **page)
     except Conflict as error:
-        page = {"errors": {"email": f"Email: {error.detail}"}, "values": values, "invite_open": True}
+        page = {
+            "errors": {"email": field_error("email", translated(error.detail))},
+            "values": values,
+            "invite_open": True,
+        }
         return await _members_page(request, session, console, 409, **page)
     return go(request, f"/console/{console.org.slug}/members/{member.user.id}?notice=invited")

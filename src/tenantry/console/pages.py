@@ -22,8 +22,10 @@ from starlette.datastructures import FormData
 
 from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
+from tenantry.core.credentials.policy import plain_words
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import InvalidInput, NotFound, PermissionDenied, TenantryError
+from tenantry.i18n import N_, _
 from tenantry.runtime import get_runtime, get_session
 from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
 from tenantry.ui.session import signed_in
@@ -156,16 +158,16 @@ def _refusal(request: Request, error: Exception) -> Response:
         target = here if request.method == "GET" else "/console"
         return go(request, f"/ui/sign-in?continue={quote(target, safe='/')}")
     if isinstance(error, FormRejected):
-        text = "This form could not be accepted (it was open too long, or did not come from this site). Try again."
-        return render(request, "message.html", {"title": "Please try again", "text": text}, 403)
+        text = _("This form could not be accepted (it was open too long, or did not come from this site). Try again.")
+        return render(request, "message.html", {"title": _("Please try again"), "text": text}, 403)
     if isinstance(error, NotFound):
-        return render(request, "message.html", {"title": "Not found", "text": "There is no such page here."}, 404)
+        page = {"title": _("Not found"), "text": _("There is no such page here.")}
+        return render(request, "message.html", page, 404)
     if isinstance(error, PermissionDenied):
-        text = "You may not do this in this organization."
-        return render(request, "message.html", {"title": "Not allowed", "text": text}, 403)
+        page = {"title": _("Not allowed"), "text": _("You may not do this in this organization.")}
+        return render(request, "message.html", page, 403)
     assert isinstance(error, TenantryError)
-    text = str(error.detail).capitalize()
-    return render(request, "message.html", {"title": "This did not work", "text": text}, 409)
+    return render(request, "message.html", {"title": _("This did not work"), "text": sentence(error.detail)}, 409)
 
 
 class ConsoleRoute(UnitOfWorkRoute):
@@ -183,16 +185,69 @@ class ConsoleRoute(UnitOfWorkRoute):
         return answer
 
 
+FIELD_LABELS = {
+    "form": N_("Form"),
+    "name": N_("Name"),
+    "slug": N_("Slug"),
+    "description": N_("Description"),
+    "email": N_("Email address"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "roles": N_("Roles"),
+    "role": N_("Role"),
+    "permissions": N_("Permissions"),
+    "partner_org": N_("Partner organization"),
+    "file": N_("CSV file"),
+}
+"""The console's form fields as their labels name them (a field not listed shows its name)."""
+_PROBLEMS = {
+    "missing": N_("enter a value"),
+    "string_too_short": N_("enter at least %(min_length)s characters"),
+    "string_too_long": N_("use at most %(max_length)s characters"),
+    "string_pattern_mismatch": N_("use only the characters allowed here"),
+    "too_long": N_("choose at most %(max_length)s"),
+}
+"""Pydantic's error types as the console says them; other types show the validator's message, translated
+when the catalog has it (the core marks its messages with ``N_``)."""
+
+
+SLUG_TAKEN = N_("another organization uses this slug")
+
+
+def translated(message: str) -> str:
+    """A domain message in the viewer's language when the catalog has it (the core marks its messages with
+    ``N_``), else as written."""
+    said = _(message)
+    if said == message and ": " in message:  # "is not a valid email address: <the validator's reason>"
+        said = _(message.split(": ", 1)[0])
+    return said
+
+
+def sentence(message: str) -> str:
+    """A domain message as a sentence of its own, in the viewer's language when the catalog has it."""
+    said = translated(message)
+    return said[:1].upper() + said[1:]
+
+
+def field_error(name: str, message: str) -> str:
+    """One line of a form's error summary: the field's label, then what is wrong with it."""
+    label = _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ").capitalize()
+    return _("%(field)s: %(problem)s") % {"field": label, "problem": message}
+
+
 def field_errors(error: ValidationError | InvalidInput) -> dict[str, str]:
     """A rejected form's errors by field name, each a sentence naming the field (the error summary's lines)."""
     found: dict[str, str] = {}
     if isinstance(error, InvalidInput):
         for item in error.errors:
             name = item.field.split(".")[0] or "form"
-            found.setdefault(name, f"{name.replace('_', ' ').capitalize()}: {item.message}")
+            found.setdefault(name, field_error(name, plain_words(item) if item.code else translated(item.message)))
         return found
     for detail in error.errors():
         name = str(detail["loc"][0]) if detail["loc"] else "form"
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        found.setdefault(name, f"{name.replace('_', ' ').capitalize()}: {message}")
+        if detail["type"] in _PROBLEMS:
+            problem = _(_PROBLEMS[detail["type"]]) % dict(detail.get("ctx") or {})
+        else:
+            problem = translated(str(detail["msg"]).removeprefix("Value error, "))
+        found.setdefault(name, field_error(name, problem))
     return found

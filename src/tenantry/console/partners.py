@@ -14,6 +14,7 @@ from tenantry.console.pages import (
     ConsoleRoute,
     checked_form,
     console_access,
+    field_error,
     field_errors,
     go,
     render,
@@ -23,6 +24,7 @@ from tenantry.core.partners import revocation, service
 from tenantry.core.partners.schemas import PartnerGrant, PartnerLinkOut
 from tenantry.core.roles import service as roles
 from tenantry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tenantry.i18n import _
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console/{org}/partners", route_class=ConsoleRoute, include_in_schema=False)
@@ -34,17 +36,17 @@ _WRITE = Policy("partners:write", impersonation=False)
 async def _partners_page(
     request: Request, session: AsyncSession, console: Console, status: int = 200, **context: Any
 ) -> Response:
-    partners, _ = await service.page(session, console.org, customers=False, after=None, limit=LISTED)
+    partners, _next = await service.page(session, console.org, customers=False, after=None, limit=LISTED)
     customers: list[PartnerLinkOut] = []
     if console.can("partners:act"):
-        customers, _ = await service.page(session, console.org, customers=True, after=None, limit=LISTED)
+        customers, _next = await service.page(session, console.org, customers=True, after=None, limit=LISTED)
     page = {
         "partners": partners,
         "customers": customers,
         "roles": await roles.list_for_org(session, console.org.id),
         "errors": {},
         "values": {},
-        "notice_text": "Access revoked." if request.query_params.get("notice") == "revoked" else None,
+        "notice_text": _("Access revoked.") if request.query_params.get("notice") == "revoked" else None,
         **context,
     }
     return render(request, "partners.html", page, status, console)
@@ -72,9 +74,17 @@ async def grant_partner(
     except (ValidationError, InvalidInput) as error:
         return await _partners_page(request, session, console, 400, errors=field_errors(error), values=values)
     except (Conflict, NotFound, PermissionDenied) as error:
-        errors = {"partner_org": f"Partner: {error.detail}"}
+        errors = {"partner_org": field_error("partner_org", _partner_refusal(error))}
         return await _partners_page(request, session, console, 409, errors=errors, values=values)
     return go(request, f"/console/{console.org.slug}/partners")
+
+
+def _partner_refusal(error: Conflict | NotFound | PermissionDenied) -> str:
+    if isinstance(error, Conflict):
+        return _("this organization is already a partner; revoke its access to change its role")
+    if isinstance(error, NotFound):
+        return _("there is no such organization")
+    return _("you may not grant this role")
 
 
 @router.get("/{partner}/revoke")
@@ -84,10 +94,11 @@ async def confirm_revoke(
     """Ask before revoking a partner's access: the button on this page does it."""
     base = f"/console/{console.org.slug}/partners"
     page = {
-        "heading": f"Revoke {partner}'s access",
-        "question": f"{partner}'s members stop acting in {console.org.name} from their next request on.",
+        "heading": _("Revoke the access of %(partner)s") % {"partner": partner},
+        "question": _("The members of %(partner)s stop acting in %(org)s from their next request on.")
+        % {"partner": partner, "org": console.org.name},
         "action": f"{base}/{partner}/revoke",
-        "button": "Revoke access",
+        "button": _("Revoke access"),
         "danger": True,
         "back": base,
     }

@@ -14,15 +14,18 @@ from tenantry.console.pages import (
     ConsoleRoute,
     checked_form,
     console_access,
+    field_error,
     field_errors,
     go,
     render,
+    translated,
 )
 from tenantry.core.roles import app_permissions
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import RoleCreate
 from tenantry.errors import Conflict, InvalidInput, PermissionDenied
+from tenantry.i18n import _
 from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console/{org}/roles", route_class=ConsoleRoute, include_in_schema=False)
@@ -38,7 +41,7 @@ async def _roles_page(
         "app_permissions": {permission.name: permission.description for permission in registered},
         "errors": {},
         "values": {"permissions": []},
-        "notice_text": "Role created." if request.query_params.get("notice") == "created" else None,
+        "notice_text": _("Role created.") if request.query_params.get("notice") == "created" else None,
         **context,
     }
     return render(request, "roles.html", page, status, console)
@@ -72,6 +75,8 @@ async def create_role(
     except (ValidationError, InvalidInput) as error:
         return await _roles_page(request, session, console, 400, errors=field_errors(error), values=values)
     except (Conflict, PermissionDenied) as error:
-        errors = {"name" if isinstance(error, Conflict) else "permissions": error.detail.capitalize()}
+        name = "name" if isinstance(error, Conflict) else "permissions"
+        problem = _("a role with this name already exists") if isinstance(error, Conflict) else translated(error.detail)
+        errors = {name: field_error(name, problem)}
         return await _roles_page(request, session, console, 409, errors=errors, values=values)
     return go(request, f"/console/{console.org.slug}/roles?notice=created")

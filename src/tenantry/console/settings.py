@@ -10,13 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import scim
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, field_errors, go, render
+from tenantry.console.pages import (
+    SLUG_TAKEN,
+    Console,
+    ConsoleRoute,
+    checked_form,
+    console_access,
+    field_error,
+    field_errors,
+    go,
+    render,
+)
 from tenantry.core.clients import service as oauth
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import MFA_REQUIRED
 from tenantry.core.orgs.schemas import OrgUpdate
 from tenantry.core.webhooks import service as webhook_endpoints
 from tenantry.errors import Conflict, InvalidInput
+from tenantry.i18n import _
 from tenantry.runtime import get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}/settings", route_class=ConsoleRoute, include_in_schema=False)
@@ -44,7 +55,7 @@ async def _settings_page(
         "clients": clients,
         "scim_url": f"{get_runtime(request).settings.base_url.rstrip('/')}{scim.PREFIX}",
         "errors": {},
-        "notice_text": "Settings saved." if request.query_params.get("notice") == "saved" else None,
+        "notice_text": _("Settings saved.") if request.query_params.get("notice") == "saved" else None,
         **context,
     }
     return render(request, "settings.html", page, status, console)
@@ -76,14 +87,14 @@ async def save_settings(
     values["mfa_required"] = form.get("mfa_required") == "on"
     if not values["name"]:
         return await _settings_page(
-            request, session, console, 400, errors={"name": "Name: enter a name"}, values=values
+            request, session, console, 400, errors={"name": field_error("name", _("enter a name"))}, values=values
         )
     try:
         org = await orgs.update_org(session, console.access.actor, console.org, OrgUpdate(**values))
     except (ValidationError, InvalidInput) as error:
         return await _settings_page(request, session, console, 400, errors=field_errors(error), values=values)
-    except Conflict as error:
+    except Conflict:
         return await _settings_page(
-            request, session, console, 409, errors={"slug": f"Slug: {error.detail}"}, values=values
+            request, session, console, 409, errors={"slug": field_error("slug", _(SLUG_TAKEN))}, values=values
         )
     return go(request, f"/console/{org.slug}/settings?notice=saved")

@@ -10,6 +10,7 @@ import email_validator
 from pydantic import AfterValidator, Field, JsonValue
 
 from tenantry.db.ids import ID_PATTERN
+from tenantry.i18n import N_
 
 # Directories name accounts under `.local` domains (Active Directory, Okta's own examples): the library's
 # documented way to accept a special-use name is to take it off this list.
@@ -25,27 +26,30 @@ CONFIGURATION_MAX_BYTES = 64 * 1024
 def storable(value: str) -> str:
     """Reject what PostgreSQL cannot store in text: NUL characters and unpaired surrogates."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(N_("must not contain NUL characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
+        raise ValueError(N_("must be valid Unicode text")) from None
     return value
 
 
 def not_null(value: Any) -> Any:
     """For PATCH bodies: a field may be left out, but not set to null when the thing cannot be empty."""
     if value is None:
-        raise ValueError("must not be null")
+        raise ValueError(N_("must not be null"))
     return value
 
 
 def _slug(value: str) -> str:
     if not SLUG_PATTERN.fullmatch(value):
-        raise ValueError("must be 2 to 100 characters of a-z, 0-9 and '-'")
+        raise ValueError(N_("must be 2 to 100 characters of a-z, 0-9 and '-'"))
     if ID_PATTERN.fullmatch(value):
-        raise ValueError("must not look like an id (24 hexadecimal characters)")
+        raise ValueError(N_("must not look like an id (24 hexadecimal characters)"))
     return value
+
+
+_NOT_AN_EMAIL = N_("is not a valid email address")
 
 
 def _checked(address: str) -> str:
@@ -54,7 +58,7 @@ def _checked(address: str) -> str:
             address, check_deliverability=False, globally_deliverable=False, test_environment=True
         )
     except email_validator.EmailNotValidError as error:
-        raise ValueError(f"is not a valid email address: {error}") from None
+        raise ValueError(f"{_NOT_AN_EMAIL}: {error}") from None
     return checked.normalized
 
 

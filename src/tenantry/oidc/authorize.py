@@ -24,6 +24,7 @@ from tenantry.core.clients.schemas import AUTHORIZATION_CODE
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa import service as mfa
 from tenantry.core.mfa.models import ENROLL, VERIFY
+from tenantry.core.orgs import branding
 from tenantry.core.orgs.models import Organization
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
@@ -185,14 +186,17 @@ async def _authorize(
                 raise OAuthError("interaction_required", "the user must sign in with a second factor")
             purpose = ENROLL if need.kind != "verify" else VERIFY
             token = await challenges.begin(session, user, purpose, amr)
-            return to_second_step(runtime, token, purpose, _continuation(params))
+            org_ref = client.org_id or params.get("organization")
+            return to_second_step(runtime, token, purpose, _continuation(params), org_ref)
     choice = await authorization.choose_org(
         session, client, user, params.get("organization"), always_ask="select_account" in prompt
     )
     if choice.choices:
         if "none" in prompt:
             raise OAuthError("account_selection_required", "the user must choose an organization")
-        context = {"client_name": client.name, "orgs": choice.choices, "email": user.email}
+        names = await branding.display_names(session, choice.choices)
+        orgs = [{"id": org.id, "name": names[org.id]} for org in choice.choices]
+        context = {"client_name": client.name, "orgs": orgs, "email": user.email}
         fields = _without(params, "select_account", "organization")
         return render(request, "choose_org.html", {**context, "params": fields})
     org = choice.org

@@ -1,4 +1,4 @@
-"""Userinfo (OIDC Core 5.3), revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout."""
+"""Userinfo (OIDC Core 5.3), revocation (RFC 7009) and RP-initiated logout."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -12,10 +12,10 @@ from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.principal import presented_credential, user_principal
 from tenantry.core.clients import grants
 from tenantry.core.clients import service as clients
-from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.core.clients.models import OAuthClient
 from tenantry.core.tokens import service as refresh_tokens
-from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError, Unauthenticated
+from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -25,7 +25,6 @@ from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
-_INACTIVE = {"active": False}
 
 
 async def _bearer_claims(
@@ -95,48 +94,6 @@ async def revoke(
     return Response(status_code=200, headers={**NO_STORE, **cors})
 
 
-async def _introspect(session: AsyncSession, runtime: Runtime, client: OAuthClient, token: str) -> dict[str, Any]:
-    try:
-        principal = await user_principal(session, runtime, token)
-        claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
-    except Unauthenticated:
-        principal = None
-    if principal is not None and principal.user is not None:
-        body: dict[str, Any] = {"active": True, "token_type": "Bearer", "sub": principal.user.id}
-        body.update(client_id=claims.client_id, org_id=claims.org_id, sid=claims.session_id, iat=int(claims.issued_at))
-        return {key: value for key, value in body.items() if value is not None}
-    found = await refresh_tokens.find(session, token)
-    family = await _refresh_family(session, client, token)
-    if found is None or family is None or found.used_at or found.revoked_at or found.expires_at <= utcnow():
-        return _INACTIVE
-    grant = await grants.find(session, family)
-    assert grant is not None
-    return {
-        "active": True,
-        "token_type": "refresh_token",
-        "sub": found.user_id,
-        "client_id": client.id,
-        "scope": grant.scope,
-        "exp": int(found.expires_at.timestamp()),
-        **({"org_id": grant.org_id} if grant.org_id else {}),
-    }
-
-
-@router.post("/introspect", dependencies=[Depends(rate_limited("oidc-token"))])
-async def introspect(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> JSONResponse:
-    """Whether a token is active, and what it is (RFC 7662; confidential clients only)."""
-    fields = await client_auth.read_form(request)
-    client = await client_auth.authenticate(session, request, fields)
-    if client.type != CONFIDENTIAL:
-        raise OAuthError("invalid_client", "only confidential clients may introspect tokens", status=401)
-    token = fields.get("token")
-    if not token:
-        raise OAuthError("invalid_request", "missing parameter(s): token")
-    return JSONResponse(await _introspect(session, runtime, client, token), headers=NO_STORE)
-
-
 @router.get("/logout")
 @writes  # it ends the browser's session
 async def end_session(
@@ -148,16 +105,17 @@ async def end_session(
     hint = query.get("id_token_hint")
     claims = await oidc_tokens.read_id_token_hint(runtime, hint) if hint and len(hint) < 8192 else None
     if claims is None:
-        text = "The application did not say who is signing out. Use the sign-out button of your account page."
-        return message(request, "Sign out", text, 400, account="/ui/account")
+        text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
+        return message(request, _("Sign out"), text, 400, account="/ui/account")
     client = await clients.find(session, str(claims.get("aud", "")))
     current = await signed_in(request, session)
     target = query.get("post_logout_redirect_uri")
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):
-        return message(request, "Signed out?", "The application asked to go to an address it has not registered.", 400)
+        text = _("The application asked to go to an address it has not registered.")
+        return message(request, _("Signed out?"), text, 400)
     if target is not None and query.get("state"):
         target = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': query['state']})}"
-    response = redirect(target) if target is not None else message(request, "Signed out", "You are signed out.")
+    response = redirect(target) if target is not None else message(request, _("Signed out"), _("You are signed out."))
     if current is not None and current.user.id == claims.get("sub"):
         await grants.end_browser_session(session, current.session.id)
         await close_session(request, session, response)

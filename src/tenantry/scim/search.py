@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from tenantry.core.fields import storable
 from tenantry.core.provisioning.filters import Attributes, sort_key, where
 from tenantry.scim.errors import scim_error
+from tenantry.scim.filters import attribute_ref, translate
 
 MAX_RESULTS = 200
 """Largest page (``count``); advertised as ``filter.maxResults`` in ServiceProviderConfig."""
@@ -64,11 +65,11 @@ def read(model: Any, payload: Any, attributes: Attributes) -> Search:
     if request.filter is not None:
         if _terms(request.filter.ast) > MAX_FILTER_TERMS:
             raise InvalidFilterException(detail=f"the filter has more than {MAX_FILTER_TERMS} expressions")
-        condition = where(request.filter, attributes)
+        condition = where(translate(request.filter), attributes)
     order: list[Any] = []
     binding = request.sort_binding(model)
     if binding is not None:
-        key = sort_key(binding, attributes)
+        key = sort_key(attribute_ref(binding), attributes)
         descending = request.sort_order == SearchRequest.SortOrder.descending
         order.append(key.desc().nulls_first() if descending else key.asc().nulls_last())
     count = MAX_RESULTS if request.count is None else min(request.count, MAX_RESULTS)

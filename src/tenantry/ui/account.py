@@ -37,6 +37,13 @@ NOTICES = {
     "activated": N_("Your account is active and you are signed in."),
 }
 
+_PASSWORD_LABELS = {"current_password": N_("Current password"), "new_password": N_("New password")}
+
+
+def _labelled(name: str, message: str) -> dict[str, str]:
+    label = _PASSWORD_LABELS.get(name.split(".")[0])
+    return {"field": _(label) if label else name.replace("_", " ").capitalize(), "problem": _(message)}
+
 
 async def _account_page(
     request: Request, session: AsyncSession, current: SignedIn, status: int = 200, **context: Any
@@ -119,7 +126,7 @@ async def change_password(
         if error.keep_changes:  # a wrong current password counts towards the lockout
             await session.commit()
         errors = {
-            e.field: plain_words(e) if e.code else f"{e.field.replace('_', ' ').capitalize()} {e.message}"
+            e.field: plain_words(e) if e.code else _("%(field)s: %(problem)s") % _labelled(e.field, e.message)
             for e in error.errors
         }
         return await _account_page(request, session, current, 400, password_errors=errors)

@@ -1,6 +1,7 @@
 """The second step of a hosted sign-in (password, magic link, changed password): a code from the authenticator
 app or a recovery code; or, when an organization requires a second factor of an account with none, enrolling
-an app first. The challenge's token travels in a short-lived HttpOnly cookie, never in a URL."""
+an app first. The challenge's token travels in a short-lived HttpOnly cookie, never in a URL; the organization
+the sign-in named (``?org=``, public) travels with the step's links and forms, so its pages keep its branding."""
 
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from tenantry.ui.pages import (
     cookie_name,
     field,
     message,
+    org_context,
     read_form,
     redirect,
     render,
@@ -37,6 +39,7 @@ LINK_AMR = "email"
 """``amr`` of a sign-in by a mailed link (proof of the mailbox; not in RFC 8176, as in Okta's tokens)."""
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 Method = Annotated[str, Query(max_length=20)]
+OrgRef = Annotated[str | None, Query(max_length=100)]
 
 
 def qr_svg(uri: str) -> Markup:
@@ -49,23 +52,27 @@ def enrolment_page(enrolment: TotpEnrolmentOut) -> dict[str, Any]:
     return {"qr": qr_svg(enrolment.otpauth_uri), "secret": enrolment.secret, "errors": {}}
 
 
-def to_second_step(runtime: Runtime, mfa_token: str, purpose: str, next_url: str | None) -> Response:
-    """Send the browser to the second step of its sign-in (``purpose``: verify or enroll)."""
-    query = f"?{urlencode({'continue': next_url})}" if next_url else ""
+def to_second_step(
+    runtime: Runtime, mfa_token: str, purpose: str, next_url: str | None, org: str | None = None
+) -> Response:
+    """Send the browser to the second step of its sign-in (``purpose``: verify or enroll), branded for ``org``
+    (the id or slug the sign-in named) when there is one."""
+    carried = {name: value for name, value in (("continue", next_url), ("org", org)) if value}
+    query = f"?{urlencode(carried)}" if carried else ""
     response = redirect(("/ui/mfa" if purpose == VERIFY else "/ui/mfa/enrol") + query)
     set_cookie(response, runtime, MFA_COOKIE, mfa_token, max_age=challenges.TTL_SECONDS)
     return response
 
 
 async def second_step_if_needed(
-    session: AsyncSession, runtime: Runtime, user: User, amr: list[str], next_url: str | None
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str], next_url: str | None, org: str | None = None
 ) -> Response | None:
     """After a first factor proven on these pages: the second step's redirect, or None when none is needed."""
     need = await service.requirement(session, runtime.settings, user)
     if need.kind == "none":
         return None
     purpose = VERIFY if need.kind == "verify" else ENROLL
-    return to_second_step(runtime, await challenges.begin(session, user, purpose, amr), purpose, next_url)
+    return to_second_step(runtime, await challenges.begin(session, user, purpose, amr), purpose, next_url, org)
 
 
 def _token(request: Request, runtime: Runtime) -> str:
@@ -92,8 +99,10 @@ async def mfa_page(
     next_url: str | None,
     errors: dict[str, str],
     status: int = 200,
+    org: str | None = None,
 ) -> Response:
     """The second step's page: a passkey (when the account has one), the app's code, or a recovery code."""
+    named = await org_context(request, session, org)
     try:
         methods = await challenges.methods_for(session, _token(request, runtime))
     except ChallengeDead:
@@ -103,7 +112,7 @@ async def mfa_page(
 
     if method not in (OTP, RECOVERY_CODE) or method not in methods:
         method = OTP if OTP in methods else (RECOVERY_CODE if method == RECOVERY_CODE else PASSKEY)
-    page = {"method": method, "methods": methods, "next_url": next_url, "errors": errors}
+    page = {"method": method, "methods": methods, "next_url": next_url, "errors": errors, "org": named["org"]}
     return render(request, "mfa.html", page, status)
 
 
@@ -112,13 +121,14 @@ async def second_factor_page(
     request: Request,
     method: Method = OTP,
     next_url: Continue = None,
+    org: OrgRef = None,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Ask for a passkey or the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
     if not _token(request, runtime):
         return redirect("/ui/sign-in")
-    return await mfa_page(request, session, runtime, method, continuation(next_url), {})
+    return await mfa_page(request, session, runtime, method, continuation(next_url), {}, org=org)
 
 
 @router.post("/mfa")
@@ -129,9 +139,11 @@ async def answer_second_factor(
     form = await read_form(request)
     method = RECOVERY_CODE if field(form, "method", 20) == RECOVERY_CODE else OTP
     next_url = continuation(field(form, "continue", 4000))
+    org = field(form, "org", 100) or None
     code = field(form, "code", 32)
     if not code.strip():
-        return await mfa_page(request, session, runtime, method, next_url, {"code": _("Enter the code")}, 400)
+        errors = {"code": _("Enter the code")}
+        return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
     try:
         passed = await challenges.answer(
             session, runtime.flows, page_actor(request), _token(request, runtime), method, code
@@ -141,7 +153,7 @@ async def answer_second_factor(
     except WrongAnswer:
         await session.commit()  # the failure counts
         errors = {"code": _("That code is wrong or already used")}
-        return await mfa_page(request, session, runtime, method, next_url, errors, 400)
+        return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
     return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
 
 
@@ -150,15 +162,17 @@ async def answer_second_factor(
 async def enrolment_required_page(
     request: Request,
     next_url: Continue = None,
+    org: OrgRef = None,
     session: AsyncSession = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """An organization requires a second factor: set up an authenticator app to continue."""
+    named = await org_context(request, session, org)
     try:
         enrolment = await challenges.start_enrolment(session, runtime.flows, _token(request, runtime))
     except ChallengeDead:
         return sign_in_again(request)
-    page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True}
+    page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True, "org": named["org"]}
     return render(request, "mfa_enrol.html", {**page, "next_url": continuation(next_url)})
 
 
@@ -169,6 +183,7 @@ async def finish_required_enrolment(
     """Confirm the new app with its code: signed in, and shown the recovery codes once."""
     form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
+    named = await org_context(request, session, field(form, "org", 100) or None)
     token = _token(request, runtime)
     try:
         passed, codes = await challenges.finish_enrolment(
@@ -180,6 +195,7 @@ async def finish_required_enrolment(
         await session.commit()
         enrolment = await challenges.start_enrolment(session, runtime.flows, token)
         page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True, "next_url": next_url}
+        page["org"] = named["org"]
         errors = {"code": _("That code is not the one the app shows now")}
         return render(request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     shown = render(request, "recovery_codes.html", {"codes": codes, "next": next_url or "/ui/account"})

@@ -12,7 +12,9 @@ from starlette.datastructures import FormData
 
 from tenantry import i18n
 from tenantry.core.orgs import branding
+from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
+from tenantry.errors import OrganizationNotFound
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 
@@ -113,6 +115,19 @@ async def use_org(request: Request, session: AsyncSession, org: Organization | N
     look = await branding.look_of(session, org)
     request.state.brand = look
     i18n.learn(org_default=look.default_language)
+
+
+async def org_context(request: Request, session: AsyncSession, ref: str | None) -> dict[str, Any]:
+    """The organization a sign-in names (``?org=``, carried through its second step): the page shows its name
+    and branding (``org_name``), or says that no organization has this id or slug (``unknown_org``)."""
+    if not ref:
+        return {"org": None, "org_name": None}
+    try:
+        org = await orgs.get(session, ref)
+    except OrganizationNotFound:
+        return {"org": None, "org_name": None, "unknown_org": ref}
+    await use_org(request, session, org)
+    return {"org": ref, "org_name": request.state.brand.name, "org_id": org.id}
 
 
 def use_user_locale(locale: str | None) -> None:

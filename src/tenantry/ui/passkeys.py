@@ -18,7 +18,7 @@ from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAns
 from tenantry.core.mfa.schemas import PASSKEY
 from tenantry.db.base import utcnow
 from tenantry.errors import InvalidInput, NotFound, RateLimited
-from tenantry.i18n import _
+from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, mfa_page, sign_in_again
 from tenantry.ui.pages import (
@@ -45,11 +45,13 @@ def _options(body: str) -> Response:
 
 
 def _problem(status: int, detail: str) -> JSONResponse:
+    """A refusal passkeys.js shows the user as it is: ``detail`` is in the page's language."""
     return JSONResponse({"detail": detail}, status_code=status, headers=_JSON_HEADERS)
 
 
-_FORM_REJECTED = "this form could not be accepted; reload the page and try again"
-_SIGNED_OUT = "you are not signed in; reload the page"
+_FORM_REJECTED = N_("This form could not be accepted. Reload the page and try again.")
+_SIGNED_OUT = N_("You are not signed in. Reload the page.")
+_TOO_MANY = N_("An account has at most %(count)s passkeys. Remove one first.")
 
 
 @router.post("/account/passkeys/options")
@@ -59,15 +61,15 @@ async def registration_options(
     """WebAuthn options for a new passkey of the signed-in account (JSON, for passkeys.js)."""
     current = await signed_in(request, session)
     if current is None:
-        return _problem(401, _SIGNED_OUT)
+        return _problem(401, _(_SIGNED_OUT))
     try:
         await read_form(request)
     except FormRejected:
-        return _problem(403, _FORM_REJECTED)
+        return _problem(403, _(_FORM_REJECTED))
     try:
         return _options(await passkeys.registration_options(session, runtime.settings, current.user))
-    except InvalidInput as error:
-        return _problem(422, error.errors[0].message)
+    except InvalidInput:  # the one refusal here: the account holds the most passkeys it may
+        return _problem(422, _(_TOO_MANY) % {"count": passkeys.MAX_PASSKEYS})
 
 
 @router.post("/account/passkeys")
@@ -126,11 +128,11 @@ async def sign_in_options(
     try:
         await read_form(request)
     except FormRejected:
-        return _problem(403, _FORM_REJECTED)
+        return _problem(403, _(_FORM_REJECTED))
     try:
         await runtime.throttle.admit("ui-sign-in", client_ip(request))
     except RateLimited:
-        return _problem(429, "too many sign-in attempts; wait a moment and try again")
+        return _problem(429, _("Too many sign-in attempts. Please wait a moment and try again."))
     return _options(await passkeys.assertion_options(session, runtime.settings))
 
 
@@ -171,12 +173,12 @@ async def second_step_options(
     try:
         await read_form(request)
     except FormRejected:
-        return _problem(403, _FORM_REJECTED)
+        return _problem(403, _(_FORM_REJECTED))
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         return _options(await challenges.passkey_options(session, runtime.flows, token))
     except ChallengeDead:
-        return _problem(410, "this sign-in was open too long; sign in again")
+        return _problem(410, _("This sign-in was open too long. Please sign in again."))
 
 
 @router.post("/mfa/passkey")
@@ -189,6 +191,7 @@ async def answer_with_passkey(
     except FormRejected:
         return rejected_form(request)
     next_url = continuation(field(form, "continue", 4000))
+    org = field(form, "org", 100) or None
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         passed = await challenges.answer_passkey(
@@ -199,5 +202,5 @@ async def answer_with_passkey(
     except WrongAnswer:
         await session.commit()  # the failure counts
         errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
-        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400)
+        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400, org)
     return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))

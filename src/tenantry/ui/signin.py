@@ -19,12 +19,10 @@ from tenantry.core.fields import Email
 from tenantry.core.flows import resets, signin
 from tenantry.core.flows.context import DeadToken
 from tenantry.core.mfa.models import ENROLL, VERIFY
-from tenantry.core.orgs import service as orgs
-from tenantry.core.orgs.models import Organization
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
-from tenantry.errors import InvalidInput, OAuthError, OrganizationNotFound, RateLimited
+from tenantry.errors import InvalidInput, OAuthError, RateLimited
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
@@ -32,10 +30,10 @@ from tenantry.ui.pages import (
     continuation,
     field,
     message,
+    org_context,
     read_form,
     redirect,
     render,
-    use_org,
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
@@ -45,19 +43,6 @@ router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
-
-
-async def _org_context(request: Request, session: AsyncSession, ref: str | None) -> dict[str, Any]:
-    """The organization a sign-in names (``?org=``): its name and branding, or that no organization has this id
-    or slug."""
-    if not ref:
-        return {"org": None, "org_name": None}
-    try:
-        org: Organization = await orgs.get(session, ref)
-    except OrganizationNotFound:
-        return {"org": None, "org_name": None, "unknown_org": ref}
-    await use_org(request, session, org)
-    return {"org": ref, "org_name": request.state.brand.name, "org_id": org.id}
 
 
 async def _signed_in_response(
@@ -82,7 +67,7 @@ async def sign_in_page(
     next_url = continuation(next_url)
     if await signed_in(request, session) is not None:
         return redirect(next_url or "/ui/account")
-    context = await _org_context(request, session, org)
+    context = await org_context(request, session, org)
     context.update(next_url=next_url, email=login_hint or "")
     return render(request, "sign_in.html", {**context, "errors": {}}, 404 if "unknown_org" in context else 200)
 
@@ -95,8 +80,8 @@ async def sign_in(
     form = await read_form(request)
     email, password = field(form, "email", 320).strip(), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
-    org_context = await _org_context(request, session, field(form, "org", 100) or None)
-    context = {**org_context, "email": email, "next_url": next_url}
+    named = await org_context(request, session, field(form, "org", 100) or None)
+    context = {**named, "email": email, "next_url": next_url}
     if not email or not password:
         errors = {"email": _("Enter your email address"), "password": _("Enter your password")}
         return render(
@@ -108,15 +93,13 @@ async def sign_in(
         text = _("Too many sign-in attempts. Please wait a moment and try again.")
         return message(request, _("Please wait"), text, 429)
     try:
-        tokens = await password_grant(
-            session, runtime, email, password, client_ip(request), org_id=org_context.get("org_id")
-        )
+        tokens = await password_grant(session, runtime, email, password, client_ip(request), org_id=named.get("org_id"))
     except OAuthError as error:
         if error.keep_changes:
             await session.commit()
         if error.error in SECOND_STEP_ERRORS:
             purpose = VERIFY if error.error == "mfa_required" else ENROLL
-            return to_second_step(runtime, str(error.extra["mfa_token"]), purpose, next_url)
+            return to_second_step(runtime, str(error.extra["mfa_token"]), purpose, next_url, named.get("org"))
         if error.error == "password_change_required":
             ticket = str(error.extra["change_ticket"])
             page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}

@@ -17,6 +17,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.clients.models import CONFIDENTIAL, ClientSecret, OAuthClient
 from tenantry.core.clients.schemas import CLIENT_CREDENTIALS, ClientCreate, ClientOut, ClientUpdate
+from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import app_permissions
 from tenantry.core.roles.permissions import PERMISSIONS
@@ -122,6 +123,17 @@ async def find(session: AsyncSession, client_id: str) -> OAuthClient | None:
     if len(client_id) > 64:
         return None
     return await session.get(OAuthClient, client_id)
+
+
+async def machine(session: AsyncSession, client_id: str, org_id: str | None) -> OAuthClient | None:
+    """The client a client_credentials token of ``org_id`` was issued to, while its tokens still stand: the
+    client exists, still belongs to that live organization and still has the grant; None otherwise."""
+    client = await find(session, client_id)
+    if client is None or client.org_id is None or client.org_id != org_id:
+        return None
+    if CLIENT_CREDENTIALS not in client.grant_types or await orgs.get_by_ref(session, client.org_id) is None:
+        return None
+    return client
 
 
 async def get(session: AsyncSession, org: Organization | None, client_id: str) -> OAuthClient:

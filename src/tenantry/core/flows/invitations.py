@@ -15,6 +15,7 @@ from tenantry.core.users import repository as accounts
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict
+from tenantry.i18n import N_
 
 
 async def send_invitation(
@@ -28,7 +29,7 @@ async def send_invitation(
     """Mail ``user`` a link to set their first password; an earlier invitation stops working. With
     ``destination`` (``core.clients.destinations``) the activated user continues into that app's sign-in."""
     if user.password_hash is not None:
-        raise Conflict("the user has already set a password; send a password reset instead")
+        raise Conflict(N_("the user has already set a password; send a password reset instead"))
     ttl = flows.settings.invitation_ttl_seconds
     details = destination.details() if destination is not None else None
     issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True, details=details)

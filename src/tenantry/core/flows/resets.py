@@ -31,6 +31,7 @@ from tenantry.core.users import repository as user_rows
 from tenantry.core.users import service as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Conflict
+from tenantry.i18n import N_
 
 
 def request_reset(session: AsyncSession, actor: Actor, email: str) -> None:
@@ -65,7 +66,7 @@ async def send_reset_to_member(
     """An administrator's reset for a member of ``org``: only one they may manage, whose account is active."""
     ensure_may_manage(actor, member)
     if member.user.status != USER_ACTIVE:
-        raise Conflict("the account is disabled")
+        raise Conflict(N_("the account is disabled"))
     await send_reset(session, flows, actor, org, member.user)
 
 

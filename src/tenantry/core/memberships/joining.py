@@ -31,6 +31,7 @@ from tenantry.core.users.models import User
 from tenantry.core.users.schemas import MemberAdd, UserCreate
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.i18n import N_
 
 PARTNER_REFUSED = "a partner organization cannot add existing accounts to its customer's organization"
 
@@ -77,7 +78,7 @@ async def attach(
     language). 409 when it is a member (or invited) already."""
     ensure_not_partner(actor)
     if await repository.get(session, org.id, user.id) is not None:
-        raise Conflict("the user is already a member of this organization")
+        raise Conflict(N_("the user is already a member of this organization"))
     roles.ensure_grantable(actor, granted)
     if actor.platform_admin and not always_ask:
         membership = await create(session, org, user, granted)

@@ -23,8 +23,9 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.i18n import N_
 
-LAST_OWNER = "the last owner of an organization cannot be removed, disabled or demoted"
+LAST_OWNER = N_("the last owner of an organization cannot be removed, disabled or demoted")
 
 
 @dataclass
@@ -198,7 +199,7 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
     """Disable the membership; the account too when this organization is its only one."""
     ensure_may_manage(actor, member)
     if member.user.id == actor.user_id:
-        raise Conflict("you cannot disable yourself")
+        raise Conflict(N_("you cannot disable yourself"))
     await _ensure_owner_remains(session, org, member)
     member.membership.status = MEMBERSHIP_DISABLED
     member.membership.updated_at = utcnow()

@@ -6,6 +6,7 @@ changes go through ``update`` (the org PATCH) and ``set_logo`` / ``remove_logo``
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -101,6 +102,17 @@ def css_path(org_id: str, color: str) -> str:
 
 async def _row(session: AsyncSession, org_id: str) -> OrgBranding | None:
     return await session.get(OrgBranding, org_id)
+
+
+async def display_names(session: AsyncSession, orgs: Sequence[Organization]) -> dict[str, str]:
+    """Each organization's name as its pages show it (``look_of``'s ``name``): the branding's display name, else
+    the organization's name; in one query."""
+    ids = [org.id for org in orgs]
+    found = await session.execute(
+        select(OrgBranding.org_id, OrgBranding.display_name).where(OrgBranding.org_id.in_(ids))
+    )
+    named = {org_id: name for org_id, name in found if name}
+    return {org.id: named.get(org.id) or org.name for org in orgs}
 
 
 async def look_of(session: AsyncSession, org: Organization) -> Look:

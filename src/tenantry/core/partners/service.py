@@ -20,6 +20,7 @@ from tenantry.core.partners.models import PartnerLink
 from tenantry.core.partners.schemas import OrgBrief, PartnerGrant, PartnerLinkOut, RoleBrief
 from tenantry.core.roles import service as roles
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
+from tenantry.i18n import N_
 
 ACT = "partners:act"
 
@@ -51,9 +52,9 @@ def link_out(link: PartnerLink, customer: Organization, partner: Organization) -
 async def grant(session: AsyncSession, actor: Actor, org: Organization, payload: PartnerGrant) -> PartnerLinkOut:
     partner = await orgs.get_by_ref(session, payload.partner_org)
     if partner is None:
-        raise InvalidInput([FieldError("partner_org", "no such organization")])
+        raise InvalidInput([FieldError("partner_org", N_("no such organization"))])
     if partner.id == org.id:
-        raise InvalidInput([FieldError("partner_org", "an organization cannot be its own partner")])
+        raise InvalidInput([FieldError("partner_org", N_("an organization cannot be its own partner"))])
     try:
         role = await roles.get(session, org.id, payload.role)
     except NotFound:

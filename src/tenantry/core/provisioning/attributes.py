@@ -2,17 +2,15 @@
 ``profile`` JSON document (everything an identity provider sends that the core has no field for), and
 the grants of roles."""
 
-from inspect import isclass
 from typing import Any
 
-from pydantic import BaseModel
-from scim2_models.path import AttributeBinding
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership, membership_roles
 from tenantry.core.memberships.repository import as_seen
 from tenantry.core.provisioning.cells import Cell, Element, IdentityCell, Kind, Plural, json_cell, json_plural
-from tenantry.core.provisioning.filters import Attributes, scim_names, unsupported
+from tenantry.core.provisioning.filter_tree import AttributeRef
+from tenantry.core.provisioning.filters import Attributes, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.users.models import USER_DELETED, USER_DISABLED, User
@@ -32,20 +30,18 @@ def _later(first: Any, second: Any) -> Any:
     return case((second > first, second), else_=first)
 
 
-def profile_path(binding: AttributeBinding) -> list[str]:
+def profile_path(ref: AttributeRef) -> list[str]:
     """The keys of the attribute in ``Membership.profile``: extensions nest under their schema URN."""
-    schema, attribute, sub = scim_names(binding)
-    path = [attribute] if schema == USER_SCHEMA else [schema, attribute]
-    return [*path, sub] if sub else path
+    path = [ref.attribute] if ref.schema == USER_SCHEMA else [ref.schema, ref.attribute]
+    return [*path, ref.sub_attribute] if ref.sub_attribute else path
 
 
-def _kind(binding: AttributeBinding) -> Kind:
-    target = binding.target_type
-    return "boolean" if target is bool else "string"
+def _kind(ref: AttributeRef) -> Kind:
+    return "boolean" if ref.type == "boolean" else "string"
 
 
-def _is_complex(binding: AttributeBinding) -> bool:
-    return binding.sub_field_name is None and isclass(binding.field_type) and issubclass(binding.field_type, BaseModel)
+def _is_complex(ref: AttributeRef) -> bool:
+    return ref.sub_attribute is None and ref.type == "complex"
 
 
 class UserAttributes(Attributes):
@@ -74,11 +70,11 @@ class UserAttributes(Attributes):
                 return Cell(literal("User"), case_exact=True)
         return None
 
-    def cell(self, binding: AttributeBinding) -> Cell:
-        schema, attribute, sub = scim_names(binding)
+    def cell(self, ref: AttributeRef) -> Cell:
+        schema, attribute, sub = ref.schema, ref.attribute, ref.sub_attribute
         if schema == USER_SCHEMA:
             if attribute in ("password", "meta", "groups") and self._columns(attribute, sub) is None:
-                raise unsupported(binding)
+                raise unsupported(ref)
             if (column := self._columns(attribute, sub)) is not None:
                 return column
             if attribute == "name" and sub is None:
@@ -86,12 +82,12 @@ class UserAttributes(Attributes):
                     Cell(func.nullif(as_seen(column), "")).present() for column in (User.first_name, User.last_name)
                 ]
                 return Cell(or_(*names, self.json.has_value(Membership.profile, ["name"])), "presence")
-        if _is_complex(binding):
-            return Cell(self.json.has_value(Membership.profile, profile_path(binding)), "presence")
-        return json_cell(self.json, Membership.profile, profile_path(binding), _kind(binding), binding.case_exact)
+        if _is_complex(ref):
+            return Cell(self.json.has_value(Membership.profile, profile_path(ref)), "presence")
+        return json_cell(self.json, Membership.profile, profile_path(ref), _kind(ref), ref.case_exact)
 
-    def plural(self, binding: AttributeBinding) -> Plural:
-        schema, attribute, _ = scim_names(binding)
+    def plural(self, ref: AttributeRef) -> Plural:
+        schema, attribute = ref.schema, ref.attribute
         if schema == USER_SCHEMA and attribute == "groups":
             return Plural(_granted_roles)
         path = [attribute] if schema == USER_SCHEMA else [schema, attribute]
@@ -137,9 +133,8 @@ class GroupAttributes(Attributes):
     def __init__(self, org_id: str) -> None:
         self.org_id = org_id
 
-    def cell(self, binding: AttributeBinding) -> Cell:
-        _, attribute, sub = scim_names(binding)
-        match attribute, sub:
+    def cell(self, ref: AttributeRef) -> Cell:
+        match ref.attribute, ref.sub_attribute:
             case "id", None:
                 return Cell(Role.id, case_exact=True)
             case "displayName", None:
@@ -154,11 +149,11 @@ class GroupAttributes(Attributes):
                 )
             case "meta", "resourceType":
                 return Cell(literal("Group"), case_exact=True)
-        raise unsupported(binding)
+        raise unsupported(ref)
 
-    def plural(self, binding: AttributeBinding) -> Plural:
-        if scim_names(binding)[1] != "members":
-            raise unsupported(binding)
+    def plural(self, ref: AttributeRef) -> Plural:
+        if ref.attribute != "members":
+            raise unsupported(ref)
         org_id = self.org_id
 
         def rows() -> tuple[Select[Any], Element]:

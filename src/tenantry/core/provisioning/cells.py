@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from scim2_models.path import CompareOperator
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select, true
 
+from tenantry.core.provisioning.filter_tree import Operator
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import User
@@ -51,44 +51,44 @@ class Cell:
     def sort_key(self) -> Any:
         return func.lower(self.expression) if self.kind == "string" and not self.case_exact else self.expression
 
-    def compare(self, op: CompareOperator, value: Any) -> ColumnElement[bool]:
+    def compare(self, op: Operator, value: Any) -> ColumnElement[bool]:
         """Two-valued (never NULL), so NOT and OR keep SCIM's meaning for absent values."""
         if self.kind == "presence":
             raise InvalidFilter("a complex attribute can only be compared through a sub-attribute")
         if value is None:
             absent = not_(self.present())
-            return absent if op == CompareOperator.eq else not_(absent)
+            return absent if op == Operator.eq else not_(absent)
         if self.kind == "boolean":
             matches: ColumnElement[bool] = self.expression if value else not_(self.expression)
-            return matches if op == CompareOperator.eq else not_(matches)
+            return matches if op == Operator.eq else not_(matches)
         if self.kind == "json_boolean":
             matches = and_(self.expression.is_not(None), self.expression == ("true" if value else "false"))
-            return matches if op == CompareOperator.eq else not_(matches)
+            return matches if op == Operator.eq else not_(matches)
         if self.kind == "string":
             expression, operand = self._text(str(value))
-        elif op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
+        elif op in (Operator.co, Operator.sw, Operator.ew):
             raise InvalidFilter(f"operator '{op.value}' applies to strings only")
         else:
             expression, operand = self.expression, value
         known = expression.is_not(None)
         match op:
-            case CompareOperator.eq:
+            case Operator.eq:
                 return and_(known, expression == operand)
-            case CompareOperator.ne:
+            case Operator.ne:
                 return or_(not_(known), expression != operand)
-            case CompareOperator.co:
+            case Operator.co:
                 return and_(known, expression.like(f"%{_escape_like(operand)}%", escape=_LIKE_ESCAPE))
-            case CompareOperator.sw:
+            case Operator.sw:
                 return and_(known, expression.like(f"{_escape_like(operand)}%", escape=_LIKE_ESCAPE))
-            case CompareOperator.ew:
+            case Operator.ew:
                 return and_(known, expression.like(f"%{_escape_like(operand)}", escape=_LIKE_ESCAPE))
-            case CompareOperator.gt:
+            case Operator.gt:
                 return and_(known, expression > operand)
-            case CompareOperator.ge:
+            case Operator.ge:
                 return and_(known, expression >= operand)
-            case CompareOperator.lt:
+            case Operator.lt:
                 return and_(known, expression < operand)
-            case CompareOperator.le:
+            case Operator.le:
                 return and_(known, expression <= operand)
         raise InvalidFilter(f"unsupported operator {op!r}")
 
@@ -103,15 +103,15 @@ class IdentityCell(Cell):
 
     own_email: Any = None
 
-    def compare(self, op: CompareOperator, value: Any) -> ColumnElement[bool]:
-        if value is None or op not in (CompareOperator.eq, CompareOperator.ne):
+    def compare(self, op: Operator, value: Any) -> ColumnElement[bool]:
+        if value is None or op not in (Operator.eq, Operator.ne):
             return super().compare(op, value)
         same: ColumnElement[bool] = User.email_key == email_key(str(value))
         if self.own_email is not None:
-            typed = super().compare(CompareOperator.eq, value)
+            typed = super().compare(Operator.eq, value)
             own = and_(self.expression.is_not(None), func.lower(self.expression) == func.lower(self.own_email))
             same = or_(typed, and_(own, same))
-        return same if op == CompareOperator.eq else not_(same)
+        return same if op == Operator.eq else not_(same)
 
 
 Element = Callable[[str, bool], Cell]

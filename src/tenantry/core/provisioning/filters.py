@@ -1,144 +1,98 @@
-"""SCIM filters and sort orders as SQL (RFC 7644 §3.4.2.2 and §3.4.2.3), evaluated by the database.
+"""Search filters and sort orders as SQL (RFC 7644 §3.4.2.2 and §3.4.2.3), evaluated by the database.
 
-The filter arrives parsed and bound to our resource models (``scim2_models.ScimFilter``), so each
-attribute path resolves to the attribute it names, with its type and case sensitivity. An ``Attributes``
-map says where that attribute lives (``cells``); the visitor turns the tree into one WHERE clause.
+The filter arrives as core's tree (``filter_tree``): each attribute already resolved to the one the
+schema declares, with its type and case sensitivity, and each value already read as that type. An
+``Attributes`` map says where that attribute lives (``cells``); ``where`` turns the tree into one WHERE
+clause.
 """
 
 from typing import Any
 
-from scim2_models import ScimFilter
-from scim2_models.path import (
-    AttributeBinding,
-    AttrPath,
-    Comparison,
-    FilterNode,
-    FilterVisitor,
-    LogicalExpr,
-    LogicalOperator,
-    Not,
-    Present,
-    ValuePath,
-    coerce_value,
-)
 from sqlalchemy import ColumnElement, and_, not_, or_
 
 from tenantry.core.provisioning.cells import Cell, Element, Plural
+from tenantry.core.provisioning.filter_tree import And, AttributeRef, Compare, Filter, Not, Or, Present, ValueSelection
 from tenantry.errors import InvalidFilter
 
 
 class Attributes:
     """Where a resource type's attributes live. Subclasses map (schema, attribute, sub-attribute) names."""
 
-    def cell(self, binding: AttributeBinding) -> Cell:
+    def cell(self, attribute: AttributeRef) -> Cell:
         raise NotImplementedError
 
-    def plural(self, binding: AttributeBinding) -> Plural:
+    def plural(self, attribute: AttributeRef) -> Plural:
         raise NotImplementedError
 
 
-def scim_names(binding: AttributeBinding) -> tuple[str, str, str | None]:
-    """(schema URN, attribute, sub-attribute) as the schema spells them."""
-    schema = str(getattr(binding.model, "__schema__", "") or "")
-    rest = binding.urn[len(schema) + 1 :] if schema and binding.urn.startswith(schema + ":") else binding.urn
-    attribute, _, sub = rest.partition(".")
-    return schema, attribute, sub or None
+def unsupported(attribute: AttributeRef, what: str = "filtered on") -> InvalidFilter:
+    return InvalidFilter(f"'{attribute.urn}' cannot be {what} here")
 
 
-def unsupported(binding: AttributeBinding, what: str = "filtered on") -> InvalidFilter:
-    return InvalidFilter(f"'{binding.urn}' cannot be {what} here")
+def nested_selection() -> InvalidFilter:
+    return InvalidFilter("value selections cannot be nested")
 
 
-class _Compiler(FilterVisitor[ColumnElement[bool]]):
-    def __init__(self, scim_filter: ScimFilter[Any], attributes: Attributes) -> None:
-        self.scim_filter = scim_filter
-        self.attributes = attributes
-
-    def _resolve(self, path: AttrPath, *, comparison: bool = False) -> AttributeBinding:
-        resolve = self.scim_filter.resolve_comparison if comparison else self.scim_filter.resolve
-        binding = resolve(path, strict=True)
-        assert binding is not None
-        return binding
-
-    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
-        terms = [self.visit(term) for term in node.terms]
-        return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
-
-    def visit_not(self, node: Not) -> ColumnElement[bool]:
-        return not_(self.visit(node.expr))
-
-    def visit_present(self, node: Present) -> ColumnElement[bool]:
-        binding = self._resolve(node.attr_path)
-        if binding.is_multivalued:
-            plural = self.attributes.plural(binding)
-            if binding.sub_field_name is None:
+def _compile(node: Filter, attributes: Attributes) -> ColumnElement[bool]:
+    match node:
+        case And(terms):
+            return and_(*(_compile(term, attributes) for term in terms))
+        case Or(terms):
+            return or_(*(_compile(term, attributes) for term in terms))
+        case Not(term):
+            return not_(_compile(term, attributes))
+        case Present(attribute) if attribute.multivalued:
+            plural = attributes.plural(attribute)
+            if attribute.sub_attribute is None:
                 return plural.any()
-            sub = scim_names(binding)[2] or ""
-            return plural.any(lambda element: element(sub, binding.case_exact).present())
-        return self.attributes.cell(binding).present()
-
-    def visit_comparison(self, node: Comparison) -> ColumnElement[bool]:
-        binding = self._resolve(node.attr_path, comparison=True)
-        value = coerce_value(binding, node.value, node.op)
-        if binding.is_multivalued:
-            sub = scim_names(binding)[2]
-            if sub is None:  # a multi-valued attribute of simple values: none in our schemas
-                raise unsupported(binding)
-            return self.attributes.plural(binding).any(
-                lambda element: element(sub, binding.case_exact).compare(node.op, value)
+            sub = attribute.sub_attribute
+            return plural.any(lambda element: element(sub, attribute.case_exact).present())
+        case Present(attribute):
+            return attributes.cell(attribute).present()
+        case Compare(attribute, op, value) if attribute.multivalued:
+            sub_attribute = attribute.sub_attribute
+            if sub_attribute is None:  # a multi-valued attribute of simple values: none in our schemas
+                raise unsupported(attribute)
+            return attributes.plural(attribute).any(
+                lambda element: element(sub_attribute, attribute.case_exact).compare(op, value)
             )
-        return self.attributes.cell(binding).compare(node.op, value)
-
-    def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
-        binding = self._resolve(node.attr_path)
-        plural = self.attributes.plural(binding)
-        return plural.any(lambda element: _ElementCompiler(self, node.attr_path, element).visit(node.val_filter))
-
-
-class _ElementCompiler(FilterVisitor[ColumnElement[bool]]):
-    """The filter between brackets: its paths name sub-attributes of one element."""
-
-    def __init__(self, outer: _Compiler, head: AttrPath, element: Element) -> None:
-        self.outer = outer
-        self.head = head
-        self.element = element
-
-    def _cell(self, path: AttrPath, comparison: bool) -> tuple[Cell, AttributeBinding]:
-        if path.sub_attr is not None or path.uri is not None:
-            raise InvalidFilter(f"'{path}' is not a sub-attribute of '{self.head}'")
-        binding = self.outer._resolve(AttrPath(self.head.attr, path.attr, self.head.uri), comparison=comparison)
-        return self.element(scim_names(binding)[2] or "", binding.case_exact), binding
-
-    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
-        terms = [self.visit(term) for term in node.terms]
-        return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
-
-    def visit_not(self, node: Not) -> ColumnElement[bool]:
-        return not_(self.visit(node.expr))
-
-    def visit_present(self, node: Present) -> ColumnElement[bool]:
-        return self._cell(node.attr_path, False)[0].present()
-
-    def visit_comparison(self, node: Comparison) -> ColumnElement[bool]:
-        cell, binding = self._cell(node.attr_path, True)
-        return cell.compare(node.op, coerce_value(binding, node.value, node.op))
-
-    def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
-        raise InvalidFilter("value selections cannot be nested")
+        case Compare(attribute, op, value):
+            return attributes.cell(attribute).compare(op, value)
+        case ValueSelection(attribute, condition):
+            plural = attributes.plural(attribute)
+            return plural.any(lambda element: _compile_element(condition, element))
+    raise TypeError(f"not a filter: {node!r}")
 
 
-def where(scim_filter: ScimFilter[Any], attributes: Attributes) -> ColumnElement[bool]:
-    """The WHERE clause for ``scim_filter``; InvalidFilter for what cannot be filtered here."""
-    node: FilterNode = scim_filter.ast
-    return _Compiler(scim_filter, attributes).visit(node)
+def _compile_element(node: Filter, element: Element) -> ColumnElement[bool]:
+    """The condition between brackets: its attributes are sub-attributes of one element."""
+    match node:
+        case And(terms):
+            return and_(*(_compile_element(term, element) for term in terms))
+        case Or(terms):
+            return or_(*(_compile_element(term, element) for term in terms))
+        case Not(term):
+            return not_(_compile_element(term, element))
+        case Present(attribute):
+            return element(attribute.sub_attribute or "", attribute.case_exact).present()
+        case Compare(attribute, op, value):
+            return element(attribute.sub_attribute or "", attribute.case_exact).compare(op, value)
+        case ValueSelection():
+            raise nested_selection()
+    raise TypeError(f"not a filter: {node!r}")
 
 
-def sort_key(binding: AttributeBinding, attributes: Attributes) -> Any:
+def where(condition: Filter, attributes: Attributes) -> ColumnElement[bool]:
+    """The WHERE clause for ``condition``; InvalidFilter for what cannot be filtered here."""
+    return _compile(condition, attributes)
+
+
+def sort_key(attribute: AttributeRef, attributes: Attributes) -> Any:
     """What ORDER BY uses for ``sortBy`` (the primary or first value of a multi-valued attribute)."""
-    if binding.is_multivalued:
-        plural = attributes.plural(binding)
-        sub = scim_names(binding)[2]
+    if attribute.multivalued:
+        plural = attributes.plural(attribute)
+        sub = attribute.sub_attribute
         if plural.sort_value is None or sub is None:
-            raise unsupported(binding, "sorted on")
-        return plural.sort_value(sub, binding.case_exact)
-    return attributes.cell(binding).sort_key()
+            raise unsupported(attribute, "sorted on")
+        return plural.sort_value(sub, attribute.case_exact)
+    return attributes.cell(attribute).sort_key()

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from tenantry.core.fields import Text, not_null, storable
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.db.ids import is_id
+from tenantry.i18n import N_
 
 APP_PERMISSION = re.compile(r"^[a-z][a-z0-9_-]{0,49}:[a-z][a-z0-9_.-]{0,49}$")
 TENANTRY_DOMAINS = frozenset(name.split(":")[0] for name in PERMISSIONS)
@@ -15,9 +16,9 @@ RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
 def _provisioned_name(value: str) -> str:
     if value != value.strip() or any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValueError("must not contain control characters or start or end with spaces")
+        raise ValueError(N_("must not contain control characters or start or end with spaces"))
     if is_id(value):
-        raise ValueError("must not look like an id (24 hexadecimal characters)")
+        raise ValueError(N_("must not look like an id (24 hexadecimal characters)"))
     return value
 
 
@@ -63,9 +64,9 @@ class PermissionOut(BaseModel):
 
 def _app_permission(value: str) -> str:
     if not APP_PERMISSION.fullmatch(value):
-        raise ValueError("must be 'domain:action' in lowercase letters, digits, '_', '-' and '.'")
+        raise ValueError(N_("must be 'domain:action' in lowercase letters, digits, '_', '-' and '.'"))
     if value.split(":")[0] in TENANTRY_DOMAINS:
-        raise ValueError("the domain is one of Tenantry's own; choose your application's")
+        raise ValueError(N_("the domain is one of Tenantry's own; choose your application's"))
     return value
 
 

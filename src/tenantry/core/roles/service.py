@@ -10,6 +10,7 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import BUILTIN_BY_ID, PERMISSIONS
 from tenantry.core.roles.schemas import RoleCreate, RoleOut, RoleUpdate
 from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from tenantry.i18n import N_
 
 
 def permissions_of(role: Role) -> frozenset[str]:
@@ -70,7 +71,7 @@ async def _checked_permissions(session: AsyncSession, actor: Actor, permissions:
         raise InvalidInput(unknown)
     wanted = sorted(set(permissions))
     if not actor.holds(set(wanted)):
-        raise PermissionDenied("a role cannot hold permissions you do not have")
+        raise PermissionDenied(N_("a role cannot hold permissions you do not have"))
     return wanted
 
 
@@ -93,7 +94,7 @@ def _ensure_custom(role: Role) -> None:
 async def update(session: AsyncSession, actor: Actor, org: Organization, role: Role, payload: RoleUpdate) -> Role:
     _ensure_custom(role)
     if not actor.holds(permissions_of(role)):
-        raise PermissionDenied("cannot change a role that holds permissions you do not have")
+        raise PermissionDenied(N_("cannot change a role that holds permissions you do not have"))
     if payload.permissions is not None:
         role.permissions = await _checked_permissions(session, actor, payload.permissions)
     if payload.name is not None and payload.name != role.name:

@@ -25,8 +25,9 @@ from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
 from tenantry.errors import AlreadyExists, FieldError, InvalidInput
+from tenantry.i18n import N_
 
-_EMAIL_TAKEN = "an account with this email already exists"
+_EMAIL_TAKEN = N_("an account with this email already exists")
 
 
 def displayed_status(user: User, membership: Membership) -> str:

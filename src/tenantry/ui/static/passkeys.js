@@ -4,6 +4,8 @@
 // Submitting it (a button: Enter or Space from the keyboard) posts the form to data-options for the WebAuthn
 // options, hands them to the browser's authenticator, puts its answer in the form's "credential" field and
 // posts the form to its own action, which answers with a page like any other form.
+// What it tells the user comes from the form's data-say-* attributes, written by the page in its language
+// (the server's refusals are in that language too).
 "use strict";
 
 (function () {
@@ -11,6 +13,10 @@
     window.PublicKeyCredential &&
     typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function" &&
     typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function";
+
+  function words(form, name) {
+    return form.dataset["say" + name] || "";
+  }
 
   function say(form, text) {
     var status = form.querySelector("[data-passkey-status]");
@@ -30,7 +36,7 @@
       return {};
     });
     if (!response.ok) {
-      throw new Error(body.detail || "the server refused (" + response.status + ")");
+      throw new Error(body.detail || words(form, "Refused"));
     }
     var credential;
     if (form.dataset.passkey === "register") {
@@ -54,7 +60,7 @@
       }
       event.preventDefault();
       button.disabled = true;
-      say(form, "Follow your device's instructions…");
+      say(form, words(form, "Wait"));
       ceremony(form).then(
         function () {
           say(form, "");
@@ -64,7 +70,7 @@
           button.disabled = false;
           button.focus();
           var cancelled = error && error.name === "NotAllowedError";
-          say(form, cancelled ? "The passkey was not used (cancelled or timed out). Try again." : "The passkey did not work: " + error.message);
+          say(form, cancelled ? words(form, "Cancelled") : words(form, "Failed") + " " + error.message);
         },
       );
     });
