@@ -56,6 +56,7 @@ async def test_console_notices_speak_the_admins_language(client: httpx.AsyncClie
         assert page.status_code == 200
         _assert_speaks(page, lang, _in(lang, text))
     for path, notice, text in (
+        ("members", "removed", "The member is removed."),
         ("api-keys", "revoked", "The key is revoked."),
         ("partners", "revoked", "Access revoked."),
         ("roles", "created", "Role created."),
@@ -81,11 +82,16 @@ async def test_member_actions_and_their_questions_speak_the_admins_language(
     for name in ("disable", "remove"):
         confirm = await client.get(f"{base}/confirm/{name}")
         assert confirm.status_code == 200
-        question = _in(lang, ACTIONS[name].question) % {"email": member.email, "org": tenant.slug.title()}
-        _assert_speaks(confirm, lang, question)
+        confirmation = ACTIONS[name].confirm
+        assert confirmation is not None
+        named = {"email": member.email, "org": tenant.slug.title()}
+        heading, question = _in(lang, confirmation.heading) % named, _in(lang, confirmation.question) % named
+        _assert_speaks(confirm, lang, f"<h1>{heading}</h1>", question)
     assert (await post(client, f"{base}/confirm/disable", f"{base}/disable")).status_code == 303
     enable = await client.get(f"{base}/confirm/enable")
-    _assert_speaks(enable, lang, _in(lang, ACTIONS["enable"].question) % {"email": member.email, "org": ""})
+    enabling = ACTIONS["enable"].confirm
+    assert enabling is not None
+    _assert_speaks(enable, lang, _in(lang, enabling.question) % {"email": member.email, "org": ""})
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -221,3 +221,28 @@ async def test_enrolment_required_by_the_org_is_branded_up_to_the_recovery_codes
     assert done.status_code == 200
     assert "Save your recovery codes" in done.text
     _assert_branded(done, tenant)
+
+
+async def test_a_required_password_change_carries_the_org_to_the_second_step(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    member = await tenant.add_user()
+    changed = await client.patch(tenant.path(), json={"mfa_required": True, "branding": BRANDING}, headers=tenant.auth)
+    assert changed.status_code == 200
+    temporary = "temporary from the admin"
+    flagged = await client.post(
+        tenant.path(f"/users/{member.id}/password"),
+        json={"password": temporary, "require_change": True},
+        headers=tenant.auth,
+    )
+    assert flagged.status_code == 204
+    fields = {"email": member.email, "password": temporary, "org": tenant.slug}
+    page = await submit(client, f"/ui/sign-in?org={tenant.slug}", "/ui/sign-in", fields)
+    _assert_branded(page, tenant)
+    assert f'<input type="hidden" name="org" value="{tenant.slug}">' in page.text
+    ticket = page.text.split('name="change_ticket" value="')[1].split('"')[0]
+    chosen = {"change_ticket": ticket, "password": "chosen on the page", "password_repeat": "chosen on the page"}
+    chosen.update(org=tenant.slug, csrf_token=csrf_of(page.text))
+    done = await client.post("/ui/change-password", data=chosen)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"/ui/mfa/enrol?org={tenant.slug}"

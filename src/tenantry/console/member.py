@@ -37,16 +37,22 @@ NOTICES = {
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """The page that asks before an action: its heading and question name ``%(email)s`` (and ``%(org)s``)."""
+
+    heading: str
+    question: str
+    danger: bool = False
+
+
+@dataclass(frozen=True)
 class Action:
-    """A thing the viewer may do to a member; ``label`` and ``question`` are marked for the catalog and
-    translated where shown (``question`` names ``%(email)s`` and ``%(org)s``)."""
+    """A thing the viewer may do to a member; its texts are marked for the catalog and translated where shown."""
 
     name: str
     label: str
     permission: str
-    confirm: bool = False
-    danger: bool = False
-    question: str = ""
+    confirm: Confirmation | None = None
 
 
 ACTIONS = {
@@ -56,12 +62,20 @@ ACTIONS = {
             "disable",
             N_("Disable"),
             "users:disable",
-            True,
-            True,
-            N_("Disable %(email)s? They are signed out at once."),
+            Confirmation(N_("Disable %(email)s"), N_("Disable %(email)s? They are signed out at once."), True),
         ),
-        Action("enable", N_("Enable"), "users:disable", True, False, N_("Enable %(email)s again?")),
-        Action("remove", N_("Remove"), "users:delete", True, True, N_("Remove %(email)s from %(org)s?")),
+        Action(
+            "enable",
+            N_("Enable"),
+            "users:disable",
+            Confirmation(N_("Enable %(email)s"), N_("Enable %(email)s again?")),
+        ),
+        Action(
+            "remove",
+            N_("Remove"),
+            "users:delete",
+            Confirmation(N_("Remove %(email)s"), N_("Remove %(email)s from %(org)s?"), True),
+        ),
         Action("password-reset", N_("Send a password reset"), "users:set_password"),
         Action("invitation", N_("Resend the invitation"), "users:create"),
         Action("magic-link", N_("Create a magic link"), "users:magic_link"),
@@ -156,16 +170,17 @@ async def confirm_action(
 ) -> Response:
     """Ask before disabling, enabling or removing: the button on this page does it."""
     found = ACTIONS.get(action)
-    if found is None or not found.confirm:
+    if found is None or found.confirm is None:
         raise NotFound("no such action")
     console, member = target.console, target.member
     base = f"/console/{console.org.slug}/members/{member.user.id}"
+    named = {"email": member.user.email, "org": console.org.name}
     page = {
-        "heading": f"{_(found.label)} {member.user.email}",
-        "question": _(found.question) % {"email": member.user.email, "org": console.org.name},
+        "heading": _(found.confirm.heading) % named,
+        "question": _(found.confirm.question) % named,
         "action": f"{base}/{found.name}",
         "button": _(found.label),
-        "danger": found.danger,
+        "danger": found.confirm.danger,
         "back": base,
     }
     return render(request, "confirm.html", page, console=console)

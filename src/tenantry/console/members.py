@@ -27,6 +27,7 @@ from tenantry.core.users import service as users
 from tenantry.core.users.schemas import UserCreate
 from tenantry.db.ids import is_id
 from tenantry.errors import Conflict, InvalidInput
+from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
@@ -64,6 +65,7 @@ async def _members_page(
         "roles": org_roles,
         "errors": {},
         "values": {},
+        "notice_text": _("The member is removed.") if params.get("notice") == "removed" else None,
         **context,
     }
     partial = is_htmx(request) and request.headers.get("hx-target") == "member-results"

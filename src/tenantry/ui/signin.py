@@ -102,7 +102,7 @@ async def sign_in(
             return to_second_step(runtime, str(error.extra["mfa_token"]), purpose, next_url, named.get("org"))
         if error.error == "password_change_required":
             ticket = str(error.extra["change_ticket"])
-            page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}}
+            page = {**await _change_page(session, ticket), "next_url": next_url, "errors": {}, "org": named["org"]}
             return render(request, "set_password.html", page)
         # Named as the form's field is labelled ("Email address"), where the API says "username".
         text = _sign_in_error(error.detail)
@@ -154,7 +154,8 @@ async def change_password(
     form = await read_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
-    page = {**await _change_page(session, ticket), "next_url": next_url}
+    org = (await org_context(request, session, field(form, "org", 100) or None))["org"]
+    page = {**await _change_page(session, ticket), "next_url": next_url, "org": org}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": _("The two passwords differ")}}, 400
@@ -167,7 +168,7 @@ async def change_password(
     except InvalidInput as error:
         errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url)
+    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url, org)
     return second_step or await _signed_in_response(session, runtime, user, next_url)
 
 
