@@ -15,11 +15,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tenantry.core.actor import Actor
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.memberships import joining
+from tenantry.core.users import repository as accounts
 from tenantry.runtime import Runtime
 from tests.auth.conftest import MakeInstance, instance
 from tests.factories import PASSWORD, Tenant
 from tests.mailbox import Mailbox, csrf_of, submit
+from tests.scim.conftest import provisioning_key
 from tests.snapshots import every_row
 from tests.trust.conftest import (
     ATTACHES,
@@ -118,7 +122,18 @@ async def _console(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dic
     return await c.post(members, data=fields)
 
 
-INVITES: dict[str, Attach] = {**{name: ATTACHES[name] for name in BY_EMAIL}, "console": _console}
+async def _scim_inactive(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[str, str]) -> httpx.Response:
+    key = await provisioning_key(org)
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "active": False}
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/scim+json"}
+    return await c.post(f"/scim/v2/{org.slug}/Users", json=body, headers=headers)
+
+
+INVITES: dict[str, Attach] = {
+    **{name: ATTACHES[name] for name in BY_EMAIL},
+    "scim inactive": _scim_inactive,
+    "console": _console,
+}
 
 
 @pytest.mark.parametrize("surface", INVITES)
@@ -272,3 +287,19 @@ async def test_a_known_and_an_unknown_address_take_the_same_time_with_a_password
     known, unknown = (statistics.median(values) for values in timings.values())
     print(f"{surface}, {TIMED_ATTEMPTS} attempts each: known {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms")
     assert max(known, unknown) <= (1 + TIMING_TOLERANCE) * min(known, unknown)
+
+
+async def test_an_account_invited_inactive_stays_disabled_once_it_accepts(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, alice: Victim
+) -> None:
+    invited = await _scim_inactive(client, other_tenant, alice.email, alice.id, other_tenant.auth)
+    assert invited.json()["active"] is False
+    async with runtime.database.transaction() as session:
+        user = await accounts.get_live(session, alice.id)
+        assert user is not None
+        await joining.answer(session, Actor(user_id=alice.id), user, other_tenant.id, accept=True)
+    seen = (await client.get(other_tenant.path(f"/users/{alice.id}"), headers=other_tenant.auth)).json()
+    assert (seen["membership_status"], seen["first_name"]) == ("disabled", "Alice")
+    assert (await client.get(other_tenant.path("/users"), headers=alice.member.auth)).status_code == 403
+    own = (await client.get(tenant.path(f"/users/{alice.id}"), headers=tenant.auth)).json()
+    assert own["status"] == "active"

@@ -17,7 +17,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import DeadToken, Flows, send_email
 from tenantry.core.memberships import repository
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member, create, record_for_account
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MEMBERSHIP_CONSENT
@@ -135,7 +135,8 @@ async def answer(session: AsyncSession, actor: Actor, user: User, org_ref: str, 
     membership = invitation.membership
     if accept:
         membership.consent_pending = False
-        membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
+        if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
+            membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
         membership.updated_at = utcnow()
         await session.flush()
     else:

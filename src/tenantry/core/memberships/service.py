@@ -210,6 +210,21 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
     record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
+async def disable_new(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    """A member created disabled (an identity provider's ``active: false``). An invitation the account's
+    owner has not answered is recorded disabled too (it stays so once accepted), and reads as a new
+    account disabled would, so that the answer does not tell the two apart; the account is untouched."""
+    if not member.membership.consent_pending:
+        await disable(session, actor, org, member)
+        return
+    member.membership.status = MEMBERSHIP_DISABLED
+    member.membership.updated_at = utcnow()
+    await session.flush()
+    member.user.status = USER_DISABLED  # the detached view (``email_only``), as disabling a new account would
+    member.user.version += 1
+    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+
+
 async def enable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
     ensure_may_manage(actor, member)
     if member.membership.status == MEMBERSHIP_DISABLED:

@@ -68,8 +68,8 @@ async def create_member(
     member.membership.external_id = payload.external_id
     member.membership.profile = payload.profile
     await session.flush()
-    if payload.active is False and not member.membership.consent_pending:
-        await membership_rules.disable(session, actor, org, member)
+    if payload.active is False:
+        await membership_rules.disable_new(session, actor, org, member)
     record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
     return member
 
