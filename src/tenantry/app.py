@@ -104,6 +104,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     return app
 
 
+def create_worker_app(runtime: Runtime) -> FastAPI:
+    """What `tenantry worker` serves when ``TENANTRY_WORKER_METRICS_PORT`` is set: the outbox worker runs in its
+    lifespan, and ``GET /metrics`` (guarded like the API's) reports what this process counts, its webhook
+    deliveries above all: a worker apart from the API counts them where the API's /metrics cannot see."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = OutboxWorker(runtime)
+        worker.start()
+        yield
+        await worker.stop()
+        await runtime.database.dispose()
+        metrics.process_exiting()
+
+    app = FastAPI(
+        title="Tenantry worker", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.runtime = runtime
+    web_metrics.install(app, runtime, count_requests=False)
+    return app
+
+
 def serve_app() -> FastAPI:
     """The factory `tenantry serve` hands to uvicorn (once per worker process)."""
     settings = get_settings()

@@ -116,14 +116,39 @@ async def _deliver(settings: Settings, once: bool) -> int:
         await runtime.database.dispose()
 
 
+def _deliver_with_metrics(settings: Settings, port: int) -> None:
+    """Deliver until stopped while serving GET /metrics on ``port`` (uvicorn stops both on SIGINT/SIGTERM,
+    the worker finishing the message in hand)."""
+    import uvicorn
+
+    from tenantry.app import build_runtime, create_worker_app
+
+    runtime = build_runtime(settings)
+    tracing.configure(runtime.database.engine)
+    uvicorn.run(
+        create_worker_app(runtime),
+        host=settings.worker_metrics_host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
 ) -> None:
-    """Deliver the outbox (emails) until stopped; for when TENANTRY_OUTBOX_IN_PROCESS=false."""
+    """Deliver the outbox (emails, webhooks) until stopped; for when TENANTRY_OUTBOX_IN_PROCESS=false.
+    With TENANTRY_WORKER_METRICS_PORT set it also serves GET /metrics on that port."""
     settings = get_settings()
     logs.configure(settings)
     asyncio.run(prepare_database(settings))
+    if settings.worker_metrics_port is not None and not once:
+        _deliver_with_metrics(settings, settings.worker_metrics_port)
+        return
     attempted = asyncio.run(_deliver(settings, once))
     if once:
         err.print(f"{attempted} message(s) attempted")

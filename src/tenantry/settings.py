@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65_535,
+        description="`tenantry worker` serves GET /metrics (what it delivers) on this port; unset, it serves none.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="The address `tenantry worker` serves /metrics on (`0.0.0.0` in a container)."
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body (JSON, forms) a request may send (413 beyond)."
     )

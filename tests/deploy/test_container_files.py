@@ -51,6 +51,9 @@ def test_compose_runs_tenantry_a_worker_postgresql_and_redis(compose: dict[str, 
         assert environment["TENANTRY_OUTBOX_IN_PROCESS"] == "false"  # the worker delivers, once
         assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "FORWARDED_ALLOW_IPS" in api["environment"]
+    # The worker delivers the webhooks, so it serves the /metrics that counts them, reachable in the network.
+    assert worker["environment"]["TENANTRY_WORKER_METRICS_HOST"] == "0.0.0.0"
+    assert worker["expose"] == [worker["environment"]["TENANTRY_WORKER_METRICS_PORT"]]
 
 
 def test_every_tenantry_setting_compose_sets_exists(compose: dict[str, Any]) -> None:

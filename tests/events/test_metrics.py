@@ -10,6 +10,10 @@ from pydantic import SecretStr
 from tenantry.app import create_app
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
+from tests.mailbox import csrf_of
+from tests.mfa.conftest import TotpClock, answer, enrol, recover, sign_in, totp_clock
+
+__all__ = ["totp_clock"]
 
 
 async def _samples(client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> dict[str, list[Sample]]:
@@ -52,6 +56,52 @@ async def test_sign_ins_outbox_pool_and_build_are_reported(client: httpx.AsyncCl
     [build] = samples["tenantry_build_info"]
     assert build.value == 1
     assert build.labels["version"]
+
+
+def _sign_ins(samples: dict[str, list[Sample]]) -> dict[tuple[str, str], float]:
+    return {(s.labels["method"], s.labels["result"]): s.value for s in samples["tenantry_sign_ins"] if s.value > 0}
+
+
+async def _use_magic_link(
+    client: httpx.AsyncClient, tenant: Tenant, user_id: str
+) -> tuple[dict[str, str], httpx.Response]:
+    """The form the link's page posts, and the answer to it."""
+    made = await client.post(tenant.path(f"/users/{user_id}/magic-link"), headers=tenant.auth)
+    assert made.status_code == 201, made.text
+    token = made.json()["url"].split("token=")[1]
+    form = {"token": token, "csrf_token": csrf_of((await client.get(f"/ui/magic?token={token}")).text)}
+    return form, await client.post("/ui/magic", data=form)
+
+
+async def test_sign_ins_by_magic_link_and_each_second_step_are_counted_by_method(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    before = _sign_ins(await _samples(client))
+    form, used = await _use_magic_link(client, tenant, member.id)
+    assert used.status_code == 303, used.text
+    spent = await client.post("/ui/magic", data=form)
+    assert spent.status_code == 410
+    app = await enrol(client, member.token, totp_clock)
+    mfa_token = (await sign_in(client, member.email)).json()["mfa_token"]
+    assert (await answer(client, mfa_token, "000000")).status_code == 400
+    assert (await answer(client, mfa_token, app.code_at(totp_clock.now))).status_code == 200
+    mfa_token = (await sign_in(client, member.email)).json()["mfa_token"]
+    assert (await recover(client, mfa_token, app.recovery_codes[0])).status_code == 200
+    _, to_second_step = await _use_magic_link(client, tenant, member.id)
+    assert to_second_step.headers["location"].startswith("/ui/mfa")
+
+    after = _sign_ins(await _samples(client))
+    counted = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+    assert counted == {
+        ("magic_link", "succeeded"): 1,
+        ("magic_link", "failed"): 1,
+        ("magic_link", "mfa_required"): 1,
+        ("password", "mfa_required"): 2,
+        ("mfa_otp", "failed"): 1,
+        ("mfa_otp", "succeeded"): 1,
+        ("mfa_recovery_code", "succeeded"): 1,
+    }
 
 
 @pytest.fixture

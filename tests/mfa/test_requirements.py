@@ -6,7 +6,7 @@ import pyotp
 from tests.auth.conftest import MakeInstance
 from tests.factories import Tenant, bearer
 from tests.mailbox import Mailbox
-from tests.mfa.conftest import TotpClock, answer, enrol, sign_in
+from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in
 
 ENROL = "/api/v1/auth/mfa/totp"
 
@@ -107,3 +107,30 @@ async def test_reset_refuses_a_member_with_more_rights(
     admin = await tenant.add_user(roles=["admin"])
     response = await client.delete(tenant.path(f"/users/{tenant.owner.id}/mfa"), headers=admin.auth)
     assert response.status_code == 403
+
+
+async def _refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+async def test_requiring_mfa_stops_one_factor_refresh_tokens_of_members(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    outsider = await other_tenant.add_user()
+    one_factor = (await sign_in(client, member.email)).json()["refresh_token"]
+    outsiders = (await sign_in(client, outsider.email)).json()["refresh_token"]
+    app = await enrol(client, tenant.owner.token, totp_clock)
+    challenge = (await sign_in(client, tenant.owner.email)).json()["mfa_token"]
+    two_factors = (await answer(client, challenge, app.code_at(totp_clock.now))).json()["refresh_token"]
+    await require_mfa(client, tenant)
+
+    refused = await _refresh(client, one_factor)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_grant"
+    assert "second factor is now required" in refused.json()["error_description"]
+    assert (await _refresh(client, two_factors)).status_code == 200
+    assert (await _refresh(client, outsiders)).status_code == 200  # another organization requires nothing
+
+    await require_mfa(client, tenant, False)
+    assert (await _refresh(client, one_factor)).status_code == 200  # refused, not spent: usable again when lifted

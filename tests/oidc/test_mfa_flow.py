@@ -78,3 +78,23 @@ async def test_acr_values_asking_for_two_factors_forces_the_second_step(
     await enrol(client, tenant.owner.token, totp_clock)
     stepped = await client.get(authorize_url(registered["client_id"]))
     assert stepped.headers["location"].startswith("/ui/mfa?continue=")
+
+
+async def test_requiring_mfa_stops_refresh_tokens_of_one_factor_sign_ins(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token"])
+    to_sign_in = await client.get(authorize_url(registered["client_id"], scope="openid offline_access"))
+    signed_in = await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)
+    back = await client.get(signed_in.headers["location"])
+    tokens = await _redeem(client, registered, query_of(back.headers["location"])["code"])
+    required = await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)
+    assert required.status_code == 200, required.text
+    refreshed = await client.post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(registered["client_id"], registered["client_secret"]),
+    )
+    assert refreshed.status_code == 400, refreshed.text
+    assert refreshed.json()["error"] == "invalid_grant"
+    assert "second factor is now required" in refreshed.json()["error_description"]

@@ -9,6 +9,7 @@ from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
+from tenantry.core.mfa import challenges
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
@@ -17,6 +18,9 @@ from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime
 
 BAD_CREDENTIALS = "invalid username or password"
+SECOND_FACTOR_NOW_REQUIRED = (
+    "a second factor is now required and this session signed in without one: sign in again with a second factor"
+)
 
 
 class TokenResponse(BaseModel):
@@ -134,4 +138,6 @@ async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: 
         raise OAuthError("invalid_grant", "the account is disabled")
     if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
         raise OAuthError("invalid_grant", "the session has ended")
+    if await challenges.lacks_required_factor(session, runtime.settings, user, spent.amr):
+        raise OAuthError("invalid_grant", SECOND_FACTOR_NOW_REQUIRED)
     return await _tokens_for(session, runtime, user, spent.family_id, spent.amr)

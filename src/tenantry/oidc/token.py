@@ -7,10 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import oidc_tokens
 from tenantry.auth.brute_force import rate_limited
+from tenantry.auth.login import SECOND_FACTOR_NOW_REQUIRED
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.core.clients import authorization, grants
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
+from tenantry.core.mfa import challenges
 from tenantry.core.orgs import service as orgs
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import service as users
@@ -69,6 +71,8 @@ async def _refresh_grant(
     user = await _live_user(session, spent.user_id)
     if user.tokens_valid_after is not None and spent.created_at < user.tokens_valid_after:
         raise OAuthError("invalid_grant", "the session has ended")
+    if await challenges.lacks_required_factor(session, runtime.settings, user, found.amr):
+        raise OAuthError("invalid_grant", SECOND_FACTOR_NOW_REQUIRED)
     org = await orgs.find(session, found.org_id) if found.org_id else None
     if found.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")

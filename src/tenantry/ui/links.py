@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry import metrics
 from tenantry.auth.second_factor import PASSWORD_AMR
 from tenantry.core.actor import Actor
 from tenantry.core.clients import destinations
 from tenantry.core.credentials.policy import password_hint, plain_words
 from tenantry.core.flows import invitations, magic_links, resets, verification
 from tenantry.core.flows.context import DeadToken, Flows
+from tenantry.core.mfa import service as mfa
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
@@ -241,11 +243,16 @@ async def use_magic_link(
     try:
         found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
     except DeadToken:
+        metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="failed").inc()
         return dead_link(request)
     into_app = destinations.authorization_url(found.row.details, found.row.org_id)
     second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], into_app)
     if second_step is not None:
+        need = await mfa.requirement(session, runtime.settings, found.user)
+        result = "mfa_required" if need.kind == "verify" else "mfa_enrollment_required"
+        metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result=result).inc()
         return second_step
+    metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="succeeded").inc()
     response = redirect(into_app or "/ui/account")
     await open_session(session, runtime, response, found.user, [LINK_AMR])
     return response

@@ -106,7 +106,9 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-def install(app: FastAPI, runtime: Runtime) -> None:
+def install(app: FastAPI, runtime: Runtime, *, count_requests: bool = True) -> None:
+    """``GET /metrics`` on ``app``; with ``count_requests``, every request ``app`` answers is counted."""
     app.include_router(router)
-    app.add_middleware(HttpMetricsMiddleware, root=app)
+    if count_requests:
+        app.add_middleware(HttpMetricsMiddleware, root=app)
     metrics.watch_pool(runtime.database.engine.sync_engine.pool)

@@ -27,7 +27,8 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | partner.granted / partner.revoked              | partner_link.created / partner_link.revoked |
 | resource.created / resource.updated / resource.deleted | same                |
 | client.created / updated / deleted / secret_rotated    | same                |
-| mfa.enrolled / mfa.removed, mfa.reset         | mfa.enrolled / mfa.removed  |
+| mfa.enrolled / mfa.removed / mfa.reset        | same                        |
+| mfa.recovery_code_used / mfa.failed            | same                        |
 """
 
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -67,6 +68,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "client.secret_rotated",
         "mfa.enrolled",
         "mfa.removed",
+        "mfa.reset",
+        "mfa.recovery_code_used",
+        "mfa.failed",
     }
 )
 
@@ -90,7 +94,6 @@ _RENAMED: dict[str, str] = {
     "org.deleted": "organization.deleted",
     "partner.granted": "partner_link.created",
     "partner.revoked": "partner_link.revoked",
-    "mfa.reset": "mfa.removed",
 }
 assert set(_RENAMED.values()) <= EVENT_TYPES
 

@@ -20,6 +20,9 @@ from tenantry.core.users.models import USER_ACTIVE
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict
 
+SIGN_IN_METHOD = "magic_link"
+"""How a magic link's sign-in is named in the audit log and the sign-in metric."""
+
 
 @dataclass(frozen=True)
 class MagicLink:
@@ -69,6 +72,6 @@ async def redeem_magic_link(session: AsyncSession, actor: Actor, token: str) -> 
         org_id=found.row.org_id,
         target_type="user",
         target_id=found.user.id,
-        details={"method": "magic_link"},
+        details={"method": SIGN_IN_METHOD},
     )
     return found

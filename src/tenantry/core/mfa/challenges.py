@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry import metrics
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials import lockout
@@ -24,10 +25,18 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.settings import Settings
 
 TTL_SECONDS = 300
 MAX_FAILURES = 5
 MFA = "mfa"
+ENROLMENT = "enrolment"
+
+
+def _counted(method: str, result: str) -> None:
+    """A second step in the sign-in metric: ``mfa_otp``, ``mfa_recovery_code``, ``mfa_passkey`` or
+    ``mfa_enrolment``, ``succeeded`` or ``failed`` (the first step counted ``mfa_required`` before it)."""
+    metrics.SIGN_INS.labels(method=f"mfa_{method}", result=result).inc()
 
 
 class ChallengeDead(InvalidInput):
@@ -94,6 +103,7 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
         if recorded:
             await lockout.clear(session, key)
         await _spend(session, challenge)
+        _counted(method, "succeeded")
         return Passed(user, [*challenge.amr, OTP, MFA])  # a recovery code is a one-time password too
     await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, now)
     if locked_until is None:
@@ -107,6 +117,7 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
         target_id=user.id,
         details={"method": method},
     )
+    _counted(method, "failed")
     raise WrongAnswer(method)
 
 
@@ -153,6 +164,7 @@ async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, toke
         presented = await passkeys.present(session, credential_json, mfa_challenge_id=challenge.id)
     except passkeys.BadPasskey:
         await _refused(session, flows, actor, user, PASSKEY, challenge)
+        _counted(PASSKEY, "failed")
         raise WrongAnswer(PASSKEY) from None
     key = lockout.account_key(user.email)
     recorded, locked_until = await lockout.state(session, key, utcnow())
@@ -161,10 +173,12 @@ async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, toke
         asserted = await passkeys.verify(session, flows.settings, presented, require_user_verification=False)
     if asserted is None:
         await _refused(session, flows, actor, user, PASSKEY, challenge)
+        _counted(PASSKEY, "failed")
         raise WrongAnswer(PASSKEY)
     if recorded:
         await lockout.clear(session, key)
     await _spend(session, challenge)
+    _counted(PASSKEY, "succeeded")
     return Passed(user, [*challenge.amr, *(name for name in asserted.amr if name != MFA), MFA])
 
 
@@ -217,9 +231,17 @@ async def finish_enrolment(
         codes = await service.confirm_totp(session, flows.settings, acting_as(actor, user), user, code)
     except InvalidInput:
         await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, utcnow())
+        _counted(ENROLMENT, "failed")
         raise WrongAnswer("code") from None
     await _spend(session, challenge)
+    _counted(ENROLMENT, "succeeded")
     return Passed(user, [*challenge.amr, OTP, MFA]), codes
+
+
+async def lacks_required_factor(session: AsyncSession, settings: Settings, user: User, amr: list[str] | None) -> bool:
+    """Whether a session that proved ``amr`` lacks the second factor its account must now have (an organization
+    turned ``mfa_required`` on after the session began): its refresh tokens then mint nothing more."""
+    return MFA not in (amr or []) and await service.required_for(session, settings, user)
 
 
 async def purge(session: AsyncSession, expired_before: datetime) -> None:
