@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, bearer, make_tenant
 
 EVENTS = "/audit-events"
 
@@ -57,6 +57,30 @@ async def test_events_name_the_impersonator_and_the_partner(client: httpx.AsyncC
         None,
     )
     assert _actions(await _events(client, tenant, actor=tenant.owner.id))[-2:] == ["user.impersonated", "user.updated"]
+
+
+async def test_an_impersonation_is_told_to_every_organization_the_account_belongs_to(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    third_tenant = await make_tenant(client, root_token, "initech")
+    member = await tenant.add_user("shared@example.com")
+    joined = await client.post(
+        other_tenant.path("/members"), json={"user_id": member.id}, headers=bearer(root_token)
+    )  # a platform admin attaches directly
+    assert joined.status_code == 201, joined.text
+    invited = await client.post(third_tenant.path("/members"), json={"user_id": member.id}, headers=third_tenant.auth)
+    assert invited.json()["membership_status"] == "invited"  # not accepted: told nothing
+    assert (await client.post(tenant.path(f"/users/{member.id}/impersonate"), headers=tenant.auth)).status_code == 200
+    [here] = (await _events(client, tenant, action="user.impersonated"))["items"]  # type: ignore[misc]
+    [there] = (await _events(client, other_tenant, action="user.impersonated"))["items"]  # type: ignore[misc]
+    for event in (here, there):
+        assert (event["actor_user_id"], event["impersonator_id"], event["target_id"]) == (
+            tenant.owner.id,
+            None,
+            member.id,
+        )
+    assert there["details"]["organization"] == tenant.id
+    assert _actions(await _events(client, third_tenant, action="user.impersonated")) == []
 
 
 async def test_pages_follow_the_cursor(client: httpx.AsyncClient, tenant: Tenant) -> None:

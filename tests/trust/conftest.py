@@ -51,7 +51,7 @@ async def _native_create(c: httpx.AsyncClient, org: Tenant, email: str, _: str, 
 
 async def _scim(c: httpx.AsyncClient, org: Tenant, email: str, _: str, h: dict[str, str]) -> httpx.Response:
     key = await provisioning_key(org)
-    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email}
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "name": {"givenName": "P"}}
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/scim+json"}
     return await c.post(f"/scim/v2/{org.slug}/Users", json=body, headers=headers)
 

@@ -7,7 +7,8 @@ user holding a permission they lack, nor a platform admin unless they are one. T
 (401) when either account is disabled or deleted or ends its sessions, when the impersonator signs out of
 the session they minted it from, and when the impersonator's membership in the organization is disabled,
 removed or no longer holds ``users:impersonate`` (``core.tokens.impersonation``, on every request).
-Every change made with it is audited with both identities.
+Every change made with it is audited with both identities; the impersonation itself in every organization
+the account belongs to.
 """
 
 from pydantic import BaseModel, Field
@@ -15,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import access_tokens
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
-from tenantry.core.memberships.service import Member, ensure_may_manage
+from tenantry.core.memberships.service import Member, ensure_may_manage, record_for_account
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users.models import USER_ACTIVE
 from tenantry.errors import Conflict
@@ -59,15 +59,8 @@ async def impersonate(
         org_id=org.id,
         ttl_seconds=ttl,
     )
-    record(
-        session,
-        actor,
-        "user.impersonated",
-        org_id=org.id,
-        target_type="user",
-        target_id=member.user.id,
-        details={"expires_in": ttl},
-    )
+    # Every organization the account belongs to hears of it, not only the one the token acts in.
+    await record_for_account(session, actor, "user.impersonated", org, member.account, {"expires_in": ttl})
     return ImpersonationToken(
         access_token=token, expires_in=ttl, user_id=member.user.id, impersonator_id=actor.user_id, org_id=org.id
     )

@@ -17,8 +17,8 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.flows.context import DeadToken, Flows, send_email
 from tenantry.core.memberships import repository
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVITED, Membership
-from tenantry.core.memberships.service import Member, create
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
+from tenantry.core.memberships.service import Member, create, record_for_account
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MEMBERSHIP_CONSENT
 from tenantry.core.orgs import repository as orgs
@@ -98,13 +98,7 @@ async def attach(
 
 async def _audit(session: AsyncSession, actor: Actor, action: str, org: Organization, user: User) -> None:
     """One event in the inviting organization and one in each organization the account has joined."""
-    record(session, actor, action, org_id=org.id, target_type="user", target_id=user.id)
-    for membership in await repository.for_user(session, user.id):
-        if membership.org_id != org.id and not membership.consent_pending:
-            details = {"organization": org.id}
-            record(
-                session, actor, action, org_id=membership.org_id, target_type="user", target_id=user.id, details=details
-            )
+    await record_for_account(session, actor, action, org, user)
 
 
 @dataclass(frozen=True)
@@ -141,7 +135,8 @@ async def answer(session: AsyncSession, actor: Actor, user: User, org_ref: str, 
     membership = invitation.membership
     if accept:
         membership.consent_pending = False
-        membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
+        if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
+            membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
         membership.updated_at = utcnow()
         await session.flush()
     else:

@@ -25,6 +25,8 @@ from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, NotFound, PermissionDenied
 from tenantry.i18n import N_
 
+LAST_OWNER = N_("the last owner of an organization cannot be removed, disabled or demoted")
+
 
 @dataclass
 class Member:
@@ -54,8 +56,10 @@ class Member:
 
 
 def email_only(user: User, membership: Membership) -> User:
-    """The account as an organization whose invitation it has not accepted sees it: the email alone (the
-    times and version are the membership's). A detached copy, never added to the session."""
+    """The account as an organization whose invitation it has not accepted sees it: the email alone, the
+    times the membership's, the version a new account's first (a SCIM ETag combines it with the
+    membership's), so that it reads like an account the organization has just created. A detached copy,
+    never added to the session."""
     return User(
         id=user.id,
         email=user.email,
@@ -73,8 +77,28 @@ def email_only(user: User, membership: Membership) -> User:
         last_login_at=None,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
-        version=membership.version,
+        version=1,
     )
+
+
+async def record_for_account(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    org: Organization,
+    user: User,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Audit what happened to an account in ``org`` there and in every other organization the account has
+    joined (not those whose invitation it has not accepted), naming ``org``: each organization that shares
+    the account hears of it."""
+    record(session, actor, action, org_id=org.id, target_type="user", target_id=user.id, details=details)
+    for membership in await repository.for_user(session, user.id):
+        if membership.org_id != org.id and not membership.consent_pending:
+            shared = {**(details or {}), "organization": org.id}
+            record(
+                session, actor, action, org_id=membership.org_id, target_type="user", target_id=user.id, details=shared
+            )
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
@@ -124,16 +148,26 @@ async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Org
 async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
     await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
     if await repository.active_owner_ids(session, org.id) == {member.user.id}:
-        raise Conflict(N_("the last owner of an organization cannot be removed, disabled or demoted"))
+        raise Conflict(LAST_OWNER)
 
 
 async def create(
     session: AsyncSession, org: Organization, user: User, granted: list[Role], *, consent_pending: bool = False
 ) -> Membership:
-    """The membership row; ``consent_pending`` makes it an invitation the account's owner must accept."""
+    """The membership row; ``consent_pending`` makes it an invitation the account's owner must accept.
+
+    The organization's own data starts empty and loaded, so that what a caller stores next changes the row
+    (and its version) alike whichever way the membership came about."""
     status = MEMBERSHIP_ACTIVE if user.password_hash and not consent_pending else MEMBERSHIP_INVITED
     membership = Membership(
-        org_id=org.id, user_id=user.id, status=status, roles=granted, consent_pending=consent_pending
+        org_id=org.id,
+        user_id=user.id,
+        status=status,
+        roles=granted,
+        consent_pending=consent_pending,
+        external_id=None,
+        profile={},
+        attributes={},
     )
     session.add(membership)
     await session.flush()
@@ -176,6 +210,21 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
     record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
+async def disable_new(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
+    """A member created disabled (an identity provider's ``active: false``). An invitation the account's
+    owner has not answered is recorded disabled too (it stays so once accepted), and reads as a new
+    account disabled would, so that the answer does not tell the two apart; the account is untouched."""
+    if not member.membership.consent_pending:
+        await disable(session, actor, org, member)
+        return
+    member.membership.status = MEMBERSHIP_DISABLED
+    member.membership.updated_at = utcnow()
+    await session.flush()
+    member.user.status = USER_DISABLED  # the detached view (``email_only``), as disabling a new account would
+    member.user.version += 1
+    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+
+
 async def enable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
     ensure_may_manage(actor, member)
     if member.membership.status == MEMBERSHIP_DISABLED:
@@ -187,18 +236,25 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
 
 
+def ensure_may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> None:
+    """The rule of removal, for ``remove`` and ``may_remove`` alike: an invitation not yet accepted may always
+    be withdrawn; else nobody removes someone above them (``ensure_may_manage``, 403) nor the last owner
+    (409). The permission ``users:delete`` is the route's policy."""
+    if member.membership.consent_pending:
+        return
+    ensure_may_manage(actor, member)
+    if active_owner_ids == {member.user.id}:
+        raise Conflict(LAST_OWNER)
+
+
 def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool:
-    """Whether ``actor`` could remove ``member`` now (``users:delete`` and the rules of ``remove``), asked
+    """Whether ``actor`` could remove ``member`` now (``users:delete`` and ``ensure_may_remove``), asked
     without acting: what a surface reports before the caller tries (eva's ``rules.deletable``)."""
     if not actor.holds({"users:delete"}):
         return False
-    if member.membership.consent_pending:
-        return True
-    if active_owner_ids == {member.user.id}:
-        return False
     try:
-        ensure_may_manage(actor, member)
-    except PermissionDenied:
+        ensure_may_remove(actor, member, active_owner_ids)
+    except (PermissionDenied, Conflict):
         return False
     return True
 
@@ -206,9 +262,11 @@ def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool
 async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
     """Delete the membership (yours: you leave; an organization may always withdraw an invitation not yet
     accepted); soft-delete the account when it has no membership left."""
+    owners: set[str] = set()
     if not member.membership.consent_pending:
-        ensure_may_manage(actor, member)
-        await _ensure_owner_remains(session, org, member)
+        await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+        owners = await repository.active_owner_ids(session, org.id)
+    ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)
     await session.flush()
     record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)

@@ -16,7 +16,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
-from tenantry.core.memberships import directory, joining
+from tenantry.core.memberships import directory
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.directory import MemberCriteria
@@ -29,7 +29,6 @@ from tenantry.core.provisioning.json_sql import json_sql
 from tenantry.core.provisioning.schemas import MemberProvision, RoleProvision, RoleState
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import OrgRoleState, Role
-from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.roles.schemas import ProvisionedRoleCreate, ProvisionedRoleUpdate
 from tenantry.core.users import repository as users
 from tenantry.core.users import service as accounts
@@ -57,22 +56,20 @@ async def create_member(
     ``scim_send_invitations`` is on (off by default: the identity provider usually signs its users in).
     """
     existing = await users.get_by_email(session, payload.email)
-    if existing is None:
-        account = UserCreate(
-            email=payload.email, first_name=payload.first_name, last_name=payload.last_name, password=payload.password
-        )
-        invite_with = flows if org.settings.get(SCIM_SEND_INVITATIONS) else None
-        member = await accounts.create(session, actor, org, account, passwords, invite_with=invite_with)
-    else:
-        if await memberships.get(session, org.id, existing.id) is not None:
-            raise AlreadyExists("a user with this userName already exists in this organization")
-        granted = await roles.resolve(session, org.id, [DEFAULT_ROLE.name])
-        member = await joining.attach(session, actor, org, existing, granted, flows)
+    if existing is not None and await memberships.get(session, org.id, existing.id) is not None:
+        raise AlreadyExists("a user with this userName already exists in this organization")
+    account = UserCreate(
+        email=payload.email, first_name=payload.first_name, last_name=payload.last_name, password=payload.password
+    )
+    invite_with = flows if org.settings.get(SCIM_SEND_INVITATIONS) else None
+    member = await accounts.create(
+        session, actor, org, account, passwords, invite_with=invite_with, flows_for_consent=flows
+    )
     member.membership.external_id = payload.external_id
     member.membership.profile = payload.profile
     await session.flush()
-    if payload.active is False and not member.membership.consent_pending:
-        await membership_rules.disable(session, actor, org, member)
+    if payload.active is False:
+        await membership_rules.disable_new(session, actor, org, member)
     record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
     return member
 

@@ -107,21 +107,25 @@ async def create(
     """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
     roles.ensure_grantable(actor, granted)
+    # Everything that may refuse the request, and the hashing, happen alike for a known and an unknown
+    # address: neither the answer nor its time tells whether an account exists.
+    if payload.password is not None:
+        context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
+        (policy or policy_for(org)).check(payload.password, context=context)
+    imported = _imported(payload.password_hash) if payload.password_hash is not None else None
     existing = await repository.get_by_email(session, payload.email)
     if existing is not None:
         flows = invite_with or flows_for_consent
         if flows is None or await memberships.get(session, org.id, existing.id) is not None:
             raise AlreadyExists(_EMAIL_TAKEN)  # a member here already: the organization knows the address
+        if payload.password is not None:
+            await passwords.hash(payload.password)  # discarded: the account's password stays its owner's
         member = await joining.attach(session, actor, org, existing, granted, flows)
         member.membership.attributes = payload.attributes
         await session.flush()
+        _show_as_submitted(member, payload)
         return member
-    if payload.password is not None:
-        context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
-        (policy or policy_for(org)).check(payload.password, context=context)
-    password_hash = await passwords.hash(payload.password) if payload.password is not None else None
-    if payload.password_hash is not None:
-        password_hash = _imported(payload.password_hash)
+    password_hash = await passwords.hash(payload.password) if payload.password is not None else imported
     user = await create_account(
         session,
         User(
@@ -145,6 +149,30 @@ async def create(
 
         await send_invitation(session, invite_with, actor, org, user)
     return Member(user, membership)
+
+
+def _show_as_submitted(member: Member, payload: UserCreate) -> None:
+    """An invitation the account's owner has not accepted shows the inviting organization what it submitted,
+    as the account it would have created for a new address: never the owner's own fields, and the same
+    values whether the address had an account or not. Only the detached view changes (``email_only``)."""
+    if not member.membership.consent_pending:
+        return
+    shown = member.user
+    shown.email = payload.email
+    for name in _SUBMITTED_FIELDS:
+        setattr(shown, name, getattr(payload, name))
+
+
+_SUBMITTED_FIELDS = (
+    "first_name",
+    "last_name",
+    "locale",
+    "avatar_url",
+    "region",
+    "settings",
+    "email_verified",
+    "password_change_required",
+)
 
 
 def _imported(password_hash: str) -> str:
