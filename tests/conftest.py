@@ -133,8 +133,11 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await session.execute(statement)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app(runtime: Runtime) -> FastAPI:
+    """One app for the session: building one costs ~1 s on its first request (FastAPI
+    prepares every route lazily), which per test was a third of the suite's time. Tests that
+    change an app's state or overrides build their own with create_app."""
     return create_app(runtime=runtime)
 
 
