@@ -82,7 +82,7 @@ async def password_grant(
         metrics.SIGN_INS.labels(method="password", result="password_change_required").inc()
         raise await _change_required(session, runtime, user)
     try:
-        tokens = await tokens_for(session, runtime, user)
+        tokens = await tokens_for(session, runtime, user, org_id=org_id)
     except OAuthError as error:  # a second factor is still needed: not signed in yet
         metrics.SIGN_INS.labels(method="password", result=error.error).inc()
         raise
@@ -116,13 +116,14 @@ async def _change_required(session: AsyncSession, runtime: Runtime, user: User) 
 
 
 async def tokens_for(
-    session: AsyncSession, runtime: Runtime, user: User, amr: list[str] | None = None
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str] | None = None, *, org_id: str | None = None
 ) -> TokenResponse:
     """Tokens for a user who proved who they are (``amr``; default: a password), unless a second factor is
-    still needed: then the answer is ``mfa_required`` or ``mfa_enrollment_required`` with an ``mfa_token``."""
+    still needed: then the answer is ``mfa_required`` or ``mfa_enrollment_required`` with an ``mfa_token``
+    (whose answer records the sign-in, in ``org_id`` when the sign-in named it: ``core.mfa.challenges``)."""
     amr = amr or [PASSWORD_AMR]
     if MFA_AMR not in amr:
-        await second_factor.ensure_not_needed(session, runtime, user, amr)
+        await second_factor.ensure_not_needed(session, runtime, user, amr, org_id)
     user.last_login_at = utcnow()
     return await _tokens_for(session, runtime, user, None, amr)
 

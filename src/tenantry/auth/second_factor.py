@@ -25,13 +25,15 @@ RECOVERY_CODE_GRANT = "urn:tenantry:params:oauth:grant-type:mfa-recovery-code"
 METHOD_OF_GRANT = {OTP_GRANT: OTP, RECOVERY_CODE_GRANT: RECOVERY_CODE}
 
 
-async def ensure_not_needed(session: AsyncSession, runtime: Runtime, user: User, amr: list[str]) -> None:
+async def ensure_not_needed(
+    session: AsyncSession, runtime: Runtime, user: User, amr: list[str], org_id: str | None = None
+) -> None:
     """Raise ``mfa_required`` / ``mfa_enrollment_required`` (with a new ``mfa_token``) when a second factor
-    must follow ``amr``; the challenge is kept although the answer is an error."""
+    must follow ``amr`` (in a sign-in naming ``org_id``); the challenge is kept although the answer is an error."""
     need = await service.requirement(session, runtime.settings, user)
     if need.kind == "none":
         return
-    token = await challenges.begin(session, user, VERIFY if need.kind == "verify" else ENROLL, amr)
+    token = await challenges.begin(session, user, VERIFY if need.kind == "verify" else ENROLL, amr, org_id)
     extra: dict[str, str | int | list[str]] = {"mfa_token": token, "mfa_token_expires_in": challenges.TTL_SECONDS}
     if need.kind == "verify":
         extra["mfa_methods"] = need.methods

@@ -185,7 +185,7 @@ async def _authorize(
             if "none" in prompt:
                 raise OAuthError("interaction_required", "the user must sign in with a second factor")
             purpose = ENROLL if need.kind != "verify" else VERIFY
-            token = await challenges.begin(session, user, purpose, amr)
+            token = await challenges.begin(session, user, purpose, amr, client.org_id)
             org_ref = client.org_id or params.get("organization")
             return to_second_step(runtime, token, purpose, _continuation(params), org_ref)
     choice = await authorization.choose_org(

@@ -241,12 +241,15 @@ async def use_magic_link(
     """Spend the link: sign in, then go to my account, or on into the app the link was made for."""
     form = await read_form(request)
     try:
-        found = await magic_links.redeem_magic_link(session, page_actor(request), field(form, "token", 200))
+        found = await magic_links.redeem_magic_link(
+            session, runtime.flows, page_actor(request), field(form, "token", 200)
+        )
     except DeadToken:
         metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="failed").inc()
         return dead_link(request)
     into_app = destinations.authorization_url(found.row.details, found.row.org_id)
-    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], into_app)
+    org_id = found.row.org_id
+    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], into_app, org_id=org_id)
     if second_step is not None:
         need = await mfa.requirement(session, runtime.settings, found.user)
         result = "mfa_required" if need.kind == "verify" else "mfa_enrollment_required"

@@ -65,14 +65,22 @@ def to_second_step(
 
 
 async def second_step_if_needed(
-    session: AsyncSession, runtime: Runtime, user: User, amr: list[str], next_url: str | None, org: str | None = None
+    session: AsyncSession,
+    runtime: Runtime,
+    user: User,
+    amr: list[str],
+    next_url: str | None,
+    org: str | None = None,
+    org_id: str | None = None,
 ) -> Response | None:
-    """After a first factor proven on these pages: the second step's redirect, or None when none is needed."""
+    """After a first factor proven on these pages: the second step's redirect, or None when none is needed.
+    ``org`` brands the step's pages; ``org_id`` (the organization the sign-in named) is where it is recorded."""
     need = await service.requirement(session, runtime.settings, user)
     if need.kind == "none":
         return None
     purpose = VERIFY if need.kind == "verify" else ENROLL
-    return to_second_step(runtime, await challenges.begin(session, user, purpose, amr), purpose, next_url, org)
+    token = await challenges.begin(session, user, purpose, amr, org_id)
+    return to_second_step(runtime, token, purpose, next_url, org)
 
 
 def _token(request: Request, runtime: Runtime) -> str:

@@ -12,11 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics
 from tenantry.auth.brute_force import client_ip
-from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.mfa import challenges, passkeys
 from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAnswer
 from tenantry.core.mfa.schemas import PASSKEY
-from tenantry.db.base import utcnow
 from tenantry.errors import InvalidInput, NotFound, RateLimited
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -156,12 +154,9 @@ async def sign_in_with_passkey(
         metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
         errors = {"passkey": _("This passkey could not sign you in. Try again, or use your password.")}
         return render(request, "sign_in.html", {"errors": errors, "next_url": next_url, "email": ""}, 400)
-    user = passed.user
-    user.last_login_at = utcnow()
     metrics.SIGN_INS.labels(method=PASSKEY, result="succeeded").inc()
-    await record_sign_in(session, user, method=PASSKEY, client_ip=client_ip(request))
     response = redirect(next_url or "/ui/account")
-    await open_session(session, runtime, response, user, passed.amr)
+    await open_session(session, runtime, response, passed.user, passed.amr)
     return response
 
 

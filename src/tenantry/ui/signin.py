@@ -154,21 +154,24 @@ async def change_password(
     form = await read_form(request)
     ticket, password = field(form, "change_ticket", 200), field(form, "password")
     next_url = continuation(field(form, "continue", 4000))
-    org = (await org_context(request, session, field(form, "org", 100) or None))["org"]
+    named = await org_context(request, session, field(form, "org", 100) or None)
+    org, org_id = named["org"], named.get("org_id")
     page = {**await _change_page(session, ticket), "next_url": next_url, "org": org}
     if password != field(form, "password_repeat"):
         return render(
             request, "set_password.html", {**page, "errors": {"password_repeat": _("The two passwords differ")}}, 400
         )
     try:
-        user = await signin.change_required_password(session, runtime.flows, page_actor(request), ticket, password)
+        user = await signin.change_required_password(
+            session, runtime.flows, page_actor(request), ticket, password, org_id
+        )
     except DeadToken:
         text = _("This page was open too long.")
         return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
     except InvalidInput as error:
         errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
-    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url, org)
+    second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url, org, org_id)
     return second_step or await _signed_in_response(session, runtime, user, next_url)
 
 

@@ -4,6 +4,10 @@ A sign-in happens outside any organization unless it names one: it is recorded i
 the account belongs to, or only in the one it names (when the account belongs to it), so every
 organization sees its members' sign-ins and no organization learns of an account it does not hold.
 An account in no organization (a platform admin) gets one account-wide record.
+
+A sign-in is recorded once, when it is finished: a first factor that a second must follow records
+nothing yet; the second step (``core.mfa.challenges``) records the sign-in, with both factors, or its
+failure (``reason: second_factor``).
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +20,15 @@ from tenantry.requestctx import request_id
 
 SIGNED_IN = "user.signed_in"
 SIGN_IN_FAILED = "user.sign_in_failed"
+PASSWORD = "password"
+MAGIC_LINK = "magic_link"
+_FIRST_FACTORS = {"pwd": PASSWORD, "email": MAGIC_LINK}
+"""The sign-in method of a first factor's RFC 8176 ``amr`` (``email``: a mailed link, as in Okta's tokens)."""
+
+
+def method_of(amr: list[str]) -> str:
+    """The method of the first factor a sign-in proved (``amr`` of its challenge)."""
+    return next((_FIRST_FACTORS[name] for name in amr if name in _FIRST_FACTORS), PASSWORD)
 
 
 async def record_sign_in(
@@ -26,15 +39,19 @@ async def record_sign_in(
     failure: str | None = None,
     org_id: str | None = None,
     client_ip: str | None = None,
+    second_factor: str | None = None,
 ) -> None:
-    """Record a sign-in of ``user`` by ``method`` (``password``, ...); ``failure`` says why it failed."""
+    """Record a sign-in of ``user`` by ``method`` (``password``, ...) and ``second_factor`` (``otp``, ...)
+    when one followed; ``failure`` says why it failed."""
     member_of = sorted({membership.org_id for membership in await memberships.for_user(session, user.id)})
     recorded_in: list[str | None] = list(member_of) or [None]
     if org_id is not None:
         recorded_in = [org_id] if org_id in member_of else []
     actor = Actor(user_id=user.id, request_id=request_id.get(), client_ip=client_ip)
     action, details = SIGNED_IN, {"method": method}
+    if second_factor is not None:
+        details["second_factor"] = second_factor
     if failure is not None:
-        action, details = SIGN_IN_FAILED, {"method": method, "reason": failure}
+        action, details = SIGN_IN_FAILED, {**details, "reason": failure}
     for org in recorded_in:
         record(session, actor, action, org_id=org, target_type="user", target_id=user.id, details=details)

@@ -6,12 +6,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
+from tenantry.core.audit import signins
 from tenantry.core.audit.service import record
+from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.clients.destinations import AppDestination
-from tenantry.core.flows.context import DeadToken, Flows, acting_as
+from tenantry.core.flows.context import DeadToken, Flows
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
 from tenantry.core.memberships.service import Member
+from tenantry.core.mfa import service as mfa
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MAGIC_LINK
 from tenantry.core.onetime.service import Redeemable
@@ -20,7 +23,7 @@ from tenantry.core.users.models import USER_ACTIVE
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict
 
-SIGN_IN_METHOD = "magic_link"
+SIGN_IN_METHOD = signins.MAGIC_LINK
 """How a magic link's sign-in is named in the audit log and the sign-in metric."""
 
 
@@ -58,20 +61,16 @@ async def find_magic_link(session: AsyncSession, token: str) -> Redeemable | Non
     return await onetime.find(session, MAGIC_LINK, token)
 
 
-async def redeem_magic_link(session: AsyncSession, actor: Actor, token: str) -> Redeemable:
-    """Spend the link: the caller signs in as its user, once."""
+async def redeem_magic_link(session: AsyncSession, flows: Flows, actor: Actor, token: str) -> Redeemable:
+    """Spend the link: the caller signs in as its user, once. The sign-in is recorded in the link's organization
+    now, or, when a second factor must follow, once that is answered (``core.mfa.challenges``)."""
     found = await onetime.redeem(session, MAGIC_LINK, token)
     if found is None:
         raise DeadToken()
     found.user.last_login_at = utcnow()
     await session.flush()
-    record(
-        session,
-        acting_as(actor, found.user),
-        "user.signed_in",
-        org_id=found.row.org_id,
-        target_type="user",
-        target_id=found.user.id,
-        details={"method": SIGN_IN_METHOD},
-    )
+    if (await mfa.requirement(session, flows.settings, found.user)).kind == "none":
+        await record_sign_in(
+            session, found.user, method=SIGN_IN_METHOD, org_id=found.row.org_id, client_ip=actor.client_ip
+        )
     return found

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.audit.signins import PASSWORD, record_sign_in
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, ensure_differs_from_current
+from tenantry.core.mfa import service as mfa
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import PASSWORD_CHANGE
 from tenantry.core.onetime.service import IssuedToken, Redeemable
@@ -23,9 +25,10 @@ async def issue_change_ticket(session: AsyncSession, flows: Flows, user: User) -
 
 
 async def change_required_password(
-    session: AsyncSession, flows: Flows, actor: Actor, ticket: str, new_password: str
+    session: AsyncSession, flows: Flows, actor: Actor, ticket: str, new_password: str, org_id: str | None = None
 ) -> User:
-    """Replace the password with the ticket; the account may sign in again afterwards."""
+    """Replace the password with the ticket: the sign-in that asked for it goes on. It is recorded now (in
+    ``org_id`` when it named one), or, when a second factor must follow, once that is answered."""
     found = await onetime.find(session, PASSWORD_CHANGE, ticket)
     if found is None:
         raise DeadToken("change_ticket")
@@ -39,6 +42,8 @@ async def change_required_password(
     user.last_login_at = utcnow()
     await session.flush()
     record(session, acting_as(actor, user), "user.password_changed", org_id=None, target_type="user", target_id=user.id)
+    if (await mfa.requirement(session, flows.settings, user)).kind == "none":
+        await record_sign_in(session, user, method=PASSWORD, org_id=org_id, client_ip=actor.client_ip)
     return user
 
 

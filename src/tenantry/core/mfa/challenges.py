@@ -1,5 +1,9 @@
 """The second step of a sign-in: a challenge (the ``mfa_token``) that one right second factor answers.
 
+Answering a challenge finishes the sign-in: it is recorded then (``core.audit.signins``), with both factors,
+in the organization the sign-in named (kept on the challenge) or in each of the account's; a wrong answer is
+recorded as a failed sign-in there too, and as ``mfa.failed`` account-wide.
+
 A challenge lives 5 minutes and allows 5 wrong answers, then is spent; each wrong answer also counts
 towards the account's lockout (``core.credentials.lockout``), and a locked account's answers are all
 wrong. An ``enroll`` challenge (an organization requires MFA of an account that has none) allows only
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry import metrics
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.audit.signins import method_of, record_sign_in
 from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import Flows, acting_as
 from tenantry.core.mfa import passkeys, repository, service
@@ -31,6 +36,8 @@ TTL_SECONDS = 300
 MAX_FAILURES = 5
 MFA = "mfa"
 ENROLMENT = "enrolment"
+SECOND_FACTOR_REFUSED = "second_factor"
+"""The ``reason`` of a sign-in whose first factor was right and whose second was not."""
 
 
 def _counted(method: str, result: str) -> None:
@@ -62,14 +69,21 @@ class Passed:
     amr: list[str]
 
 
-async def begin(session: AsyncSession, user: User, purpose: str, amr: list[str]) -> str:
-    """A new challenge for ``user``, who proved ``amr`` (e.g. ``["pwd"]``); the answer is its token."""
+async def begin(session: AsyncSession, user: User, purpose: str, amr: list[str], org_id: str | None = None) -> str:
+    """A new challenge for ``user``, who proved ``amr`` (e.g. ``["pwd"]``) in a sign-in naming ``org_id`` (or
+    none); the answer is its token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + timedelta(seconds=TTL_SECONDS)
     session.add(
         MfaChallenge(
-            user_id=user.id, purpose=purpose, token_hash=digest(token), amr=amr, created_at=now, expires_at=expires
+            user_id=user.id,
+            org_id=org_id,
+            purpose=purpose,
+            token_hash=digest(token),
+            amr=amr,
+            created_at=now,
+            expires_at=expires,
         )
     )
     await session.flush()
@@ -93,6 +107,21 @@ async def _spend(session: AsyncSession, challenge: MfaChallenge) -> None:
         raise ChallengeDead()
 
 
+async def _signed_in(
+    session: AsyncSession, actor: Actor, user: User, challenge: MfaChallenge, method: str, failure: str | None = None
+) -> None:
+    """The sign-in of ``challenge`` in the audit log: finished with ``method``, or failed at it (``failure``)."""
+    await record_sign_in(
+        session,
+        user,
+        method=method_of(challenge.amr),
+        second_factor=method,
+        failure=failure,
+        org_id=challenge.org_id,
+        client_ip=actor.client_ip,
+    )
+
+
 async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, method: str, value: str) -> Passed:
     """Answer a ``verify`` challenge with a code of ``method`` (``otp`` or ``recovery_code``)."""
     challenge, user = await _live(session, token, VERIFY)
@@ -103,20 +132,10 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
         if recorded:
             await lockout.clear(session, key)
         await _spend(session, challenge)
+        await _signed_in(session, actor, user, challenge, method)
         _counted(method, "succeeded")
         return Passed(user, [*challenge.amr, OTP, MFA])  # a recovery code is a one-time password too
-    await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, now)
-    if locked_until is None:
-        await lockout.record_failure(session, lockout.LockoutRules.of(flows.settings), key, now)
-    record(
-        session,
-        acting_as(actor, user),
-        "mfa.failed",
-        org_id=None,
-        target_type="user",
-        target_id=user.id,
-        details={"method": method},
-    )
+    await _refused(session, flows, actor, user, method, challenge)
     _counted(method, "failed")
     raise WrongAnswer(method)
 
@@ -124,10 +143,14 @@ async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, 
 async def _refused(
     session: AsyncSession, flows: Flows, actor: Actor, user: User, method: str, challenge: MfaChallenge | None
 ) -> None:
-    """Count a wrong answer of ``user``: on the sign-in's challenge, towards the account's lockout, in the audit log."""
+    """Count a wrong answer of ``user``: on the sign-in's challenge, towards the account's lockout, in the audit log
+    (a failed sign-in: at its second step, or with a passkey alone when there is no challenge)."""
     now = utcnow()
     if challenge is not None:
         await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, now)
+        await _signed_in(session, actor, user, challenge, method, failure=SECOND_FACTOR_REFUSED)
+    else:
+        await record_sign_in(session, user, method=PASSKEY, failure="bad_credentials", client_ip=actor.client_ip)
     key = lockout.account_key(user.email)
     if (await lockout.state(session, key, now))[1] is None:
         await lockout.record_failure(session, lockout.LockoutRules.of(flows.settings), key, now)
@@ -178,6 +201,7 @@ async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, toke
     if recorded:
         await lockout.clear(session, key)
     await _spend(session, challenge)
+    await _signed_in(session, actor, user, challenge, PASSKEY)
     _counted(PASSKEY, "succeeded")
     return Passed(user, [*challenge.amr, *(name for name in asserted.amr if name != MFA), MFA])
 
@@ -213,6 +237,8 @@ async def sign_in_with_passkey(session: AsyncSession, flows: Flows, actor: Actor
         raise PasskeyRefused()
     if recorded:
         await lockout.clear(session, key)
+    user.last_login_at = utcnow()
+    await record_sign_in(session, user, method=PASSKEY, client_ip=actor.client_ip)
     return Passed(user, asserted.amr)
 
 
@@ -231,9 +257,11 @@ async def finish_enrolment(
         codes = await service.confirm_totp(session, flows.settings, acting_as(actor, user), user, code)
     except InvalidInput:
         await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, utcnow())
+        await _signed_in(session, actor, user, challenge, OTP, failure=SECOND_FACTOR_REFUSED)
         _counted(ENROLMENT, "failed")
         raise WrongAnswer("code") from None
     await _spend(session, challenge)
+    await _signed_in(session, actor, user, challenge, OTP)
     _counted(ENROLMENT, "succeeded")
     return Passed(user, [*challenge.amr, OTP, MFA]), codes
 

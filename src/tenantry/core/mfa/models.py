@@ -43,12 +43,15 @@ class RecoveryCode(Base):
 
 class MfaChallenge(Base):
     """What a sign-in that proved its first factor holds until the second: the ``mfa_token`` (kept as a
-    SHA-256), the methods already used (``amr``) and the wrong answers so far."""
+    SHA-256), the methods already used (``amr``), the organization the sign-in named and the wrong answers so far."""
 
     __tablename__ = "mfa_challenges"
 
     id: Mapped[str] = id_column()
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    """The organization the sign-in named, where it is recorded once finished (no foreign key: a challenge lives
+    minutes, and one whose organization went is recorded nowhere, as the account no longer belongs to it)."""
     purpose: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     amr: Mapped[list[str]] = mapped_column(default=list)
