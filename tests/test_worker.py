@@ -188,3 +188,27 @@ async def test_settled_messages_are_purged_after_retention(
         await session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=31)))
     await worker.purge()
     assert await _messages(runtime) == []
+
+
+async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or_stopped(
+    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(database_url, outbox_poll_seconds=0.05, outbox_lease_seconds=0.5)
+    worker = OutboxWorker(Runtime(**{**runtime.__dict__, "settings": settings}))
+    assert not worker.alive  # not started
+    worker.start()
+    await asyncio.sleep(0.2)
+    assert worker.alive
+
+    released = asyncio.Event()
+
+    async def stuck() -> int:
+        await released.wait()
+        return 0
+
+    monkeypatch.setattr(worker, "run_once", stuck)
+    await asyncio.sleep(1.0)  # the pass in hand ends; the next one hangs for longer than a lease
+    assert not worker.alive
+    released.set()
+    await worker.stop()
+    assert not worker.alive

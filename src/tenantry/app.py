@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from tenantry import __version__, dialects, logs, metrics, scim, tracing
 from tenantry.api import errors, health
@@ -107,11 +108,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 def create_worker_app(runtime: Runtime) -> FastAPI:
     """What `tenantry worker` serves when ``TENANTRY_WORKER_METRICS_PORT`` is set: the outbox worker runs in its
     lifespan, and ``GET /metrics`` (guarded like the API's) reports what this process counts, its webhook
-    deliveries above all: a worker apart from the API counts them where the API's /metrics cannot see."""
+    deliveries above all: a worker apart from the API counts them where the API's /metrics cannot see.
+    ``GET /healthz`` (public, for the container's healthcheck) answers 503 once the worker is stopped or stuck."""
+    worker = OutboxWorker(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        worker = OutboxWorker(runtime)
         worker.start()
         yield
         await worker.stop()
@@ -123,6 +125,14 @@ def create_worker_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     web_metrics.install(app, runtime, count_requests=False)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """The outbox worker runs and moves (a poll or a message within a lease)."""
+        if not worker.alive:
+            return JSONResponse({"status": "stuck"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
     return app
 
 

@@ -62,6 +62,14 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._purged_at = 0.0
+        self._progress_at = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        """Started, not stopped, and moving: a poll or a message handled within a lease (a worker silent
+        longer than that is stuck, and the messages it holds go to another worker)."""
+        running = self._task is not None and not self._task.done()
+        return running and time.monotonic() - self._progress_at < self._settings.outbox_lease_seconds
 
     async def run_once(self) -> int:
         """Hand new events to their webhooks, then handle every message due now (and those this pass makes
@@ -97,6 +105,7 @@ class OutboxWorker:
     async def _handle(self, message_id: str) -> int:
         async with self._database.transaction() as session:
             message = await outbox.claim(session, message_id, self._settings.outbox_lease_seconds)
+        self._progress_at = time.monotonic()
         if message is None:
             return 0
         with tracing.outbox_span(message.kind, message.id):
@@ -166,6 +175,7 @@ class OutboxWorker:
                     log.exception("outbox pass failed")
                 else:  # one line: a traceback a second would slow the server that shares this loop
                     log.warning("outbox pass failed: the database is unavailable (%s)", type(error).__name__)
+            self._progress_at = time.monotonic()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self._settings.outbox_poll_seconds)
 
@@ -173,6 +183,7 @@ class OutboxWorker:
         if self._settings.smtp_url is None:
             log.warning("no TENANTRY_SMTP_URL: emails are written to this log, links included")
         self._stop.clear()
+        self._progress_at = time.monotonic()
         self._task = asyncio.create_task(self.run(), name="tenantry-outbox-worker")
 
     async def stop(self) -> None:

@@ -56,6 +56,15 @@ def test_compose_runs_tenantry_a_worker_postgresql_and_redis(compose: dict[str, 
     assert worker["expose"] == [worker["environment"]["TENANTRY_WORKER_METRICS_PORT"]]
 
 
+def test_the_workers_healthcheck_asks_its_own_healthz_on_its_metrics_port(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["worker"]
+    healthcheck = worker["healthcheck"]
+    assert not healthcheck.get("disable", False)
+    port = worker["environment"]["TENANTRY_WORKER_METRICS_PORT"]
+    assert f"http://127.0.0.1:{port}/healthz" in " ".join(healthcheck["test"])
+    assert healthcheck["test"][0] == "CMD"
+
+
 def test_every_tenantry_setting_compose_sets_exists(compose: dict[str, Any]) -> None:
     named = {
         name.removeprefix("TENANTRY_").lower()

@@ -94,6 +94,8 @@ async def test_a_separate_worker_serves_the_webhook_deliveries_it_made_on_its_ow
         await _until(lambda: len(receiver.received) == 2)  # refused once (503), then delivered on the retry
 
     async with httpx.AsyncClient() as scraper:
+        health = await scraper.get(worker_metrics.replace("/metrics", "/healthz"))  # public, for the healthcheck
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
         assert (await scraper.get(worker_metrics)).status_code == 401
         assert (await scraper.get(worker_metrics, headers=bearer("wrong"))).status_code == 401
         scrape = await scraper.get(worker_metrics, headers=bearer(TOKEN))
