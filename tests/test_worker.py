@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
@@ -212,3 +213,24 @@ async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or
     released.set()
     await worker.stop()
     assert not worker.alive
+
+
+def _emails_counted() -> dict[str, float]:
+    return {
+        result: REGISTRY.get_sample_value("tenantry_email_deliveries_total", {"result": result}) or 0.0
+        for result in ("succeeded", "failed")
+    }
+
+
+async def test_email_deliveries_are_counted_by_result(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    before = _emails_counted()
+    await _invite(client, tenant, "counted@example.com")
+    with smtp_server() as (_, url):
+        assert await _smtp_worker(runtime, database_url, url).run_once() == 1
+    await _invite(client, tenant, "refused@example.com")
+    with smtp_server(Inbox(refuse_recipients=True)) as (_, url):
+        assert await _smtp_worker(runtime, database_url, url).run_once() == 1
+    after = _emails_counted()
+    assert {result: after[result] - before[result] for result in after} == {"succeeded": 1.0, "failed": 1.0}

@@ -35,6 +35,7 @@ HTTP_DURATION = Histogram(
 )
 SIGN_INS = Counter("tenantry_sign_ins", "Sign-ins, by method and result.", ["method", "result"])
 WEBHOOK_DELIVERIES = Counter("tenantry_webhook_deliveries", "Webhook delivery attempts, by result.", ["result"])
+EMAIL_DELIVERIES = Counter("tenantry_email_deliveries", "Email delivery attempts, by result.", ["result"])
 DB_CONNECTIONS_IN_USE = Gauge(
     "tenantry_db_pool_connections_in_use",
     "Database connections checked out of the pools (all workers).",

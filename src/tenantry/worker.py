@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry import tracing
+from tenantry import metrics, tracing
 from tenantry.core.flows import resets
 from tenantry.core.mfa import challenges as mfa_challenges
 from tenantry.core.mfa import passkeys
@@ -111,10 +111,19 @@ class OutboxWorker:
         with tracing.outbox_span(message.kind, message.id):
             return await self._deliver(message)
 
+    async def _send_email(self, message: OutboxMessage) -> None:
+        """Hand the email to the sink, counted by result (``tenantry_email_deliveries_total``)."""
+        try:
+            await self._email.deliver(message.id, message.payload)
+        except Exception:
+            metrics.EMAIL_DELIVERIES.labels(result="failed").inc()
+            raise
+        metrics.EMAIL_DELIVERIES.labels(result="succeeded").inc()
+
     async def _deliver(self, message: OutboxMessage) -> int:
         try:
             if message.kind == EMAIL:
-                await self._email.deliver(message.id, message.payload)
+                await self._send_email(message)
                 async with self._database.transaction() as session:
                     await outbox.mark_sent(session, message.id)
             elif message.kind == WEBHOOK:
