@@ -42,6 +42,8 @@ async def _resolve(host: str, port: int, allow_private: bool) -> ipaddress.IPv4A
 
 async def _exchange(url: str, body: bytes, headers: dict[str, str], allow_private: bool, seconds: float) -> Outcome:
     parts = urlsplit(url)
+    if parts.scheme != "https" and not allow_private:
+        raise Refused("only https:// URLs are called")  # saved while private URLs were allowed
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = await _resolve(host, port, allow_private)
