@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,7 @@ async def test_mfa_audit_rows_written_before_0018_get_their_own_event_types_back
         try:
             await migrate.upgrade(database)
             async with database.engine.begin() as connection:
-                await connection.run_sync(migrate_to("0018@-1", upgrade=False))
+                await connection.run_sync(migrate_to("0013", upgrade=False))
                 for number, (action, event_type) in enumerate(before.items()):
                     await connection.execute(
                         insert, {"id": f"{number:024d}", "action": action, "event_type": event_type}
@@ -169,9 +170,55 @@ async def test_mfa_audit_rows_written_before_0018_get_their_own_event_types_back
                     action: (event_type, pending) for action, event_type, pending in await connection.execute(read)
                 }
             async with database.engine.begin() as connection:
-                await connection.run_sync(migrate_to("0018@-1", upgrade=False))
+                await connection.run_sync(migrate_to("0013", upgrade=False))
                 downgraded = {action: event_type for action, event_type, _ in await connection.execute(read)}
         finally:
             await database.dispose()
     assert upgraded == {action: (action, None) for action in before}
     assert downgraded == before
+
+
+async def test_events_dispatched_before_0020_are_numbered_for_the_feeds_by_time(tmp_path: Path) -> None:
+    """0020 numbers the events already dispatched by time then id; events still to dispatch, and audit-only
+    rows, get no position (the worker numbers the former when it dispatches them)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    def migrate_to(revision: str, upgrade: bool) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            (command.upgrade if upgrade else command.downgrade)(config, revision)
+
+        return run
+
+    rows = [  # id, event_type, dispatch_pending, seconds after the first
+        ("c" * 24, "user.created", None, 0),
+        ("a" * 24, "user.updated", None, 5),
+        ("b" * 24, "user.updated", None, 5),
+        ("d" * 24, None, None, 1),
+        ("e" * 24, "user.deleted", True, 2),
+    ]
+    insert = text(
+        "INSERT INTO audit_events (id, action, details, event_type, dispatch_pending, created_at) "
+        "VALUES (:id, 'x.y', '{}', :event_type, :pending, :at)"
+    )
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    with empty_database(tmp_path) as url:
+        database = Database(url)
+        try:
+            await migrate.upgrade(database)
+            async with database.engine.begin() as connection:
+                await connection.run_sync(migrate_to("0018", upgrade=False))
+                for row_id, event_type, pending, seconds in rows:
+                    values = {"id": row_id, "event_type": event_type, "pending": pending}
+                    await connection.execute(insert, {**values, "at": start + timedelta(seconds=seconds)})
+            await migrate.upgrade(database)
+            async with database.engine.connect() as connection:
+                read = text("SELECT id, feed_position FROM audit_events")
+                positions = {row[0]: row[1] for row in await connection.execute(read)}
+            async with database.engine.begin() as connection:
+                await connection.run_sync(migrate_to("0018", upgrade=False))
+        finally:
+            await database.dispose()
+    assert positions == {"c" * 24: 1, "a" * 24: 2, "b" * 24: 3, "d" * 24: None, "e" * 24: None}

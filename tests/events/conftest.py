@@ -5,6 +5,7 @@ import pytest
 from pydantic import SecretStr
 
 from tenantry.app import create_app
+from tenantry.core.webhooks.dispatch import dispatch_batch
 from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.mailbox import CollectingSink
@@ -43,3 +44,11 @@ def mail() -> CollectingSink:
 @pytest.fixture
 def worker(hooks_runtime: Runtime, mail: CollectingSink) -> OutboxWorker:
     return OutboxWorker(hooks_runtime, email_sink=mail)
+
+
+async def publish(runtime: Runtime) -> None:
+    """What the worker does first on each pass: dispatch new events, which numbers them for the feeds."""
+    while True:
+        async with runtime.database.transaction() as session:
+            if not await dispatch_batch(session, 500):
+                return

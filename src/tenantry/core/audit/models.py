@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, String, text
+from sqlalchemy import BigInteger, Boolean, Index, String, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,7 +30,10 @@ class AuditEvent(Base):
 
     A row whose action is in the event catalog is also an event (``event_type`` set): the event feeds
     read it, and ``dispatch_pending`` stays true until the worker has handed it to the webhooks
-    subscribed to it (then NULL, so the partial index holds only the rows still to dispatch).
+    subscribed to it (then NULL, so the partial index holds only the rows still to dispatch). Dispatching
+    also gives it its ``feed_position``, in the order events are dispatched: the feeds list events by it,
+    so an event whose transaction committed late is listed after the ones a reader has already passed,
+    never behind them (ids and times are taken when the row is written, not when it commits).
     """
 
     __tablename__ = "audit_events"
@@ -38,6 +41,8 @@ class AuditEvent(Base):
         Index("ix_audit_events_org_id_id", "org_id", "id"),
         Index("ix_audit_events_org_id_created_at_id", "org_id", "created_at", "id"),
         Index("ix_audit_events_created_at_id", "created_at", "id"),
+        Index("ix_audit_events_feed_position", "feed_position", unique=True),
+        Index("ix_audit_events_org_id_feed_position", "org_id", "feed_position"),
         Index(
             "ix_audit_events_dispatch_pending",
             "id",
@@ -60,4 +65,5 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     event_type: Mapped[str | None] = mapped_column(String(64), default=_event_type)
     dispatch_pending: Mapped[bool | None] = mapped_column(Boolean, default=_dispatch_pending)
+    feed_position: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

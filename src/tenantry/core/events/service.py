@@ -18,7 +18,7 @@ async def feed(
     if unknown:
         raise InvalidInput([FieldError("type", f"not an event type: {', '.join(unknown)}")])
     if after is not None:
-        anchor = select(AuditEvent.id).where(AuditEvent.id == after, AuditEvent.event_type.is_not(None))
+        anchor = select(AuditEvent.id).where(AuditEvent.id == after, AuditEvent.feed_position.is_not(None))
         if org_id is not None:
             anchor = anchor.where(AuditEvent.org_id == org_id)
         if await session.scalar(anchor) is None:

@@ -1,12 +1,16 @@
 """Fan-out: each new catalog event becomes one outbox message per enabled endpoint subscribed to it.
 
 Events are marked ``dispatch_pending`` when written (``core.audit.models``); the worker hands them out
-here in batches, in one transaction that also clears the mark. Two workers taking the same batch cannot
-both commit: the second one's clearing UPDATE finds fewer rows still marked and rolls its batch back.
+here in batches, in one transaction that also clears the mark and numbers them for the feeds
+(``feed_position``, after the highest so far). Two workers taking the same batch cannot both commit: the
+second one's clearing UPDATE finds fewer rows still marked (or its positions are taken) and it rolls its
+batch back. The unique index on the positions makes sure that two workers dispatching at once never both
+commit the same ones.
 An endpoint receives only events that happened after it was created.
 """
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.audit.models import AuditEvent
@@ -28,7 +32,8 @@ def _wants(endpoint: WebhookEndpoint, event: AuditEvent) -> bool:
 
 async def dispatch_batch(session: AsyncSession, limit: int) -> int:
     """Hand out up to ``limit`` pending events; how many were handed out (0: none was pending)."""
-    statement = select(AuditEvent).where(AuditEvent.dispatch_pending.is_not(None)).order_by(AuditEvent.id)
+    pending = select(AuditEvent).where(AuditEvent.dispatch_pending.is_not(None))
+    statement = pending.order_by(AuditEvent.created_at, AuditEvent.id)
     events = list(await session.scalars(statement.limit(limit)))
     if not events:
         return 0
@@ -37,6 +42,13 @@ async def dispatch_batch(session: AsyncSession, limit: int) -> int:
         for endpoint in endpoints:
             if _wants(endpoint, event):
                 enqueue(session, endpoint, event.id)
+    last = await session.scalar(select(func.max(AuditEvent.feed_position))) or 0
+    for position, event in enumerate(events, start=last + 1):
+        event.feed_position = position
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise DispatchRace() from None
     ids = [event.id for event in events]
     cleared = await session.execute(
         update(AuditEvent)
