@@ -3,13 +3,17 @@
 An application an organization registered (an organization-owned OpenID client) holds a token for the one
 organization it signs users in to; an impersonation token acts in the organization it was minted in. Neither
 is the user's own credential: neither reads or changes the account's second factors, its password, every
-session of it, or its email address, on any surface.
+session of it, or its email address, on any surface. A console impersonation ends when its impersonator
+signs out of the console, as one minted through the API ends with the impersonator's API session.
 """
+
+import re
 
 import httpx
 import pyotp
 
 from tenantry.runtime import Runtime
+from tests.console.test_pages import post, sign_in
 from tests.factories import PASSWORD, Member, Tenant, bearer
 from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, authorize_url, query_of, register, sign_in_at
@@ -104,3 +108,23 @@ async def test_an_impersonator_without_set_password_cannot_move_the_users_email(
     # Under impersonation the profile still changes (what impersonation is for), the address never.
     renamed = await client.patch(tenant.path(f"/users/{alice.id}"), json={"first_name": "Al"}, headers=as_alice)
     assert (renamed.status_code, renamed.json()["email"]) == (200, alice.email)
+
+
+async def test_a_console_impersonation_ends_when_its_impersonator_signs_out(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    member = await tenant.add_user(roles=["viewer"])
+    await sign_in(client, tenant.owner.email)
+    base = f"/console/{tenant.slug}/members/{member.id}"
+    page = await post(client, base, f"{base}/impersonate")
+    found = re.search(r'id="impersonation-token" type="text" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    as_member = bearer(found.group(1))
+    telm_users = f"/compat/telm/api/auth/auth/{tenant.slug}/users"
+    assert (await client.get(tenant.path(f"/users/{member.id}"), headers=as_member)).status_code == 200
+    assert (await client.get(telm_users, headers={"Authentication": as_member["Authorization"]})).status_code == 200
+    signed_out = await client.post("/ui/sign-out", data={"csrf_token": csrf_of((await client.get("/ui/account")).text)})
+    assert signed_out.status_code == 200
+    assert (await client.get("/ui/account")).status_code == 303
+    assert (await client.get(tenant.path(f"/users/{member.id}"), headers=as_member)).status_code == 401
+    assert (await client.get(telm_users, headers={"Authentication": as_member["Authorization"]})).status_code == 401
