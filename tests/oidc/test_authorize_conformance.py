@@ -7,7 +7,7 @@ import httpx
 
 from tests.factories import Tenant
 from tests.mailbox import csrf_of
-from tests.oidc.flow import APP, LOGGED_OUT, authorize_url, code_for, query_of, register
+from tests.oidc.flow import APP, LOGGED_OUT, authorize_url, code_for, pkce, query_of, register, sign_in_at
 
 TOKEN = "/oidc/token"
 
@@ -100,3 +100,66 @@ async def test_logout_by_post_and_a_client_id_other_than_the_hints_is_refused(
     assert logged_out.headers["location"] == f"{LOGGED_OUT}?state=bye-1"
     silent = await _error_of(client, authorize_url(registered["client_id"], prompt="none"))
     assert silent["error"] == "login_required"
+
+
+async def test_an_org_client_asking_for_more_scopes_than_allowed_asks_consent_again(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    registered = await register(client, tenant.owner.token, path=tenant.path("/clients"))
+    url = authorize_url(registered["client_id"], scope="openid")
+    to_sign_in = await client.get(url)
+    consent = await client.get(
+        (await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)).headers["location"]
+    )
+    allowed = await client.post(
+        "/oidc/consent", data=dict(query_of(url), csrf_token=csrf_of(consent.text), decision="allow")
+    )
+    assert "code" in await _error_of(client, allowed.headers["location"])
+    assert "code" in await _error_of(client, authorize_url(registered["client_id"], scope="openid", prompt="none"))
+
+    wider = authorize_url(registered["client_id"], scope="openid offline_access")
+    silent = await _error_of(
+        client, authorize_url(registered["client_id"], scope="openid offline_access", prompt="none")
+    )
+    assert silent["error"] == "consent_required"
+    again = await client.get(wider)
+    assert (again.status_code, "Access while you are away" in again.text) == (200, True)
+    allowed = await client.post(
+        "/oidc/consent", data=dict(query_of(wider), csrf_token=csrf_of(again.text), decision="allow")
+    )
+    assert "code" in await _error_of(client, allowed.headers["location"])
+    narrower = authorize_url(registered["client_id"], scope="offline_access openid", prompt="none")
+    assert "code" in await _error_of(client, narrower)
+    other = await _error_of(client, authorize_url(registered["client_id"], scope="openid email", prompt="none"))
+    assert other["error"] == "consent_required"
+
+
+async def test_a_native_app_may_use_any_port_of_its_loopback_redirect_uri(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    cli = await register(client, root_token, type="public", redirect_uris=["http://127.0.0.1/callback"])
+    verifier, challenge = pkce()
+    chosen = "http://127.0.0.1:53682/callback"
+    url = authorize_url(cli["client_id"], challenge, redirect_uri=chosen)
+    to_sign_in = await client.get(url)
+    signed_in = await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)
+    back = await client.get(signed_in.headers["location"])
+    assert back.headers["location"].startswith(f"{chosen}?code=")
+    body = {
+        "grant_type": "authorization_code",
+        "code": query_of(back.headers["location"])["code"],
+        "redirect_uri": chosen,
+        "client_id": cli["client_id"],
+        "code_verifier": verifier,
+    }
+    assert (await client.post(TOKEN, data=body)).status_code == 200
+    for other in (
+        "http://127.0.0.1:53682/elsewhere",
+        "http://127.0.0.2:53682/callback",
+        "http://x@127.0.0.1:1/callback",
+    ):
+        refused = await client.get(authorize_url(cli["client_id"], challenge, redirect_uri=other))
+        assert (refused.status_code, "location" in refused.headers) == (400, False), other
+    web = await register(client, root_token)
+    moved = await client.get(authorize_url(web["client_id"], redirect_uri="https://app.example:8443/callback"))
+    assert (moved.status_code, "location" in moved.headers) == (400, False)

@@ -151,3 +151,26 @@ async def test_id_and_access_tokens_name_one_session_which_an_org_switch_renews(
     delegation = {**exchange, "actor_token": tokens["access_token"], "actor_token_type": ACCESS_TOKEN_TYPE}
     refused = await client.post(TOKEN, data=delegation, auth=_auth(registered))
     assert refused.json()["error"] == "invalid_request"
+
+
+async def test_an_org_switch_is_refused_once_a_second_factor_is_required_as_a_refresh_would_be(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token", EXCHANGE])
+    attach = {"email": tenant.owner.email, "roles": ["member"]}
+    assert (
+        await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))
+    ).status_code == 201
+    url = authorize_url(registered["client_id"], organization=tenant.slug)
+    tokens = await _tokens(client, registered, url, tenant.owner.email)
+    required = await client.patch(other_tenant.path(), json={"mfa_required": True}, headers=bearer(root_token))
+    assert required.status_code == 200, required.text
+    exchange = {
+        "grant_type": EXCHANGE,
+        "subject_token": tokens["access_token"],
+        "subject_token_type": ACCESS_TOKEN_TYPE,
+        "organization": other_tenant.slug,
+    }
+    refused = await client.post(TOKEN, data=exchange, auth=_auth(registered))
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+    assert "second factor is now required" in refused.json()["error_description"]

@@ -21,7 +21,7 @@ from tenantry.core.clients import authorization
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.authorization import CodeRequest
 from tenantry.core.clients.models import OAuthClient
-from tenantry.core.clients.schemas import AUTHORIZATION_CODE
+from tenantry.core.clients.schemas import AUTHORIZATION_CODE, redirect_registered
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa import service as mfa
 from tenantry.core.mfa.models import ENROLL, VERIFY
@@ -91,7 +91,7 @@ async def _client_and_redirect(session: AsyncSession, params: Params) -> tuple[O
     if client is None:
         raise _Unsafe(_("The application that sent you here is not registered (unknown client_id)."))
     redirect_uri = params.get("redirect_uri")
-    if redirect_uri is None or redirect_uri not in client.redirect_uris:
+    if redirect_uri is None or not redirect_registered(client.redirect_uris, redirect_uri):
         raise _Unsafe(_("The application sent you here with an address it has not registered (redirect_uri)."))
     return client, redirect_uri
 
@@ -251,7 +251,7 @@ async def _authorize(
         return render(request, "choose_org.html", {**context, "params": fields})
     org = choice.org
     if "consent" in prompt or (
-        client.org_id is not None and not await authorization.has_consent(session, client, user)
+        client.org_id is not None and not await authorization.has_consent(session, client, user, scope)
     ):
         if "none" in prompt:
             raise OAuthError("consent_required", "the user has not allowed this application yet")

@@ -4,10 +4,12 @@ token exchange, which switches a user's token to another organization where they
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import oidc_tokens
+from tenantry.auth.login import SECOND_FACTOR_NOW_REQUIRED
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.auth.principal import user_principal
 from tenantry.core.clients import authorization, grants
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.core.mfa import challenges
 from tenantry.core.orgs import service as orgs
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.runtime import Runtime
@@ -48,6 +50,8 @@ async def switch_organization(
         raise OAuthError("invalid_grant", "the subject_token was not issued by a sign-in to a client")
     if current.client_id != client.id:
         raise OAuthError("invalid_grant", "the subject_token was issued to another client")
+    if await challenges.lacks_required_factor(session, runtime.settings, principal.user, current.amr):
+        raise OAuthError("invalid_grant", SECOND_FACTOR_NOW_REQUIRED)  # as a refresh of this session would
     try:
         choice = await authorization.choose_org(session, client, principal.user, target)
     except OAuthError as error:
