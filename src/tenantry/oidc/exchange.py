@@ -35,6 +35,8 @@ async def switch_organization(
     if not subject_token or not target or token_type != ACCESS_TOKEN_TYPE:
         message = f"send subject_token, subject_token_type={ACCESS_TOKEN_TYPE} and organization"
         raise OAuthError("invalid_request", message)
+    if fields.get("actor_token") or fields.get("actor_token_type"):
+        raise OAuthError("invalid_request", "delegation (actor_token) is not supported: switching acts as the user")
     if fields.get("requested_token_type", ACCESS_TOKEN_TYPE) != ACCESS_TOKEN_TYPE:
         raise OAuthError("invalid_request", f"requested_token_type must be {ACCESS_TOKEN_TYPE}")
     try:
