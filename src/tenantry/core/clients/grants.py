@@ -33,6 +33,16 @@ async def rights_in(session: AsyncSession, org: Organization, user: User) -> Org
     return OrgRights(org, sorted(role.name for role in roles), sorted(union_permissions(roles)))
 
 
+async def still_member(session: AsyncSession, org_id: str, user_id: str) -> bool:
+    """Whether the user is still an active member of the live organization a token was issued for: once
+    removed or disabled there, the token is inactive (introspection, userinfo) as every route refuses it."""
+    membership = await memberships.get(session, org_id, user_id)
+    if membership is None or membership.status != MEMBERSHIP_ACTIVE:
+        return False
+    org = await session.get(Organization, org_id)
+    return org is not None and org.status != ORG_DELETED
+
+
 async def start(
     session: AsyncSession,
     *,
