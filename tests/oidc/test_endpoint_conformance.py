@@ -174,3 +174,27 @@ async def test_an_org_switch_is_refused_once_a_second_factor_is_required_as_a_re
     refused = await client.post(TOKEN, data=exchange, auth=_auth(registered))
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
     assert "second factor is now required" in refused.json()["error_description"]
+
+
+async def test_deleting_a_client_ends_its_users_tokens_at_once(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    registered, resource_server = await register(client, root_token), await register(client, root_token)
+    tokens = await _tokens(client, registered, authorize_url(registered["client_id"]), tenant.owner.email)
+    assert (await client.get(tenant.path(), headers=bearer(tokens["access_token"]))).status_code == 200
+    deleted = await client.delete(f"/api/v1/clients/{registered['client_id']}", headers=bearer(root_token))
+    assert deleted.status_code == 204
+    assert (await client.get(tenant.path(), headers=bearer(tokens["access_token"]))).status_code == 401
+    introspected = await client.post(INTROSPECT, data={"token": tokens["access_token"]}, auth=_auth(resource_server))
+    assert introspected.json() == {"active": False}
+
+
+async def test_a_machine_token_cannot_be_revoked_and_says_so(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    machine = await register(
+        client, tenant.owner.token, path=tenant.path("/clients"), grant_types=["client_credentials"]
+    )
+    issued = (await client.post(TOKEN, data={"grant_type": "client_credentials"}, auth=_auth(machine))).json()
+    refused = await client.post("/oidc/revoke", data={"token": issued["access_token"]}, auth=_auth(machine))
+    assert (refused.status_code, refused.json()["error"]) == (400, "unsupported_token_type")
+    unknown = await client.post("/oidc/revoke", data={"token": "not-a-token"}, auth=_auth(machine))
+    assert unknown.status_code == 200

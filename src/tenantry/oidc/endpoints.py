@@ -89,11 +89,18 @@ async def _refresh_family(session: AsyncSession, client: OAuthClient, token: str
 
 
 async def _access_family(runtime: Runtime, client: OAuthClient, token: str) -> str | None:
+    """The session of an access token issued to ``client``; None for anything else. A machine token
+    (client_credentials) has no session to end: unsupported_token_type says it stays valid (RFC 7009 2.2.1)."""
     try:
         claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
     except Unauthenticated:
         return None
-    return claims.session_id if claims.client_id == client.id else None
+    if claims.client_id != client.id:
+        return None
+    if claims.session_id is None:
+        detail = "a client_credentials token cannot be revoked; it expires with its lifetime"
+        raise OAuthError("unsupported_token_type", detail)
+    return claims.session_id
 
 
 @router.post("/revoke", dependencies=[Depends(for_errors), Depends(rate_limited("oidc-token"))])
