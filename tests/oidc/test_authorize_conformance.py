@@ -183,3 +183,11 @@ async def test_prompt_none_says_what_a_page_would_have_asked(
     assert stale["error"] == "login_required"
     both = await _error_of(client, authorize_url(client_id, prompt="none select_account"))
     assert both["error"] == "invalid_request"
+
+
+async def test_a_form_that_is_not_utf8_ends_on_a_page(client: httpx.AsyncClient) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path in ("/oidc/authorize", "/oidc/logout"):
+        answer = await client.post(path, content=b"client_id=%FF", headers=form)
+        assert (answer.status_code, answer.headers["content-type"]) == (400, "text/html; charset=utf-8"), path
+        assert "location" not in answer.headers
