@@ -29,6 +29,7 @@ from tenantry.i18n import N_, _
 from tenantry.runtime import get_runtime, get_session
 from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
 from tenantry.ui.session import signed_in
+from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
 
 CSRF_HEADER = "x-csrf-token"
@@ -161,6 +162,9 @@ def _refusal(request: Request, error: Exception) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = here if request.method == "GET" else "/console"
         return go(request, f"/ui/sign-in?continue={quote(target, safe='/')}")
+    if isinstance(error, ContentTooLarge):  # an upload beyond the server's body limit, refused unread
+        text = _("The form sent more than this server accepts. Choose a smaller file and try again.")
+        return render(request, "message.html", {"title": _("The file is too large"), "text": text}, 413)
     if isinstance(error, FormRejected):
         text = _("This form could not be accepted (it was open too long, or did not come from this site). Try again.")
         return render(request, "message.html", {"title": _("Please try again"), "text": text}, 403)
@@ -183,7 +187,7 @@ class ConsoleRoute(UnitOfWorkRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (SignInFirst, FormRejected, TenantryError) as error:
+            except (SignInFirst, FormRejected, ContentTooLarge, TenantryError) as error:
                 return _refusal(request, error)
 
         return answer
