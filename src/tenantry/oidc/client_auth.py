@@ -47,6 +47,10 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
     secret: object
     if basic is not None:
         client_id, secret = basic
+        if "client_secret" in fields:
+            raise OAuthError("invalid_request", "authenticate the client one way: Basic or client_secret, not both")
+        if fields.get("client_id", client_id) != client_id:
+            raise _invalid_client()
     else:
         client_id, secret = str(fields.get("client_id") or ""), fields.get("client_secret")
     client = await clients.find(session, client_id) if client_id else None

@@ -1,5 +1,5 @@
 """What the client endpoints read and answer. Redirect URIs match exactly: no wildcards, https (http only
-for loopback hosts, as RFC 8252 allows native apps), no fragment."""
+for loopback hosts, as RFC 8252 allows native apps, whose port may vary), no fragment."""
 
 from datetime import datetime
 from ipaddress import ip_address
@@ -28,6 +28,28 @@ def is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _portless(uri: str) -> str | None:
+    """An http loopback URI without its port; None for any other URI."""
+    parts = urlsplit(uri)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme != "http" or host is None or not is_loopback(host) or parts.username or parts.password:
+        return None
+    return parts._replace(netloc=f"[{host}]" if ":" in host else host).geturl()
+
+
+def redirect_registered(registered: list[str], presented: str) -> bool:
+    """Whether ``presented`` is one of the ``registered`` redirect URIs: exactly, except that an http
+    loopback URI may name any port, as native apps listen on one the system picks (RFC 8252 section 7.3)."""
+    if presented in registered:
+        return True
+    portless = _portless(presented)
+    return portless is not None and any(_portless(uri) == portless for uri in registered)
 
 
 def _secure_url(value: str) -> str:
