@@ -74,11 +74,12 @@ class Console:
 
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
-    """The signed-in account, as the policies know callers; ``SignInFirst`` without a session."""
+    """The signed-in account, as the policies know callers, with its browser session (what an impersonation
+    minted here is bound to: signing out ends it); ``SignInFirst`` without a session."""
     current = await signed_in(request, session)
     if current is None:
         raise SignInFirst
-    return Principal(user=current.user)
+    return Principal(user=current.user, session_id=current.session.id)
 
 
 def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
