@@ -146,7 +146,7 @@ async def test_branding_and_logo_are_saved_as_the_api_reads_them(client: httpx.A
         f"{settings}/branding", data=fields, files={"logo": ("huge.png", PNG + b"\0" * 2 * 1024 * 1024, "image/png")}
     )
     assert beyond_the_body_limit.status_code == 413
-    assert "The file is too large" in beyond_the_body_limit.text
+    assert "This form could not be sent" in beyond_the_body_limit.text
     bad_color = await client.post(f"{settings}/branding", data={**fields, "primary_color": "red"})
     assert bad_color.status_code == 400
     assert '<a href="#primary_color">Colour: must be a colour written #rrggbb' in bad_color.text

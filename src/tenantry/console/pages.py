@@ -24,10 +24,19 @@ from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
 from tenantry.core.credentials.policy import plain_words
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import InvalidInput, NotFound, PermissionDenied, TenantryError
+from tenantry.errors import InvalidInput, MalformedBody, NotFound, PermissionDenied, TenantryError
 from tenantry.i18n import N_, _
 from tenantry.runtime import get_runtime, get_session
-from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
+from tenantry.ui.pages import (
+    CSRF_FIELD,
+    TOO_LARGE_FORM,
+    UNREADABLE_FORM,
+    UNREADABLE_FORM_TITLE,
+    cookie_name,
+    csrf_token,
+    redirect,
+    set_cookie,
+)
 from tenantry.ui.session import signed_in
 from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
@@ -163,12 +172,13 @@ def _refusal(request: Request, error: Exception) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = here if request.method == "GET" else "/console"
         return go(request, f"/ui/sign-in?continue={quote(target, safe='/')}")
-    if isinstance(error, ContentTooLarge):  # an upload beyond the server's body limit, refused unread
-        text = _("The form sent more than this server accepts. Choose a smaller file and try again.")
-        return render(request, "message.html", {"title": _("The file is too large"), "text": text}, 413)
     if isinstance(error, FormRejected):
         text = _("This form could not be accepted (it was open too long, or did not come from this site). Try again.")
         return render(request, "message.html", {"title": _("Please try again"), "text": text}, 403)
+    if isinstance(error, (ContentTooLarge, MalformedBody)):
+        too_large = isinstance(error, ContentTooLarge)
+        page = {"title": _(UNREADABLE_FORM_TITLE), "text": _(TOO_LARGE_FORM if too_large else UNREADABLE_FORM)}
+        return render(request, "message.html", page, 413 if too_large else 400)
     if isinstance(error, NotFound):
         page = {"title": _("Not found"), "text": _("There is no such page here.")}
         return render(request, "message.html", page, 404)
@@ -188,7 +198,7 @@ class ConsoleRoute(UnitOfWorkRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (SignInFirst, FormRejected, ContentTooLarge, TenantryError) as error:
+            except (SignInFirst, FormRejected, TenantryError, ContentTooLarge) as error:
                 return _refusal(request, error)
 
         return answer
