@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
-from tests.factories import PASSWORD, Member, Tenant
+from tests.factories import PASSWORD, Member, Tenant, accept_invitation
 from tests.mailbox import csrf_of, submit
 from tests.mfa.conftest import TotpClock, answer, enrol, recover, sign_in, totp_clock
 from tests.oidc.flow import authorize_url, query_of, register, sign_in_at
@@ -30,17 +30,18 @@ async def _sign_ins(runtime: Runtime, user_id: str) -> Recorded:
         return [(event.action, event.org_id, event.details) for event in await session.scalars(statement)]
 
 
-async def _in_two_orgs(client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant) -> Member:
+async def _in_two_orgs(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant) -> Member:
     member = await tenant.add_user()
     added = await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
     assert added.status_code == 201, added.text
+    await accept_invitation(runtime, member.id, other_tenant.id)
     return member
 
 
 async def test_the_token_endpoints_second_step_records_the_sign_in_in_each_org_once(
     client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    member = await _in_two_orgs(client, tenant, other_tenant)
+    member = await _in_two_orgs(client, runtime, tenant, other_tenant)
     app = await enrol(client, member.token, totp_clock)
     before = len(await _sign_ins(runtime, member.id))
     mfa_token = (await sign_in(client, member.email)).json()["mfa_token"]
@@ -62,7 +63,7 @@ async def test_the_token_endpoints_second_step_records_the_sign_in_in_each_org_o
 async def test_a_hosted_sign_in_naming_an_org_is_recorded_there_only_after_its_second_step(
     client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    member = await _in_two_orgs(client, tenant, other_tenant)
+    member = await _in_two_orgs(client, runtime, tenant, other_tenant)
     app = await enrol(client, member.token, totp_clock)
     before = len(await _sign_ins(runtime, member.id))
     fields = {"email": member.email, "password": PASSWORD, "org": other_tenant.slug}
@@ -138,7 +139,7 @@ async def test_the_openid_flows_second_step_records_the_sign_in_once(
 async def test_a_required_password_change_finishes_the_sign_in_and_records_it(
     client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    member = await _in_two_orgs(client, tenant, other_tenant)
+    member = await _in_two_orgs(client, runtime, tenant, other_tenant)
     temporary = "temporary from the admin"
     body = {"password": temporary, "require_change": True}
     assert (await client.post(tenant.path(f"/users/{member.id}/password"), json=body, headers=tenant.auth)).is_success

@@ -10,6 +10,7 @@ import socket
 from urllib.parse import urlsplit
 
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.i18n import N_
 
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -59,22 +60,22 @@ def check_url(url: str, *, allow_private: bool) -> str:
     parts = urlsplit(url)
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in schemes:
-        raise InvalidInput([FieldError("url", "must be an https:// URL")])
+        raise InvalidInput([FieldError("url", N_("must be an https:// URL"))])
     if not parts.hostname:
-        raise InvalidInput([FieldError("url", "must name a host")])
+        raise InvalidInput([FieldError("url", N_("must name a host"))])
     if parts.username is not None or parts.password is not None:
-        raise InvalidInput([FieldError("url", "must not hold credentials")])
+        raise InvalidInput([FieldError("url", N_("must not hold credentials"))])
     if parts.fragment:
-        raise InvalidInput([FieldError("url", "must not have a fragment")])
+        raise InvalidInput([FieldError("url", N_("must not have a fragment"))])
     try:
         port = parts.port
         address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(parts.hostname)
     except ValueError as error:
         if "port" in str(error).lower():
-            raise InvalidInput([FieldError("url", "has an invalid port")]) from error
+            raise InvalidInput([FieldError("url", N_("has an invalid port"))]) from error
         address = _ipv4_spelling(parts.hostname)
     if address is None:
         return url
     if port == 0 or (not allow_private and not is_public(address)):
-        raise InvalidInput([FieldError("url", "must be a public address")])
+        raise InvalidInput([FieldError("url", N_("must be a public address"))])
     return url
