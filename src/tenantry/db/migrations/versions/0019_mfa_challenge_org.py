@@ -2,7 +2,7 @@
 there once the second factor is answered.
 
 Revision ID: 0019
-Revises: 0015 (the challenges)
+Revises: 0017 (after the MFA tables of 0015 and the passkeys)
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0015"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
