@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tenantry.core.fields import Name, storable
+from tenantry.i18n import N_
 
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
@@ -54,21 +55,21 @@ def redirect_registered(registered: list[str], presented: str) -> bool:
 def _secure_url(value: str) -> str:
     storable(value)
     if "*" in value:
-        raise ValueError("must not contain wildcards: URIs match exactly")
+        raise ValueError(N_("must not contain wildcards: URIs match exactly"))
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be an absolute https URL")
+        raise ValueError(N_("must be an absolute https URL"))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError("must use https (http only for loopback hosts: localhost, 127.0.0.1, [::1])")
+        raise ValueError(N_("must use https (http only for loopback hosts: localhost, 127.0.0.1, [::1])"))
     if parts.username or parts.password:
-        raise ValueError("must not carry credentials")
+        raise ValueError(N_("must not carry credentials"))
     return value
 
 
 def _redirect_uri(value: str) -> str:
     _secure_url(value)
     if "#" in value:
-        raise ValueError("must not have a fragment")
+        raise ValueError(N_("must not have a fragment"))
     return value
 
 
@@ -76,7 +77,7 @@ def _origin(value: str) -> str:
     _secure_url(value)
     parts = urlsplit(value)
     if parts.path or parts.query or parts.fragment:
-        raise ValueError("must be an origin: scheme://host[:port], nothing after")
+        raise ValueError(N_("must be an origin: scheme://host[:port], nothing after"))
     return value
 
 
