@@ -148,8 +148,10 @@ async def authorize(
     try:
         params = _params(request)
         client, redirect_uri = await _client_and_redirect(session, params)
-    except (_Unsafe, OAuthError) as error:
-        text = str(error) if isinstance(error, _Unsafe) else error.detail
+    except _Unsafe as error:
+        return message(request, _("This sign-in cannot continue"), str(error), 400)
+    except OAuthError:  # the request itself cannot be read: the page says so in the user's words
+        text = _("The application sent a sign-in request that cannot be read (a parameter is repeated or too long).")
         return message(request, _("This sign-in cannot continue"), text, 400)
     try:
         return await _authorize(request, session, runtime, client, redirect_uri, params)

@@ -1,14 +1,18 @@
 """What every hosted page shares: rendering, security headers, the CSRF check, the session cookie."""
 
 import hmac
+import inspect
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from tenantry import i18n
 from tenantry.core.orgs import branding
@@ -180,8 +184,52 @@ class SignInFirst(Exception):
     """A page behind the session cookie was asked for without a live session: the browser signs in first."""
 
 
+_PAGES = "/ui"
+
+
+def _hosted(request: Request) -> bool:
+    path = request.url.path
+    return (path == _PAGES or path.startswith(f"{_PAGES}/")) and not path.startswith(f"{_PAGES}/static/")
+
+
+def _page_for_failure(request: Request, status: int) -> HTMLResponse:
+    """What a browser sees when a hosted address is wrong: a page in its language, never the API's JSON."""
+    if status == 404:
+        text = _("There is no page at this address. Check the link you followed, or start again from your account.")
+        return message(request, _("Page not found"), text, 404, account="/ui/account")
+    if status == 405:
+        text = _("Your browser asked for this page in a way it does not answer. Start again from your account.")
+        return message(request, _("This page cannot be opened this way"), text, 405, account="/ui/account")
+    text = _("The address of this page is incomplete or damaged. Check the link you followed, or ask for a new one.")
+    return message(request, _("This address does not work"), text, 400, account="/ui/account")
+
+
+def _for_hosted_pages(
+    kind: type[Exception], answer: Callable[[Request, Exception], Response | None], app: FastAPI
+) -> None:
+    """Answer ``kind`` on a hosted page with ``answer`` (None: as before); other surfaces keep their handler."""
+    previous = app.exception_handlers[kind]
+
+    async def handler(request: Request, error: Exception) -> Response:
+        if _hosted(request) and (page := answer(request, error)) is not None:
+            return page
+        result = previous(request, error)
+        return await result if inspect.isawaitable(result) else result
+
+    app.add_exception_handler(kind, handler)
+
+
+def _http_failure(request: Request, error: Exception) -> Response | None:
+    assert isinstance(error, HTTPException)
+    return _page_for_failure(request, error.status_code) if error.status_code in (404, 405, 422) else None
+
+
 def install(app: FastAPI) -> None:
     """A rejected form (``read_form``) is answered by ``rejected_form``, and a page that needs a session
-    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was."""
+    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was. An address
+    under /ui that names no page, a wrong method and a damaged query answer a page in the browser's language
+    (the other surfaces keep their error bodies)."""
     app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))
     app.add_exception_handler(SignInFirst, lambda _, __: redirect("/ui/sign-in"))
+    _for_hosted_pages(HTTPException, _http_failure, app)
+    _for_hosted_pages(RequestValidationError, lambda request, _: _page_for_failure(request, 422), app)
