@@ -272,3 +272,25 @@ async def test_links_that_go_on_to_a_second_step_keep_the_orgs_branding(
     page = await client.get(used.headers["location"])
     _assert_branded(page, tenant)
     assert f'<input type="hidden" name="org" value="{tenant.slug}">' in page.text
+
+
+async def test_the_second_step_speaks_the_language_of_the_account_signing_in(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """The password is proven, so the account is known: its ``locale`` comes before the browser's languages, as
+    on every page of a known user; an OpenID request's ``ui_locales`` still wins."""
+    member = await tenant.add_user()
+    changed = await client.patch(tenant.path(f"/users/{member.id}"), json={"locale": "de"}, headers=tenant.auth)
+    assert changed.status_code == 200
+    await enrol(client, member.token, totp_clock)
+    client.headers["Accept-Language"] = "fr"
+    first = await password_step(client, member.email)
+    page = await client.get(first.headers["location"])
+    assert '<html lang="de">' in page.text
+    wrong = await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf_of(page.text)})
+    assert '<html lang="de">' in wrong.text
+    assert "Dieser Code ist falsch oder wurde bereits verwendet" in wrong.text
+    back = "/oidc/authorize?client_id=abc&response_type=code&ui_locales=fr"
+    fields = {"email": member.email, "password": PASSWORD, "continue": back}
+    again = await submit(client, "/ui/sign-in", "/ui/sign-in", fields)
+    assert '<html lang="fr">' in (await client.get(again.headers["location"])).text
