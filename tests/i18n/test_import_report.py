@@ -25,7 +25,7 @@ ROWS = (
 EXPECTED = {
     "fr": [
         ("3", "5 colonnes attendues, 3 trouvées"),
-        ("4", "email n’est pas une adresse e-mail valide"),
+        ("4", "email n\u2019est pas une adresse e-mail valide"),
         ("5", "password\u00a0: Utilisez au moins 8 caractères."),
         ("6", "rôle inconnu 'wizard'"),
         ("7", "cette adresse e-mail figure déjà à la ligne 2"),
