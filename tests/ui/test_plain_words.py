@@ -3,8 +3,11 @@ code, never an API's JSON body, never a developer's English sentence."""
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tenantry.core.credentials.policy import PLAIN_RULES
+from tenantry.errors import RateLimited
+from tenantry.ui import account
 from tests.factories import PASSWORD, Tenant
 from tests.i18n.test_rendered import _assert_no_english
 from tests.mailbox import Mailbox, submit
@@ -102,3 +105,35 @@ async def test_an_unreadable_authorization_request_is_explained_in_the_users_wor
     assert "repeated or too long" not in page.text
     assert "client_id" not in page.text
     _assert_no_english(page.text, "de", "/oidc/authorize")
+
+
+async def test_a_refusal_or_failure_no_page_caught_is_a_page_in_the_browsers_language(
+    app: FastAPI, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
+        client.headers["Accept-Language"] = "de"
+
+        async def limited(*_: object) -> None:
+            raise RateLimited("too many requests", retry_after=7)
+
+        monkeypatch.setattr(account.account, "memberships_of", limited)
+        refused = await client.get("/ui/account")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "7"
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "too many requests" not in refused.text
+        _assert_no_english(refused.text, "de", "/ui/account (429)")
+
+        async def broken(*_: object) -> None:
+            raise RuntimeError("a bug of ours")
+
+        monkeypatch.setattr(account.account, "memberships_of", broken)
+        failed = await client.get("/ui/account")
+        assert failed.status_code == 500
+        assert '<html lang="de">' in failed.text
+        assert "<h1>Etwas ist schiefgelaufen</h1>" in failed.text
+        assert "a bug of ours" not in failed.text
+        api = await client.get(tenant.path("/users"), headers=tenant.auth)  # other surfaces: as before
+        assert api.status_code == 200

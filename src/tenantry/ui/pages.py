@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -18,7 +19,15 @@ from tenantry import i18n
 from tenantry.core.orgs import branding
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import OrganizationNotFound
+from tenantry.errors import (
+    Conflict,
+    NotFound,
+    OrganizationNotFound,
+    PermissionDenied,
+    RateLimited,
+    TenantryError,
+    Unauthenticated,
+)
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
 
@@ -204,6 +213,37 @@ def _page_for_failure(request: Request, status: int) -> HTMLResponse:
     return message(request, _("This address does not work"), text, 400, account="/ui/account")
 
 
+def _domain_failure(request: Request, error: Exception) -> Response:
+    """A core refusal no page answered itself: said in words, as a page (the API's problem body is for programs)."""
+    if isinstance(error, Unauthenticated):
+        return redirect("/ui/sign-in")
+    if isinstance(error, RateLimited):
+        text = _("Too many attempts. Please wait a moment and try again.")
+        page = message(request, _("Please wait a moment"), text, 429)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
+    if isinstance(error, NotFound):
+        return _page_for_failure(request, 404)
+    if isinstance(error, PermissionDenied):
+        text = _("Your account may not do this here.")
+        return message(request, _("Not allowed"), text, 403, account="/ui/account")
+    if isinstance(error, Conflict | IntegrityError):
+        text = _("Something changed while this page was open. Reload it and try again.")
+        return message(request, _("Please try again"), text, 409, account="/ui/account")
+    return _page_for_failure(request, 400)
+
+
+def _unexpected(request: Request) -> Response:
+    """A failure of ours: logged by the shared handler; the browser gets a page in its language (the request's
+    own language choice has ended by now, so it is made again from the request)."""
+    token = i18n.begin(i18n.Choice(accept_language=request.headers.get("accept-language")))
+    try:
+        text = _("This page could not be shown. The problem has been logged; please try again in a moment.")
+        return message(request, _("Something went wrong"), text, 500, account="/ui/account")
+    finally:
+        i18n.end(token)
+
+
 def _for_hosted_pages(
     kind: type[Exception], answer: Callable[[Request, Exception], Response | None], app: FastAPI
 ) -> None:
@@ -211,7 +251,14 @@ def _for_hosted_pages(
     previous = app.exception_handlers[kind]
 
     async def handler(request: Request, error: Exception) -> Response:
-        if _hosted(request) and (page := answer(request, error)) is not None:
+        if not _hosted(request):
+            result = previous(request, error)
+            return await result if inspect.isawaitable(result) else result
+        if kind is Exception:  # the shared handler logs it; its JSON body is not what a browser needs
+            logged = previous(request, error)
+            if inspect.isawaitable(logged):
+                await logged
+        if (page := answer(request, error)) is not None:
             return page
         result = previous(request, error)
         return await result if inspect.isawaitable(result) else result
@@ -228,8 +275,11 @@ def install(app: FastAPI) -> None:
     """A rejected form (``read_form``) is answered by ``rejected_form``, and a page that needs a session
     (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was. An address
     under /ui that names no page, a wrong method and a damaged query answer a page in the browser's language
-    (the other surfaces keep their error bodies)."""
+    (the other surfaces keep their error bodies); so do a core refusal no page caught and a failure of ours."""
     app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))
     app.add_exception_handler(SignInFirst, lambda _, __: redirect("/ui/sign-in"))
     _for_hosted_pages(HTTPException, _http_failure, app)
     _for_hosted_pages(RequestValidationError, lambda request, _: _page_for_failure(request, 422), app)
+    _for_hosted_pages(TenantryError, _domain_failure, app)
+    _for_hosted_pages(IntegrityError, _domain_failure, app)
+    _for_hosted_pages(Exception, lambda request, _: _unexpected(request), app)
