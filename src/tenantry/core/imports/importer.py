@@ -277,6 +277,7 @@ class Importer:
             role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
             scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
             totp_sealed=self.seal(candidate.totp_secret) if self.seal and candidate.totp_secret else None,
+            locale=candidate.locale,
         )
 
     async def _write(self, members: list[store.NewMember], settled_to: int) -> None:

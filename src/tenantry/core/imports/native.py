@@ -5,10 +5,13 @@ Columns: ``email`` (required), ``first_name``, ``last_name``, ``password`` (plai
 (role names separated by ``|``; default ``member``), ``email_verified`` (true/false), ``status`` (active,
 invited or disabled; what an export writes), ``totp_secret`` (the base32 secret of the user's authenticator
 app in the system migrated from: the account starts with it enrolled, the secret sealed with
-``TENANTRY_SECRET_KEY``). A row with neither password nor hash creates an invited user
+``TENANTRY_SECRET_KEY``), ``locale`` (the account's language tag, ``fr`` or ``de-AT``: its invitation is mailed
+in it). A row with neither password nor hash creates an invited user
 unless its status says otherwise. A row whose email is already a member is *present*. Cells defused against
 formula injection by an export (``csv_safe``) are restored.
 """
+
+import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +28,10 @@ from tenantry.i18n import _
 COLUMNS = (
     *("email", "first_name", "last_name", "password", "password_hash", "roles", "email_verified", "status"),
     "totp_secret",
+    "locale",
 )
+_LOCALE = re.compile(r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$")
+"""What the API accepts as a ``locale`` (``core.users.schemas.Locale``)."""
 _STATUSES = {"active", "invited", "disabled"}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
@@ -99,6 +105,9 @@ class NativeFormat:
                 totp_secret = normal_totp_secret(totp_secret, "totp_secret")
             except InvalidInput as error:
                 problems.append(_("totp_secret %(problem)s") % {"problem": _(error.errors[0].message)})
+        locale = cells.get("locale") or None
+        if locale is not None and (len(locale) > 35 or not _LOCALE.fullmatch(locale)):
+            problems.append(_("locale must be a language tag such as fr or de-AT"))
         if problems:
             return Outcome(record.line, email, FAILED, "; ".join(problems))
         return Candidate(
@@ -112,6 +121,7 @@ class NativeFormat:
             status=status,
             roles=roles or [DEFAULT_ROLE.name],
             totp_secret=totp_secret,
+            locale=locale,
         )
 
     async def check(self, session: AsyncSession, org_id: str, candidates: list[Candidate]) -> dict[int, str]:

@@ -47,6 +47,8 @@ class Candidate:
     """(role name, resource ref) pairs."""
     totp_secret: str | None = None
     """The base32 secret of an authenticator app enrolled elsewhere (sealed before it is stored)."""
+    locale: str | None = None
+    """The account's language tag (``fr``, ``de-AT``): its invitation and pages speak it."""
     context: dict[str, str] = field(default_factory=dict)
     """What a format's own checks need later (eva: the environment and bot named by the row)."""
 
