@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.servers import LOAD_CORE
 
 SCRIPT = Path(__file__).with_name("request.lua")
+REFRESH_SCRIPT = Path(__file__).with_name("refresh.lua")
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -23,6 +24,8 @@ class Load:
     content_type: str | None = None
     body: str | None = None
     """Body template; ``{n}`` becomes a value unique per request."""
+    tokens: tuple[str, ...] = ()
+    """Refresh tokens, one per connection: the load runs ``refresh.lua`` (each answer brings the next)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ def run(base_url: str, load: Load, seconds: int) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as paths:
         paths.write("\n".join(load.paths) + "\n")
     env = {**os.environ, "BENCH_PATHS": paths.name, "BENCH_METHOD": load.method}
+    script = SCRIPT
+    if load.tokens:
+        with tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False) as tokens:
+            tokens.write("\n".join(load.tokens) + "\n")
+        env["BENCH_TOKENS"], env["BENCH_PATH"], script = tokens.name, load.paths[0], REFRESH_SCRIPT
     for key, value in (
         ("BENCH_AUTH", load.authorization),
         ("BENCH_CONTENT_TYPE", load.content_type),
@@ -69,7 +77,9 @@ def run(base_url: str, load: Load, seconds: int) -> Result:
             env[key] = value
     command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{load.connections}", f"-d{seconds}s", "--latency"]
     completed = subprocess.run(
-        [*command, "-s", str(SCRIPT), base_url], env=env, capture_output=True, text=True, check=True
+        [*command, "-s", str(script), base_url], env=env, capture_output=True, text=True, check=True
     )
     os.unlink(paths.name)
+    if load.tokens:
+        os.unlink(env["BENCH_TOKENS"])
     return parse(load.name, completed.stdout)

@@ -1,5 +1,7 @@
 """Revoking a partner reports the accounts it brought in, and can disable them (issue 14, finding 6)."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -7,6 +9,7 @@ from sqlalchemy import select
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
+from tests.mailbox import csrf_of
 from tests.snapshots import every_row
 
 TELM = "/compat/telm/api/auth/auth"
@@ -69,7 +72,8 @@ async def test_revoking_reports_and_disables_what_the_partner_created(
             )
         ).one()
     assert (event.org_id, event.target_id, event.actor_user_id) == (tenant.id, partner.id, tenant.owner.id)
-    assert event.details == {"created_accounts": [native_id, telm_id], "disabled": [native_id, telm_id]}
+    brought_in = [native_id, telm_id]
+    assert event.details == {"created_accounts": brought_in, "disabled": brought_in, "signed_out_accounts": []}
     assert (created.partner_org_id, created.actor_user_id) == (partner.id, partner.owner.id)
 
     # The partner's members no longer reach the customer on any surface, and change nothing trying.
@@ -92,3 +96,40 @@ async def test_without_the_option_the_accounts_are_only_reported(
     assert [(a["id"], a["status"]) for a in report["created_accounts"]] == [(native_id, "active"), (telm_id, "active")]
     assert report["disabled"] == []
     assert (await _sign_in(client, "backdoor-native@example.com")).status_code == 200
+
+
+async def test_revoking_ends_the_sessions_a_partner_opened_with_magic_links(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant
+) -> None:
+    """A magic link minted while acting (natively or through saleschat) outlived the link as a browser
+    session of the member, console included; revoking ends it, and the link not spent yet, and says so."""
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    alice = await tenant.add_user("alice@example.com", roles=["admin"])
+    bob = await tenant.add_user("bob@example.com", roles=["viewer"])
+    bystander = await tenant.add_user("carol@example.com", roles=["viewer"])
+    native = await client.post(tenant.path(f"/users/{alice.id}/magic-link"), headers=partner.auth)
+    assert native.status_code == 201, native.text
+    saleschat = await client.get(f"/compat/saleschat/v1/org/{tenant.id}/user/{bob.id}/magiclink", headers=partner.auth)
+    assert saleschat.status_code == 200, saleschat.text
+    unspent = parse_qs(urlsplit(saleschat.json()["url"]).query)["token"][0]
+    spent = parse_qs(urlsplit(native.json()["url"]).query)["token"][0]
+    opened = await client.get(f"/ui/magic?token={spent}")
+    assert (
+        await client.post("/ui/magic", data={"token": spent, "csrf_token": csrf_of(opened.text)})
+    ).status_code == 303
+    assert (await client.get(f"/console/{tenant.slug}/members")).status_code == 200  # the partner, as alice
+
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    reported = {account["email"] for account in revoked.json()["signed_out_accounts"]}
+    assert reported == {alice.email, bob.email}
+    assert (await client.get(f"/console/{tenant.slug}/members")).status_code == 303  # to sign-in
+    assert (await client.get("/ui/account")).status_code == 303
+    client.cookies.clear()
+    assert (await client.get(f"/ui/magic?token={unspent}")).status_code == 410  # the link not spent yet
+    for member, ended in ((alice, True), (bob, True), (bystander, False)):
+        answer = await client.get(tenant.path(f"/users/{member.id}"), headers=member.auth)
+        assert answer.status_code == (401 if ended else 200), member.email

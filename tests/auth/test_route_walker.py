@@ -7,7 +7,8 @@ where the policy forbids impersonation, 403, (e) a partner's member where the po
 403, and one whose partner link was revoked, as (b), (f) a token the OpenID provider bound to another
 organization, held by this organization's owner, as (b). Routes outside any organization get (d) too,
 and API keys or non-admins where the policy wants a user or a platform admin; a platform admin's token
-bound to one organization is not a platform admin's (403).
+bound to one organization is not a platform admin's (403), and such a bound token does not change the
+account as a whole (its password, second factors, every session: 403).
 Afterwards every table holds exactly what it held before. Routes without a policy must be documented as
 public.
 """
@@ -156,6 +157,8 @@ async def test_every_route_refuses_who_its_policy_refuses_without_side_effects(
                 expected.append(("platform admin, token of an org", {403}))
         if policy.users_only:
             expected.append(("api key", {403}))
+        if policy.own_account:  # the account's password, factors, every session: never with a bound token
+            expected.append(("owner, token of another org", {403}))
         if not policy.impersonation:
             expected.append(("impersonated", {403}))
         path = _fill(route, tenant.id, things)

@@ -12,6 +12,7 @@ from tenantry.core.imports.records import RecordReader, csv_safe
 from tenantry.core.imports.rows import Outcome
 from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.orgs import repository as orgs
+from tenantry.errors import InvalidInput
 from tenantry.runtime import Runtime
 from tests.factories import Tenant
 
@@ -38,6 +39,16 @@ def test_a_multibyte_character_split_across_chunks_decodes() -> None:
     data = "é,ü\n".encode()
     records = reader.feed(data[:1]) + reader.feed(data[1:3]) + reader.feed(data[3:]) + reader.close()
     assert records[0].fields == ["é", "ü"]
+
+
+def test_a_field_beyond_the_csv_modules_limit_is_an_error_of_the_file_naming_its_line() -> None:
+    reader = RecordReader(";")
+    data = b"email;name\nada@example.com;" + b"x" * 200_000 + b"\n"
+    with pytest.raises(InvalidInput) as refused:
+        reader.feed(data)
+    (error,) = refused.value.errors
+    assert error.field == "file"
+    assert error.message.startswith("line 2: field larger than field limit")
 
 
 @pytest.mark.parametrize(

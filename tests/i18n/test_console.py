@@ -129,3 +129,35 @@ async def test_the_openid_sign_out_page_speaks_the_users_language(client: httpx.
     assert page.status_code == 400
     _assert_speaks(page, lang, _in(lang, "Sign out"))
     assert "did not say who is signing out" not in page.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_the_settings_page_and_its_errors_speak_the_admins_language(
+    client: httpx.AsyncClient, tenant: Tenant, lang: str
+) -> None:
+    hook = {"url": "https://hooks.example.com/a", "events": ["*"]}
+    created = await client.post(tenant.path("/webhooks"), json=hook, headers=tenant.auth)
+    await sign_in(client, tenant.owner.email)
+    client.headers["Accept-Language"] = lang
+    settings = f"/console/{tenant.slug}/settings"
+    page = await client.get(settings)
+    _assert_speaks(page, lang, *(_in(lang, text) for text in ("Password policy", "Branding", "Register a client")))
+    detail = await client.get(f"{settings}/webhooks/{created.json()['id']}")
+    _assert_speaks(detail, lang, _in(lang, "Recent deliveries"), _in(lang, "Rotate the signing secret"))
+    for action, fields, problem in (
+        ("branding", {"primary_color": "red"}, "must be a colour written #rrggbb (six hexadecimal digits)"),
+        (
+            "password-policy",
+            {"min_length": "9", "max_length": "8", "min_character_classes": "0"},
+            "enter at least the minimum length (%(min)s)",
+        ),
+        ("webhooks", {"webhook_url": "http://x.example/", "events": "user.created"}, "must be an https:// URL"),
+        (
+            "clients",
+            {"client_name": "X", "client_type": "public", "redirect_uris": "https://*.example/cb"},
+            "must not contain wildcards: URIs match exactly",
+        ),
+    ):
+        refused = await post(client, settings, f"{settings}/{action}", fields)
+        assert refused.status_code == 400, action
+        _assert_speaks(refused, lang, _in(lang, problem) % {"min": 9})

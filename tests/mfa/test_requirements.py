@@ -3,8 +3,9 @@
 import httpx
 import pyotp
 
+from tenantry.runtime import Runtime
 from tests.auth.conftest import MakeInstance
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, accept_invitation, bearer
 from tests.mailbox import Mailbox
 from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in
 
@@ -107,6 +108,24 @@ async def test_reset_refuses_a_member_with_more_rights(
     admin = await tenant.add_user(roles=["admin"])
     response = await client.delete(tenant.path(f"/users/{tenant.owner.id}/mfa"), headers=admin.auth)
     assert response.status_code == 403
+
+
+async def test_reset_and_import_refuse_an_account_another_organization_shares(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """As for passwords: an account that also belongs to another organization is only its owner's to change."""
+    member = await tenant.add_user()
+    await enrol(client, member.token, totp_clock)
+    await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
+    await accept_invitation(runtime, member.id, other_tenant.slug)
+    for org in (tenant, other_tenant):
+        reset = await client.delete(org.path(f"/users/{member.id}/mfa"), headers=org.auth)
+        assert reset.status_code == 403, reset.text
+        assert "other organizations" in reset.json()["detail"]
+        secret = {"secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+        imported = await client.put(org.path(f"/users/{member.id}/mfa/totp"), json=secret, headers=org.auth)
+        assert imported.status_code == 403, imported.text
+    assert (await sign_in(client, member.email)).json()["error"] == "mfa_required"
 
 
 async def _refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:

@@ -63,6 +63,26 @@ async def test_the_current_code_finishes_the_sign_in_with_amr_and_acr(
     assert claims(refreshed.json()["access_token"])["amr"] == ["pwd", "otp", "mfa"]
 
 
+async def test_a_required_password_change_waits_for_the_second_factor_too(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await tenant.add_user()
+    app = await enrol(client, member.token, totp_clock)
+    changed = {"password": "a password set by the admin", "require_change": True}
+    assert (
+        await client.post(tenant.path(f"/users/{member.id}/password"), json=changed, headers=tenant.auth)
+    ).is_success
+    ticket = (await sign_in(client, member.email, changed["password"])).json()["change_ticket"]
+    body = {"change_ticket": ticket, "new_password": "a password of my own choosing"}
+    response = await client.post("/api/v1/auth/password-change", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "mfa_required"
+    assert "access_token" not in response.json()
+    finished = await answer(client, response.json()["mfa_token"], app.code_at(totp_clock.now))
+    assert finished.status_code == 200, finished.text
+    assert claims(finished.json()["access_token"])["amr"] == ["pwd", "otp", "mfa"]
+
+
 async def test_a_password_only_token_says_one_factor(client: httpx.AsyncClient, tenant: Tenant) -> None:
     access = (await sign_in(client, tenant.owner.email)).json()["access_token"]
     assert claims(access)["amr"] == ["pwd"]

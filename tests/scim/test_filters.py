@@ -162,3 +162,20 @@ async def test_scim_user_name_and_emails_filters_find_any_spelling(scim: Scim) -
             assert [item["userName"] for item in response.json()["Resources"]] == ["Ärger@acme.test"], query
     response = await scim.get("/Users", params={"filter": 'userName ne "ärger@acme.test"'})
     assert "Ärger@acme.test" not in [item["userName"] for item in response.json()["Resources"]]
+
+
+async def test_partial_user_name_and_emails_filters_fold_case_beyond_ascii(scim: Scim) -> None:
+    """``co``/``sw``/``ew`` fold case as keys do, on both databases (SQLite's lower() folds ASCII only)."""
+    emails = [{"value": "Ärger@bücher.test", "type": "work", "primary": True}]
+    await scim.create_user("Ärger@bücher.test", emails=emails)
+    for query in (
+        'userName sw "är"',
+        'userName co "RGER@BÜ"',
+        'emails.value sw "ÄR"',
+        'userName ew "xn--bcher-kva.test"',
+    ):
+        response = await scim.get("/Users", params={"filter": query})
+        assert response.status_code == 200, response.text
+        assert [item["userName"] for item in response.json()["Resources"]] == ["Ärger@bücher.test"], query
+    response = await scim.get("/Users", params={"filter": 'userName sw "ärgern"'})
+    assert response.json()["totalResults"] == 0

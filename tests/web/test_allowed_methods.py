@@ -45,3 +45,22 @@ async def test_options_answers_the_methods_of_the_path(
 async def test_an_unknown_path_is_still_404(client: httpx.AsyncClient) -> None:
     assert (await client.options("/api/v1/nowhere")).status_code == 404
     assert (await client.delete("/api/v1/nowhere")).status_code == 404
+
+
+async def test_an_endpoints_own_options_answer_lists_the_methods_too(client: httpx.AsyncClient) -> None:
+    """The OpenID provider answers OPTIONS itself (CORS preflights): its answer names the methods as well."""
+    for path, served in (("/oidc/token", {"POST"}), ("/oidc/userinfo", {"GET", "POST"})):
+        answer = await client.options(path)
+        assert answer.status_code == 204, path
+        assert _allow(answer) == served | {"OPTIONS"}, path
+
+
+@pytest.mark.parametrize(
+    "path", ["/ui/static/tenantry.css", "/console/static/htmx/htmx.min.js", "/docs/assets/swagger-ui.css"]
+)
+async def test_static_assets_list_get_and_head(client: httpx.AsyncClient, path: str) -> None:
+    assert (await client.get(path)).status_code == 200
+    answer = await client.post(path)
+    assert answer.status_code == 405
+    assert _allow(answer) == {"GET", "HEAD", "OPTIONS"}
+    assert _allow(await client.options(path)) == {"GET", "HEAD", "OPTIONS"}

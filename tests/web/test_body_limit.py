@@ -14,8 +14,10 @@ import pytest
 
 from tenantry.db.engine import Database
 from tenantry.settings import Settings
+from tests.console.test_pages import sign_in, token_of
 from tests.factories import Tenant
 from tests.live_server import serve
+from tests.mailbox import csrf_of
 
 LIMIT = 1024 * 1024
 TOO_LARGE = b'{"name": "' + b"x" * LIMIT + b'"}'
@@ -76,6 +78,46 @@ async def test_an_upload_may_exceed_the_json_limit_up_to_its_own(client: httpx.A
     )
     assert answer.status_code == 413, answer.text  # the row limit (10,000), not the body limit
     assert "rows" in answer.text
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])
+async def test_hosted_pages_and_the_console_answer_an_oversized_form_with_a_page(
+    client: httpx.AsyncClient, tenant: Tenant, streamed: bool
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    csrf = csrf_of((await client.get("/ui/account")).text)
+    form = f"csrf_token={csrf}&first_name=".encode() + b"x" * LIMIT
+    for action in ("/ui/account/profile", f"/console/{tenant.slug}/members"):
+        content = _streamed(form) if streamed else form
+        answer = await client.post(
+            action, content=content, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert answer.status_code == 413, (action, answer.text)
+        assert answer.headers["content-type"].startswith("text/html"), action
+        assert "larger than this site accepts" in answer.text, action
+
+
+async def test_the_console_import_takes_a_file_beyond_the_json_limit_up_to_its_own(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """The console's CSRF check reads the form before the import route runs: the upload's limit comes first."""
+    await sign_in(client, tenant.owner.email)
+    upload = f"/console/{tenant.slug}/import"
+    token = token_of((await client.get(upload)).text)
+    rows = "".join(f"user{n:07d}@example.com,User {n}\n" for n in range(40_000))
+    csv = f"email,first_name\n{rows}".encode()
+    assert LIMIT < len(csv) < 10 * LIMIT
+    answer = await client.post(
+        upload, data={"format": "native", "csrf_token": token}, files={"file": ("users.csv", csv, "text/csv")}
+    )
+    assert answer.status_code == 400, answer.text  # read whole, then refused for its rows (10,000 at most)
+    assert "more than 10000 rows" in answer.text
+    beyond = b"email,first_name\n" + b"x" * (10 * LIMIT + 128 * 1024)  # past the file and its multipart framing
+    answer = await client.post(
+        upload, data={"format": "native", "csrf_token": token}, files={"file": ("users.csv", beyond, "text/csv")}
+    )
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
 
 
 def _rss_bytes() -> int:

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.types import Message
 
 from tests.factories import Tenant
 
@@ -133,6 +135,63 @@ async def test_eva_bulk_create_answers_a_malformed_multipart_part_header_with_42
     assert "the request body is not valid multipart/form-data" in detail["message"]
     assert "position" in detail["message"]
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_eva_bulk_create_answers_a_field_beyond_the_csv_limit_with_422_naming_its_line(
+    client: httpx.AsyncClient, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    header = "email;name;company;role;password;environmentUuid;environmentName;bot\n"
+    csv = f"{header}ada@example.com;{'x' * 200_000};Acme;ADMIN;Secret-123;;;\n".encode()
+    with caplog.at_level(logging.ERROR):
+        answer = await client.post(
+            f"/compat/eva/eva-user/org/{tenant.id}/users/bulk-create",
+            files={"file": ("users.csv", csv, "text/csv")},
+            headers=tenant.auth,
+        )
+    assert answer.status_code == 422, answer.text
+    (detail,) = answer.json()["details"]
+    assert detail["fieldName"] == "file"
+    assert detail["message"].startswith("line 2: ")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_client_gone_before_its_body_arrived_logs_no_error(
+    app: FastAPI, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection closed halfway through an upload (read as it arrives): nobody reads the answer, and no
+    traceback is logged."""
+    part = b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nemail;name\r\n'
+    pieces: list[Message] = [{"type": "http.request", "body": part, "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return pieces.pop(0) if pieces else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    path = f"/compat/eva/eva-user/org/{tenant.id}/users/bulk-create"
+    headers = [(b"content-type", b"multipart/form-data; boundary=b0undary"), (b"content-length", b"100000")]
+    headers += [(b"authorization", tenant.auth["Authorization"].encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("disconnected" in record.getMessage() for record in caplog.records)
 
 
 async def test_a_nul_character_in_a_role_permission_is_a_422_naming_the_field(

@@ -41,12 +41,12 @@ _BODY_SCHEMA = TokenRequest.model_json_schema()
 
 
 async def _read_fields(request: Request) -> dict[str, Any]:
-    fields = await form_fields(request)
-    if fields is not None:
-        return fields
-    if media_type(request) != "application/json":
-        raise OAuthError("invalid_request", "send the parameters form-encoded or as a JSON object")
     try:
+        fields = await form_fields(request)
+        if fields is not None:
+            return fields
+        if media_type(request) != "application/json":
+            raise OAuthError("invalid_request", "send the parameters form-encoded or as a JSON object")
         decoded = decode_json(await request.body())
     except MalformedBody as error:
         raise OAuthError("invalid_request", error.detail) from None

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from tenantry.runtime import Runtime, get_runtime
+from tenantry.web.headers import ANY_ORIGIN
 
 router = APIRouter(tags=["health"])
 
@@ -29,6 +30,7 @@ async def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
-    """Public keys that verify Tenantry's access tokens (RFC 7517)."""
+async def jwks(response: Response, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+    """Public keys that verify Tenantry's access tokens and ID tokens (RFC 7517); browser apps may read them."""
+    response.headers.update(ANY_ORIGIN)
     return runtime.keyring.jwks()

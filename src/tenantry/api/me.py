@@ -24,7 +24,7 @@ from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/me", tags=["me"], route_class=UnitOfWorkRoute)
 me_policy = caller(Policy(users_only=True))
-password_policy = caller(Policy(users_only=True, impersonation=False))
+password_policy = caller(Policy(users_only=True, impersonation=False, own_account=True))
 
 
 class MyMembership(BaseModel):

@@ -24,8 +24,9 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
-# Factors are the account's own: never changed by an API key or through impersonation.
-own_factors = caller(Policy(users_only=True, impersonation=False))
+# Factors are the account's own: never read or changed by an API key, through impersonation, or with an
+# application's token for one organization (they guard the account in every organization).
+own_factors = caller(Policy(users_only=True, impersonation=False, own_account=True))
 
 
 @router.get("/me/mfa", response_model=MfaStatusOut, responses=problems(401, 403))

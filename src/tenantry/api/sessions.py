@@ -14,6 +14,7 @@ from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["auth"], route_class=UnitOfWorkRoute)
 own_sessions = caller(Policy(users_only=True, impersonation=False))
+every_session = caller(Policy(users_only=True, impersonation=False, own_account=True))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403))
@@ -30,7 +31,7 @@ async def logout(
 
 @router.post("/me/sessions/revoke", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403))
 async def revoke_all_sessions(
-    actor: Actor = Depends(own_sessions),
+    actor: Actor = Depends(every_session),
     principal: Principal = Depends(current_principal),
     session: AsyncSession = Depends(get_session),
 ) -> None:

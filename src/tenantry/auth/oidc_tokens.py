@@ -40,7 +40,8 @@ class ClientTokens(BaseModel):
 
 @dataclass(frozen=True)
 class Grant:
-    """Who the tokens are for and what for; ``browser_session_id`` is the ID token's ``sid``."""
+    """Who the tokens are for and what for; ``browser_session_id``, the hosted pages' session the user signed
+    in with, whose sign-out (RP-initiated logout) ends the tokens."""
 
     client: OAuthClient
     user: User
@@ -108,7 +109,9 @@ async def _access_token(
     )
 
 
-async def id_token(runtime: Runtime, grant: Grant, access_token: str | None) -> str:
+async def id_token(runtime: Runtime, grant: Grant, access_token: str | None, session_id: str) -> str:
+    """The ID token; ``sid`` is the token session, as in the access token, introspection and revocation: one
+    session identifier per sign-in of the user at this client, which refreshes keep and logout ends."""
     now = int(time.time())
     claims: dict[str, Any] = {
         **user_claims(grant.user, grant.scope),
@@ -124,8 +127,7 @@ async def id_token(runtime: Runtime, grant: Grant, access_token: str | None) -> 
     }
     if grant.nonce is not None:
         claims["nonce"] = grant.nonce
-    if grant.browser_session_id is not None:
-        claims["sid"] = grant.browser_session_id
+    claims["sid"] = session_id
     if access_token is not None:
         claims["at_hash"] = _half_hash(access_token)
     if grant.org is not None:
@@ -160,7 +162,7 @@ async def issue(
         refresh_token=refresh.token if REFRESH_TOKEN in grant.client.grant_types else None,
     )
     if "openid" in scopes(grant.scope):
-        tokens.id_token = await id_token(runtime, grant, access)
+        tokens.id_token = await id_token(runtime, grant, access, refresh.family_id)
     return tokens, refresh.family_id
 
 

@@ -51,6 +51,9 @@ class Policy:
     """Only platform admins."""
     users_only: bool = False
     """API keys may not call it (it acts on the calling user)."""
+    own_account: bool = False
+    """It changes the calling account as a whole (its password, second factors, every session), which guards it
+    in every organization: a token bound to one organization (an application's, an impersonation) may not."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def _actor(request: Request, principal: Principal, rights: _Rights) -> Actor:
         permissions=rights.permissions,
         request_id=request_id.get(),
         client_ip=request.client.host if request.client else None,
+        bound_org_id=principal.org_id,
     )
 
 
@@ -94,6 +98,8 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
         raise PermissionDenied("only platform admins may do this")
     if not policy.impersonation and principal.impersonator_id is not None:
         raise PermissionDenied("an impersonated session may not do this")
+    if policy.own_account and principal.org_id is not None:
+        raise PermissionDenied("a token issued for one organization may not change the account itself")
 
 
 async def _rights_in(

@@ -41,6 +41,7 @@ from tenantry.core.users import export
 from tenantry.errors import InvalidInput, NotFound
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime
+from tenantry.web.body_limit import upload_body
 from tenantry.web.routing import batched
 
 router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
@@ -103,7 +104,7 @@ async def import_page(request: Request, console: Console = Depends(console_acces
     return render(request, "import.html", {"errors": {}, "invite": True}, console=console)
 
 
-@router.post("/import")
+@router.post("/import", dependencies=[Depends(upload_body)])  # route dependencies run first: before the form is read
 @batched
 async def start_import(
     request: Request, console: Console = Depends(console_access(_IMPORT)), runtime: Runtime = Depends(get_runtime)

@@ -273,5 +273,8 @@ async def impersonate_member(
     """A short-lived token acting as the member here (never someone above the viewer), shown once with a
     copy button, for the application's API."""
     access = target.console.access
-    token = await impersonate(session, runtime, access.actor, access.org, target.member, impersonator_session_id=None)
+    minted_in = access.principal.session_id  # the viewer's browser session: signing out ends the token
+    token = await impersonate(
+        session, runtime, access.actor, access.org, target.member, impersonator_session_id=minted_in
+    )
     return await _member_page(request, session, target, impersonation=token)

@@ -10,13 +10,25 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tenantry.console import audit, home, imports, keys, member, members, partners, roles, settings
+from tenantry.console import (
+    audit,
+    clients,
+    home,
+    imports,
+    keys,
+    member,
+    members,
+    partners,
+    roles,
+    settings,
+    webhooks,
+)
 
 HTMX_DIRECTORY = Path(str(files("js_lib_htmx") / "static" / "htmx"))
 
 
 def install(app: FastAPI) -> None:
-    for module in (home, members, member, roles, keys, audit, imports, partners, settings):
+    for module in (home, members, member, roles, keys, audit, imports, partners, settings, webhooks, clients):
         app.include_router(module.router)
     app.mount("/console/static/htmx", StaticFiles(directory=HTMX_DIRECTORY), name="console-htmx")
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static")

@@ -9,7 +9,7 @@ walker probes bearer credentials, which the console does not read (docs/api.md l
 """
 
 import hmac
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -24,11 +24,21 @@ from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
 from tenantry.core.credentials.policy import plain_words
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import InvalidInput, NotFound, PermissionDenied, TenantryError
+from tenantry.errors import InvalidInput, MalformedBody, NotFound, PermissionDenied, TenantryError
 from tenantry.i18n import N_, _
 from tenantry.runtime import get_runtime, get_session
-from tenantry.ui.pages import CSRF_FIELD, cookie_name, csrf_token, redirect, set_cookie
+from tenantry.ui.pages import (
+    CSRF_FIELD,
+    TOO_LARGE_FORM,
+    UNREADABLE_FORM,
+    UNREADABLE_FORM_TITLE,
+    cookie_name,
+    csrf_token,
+    redirect,
+    set_cookie,
+)
 from tenantry.ui.session import signed_in
+from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
 
 CSRF_HEADER = "x-csrf-token"
@@ -68,13 +78,17 @@ class Console:
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def can_any(self, *permissions: str) -> bool:
+        return any(permission in self.permissions for permission in permissions)
+
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
-    """The signed-in account, as the policies know callers; ``SignInFirst`` without a session."""
+    """The signed-in account, as the policies know callers, with its browser session (what an impersonation
+    minted here is bound to: signing out ends it); ``SignInFirst`` without a session."""
     current = await signed_in(request, session)
     if current is None:
         raise SignInFirst
-    return Principal(user=current.user)
+    return Principal(user=current.user, session_id=current.session.id)
 
 
 def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
@@ -134,6 +148,7 @@ def render(
         "request_path": request.url.path,
         "org": console.org if console else None,
         "can": console.can if console else (lambda _: False),
+        "can_any": console.can_any if console else (lambda *_: False),
         "viewer": console.access.principal.user if console else None,
         **(context or {}),
     }
@@ -160,6 +175,10 @@ def _refusal(request: Request, error: Exception) -> Response:
     if isinstance(error, FormRejected):
         text = _("This form could not be accepted (it was open too long, or did not come from this site). Try again.")
         return render(request, "message.html", {"title": _("Please try again"), "text": text}, 403)
+    if isinstance(error, (ContentTooLarge, MalformedBody)):
+        too_large = isinstance(error, ContentTooLarge)
+        page = {"title": _(UNREADABLE_FORM_TITLE), "text": _(TOO_LARGE_FORM if too_large else UNREADABLE_FORM)}
+        return render(request, "message.html", page, 413 if too_large else 400)
     if isinstance(error, NotFound):
         page = {"title": _("Not found"), "text": _("There is no such page here.")}
         return render(request, "message.html", page, 404)
@@ -179,7 +198,7 @@ class ConsoleRoute(UnitOfWorkRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
-            except (SignInFirst, FormRejected, TenantryError) as error:
+            except (SignInFirst, FormRejected, TenantryError, ContentTooLarge) as error:
                 return _refusal(request, error)
 
         return answer
@@ -198,6 +217,20 @@ FIELD_LABELS = {
     "permissions": N_("Permissions"),
     "partner_org": N_("Partner organization"),
     "file": N_("CSV file"),
+    "min_length": N_("Shortest password"),
+    "max_length": N_("Longest password"),
+    "min_character_classes": N_("Kinds of characters to mix"),
+    "blocked_words": N_("Blocked words"),
+    "display_name": N_("Display name"),
+    "primary_color": N_("Colour"),
+    "support_email": N_("Support email address"),
+    "email_from_name": N_("Sender name"),
+    "logo": N_("Logo"),
+    "webhook_url": N_("Endpoint URL"),
+    "events": N_("Events"),
+    "client_name": N_("Client name"),
+    "client_type": N_("Client type"),
+    "redirect_uris": N_("Redirect URIs"),
 }
 """The console's form fields as their labels name them (a field not listed shows its name)."""
 _PROBLEMS = {
@@ -206,6 +239,11 @@ _PROBLEMS = {
     "string_too_long": N_("use at most %(max_length)s characters"),
     "string_pattern_mismatch": N_("use only the characters allowed here"),
     "too_long": N_("choose at most %(max_length)s"),
+    "too_short": N_("choose at least %(min_length)s"),
+    "int_parsing": N_("enter a whole number"),
+    "greater_than_equal": N_("enter at least %(ge)s"),
+    "less_than_equal": N_("enter at most %(le)s"),
+    "literal_error": N_("choose one of the options"),
 }
 """Pydantic's error types as the console says them; other types show the validator's message, translated
 when the catalog has it (the core marks its messages with ``N_``)."""
@@ -235,16 +273,21 @@ def field_error(name: str, message: str) -> str:
     return _("%(field)s: %(problem)s") % {"field": label, "problem": message}
 
 
-def field_errors(error: ValidationError | InvalidInput) -> dict[str, str]:
-    """A rejected form's errors by field name, each a sentence naming the field (the error summary's lines)."""
+def field_errors(error: ValidationError | InvalidInput, names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A rejected form's errors by field name, each a sentence naming the field (the error summary's lines).
+    ``names`` renames fields, where the form calls them otherwise than the service (``url`` as
+    ``webhook_url``, say)."""
     found: dict[str, str] = {}
+    names = names or {}
     if isinstance(error, InvalidInput):
         for item in error.errors:
-            name = item.field.split(".")[0] or "form"
+            name = names.get(item.field) or names.get(item.field.split("[")[0].split(".")[0])
+            name = name or item.field.split("[")[0].split(".")[0] or "form"
             found.setdefault(name, field_error(name, plain_words(item) if item.code else translated(item.message)))
         return found
     for detail in error.errors():
         name = str(detail["loc"][0]) if detail["loc"] else "form"
+        name = names.get(name, name)
         if detail["type"] in _PROBLEMS:
             problem = _(_PROBLEMS[detail["type"]]) % dict(detail.get("ctx") or {})
         else:

@@ -15,6 +15,15 @@ class Actor:
     permissions: frozenset[str] = field(default_factory=frozenset)
     request_id: str | None = None
     client_ip: str | None = None
+    bound_org_id: str | None = None
+    """The one organization the caller's credential acts in, when it is bound to one: an impersonation token,
+    or a token the OpenID provider issued to an application for that organization."""
+
+    def is_user(self, user_id: str) -> bool:
+        """Whether the caller is the user ``user_id`` with a credential of their own: not an impersonation, nor
+        an application's token for one organization. Only such a caller changes what guards the account in every
+        organization (its password, its email address) as the user themselves."""
+        return self.user_id == user_id and self.impersonator_id is None and self.bound_org_id is None
 
     def holds(self, permissions: frozenset[str] | set[str]) -> bool:
         """True when the actor holds every one of Tenantry's own permissions given (platform admins hold all).

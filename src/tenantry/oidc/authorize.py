@@ -14,13 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth import oidc_tokens
 from tenantry.auth.access_tokens import ACR_TWO_FACTORS
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.clients import authorization
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.authorization import CodeRequest
 from tenantry.core.clients.models import OAuthClient
-from tenantry.core.clients.schemas import AUTHORIZATION_CODE
+from tenantry.core.clients.schemas import AUTHORIZATION_CODE, redirect_registered
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa import service as mfa
 from tenantry.core.mfa.models import ENROLL, VERIFY
@@ -34,13 +35,23 @@ from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import to_second_step
 from tenantry.ui.pages import message, read_form, redirect, render, use_org
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.forms import media_type
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
 router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
 PARAMS = (
     *("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age"),
     *("login_hint", "ui_locales", "organization", "code_challenge", "code_challenge_method", "acr_values"),
+    *("response_mode", "id_token_hint"),
 )
+_UNSUPPORTED = {
+    "request": "request_not_supported",
+    "request_uri": "request_uri_not_supported",
+    "registration": "registration_not_supported",
+}
+_NEVER_TWICE = {"client_id", "redirect_uri"}
+"""Parameters that say where an error may be sent: repeated, the request ends on a page."""
+_LONGEST = {"id_token_hint": 8192}
 _PROMPTS = {"none", "login", "consent", "select_account"}
 _ASKS = {
     "openid": N_("Who you are (your account id)"),
@@ -55,15 +66,24 @@ class _Unsafe(Exception):
     """The client or redirect URI cannot be trusted: say so on a page, redirect nowhere."""
 
 
-def _params(request: Request) -> Params:
+def _params(received: list[tuple[str, str]]) -> tuple[Params, OAuthError | None]:
+    """The parameters this endpoint reads, and the first error to send back to the client about the others
+    (a repeated or overlong one, a request object); a repeated ``client_id`` or ``redirect_uri`` raises."""
     found: Params = {}
-    for key, value in request.query_params.multi_items():
+    problem: OAuthError | None = None
+    for key, value in received:
+        if key in _UNSUPPORTED:
+            problem = problem or OAuthError(_UNSUPPORTED[key], f"the {key} parameter is not supported")
         if key not in PARAMS:
             continue
-        if key in found or len(value) > 2000:
-            raise OAuthError("invalid_request", f"parameter {key!r} is repeated or too long")
+        if key in found or len(value) > _LONGEST.get(key, 2000):
+            wrong = OAuthError("invalid_request", f"parameter {key!r} is repeated or too long")
+            if key in _NEVER_TWICE:
+                raise wrong
+            problem = problem or wrong
+            continue
         found[key] = value
-    return found
+    return found, problem
 
 
 async def _client_and_redirect(session: AsyncSession, params: Params) -> tuple[OAuthClient, str]:
@@ -71,7 +91,7 @@ async def _client_and_redirect(session: AsyncSession, params: Params) -> tuple[O
     if client is None:
         raise _Unsafe(_("The application that sent you here is not registered (unknown client_id)."))
     redirect_uri = params.get("redirect_uri")
-    if redirect_uri is None or redirect_uri not in client.redirect_uris:
+    if redirect_uri is None or not redirect_registered(client.redirect_uris, redirect_uri):
         raise _Unsafe(_("The application sent you here with an address it has not registered (redirect_uri)."))
     return client, redirect_uri
 
@@ -111,6 +131,17 @@ def _max_age(params: Params) -> int | None:
     return int(value)
 
 
+async def _hinted_user(runtime: Runtime, params: Params) -> str | None:
+    """The user an ``id_token_hint`` names (an ID token this provider issued, expired or not)."""
+    hint = params.get("id_token_hint")
+    if hint is None:
+        return None
+    claims = await oidc_tokens.read_id_token_hint(runtime, hint)
+    if claims is None:
+        raise OAuthError("invalid_request", "id_token_hint is not an ID token this provider issued")
+    return str(claims["sub"])
+
+
 def _without(params: Params, prompt: str, *drop: str) -> Params:
     """``params`` with one value taken out of ``prompt`` (once the user has done it) and ``drop`` removed."""
     kept = {key: value for key, value in params.items() if key not in drop}
@@ -127,7 +158,7 @@ async def _to_sign_in(
     request: Request, session: AsyncSession, client: OAuthClient, params: Params, end_current: bool
 ) -> Response:
     """The hosted sign-in page, which comes back with this request (a forced login and max_age done)."""
-    target: dict[str, str] = {"continue": _continuation(_without(params, "login", "max_age"))}
+    target: dict[str, str] = {"continue": _continuation(_without(params, "login", "max_age", "id_token_hint"))}
     org_ref = client.org_id or params.get("organization")
     if org_ref:
         target["org"] = org_ref
@@ -146,7 +177,7 @@ async def authorize(
 ) -> Response:
     """Authorization endpoint (OpenID Connect Core 3.1.2): authorization code flow, PKCE S256."""
     try:
-        params = _params(request)
+        params, problem = _params(list(request.query_params.multi_items()))
         client, redirect_uri = await _client_and_redirect(session, params)
     except _Unsafe as error:
         return message(request, _("This sign-in cannot continue"), str(error), 400)
@@ -154,17 +185,34 @@ async def authorize(
         text = _("The application sent a sign-in request that cannot be read (a parameter is repeated or too long).")
         return message(request, _("This sign-in cannot continue"), text, 400)
     try:
+        if problem is not None:
+            raise problem
         return await _authorize(request, session, runtime, client, redirect_uri, params)
     except OAuthError as error:
         values = {"error": error.error, "error_description": error.detail}
         return _back_to_client(runtime, redirect_uri, params.get("state"), values)
 
 
+@router.post("/authorize")
+async def authorize_form(request: Request) -> Response:
+    """The authorization request sent as a form (OIDC Core 3.1.2.1): answered as the same request by GET,
+    which a browser follows with its session cookie (SameSite=Lax keeps it off a cross-site POST)."""
+    if media_type(request) != "application/x-www-form-urlencoded":
+        text = "send the parameters form-encoded (application/x-www-form-urlencoded)"
+        return message(request, _("This sign-in cannot continue"), text, 400)
+    form = await request.form()
+    return redirect(f"/oidc/authorize?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
+
+
 async def _authorize(
     request: Request, session: AsyncSession, runtime: Runtime, client: OAuthClient, redirect_uri: str, params: Params
 ) -> Response:
-    if params.get("response_type") != "code":
+    if not params.get("response_type"):
+        raise OAuthError("invalid_request", "missing parameter: response_type")
+    if params["response_type"] != "code":
         raise OAuthError("unsupported_response_type", "response_type must be code")
+    if params.get("response_mode", "query") != "query":
+        raise OAuthError("invalid_request", "response_mode must be query")
     if AUTHORIZATION_CODE not in client.grant_types:
         raise OAuthError("unauthorized_client", "this client may not use the authorization code flow")
     scope, prompt, max_age = _scope(params), _prompt(params), _max_age(params)
@@ -175,7 +223,9 @@ async def _authorize(
         and max_age is not None
         and utcnow() - current.session.created_at > timedelta(seconds=max_age)
     )
-    if current is None or "login" in prompt or stale:
+    hinted = await _hinted_user(runtime, params)
+    someone_else = current is not None and hinted is not None and hinted != current.user.id
+    if current is None or "login" in prompt or stale or someone_else:
         if "none" in prompt:
             raise OAuthError("login_required", "the user is not signed in")
         return await _to_sign_in(request, session, client, params, end_current=current is not None)
@@ -203,7 +253,7 @@ async def _authorize(
         return render(request, "choose_org.html", {**context, "params": fields})
     org = choice.org
     if "consent" in prompt or (
-        client.org_id is not None and not await authorization.has_consent(session, client, user)
+        client.org_id is not None and not await authorization.has_consent(session, client, user, scope)
     ):
         if "none" in prompt:
             raise OAuthError("consent_required", "the user has not allowed this application yet")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.auth.brute_force import client_ip
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
-from tenantry.errors import OAuthError
+from tenantry.errors import MalformedBody, OAuthError
 from tenantry.runtime import get_runtime
 from tenantry.web.forms import media_type
 
@@ -47,6 +47,10 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
     secret: object
     if basic is not None:
         client_id, secret = basic
+        if "client_secret" in fields:
+            raise OAuthError("invalid_request", "authenticate the client one way: Basic or client_secret, not both")
+        if fields.get("client_id", client_id) != client_id:
+            raise _invalid_client()
     else:
         client_id, secret = str(fields.get("client_id") or ""), fields.get("client_secret")
     client = await clients.find(session, client_id) if client_id else None
@@ -67,7 +71,10 @@ async def read_form(request: Request) -> dict[str, str]:
     """The form-encoded parameters of a back-channel request (each at most once, RFC 6749 section 3.2)."""
     if media_type(request) != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the parameters form-encoded (application/x-www-form-urlencoded)")
-    form = await request.form()
+    try:
+        form = await request.form()
+    except MalformedBody as error:
+        raise OAuthError("invalid_request", error.detail) from None
     fields: dict[str, str] = {}
     for key, value in form.multi_items():
         if not isinstance(value, str) or key in fields or len(value) > 4096:

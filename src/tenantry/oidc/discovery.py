@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from tenantry import i18n
 from tenantry.auth.access_tokens import ACR_ONE_FACTOR, ACR_TWO_FACTORS
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from tenantry.runtime import Runtime, get_runtime
+from tenantry.web.headers import ANY_ORIGIN
 
 router = APIRouter(tags=["openid connect"])
 PREFIX = "/oidc"
@@ -52,12 +53,14 @@ def metadata(runtime: Runtime) -> dict[str, Any]:
 
 
 @router.get("/.well-known/openid-configuration")
-async def openid_configuration(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+async def openid_configuration(response: Response, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
     """The OpenID provider's metadata (OpenID Connect Discovery 1.0); issuer = TENANTRY_BASE_URL."""
+    response.headers.update(ANY_ORIGIN)  # single-page apps read it from their own origin
     return metadata(runtime)
 
 
 @router.get("/.well-known/oauth-authorization-server")
-async def oauth_authorization_server(runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
+async def oauth_authorization_server(response: Response, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
     """The same metadata for OAuth 2.0 clients (RFC 8414)."""
+    response.headers.update(ANY_ORIGIN)
     return metadata(runtime)

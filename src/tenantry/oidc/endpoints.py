@@ -14,27 +14,50 @@ from tenantry.core.clients import grants
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.users.models import User
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
+from tenantry.oidc.errors import InsufficientScope, OidcRoute
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
 from tenantry.ui.session import close_session, signed_in
+from tenantry.web.forms import media_type
 from tenantry.web.headers import NO_STORE
-from tenantry.web.routing import UnitOfWorkRoute, writes
+from tenantry.web.routing import writes
 
-router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/oidc", route_class=OidcRoute, include_in_schema=False)
+
+
+async def _presented_token(request: Request) -> str | None:
+    """The access token in the ``Authorization`` header, or in a form-encoded POST body (RFC 6750 2.2)."""
+    token = presented_credential(request)
+    if request.method != "POST" or media_type(request) != "application/x-www-form-urlencoded":
+        return token
+    in_body = (await request.form()).get("access_token")
+    if in_body is not None and token is not None:
+        raise OAuthError("invalid_request", "send the access token once: in the header or in the body")
+    return token if in_body is None else str(in_body)
 
 
 async def _bearer_claims(
     request: Request, session: AsyncSession, runtime: Runtime
-) -> tuple[access_tokens.AccessClaims, Any]:
-    token = presented_credential(request)
+) -> tuple[access_tokens.AccessClaims, User, str]:
+    """The claims and user of an access token issued to a client with the ``openid`` scope, for a user
+    still in the token's organization (RFC 6750 errors otherwise)."""
+    token = await _presented_token(request)
     if token is None:
         raise Unauthenticated("an access token is required (Authorization: Bearer)")
     principal = await user_principal(session, runtime, token)
-    return await access_tokens.verify(runtime.keyring, runtime.settings, token), principal.user
+    claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
+    if claims.client_id is None or principal.user is None:
+        raise Unauthenticated("userinfo answers access tokens issued to a client")
+    if claims.org_id is not None and not await grants.still_member(session, claims.org_id, claims.subject):
+        raise Unauthenticated("the user is no longer an active member of the token's organization")
+    if "openid" not in (claims.scope or "").split():
+        raise InsufficientScope("openid")
+    return claims, principal.user, claims.client_id
 
 
 @router.options("/userinfo")
@@ -50,12 +73,9 @@ async def userinfo(
 ) -> JSONResponse:
     """The signed-in user's claims, as the access token's scopes allow (public: the access token is the
     credential)."""
-    claims, user = await _bearer_claims(request, session, runtime)
-    if claims.client_id is None:
-        raise Unauthenticated("userinfo answers access tokens issued to a client")
-    cors = for_client(request, await clients.find(session, claims.client_id))
-    scope = (await grants.find(session, claims.session_id)) if claims.session_id else None
-    body: dict[str, Any] = {"sub": user.id, **oidc_tokens.user_claims(user, scope.scope if scope else "")}
+    claims, user, client_id = await _bearer_claims(request, session, runtime)
+    cors = for_client(request, await clients.find(session, client_id))
+    body: dict[str, Any] = {"sub": user.id, **oidc_tokens.user_claims(user, claims.scope or "")}
     if claims.org_id is not None:
         body["org_id"] = claims.org_id
     return JSONResponse(body, headers={**NO_STORE, **cors})
@@ -69,11 +89,18 @@ async def _refresh_family(session: AsyncSession, client: OAuthClient, token: str
 
 
 async def _access_family(runtime: Runtime, client: OAuthClient, token: str) -> str | None:
+    """The session of an access token issued to ``client``; None for anything else. A machine token
+    (client_credentials) has no session to end: unsupported_token_type says it stays valid (RFC 7009 2.2.1)."""
     try:
         claims = await access_tokens.verify(runtime.keyring, runtime.settings, token)
     except Unauthenticated:
         return None
-    return claims.session_id if claims.client_id == client.id else None
+    if claims.client_id != client.id:
+        return None
+    if claims.session_id is None:
+        detail = "a client_credentials token cannot be revoked; it expires with its lifetime"
+        raise OAuthError("unsupported_token_type", detail)
+    return claims.session_id
 
 
 @router.post("/revoke", dependencies=[Depends(for_errors), Depends(rate_limited("oidc-token"))])
@@ -94,6 +121,17 @@ async def revoke(
     return Response(status_code=200, headers={**NO_STORE, **cors})
 
 
+@router.post("/logout")
+async def end_session_form(request: Request) -> Response:
+    """RP-initiated logout sent as a form (the specification allows GET and POST): answered as the same
+    request by GET, which a browser follows with its session cookie (SameSite=Lax keeps it off a POST)."""
+    if media_type(request) != "application/x-www-form-urlencoded":
+        text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
+        return message(request, _("Sign out"), text, 400, account="/ui/account")
+    form = await request.form()
+    return redirect(f"/oidc/logout?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
+
+
 @router.get("/logout")
 @writes  # it ends the browser's session
 async def end_session(
@@ -108,6 +146,9 @@ async def end_session(
         text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
         return message(request, _("Sign out"), text, 400, account="/ui/account")
     client = await clients.find(session, str(claims.get("aud", "")))
+    if query.get("client_id") is not None and (client is None or query["client_id"] != client.id):
+        text = _("The application that asked to sign you out is not the one you signed in to.")
+        return message(request, _("Signed out?"), text, 400)
     current = await signed_in(request, session)
     target = query.get("post_logout_redirect_uri")
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):

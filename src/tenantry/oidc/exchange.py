@@ -4,10 +4,12 @@ token exchange, which switches a user's token to another organization where they
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth import oidc_tokens
+from tenantry.auth.login import SECOND_FACTOR_NOW_REQUIRED
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.auth.principal import user_principal
 from tenantry.core.clients import authorization, grants
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.core.mfa import challenges
 from tenantry.core.orgs import service as orgs
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.runtime import Runtime
@@ -35,6 +37,8 @@ async def switch_organization(
     if not subject_token or not target or token_type != ACCESS_TOKEN_TYPE:
         message = f"send subject_token, subject_token_type={ACCESS_TOKEN_TYPE} and organization"
         raise OAuthError("invalid_request", message)
+    if fields.get("actor_token") or fields.get("actor_token_type"):
+        raise OAuthError("invalid_request", "delegation (actor_token) is not supported: switching acts as the user")
     if fields.get("requested_token_type", ACCESS_TOKEN_TYPE) != ACCESS_TOKEN_TYPE:
         raise OAuthError("invalid_request", f"requested_token_type must be {ACCESS_TOKEN_TYPE}")
     try:
@@ -46,6 +50,8 @@ async def switch_organization(
         raise OAuthError("invalid_grant", "the subject_token was not issued by a sign-in to a client")
     if current.client_id != client.id:
         raise OAuthError("invalid_grant", "the subject_token was issued to another client")
+    if await challenges.lacks_required_factor(session, runtime.settings, principal.user, current.amr):
+        raise OAuthError("invalid_grant", SECOND_FACTOR_NOW_REQUIRED)  # as a refresh of this session would
     try:
         choice = await authorization.choose_org(session, client, principal.user, target)
     except OAuthError as error:

@@ -1,7 +1,8 @@
 """Token introspection (RFC 7662), for confidential clients: whether a token is active, and what it is.
 
 Any client's access tokens answer (resource servers ask about tokens they were shown): a user's while its
-account and session stand, a machine's (client_credentials) while its client still may issue it. Refresh
+account and session stand and, for a token of one organization, while the user is still an active member
+there; a machine's (client_credentials) while its client still may issue it. Refresh
 tokens answer only to the client they were issued to. Every active answer says ``iss``, ``aud``, ``sub``,
 ``client_id``, ``scope``, ``iat``, ``exp`` and ``token_type`` (where the token has them); anything else,
 including a token of another issuer, is ``{"active": false}``.
@@ -25,11 +26,11 @@ from tenantry.core.users.models import USER_ACTIVE
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError, Unauthenticated
 from tenantry.oidc import client_auth
+from tenantry.oidc.errors import OidcRoute
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.headers import NO_STORE
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/oidc", route_class=OidcRoute, include_in_schema=False)
 INACTIVE: dict[str, Any] = {"active": False}
 REFRESH_TOKEN_TYPE = "refresh_token"
 
@@ -69,9 +70,12 @@ async def _access_token(session: AsyncSession, runtime: Runtime, token: str) -> 
         machine = await clients.machine(session, claims.client_id, claims.org_id)
         return _access_answer(runtime, claims) if machine is not None else INACTIVE
     try:
-        await user_principal(session, runtime, token)
+        principal = await user_principal(session, runtime, token)
     except Unauthenticated:
         return INACTIVE
+    org_id = claims.org_id if principal.impersonator_id is None else None  # impersonation: checked above
+    if org_id is not None and not await grants.still_member(session, org_id, claims.subject):
+        return INACTIVE  # every org-scoped route refuses it: removed or disabled there, or the org is gone
     return _access_answer(runtime, claims)
 
 
@@ -87,6 +91,8 @@ async def _refresh_token(session: AsyncSession, runtime: Runtime, client: OAuthC
         return INACTIVE
     if user.tokens_valid_after is not None and found.created_at < user.tokens_valid_after:
         return INACTIVE  # every session of the user ended after it was issued
+    if grant.org_id is not None and not await grants.still_member(session, grant.org_id, user.id):
+        return INACTIVE  # the token endpoint would refuse it
     return _present(
         {
             "active": True,

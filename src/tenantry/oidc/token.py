@@ -20,11 +20,11 @@ from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import OAuthError
 from tenantry.oidc import client_auth, exchange
 from tenantry.oidc.cors import for_client, for_errors, preflight
+from tenantry.oidc.errors import OidcRoute
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.headers import NO_STORE
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/oidc", route_class=OidcRoute, include_in_schema=False)
 _SUPPORTED = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS, TOKEN_EXCHANGE)
 
 
@@ -60,6 +60,16 @@ async def _code_grant(
     return tokens
 
 
+def _narrowed(granted: str, requested: str | None) -> str:
+    """A refresh may ask for fewer scopes than were granted, never more (RFC 6749 section 6)."""
+    if requested is None:
+        return granted
+    asked = list(dict.fromkeys(requested.split()))
+    if not asked or not set(asked) <= set(granted.split()):
+        raise OAuthError("invalid_scope", f"the scope may only narrow what was granted: {granted}")
+    return " ".join(asked)
+
+
 async def _refresh_grant(
     session: AsyncSession, runtime: Runtime, client: OAuthClient, fields: dict[str, str]
 ) -> ClientTokens:
@@ -76,7 +86,8 @@ async def _refresh_grant(
     org = await orgs.find(session, found.org_id) if found.org_id else None
     if found.org_id is not None and org is None:
         raise OAuthError("invalid_grant", "the organization no longer exists")
-    grant = Grant(client, user, org, found.scope, found.auth_time, found.browser_session_id, amr=found.amr)
+    scope = _narrowed(found.scope, fields.get("scope"))
+    grant = Grant(client, user, org, scope, found.auth_time, found.browser_session_id, amr=found.amr)
     tokens, _ = await oidc_tokens.issue(session, runtime, grant, family_id=spent.family_id)
     return tokens
 

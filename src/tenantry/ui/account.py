@@ -20,11 +20,10 @@ from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import field, message, read_form, redirect, render
+from tenantry.ui.pages import PageRoute, field, message, read_form, redirect, render
 from tenantry.ui.session import AccountForm, AccountHolder, close_session, open_session, page_actor, signed_in
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 _NAME = TypeAdapter(Name)
 NOTICES = {
     "profile": N_("Your profile is saved."),

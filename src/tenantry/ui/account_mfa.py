@@ -13,11 +13,11 @@ from tenantry.errors import Conflict, InvalidInput, NotFound
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
-from tenantry.ui.pages import field, message, redirect, render
+from tenantry.ui.pages import PageRoute, field, message, redirect, render
 from tenantry.ui.session import AccountForm, AccountHolder, page_actor
-from tenantry.web.routing import UnitOfWorkRoute, writes
+from tenantry.web.routing import writes
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 _ACTION = "/ui/account/mfa"
 
 

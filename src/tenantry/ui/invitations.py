@@ -16,6 +16,7 @@ from tenantry.errors import NotFound, PermissionDenied
 from tenantry.i18n import _
 from tenantry.runtime import get_session
 from tenantry.ui.pages import (
+    PageRoute,
     dead_link,
     field,
     message,
@@ -25,9 +26,8 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import AccountForm, AccountHolder, page_actor
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]
 ANSWERS = {"accept": True, "decline": False}
 

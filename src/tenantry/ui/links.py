@@ -28,6 +28,7 @@ from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
 from tenantry.ui.pages import (
+    PageRoute,
     dead_link,
     field,
     message,
@@ -38,9 +39,8 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]
 
 Finder = Callable[[AsyncSession, str], Awaitable[Redeemable | None]]

@@ -20,6 +20,7 @@ from tenantry.core.users.models import User
 from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import (
+    PageRoute,
     continuation,
     cookie_name,
     field,
@@ -32,9 +33,9 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor
-from tenantry.web.routing import UnitOfWorkRoute, writes
+from tenantry.web.routing import writes
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 MFA_COOKIE = "tenantry_mfa"
 LINK_AMR = "email"
 """``amr`` of a sign-in by a mailed link (proof of the mailbox; not in RFC 8176, as in Okta's tokens)."""

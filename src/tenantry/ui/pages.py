@@ -3,7 +3,7 @@
 import hmac
 import inspect
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +21,7 @@ from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import (
     Conflict,
+    MalformedBody,
     NotFound,
     OrganizationNotFound,
     PermissionDenied,
@@ -28,8 +29,10 @@ from tenantry.errors import (
     TenantryError,
     Unauthenticated,
 )
-from tenantry.i18n import _
+from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime
+from tenantry.web.body_limit import ContentTooLarge
+from tenantry.web.routing import UnitOfWorkRoute
 
 CSRF_FIELD = "csrf_token"
 _SECURITY_HEADERS = {
@@ -181,6 +184,34 @@ def rejected_form(request: Request) -> HTMLResponse:
         "This form could not be accepted (it was open too long, or did not come from this site). Please try again."
     )
     return message(request, _("Please try again"), text, 403)
+
+
+UNREADABLE_FORM_TITLE = N_("This form could not be sent")
+TOO_LARGE_FORM = N_("It was larger than this site accepts. Please try again with less.")
+UNREADABLE_FORM = N_("Its content could not be read (it was not text in UTF-8). Please try again.")
+
+
+def unreadable_form(request: Request, error: ContentTooLarge | MalformedBody) -> HTMLResponse:
+    """A body this site will not read (too large: 413; not UTF-8, say: 400), answered as a page."""
+    if isinstance(error, ContentTooLarge):
+        return message(request, _(UNREADABLE_FORM_TITLE), _(TOO_LARGE_FORM), 413)
+    return message(request, _(UNREADABLE_FORM_TITLE), _(UNREADABLE_FORM), 400)
+
+
+class PageRoute(UnitOfWorkRoute):
+    """A hosted page's route: one transaction per request, and a form too large or unreadable is answered as a
+    page (``unreadable_form``), not with the API's problem details."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ContentTooLarge, MalformedBody) as error:
+                return unreadable_form(request, error)
+
+        return answer
 
 
 def redirect(url: str) -> RedirectResponse:

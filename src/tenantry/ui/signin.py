@@ -27,6 +27,7 @@ from tenantry.i18n import _
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import second_step_if_needed, to_second_step
 from tenantry.ui.pages import (
+    PageRoute,
     continuation,
     field,
     message,
@@ -37,9 +38,8 @@ from tenantry.ui.pages import (
     use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
-from tenantry.web.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
+router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 OrgRef = Annotated[str | None, Query(max_length=100)]
 _EMAIL = TypeAdapter(Email)
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]

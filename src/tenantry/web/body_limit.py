@@ -10,9 +10,12 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantry.runtime import get_runtime
 from tenantry.web.asgi import HttpMiddleware
 
 _LIMIT_KEY = "tenantry.max_body_bytes"
+MULTIPART_OVERHEAD = 64 * 1024
+"""What a multipart upload carries besides its file: boundaries, part headers, a few small fields."""
 
 
 class ContentTooLarge(HTTPException):
@@ -23,6 +26,13 @@ class ContentTooLarge(HTTPException):
 def allow_body(request: Request, max_bytes: int) -> None:
     """Let this request's body (an upload) grow to ``max_bytes``, instead of the JSON bodies' limit."""
     request.scope[_LIMIT_KEY] = max_bytes
+
+
+def upload_body(request: Request) -> None:
+    """Dependency of a route taking a CSV upload: its body may be as large as the file may be
+    (``TENANTRY_IMPORT_UPLOAD_MAX_BYTES``, with its multipart framing). List it before any dependency that
+    reads the form (the console's CSRF check does)."""
+    allow_body(request, get_runtime(request).settings.import_upload_max_bytes + MULTIPART_OVERHEAD)
 
 
 def _declared_length(scope: Scope) -> int | None:

@@ -1,9 +1,10 @@
 """One error-handler skeleton for every HTTP surface.
 
-Each surface (the native API, SCIM, every dialect) answers the same five kinds of failure: a domain error,
-an invalid request, an HTTP error raised by the framework, a database integrity error and anything
-unexpected. The skeleton registers the handlers, logs the last two the same way everywhere, and leaves the
-status table and the body to the surface's ``ErrorAnswers``.
+Each surface (the native API, SCIM, every dialect) answers the same six kinds of failure: a domain error,
+an invalid request, an HTTP error raised by the framework, a database integrity error, a client gone before
+its body arrived (no traceback: not our fault) and anything unexpected. The skeleton registers the
+handlers, logs the integrity error and the unexpected one the same way everywhere, and leaves the status
+table and the body to the surface's ``ErrorAnswers``.
 """
 
 import logging
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from tenantry.errors import (
     Conflict,
@@ -81,6 +83,11 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
             return answers.conflict(request)
         return answers.answer(request, 409, CONFLICTING)
 
+    def disconnected(request: Request, _: Exception) -> Response:
+        """The client went away before its body arrived: nobody reads the answer, and it is no fault of ours."""
+        answers.log.info("the client disconnected before sending its whole request")
+        return answers.answer(request, 400, "the client disconnected before sending its whole request")
+
     def unexpected(request: Request, error: Exception) -> Response:
         answers.log.exception("unhandled error", exc_info=error)
         return answers.answer(request, 500, INTERNAL)
@@ -91,6 +98,7 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(IntegrityError, integrity)
+    app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(Exception, unexpected)
 
 

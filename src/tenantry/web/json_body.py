@@ -1,20 +1,25 @@
 """One decoder for every JSON request body: strict UTF-8, a bounded nesting depth, and an error that names
 the body and the position where reading stopped, never a 500 (Python's decoder recurses and would raise
-``RecursionError`` on a few thousand ``[``).
+``RecursionError`` on a few thousand ``[``). Form-encoded bodies are read as strictly: UTF-8, raw or
+percent-escaped (Starlette would read raw bytes as Latin-1, so ``josé`` sent unescaped became ``josÃ©``, and
+would put U+FFFD in place of escapes that are not UTF-8).
 
-Routes get it through ``JsonBodyRequest`` (FastAPI's body parsing calls ``request.json()``) and
-``guard_body``; endpoints that read the body themselves call ``decode_json``.
+Routes get both through ``JsonBodyRequest`` (FastAPI's body parsing calls ``request.json()`` and
+``request.form()``) and ``guard_body``; endpoints that read the body themselves call ``decode_json``.
 """
 
 import json
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Request, Response
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from tenantry.errors import MalformedBody
+from tenantry.web.forms import media_type
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects a body may have; no document Tenantry reads comes close."""
@@ -39,12 +44,16 @@ def _too_deep_at(text: str) -> int | None:
     return None
 
 
+def _not_utf8(error: UnicodeDecodeError) -> MalformedBody:
+    return MalformedBody(f"is not UTF-8: invalid byte at position {error.start}")
+
+
 def decode_json(body: bytes) -> Any:
     """The JSON value of ``body``; ``MalformedBody`` (invalid input, with the position) when it is not one."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise MalformedBody(f"is not UTF-8: invalid byte at position {error.start}") from None
+        raise _not_utf8(error) from None
     too_deep = _too_deep_at(text)
     if too_deep is not None:
         raise MalformedBody(f"nests deeper than {MAX_DEPTH} levels at position {too_deep}")
@@ -57,13 +66,46 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBody(f"is not valid JSON: {error}") from None
 
 
+def _unescaped(text: str, position: int) -> str:
+    try:
+        return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedBody(f"is not UTF-8: the percent-escaped bytes at position {position} are not") from None
+
+
+def decode_form(body: bytes, max_fields: int | float = 1000) -> FormData:
+    """The fields of a form-encoded (``application/x-www-form-urlencoded``) body, read as UTF-8 (raw or
+    percent-escaped bytes alike); ``MalformedBody`` with the position when it is not UTF-8."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _not_utf8(error) from None
+    fields: list[tuple[str, str | UploadFile]] = []
+    position = 0
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            fields.append((_unescaped(name, position), _unescaped(value, position + len(name) + 1)))
+            if len(fields) > max_fields:
+                raise MalformedBody(f"has more than {max_fields} fields")
+        position += len(pair) + 1
+    return FormData(fields)
+
+
 class JsonBodyRequest(Request):
-    """A request whose ``json()`` is ``decode_json``."""
+    """A request whose ``json()`` is ``decode_json`` and whose form-encoded ``form()`` is ``decode_form``."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             self._json = decode_json(await self.body())
         return self._json
+
+    async def _get_form(
+        self, *, max_files: int | float = 1000, max_fields: int | float = 1000, max_part_size: int = 1024 * 1024
+    ) -> FormData:
+        if self._form is None and media_type(self) == "application/x-www-form-urlencoded":
+            self._form = decode_form(await self.body(), max_fields)
+        return await super()._get_form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -102,15 +102,25 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-async def has_consent(session: AsyncSession, client: OAuthClient, user: User) -> bool:
-    statement = select(ClientConsent.id).where(ClientConsent.client_id == client.id, ClientConsent.user_id == user.id)
-    return (await session.scalar(statement)) is not None
+async def _consent(session: AsyncSession, client: OAuthClient, user: User) -> ClientConsent | None:
+    statement = select(ClientConsent).where(ClientConsent.client_id == client.id, ClientConsent.user_id == user.id)
+    return (await session.scalars(statement)).first()
+
+
+async def has_consent(session: AsyncSession, client: OAuthClient, user: User, scope: str) -> bool:
+    """Whether the user allowed ``client`` every scope of ``scope``: asking for more (``offline_access``,
+    say) asks again (OIDC Core 11)."""
+    found = await _consent(session, client, user)
+    return found is not None and set(scope.split()) <= set(found.scope.split())
 
 
 async def give_consent(session: AsyncSession, client: OAuthClient, user: User, scope: str) -> None:
-    if not await has_consent(session, client, user):
+    found = await _consent(session, client, user)
+    if found is None:
         session.add(ClientConsent(client_id=client.id, user_id=user.id, scope=scope))
-        await session.flush()
+    else:
+        found.scope = " ".join(dict.fromkeys([*found.scope.split(), *scope.split()]))
+    await session.flush()
 
 
 @dataclass(frozen=True)

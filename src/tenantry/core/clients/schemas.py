@@ -1,5 +1,5 @@
 """What the client endpoints read and answer. Redirect URIs match exactly: no wildcards, https (http only
-for loopback hosts, as RFC 8252 allows native apps), no fragment."""
+for loopback hosts, as RFC 8252 allows native apps, whose port may vary), no fragment."""
 
 from datetime import datetime
 from ipaddress import ip_address
@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tenantry.core.fields import Name, storable
+from tenantry.i18n import N_
 
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
@@ -29,24 +30,46 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _portless(uri: str) -> str | None:
+    """An http loopback URI without its port; None for any other URI."""
+    parts = urlsplit(uri)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme != "http" or host is None or not is_loopback(host) or parts.username or parts.password:
+        return None
+    return parts._replace(netloc=f"[{host}]" if ":" in host else host).geturl()
+
+
+def redirect_registered(registered: list[str], presented: str) -> bool:
+    """Whether ``presented`` is one of the ``registered`` redirect URIs: exactly, except that an http
+    loopback URI may name any port, as native apps listen on one the system picks (RFC 8252 section 7.3)."""
+    if presented in registered:
+        return True
+    portless = _portless(presented)
+    return portless is not None and any(_portless(uri) == portless for uri in registered)
+
+
 def _secure_url(value: str) -> str:
     storable(value)
     if "*" in value:
-        raise ValueError("must not contain wildcards: URIs match exactly")
+        raise ValueError(N_("must not contain wildcards: URIs match exactly"))
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be an absolute https URL")
+        raise ValueError(N_("must be an absolute https URL"))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError("must use https (http only for loopback hosts: localhost, 127.0.0.1, [::1])")
+        raise ValueError(N_("must use https (http only for loopback hosts: localhost, 127.0.0.1, [::1])"))
     if parts.username or parts.password:
-        raise ValueError("must not carry credentials")
+        raise ValueError(N_("must not carry credentials"))
     return value
 
 
 def _redirect_uri(value: str) -> str:
     _secure_url(value)
     if "#" in value:
-        raise ValueError("must not have a fragment")
+        raise ValueError(N_("must not have a fragment"))
     return value
 
 
@@ -54,7 +77,7 @@ def _origin(value: str) -> str:
     _secure_url(value)
     parts = urlsplit(value)
     if parts.path or parts.query or parts.fragment:
-        raise ValueError("must be an origin: scheme://host[:port], nothing after")
+        raise ValueError(N_("must be an origin: scheme://host[:port], nothing after"))
     return value
 
 

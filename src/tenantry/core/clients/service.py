@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.clients import grants
 from tenantry.core.clients.models import CONFIDENTIAL, ClientSecret, OAuthClient
 from tenantry.core.clients.schemas import CLIENT_CREDENTIALS, ClientCreate, ClientOut, ClientUpdate
 from tenantry.core.orgs import repository as orgs
@@ -164,8 +165,10 @@ async def update_client(
 
 
 async def delete(session: AsyncSession, actor: Actor, org: Organization | None, client_id: str) -> None:
-    """Delete a client: its secrets, codes and grants go with it, so its refresh tokens stop working."""
+    """Delete a client: its secrets, codes and grants go with it, and every token session it started ends
+    (its users' refresh and access tokens stop working)."""
     client = await get(session, org, client_id)
+    await grants.end_client_sessions(session, client.id)
     await session.delete(client)
     await session.flush()
     record(session, actor, "client.deleted", org_id=client.org_id, target_type="client", target_id=client.id)

@@ -81,7 +81,10 @@ class RecordReader:
         self._pending, self._pending_quotes = [], 0
         if not "".join(lines).strip():
             return
-        fields = next(csv.reader(lines, delimiter=self.delimiter, strict=False), [])
+        try:
+            fields = next(csv.reader(lines, delimiter=self.delimiter, strict=False), [])
+        except csv.Error as error:  # a field beyond csv.field_size_limit(), say: the file's fault, not ours
+            raise InvalidInput([FieldError("file", f"line {self._record_line}: {error}")]) from None
         yield Record(self._record_line, fields)
 
 

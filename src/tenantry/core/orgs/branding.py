@@ -21,6 +21,7 @@ from tenantry.core.fields import Email, Name, storable
 from tenantry.core.orgs.models import DEFAULT_LANGUAGE, Organization, OrgBranding
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.i18n import N_
 
 DEFAULT_COLOR = "#0b5cad"
 LOGO_MAX_BYTES = 256 * 1024
@@ -31,14 +32,14 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 def _color(value: str) -> str:
     if not _COLOR.fullmatch(value):
-        raise ValueError("must be a colour written #rrggbb (six hexadecimal digits)")
+        raise ValueError(N_("must be a colour written #rrggbb (six hexadecimal digits)"))
     return value.lower()
 
 
 def _header_text(value: str) -> str:
     """The sender name goes into a From header: one line of printable text."""
     if any(ch in value for ch in "\r\n\t") or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("must be one line of text without control characters")
+        raise ValueError(N_("must be one line of text without control characters"))
     return storable(value.strip())
 
 

@@ -5,6 +5,11 @@ acting stays: the accounts they created or added here remain members. The audit 
 of every change made through a link, so revoking reports those accounts (in the answer and in the
 ``partner.revoked`` event) and, when asked in the same call, disables them here (and their account too
 when this organization is its only one, so a backdoor account no longer signs in).
+
+A partner that handled how a member signs in (made a magic link, set the password or the email address,
+imported or reset second factors) may hold a way in as that member that outlives the link: a browser
+session opened with the magic link, or a link not spent yet. Revoking ends every session of those
+members and the links not spent yet (``revoke_sessions``), and reports them.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +24,14 @@ from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import repository
 from tenantry.core.partners.schemas import OrgBrief, PartnerAccount, PartnerRevocation
+from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users.service import displayed_status
 from tenantry.errors import Conflict, NotFound, PermissionDenied
 
 REPORT_LIMIT = 500
 _BROUGHT_IN = ("user.created", "member.added")
+_EVERY = 2**31 - 1
+_SIGN_IN_HANDLED = ("user.magic_link_created", "user.password_set", "user.email_changed", "mfa.enrolled", "mfa.reset")
 
 
 async def revoke(
@@ -40,6 +48,10 @@ async def revoke(
     found = [await _member(session, org, user_id) for user_id in ids[:REPORT_LIMIT]]
     brought_in = [member for member in found if member is not None]
     disabled = [m.user.id for m in brought_in if disable_created and await _disabled(session, actor, org, m)]
+    handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
+    signed_out = [member for member in [await _member(session, org, user_id) for user_id in handled] if member]
+    for member in signed_out:  # every one of them, not only those the report lists
+        await revoke_sessions(session, member.user)
     record(
         session,
         actor,
@@ -47,16 +59,24 @@ async def revoke(
         org_id=org.id,
         target_type="org",
         target_id=partner.id,
-        details={"created_accounts": [member.user.id for member in brought_in], "disabled": disabled},
+        details={
+            "created_accounts": [member.user.id for member in brought_in],
+            "disabled": disabled,
+            "signed_out_accounts": [member.user.id for member in signed_out[:REPORT_LIMIT]],
+        },
     )
     return PartnerRevocation(
         partner_org=OrgBrief(id=partner.id, slug=partner.slug, name=partner.name),
-        created_accounts=[
-            PartnerAccount(id=m.user.id, email=m.user.email, status=displayed_status(m.user, m.membership))
-            for m in brought_in
-        ],
+        created_accounts=[_account(m) for m in brought_in],
         disabled=disabled,
-        truncated=len(ids) > REPORT_LIMIT,
+        signed_out_accounts=[_account(m) for m in signed_out[:REPORT_LIMIT]],
+        truncated=len(ids) > REPORT_LIMIT or len(handled) > REPORT_LIMIT,
+    )
+
+
+def _account(member: Member) -> PartnerAccount:
+    return PartnerAccount(
+        id=member.user.id, email=member.user.email, status=displayed_status(member.user, member.membership)
     )
 
 

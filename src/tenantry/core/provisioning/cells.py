@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_,
 
 from tenantry.core.provisioning.filter_tree import Operator
 from tenantry.core.provisioning.json_sql import JsonSql
-from tenantry.core.users.emailkey import email_key
+from tenantry.core.users.emailkey import email_key, key_fragment
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidFilter
 
@@ -93,9 +93,14 @@ class Cell:
         raise InvalidFilter(f"unsupported operator {op!r}")
 
 
+_PARTIAL = (Operator.co, Operator.sw, Operator.ew)
+
+
 @dataclass(frozen=True)
 class IdentityCell(Cell):
-    """An email compared as an identity: ``eq``/``ne`` match any spelling of the account's email (its key).
+    """An email compared as an identity: ``eq``/``ne`` match any spelling of the account's email (its key), and
+    ``co``/``sw``/``ew`` match its key too (folded as on both databases: SQLite's ``lower()`` folds ASCII only, so
+    ``sw "är"`` missed ``Ärger@…`` there).
 
     ``own_email`` None: the cell is the account's email itself (``userName``), compared by key alone. Otherwise
     the cell is a value of ``emails``: it also matches as typed, and by key where it holds the account's email.
@@ -103,14 +108,22 @@ class IdentityCell(Cell):
 
     own_email: Any = None
 
+    def _own(self, by_key: ColumnElement[bool]) -> ColumnElement[bool]:
+        """``by_key`` where the cell holds the account's own email (``emails``); ``userName`` always does."""
+        if self.own_email is None:
+            return by_key
+        own = and_(self.expression.is_not(None), func.lower(self.expression) == func.lower(self.own_email))
+        return and_(own, by_key)
+
     def compare(self, op: Operator, value: Any) -> ColumnElement[bool]:
+        if value is not None and op in _PARTIAL:
+            by_key = Cell(User.email_key, case_exact=True).compare(op, key_fragment(str(value)))
+            return or_(super().compare(op, value), self._own(by_key))
         if value is None or op not in (Operator.eq, Operator.ne):
             return super().compare(op, value)
-        same: ColumnElement[bool] = User.email_key == email_key(str(value))
+        same: ColumnElement[bool] = self._own(User.email_key == email_key(str(value)))
         if self.own_email is not None:
-            typed = super().compare(Operator.eq, value)
-            own = and_(self.expression.is_not(None), func.lower(self.expression) == func.lower(self.own_email))
-            same = or_(typed, and_(own, same))
+            same = or_(super().compare(Operator.eq, value), same)
         return same if op == Operator.eq else not_(same)
 
 

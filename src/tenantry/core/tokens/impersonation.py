@@ -1,8 +1,9 @@
 """Whether an impersonation token still stands, decided on every request that presents it.
 
 The token names the impersonated user, the impersonator (and the impersonator's session, when they had
-one) and the one organization it acts in. It stands only while the impersonator's account is active,
-their session has not ended (sign-out, ending every session), and their membership in that organization
+one: the token session of the API, or the browser session of the console) and the one organization it acts
+in. It stands only while the impersonator's account is active, their session has not ended (sign-out of
+the API or of the hosted pages, ending every session), and their membership in that organization
 is active and still holds ``users:impersonate`` (platform admins hold every permission). Demoting,
 disabling or removing the impersonator therefore ends the tokens they minted on the next request.
 
@@ -13,13 +14,14 @@ roles in the organization (one row per role) and whether their session was revok
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import union_permissions
+from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 
@@ -32,9 +34,10 @@ _STATEMENT = (
         _Impersonator,
         Membership,
         Role,
-        exists()
-        .where(RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None))
-        .label("session_ended"),
+        or_(
+            exists().where(RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)),
+            exists().where(BrowserSession.id == bindparam("session_id"), BrowserSession.revoked_at.is_not(None)),
+        ).label("session_ended"),
     )
     .select_from(User)
     .join(_Impersonator, _Impersonator.id == bindparam("impersonator_id"))

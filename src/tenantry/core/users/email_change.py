@@ -27,8 +27,9 @@ SET_PASSWORD = "users:set_password"
 
 
 def ensure_may_change(actor: Actor, user: User) -> None:
-    """The user changes their own address; anyone else only with ``users:set_password``."""
-    if actor.user_id != user.id and not actor.holds({SET_PASSWORD}):
+    """The user changes their own address; anyone else only with ``users:set_password``. An impersonation, or
+    an application's token for one organization, is not the user themselves (``Actor.is_user``)."""
+    if not actor.is_user(user.id) and not actor.holds({SET_PASSWORD}):
         raise PermissionDenied(f"changing another user's email address requires {SET_PASSWORD!r}")
 
 

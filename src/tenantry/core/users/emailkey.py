@@ -22,6 +22,12 @@ def _ascii_domain(domain: str) -> str:
         return domain
 
 
+def key_fragment(text: str) -> str:
+    """A piece of an address (what a filter's ``co``/``sw``/``ew`` looks for) folded as keys are: NFKC and
+    case-folded; its domain part is not made ASCII, since a piece need not be a whole domain."""
+    return _folded(text)
+
+
 def email_key(address: str) -> str:
     """The key ``address`` is looked up and kept unique by (any text; the domain part is what follows the last @)."""
     local, at, domain = address.strip().rpartition("@")

@@ -61,8 +61,10 @@ async def _ensure_may_change(
     """Refuse unless the caller may change this password; the organization acting for someone else, if so."""
     if actor.impersonator_id is not None:
         raise PermissionDenied("an impersonated session cannot change the password")
-    if actor.user_id == user.id:
+    if actor.is_user(user.id):
         return None
+    if actor.user_id == user.id:
+        raise PermissionDenied("a token issued for one organization cannot change the account's password")
     if org is None or member is None or member.user.id != user.id or not actor.holds({_SET_PASSWORD}):
         raise PermissionDenied(f"changing another user's password requires '{_SET_PASSWORD}'")
     membership_rules.ensure_may_manage(actor, member)

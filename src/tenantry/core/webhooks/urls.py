@@ -9,6 +9,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from tenantry.errors import FieldError, InvalidInput
+from tenantry.i18n import N_
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -23,20 +24,20 @@ def check_url(url: str, *, allow_private: bool) -> str:
     parts = urlsplit(url)
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in schemes:
-        raise InvalidInput([FieldError("url", "must be an https:// URL")])
+        raise InvalidInput([FieldError("url", N_("must be an https:// URL"))])
     if not parts.hostname:
-        raise InvalidInput([FieldError("url", "must name a host")])
+        raise InvalidInput([FieldError("url", N_("must name a host"))])
     if parts.username is not None or parts.password is not None:
-        raise InvalidInput([FieldError("url", "must not hold credentials")])
+        raise InvalidInput([FieldError("url", N_("must not hold credentials"))])
     if parts.fragment:
-        raise InvalidInput([FieldError("url", "must not have a fragment")])
+        raise InvalidInput([FieldError("url", N_("must not have a fragment"))])
     try:
         port = parts.port
         address = ipaddress.ip_address(parts.hostname)
     except ValueError as error:
         if "port" in str(error).lower():
-            raise InvalidInput([FieldError("url", "has an invalid port")]) from error
+            raise InvalidInput([FieldError("url", N_("has an invalid port"))]) from error
         return url
     if port == 0 or (not allow_private and not is_public(address)):
-        raise InvalidInput([FieldError("url", "must be a public address")])
+        raise InvalidInput([FieldError("url", N_("must be a public address"))])
     return url

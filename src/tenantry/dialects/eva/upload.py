@@ -12,10 +12,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from tenantry.core.imports.records import ImportLimitExceeded
 from tenantry.errors import FieldError, InvalidInput
-from tenantry.web.body_limit import allow_body
-
-MULTIPART_OVERHEAD = 64 * 1024
-"""Room for the part headers and boundaries around the file."""
+from tenantry.web.body_limit import MULTIPART_OVERHEAD, allow_body
 
 
 class _FieldReader:
