@@ -1,11 +1,12 @@
-"""Password sign-ins and failures are audited (and are events) in the account's organizations."""
+"""Password sign-ins and failures are audited (and are events) in the account's organizations (those it
+joined: an organization that only invited it hears nothing, see tests/trust/test_foreign_reads.py)."""
 
 import httpx
 from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
-from tests.factories import PASSWORD, Tenant
+from tests.factories import PASSWORD, Tenant, accept_invitation
 from tests.mailbox import submit
 
 
@@ -30,6 +31,7 @@ async def test_sign_ins_and_failures_are_audited_in_each_org_of_the_account(
     member = await tenant.add_user("both@example.com", password=PASSWORD)
     added = await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
     assert added.status_code == 201, added.text
+    await accept_invitation(runtime, member.id, other_tenant.id)
     before = len(await _sign_ins(runtime, member.id))
     assert await _token(client, member.email, "wrong password") == 400
     assert await _token(client, member.email, PASSWORD) == 200
@@ -59,6 +61,7 @@ async def test_a_hosted_sign_in_naming_an_org_is_audited_there_only(
 ) -> None:
     member = await tenant.add_user("hosted@example.com")
     await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
+    await accept_invitation(runtime, member.id, other_tenant.id)
     before = len(await _sign_ins(runtime, member.id))
     form = {"email": member.email, "password": PASSWORD, "org": other_tenant.slug}
     response = await submit(client, f"/ui/sign-in?org={other_tenant.slug}", "/ui/sign-in", form)

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.factories import Tenant
+from tests.factories import Tenant, bearer
 from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, LOGGED_OUT, authorize_url, code_for, pkce, query_of, register, sign_in_at
 
@@ -163,3 +163,31 @@ async def test_a_native_app_may_use_any_port_of_its_loopback_redirect_uri(
     web = await register(client, root_token)
     moved = await client.get(authorize_url(web["client_id"], redirect_uri="https://app.example:8443/callback"))
     assert (moved.status_code, "location" in moved.headers) == (400, False)
+
+
+async def test_prompt_none_says_what_a_page_would_have_asked(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    registered = await register(client, root_token)
+    attach = {"email": tenant.owner.email, "roles": ["member"]}
+    assert (
+        await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))
+    ).status_code == 201
+    assert await code_for(client, authorize_url(registered["client_id"], organization=tenant.slug), tenant.owner.email)
+
+    client_id = registered["client_id"]
+    choose = await _error_of(client, authorize_url(client_id, prompt="none"))
+    assert choose["error"] == "account_selection_required"
+    assert "code" in await _error_of(client, authorize_url(client_id, prompt="none", organization=other_tenant.slug))
+    stale = await _error_of(client, authorize_url(client_id, prompt="none", organization=tenant.slug, max_age="0"))
+    assert stale["error"] == "login_required"
+    both = await _error_of(client, authorize_url(client_id, prompt="none select_account"))
+    assert both["error"] == "invalid_request"
+
+
+async def test_a_form_that_is_not_utf8_ends_on_a_page(client: httpx.AsyncClient) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path in ("/oidc/authorize", "/oidc/logout"):
+        answer = await client.post(path, content=b"client_id=%FF", headers=form)
+        assert (answer.status_code, answer.headers["content-type"]) == (400, "text/html; charset=utf-8"), path
+        assert "location" not in answer.headers

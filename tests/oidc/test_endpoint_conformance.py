@@ -198,3 +198,9 @@ async def test_a_machine_token_cannot_be_revoked_and_says_so(client: httpx.Async
     assert (refused.status_code, refused.json()["error"]) == (400, "unsupported_token_type")
     unknown = await client.post("/oidc/revoke", data={"token": "not-a-token"}, auth=_auth(machine))
     assert unknown.status_code == 200
+
+
+async def test_userinfo_refuses_a_form_that_is_not_utf8_as_an_oauth_error(client: httpx.AsyncClient) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = await client.post(USERINFO, content=b"access_token=%FF", headers=form)
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")

@@ -28,7 +28,7 @@ from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.orgs import branding
 from tenantry.core.orgs.models import Organization
 from tenantry.db.base import utcnow
-from tenantry.errors import OAuthError
+from tenantry.errors import MalformedBody, OAuthError
 from tenantry.i18n import N_, _
 from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
@@ -197,10 +197,12 @@ async def authorize(
 async def authorize_form(request: Request) -> Response:
     """The authorization request sent as a form (OIDC Core 3.1.2.1): answered as the same request by GET,
     which a browser follows with its session cookie (SameSite=Lax keeps it off a cross-site POST)."""
-    if media_type(request) != "application/x-www-form-urlencoded":
-        text = "send the parameters form-encoded (application/x-www-form-urlencoded)"
-        return message(request, _("This sign-in cannot continue"), text, 400)
-    form = await request.form()
+    try:
+        if media_type(request) != "application/x-www-form-urlencoded":
+            raise MalformedBody("is not form-encoded (application/x-www-form-urlencoded)")
+        form = await request.form()
+    except MalformedBody as error:
+        return message(request, _("This sign-in cannot continue"), error.detail, 400)
     return redirect(f"/oidc/authorize?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
 
 

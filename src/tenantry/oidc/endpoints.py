@@ -15,7 +15,7 @@ from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users.models import User
-from tenantry.errors import OAuthError, Unauthenticated
+from tenantry.errors import MalformedBody, OAuthError, Unauthenticated
 from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
@@ -35,7 +35,10 @@ async def _presented_token(request: Request) -> str | None:
     token = presented_credential(request)
     if request.method != "POST" or media_type(request) != "application/x-www-form-urlencoded":
         return token
-    in_body = (await request.form()).get("access_token")
+    try:
+        in_body = (await request.form()).get("access_token")
+    except MalformedBody as error:
+        raise OAuthError("invalid_request", error.detail) from None
     if in_body is not None and token is not None:
         raise OAuthError("invalid_request", "send the access token once: in the header or in the body")
     return token if in_body is None else str(in_body)
@@ -125,10 +128,13 @@ async def revoke(
 async def end_session_form(request: Request) -> Response:
     """RP-initiated logout sent as a form (the specification allows GET and POST): answered as the same
     request by GET, which a browser follows with its session cookie (SameSite=Lax keeps it off a POST)."""
+    text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
     if media_type(request) != "application/x-www-form-urlencoded":
-        text = _("The application did not say who is signing out. Use the sign-out button of your account page.")
         return message(request, _("Sign out"), text, 400, account="/ui/account")
-    form = await request.form()
+    try:
+        form = await request.form()
+    except MalformedBody:
+        return message(request, _("Sign out"), text, 400, account="/ui/account")
     return redirect(f"/oidc/logout?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
 
 

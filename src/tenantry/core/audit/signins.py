@@ -28,7 +28,8 @@ async def record_sign_in(
     client_ip: str | None = None,
 ) -> None:
     """Record a sign-in of ``user`` by ``method`` (``password``, ...); ``failure`` says why it failed."""
-    member_of = sorted({membership.org_id for membership in await memberships.for_user(session, user.id)})
+    joined = [found for found in await memberships.for_user(session, user.id) if not found.consent_pending]
+    member_of = sorted({membership.org_id for membership in joined})  # an invitation not accepted hears nothing
     recorded_in: list[str | None] = list(member_of) or [None]
     if org_id is not None:
         recorded_in = [org_id] if org_id in member_of else []

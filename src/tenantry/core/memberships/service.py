@@ -261,23 +261,29 @@ def may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> bool
 
 async def remove(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
     """Delete the membership (yours: you leave; an organization may always withdraw an invitation not yet
-    accepted); soft-delete the account when it has no membership left."""
+    accepted); soft-delete the account when it has no membership left, unless it was an invitation: the
+    organization never held the account, which may have belonged to no organization before (a platform
+    admin's, one whose organizations removed it), and withdrawing must not delete it."""
     owners: set[str] = set()
-    if not member.membership.consent_pending:
+    invitation = member.membership.consent_pending
+    if not invitation:
         await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
         owners = await repository.active_owner_ids(session, org.id)
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)
     await session.flush()
     record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)
-    await delete_orphans(session, actor, [member.account])
+    if not invitation:
+        await delete_orphans(session, actor, [member.account])
 
 
 async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:
-    """Soft-delete the accounts among ``candidates`` that belong to no organization any more."""
+    """Soft-delete the accounts among ``candidates`` (members an organization held: not those it only invited)
+    that belong to no organization any more. A platform admin's account belongs to the platform: no
+    organization's end deletes it."""
     orphan_ids = set(await repository.user_ids_without_membership(session, [user.id for user in candidates]))
     for user in candidates:
-        if user.id in orphan_ids and user.status != USER_DELETED:
+        if user.id in orphan_ids and user.status != USER_DELETED and not user.platform_admin:
             user.status = USER_DELETED
             user.deleted_at = utcnow()
             await revoke_sessions(session, user)

@@ -97,12 +97,10 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
 
 
 async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None:
-    """Soft-delete the organization: its memberships go, its keys are revoked, orphaned accounts are deleted."""
-    users = list(
-        await session.scalars(
-            select(User).join(Membership, Membership.user_id == User.id).where(Membership.org_id == org.id)
-        )
-    )
+    """Soft-delete the organization: its memberships go, its keys are revoked, orphaned accounts are deleted
+    (of its members: an account it only invited was never its own)."""
+    held = (Membership.org_id == org.id) & Membership.consent_pending.is_(False)
+    users = list(await session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(held)))
     await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))
     await partner_links.delete_all_of(session, org.id)
     await session.execute(

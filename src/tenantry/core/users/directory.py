@@ -33,11 +33,13 @@ async def orgs_where_users_visible(session: AsyncSession, actor: Actor, besides:
     """Organizations other than ``besides`` where the actor may read users; None means all of them.
 
     Platform admins see every account; a user sees through their active memberships whose roles grant
-    ``users:read``; an API key belongs to one organization and sees through none.
+    ``users:read``; an API key belongs to one organization and sees through none, and so does a credential
+    bound to one (an impersonation, an application's token): through it, the organization it acts in would
+    read the users of the other organizations of the account it acts as.
     """
     if actor.platform_admin:
         return None
-    if actor.user_id is None:
+    if actor.user_id is None or actor.bound_org_id is not None:
         return []
     own = [
         membership
