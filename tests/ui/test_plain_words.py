@@ -105,6 +105,11 @@ async def test_an_unreadable_authorization_request_is_explained_in_the_users_wor
     assert "repeated or too long" not in page.text
     assert "client_id" not in page.text
     _assert_no_english(page.text, "de", "/oidc/authorize")
+    posted = await client.post("/oidc/authorize", json={"client_id": "a"}, headers={"Accept-Language": "de"})
+    assert posted.status_code == 400
+    assert "form-encoded" not in posted.text
+    assert "<h1>Diese Anmeldung kann nicht fortgesetzt werden</h1>" in posted.text
+    _assert_no_english(posted.text, "de", "POST /oidc/authorize")
 
 
 async def test_a_refusal_or_failure_no_page_caught_is_a_page_in_the_browsers_language(

@@ -201,8 +201,9 @@ async def authorize_form(request: Request) -> Response:
         if media_type(request) != "application/x-www-form-urlencoded":
             raise MalformedBody("is not form-encoded (application/x-www-form-urlencoded)")
         form = await request.form()
-    except MalformedBody as error:
-        return message(request, _("This sign-in cannot continue"), error.detail, 400)
+    except MalformedBody:  # the developer's detail is no sentence for the person signing in
+        text = _("The application sent a sign-in request this site cannot read (not a web form in UTF-8).")
+        return message(request, _("This sign-in cannot continue"), text, 400)
     return redirect(f"/oidc/authorize?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
 
 
