@@ -16,7 +16,7 @@ from tests.factories import Tenant
 from tests.test_cli_import import cli_env  # noqa: F401  (the fixture)
 
 runner = CliRunner()
-COMPARED = ("email", "first_name", "last_name", "roles", "email_verified", "status")
+COMPARED = ("email", "first_name", "last_name", "roles", "email_verified", "status", "locale")
 
 
 async def _users(env: dict[str, str], *args: str) -> Result:
@@ -34,8 +34,10 @@ async def _awkward_members(tenant: Tenant, client: httpx.AsyncClient) -> None:
     await tenant.add_user("formula@example.com", first_name='=HYPERLINK("x")', last_name="'t Hooft")
     await tenant.add_user("plus@example.com", first_name="+1 555", last_name="-minus", roles=["viewer", "editor"])
     await tenant.add_user("at@example.com", first_name="@SUM(A1)", last_name="'=already quoted", email_verified=True)
-    await tenant.add_user("quotes@example.com", first_name='Zoë "Z", Jr.', last_name="Ünal", roles=["admin"])
-    await tenant.add_user("invited@example.com", password=None, roles=["viewer"])
+    await tenant.add_user(
+        "quotes@example.com", first_name='Zoë "Z", Jr.', last_name="Ünal", roles=["admin"], locale="fr"
+    )
+    await tenant.add_user("invited@example.com", password=None, roles=["viewer"], locale="de-AT")
     disabled = await tenant.add_user("disabled@example.com", first_name="\tTabbed")
     assert (await client.post(tenant.path(f"/users/{disabled.id}/disable"), headers=tenant.auth)).status_code == 200
 

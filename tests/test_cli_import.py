@@ -124,7 +124,7 @@ async def test_rows_that_fail_are_listed_with_their_reason_in_line_order(
     assert json.loads(result.stdout)["created"] == 1
     assert [(row["line"], row["email"], row["reason"]) for row in _report(errors)] == [
         ("3", "'=HYPERLINK(1)", "email is not a valid email address"),
-        ("4", "weak@example.com", "password must be at least 8 characters (min_length)"),
+        ("4", "weak@example.com", "password: Use at least 8 characters."),
         (
             "5",
             "hash@example.com",

@@ -57,6 +57,30 @@ async def test_import_with_invite_mails_each_row_created_without_a_password_once
     assert all("/ui/activate?token=" in message.get_body(("plain",)).get_content() for message in inbox.accepted)  # type: ignore[union-attr]
 
 
+async def test_each_invitation_of_an_import_speaks_its_rows_locale(
+    cli_env: dict[str, str],  # noqa: F811
+    tenant: Tenant,
+    tmp_path: Path,
+) -> None:
+    rows = [["fr@example.com", "fr"], ["de@example.com", "de-AT"], ["en@example.com", ""], ["xx@example.com", "1!"]]
+    source = _write(tmp_path / "team.csv", ["email", "locale"], rows)
+    result = await _import(cli_env, str(source), "--org", tenant.slug, "--invite")
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["failed"], summary["invited"]) == (3, 1, 3)
+    assert [row["reason"] for row in _report(source.with_name("team.csv.errors.csv"))] == [
+        "locale must be a language tag such as fr or de-AT"
+    ]
+    with smtp_server() as (inbox, url):
+        await _deliver(cli_env, url)
+    subjects = {str(message["To"]): str(message["Subject"]) for message in inbox.accepted}
+    org = tenant.slug.title()
+    assert subjects == {
+        "fr@example.com": f"{org} vous a invité\u00a0: choisissez votre mot de passe",
+        "de@example.com": f"{org} hat Sie eingeladen: Legen Sie Ihr Passwort fest",
+        "en@example.com": f"{org} invited you: set your password",
+    }
+
+
 async def test_import_without_invite_mails_nobody(
     cli_env: dict[str, str],  # noqa: F811
     tenant: Tenant,

@@ -103,8 +103,8 @@ class RateLimited(TenantryError):
 
 
 class MalformedBody(InvalidInput):
-    """The request body could not be read at all (not JSON, not UTF-8, nested too deeply, a broken multipart):
-    the client's mistake, named with the position where reading stopped."""
+    """The request body (or, ``part="query"``, its query string) could not be read at all (not JSON, not UTF-8,
+    nested too deeply, a broken multipart): the client's mistake, named with the position where reading stopped."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__([FieldError("body", message)], detail=f"the request body {message}")
+    def __init__(self, message: str, part: str = "body") -> None:
+        super().__init__([FieldError(part, message)], detail=f"the request {part} {message}")

@@ -77,7 +77,7 @@ async def _named_owner(runtime: Runtime, org_id: str) -> str | None:
 async def test_a_broad_term_finds_the_same_members_row_by_row(
     runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("dora", "doris", "boris"):
+    for name in ("dora", "doris", "boris", "jörg"):
         await tenant.add_user(f"{name}@broad.example", password=None)
     async with runtime.database.transaction(write=False) as session:
         org = await orgs.get_by_ref(session, tenant.id)
@@ -87,5 +87,12 @@ async def test_a_broad_term_finds_the_same_members_row_by_row(
         assert await matching.is_broad(session, "oris") is (session.get_bind().dialect.name == "sqlite")
         walked, after = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=None, limit=1)
         rest, _ = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=after, limit=10)
+        # A capped count walks the members too (ASCII terms by LIKE, others through the index), stopping at cap + 1.
+        counted = [await members.count(session, org.id, MemberCriteria(terms=("ORIS",)), cap=cap) for cap in (10, 1)]
+        umlaut = await members.page_after(session, org.id, MemberCriteria(terms=("JÖR",)), after=None, limit=10)
+        umlaut_counted = await members.count(session, org.id, MemberCriteria(terms=("JÖR",)), cap=10)
     assert sorted(member.user.email for member in listed) == ["boris@broad.example", "doris@broad.example"]
     assert [member.user.id for member in walked + rest] == [member.user.id for member in listed]
+    assert counted == [2, 2]
+    assert [member.user.email for member in umlaut[0]] == ["jörg@broad.example"]
+    assert umlaut_counted == 1

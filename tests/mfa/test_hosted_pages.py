@@ -88,7 +88,7 @@ async def test_a_magic_link_asks_for_the_second_factor_too(
     link = (await client.post(tenant.path(f"/users/{member.id}/magic-link"), headers=tenant.auth)).json()["url"]
     token = link.split("token=")[1]
     used = await submit(client, f"/ui/magic?token={token}", "/ui/magic", {"token": token})
-    assert used.headers["location"] == "/ui/mfa"
+    assert used.headers["location"] == f"/ui/mfa?org={tenant.slug}"  # the link's org, carried for its branding
     done = await submit(client, "/ui/mfa", "/ui/mfa", {"code": app.code_at(totp_clock.now), "method": "otp"})
     assert done.headers["location"] == "/ui/account"
     assert member.email in (await client.get("/ui/account")).text
@@ -158,7 +158,7 @@ async def test_an_invitee_of_an_org_requiring_mfa_sets_up_an_app_before_the_sess
     }
     activated = await submit(client, path, "/ui/activate", fields)
     assert activated.status_code == 303
-    assert activated.headers["location"] == "/ui/mfa/enrol"
+    assert activated.headers["location"] == f"/ui/mfa/enrol?org={tenant.slug}"
     assert "tenantry_session" not in activated.headers.get("set-cookie", "")
     assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"
 
@@ -246,3 +246,51 @@ async def test_a_required_password_change_carries_the_org_to_the_second_step(
     done = await client.post("/ui/change-password", data=chosen)
     assert done.status_code == 303, done.text
     assert done.headers["location"] == f"/ui/mfa/enrol?org={tenant.slug}"
+
+
+async def test_links_that_go_on_to_a_second_step_keep_the_orgs_branding(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox, totp_clock: TotpClock
+) -> None:
+    """An activation (enrolment required) and a magic link (an app enrolled) reach the second step with the
+    organization the link was made for: its pages wear its branding, not Tenantry's."""
+    member = await tenant.add_user()
+    await enrol(client, member.token, totp_clock)
+    changed = await client.patch(tenant.path(), json={"mfa_required": True, "branding": BRANDING}, headers=tenant.auth)
+    assert changed.status_code == 200
+    assert (await client.post(tenant.path("/users"), json={"email": "br@example.com"}, headers=tenant.auth)).is_success
+    link = (await mailbox.one_for("br@example.com")).link
+    token = link.split("token=")[1]
+    chosen = {"token": token, "password": "quiet river under a stone", "password_repeat": "quiet river under a stone"}
+    activated = await submit(client, link.removeprefix("http://testserver"), "/ui/activate", chosen)
+    assert activated.headers["location"] == f"/ui/mfa/enrol?org={tenant.slug}"
+    _assert_branded(await client.get(activated.headers["location"]), tenant)
+
+    magic = (await client.post(tenant.path(f"/users/{member.id}/magic-link"), headers=tenant.auth)).json()["url"]
+    token = magic.split("token=")[1]
+    used = await submit(client, f"/ui/magic?token={token}", "/ui/magic", {"token": token})
+    assert used.headers["location"] == f"/ui/mfa?org={tenant.slug}"
+    page = await client.get(used.headers["location"])
+    _assert_branded(page, tenant)
+    assert f'<input type="hidden" name="org" value="{tenant.slug}">' in page.text
+
+
+async def test_the_second_step_speaks_the_language_of_the_account_signing_in(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """The password is proven, so the account is known: its ``locale`` comes before the browser's languages, as
+    on every page of a known user; an OpenID request's ``ui_locales`` still wins."""
+    member = await tenant.add_user()
+    changed = await client.patch(tenant.path(f"/users/{member.id}"), json={"locale": "de"}, headers=tenant.auth)
+    assert changed.status_code == 200
+    await enrol(client, member.token, totp_clock)
+    client.headers["Accept-Language"] = "fr"
+    first = await password_step(client, member.email)
+    page = await client.get(first.headers["location"])
+    assert '<html lang="de">' in page.text
+    wrong = await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf_of(page.text)})
+    assert '<html lang="de">' in wrong.text
+    assert "Dieser Code ist falsch oder wurde bereits verwendet" in wrong.text
+    back = "/oidc/authorize?client_id=abc&response_type=code&ui_locales=fr"
+    fields = {"email": member.email, "password": PASSWORD, "continue": back}
+    again = await submit(client, "/ui/sign-in", "/ui/sign-in", fields)
+    assert '<html lang="fr">' in (await client.get(again.headers["location"])).text

@@ -94,3 +94,25 @@ async def test_sign_in_names_a_known_organization_and_says_an_unknown_one_is_unk
     assert unknown.status_code == 404
     assert "There is no organization “no-such-org”" in unknown.text
     assert 'name="org" value=""' in unknown.text  # the form still signs in, without the unknown org
+
+
+async def test_an_invitation_to_join_speaks_the_invitees_language_and_names_the_org_as_branded(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, mailbox: Mailbox
+) -> None:
+    member = await tenant.add_user("joiner@example.com")
+    changed = await client.patch(tenant.path(f"/users/{member.id}"), json={"locale": "de"}, headers=tenant.auth)
+    assert changed.status_code == 200
+    branding = {"branding": {"display_name": "Kestrel Bank"}}
+    assert (await client.patch(other_tenant.path(), json=branding, headers=other_tenant.auth)).status_code == 200
+    asked = await client.post(other_tenant.path("/members"), json={"email": member.email}, headers=other_tenant.auth)
+    assert asked.status_code < 300, asked.text
+    link = (await mailbox.one_for(member.email)).link
+    client.headers["Accept-Language"] = "fr"
+    page = await client.get(link)
+    assert '<html lang="de">' in page.text
+    assert "<h1>Kestrel Bank beitreten?</h1>" in page.text
+    assert other_tenant.slug.title() not in page.text
+    accepted = await submit(client, link, "/ui/join", {"token": link.split("token=")[1], "answer": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    assert '<html lang="de">' in accepted.text
+    assert "Kestrel Bank" in accepted.text

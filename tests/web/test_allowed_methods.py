@@ -14,7 +14,7 @@ PATHS = [
     (f"/compat/akinon/organizations/{ORG}/users", "PATCH", {"GET", "POST"}, "application/json"),
     (f"/compat/eva/eva-user/org/{ORG}/users", "DELETE", {"GET", "POST"}, "application/json"),
     (f"/compat/telm/api/auth/auth/{ORG}/users", "DELETE", {"GET", "POST"}, "application/json"),
-    ("/ui/sign-in", "DELETE", {"GET", "POST"}, "application/problem+json"),
+    ("/ui/sign-in", "DELETE", {"GET", "POST"}, "text/html"),  # a page, in the browser's language
 ]
 
 

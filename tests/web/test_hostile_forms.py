@@ -1,6 +1,7 @@
-"""Form-encoded bodies are UTF-8, raw or percent-escaped: a name typed unescaped is read as typed (it was read
-as Latin-1, so ``josé`` became ``josÃ©`` and could not sign in), and bytes that are not UTF-8 answer 400/422 in
-the surface's own shape naming the body and the position, a page on the hosted pages and the console."""
+"""Form-encoded bodies and query strings are UTF-8, raw or percent-escaped: a name typed unescaped is read as
+typed (it was read as Latin-1, so ``josé`` became ``josÃ©`` and could not sign in), and bytes that are not UTF-8
+answer 400/422 in the surface's own shape naming the body (or query) and the position, a page on the hosted
+pages and the console."""
 
 import logging
 
@@ -59,3 +60,25 @@ async def test_hosted_pages_and_the_console_answer_a_form_that_is_not_utf8_with_
         assert answer.status_code == 400, (action, answer.text)
         assert answer.headers["content-type"].startswith("text/html"), action
         assert "could not be read" in answer.text, action
+
+
+async def test_a_query_string_that_is_not_utf8_is_refused_naming_the_query_and_the_position(
+    client: httpx.AsyncClient, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """telm takes a new user's fields in the query: %FF was stored as U+FFFD."""
+    telm_users = f"/compat/telm/api/auth/auth/{tenant.slug}/users"
+    with caplog.at_level(logging.ERROR):
+        created = await client.post(f"{telm_users}?email=ada@example.com&first_name=%FF&role=user", headers=tenant.auth)
+        assert created.status_code == 422, created.text
+        assert created.json() == {
+            "message": "the request query is not UTF-8: the percent-escaped bytes at position 33 are not"
+        }
+        listed = await client.get(tenant.path("/users?q=%C3"), headers=tenant.auth)
+        assert listed.status_code == 422, listed.text
+        assert listed.json()["errors"][0]["field"] == "query"
+        scim = await client.get(f"/scim/v2/{tenant.slug}/Users?filter=%FF", headers=tenant.auth)
+        assert scim.status_code == 400, scim.text
+        assert scim.json()["scimType"] == "invalidSyntax"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert (await client.get(f"{telm_users}/ada@example.com", headers=tenant.auth)).status_code == 404
+    assert (await client.get(tenant.path("/users?q=%C3%A9"), headers=tenant.auth)).status_code == 200

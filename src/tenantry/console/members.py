@@ -55,7 +55,10 @@ async def _members_page(
     members, next_after = await users.page(
         session, console.org, **where, after=after if is_id(after) else None, limit=PAGE_SIZE
     )
-    total = await users.count(session, console.org, **where, cap=COUNT_CAP)
+    if after or next_after:
+        total = await users.count(session, console.org, **where, cap=COUNT_CAP)
+    else:  # the first page holds every match: no second walk of the organization to count them
+        total = len(members)
     page = {
         "members": [users.member_out(member) for member in members],
         "total": total,

@@ -179,8 +179,10 @@ async def authorize(
     try:
         params, problem = _params(list(request.query_params.multi_items()))
         client, redirect_uri = await _client_and_redirect(session, params)
-    except (_Unsafe, OAuthError) as error:
-        text = str(error) if isinstance(error, _Unsafe) else error.detail
+    except _Unsafe as error:
+        return message(request, _("This sign-in cannot continue"), str(error), 400)
+    except OAuthError:  # the request itself cannot be read: the page says so in the user's words
+        text = _("The application sent a sign-in request that cannot be read (a parameter is repeated or too long).")
         return message(request, _("This sign-in cannot continue"), text, 400)
     try:
         if problem is not None:
@@ -199,8 +201,9 @@ async def authorize_form(request: Request) -> Response:
         if media_type(request) != "application/x-www-form-urlencoded":
             raise MalformedBody("is not form-encoded (application/x-www-form-urlencoded)")
         form = await request.form()
-    except MalformedBody as error:
-        return message(request, _("This sign-in cannot continue"), error.detail, 400)
+    except MalformedBody:  # the developer's detail is no sentence for the person signing in
+        text = _("The application sent a sign-in request this site cannot read (not a web form in UTF-8).")
+        return message(request, _("This sign-in cannot continue"), text, 400)
     return redirect(f"/oidc/authorize?{urlencode([(k, v) for k, v in form.multi_items() if isinstance(v, str)])}")
 
 

@@ -36,6 +36,7 @@ NOTICES = {
     "activated": N_("Your account is active and you are signed in."),
 }
 
+_UNREADABLE = N_("cannot be used: it holds characters that are not allowed")
 _PASSWORD_LABELS = {"current_password": N_("Current password"), "new_password": N_("New password")}
 
 
@@ -118,6 +119,14 @@ async def change_password(
         change = PasswordChange(
             current_password=field(form, "current_password") or " ", new_password=new_password or " "
         )
+    except ValidationError as invalid:  # text a password cannot hold (a NUL character): said, not a 500
+        errors = {
+            str(item["loc"][0]): _("%(field)s: %(problem)s")
+            % _labelled(str(item["loc"][0]), str(item.get("ctx", {}).get("error", _UNREADABLE)))
+            for item in invalid.errors()
+        }
+        return await _account_page(request, session, current, 400, password_errors=errors)
+    try:
         await password_change.change_password(
             session, runtime.flows, page_actor(request, current.user), current.user, change
         )

@@ -23,6 +23,7 @@ from tenantry.ui.pages import (
     read_form,
     render,
     use_org,
+    use_user_locale,
 )
 from tenantry.ui.session import AccountForm, AccountHolder, page_actor
 
@@ -47,8 +48,9 @@ async def invitation_page(
     invitation = await joining.find_link(session, token)
     if invitation is None:
         return dead_link(request)
+    use_user_locale(invitation.locale)
     await use_org(request, session, invitation.org)
-    return render(request, "join.html", {"org": invitation.org, "token": token})
+    return render(request, "join.html", {"org": {"name": request.state.brand.name}, "token": token})
 
 
 @router.post("/join")
@@ -58,11 +60,15 @@ async def answer_invitation(request: Request, session: AsyncSession = Depends(ge
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
         return message(request, _("Choose an answer"), _("Accept or decline the invitation."), 400)
+    invitation = await joining.find_link(session, field(form, "token", 200))
+    if invitation is not None:
+        use_user_locale(invitation.locale)
     try:
         org = await joining.answer_link(session, page_actor(request), field(form, "token", 200), accept=accepted)
     except DeadToken:
         return dead_link(request)
-    return _answered(request, org.name, accepted)
+    await use_org(request, session, org)
+    return _answered(request, request.state.brand.name, accepted)
 
 
 @router.post("/account/invitations")
@@ -80,4 +86,5 @@ async def answer_on_account(
     except (NotFound, PermissionDenied):
         text = _("This organization has no invitation waiting for your answer.")
         return message(request, _("No such invitation"), text, 404, account="/ui/account")
-    return _answered(request, org.name, accepted)
+    await use_org(request, session, org)
+    return _answered(request, request.state.brand.name, accepted)

@@ -91,6 +91,13 @@ async def _sign_in_link(session: AsyncSession, org_id: str | None) -> str:
     return f"/ui/sign-in?org={org.slug}" if org else "/ui/sign-in"
 
 
+async def _org_ref(session: AsyncSession, org_id: str | None) -> str | None:
+    """The organization a link was made for, carried (by slug) to a second step so that its pages keep its
+    branding, as a sign-in that named it does."""
+    org = await _org(session, org_id)
+    return org.slug if org else None
+
+
 async def _for_link(request: Request, session: AsyncSession, found: Redeemable) -> Organization | None:
     """The page a link opens speaks its user's language and wears its organization's branding."""
     use_user_locale(found.user.locale)
@@ -145,7 +152,8 @@ async def _set_password(
         return render(request, "set_password.html", {**context, "errors": errors}, 400)
     if done is None:
         into_app = destinations.authorization_url(found.row.details, found.row.org_id)
-        second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], into_app)
+        org_ref = await _org_ref(session, found.row.org_id)
+        second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], into_app, org_ref)
         if second_step is not None:  # an organization requires a second factor: set it up first
             return second_step
         response = redirect(into_app or "/ui/account?notice=activated")
@@ -248,8 +256,10 @@ async def use_magic_link(
         metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="failed").inc()
         return dead_link(request)
     into_app = destinations.authorization_url(found.row.details, found.row.org_id)
-    org_id = found.row.org_id
-    second_step = await second_step_if_needed(session, runtime, found.user, [LINK_AMR], into_app, org_id=org_id)
+    org_ref = await _org_ref(session, found.row.org_id)
+    second_step = await second_step_if_needed(
+        session, runtime, found.user, [LINK_AMR], into_app, org_ref, org_id=found.row.org_id
+    )
     if second_step is not None:
         need = await mfa.requirement(session, runtime.settings, found.user)
         result = "mfa_required" if need.kind == "verify" else "mfa_enrollment_required"

@@ -30,6 +30,7 @@ from tenantry.ui.pages import (
     redirect,
     render,
     set_cookie,
+    use_user_locale,
 )
 from tenantry.ui.session import open_session, page_actor
 from tenantry.web.routing import writes
@@ -88,6 +89,11 @@ def _token(request: Request, runtime: Runtime) -> str:
     return request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
 
 
+async def in_owners_language(request: Request, session: AsyncSession, runtime: Runtime) -> None:
+    """The second step's pages speak the language of the account signing in (its ``locale`` first)."""
+    use_user_locale(await challenges.owner_locale(session, _token(request, runtime)))
+
+
 def sign_in_again(request: Request) -> Response:
     text = _("This sign-in was open too long or had too many wrong codes. Please sign in again.")
     return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
@@ -112,6 +118,7 @@ async def mfa_page(
 ) -> Response:
     """The second step's page: a passkey (when the account has one), the app's code, or a recovery code."""
     named = await org_context(request, session, org)
+    await in_owners_language(request, session, runtime)
     try:
         methods = await challenges.methods_for(session, _token(request, runtime))
     except ChallengeDead:
@@ -146,6 +153,7 @@ async def answer_second_factor(
 ) -> Response:
     """Check the code; then open the session and go on (to my account, or back to the authorization request)."""
     form = await read_form(request)
+    await in_owners_language(request, session, runtime)  # before any refusal is worded
     method = RECOVERY_CODE if field(form, "method", 20) == RECOVERY_CODE else OTP
     next_url = continuation(field(form, "continue", 4000))
     org = field(form, "org", 100) or None
@@ -177,6 +185,7 @@ async def enrolment_required_page(
 ) -> Response:
     """An organization requires a second factor: set up an authenticator app to continue."""
     named = await org_context(request, session, org)
+    await in_owners_language(request, session, runtime)
     try:
         enrolment = await challenges.start_enrolment(session, runtime.flows, _token(request, runtime))
     except ChallengeDead:
@@ -193,6 +202,7 @@ async def finish_required_enrolment(
     form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     named = await org_context(request, session, field(form, "org", 100) or None)
+    await in_owners_language(request, session, runtime)
     token = _token(request, runtime)
     try:
         passed, codes = await challenges.finish_enrolment(

@@ -1,21 +1,34 @@
 """What every hosted page shares: rendering, security headers, the CSRF check, the session cookie."""
 
 import hmac
+import inspect
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from tenantry import i18n
 from tenantry.core.orgs import branding
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import MalformedBody, OrganizationNotFound
+from tenantry.errors import (
+    Conflict,
+    MalformedBody,
+    NotFound,
+    OrganizationNotFound,
+    PermissionDenied,
+    RateLimited,
+    TenantryError,
+    Unauthenticated,
+)
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime
 from tenantry.web.body_limit import ContentTooLarge
@@ -211,8 +224,93 @@ class SignInFirst(Exception):
     """A page behind the session cookie was asked for without a live session: the browser signs in first."""
 
 
+_PAGES = "/ui"
+
+
+def _hosted(request: Request) -> bool:
+    path = request.url.path
+    return (path == _PAGES or path.startswith(f"{_PAGES}/")) and not path.startswith(f"{_PAGES}/static/")
+
+
+def _page_for_failure(request: Request, status: int) -> HTMLResponse:
+    """What a browser sees when a hosted address is wrong: a page in its language, never the API's JSON."""
+    if status == 404:
+        text = _("There is no page at this address. Check the link you followed, or start again from your account.")
+        return message(request, _("Page not found"), text, 404, account="/ui/account")
+    if status == 405:
+        text = _("Your browser asked for this page in a way it does not answer. Start again from your account.")
+        return message(request, _("This page cannot be opened this way"), text, 405, account="/ui/account")
+    text = _("The address of this page is incomplete or damaged. Check the link you followed, or ask for a new one.")
+    return message(request, _("This address does not work"), text, 400, account="/ui/account")
+
+
+def _domain_failure(request: Request, error: Exception) -> Response:
+    """A core refusal no page answered itself: said in words, as a page (the API's problem body is for programs)."""
+    if isinstance(error, Unauthenticated):
+        return redirect("/ui/sign-in")
+    if isinstance(error, RateLimited):
+        text = _("Too many attempts. Please wait a moment and try again.")
+        page = message(request, _("Please wait a moment"), text, 429)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
+    if isinstance(error, NotFound):
+        return _page_for_failure(request, 404)
+    if isinstance(error, PermissionDenied):
+        text = _("Your account may not do this here.")
+        return message(request, _("Not allowed"), text, 403, account="/ui/account")
+    if isinstance(error, Conflict | IntegrityError):
+        text = _("Something changed while this page was open. Reload it and try again.")
+        return message(request, _("Please try again"), text, 409, account="/ui/account")
+    return _page_for_failure(request, 400)
+
+
+def _unexpected(request: Request) -> Response:
+    """A failure of ours: logged by the shared handler; the browser gets a page in its language (the request's
+    own language choice has ended by now, so it is made again from the request)."""
+    token = i18n.begin(i18n.Choice(accept_language=request.headers.get("accept-language")))
+    try:
+        text = _("This page could not be shown. The problem has been logged; please try again in a moment.")
+        return message(request, _("Something went wrong"), text, 500, account="/ui/account")
+    finally:
+        i18n.end(token)
+
+
+def _for_hosted_pages(
+    kind: type[Exception], answer: Callable[[Request, Exception], Response | None], app: FastAPI
+) -> None:
+    """Answer ``kind`` on a hosted page with ``answer`` (None: as before); other surfaces keep their handler."""
+    previous = app.exception_handlers[kind]
+
+    async def handler(request: Request, error: Exception) -> Response:
+        if not _hosted(request):
+            result = previous(request, error)
+            return await result if inspect.isawaitable(result) else result
+        if kind is Exception:  # the shared handler logs it; its JSON body is not what a browser needs
+            logged = previous(request, error)
+            if inspect.isawaitable(logged):
+                await logged
+        if (page := answer(request, error)) is not None:
+            return page
+        result = previous(request, error)
+        return await result if inspect.isawaitable(result) else result
+
+    app.add_exception_handler(kind, handler)
+
+
+def _http_failure(request: Request, error: Exception) -> Response | None:
+    assert isinstance(error, HTTPException)
+    return _page_for_failure(request, error.status_code) if error.status_code in (404, 405, 422) else None
+
+
 def install(app: FastAPI) -> None:
     """A rejected form (``read_form``) is answered by ``rejected_form``, and a page that needs a session
-    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was."""
+    (``ui.session.account_holder``) sends a browser without one to sign in, whichever page it was. An address
+    under /ui that names no page, a wrong method and a damaged query answer a page in the browser's language
+    (the other surfaces keep their error bodies); so do a core refusal no page caught and a failure of ours."""
     app.add_exception_handler(FormRejected, lambda request, _: rejected_form(request))
     app.add_exception_handler(SignInFirst, lambda _, __: redirect("/ui/sign-in"))
+    _for_hosted_pages(HTTPException, _http_failure, app)
+    _for_hosted_pages(RequestValidationError, lambda request, _: _page_for_failure(request, 422), app)
+    _for_hosted_pages(TenantryError, _domain_failure, app)
+    _for_hosted_pages(IntegrityError, _domain_failure, app)
+    _for_hosted_pages(Exception, lambda request, _: _unexpected(request), app)

@@ -18,7 +18,7 @@ from tenantry.core.mfa.schemas import PASSKEY
 from tenantry.errors import InvalidInput, NotFound, RateLimited
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, mfa_page, sign_in_again
+from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, in_owners_language, mfa_page, sign_in_again
 from tenantry.ui.pages import (
     FormRejected,
     continuation,
@@ -187,6 +187,7 @@ async def answer_with_passkey(
         return rejected_form(request)
     next_url = continuation(field(form, "continue", 4000))
     org = field(form, "org", 100) or None
+    await in_owners_language(request, session, runtime)  # before any refusal is worded
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         passed = await challenges.answer_passkey(

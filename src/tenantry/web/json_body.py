@@ -44,8 +44,8 @@ def _too_deep_at(text: str) -> int | None:
     return None
 
 
-def _not_utf8(error: UnicodeDecodeError) -> MalformedBody:
-    return MalformedBody(f"is not UTF-8: invalid byte at position {error.start}")
+def _not_utf8(error: UnicodeDecodeError, part: str = "body") -> MalformedBody:
+    return MalformedBody(f"is not UTF-8: invalid byte at position {error.start}", part)
 
 
 def decode_json(body: bytes) -> Any:
@@ -66,30 +66,41 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBody(f"is not valid JSON: {error}") from None
 
 
-def _unescaped(text: str, position: int) -> str:
+def _unescaped(text: str, position: int, part: str) -> str:
     try:
         return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedBody(f"is not UTF-8: the percent-escaped bytes at position {position} are not") from None
+        raise MalformedBody(f"is not UTF-8: the percent-escaped bytes at position {position} are not", part) from None
 
 
-def decode_form(body: bytes, max_fields: int | float = 1000) -> FormData:
-    """The fields of a form-encoded (``application/x-www-form-urlencoded``) body, read as UTF-8 (raw or
-    percent-escaped bytes alike); ``MalformedBody`` with the position when it is not UTF-8."""
+def _fields(data: bytes, part: str, max_fields: int | float) -> list[tuple[str, str | UploadFile]]:
+    """The ``name=value`` pairs of a form-encoded body or a query string, read as UTF-8, raw or percent-escaped."""
     try:
-        text = body.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise _not_utf8(error) from None
+        raise _not_utf8(error, part) from None
     fields: list[tuple[str, str | UploadFile]] = []
     position = 0
     for pair in text.split("&"):
         if pair:
             name, _, value = pair.partition("=")
-            fields.append((_unescaped(name, position), _unescaped(value, position + len(name) + 1)))
+            fields.append((_unescaped(name, position, part), _unescaped(value, position + len(name) + 1, part)))
             if len(fields) > max_fields:
-                raise MalformedBody(f"has more than {max_fields} fields")
+                raise MalformedBody(f"has more than {max_fields} fields", part)
         position += len(pair) + 1
-    return FormData(fields)
+    return fields
+
+
+def decode_form(body: bytes, max_fields: int | float = 1000) -> FormData:
+    """The fields of a form-encoded (``application/x-www-form-urlencoded``) body, read as UTF-8 (raw or
+    percent-escaped bytes alike); ``MalformedBody`` with the position when it is not UTF-8."""
+    return FormData(_fields(body, "body", max_fields))
+
+
+def check_query(query_string: bytes) -> None:
+    """``MalformedBody`` (of the query) with the position when the query string is not UTF-8: Starlette would
+    read it with U+FFFD in place of the bytes, and telm's create and update take their fields there."""
+    _fields(query_string, "query", float("inf"))
 
 
 class JsonBodyRequest(Request):
@@ -112,10 +123,12 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def guard_body(handler: Handler) -> Handler:
-    """The route handler, reading JSON with ``decode_json``: its ``MalformedBody`` reaches the surface's error
-    mapping as itself (FastAPI wraps any error raised while it reads the body in a bare 400)."""
+    """The route handler, once the query string is UTF-8, reading JSON with ``decode_json`` and forms with
+    ``decode_form``: their ``MalformedBody`` reaches the surface's error mapping as itself (FastAPI wraps any
+    error raised while it reads the body in a bare 400)."""
 
     async def guarded(request: Request) -> Response:
+        check_query(request.scope.get("query_string", b""))
         try:
             return await handler(JsonBodyRequest(request.scope, request.receive))
         except HTTPException as error:

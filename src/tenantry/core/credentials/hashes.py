@@ -21,6 +21,8 @@ import re
 import argon2
 import bcrypt
 
+from tenantry.i18n import N_
+
 MAX_PBKDF2_ROUNDS = 5_000_000
 MAX_BCRYPT_COST = 16
 MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
@@ -43,7 +45,7 @@ def _b64(text: str) -> bytes:
     try:
         return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise UnsupportedHash("the salt or digest is not base64") from None
+        raise UnsupportedHash(N_("the salt or digest is not base64")) from None
 
 
 def scheme_of(password_hash: str) -> str:
@@ -52,9 +54,9 @@ def scheme_of(password_hash: str) -> str:
         try:
             parameters = argon2.extract_parameters(password_hash)
         except argon2.exceptions.InvalidHashError:
-            raise UnsupportedHash("not a valid argon2 hash") from None
+            raise UnsupportedHash(N_("not a valid argon2 hash")) from None
         if parameters.memory_cost > MAX_ARGON2_MEMORY_KIB or parameters.time_cost > MAX_ARGON2_TIME:
-            raise UnsupportedHash("argon2 cost above the accepted bounds")
+            raise UnsupportedHash(N_("argon2 cost above the accepted bounds"))
         return f"argon2{parameters.type.name.lower()}"
     if match := _BCRYPT.fullmatch(password_hash):
         if int(match.group(1)) > MAX_BCRYPT_COST:
@@ -68,11 +70,11 @@ def scheme_of(password_hash: str) -> str:
     if match := _SCRYPT.fullmatch(password_hash):
         log_n, r, p = (int(group) for group in match.group(1, 2, 3))
         if not (1 <= log_n <= 24 and 1 <= r <= 64 and 1 <= p <= 64) or 128 * r * (2**log_n) > MAX_SCRYPT_MEMORY:
-            raise UnsupportedHash("scrypt parameters out of the accepted bounds")
+            raise UnsupportedHash(N_("scrypt parameters out of the accepted bounds"))
         _b64(match.group(4))
         _b64(match.group(5))
         return "scrypt"
-    raise UnsupportedHash("unrecognised hash: use argon2, bcrypt, pbkdf2-sha256, pbkdf2-sha512 or scrypt")
+    raise UnsupportedHash(N_("unrecognised hash: use argon2, bcrypt, pbkdf2-sha256, pbkdf2-sha512 or scrypt"))
 
 
 def verify(password_hash: str, password: str) -> bool:

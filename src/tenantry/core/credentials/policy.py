@@ -56,9 +56,10 @@ PLAIN_RULES = {
 
 def plain_words(error: FieldError) -> str:
     """What a hosted page tells the user about a password error: the rule in plain words in their language,
-    never its code (a message without a code is shown as it is)."""
+    never its code (a message without a code is shown as the catalog translates it)."""
     if error.code is None or error.code not in PLAIN_RULES:
-        return error.message[:1].upper() + error.message[1:]
+        text = _(error.message)
+        return text[:1].upper() + text[1:]
     return _(PLAIN_RULES[error.code]) % dict(error.params)
 
 

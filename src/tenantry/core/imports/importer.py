@@ -37,14 +37,15 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.emailkey import email_key
+from tenantry.i18n import N_, _
 
 _WRITE_ATTEMPTS = 3
 _ROWS_PER_WRITE = 100
 """Rows inserted per write transaction: about a tenth of a second of SQLite's write lock on a quiet machine."""
-ALREADY_MEMBER = "a user with this email already exists in the organization"
-ACCOUNT_ELSEWHERE = "an account with this email already exists outside this organization"
-NO_SECRET_KEY = "totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY"
-NO_TOTP_IMPORT = "totp_secret is not applied to an account that exists outside this organization"
+ALREADY_MEMBER = N_("a user with this email already exists in the organization")
+ACCOUNT_ELSEWHERE = N_("an account with this email already exists outside this organization")
+NO_SECRET_KEY = N_("totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY")
+NO_TOTP_IMPORT = N_("totp_secret is not applied to an account that exists outside this organization")
 
 
 class ImportFormat(Protocol):
@@ -148,7 +149,7 @@ class Importer:
             self._rows += 1
             self._last_line = record.line
             if self.max_rows is not None and self._rows > self.max_rows:
-                raise ImportLimitExceeded(f"the file has more than {self.max_rows} rows")
+                raise ImportLimitExceeded(_("the file has more than %(rows)s rows") % {"rows": self.max_rows})
             parsed = self.format.parse(record)
             if isinstance(parsed, Outcome):
                 self._report(parsed)
@@ -232,9 +233,9 @@ class Importer:
             elif reason:
                 self._fail(candidate, reason)
             elif candidate.totp_secret is not None and (invites or self.seal is None):
-                self._fail(candidate, NO_TOTP_IMPORT if invites else NO_SECRET_KEY)
+                self._fail(candidate, _(NO_TOTP_IMPORT if invites else NO_SECRET_KEY))
             elif missing := [ref for _, ref in candidate.scoped if ref not in found]:
-                self._fail(candidate, f"resource {missing[0]} does not exist")
+                self._fail(candidate, _("resource %(resource)s does not exist") % {"resource": missing[0]})
             elif invites and self.actor.partner_org_id is not None:
                 self._fail(candidate, PARTNER_REFUSED)
             else:  # an invited account keeps its own password and names: the row's are not applied
@@ -243,9 +244,9 @@ class Importer:
 
     def _existing(self, candidate: Candidate, is_member: bool) -> None:
         if is_member and self.format.existing_member_is_present:
-            self._report(Outcome(candidate.line, candidate.email, PRESENT, "already present"))
+            self._report(Outcome(candidate.line, candidate.email, PRESENT, _("already present")))
         else:
-            self._fail(candidate, ALREADY_MEMBER if is_member else ACCOUNT_ELSEWHERE)
+            self._fail(candidate, _(ALREADY_MEMBER if is_member else ACCOUNT_ELSEWHERE))
 
     async def _load_roles(self, session: AsyncSession, names: set[str]) -> None:
         unknown = sorted(names - self._roles.keys())
@@ -254,12 +255,12 @@ class Importer:
             self._roles.update({name: by_name.get(name) for name in unknown})
 
     def _role_problem(self, candidate: Candidate) -> str:
-        for name in [*candidate.roles, *(role for role, _ in candidate.scoped)]:
+        for name in [*candidate.roles, *(role for role, _resource in candidate.scoped)]:
             role = self._roles.get(name)
             if role is None:
-                return f"unknown role {name!r}"
+                return _("unknown role %(role)s") % {"role": repr(name)}
             if not self.actor.holds(permissions_of(role)):
-                return f"cannot grant role {name!r}: it holds permissions you do not have"
+                return _("cannot grant role %(role)s: it holds permissions you do not have") % {"role": repr(name)}
         return ""
 
     def _new_member(self, candidate: Candidate, found: dict[str, Resource]) -> store.NewMember:
@@ -276,6 +277,7 @@ class Importer:
             role_ids=list(dict.fromkeys(role_id[name] for name in candidate.roles)),
             scoped=list(dict.fromkeys((role_id[name], found[ref].id) for name, ref in candidate.scoped)),
             totp_sealed=self.seal(candidate.totp_secret) if self.seal and candidate.totp_secret else None,
+            locale=candidate.locale,
         )
 
     async def _write(self, members: list[store.NewMember], settled_to: int) -> None:

@@ -1,4 +1,7 @@
-"""What an import makes of each row: a candidate to create, or an outcome (created, present, failed)."""
+"""What an import makes of each row: a candidate to create, or an outcome (created, present, failed).
+
+A reason is written in the language of the work at hand: the admin's on the console (their browser's), English
+on the command line and the API."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -6,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from tenantry.core.fields import Email, storable
+from tenantry.i18n import _
 
 CREATED = "created"
 PRESENT = "present"
@@ -43,6 +47,8 @@ class Candidate:
     """(role name, resource ref) pairs."""
     totp_secret: str | None = None
     """The base32 secret of an authenticator app enrolled elsewhere (sealed before it is stored)."""
+    locale: str | None = None
+    """The account's language tag (``fr``, ``de-AT``): its invitation and pages speak it."""
     context: dict[str, str] = field(default_factory=dict)
     """What a format's own checks need later (eva: the environment and bot named by the row)."""
 
@@ -50,12 +56,12 @@ class Candidate:
 def checked_email(raw: str, problems: list[str]) -> str:
     """The normalized email, or ``raw`` with a problem noted."""
     if not raw:
-        problems.append("email is required")
+        problems.append(_("email is required"))
         return raw
     try:
         return _EMAIL.validate_python(raw)
     except ValidationError:
-        problems.append("email is not a valid email address")
+        problems.append(_("email is not a valid email address"))
         return raw
 
 
@@ -63,7 +69,7 @@ def checked_text(name: str, value: str, problems: list[str], *, max_length: int 
     try:
         storable(value)
     except ValueError as error:
-        problems.append(f"{name} {error}")
+        problems.append(_("%(column)s %(problem)s") % {"column": name, "problem": _(str(error))})
     if len(value) > max_length:
-        problems.append(f"{name} must be at most {max_length} characters")
+        problems.append(_("%(column)s must be at most %(count)s characters") % {"column": name, "count": max_length})
     return value

@@ -41,6 +41,8 @@ class NewMember:
     """(role id, resource id) pairs."""
     totp_sealed: str | None = None
     """The imported authenticator app's secret, sealed (``core.secretbox``)."""
+    locale: str | None = None
+    """The account's language (its emails, an import's invitation included, and pages speak it)."""
     user_id: str = field(default_factory=new_id)
 
     @property
@@ -120,7 +122,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
                 "email_key": email_key(member.email),
                 "first_name": member.first_name,
                 "last_name": member.last_name,
-                "locale": None,
+                "locale": member.locale,
                 "avatar_url": None,
                 "status": USER_ACTIVE,
                 "email_verified": member.email_verified,

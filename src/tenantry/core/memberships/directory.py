@@ -216,9 +216,14 @@ async def count(session: AsyncSession, org_id: str, criteria: MemberCriteria, *,
     if cap is not None and not _narrows(criteria):
         statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
         return int((await session.execute(statement)).scalar_one())
-    matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id)
-    if cap is not None:
-        matching = matching.limit(cap + 1)
+    if cap is None:
+        matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id)
+    else:
+        # Capped, a broad term is matched row by row as the count walks the organization's members (as a page
+        # does), and the walk stops at cap + 1: listing every hit of the index first cost more than the count.
+        broad = frozenset([term for term in criteria.terms if await is_broad(session, term)])
+        matching = filtered(members_of(org_id), criteria, _dialect(session), broad).with_only_columns(User.id)
+        matching = matching.order_by(Membership.user_id).limit(cap + 1)
     return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
 

@@ -107,6 +107,8 @@ class Invitation:
 
     membership: Membership
     org: Organization
+    locale: str | None = None
+    """The invited account's own language (known where a mailed link names the invitation)."""
 
 
 async def pending_for(session: AsyncSession, user: User) -> list[Invitation]:
@@ -155,7 +157,7 @@ async def find_link(session: AsyncSession, token: str) -> Invitation | None:
     if found is None or membership is None or not membership.consent_pending:
         return None
     org = await orgs.get_by_ref(session, membership.org_id)
-    return None if org is None else Invitation(membership, org)
+    return None if org is None else Invitation(membership, org, found.user.locale)
 
 
 async def answer_link(session: AsyncSession, actor: Actor, token: str, *, accept: bool) -> Organization:

@@ -172,6 +172,17 @@ async def methods_for(session: AsyncSession, token: str) -> list[str]:
     return await service.methods_of(session, user.id)
 
 
+async def owner_locale(session: AsyncSession, token: str) -> str | None:
+    """The ``locale`` of the account whose sign-in waits for this second step (its pages speak it), or None
+    when the challenge is not live: the first factor is proven, so the language tells nobody anything new."""
+    for purpose in (VERIFY, ENROLL):
+        try:
+            return (await _live(session, token, purpose))[1].locale
+        except ChallengeDead:
+            continue
+    return None
+
+
 async def passkey_options(session: AsyncSession, flows: Flows, token: str) -> str:
     """With a ``verify`` challenge: WebAuthn options (JSON) for the account's passkeys, bound to this sign-in."""
     challenge, user = await _live(session, token, VERIFY)

@@ -25,6 +25,7 @@ from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
+from tenantry.i18n import N_
 from tenantry.settings import Settings
 
 RECOVERY_CODE_COUNT = 10
@@ -165,7 +166,7 @@ def normal_totp_secret(secret: str, field: str = "secret") -> str:
     except ValueError:
         decoded = b""
     if len(decoded) < 10 or len(cleaned) > 128:
-        raise InvalidInput([FieldError(field, "must be a base32 TOTP secret of at least 16 characters (80 bits)")])
+        raise InvalidInput([FieldError(field, N_("must be a base32 TOTP secret of at least 16 characters (80 bits)"))])
     return cleaned
 
 

@@ -9,6 +9,7 @@ kept on the membership and on the role's state in the organization.
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,8 +34,10 @@ from tenantry.core.roles.schemas import ProvisionedRoleCreate, ProvisionedRoleUp
 from tenantry.core.users import repository as users
 from tenantry.core.users import service as accounts
 from tenantry.core.users.models import USER_DISABLED
-from tenantry.core.users.schemas import PasswordSet, UserCreate, UserUpdate
+from tenantry.core.users.schemas import Locale, PasswordSet, UserCreate, UserUpdate
 from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, NotFound
+
+_LOCALE: TypeAdapter[str] = TypeAdapter(Locale)
 
 
 def is_active(member: Member) -> bool:
@@ -59,7 +62,11 @@ async def create_member(
     if existing is not None and await memberships.get(session, org.id, existing.id) is not None:
         raise AlreadyExists("a user with this userName already exists in this organization")
     account = UserCreate(
-        email=payload.email, first_name=payload.first_name, last_name=payload.last_name, password=payload.password
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        password=payload.password,
+        locale=_language_of(payload.profile),
     )
     invite_with = flows if org.settings.get(SCIM_SEND_INVITATIONS) else None
     member = await accounts.create(
@@ -72,6 +79,20 @@ async def create_member(
         await membership_rules.disable_new(session, actor, org, member)
     record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
     return member
+
+
+def _language_of(profile: dict[str, Any]) -> str | None:
+    """A new account's language from the User resource: ``preferredLanguage`` (an Accept-Language value, RFC
+    7643 4.1.1; its first tag) or ``locale``; None when neither names a tag the API would take."""
+    for key in ("preferredLanguage", "locale"):
+        value = profile.get(key)
+        if isinstance(value, str):
+            tag = value.split(",", 1)[0].split(";", 1)[0].strip()
+            try:
+                return _LOCALE.validate_python(tag)
+            except ValidationError:
+                continue
+    return None
 
 
 async def _update_account(

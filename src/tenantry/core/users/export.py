@@ -21,7 +21,7 @@ from tenantry.core.users import service
 from tenantry.db.engine import Database
 
 ExportFormat = Literal["csv", "jsonl"]
-CSV_COLUMNS = ("email", "first_name", "last_name", "roles", "email_verified", "status")
+CSV_COLUMNS = ("email", "first_name", "last_name", "roles", "email_verified", "status", "locale")
 MEDIA_TYPES: dict[ExportFormat, str] = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 PAGE_SIZE = 500
 
@@ -52,7 +52,8 @@ def csv_row(member: Member) -> list[str]:
     user = member.user
     status = service.displayed_status(user, member.membership)
     cells = [user.email, user.first_name, user.last_name, "|".join(role.name for role in member.roles)]
-    return [*(csv_safe(cell) for cell in cells), "true" if user.email_verified else "false", status]
+    verified = "true" if user.email_verified else "false"
+    return [*(csv_safe(cell) for cell in cells), verified, status, csv_safe(user.locale or "")]
 
 
 def _csv_text(rows: Iterable[list[str]]) -> str:

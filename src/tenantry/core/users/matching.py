@@ -59,10 +59,12 @@ def matches(term: str, dialect: str, fields: Sequence[str] = _FIELDS, *, broad: 
 
     PostgreSQL answers ``lower(col) LIKE '%term%'`` from its trigram GIN indexes; SQLite from the FTS5
     trigram table (restricted to ``fields``), except for terms under three characters (no trigram), which scan.
-    A ``broad`` term (``is_broad``) asks the FTS5 table about each row the statement walks (a rowid seek), so a
-    page that stops after 50 rows does not first list a million hits.
+    A ``broad`` term (``is_broad``) is matched on each row the statement walks, so a page that stops after 50
+    rows does not first list a million hits: with ``LIKE`` when the term is ASCII (SQLite's ``LIKE`` and
+    ``lower`` fold ASCII letters as the FTS5 index does; 10,000 rows in ~10 ms, where a rowid seek into the
+    index costs ~0.17 ms a row), else with a seek into the FTS5 table (which also folds other letters).
     """
-    if dialect == "sqlite" and len(term) >= 3:
+    if dialect == "sqlite" and len(term) >= 3 and not (broad and term.isascii()):
         # A unique parameter: one statement may ask the index twice (the email, and the names).
         phrase: BindParameter[str] = bindparam("fts_phrase", _phrase(term, fields), unique=True)
         if broad:
