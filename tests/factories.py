@@ -47,8 +47,19 @@ async def make_platform_admin(runtime: Runtime, email: str = "root@example.com")
         )
 
 
+async def prove_credentials(runtime: Runtime, user_id: str) -> None:
+    """The account's password is its owner's, as if chosen through a mailed link (``User.credentials_proven``):
+    accounts made here with a password by an organization are not, and accept invitations only by the link."""
+    async with runtime.database.transaction() as session:
+        user = await accounts.get_live(session, user_id)
+        assert user is not None
+        user.credentials_proven = True
+
+
 async def accept_invitation(runtime: Runtime, user_id: str, org: str) -> None:
-    """The account's owner accepts an organization's invitation (as on their "My account" page)."""
+    """The account's owner, whose password is proven theirs, accepts an organization's invitation (as on their
+    "My account" page)."""
+    await prove_credentials(runtime, user_id)
     async with runtime.database.transaction() as session:
         user = await accounts.get_live(session, user_id)
         assert user is not None

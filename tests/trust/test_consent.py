@@ -15,13 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tenantry.core.actor import Actor
 from tenantry.core.audit.models import AuditEvent
-from tenantry.core.memberships import joining
-from tenantry.core.users import repository as accounts
 from tenantry.runtime import Runtime
 from tests.auth.conftest import MakeInstance, instance
-from tests.factories import PASSWORD, Tenant
+from tests.factories import PASSWORD, Tenant, accept_invitation, prove_credentials
 from tests.mailbox import Mailbox, csrf_of, submit
 from tests.scim.conftest import provisioning_key
 from tests.snapshots import every_row
@@ -197,6 +194,7 @@ async def test_accepting_through_the_mailed_link_joins_but_keeps_each_organizati
     alice: Victim,
     mailbox: Mailbox,
 ) -> None:
+    await prove_credentials(runtime, alice.id)  # alice chose her password (else: tests/trust/test_pre_hijack.py)
     await mailbox.deliver()
     await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
     link = (await mailbox.one_for(alice.email)).link.removeprefix("http://testserver")
@@ -294,10 +292,7 @@ async def test_an_account_invited_inactive_stays_disabled_once_it_accepts(
 ) -> None:
     invited = await _scim_inactive(client, other_tenant, alice.email, alice.id, other_tenant.auth)
     assert invited.json()["active"] is False
-    async with runtime.database.transaction() as session:
-        user = await accounts.get_live(session, alice.id)
-        assert user is not None
-        await joining.answer(session, Actor(user_id=alice.id), user, other_tenant.id, accept=True)
+    await accept_invitation(runtime, alice.id, other_tenant.id)
     seen = (await client.get(other_tenant.path(f"/users/{alice.id}"), headers=other_tenant.auth)).json()
     assert (seen["membership_status"], seen["first_name"]) == ("disabled", "Alice")
     assert (await client.get(other_tenant.path("/users"), headers=alice.member.auth)).status_code == 403

@@ -1,24 +1,25 @@
 """An organization's account for an address it does not own must not become the address owner's account.
 
-OPEN (found by the red-team pass of issue 14, not fixed yet): an organization creates a user for an address
-it does not own, with a password it knows (and may even assert ``email_verified``). When another
-organization later invites that address, the invitation is accepted (by the real owner through the mailed
-link, or by the creator itself on "My account", signed in with its password) and the creator's password
-then signs in to the inviting organization as its new member. The fix needs the account to know whether
-its credentials were chosen by the proven owner of the address (reset, activation, verification or join
-link), and acceptance to require it (the mailed link taking ownership: sessions end, the password and
-factors others set are dropped, the owner chooses a password). Each test below passes once that holds.
+Found by the red-team pass of issue 14: an organization creates a user for an address it does not own, with a
+password it knows (and may even assert ``email_verified``). When another organization invites that address,
+the invitation was accepted (by the real owner through the mailed link, or by the creator itself on "My
+account", signed in with its password) and the creator's password then signed in to the inviting organization
+as its new member. Now the account knows whether its credentials were chosen by the proven owner of the
+address (``User.credentials_proven``, ``core.flows.ownership``): without it, "My account" refuses and mails
+the link again, and the link has the owner choose a new password, which ends everything the creator knew.
 """
 
 import httpx
-import pytest
 
 from tests.console.test_pages import sign_in
 from tests.factories import PASSWORD, Tenant, bearer, make_tenant
 from tests.mailbox import Mailbox, csrf_of, submit
+from tests.mfa.conftest import TotpClock, enrol, totp_clock
+from tests.scim.conftest import USER, provisioning_key
+
+__all__ = ["totp_clock"]
 
 CEO = "ceo@bigcorp.example"
-OPEN = pytest.mark.xfail(strict=True, reason="open: accounts pre-made by another organization (see module)")
 
 
 async def _pre_made(client: httpx.AsyncClient, root_token: str, bigcorp: Tenant) -> None:
@@ -39,7 +40,6 @@ async def _creator_acts_in(client: httpx.AsyncClient, bigcorp: Tenant) -> int:
     return (await client.get(bigcorp.path("/users"), headers=bearer(signed_in.json()["access_token"]))).status_code
 
 
-@OPEN
 async def test_the_owner_accepting_by_the_mailed_link_does_not_let_the_creator_in(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:
@@ -50,7 +50,6 @@ async def test_the_owner_accepting_by_the_mailed_link_does_not_let_the_creator_i
     assert await _creator_acts_in(client, tenant) != 200
 
 
-@OPEN
 async def test_the_creator_cannot_accept_on_my_account(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant
 ) -> None:
@@ -60,3 +59,121 @@ async def test_the_creator_cannot_accept_on_my_account(
     form = {"org": tenant.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
     await client.post("/ui/account/invitations", data=form)
     assert await _creator_acts_in(client, tenant) != 200
+
+
+OWNERS = "the owner's own password 7"
+TOKEN = "/api/v1/auth/token"
+
+
+async def _password_sign_in(client: httpx.AsyncClient, password: str) -> httpx.Response:
+    return await client.post(TOKEN, data={"grant_type": "password", "username": CEO, "password": password})
+
+
+async def _owner_takes_over(client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """The address's owner opens the mailed join link, accepts, and chooses a new password on the next step."""
+    link = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    token = link.split("token=")[1]
+    asked = await submit(client, link, "/ui/join", {"token": token, "answer": "accept"})
+    assert asked.status_code == 200, asked.text
+    assert 'name="password_repeat"' in asked.text
+    fields = {"token": token, "answer": "accept", "password": OWNERS, "password_repeat": OWNERS}
+    accepted = await client.post("/ui/join", data={**fields, "csrf_token": csrf_of(asked.text)})
+    assert accepted.status_code == 200, accepted.text
+    assert "/ui/account" in accepted.text
+
+
+async def test_an_account_made_over_the_api_is_the_owners_alone_once_they_accept_by_the_link(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox, totp_clock: TotpClock
+) -> None:
+    await mailbox.deliver()
+    evil = await make_tenant(client, root_token, "evil")
+    made = {"email": CEO, "first_name": "C", "password": PASSWORD, "email_verified": True}
+    assert (await client.post(evil.path("/users"), json=made, headers=evil.auth)).status_code == 201
+    evils = (await _password_sign_in(client, PASSWORD)).json()
+    await enrol(client, evils["access_token"], totp_clock)  # a second factor the creator holds
+    invited = await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+    assert invited.json()["membership_status"] == "invited"
+
+    await _owner_takes_over(client, mailbox)
+    client.cookies.clear()
+
+    assert (await _password_sign_in(client, PASSWORD)).status_code == 400  # the creator's password is gone
+    assert (await client.get("/api/v1/me", headers=bearer(evils["access_token"]))).status_code == 401
+    refreshed = await client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": evils["refresh_token"]})
+    assert refreshed.status_code == 400
+    owners = await _password_sign_in(client, OWNERS)
+    assert owners.status_code == 200, owners.text  # no second step: the creator's authenticator app is gone
+    assert (await client.get(tenant.path("/users"), headers=bearer(owners.json()["access_token"]))).status_code == 200
+    mails = {mail.to: mail.subject for mail in await mailbox.deliver()}
+    assert mails.get(CEO) == "Your account is now yours alone"
+    for org in (tenant, evil):
+        audit = await client.get(
+            org.path("/audit-events"), params={"action": "user.ownership_proven"}, headers=org.auth
+        )
+        assert len(audit.json()["items"]) == 1, audit.text
+
+
+async def test_an_account_made_over_scim_cannot_accept_on_my_account_and_its_creators_session_ends(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil = await make_tenant(client, root_token, "evil")
+    scim = {"Authorization": f"Bearer {await provisioning_key(evil)}", "Content-Type": "application/scim+json"}
+    made = {"schemas": [USER], "userName": CEO, "password": PASSWORD, "emails": [{"value": CEO, "primary": True}]}
+    assert (await client.post(f"/scim/v2/{evil.slug}/Users", json=made, headers=scim)).status_code == 201
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+    await mailbox.one_for(CEO)
+
+    await sign_in(client, CEO)  # the creator, with the password it chose
+    page = await client.get("/ui/account")
+    form = {"org": tenant.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
+    refused = await client.post("/ui/account/invitations", data=form)
+    assert "Check your mailbox" in refused.text, refused.text
+    listed = await client.get(tenant.path("/users"), params={"q": CEO}, headers=tenant.auth)
+    assert [user["membership_status"] for user in listed.json()["items"]] == ["invited"]
+    creators_cookies = dict(client.cookies)
+
+    await _owner_takes_over(client, mailbox)  # the link mailed again when the creator was refused
+    client.cookies.clear()
+    client.cookies.update(creators_cookies)
+    assert (await client.get("/ui/account")).status_code in {302, 303}  # its session ended
+    client.cookies.clear()
+    assert (await _password_sign_in(client, PASSWORD)).status_code == 400
+    assert (await _password_sign_in(client, OWNERS)).status_code == 200
+
+
+async def test_a_password_an_administrator_set_must_be_proven_again_and_a_magic_link_dies_on_accepting(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil = await make_tenant(client, root_token, "evil")
+    created = await client.post(evil.path("/users"), json={"email": CEO}, headers=evil.auth)
+    activation = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    fields = {"token": activation.split("token=")[1], "password": OWNERS, "password_repeat": OWNERS}
+    assert (await submit(client, activation, "/ui/activate", fields)).status_code == 303  # the owner's own
+    user_id = created.json()["id"]
+    magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
+    assert magic.status_code in {200, 201}, magic.text
+
+    await client.post(tenant.path("/members"), json={"email": CEO}, headers=tenant.auth)
+    await mailbox.one_for(CEO)
+    page = await client.get("/ui/account")
+    form = {"org": tenant.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
+    accepted = await client.post("/ui/account/invitations", data=form)
+    assert "You are now a member" in accepted.text, accepted.text  # proven: no mailbox step
+    client.cookies.clear()
+    used = await client.get(magic.json()["url"].removeprefix("http://testserver"))
+    assert "no longer" in used.text or used.status_code >= 400, used.text  # minted while evil's alone: void
+
+    other = await make_tenant(client, root_token, "third")
+    shared = await client.post(evil.path(f"/users/{user_id}/password"), json={"password": PASSWORD}, headers=evil.auth)
+    assert shared.status_code == 403  # the account is shared now: evil sets nothing on it
+    root = bearer(root_token)
+    assert (
+        await client.post(evil.path(f"/users/{user_id}/password"), json={"password": PASSWORD}, headers=root)
+    ).status_code == 204
+    await client.post(other.path("/members"), json={"email": CEO}, headers=other.auth)
+    await mailbox.one_for(CEO)
+    await sign_in(client, CEO, PASSWORD)  # a password an administrator chose: not proven the owner's
+    page = await client.get("/ui/account")
+    form = {"org": other.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
+    assert "Check your mailbox" in (await client.post("/ui/account/invitations", data=form)).text
+    await _owner_takes_over(client, mailbox)

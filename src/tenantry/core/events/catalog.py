@@ -12,6 +12,7 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | user.deleted                                   | user.deleted                |
 | member.disabled / member.enabled               | user.disabled / user.enabled|
 | user.password_changed, _set, _reset            | user.password_changed       |
+| user.ownership_proven                          | user.password_changed       |
 | user.email_changed                             | user.email_changed          |
 | user.email_verified                            | user.email_verified         |
 | user.signed_in / user.sign_in_failed           | same                        |
@@ -80,6 +81,7 @@ _RENAMED: dict[str, str] = {
     "member.enabled": "user.enabled",
     "user.password_set": "user.password_changed",
     "user.password_reset": "user.password_changed",
+    "user.ownership_proven": "user.password_changed",
     "member.added": "membership.created",
     "member.provisioned": "membership.created",
     "user.activated": "membership.accepted",

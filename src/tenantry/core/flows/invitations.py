@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.clients.destinations import AppDestination
+from tenantry.core.flows import ownership
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, send_email
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
@@ -78,6 +79,7 @@ async def accept_invitation(session: AsyncSession, flows: Flows, actor: Actor, t
     user = found.user
     await users.store_password(session, user, password, flows.passwords)
     user.email_verified = True
+    await ownership.prove_by_mailbox(session, user)
     await session.flush()
     record(
         session,

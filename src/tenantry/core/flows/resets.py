@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
+from tenantry.core.flows import ownership
 from tenantry.core.flows.context import (
     DeadToken,
     Flows,
@@ -87,6 +88,7 @@ async def complete_reset(session: AsyncSession, flows: Flows, actor: Actor, toke
     await users.store_password(session, user, password, flows.passwords)
     user.password_change_required = False
     user.email_verified = True
+    await ownership.prove_by_mailbox(session, user)
     await session.flush()
     org_id = found.row.org_id
     record(session, acting_as(actor, user), "user.password_reset", org_id=org_id, target_type="user", target_id=user.id)

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
-from tenantry.core.flows.context import DeadToken, Flows, send_email
+from tenantry.core.credentials.policy import policy_for
+from tenantry.core.flows import ownership
+from tenantry.core.flows.context import DeadToken, Flows, check_new_password, send_email
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member, create, record_for_account
 from tenantry.core.onetime import service as onetime
-from tenantry.core.onetime.models import MEMBERSHIP_CONSENT
+from tenantry.core.onetime.models import MAGIC_LINK, MEMBERSHIP_CONSENT
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
@@ -30,10 +32,22 @@ from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import MemberAdd, UserCreate
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from tenantry.i18n import N_
 
 PARTNER_REFUSED = "a partner organization cannot add existing accounts to its customer's organization"
+PROOF_NEEDED = (
+    "the account's credentials were not chosen through its mailbox; accept with the link mailed to its address"
+)
+
+
+class MailboxProofNeeded(PermissionDenied):
+    """Accepting needs the mailed join link (the account's credentials are not proven its owner's): a new link
+    was mailed, and kept although the answer is an error."""
+
+    def __init__(self, org: Organization) -> None:
+        super().__init__(PROOF_NEEDED, keep_changes=True)
+        self.org = org
 
 
 def ensure_not_partner(actor: Actor) -> None:
@@ -85,6 +99,15 @@ async def attach(
         record(session, actor, "member.added", org_id=org.id, target_type="user", target_id=user.id)
         return Member(user, membership)
     membership = await create(session, org, user, granted, consent_pending=True)
+    await _mail_link(session, flows, org, user, membership)
+    await _audit(session, actor, "member.attach_requested", org, user)
+    return Member(user, membership)
+
+
+async def _mail_link(
+    session: AsyncSession, flows: Flows, org: Organization, user: User, membership: Membership
+) -> None:
+    """Mail the account's address a link that accepts or declines ``org``'s invitation."""
     ttl = flows.settings.invitation_ttl_seconds
     details = {"membership_id": membership.id}
     issued = await onetime.issue(
@@ -92,8 +115,6 @@ async def attach(
     )
     link = flows.page_url("join", token=issued.token)
     await send_email(session, flows, "membership_consent", user, org, link, ttl)
-    await _audit(session, actor, "member.attach_requested", org, user)
-    return Member(user, membership)
 
 
 async def _audit(session: AsyncSession, actor: Actor, action: str, org: Organization, user: User) -> None:
@@ -109,6 +130,8 @@ class Invitation:
     org: Organization
     locale: str | None = None
     """The invited account's own language (known where a mailed link names the invitation)."""
+    proof_needed: bool = False
+    """Accepting through the mailed link first replaces the account's credentials (``core.flows.ownership``)."""
 
 
 async def pending_for(session: AsyncSession, user: User) -> list[Invitation]:
@@ -129,13 +152,26 @@ async def _pending(session: AsyncSession, user: User, org_ref: str) -> Invitatio
     return Invitation(membership, org)
 
 
-async def answer(session: AsyncSession, actor: Actor, user: User, org_ref: str, *, accept: bool) -> Organization:
-    """The account's owner (``actor`` acts as them) accepts or declines the invitation of ``org_ref``."""
+async def answer(
+    session: AsyncSession, actor: Actor, user: User, org_ref: str, *, accept: bool, flows: Flows | None = None
+) -> Organization:
+    """The account's owner (``actor`` acts as them) accepts or declines the invitation of ``org_ref``.
+
+    Signed in (``flows`` given: "My account"), an account whose credentials are not proven its owner's
+    (``User.credentials_proven``) cannot accept: whoever created it may know its password, so the join link is
+    mailed again (``MailboxProofNeeded``) and accepting goes through it (``answer_link``)."""
     if actor.impersonator_id is not None:
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
     membership = invitation.membership
+    if accept and not user.credentials_proven:
+        if flows is None:
+            raise PermissionDenied(PROOF_NEEDED)
+        await _mail_link(session, flows, invitation.org, user, membership)
+        await _audit(session, actor, "member.consent_proof_mailed", invitation.org, user)
+        raise MailboxProofNeeded(invitation.org)
     if accept:
+        await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
@@ -157,14 +193,37 @@ async def find_link(session: AsyncSession, token: str) -> Invitation | None:
     if found is None or membership is None or not membership.consent_pending:
         return None
     org = await orgs.get_by_ref(session, membership.org_id)
-    return None if org is None else Invitation(membership, org, found.user.locale)
+    proof_needed = not found.user.credentials_proven
+    return None if org is None else Invitation(membership, org, found.user.locale, proof_needed)
 
 
-async def answer_link(session: AsyncSession, actor: Actor, token: str, *, accept: bool) -> Organization:
-    """Accept or decline through the mailed link (proof of the mailbox); the link works once."""
+async def answer_link(
+    session: AsyncSession, flows: Flows, actor: Actor, token: str, *, accept: bool, password: str | None = None
+) -> Organization:
+    """Accept or decline through the mailed link (proof of the mailbox); the link works once.
+
+    Accepting for an account whose credentials are not proven its owner's needs ``password``: the owner of the
+    address takes the account over (``ownership.take_over``: the new password, under the inviting
+    organization's rules too, replaces the old; second factors, sessions and links end), audited in every
+    organization the account joined."""
     invitation = await find_link(session, token)
-    redeemed = await onetime.redeem(session, MEMBERSHIP_CONSENT, token) if invitation is not None else None
-    if invitation is None or redeemed is None:
+    if invitation is None:
+        raise DeadToken()
+    user = await users.get_live(session, invitation.membership.user_id)
+    taking_over = accept and invitation.proof_needed
+    if taking_over and user is not None:
+        if not password:
+            raise InvalidInput([FieldError("password", "choose a new password", code="required")])
+        await check_new_password(session, user, password)
+        context = [user.email, user.first_name, user.last_name, invitation.org.name, invitation.org.slug]
+        policy_for(invitation.org).check(password, context=context)
+    redeemed = await onetime.redeem(session, MEMBERSHIP_CONSENT, token)
+    if redeemed is None:
         raise DeadToken()
     as_user = Actor(user_id=redeemed.user.id, request_id=actor.request_id, client_ip=actor.client_ip)
-    return await answer(session, as_user, redeemed.user, invitation.org.id, accept=accept)
+    if taking_over:
+        await ownership.take_over(session, flows, invitation.org, redeemed.user, password or "")
+    org = await answer(session, as_user, redeemed.user, invitation.org.id, accept=accept)
+    if taking_over:
+        await _audit(session, as_user, "user.ownership_proven", org, redeemed.user)
+    return org

@@ -153,6 +153,7 @@ async def import_totp(
     ensure_may_manage(actor, member)
     await ensure_account_exclusive(session, actor, org, member)
     await set_imported_totp(session, settings, member.user.id, secret)
+    member.user.credentials_proven = False  # a factor the organization knows (core.flows.ownership)
     details = {"method": OTP, "imported": True}
     record(session, actor, "mfa.enrolled", org_id=org.id, target_type="user", target_id=member.user.id, details=details)
 

@@ -84,6 +84,21 @@ async def issue(
     return IssuedToken(token, row)
 
 
+async def void(session: AsyncSession, user: User, purpose: str) -> None:
+    """The account's unused tokens of ``purpose`` stop working."""
+    await session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+        )
+        .values(voided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
     """The live token of ``purpose`` matching ``token`` and its account, or None; nothing is spent."""
     if not token or len(token) > 200:

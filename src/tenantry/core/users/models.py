@@ -46,6 +46,11 @@ class User(Versioned, Timestamped, Base):
     email_verified: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str | None] = mapped_column(Text, default=None)
     password_change_required: Mapped[bool] = mapped_column(default=False)
+    credentials_proven: Mapped[bool] = mapped_column(default=False)
+    """True once the account's password was chosen by the proven owner of its address (through a link mailed
+    to it: activation, reset, an invitation's join link) and no one else set credentials since; False when an
+    organization, a partner, an administrator or an import sets them, or the address changes. Accepting an
+    invitation into another organization needs it (``core.memberships.joining``)."""
     platform_admin: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     tokens_valid_after: Mapped[datetime | None] = mapped_column(default=None)

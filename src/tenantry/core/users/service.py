@@ -226,6 +226,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
         if await repository.get_by_email(session, payload.email or "") is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
         user.email_verified = False
+        user.credentials_proven = False  # the new address has not chosen the password: its owner must prove it
     for field, value in changes.items():
         setattr(user, field, value)
     if attributes is not None:
@@ -270,6 +271,7 @@ async def set_password(
     policy_for(org).check(payload.password, context=context)
     await _store_password(session, member.user, payload.password, passwords)
     member.user.password_change_required = payload.require_change
+    member.user.credentials_proven = False  # chosen by an administrator, not by the address's owner
     await session.flush()
     record(
         session,
