@@ -10,7 +10,7 @@ next time it accepts an invitation into another organization, the mailed link as
 Plain ADD COLUMN (no batch rebuild of ``users``, see 0007/0009).
 
 Revision ID: 0021
-Revises: 0020 (the event feed positions)
+Revises: 0009 (the last revision touching ``users``; following it adds no new head)
 Create Date: 2026-12-04
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | Sequence[str] | None = "0020"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
