@@ -211,9 +211,9 @@ async def answer_link(
         raise DeadToken()
     user = await users.get_live(session, invitation.membership.user_id)
     taking_over = accept and invitation.proof_needed
-    if taking_over and user is not None:
-        if not password:
-            raise InvalidInput([FieldError("password", "choose a new password", code="required")])
+    if taking_over and not password:
+        raise InvalidInput([FieldError("password", "choose a new password", code="required")])
+    if taking_over and user is not None and password:
         await check_new_password(session, user, password)
         context = [user.email, user.first_name, user.last_name, invitation.org.name, invitation.org.slug]
         policy_for(invitation.org).check(password, context=context)
