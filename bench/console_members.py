@@ -55,7 +55,9 @@ async def _prepare(url: str, shape: seed.Shape, reseed: bool) -> None:
     raw = url.replace("sqlite+aiosqlite:///", "sqlite:///").replace("postgresql+asyncpg://", "postgresql://")
     async with Database(url).engine.begin() as connection:
         await connection.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS reference_users (id VARCHAR(36) PRIMARY KEY, email VARCHAR(320) NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS reference_users (id "
+            + ("VARCHAR(36)" if url.startswith("sqlite") else "UUID")  # the seed writes UUIDs on PostgreSQL
+            + " PRIMARY KEY, email VARCHAR(320) NOT NULL, "
             "hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, is_superuser BOOLEAN NOT NULL, "
             "is_verified BOOLEAN NOT NULL)"
         )
