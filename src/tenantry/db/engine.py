@@ -111,15 +111,8 @@ class Database:
             # only add page caches (2 MiB each) and threads, not speed.
             pool_size, max_overflow = min(pool_size, _SQLITE_POOL), min(max_overflow, _SQLITE_POOL)
         else:
-            # A server that is away fails the request within these, instead of hanging it. Statements are
-            # prepared (asyncpg), and after five runs PostgreSQL may switch one to a generic plan that cannot see
-            # its parameters: a member list filtered by a role every member holds went from 23 to 460 ms on its
-            # sixth run in an org of 100,000. Planning each run with its values costs a fraction of a millisecond.
-            options["connect_args"] = {
-                "timeout": connect_timeout_seconds,
-                "command_timeout": statement_timeout_seconds,
-                "server_settings": {"plan_cache_mode": "force_custom_plan"},
-            }
+            # A server that is away fails the request within these, instead of hanging it.
+            options["connect_args"] = {"timeout": connect_timeout_seconds, "command_timeout": statement_timeout_seconds}
         if not self.url.database or self.url.database != ":memory:":
             options.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine = create_async_engine(self.url, **options)
