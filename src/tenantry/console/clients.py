@@ -15,11 +15,11 @@ from tenantry.console.pages import (
     Console,
     ConsoleRoute,
     checked_form,
+    confirm_page,
     console_access,
     field_error,
     field_errors,
     go,
-    render,
     text_field,
 )
 from tenantry.console.settings import settings_page
@@ -95,15 +95,15 @@ async def confirm_delete(
     """Ask before deleting a client: the button on this page does it."""
     client = await service.get(session, console.org, client_id)
     named = {"name": client.name}
-    page = {
-        "heading": _("Delete the client %(name)s") % named,
-        "question": _("Delete %(name)s? Its secrets and refresh tokens stop working at once.") % named,
-        "action": f"/console/{console.org.slug}/settings/clients/{client.id}/delete",
-        "button": _("Delete client"),
-        "danger": True,
-        "back": f"/console/{console.org.slug}/settings",
-    }
-    return render(request, "confirm.html", page, console=console)
+    return confirm_page(
+        request,
+        console,
+        heading=_("Delete the client %(name)s") % named,
+        question=_("Delete %(name)s? Its secrets and refresh tokens stop working at once.") % named,
+        action=f"/console/{console.org.slug}/settings/clients/{client.id}/delete",
+        button=_("Delete client"),
+        back=f"/console/{console.org.slug}/settings",
+    )
 
 
 @router.post("/{client_id}/delete")

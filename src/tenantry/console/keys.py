@@ -8,7 +8,16 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, field_errors, go, render
+from tenantry.console.pages import (
+    Console,
+    ConsoleRoute,
+    checked_form,
+    confirm_page,
+    console_access,
+    field_errors,
+    go,
+    render,
+)
 from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.schemas import ApiKeyCreate
 from tenantry.core.roles import service as roles
@@ -80,16 +89,16 @@ async def confirm_revoke(
     """Ask before revoking a key: the button on this page does it."""
     found = api_keys.key_out(await api_keys.get(session, console.org, key))
     base = f"/console/{console.org.slug}/api-keys"
-    page = {
-        "heading": _("Revoke the key %(name)s") % {"name": found.name},
-        "question": _("Revoke %(name)s (%(prefix)s…)? Requests with it are refused from the next one on.")
+    return confirm_page(
+        request,
+        console,
+        heading=_("Revoke the key %(name)s") % {"name": found.name},
+        question=_("Revoke %(name)s (%(prefix)s…)? Requests with it are refused from the next one on.")
         % {"name": found.name, "prefix": found.prefix},
-        "action": f"{base}/{found.id}/revoke",
-        "button": _("Revoke"),
-        "danger": True,
-        "back": base,
-    }
-    return render(request, "confirm.html", page, console=console)
+        action=f"{base}/{found.id}/revoke",
+        button=_("Revoke"),
+        back=base,
+    )
 
 
 @router.post("/{key}/revoke")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.impersonation import impersonate
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, console_access, go, render
+from tenantry.console.pages import Console, ConsoleRoute, checked_form, confirm_page, console_access, go, render
 from tenantry.core.audit import service as audit
 from tenantry.core.flows import invitations, magic_links, resets
 from tenantry.core.memberships import service as memberships
@@ -175,15 +175,16 @@ async def confirm_action(
     console, member = target.console, target.member
     base = f"/console/{console.org.slug}/members/{member.user.id}"
     named = {"email": member.user.email, "org": console.org.name}
-    page = {
-        "heading": _(found.confirm.heading) % named,
-        "question": _(found.confirm.question) % named,
-        "action": f"{base}/{found.name}",
-        "button": _(found.label),
-        "danger": found.confirm.danger,
-        "back": base,
-    }
-    return render(request, "confirm.html", page, console=console)
+    return confirm_page(
+        request,
+        console,
+        heading=_(found.confirm.heading) % named,
+        question=_(found.confirm.question) % named,
+        action=f"{base}/{found.name}",
+        button=_(found.label),
+        danger=found.confirm.danger,
+        back=base,
+    )
 
 
 @router.post("/disable")

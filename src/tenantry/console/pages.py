@@ -160,6 +160,29 @@ def render(
     return response
 
 
+def confirm_page(
+    request: Request,
+    console: Console,
+    *,
+    heading: str,
+    question: str,
+    action: str,
+    button: str,
+    back: str,
+    danger: bool = True,
+) -> HTMLResponse:
+    """Ask before an action: the page's button posts to ``action``, its link goes ``back``."""
+    page = {
+        "heading": heading,
+        "question": question,
+        "action": action,
+        "button": button,
+        "danger": danger,
+        "back": back,
+    }
+    return render(request, "confirm.html", page, console=console)
+
+
 def go(request: Request, url: str) -> Response:
     """After a change: a redirect (303), which htmx follows as a whole page too (``HX-Redirect``)."""
     if is_htmx(request):

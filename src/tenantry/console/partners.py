@@ -13,6 +13,7 @@ from tenantry.console.pages import (
     Console,
     ConsoleRoute,
     checked_form,
+    confirm_page,
     console_access,
     field_error,
     field_errors,
@@ -93,16 +94,16 @@ async def confirm_revoke(
 ) -> Response:
     """Ask before revoking a partner's access: the button on this page does it."""
     base = f"/console/{console.org.slug}/partners"
-    page = {
-        "heading": _("Revoke the access of %(partner)s") % {"partner": partner},
-        "question": _("The members of %(partner)s stop acting in %(org)s from their next request on.")
+    return confirm_page(
+        request,
+        console,
+        heading=_("Revoke the access of %(partner)s") % {"partner": partner},
+        question=_("The members of %(partner)s stop acting in %(org)s from their next request on.")
         % {"partner": partner, "org": console.org.name},
-        "action": f"{base}/{partner}/revoke",
-        "button": _("Revoke access"),
-        "danger": True,
-        "back": base,
-    }
-    return render(request, "confirm.html", page, console=console)
+        action=f"{base}/{partner}/revoke",
+        button=_("Revoke access"),
+        back=base,
+    )
 
 
 @router.post("/{partner}/revoke")

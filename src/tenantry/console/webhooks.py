@@ -14,6 +14,7 @@ from tenantry.console.pages import (
     Console,
     ConsoleRoute,
     checked_form,
+    confirm_page,
     console_access,
     field_error,
     field_errors,
@@ -156,16 +157,16 @@ async def confirm_delete(
 ) -> Response:
     """Ask before deleting a webhook: the button on this page does it."""
     endpoint = await service.get(session, service.Owner(console.org.id), webhook)
-    page = {
-        "heading": _("Delete the webhook %(url)s") % {"url": endpoint.url},
-        "question": _("Delete the webhook %(url)s? Events waiting for it are dropped and none are sent to it again.")
+    return confirm_page(
+        request,
+        console,
+        heading=_("Delete the webhook %(url)s") % {"url": endpoint.url},
+        question=_("Delete the webhook %(url)s? Events waiting for it are dropped and none are sent to it again.")
         % {"url": endpoint.url},
-        "action": f"{_base(console)}/{endpoint.id}/delete",
-        "button": _("Delete webhook"),
-        "danger": True,
-        "back": f"{_base(console)}/{endpoint.id}",
-    }
-    return render(request, "confirm.html", page, console=console)
+        action=f"{_base(console)}/{endpoint.id}/delete",
+        button=_("Delete webhook"),
+        back=f"{_base(console)}/{endpoint.id}",
+    )
 
 
 @router.post("/{webhook}/delete")
