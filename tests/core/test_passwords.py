@@ -1,7 +1,12 @@
 """Password hashing: argon2id at the configured cost, off the event loop."""
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
+from tenantry.core.credentials import arenas
+from tenantry.core.credentials import passwords as passwords_module
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import DEFAULT_POLICY
 from tenantry.errors import InvalidInput
@@ -39,3 +44,22 @@ def test_default_policy_follows_nist_length_rules() -> None:
     with pytest.raises(InvalidInput) as raised:
         DEFAULT_POLICY.check("short", field="new_password")
     assert raised.value.errors[0].field == "new_password"
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not arenas.keep_hash_memory(), reason="glibc's allocator only")
+async def test_hashing_memory_is_given_back_once_hashing_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords_module, "IDLE_SECONDS", 0.2)
+    hashing = Passwords(Settings(argon2_time_cost=1, argon2_memory_kib=16 * 1024, hash_concurrency=2))
+    await asyncio.gather(*(hashing.hash(f"password {n}") for n in range(4)))
+    held = _rss_mib()
+    await asyncio.sleep(0.2 + 0.5)
+    # Two threads each kept one hash's 16 MiB while hashes came; both are back once they stopped.
+    assert held - _rss_mib() >= 24
+    assert await hashing.verify(await hashing.hash("still works"), "still works")
