@@ -3,15 +3,13 @@
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, console_access, render
+from tenantry.console.pages import Console, ConsoleRoute, console_access
 from tenantry.core.audit import service as audit
 from tenantry.db.ids import is_id
-from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console/{org}/audit", route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -27,9 +25,7 @@ def _day(value: str) -> datetime | None:
 
 @router.get("")
 async def audit_page(
-    request: Request,
     console: Console = Depends(console_access(Policy("audit:read"))),
-    session: AsyncSession = Depends(get_session),
     action: Filter = "",
     actor: Filter = "",
     target: Filter = "",
@@ -45,7 +41,12 @@ async def audit_page(
         since=_day(since),
     )
     events = await audit.page(
-        session, console.org.id, where, after=after if is_id(after) else None, limit=PAGE_SIZE + 1, newest_first=True
+        console.session,
+        console.org.id,
+        where,
+        after=after if is_id(after) else None,
+        limit=PAGE_SIZE + 1,
+        newest_first=True,
     )
     page = {
         "events": events[:PAGE_SIZE],
@@ -53,4 +54,4 @@ async def audit_page(
         "filters": filters,
         "bad_since": bool(since) and _day(since) is None,
     }
-    return render(request, "audit.html", page, console=console)
+    return console.render("audit.html", page)

@@ -8,17 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy, caller_actor
 from tenantry.auth.principal import Principal
-from tenantry.console.pages import (
-    SLUG_TAKEN,
-    ConsoleRoute,
-    checked_form,
-    field_error,
-    field_errors,
-    go,
-    render,
-    text_field,
-    viewer,
-)
+from tenantry.console.forms import SLUG_TAKEN, field_error, field_errors, text_field
+from tenantry.console.pages import ConsoleRoute, checked_form, go, render, viewer
 from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.orgs.schemas import OrgCreate

@@ -15,21 +15,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import (
-    Console,
-    ConsoleRoute,
-    checked_form,
-    console_access,
-    field_error,
-    go,
-    render,
-    translated,
-)
+from tenantry.console.forms import field_error, translated
+from tenantry.console.pages import Console, ConsoleRoute, console_access, is_htmx
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer, ImportFormat, Summary
 from tenantry.core.imports.native import NativeFormat
@@ -40,7 +32,6 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.users import export
 from tenantry.errors import InvalidInput, NotFound
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime
 from tenantry.web.body_limit import upload_body
 from tenantry.web.routing import batched
 
@@ -99,18 +90,17 @@ def _job(console: Console, job_id: str) -> ImportJob:
 
 
 @router.get("/import")
-async def import_page(request: Request, console: Console = Depends(console_access(_IMPORT))) -> Response:
+async def import_page(console: Console = Depends(console_access(_IMPORT))) -> Response:
     """Upload a CSV file of members (native or eva format); export them as CSV."""
-    return render(request, "import.html", {"errors": {}, "invite": True}, console=console)
+    return console.render("import.html", {"errors": {}, "invite": True})
 
 
 @router.post("/import", dependencies=[Depends(upload_body)])  # route dependencies run first: before the form is read
 @batched
-async def start_import(
-    request: Request, console: Console = Depends(console_access(_IMPORT)), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def start_import(console: Console = Depends(console_access(_IMPORT))) -> Response:
     """Start importing the uploaded file; its page shows the progress, then the summary."""
-    form = await checked_form(request)
+    form = await console.form()
+    runtime = console.runtime
     upload, chosen = form.get("file"), form.get("format")
     format_name = "eva" if chosen == "eva" else "native"
     invite = form.get("invite") == "on"  # the page's box, ticked by default: as the CLI's --invite
@@ -130,7 +120,7 @@ async def start_import(
             detail = "; ".join(e.message for e in error.errors) if isinstance(error, InvalidInput) else str(error)
             errors["file"] = field_error("file", translated(detail))
     if errors:
-        return render(request, "import.html", {"errors": errors, "invite": invite}, 400, console)
+        return console.render("import.html", {"errors": errors, "invite": invite}, 400)
     assert isinstance(upload, UploadFile)
     job = ImportJob(secrets.token_hex(12), console.org.id, (upload.filename or "")[:200], rows)
     importer = Importer(
@@ -149,15 +139,15 @@ async def start_import(
     JOBS[job.id] = job
     while len(JOBS) > KEPT_JOBS:
         JOBS.popitem(last=False)
-    return go(request, f"/console/{console.org.slug}/import/{job.id}")
+    return console.go(f"/console/{console.org.slug}/import/{job.id}")
 
 
 @router.get("/import/{job}")
-async def import_job(request: Request, job: JobRef, console: Console = Depends(console_access(_IMPORT))) -> Response:
+async def import_job(job: JobRef, console: Console = Depends(console_access(_IMPORT))) -> Response:
     """An import's progress (htmx polls it while it runs), then its summary and error report."""
     found = _job(console, job)
-    template = "import_progress.html" if request.headers.get("hx-request") == "true" else "import_job.html"
-    return render(request, template, {"job": found}, console=console)
+    template = "import_progress.html" if is_htmx(console.request) else "import_job.html"
+    return console.render(template, {"job": found})
 
 
 @router.get("/import/{job}/errors.csv")
@@ -176,11 +166,10 @@ async def import_errors(job: JobRef, console: Console = Depends(console_access(_
 @router.get("/export.csv")
 async def export_members(
     console: Console = Depends(console_access(Policy("users:read", partner=True))),
-    runtime: Runtime = Depends(get_runtime),
 ) -> StreamingResponse:
     """Every member with roles and status, as CSV (re-importable)."""
     return StreamingResponse(
-        export.export_text(runtime.database, console.org, "csv"),
+        export.export_text(console.runtime.database, console.org, "csv"),
         media_type=export.MEDIA_TYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{console.org.slug}-users.csv"'},
     )

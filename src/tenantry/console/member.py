@@ -5,23 +5,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.impersonation import impersonate
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import Console, ConsoleRoute, checked_form, confirm_page, console_access, go, render
+from tenantry.console.pages import Console, ConsoleRoute, confirm_page, console_access
+from tenantry.core.actor import Actor
 from tenantry.core.audit import service as audit
 from tenantry.core.flows import invitations, magic_links, resets
+from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
+from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import grants
 from tenantry.core.roles import service as roles
 from tenantry.core.users import service as users
 from tenantry.errors import NotFound
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}/members/{user}", route_class=ConsoleRoute, include_in_schema=False)
 UserRef = Annotated[str, Path(description="User id", max_length=64)]
@@ -90,14 +92,16 @@ class TargetMember:
     member: Member
 
 
+def _url(target: TargetMember) -> str:
+    return f"/console/{target.console.org.slug}/members/{target.member.user.id}"
+
+
 def target_member(policy: Policy) -> Callable[..., Awaitable[TargetMember]]:
     """Dependency: ``policy`` first, then ``{user}`` among the organization's members (404 otherwise)."""
     access = console_access(policy)
 
-    async def dependency(
-        user: UserRef, console: Console = Depends(access), session: AsyncSession = Depends(get_session)
-    ) -> TargetMember:
-        return TargetMember(console, await memberships.get(session, console.org, user))
+    async def dependency(user: UserRef, console: Console = Depends(access)) -> TargetMember:
+        return TargetMember(console, await memberships.get(console.session, console.org, user))
 
     return dependency
 
@@ -117,54 +121,53 @@ def _offered(console: Console, member: Member) -> list[Action]:
     return [action for action in ACTIONS.values() if fitting[action.name] and console.can(action.permission)]
 
 
-async def _member_page(request: Request, session: AsyncSession, target: TargetMember, **context: Any) -> Response:
-    console, member = target.console, target.member
+async def _member_page(target: TargetMember, **context: Any) -> Response:
+    console, member, session = target.console, target.member, target.console.session
     events = None
     if console.can("audit:read"):
         where = audit.AuditFilter(target=member.user.id)
         events = await audit.page(session, console.org.id, where, after=None, limit=RECENT_EVENTS, newest_first=True)
     membership_id = member.membership.id
     scoped = (await grants.of_memberships(session, [membership_id]))[membership_id]
+    notice = console.request.query_params.get("notice", "")
     page = {
         "member": users.member_out(member),
         "grants": [grants.grant_out(grant) for grant in scoped],
         "roles": await roles.list_for_org(session, console.org.id),
         "actions": _offered(console, member),
         "events": events,
-        "notice_text": _(NOTICES[notice]) if (notice := request.query_params.get("notice", "")) in NOTICES else None,
+        "notice_text": _(NOTICES[notice]) if notice in NOTICES else None,
         "errors": {},
         **context,
     }
-    return render(request, "member.html", page, console=console)
+    return console.render("member.html", page)
+
+
+def _policy(action: str, **rules: bool) -> Policy:
+    """The policy of the API route doing ``action``: its permission, never while impersonating."""
+    return Policy(ACTIONS[action].permission, impersonation=False, **rules)
 
 
 @router.get("")
-async def member_page(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
+async def member_page(target: TargetMember = Depends(target_member(Policy("users:read", partner=True)))) -> Response:
     """A member as this organization sees them, with what the viewer may do to them."""
-    return await _member_page(request, session, target)
+    return await _member_page(target)
 
 
 @router.post("/roles")
 async def save_roles(
-    request: Request,
     target: TargetMember = Depends(target_member(Policy("users:roles", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
 ) -> Response:
     """Replace the roles the member holds (nobody grants a role above their own)."""
-    form = await checked_form(request)
-    chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
     console = target.console
-    await memberships.set_roles(session, console.access.actor, console.org, target.member, chosen)
-    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=roles")
+    form = await console.form()
+    chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
+    await memberships.set_roles(console.session, console.access.actor, console.org, target.member, chosen)
+    return console.go(f"{_url(target)}?notice=roles")
 
 
 @router.get("/confirm/{action}")
 async def confirm_action(
-    request: Request,
     action: Annotated[str, Path(max_length=32)],
     target: TargetMember = Depends(target_member(Policy("users:read", partner=True))),
 ) -> Response:
@@ -173,109 +176,77 @@ async def confirm_action(
     if found is None or found.confirm is None:
         raise NotFound("no such action")
     console, member = target.console, target.member
-    base = f"/console/{console.org.slug}/members/{member.user.id}"
     named = {"email": member.user.email, "org": console.org.name}
     return confirm_page(
-        request,
         console,
         heading=_(found.confirm.heading) % named,
         question=_(found.confirm.question) % named,
-        action=f"{base}/{found.name}",
+        action=f"{_url(target)}/{found.name}",
         button=_(found.label),
         danger=found.confirm.danger,
-        back=base,
+        back=_url(target),
     )
 
 
-@router.post("/disable")
-async def disable(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:disable", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Disable the member (signed out at once)."""
-    console = target.console
-    await memberships.disable(session, console.access.actor, console.org, target.member)
-    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=disable")
+MemberChange = Callable[[AsyncSession, Actor, Organization, Member], Awaitable[None]]
+MailedChange = Callable[[AsyncSession, Flows, Actor, Organization, Member], Awaitable[None]]
+CHANGES: dict[str, MemberChange] = {
+    "disable": memberships.disable,  # signed out at once
+    "enable": memberships.enable,
+    "remove": memberships.remove,  # from the organization
+}
+MAILED: dict[str, MailedChange] = {
+    "password-reset": resets.send_reset_to_member,  # a link to choose a new password
+    "invitation": invitations.send_invitation_to_member,  # a new link; the earlier one stops working
+}
 
 
-@router.post("/enable")
-async def enable(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:disable", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Enable a disabled member again."""
-    console = target.console
-    await memberships.enable(session, console.access.actor, console.org, target.member)
-    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=enable")
+def _change_route(action: str) -> None:
+    """``POST /{action}`` under the action's policy: the change, then the member's page with its notice (the
+    members list, once removed)."""
+
+    async def change_member(target: TargetMember = Depends(target_member(_policy(action, partner=True)))) -> Response:
+        console = target.console
+        member = (console.access.actor, console.org, target.member)
+        if action in MAILED:
+            await MAILED[action](console.session, console.runtime.flows, *member)
+        else:
+            await CHANGES[action](console.session, *member)
+        if action == "remove":
+            return console.go(f"/console/{console.org.slug}/members?notice=removed")
+        return console.go(f"{_url(target)}?notice={action}")
+
+    router.add_api_route(f"/{action}", change_member, methods=["POST"], name=action)
 
 
-@router.post("/remove")
-async def remove(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:delete", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Remove the member from the organization."""
-    console = target.console
-    await memberships.remove(session, console.access.actor, console.org, target.member)
-    return go(request, f"/console/{console.org.slug}/members?notice=removed")
-
-
-@router.post("/password-reset")
-async def password_reset(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:set_password", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
-    """Mail the member a link to choose a new password."""
-    console = target.console
-    await resets.send_reset_to_member(session, runtime.flows, console.access.actor, console.org, target.member)
-    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=password-reset")
-
-
-@router.post("/invitation")
-async def resend_invitation(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
-    """Mail an invited member a new invitation link."""
-    console = target.console
-    await invitations.send_invitation_to_member(
-        session, runtime.flows, console.access.actor, console.org, target.member
-    )
-    return go(request, f"/console/{console.org.slug}/members/{target.member.user.id}?notice=invitation")
+for _action in (*CHANGES, *MAILED):
+    _change_route(_action)
 
 
 @router.post("/magic-link")
-async def magic_link(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:magic_link", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def magic_link(target: TargetMember = Depends(target_member(_policy("magic-link", partner=True)))) -> Response:
     """Create a link that signs the member in once; shown on this answer only, with a copy button."""
     console = target.console
-    link = await magic_links.create_magic_link(session, runtime.flows, console.access.actor, console.org, target.member)
-    return await _member_page(request, session, target, magic_link=link.url)
+    link = await magic_links.create_magic_link(
+        console.session, console.runtime.flows, console.access.actor, console.org, target.member
+    )
+    return await _member_page(target, magic_link=link.url)
 
 
 @router.post("/impersonate")
 async def impersonate_member(
-    request: Request,
-    target: TargetMember = Depends(target_member(Policy("users:impersonate", impersonation=False, users_only=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    target: TargetMember = Depends(target_member(_policy("impersonate", users_only=True))),
 ) -> Response:
     """A short-lived token acting as the member here (never someone above the viewer), shown once with a
     copy button, for the application's API."""
     access = target.console.access
     minted_in = access.principal.session_id  # the viewer's browser session: signing out ends the token
     token = await impersonate(
-        session, runtime, access.actor, access.org, target.member, impersonator_session_id=minted_in
+        target.console.session,
+        target.console.runtime,
+        access.actor,
+        access.org,
+        target.member,
+        impersonator_session_id=minted_in,
     )
-    return await _member_page(request, session, target, impersonation=token)
+    return await _member_page(target, impersonation=token)

@@ -2,25 +2,13 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import (
-    Console,
-    ConsoleRoute,
-    checked_form,
-    console_access,
-    field_error,
-    field_errors,
-    go,
-    is_htmx,
-    render,
-    text_field,
-    translated,
-)
+from tenantry.console.forms import field_error, field_errors, text_field, translated
+from tenantry.console.pages import Console, ConsoleRoute, console_access, is_htmx
 from tenantry.core.fields import StorableStr
 from tenantry.core.roles import service as roles
 from tenantry.core.users import service as users
@@ -28,7 +16,6 @@ from tenantry.core.users.schemas import UserCreate
 from tenantry.db.ids import is_id
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime, get_session
 
 router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -41,10 +28,9 @@ RoleChoice = Annotated[StorableStr, Query(max_length=64)]
 After = Annotated[str, Query(max_length=24)]
 
 
-async def _members_page(
-    request: Request, session: AsyncSession, console: Console, status_code: int = 200, **context: Any
-) -> Response:
+async def _members_page(console: Console, status_code: int = 200, **context: Any) -> Response:
     """The whole page, or (for the search box's htmx requests) just the results."""
+    request, session = console.request, console.session
     params = request.query_params
     q, status, role = params.get("q", "")[:200].strip(), params.get("status", ""), params.get("role", "")[:64]
     after = params.get("after", "")
@@ -72,47 +58,43 @@ async def _members_page(
         **context,
     }
     partial = is_htmx(request) and request.headers.get("hx-target") == "member-results"
-    return render(request, "member_results.html" if partial else "members.html", page, status_code, console)
+    return console.render("member_results.html" if partial else "members.html", page, status_code)
 
 
 @router.get("/members")
 async def members_page(
-    request: Request,
     console: Console = Depends(console_access(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
     q: Search = "",
     status: StatusChoice = "",
     role: RoleChoice = "",
     after: After = "",
 ) -> Response:
     """The organization's members: search, filters, a total and pages of 50 (read-only without rights)."""
-    return await _members_page(request, session, console)
+    return await _members_page(console)
 
 
 @router.post("/members")
 async def invite_member(
-    request: Request,
     console: Console = Depends(console_access(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Invite someone: an invited member with the roles chosen, mailed a link to set their password."""
-    form = await checked_form(request)
+    form = await console.form()
+    runtime = console.runtime
     values = {name: text_field(form, name, 320) for name in ("email", "first_name", "last_name")}
     chosen = [value for value in form.getlist("roles") if isinstance(value, str)][:50]
     try:
         payload = UserCreate(**values, roles=chosen or None)
         member = await users.create(
-            session, console.access.actor, console.org, payload, runtime.passwords, invite_with=runtime.flows
+            console.session, console.access.actor, console.org, payload, runtime.passwords, invite_with=runtime.flows
         )
     except (ValidationError, InvalidInput) as error:
         page = {"errors": field_errors(error), "values": values, "invite_open": True}
-        return await _members_page(request, session, console, 400, **page)
+        return await _members_page(console, 400, **page)
     except Conflict as error:
         page = {
             "errors": {"email": field_error("email", translated(error.detail))},
             "values": values,
             "invite_open": True,
         }
-        return await _members_page(request, session, console, 409, **page)
-    return go(request, f"/console/{console.org.slug}/members/{member.user.id}?notice=invited")
+        return await _members_page(console, 409, **page)
+    return console.go(f"/console/{console.org.slug}/members/{member.user.id}?notice=invited")

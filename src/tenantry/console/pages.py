@@ -9,24 +9,23 @@ walker probes bearer credentials, which the console does not read (docs/api.md l
 """
 
 import hmac
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
-from tenantry.core.credentials.policy import plain_words
+from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import InvalidInput, MalformedBody, NotFound, PermissionDenied, TenantryError
-from tenantry.i18n import N_, _
-from tenantry.runtime import get_runtime, get_session
+from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
+from tenantry.i18n import _
+from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import (
     CSRF_FIELD,
     TOO_LARGE_FORM,
@@ -63,9 +62,28 @@ class FormRejected(Exception):
 
 @dataclass(frozen=True)
 class Console:
-    """The viewer's access to one organization, as a page needs it."""
+    """The viewer's access to one organization, with the request a page answers and its unit of work."""
 
     access: OrgAccess
+    request: Request
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def can_any(self, *permissions: str) -> bool:
+        return any(permission in self.permissions for permission in permissions)
+
+    async def form(self) -> FormData:
+        """The posted form, its CSRF token checked."""
+        return await checked_form(self.request)
+
+    def render(self, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+        """A page (or, for htmx, a fragment) of this organization's, for this viewer."""
+        return render(self.request, template, context, status, self)
+
+    def go(self, url: str) -> Response:
+        """After a change: to ``url`` (a redirect, or htmx's ``HX-Redirect``)."""
+        return go(self.request, url)
 
     @property
     def org(self) -> Organization:
@@ -75,11 +93,13 @@ class Console:
     def permissions(self) -> frozenset[str]:
         return self.access.actor.permissions
 
-    def can(self, permission: str) -> bool:
-        return permission in self.permissions
+    @property
+    def session(self) -> AsyncSession:
+        return get_session(self.request)
 
-    def can_any(self, *permissions: str) -> bool:
-        return any(permission in self.permissions for permission in permissions)
+    @property
+    def runtime(self) -> Runtime:
+        return get_runtime(self.request)
 
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
@@ -103,7 +123,7 @@ def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
         access = await org_access(request, session, policy, await viewer(request, session), org)
         if request.method not in SAFE_METHODS:  # every change, a form's or htmx's, carries the CSRF token
             await checked_form(request)
-        return Console(access)
+        return Console(access, request)
 
     return dependency
 
@@ -123,11 +143,6 @@ async def checked_form(request: Request) -> FormData:
     if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
         raise FormRejected("CSRF token mismatch")
     return form
-
-
-def text_field(form: FormData, name: str, max_length: int = 1024) -> str:
-    value = form.get(name)
-    return value.strip()[:max_length] if isinstance(value, str) else ""
 
 
 def is_htmx(request: Request) -> bool:
@@ -161,7 +176,6 @@ def render(
 
 
 def confirm_page(
-    request: Request,
     console: Console,
     *,
     heading: str,
@@ -180,7 +194,7 @@ def confirm_page(
         "danger": danger,
         "back": back,
     }
-    return render(request, "confirm.html", page, console=console)
+    return console.render("confirm.html", page)
 
 
 def go(request: Request, url: str) -> Response:
@@ -225,95 +239,3 @@ class ConsoleRoute(UnitOfWorkRoute):
                 return _refusal(request, error)
 
         return answer
-
-
-FIELD_LABELS = {
-    "form": N_("Form"),
-    "name": N_("Name"),
-    "slug": N_("Slug"),
-    "description": N_("Description"),
-    "email": N_("Email address"),
-    "first_name": N_("First name"),
-    "last_name": N_("Last name"),
-    "roles": N_("Roles"),
-    "role": N_("Role"),
-    "permissions": N_("Permissions"),
-    "partner_org": N_("Partner organization"),
-    "file": N_("CSV file"),
-    "min_length": N_("Shortest password"),
-    "max_length": N_("Longest password"),
-    "min_character_classes": N_("Kinds of characters to mix"),
-    "blocked_words": N_("Blocked words"),
-    "display_name": N_("Display name"),
-    "primary_color": N_("Colour"),
-    "support_email": N_("Support email address"),
-    "email_from_name": N_("Sender name"),
-    "logo": N_("Logo"),
-    "webhook_url": N_("Endpoint URL"),
-    "events": N_("Events"),
-    "client_name": N_("Client name"),
-    "client_type": N_("Client type"),
-    "redirect_uris": N_("Redirect URIs"),
-}
-"""The console's form fields as their labels name them (a field not listed shows its name)."""
-_PROBLEMS = {
-    "missing": N_("enter a value"),
-    "string_too_short": N_("enter at least %(min_length)s characters"),
-    "string_too_long": N_("use at most %(max_length)s characters"),
-    "string_pattern_mismatch": N_("use only the characters allowed here"),
-    "too_long": N_("choose at most %(max_length)s"),
-    "too_short": N_("choose at least %(min_length)s"),
-    "int_parsing": N_("enter a whole number"),
-    "greater_than_equal": N_("enter at least %(ge)s"),
-    "less_than_equal": N_("enter at most %(le)s"),
-    "literal_error": N_("choose one of the options"),
-}
-"""Pydantic's error types as the console says them; other types show the validator's message, translated
-when the catalog has it (the core marks its messages with ``N_``)."""
-
-
-SLUG_TAKEN = N_("another organization uses this slug")
-
-
-def translated(message: str) -> str:
-    """A domain message in the viewer's language when the catalog has it (the core marks its messages with
-    ``N_``), else as written."""
-    said = _(message)
-    if said == message and ": " in message:  # "is not a valid email address: <the validator's reason>"
-        said = _(message.split(": ", 1)[0])
-    return said
-
-
-def sentence(message: str) -> str:
-    """A domain message as a sentence of its own, in the viewer's language when the catalog has it."""
-    said = translated(message)
-    return said[:1].upper() + said[1:]
-
-
-def field_error(name: str, message: str) -> str:
-    """One line of a form's error summary: the field's label, then what is wrong with it."""
-    label = _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ").capitalize()
-    return _("%(field)s: %(problem)s") % {"field": label, "problem": message}
-
-
-def field_errors(error: ValidationError | InvalidInput, names: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A rejected form's errors by field name, each a sentence naming the field (the error summary's lines).
-    ``names`` renames fields, where the form calls them otherwise than the service (``url`` as
-    ``webhook_url``, say)."""
-    found: dict[str, str] = {}
-    names = names or {}
-    if isinstance(error, InvalidInput):
-        for item in error.errors:
-            name = names.get(item.field) or names.get(item.field.split("[")[0].split(".")[0])
-            name = name or item.field.split("[")[0].split(".")[0] or "form"
-            found.setdefault(name, field_error(name, plain_words(item) if item.code else translated(item.message)))
-        return found
-    for detail in error.errors():
-        name = str(detail["loc"][0]) if detail["loc"] else "form"
-        name = names.get(name, name)
-        if detail["type"] in _PROBLEMS:
-            problem = _(_PROBLEMS[detail["type"]]) % dict(detail.get("ctx") or {})
-        else:
-            problem = translated(str(detail["msg"]).removeprefix("Value error, "))
-        found.setdefault(name, field_error(name, problem))
-    return found

@@ -3,30 +3,18 @@ revoke) and those where this organization's members may act."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import Policy
-from tenantry.console.pages import (
-    Console,
-    ConsoleRoute,
-    checked_form,
-    confirm_page,
-    console_access,
-    field_error,
-    field_errors,
-    go,
-    render,
-    text_field,
-)
+from tenantry.console.forms import field_error, field_errors, text_field
+from tenantry.console.pages import Console, ConsoleRoute, confirm_page, console_access
 from tenantry.core.partners import revocation, service
 from tenantry.core.partners.schemas import PartnerGrant, PartnerLinkOut
 from tenantry.core.roles import service as roles
 from tenantry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tenantry.i18n import _
-from tenantry.runtime import get_session
 
 router = APIRouter(prefix="/console/{org}/partners", route_class=ConsoleRoute, include_in_schema=False)
 LISTED = 200
@@ -34,9 +22,8 @@ PartnerRef = Annotated[str, Path(max_length=100)]
 _WRITE = Policy("partners:write", impersonation=False)
 
 
-async def _partners_page(
-    request: Request, session: AsyncSession, console: Console, status: int = 200, **context: Any
-) -> Response:
+async def _partners_page(console: Console, status: int = 200, **context: Any) -> Response:
+    session = console.session
     partners, _next = await service.page(session, console.org, customers=False, after=None, limit=LISTED)
     customers: list[PartnerLinkOut] = []
     if console.can("partners:act"):
@@ -47,37 +34,31 @@ async def _partners_page(
         "roles": await roles.list_for_org(session, console.org.id),
         "errors": {},
         "values": {},
-        "notice_text": _("Access revoked.") if request.query_params.get("notice") == "revoked" else None,
+        "notice_text": _("Access revoked.") if console.request.query_params.get("notice") == "revoked" else None,
         **context,
     }
-    return render(request, "partners.html", page, status, console)
+    return console.render("partners.html", page, status)
 
 
 @router.get("")
-async def partners_page(
-    request: Request,
-    console: Console = Depends(console_access(Policy("partners:read"))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
+async def partners_page(console: Console = Depends(console_access(Policy("partners:read")))) -> Response:
     """Partner organizations (who may act here, with which role) and customers (where we may act)."""
-    return await _partners_page(request, session, console)
+    return await _partners_page(console)
 
 
 @router.post("")
-async def grant_partner(
-    request: Request, console: Console = Depends(console_access(_WRITE)), session: AsyncSession = Depends(get_session)
-) -> Response:
+async def grant_partner(console: Console = Depends(console_access(_WRITE))) -> Response:
     """Let a partner organization's members (holding partners:act there) act here with a role."""
-    form = await checked_form(request)
+    form = await console.form()
     values = {"partner_org": text_field(form, "partner_org", 100), "role": text_field(form, "role", 64)}
     try:
-        await service.grant(session, console.access.actor, console.org, PartnerGrant(**values))
+        await service.grant(console.session, console.access.actor, console.org, PartnerGrant(**values))
     except (ValidationError, InvalidInput) as error:
-        return await _partners_page(request, session, console, 400, errors=field_errors(error), values=values)
+        return await _partners_page(console, 400, errors=field_errors(error), values=values)
     except (Conflict, NotFound, PermissionDenied) as error:
         errors = {"partner_org": field_error("partner_org", _partner_refusal(error))}
-        return await _partners_page(request, session, console, 409, errors=errors, values=values)
-    return go(request, f"/console/{console.org.slug}/partners")
+        return await _partners_page(console, 409, errors=errors, values=values)
+    return console.go(f"/console/{console.org.slug}/partners")
 
 
 def _partner_refusal(error: Conflict | NotFound | PermissionDenied) -> str:
@@ -89,13 +70,10 @@ def _partner_refusal(error: Conflict | NotFound | PermissionDenied) -> str:
 
 
 @router.get("/{partner}/revoke")
-async def confirm_revoke(
-    request: Request, partner: PartnerRef, console: Console = Depends(console_access(_WRITE))
-) -> Response:
+async def confirm_revoke(partner: PartnerRef, console: Console = Depends(console_access(_WRITE))) -> Response:
     """Ask before revoking a partner's access: the button on this page does it."""
     base = f"/console/{console.org.slug}/partners"
     return confirm_page(
-        request,
         console,
         heading=_("Revoke the access of %(partner)s") % {"partner": partner},
         question=_("The members of %(partner)s stop acting in %(org)s from their next request on.")
@@ -107,12 +85,7 @@ async def confirm_revoke(
 
 
 @router.post("/{partner}/revoke")
-async def revoke_partner(
-    request: Request,
-    partner: PartnerRef,
-    console: Console = Depends(console_access(_WRITE)),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
+async def revoke_partner(partner: PartnerRef, console: Console = Depends(console_access(_WRITE))) -> Response:
     """Revoke a partner organization's access."""
-    await revocation.revoke(session, console.access.actor, console.org, partner)
-    return go(request, f"/console/{console.org.slug}/partners?notice=revoked")
+    await revocation.revoke(console.session, console.access.actor, console.org, partner)
+    return console.go(f"/console/{console.org.slug}/partners?notice=revoked")
