@@ -6,6 +6,7 @@
   in one transaction.
 """
 
+import asyncio
 import json
 import os
 import secrets
@@ -91,19 +92,25 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
             row["roles"] = row["roles"].split(",") if row["roles"] else []
         return rows
 
+    # One connection, so one transaction at a time on it: concurrent creates queue here (a second BEGIN on the
+    # connection would fail "cannot start a transaction within a transaction", which is what every create but
+    # the first of each round did before).
+    writing = asyncio.Lock()
+
     async def create(org_id: str, email: str) -> str:
         user_id, membership_id = _id(), _id()
-        await connection.execute("BEGIN IMMEDIATE")
-        try:
-            await connection.execute(_INSERT_USER, (user_id, email, email.lower()))
-            await connection.execute(_INSERT_MEMBERSHIP, (membership_id, org_id, user_id))
-            await connection.execute(_INSERT_GRANT, (membership_id, MEMBER_ROLE_ID))
-            await connection.execute(_INSERT_AUDIT, (_id(), org_id, user_id))
-            await connection.execute(_INSERT_OUTBOX, (_id(), org_id, email, json.dumps({"user": user_id})))
-            await connection.commit()
-        except BaseException:
-            await connection.rollback()
-            raise
+        async with writing:
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                await connection.execute(_INSERT_USER, (user_id, email, email.lower()))
+                await connection.execute(_INSERT_MEMBERSHIP, (membership_id, org_id, user_id))
+                await connection.execute(_INSERT_GRANT, (membership_id, MEMBER_ROLE_ID))
+                await connection.execute(_INSERT_AUDIT, (_id(), org_id, user_id))
+                await connection.execute(_INSERT_OUTBOX, (_id(), org_id, email, json.dumps({"user": user_id})))
+                await connection.commit()
+            except BaseException:
+                await connection.rollback()
+                raise
         return user_id
 
     state.update(fetch=fetch, page=page, create=create)
