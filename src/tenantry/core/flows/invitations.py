@@ -26,14 +26,19 @@ async def send_invitation(
     org: Organization,
     user: User,
     destination: AppDestination | None = None,
+    *,
+    new_account: bool = False,
 ) -> None:
-    """Mail ``user`` a link to set their first password; an earlier invitation stops working. With
-    ``destination`` (``core.clients.destinations``) the activated user continues into that app's sign-in."""
+    """Mail ``user`` a link to set their first password; an earlier invitation stops working (an account
+    created in this transaction, ``new_account``, has none to look for). With ``destination``
+    (``core.clients.destinations``) the activated user continues into that app's sign-in."""
     if user.password_hash is not None:
         raise Conflict(N_("the user has already set a password; send a password reset instead"))
     ttl = flows.settings.invitation_ttl_seconds
     details = destination.details() if destination is not None else None
-    issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True, details=details)
+    issued = await onetime.issue(
+        session, INVITATION, user, ttl, org_id=org.id, mailed=True, details=details, void_older=not new_account
+    )
     link = flows.page_url("activate", token=issued.token)
     await send_email(session, flows, "invitation", user, org, link, ttl)
     record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)

@@ -24,6 +24,7 @@ from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
+from tenantry.db.ids import new_id
 from tenantry.errors import AlreadyExists, FieldError, InvalidInput
 from tenantry.i18n import N_
 
@@ -126,28 +127,30 @@ async def create(
         _show_as_submitted(member, payload)
         return member
     password_hash = await passwords.hash(payload.password) if payload.password is not None else imported
-    user = await create_account(
-        session,
-        User(
-            email=payload.email,
-            first_name=payload.first_name,
-            last_name=payload.last_name,
-            locale=payload.locale,
-            avatar_url=payload.avatar_url,
-            region=payload.region,
-            settings=payload.settings,
-            email_verified=payload.email_verified,
-            password_change_required=payload.password_change_required,
-            password_hash=password_hash,
-        ),
+    user = User(
+        id=new_id(),  # now, not at the flush: the membership refers to it, and both rows go in one flush
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        locale=payload.locale,
+        avatar_url=payload.avatar_url,
+        region=payload.region,
+        settings=payload.settings,
+        email_verified=payload.email_verified,
+        password_change_required=payload.password_change_required,
+        password_hash=password_hash,
     )
-    membership = await membership_rules.create(session, org, user, granted)
+    session.add(user)  # the address was looked up above; a concurrent create of it fails the flush: 409
+    try:
+        membership = await membership_rules.create(session, org, user, granted)
+    except IntegrityError as error:
+        raise AlreadyExists(_EMAIL_TAKEN) from error
     membership.attributes = payload.attributes
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
     if invite_with is not None and user.password_hash is None:
         from tenantry.core.flows.invitations import send_invitation  # imports this module
 
-        await send_invitation(session, invite_with, actor, org, user)
+        await send_invitation(session, invite_with, actor, org, user, new_account=True)
     return Member(user, membership)
 
 
