@@ -43,8 +43,7 @@ async def record_sign_in(
 ) -> None:
     """Record a sign-in of ``user`` by ``method`` (``password``, ...) and ``second_factor`` (``otp``, ...)
     when one followed; ``failure`` says why it failed."""
-    joined = [found for found in await memberships.for_user(session, user.id) if not found.consent_pending]
-    member_of = sorted({membership.org_id for membership in joined})  # an invitation not accepted hears nothing
+    member_of = await memberships.joined_org_ids(session, user.id)  # an invitation not accepted hears nothing
     recorded_in: list[str | None] = list(member_of) or [None]
     if org_id is not None:
         recorded_in = [org_id] if org_id in member_of else []

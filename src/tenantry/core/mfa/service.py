@@ -39,10 +39,11 @@ class Requirement:
 
 async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
     """The second factors the account can answer a challenge with."""
-    methods = [OTP] if TOTP in await repository.confirmed_kinds(session, user_id) else []
-    if await passkeys.has_any(session, user_id):
+    totp, passkey, recovery_codes = await repository.second_factors(session, user_id)
+    methods = [OTP] if totp else []
+    if passkey:
         methods.append(PASSKEY)
-    if methods and await repository.unused_recovery_codes(session, user_id):
+    if methods and recovery_codes:
         methods.append(RECOVERY_CODE)
     return methods
 
