@@ -25,7 +25,7 @@ from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import Runtime, get_session, runtime_of, session_of
 from tenantry.ui.pages import (
     CSRF_FIELD,
     SECURITY_HEADERS,
@@ -92,11 +92,11 @@ class Console:
 
     @property
     def session(self) -> AsyncSession:
-        return get_session(self.request)
+        return session_of(self.request)
 
     @property
     def runtime(self) -> Runtime:
-        return get_runtime(self.request)
+        return runtime_of(self.request)
 
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
@@ -128,7 +128,7 @@ def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token (field, or htmx's header) matches the cookie and its Origin
     (when sent) is ours."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     origin = request.headers.get("origin")
     if origin and origin != "null":
         ours, theirs = urlsplit(runtime.settings.base_url), urlsplit(origin)

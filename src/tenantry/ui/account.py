@@ -19,7 +19,7 @@ from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import Runtime, get_runtime, get_session, runtime_of
 from tenantry.ui.pages import PageRoute, field, message, read_form, redirect, render
 from tenantry.ui.session import AccountForm, AccountHolder, close_session, open_session, page_actor, signed_in
 
@@ -54,7 +54,7 @@ async def _account_page(
         "user": current.user,
         "memberships": await account.memberships_of(session, current.user),
         "invitations": await joining.pending_for(session, current.user),
-        "mfa": await mfa.status(session, get_runtime(request).settings, current.user),
+        "mfa": await mfa.status(session, runtime_of(request).settings, current.user),
         "passkeys": [passkeys.out(row) for row in await passkeys.of_user(session, current.user.id)],
         "notice": notice,
         "profile_errors": {},

@@ -30,7 +30,7 @@ from tenantry.errors import (
     Unauthenticated,
 )
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime
+from tenantry.runtime import Runtime, runtime_of
 from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -92,7 +92,7 @@ def set_cookie(response: Response, runtime: Runtime, name: str, value: str, max_
 
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token: the one in its cookie, or a new one (set on the response by ``render``)."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     current = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")
     if 20 <= len(current) <= 100:
         return current
@@ -104,7 +104,7 @@ def csrf_token(request: Request) -> str:
 
 async def read_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches the cookie and its Origin (when sent) is ours."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     origin = request.headers.get("origin")
     if origin and origin != "null":
         ours = urlsplit(runtime.settings.base_url)
@@ -156,7 +156,7 @@ def page_response(
 ) -> HTMLResponse:
     """A page of either site (``template`` under ``ui/`` or ``console/``) with the request's CSRF token and path,
     ``headers``, and the CSRF cookie when this request minted its token."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     page = {"csrf_token": csrf_token(request), "request_path": request.url.path, **context}
     response = HTMLResponse(runtime.templates.render(template, page), status_code=status)
     response.headers.update(headers)

@@ -12,14 +12,14 @@ from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import Runtime, get_session, runtime_of
 from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
 
 def _secret(request: Request) -> str | None:
-    return request.cookies.get(cookie_name(get_runtime(request), SESSION_COOKIE))
+    return request.cookies.get(cookie_name(runtime_of(request), SESSION_COOKIE))
 
 
 async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
@@ -58,7 +58,7 @@ async def open_session(
 
 
 async def close_session(request: Request, session: AsyncSession, response: Response) -> None:
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     await browser_sessions.end(session, _secret(request))
     response.delete_cookie(
         cookie_name(runtime, SESSION_COOKIE),

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tenantry import metrics
 from tenantry.core.outbox import service as outbox
 from tenantry.db.base import utcnow
-from tenantry.runtime import Runtime, get_runtime
+from tenantry.runtime import Runtime, runtime_of
 from tenantry.web.asgi import Answer, HttpMiddleware
 
 router = APIRouter(tags=["health"])
@@ -87,7 +87,7 @@ def _bearer(request: Request) -> str:
 )
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus metrics (public unless `TENANTRY_METRICS_TOKEN` is set: see docs/events.md)."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     expected = runtime.settings.metrics_token
     if expected is not None and not hmac.compare_digest(
         _bearer(request).encode(), expected.get_secret_value().encode()

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from tenantry.db.engine import Replica
 from tenantry.db.errors import is_unavailable
 from tenantry.errors import TenantryError, Unauthenticated
-from tenantry.runtime import get_runtime
+from tenantry.runtime import runtime_of
 from tenantry.web.database import with_database
 from tenantry.web.json_body import guard_body
 from tenantry.web.replicas import remember_write, replica_for
@@ -51,7 +51,7 @@ class UnitOfWorkRoute(APIRoute):
         batched_writes = getattr(self.endpoint, _BATCHED, False)
 
         async def attempt(request: Request, write: bool, replica: Replica | None = None) -> Response:
-            database = get_runtime(request).database
+            database = runtime_of(request).database
             async with database.session(write=write, replica=replica) as session:
                 request.state.session = session
                 try:
@@ -86,7 +86,7 @@ class UnitOfWorkRoute(APIRoute):
 
         async def run_in_transaction(request: Request) -> Response:
             write = writes_on_safe_methods or request.method not in SAFE_METHODS
-            replica = None if write else replica_for(request, get_runtime(request).database)
+            replica = None if write else replica_for(request, runtime_of(request).database)
             if replica is not None and (response := await on_replica(request, replica)) is not None:
                 return response
             # A batched endpoint's own session only reads, but the endpoint writes: it is never retried as a read.
