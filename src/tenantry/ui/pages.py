@@ -3,7 +3,7 @@
 import hmac
 import inspect
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import UnitOfWorkRoute
 
 CSRF_FIELD = "csrf_token"
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {  # the console adds its own Content-Security-Policy (console.pages)
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -151,20 +151,24 @@ def use_user_locale(locale: str | None) -> None:
     i18n.learn(user_locale=locale)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+def page_response(
+    request: Request, template: str, context: dict[str, Any], status: int, headers: Mapping[str, str]
+) -> HTMLResponse:
+    """A page of either site (``template`` under ``ui/`` or ``console/``) with the request's CSRF token and path,
+    ``headers``, and the CSRF cookie when this request minted its token."""
     runtime = runtime_of(request)
-    page = {
-        "csrf_token": csrf_token(request),
-        "request_path": request.url.path,
-        "brand": getattr(request.state, "brand", None),
-        **(context or {}),
-    }
-    response = HTMLResponse(runtime.templates.render(f"ui/{template}", page), status_code=status)
-    response.headers.update(_SECURITY_HEADERS)
+    page = {"csrf_token": csrf_token(request), "request_path": request.url.path, **context}
+    response = HTMLResponse(runtime.templates.render(template, page), status_code=status)
+    response.headers.update(headers)
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf is not None:
         set_cookie(response, runtime, "tenantry_csrf", new_csrf)
     return response
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    page = {"brand": getattr(request.state, "brand", None), **(context or {})}
+    return page_response(request, f"ui/{template}", page, status, SECURITY_HEADERS)
 
 
 def message(request: Request, title: str, text: str, status: int = 200, **links: str) -> HTMLResponse:

@@ -27,7 +27,6 @@ from tenantry.ui.pages import (
     message,
     read_form,
     redirect,
-    rejected_form,
     render,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
@@ -78,10 +77,7 @@ async def register(
     current = await signed_in(request, session)
     if current is None:
         return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)  # a rejected form is answered by rejected_form (ui.pages.install)
     actor = page_actor(request, current.user)
     try:
         await passkeys.register(
@@ -107,10 +103,7 @@ async def remove(passkey_id: str, request: Request, session: AsyncSession = Depe
     current = await signed_in(request, session)
     if current is None:
         return redirect("/ui/sign-in")
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    await read_form(request)
     try:
         await passkeys.remove(session, page_actor(request, current.user), current.user, passkey_id[:40])
     except NotFound:
@@ -139,10 +132,7 @@ async def sign_in_with_passkey(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Check the passkey's answer; then open a session and go on (to my account, or the authorization request)."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     actor = page_actor(request)
     try:
@@ -181,10 +171,7 @@ async def answer_with_passkey(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """The second step answered with a passkey: open the session and go on."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     org = field(form, "org", 100) or None
     await in_owners_language(request, session, runtime)  # before any refusal is worded
