@@ -6,11 +6,11 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from tenantry import i18n
 from tenantry.requestctx import request_id
-from tenantry.web.asgi import HttpMiddleware
+from tenantry.web.asgi import Answer, HttpMiddleware
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _PAGES = ("/ui", "/oidc", "/console")
@@ -44,25 +44,16 @@ class RequestContextMiddleware(HttpMiddleware):
         current = given if _SANE_ID.fullmatch(given) else _new_request_id()
         token = request_id.set(current)
         language = i18n.begin(_language_choice(scope) if scope["path"].startswith(_PAGES) else None)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", current.encode())]
-            await send(message)
-
+        answer = Answer()
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, answer.watching(send, [(b"x-request-id", current.encode())]))
         finally:
             access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],  # never the query string: it may carry secrets
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
+                status=answer.status,
+                ms=round(answer.seconds * 1000, 1),
             )
             request_id.reset(token)
             i18n.end(language)

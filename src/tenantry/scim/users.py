@@ -11,7 +11,7 @@ from tenantry.core.memberships.service import Member
 from tenantry.core.provisioning import service
 from tenantry.db.ids import is_id
 from tenantry.errors import NotFound
-from tenantry.runtime import get_runtime
+from tenantry.runtime import runtime_of
 from tenantry.scim import http, search
 from tenantry.scim.access import Provisioning, add_list_routes, provisioning, response_parameters
 from tenantry.scim.errors import ScimResponse, scim_error
@@ -66,7 +66,7 @@ def _validated(payload: Any, context: Context) -> Any:
 async def create_user(call: Provisioning = Depends(provisioning)) -> Response:
     """Provision a user: a new account, or an existing account (same email) invited to join the organization."""
     resource = _validated(http.known_schemas(await http.read_json(call.request)), Context.RESOURCE_CREATION_REQUEST)
-    runtime, access = get_runtime(call.request), call.access
+    runtime, access = runtime_of(call.request), call.access
     member = await service.create_member(
         call.session, access.actor, access.org, member_provision(resource), runtime.passwords, runtime.flows
     )
@@ -83,7 +83,7 @@ async def get_user(user_id: str, call: Provisioning = Depends(provisioning)) -> 
 
 
 async def _update(call: Provisioning, member: Member, resource: UserResource) -> None:
-    payload, passwords = member_provision(resource), get_runtime(call.request).passwords
+    payload, passwords = member_provision(resource), runtime_of(call.request).passwords
     await service.update_member(call.session, call.access.actor, call.access.org, member, payload, passwords)
 
 
