@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from tenantry import __version__, dialects, logs, metrics, scim, tracing
 from tenantry.api import errors, health
-from tenantry.api.router import api_router
+from tenantry.api.router import API_ROUTERS
 from tenantry.auth.keys import KeyRing
 from tenantry.auth.throttle import Throttle
 from tenantry.console.mount import install as mount_console
@@ -26,6 +26,7 @@ from tenantry.web.body_limit import BodyLimitMiddleware
 from tenantry.web.docs import offline_docs, other_documents
 from tenantry.web.methods import AllowedMethodsMiddleware
 from tenantry.web.openapi import Operation, finished_openapi
+from tenantry.web.routing import include_routes
 from tenantry.worker import OutboxWorker
 
 API_PREFIX = "/api/v1"
@@ -89,8 +90,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     offline_docs(app)
     app.state.runtime = runtime
     errors.install(app)
-    app.include_router(health.router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    include_routes(app.router, health.router)
+    for router in API_ROUTERS:
+        include_routes(app.router, router, prefix=API_PREFIX)
     mount_ui(app)
     mount_console(app)
     mount_oidc(app)

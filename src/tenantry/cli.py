@@ -42,6 +42,14 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
 err = Console(stderr=True)
+SERVER_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,  # RequestContextMiddleware logs each request, with its id
+    "log_config": None,
+    "server_header": False,
+}
+"""How uvicorn serves every process of ours (the API and the worker's /metrics)."""
 
 
 def _database(settings: Settings) -> Database:
@@ -86,11 +94,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 
@@ -129,11 +133,7 @@ def _deliver_with_metrics(settings: Settings, port: int) -> None:
         create_worker_app(runtime),
         host=settings.worker_metrics_host,
         port=port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        server_header=False,
+        **SERVER_OPTIONS,
     )
 
 

@@ -25,12 +25,23 @@ class Runtime:
     throttle: Throttle
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_session(request: Request) -> AsyncSession:
+def session_of(request: Request) -> AsyncSession:
     """The session of this request's unit of work (opened by the route, committed when it succeeds)."""
     session: AsyncSession = request.state.session
     return session
+
+
+# The dependencies are coroutines only so that FastAPI calls them on the event loop: a plain ``def``
+# dependency runs in anyio's thread pool, a thread hop per dependency per request.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """Dependency: ``session_of`` the request."""
+    return session_of(request)

@@ -1,4 +1,4 @@
-"""The native REST API, mounted at /api/v1."""
+"""The native REST API, served under /api/v1."""
 
 from fastapi import APIRouter
 
@@ -23,26 +23,25 @@ from tenantry.api import (
     webhooks,
 )
 
-api_router = APIRouter()
-for module in (
-    auth,
-    account_flows,
-    sessions,
-    me,
-    mfa,
-    mfa_signin,
-    orgs,
-    users,
-    members,
-    impersonation,
-    roles,
-    api_keys,
-    partners,
-    audit,
-    events,
-    resources,
-    clients,
-):
-    api_router.include_router(module.router)
-api_router.include_router(webhooks.org_router)
-api_router.include_router(webhooks.platform_router)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    account_flows.router,
+    sessions.router,
+    me.router,
+    mfa.router,
+    mfa_signin.router,
+    orgs.router,
+    users.router,
+    members.router,
+    impersonation.router,
+    roles.router,
+    api_keys.router,
+    partners.router,
+    audit.router,
+    events.router,
+    resources.router,
+    clients.router,
+    webhooks.org_router,
+    webhooks.platform_router,
+)
+"""The native API's routers, in the order their routes are matched."""

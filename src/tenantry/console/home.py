@@ -35,8 +35,6 @@ async def _chooser(
         "orgs": await _visible(session, principal),
         "platform_admin": principal.platform_admin,
         "viewer": principal.user,
-        "errors": {},
-        "values": {},
         **context,
     }
     return render(request, "chooser.html", page, status)

@@ -92,7 +92,7 @@ def _job(console: Console, job_id: str) -> ImportJob:
 @router.get("/import")
 async def import_page(console: Console = Depends(console_access(_IMPORT))) -> Response:
     """Upload a CSV file of members (native or eva format); export them as CSV."""
-    return console.render("import.html", {"errors": {}, "invite": True})
+    return console.render("import.html", {"invite": True})
 
 
 @router.post("/import", dependencies=[Depends(upload_body)])  # route dependencies run first: before the form is read

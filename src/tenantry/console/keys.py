@@ -30,8 +30,6 @@ async def _keys_page(console: Console, status: int = 200, **context: Any) -> Res
         "keys": [api_keys.key_out(key) for key in keys],
         "next_after": next_after,
         "roles": await roles.list_for_org(session, console.org.id),
-        "errors": {},
-        "values": {},
         "notice_text": _("The key is revoked.") if console.request.query_params.get("notice") == "revoked" else None,
         **context,
     }

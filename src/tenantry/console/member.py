@@ -137,7 +137,6 @@ async def _member_page(target: TargetMember, **context: Any) -> Response:
         "actions": _offered(console, member),
         "events": events,
         "notice_text": _(NOTICES[notice]) if notice in NOTICES else None,
-        "errors": {},
         **context,
     }
     return console.render("member.html", page)

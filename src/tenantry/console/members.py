@@ -52,8 +52,6 @@ async def _members_page(console: Console, status_code: int = 200, **context: Any
         "next_after": next_after,
         "filters": {"q": q, "status": status, "role": role},
         "roles": org_roles,
-        "errors": {},
-        "values": {},
         "notice_text": _("The member is removed.") if params.get("notice") == "removed" else None,
         **context,
     }

@@ -25,28 +25,26 @@ from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import get_session, runtime_of
 from tenantry.ui.pages import (
     CSRF_FIELD,
+    SECURITY_HEADERS,
     TOO_LARGE_FORM,
     UNREADABLE_FORM,
     UNREADABLE_FORM_TITLE,
+    PageRequest,
     cookie_name,
-    csrf_token,
+    page_response,
     redirect,
-    set_cookie,
 )
 from tenantry.ui.session import signed_in
 from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
 
 CSRF_HEADER = "x-csrf-token"
-# The hosted pages' policy, plus this site's own scripts (htmx and console.js) and their requests.
+# The hosted pages' headers; their policy, plus forms that post only to this site.
 _SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
+    **SECURITY_HEADERS,
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
     "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
@@ -61,11 +59,10 @@ class FormRejected(Exception):
 
 
 @dataclass(frozen=True)
-class Console:
+class Console(PageRequest):
     """The viewer's access to one organization, with the request a page answers and its unit of work."""
 
     access: OrgAccess
-    request: Request
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -93,14 +90,6 @@ class Console:
     def permissions(self) -> frozenset[str]:
         return self.access.actor.permissions
 
-    @property
-    def session(self) -> AsyncSession:
-        return get_session(self.request)
-
-    @property
-    def runtime(self) -> Runtime:
-        return get_runtime(self.request)
-
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
     """The signed-in account, as the policies know callers, with its browser session (what an impersonation
@@ -123,7 +112,7 @@ def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
         access = await org_access(request, session, policy, await viewer(request, session), org)
         if request.method not in SAFE_METHODS:  # every change, a form's or htmx's, carries the CSRF token
             await checked_form(request)
-        return Console(access, request)
+        return Console(request=request, access=access)
 
     return dependency
 
@@ -131,7 +120,7 @@ def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token (field, or htmx's header) matches the cookie and its Origin
     (when sent) is ours."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     origin = request.headers.get("origin")
     if origin and origin != "null":
         ours, theirs = urlsplit(runtime.settings.base_url), urlsplit(origin)
@@ -156,23 +145,18 @@ def render(
     status: int = 200,
     console: Console | None = None,
 ) -> HTMLResponse:
-    """A console page (or, for htmx, a fragment) with the viewer's organization and rights in its context."""
-    runtime = get_runtime(request)
+    """A console page (or, for htmx, a fragment) with the viewer's organization and rights in its context, and
+    its form's ``errors`` and ``values`` (empty unless ``context`` gives them)."""
     page: dict[str, Any] = {
-        "csrf_token": csrf_token(request),
-        "request_path": request.url.path,
         "org": console.org if console else None,
         "can": console.can if console else (lambda _: False),
         "can_any": console.can_any if console else (lambda *_: False),
         "viewer": console.access.principal.user if console else None,
+        "errors": {},
+        "values": {},
         **(context or {}),
     }
-    response = HTMLResponse(runtime.templates.render(f"console/{template}", page), status_code=status)
-    response.headers.update(_SECURITY_HEADERS)
-    new_csrf = getattr(request.state, "new_csrf", None)
-    if new_csrf is not None:
-        set_cookie(response, runtime, "tenantry_csrf", new_csrf)
-    return response
+    return page_response(request, f"console/{template}", page, status, _SECURITY_HEADERS)
 
 
 def confirm_page(

@@ -32,8 +32,6 @@ async def _partners_page(console: Console, status: int = 200, **context: Any) ->
         "partners": partners,
         "customers": customers,
         "roles": await roles.list_for_org(session, console.org.id),
-        "errors": {},
-        "values": {},
         "notice_text": _("Access revoked.") if console.request.query_params.get("notice") == "revoked" else None,
         **context,
     }

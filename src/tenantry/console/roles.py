@@ -27,7 +27,6 @@ async def _roles_page(console: Console, status: int = 200, **context: Any) -> Re
         "roles": [roles.role_out(role) for role in await roles.list_for_org(session, console.org.id)],
         "own_permissions": PERMISSIONS,
         "app_permissions": {permission.name: permission.description for permission in registered},
-        "errors": {},
         "values": {"permissions": []},
         "notice_text": _("Role created.") if console.request.query_params.get("notice") == "created" else None,
         **context,

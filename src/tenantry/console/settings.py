@@ -87,7 +87,6 @@ async def settings_page(console: Console, status: int = 200, **context: Any) -> 
         "scim_url": f"{console.runtime.settings.base_url.rstrip('/')}{scim.PREFIX}",
         "logo_types": ", ".join(kind.upper() for kind in branding.LOGO_TYPES.values()),
         "logo_kib": branding.LOGO_MAX_BYTES // 1024,
-        "errors": {},
         "notice_text": _(notice) if notice else None,
         **context,
     }

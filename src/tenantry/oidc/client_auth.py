@@ -13,7 +13,7 @@ from tenantry.auth.brute_force import client_ip
 from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
 from tenantry.errors import MalformedBody, OAuthError
-from tenantry.runtime import get_runtime
+from tenantry.runtime import runtime_of
 from tenantry.web.forms import media_type
 
 _FAILED = "client authentication failed"
@@ -42,7 +42,7 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
     """The client the request authenticates as; 401 invalid_client otherwise. A confidential client must
     present a live secret; a public one only names itself (and may not present a secret). A wrong secret
     counts as a failed sign-in of the client IP, and an IP over its failures is refused before any check."""
-    throttle, ip = get_runtime(request).throttle, client_ip(request)
+    throttle, ip = runtime_of(request).throttle, client_ip(request)
     basic = _basic(request)
     secret: object
     if basic is not None:

@@ -1,9 +1,9 @@
 """Discovery (RFC 7644 §4): what this service supports, its resource types and their schemas."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import scim2_models as scim
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from scim2_models import ForbiddenException, NotFoundException, NotImplementedException
 
 from tenantry.auth.policy import OrgAccess
@@ -58,42 +58,53 @@ async def service_provider_config(request: Request, _: OrgAccess = Depends(PROVI
     return ScimResponse(_located(CONFIG, location))
 
 
-@router.get("/ResourceTypes", response_model=None)
-async def resource_types(request: Request, _: OrgAccess = Depends(PROVISION)) -> ScimResponse:
-    """The resource types served: User (with the enterprise extension) and Group."""
-    _no_filter(request)
-    base = http.base_url(request, request.path_params["org"])
-    items = [_located(item, f"{base}/ResourceTypes/{item.id}") for item in RESOURCE_TYPES]
-    return ScimResponse(list_response(len(items), 1, items))
+def _add_catalog(
+    segment: str, items: list[Any], param: str, noun: str, *, names: tuple[str, str], all_items: str, one: str
+) -> None:
+    """``GET /{segment}`` (every item, described by ``all_items``) and ``GET /{segment}/{param}`` (one, by its id;
+    ``noun`` says what an item is) of a discovery catalog; ``names`` are the two routes' names."""
+
+    async def listed(request: Request, _: OrgAccess = Depends(PROVISION)) -> ScimResponse:
+        _no_filter(request)
+        base = http.base_url(request, request.path_params["org"])
+        located = [_located(item, f"{base}/{segment}/{item.id}") for item in items]
+        return ScimResponse(list_response(len(located), 1, located))
+
+    async def found(
+        request: Request, key: Annotated[str, Path(alias=param)], _: OrgAccess = Depends(PROVISION)
+    ) -> ScimResponse:
+        _no_filter(request)
+        item = next((item for item in items if item.id == key), None)
+        if item is None:
+            raise NotFoundException(detail=f"no {noun} {key!r}")
+        return ScimResponse(_located(item, f"{http.base_url(request, request.path_params['org'])}/{segment}/{key}"))
+
+    router.add_api_route(
+        f"/{segment}", listed, methods=["GET"], response_model=None, name=names[0], description=all_items
+    )
+    router.add_api_route(
+        f"/{segment}/{{{param}}}", found, methods=["GET"], response_model=None, name=names[1], description=one
+    )
 
 
-@router.get("/ResourceTypes/{name}", response_model=None)
-async def resource_type(request: Request, name: str, _: OrgAccess = Depends(PROVISION)) -> ScimResponse:
-    """One resource type, by name."""
-    _no_filter(request)
-    found = next((item for item in RESOURCE_TYPES if item.id == name), None)
-    if found is None:
-        raise NotFoundException(detail=f"no resource type {name!r}")
-    return ScimResponse(_located(found, f"{http.base_url(request, request.path_params['org'])}/ResourceTypes/{name}"))
-
-
-@router.get("/Schemas", response_model=None)
-async def schemas(request: Request, _: OrgAccess = Depends(PROVISION)) -> ScimResponse:
-    """The schemas of the attributes served (and stored) for Users and Groups."""
-    _no_filter(request)
-    base = http.base_url(request, request.path_params["org"])
-    items = [_located(item, f"{base}/Schemas/{item.id}") for item in SCHEMAS]
-    return ScimResponse(list_response(len(items), 1, items))
-
-
-@router.get("/Schemas/{schema_id}", response_model=None)
-async def schema(request: Request, schema_id: str, _: OrgAccess = Depends(PROVISION)) -> ScimResponse:
-    """One schema, by its URN."""
-    _no_filter(request)
-    found = next((item for item in SCHEMAS if item.id == schema_id), None)
-    if found is None:
-        raise NotFoundException(detail=f"no schema {schema_id!r}")
-    return ScimResponse(_located(found, f"{http.base_url(request, request.path_params['org'])}/Schemas/{schema_id}"))
+_add_catalog(
+    "ResourceTypes",
+    RESOURCE_TYPES,
+    "name",
+    "resource type",
+    names=("resource_types", "resource_type"),
+    all_items="The resource types served: User (with the enterprise extension) and Group.",
+    one="One resource type, by name.",
+)
+_add_catalog(
+    "Schemas",
+    SCHEMAS,
+    "schema_id",
+    "schema",
+    names=("schemas", "schema"),
+    all_items="The schemas of the attributes served (and stored) for Users and Groups.",
+    one="One schema, by its URN.",
+)
 
 
 @router.post("/.search", response_model=None)

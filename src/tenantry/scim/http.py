@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import Request, Response
 from scim2_models import InvalidSyntaxException, PreconditionFailedException
 
-from tenantry.runtime import get_runtime
+from tenantry.runtime import runtime_of
 from tenantry.scim.errors import ScimResponse
 from tenantry.web.json_body import decode_json
 
@@ -30,7 +30,7 @@ def known_schemas(payload: Any) -> Any:
 
 def base_url(request: Request, org_ref: str) -> str:
     """The SCIM base URL of the organization, as the client addresses it (by id or slug)."""
-    return f"{get_runtime(request).settings.base_url}{request.scope.get('root_path', '')}/{org_ref}"
+    return f"{runtime_of(request).settings.base_url}{request.scope.get('root_path', '')}/{org_ref}"
 
 
 def etag(version: str) -> str:

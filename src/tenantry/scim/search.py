@@ -33,6 +33,11 @@ class Search:
     def start_index(self) -> int:
         return self.offset + 1
 
+    @property
+    def window(self) -> dict[str, Any]:
+        """The page asked for, as the provisioning service's pagers take it."""
+        return {"condition": self.condition, "order": self.order, "offset": self.offset, "limit": self.limit}
+
 
 def _terms(node: FilterNode) -> int:
     if isinstance(node, LogicalExpr):

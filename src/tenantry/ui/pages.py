@@ -3,7 +3,8 @@
 import hmac
 import inspect
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,12 +31,12 @@ from tenantry.errors import (
     Unauthenticated,
 )
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime
+from tenantry.runtime import Runtime, runtime_of, session_of
 from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import UnitOfWorkRoute
 
 CSRF_FIELD = "csrf_token"
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {  # the console adds its own Content-Security-Policy (console.pages)
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -62,6 +63,21 @@ def continuation(value: str | None) -> str | None:
     if not value.startswith(_AUTHORIZE) and not console:
         return None
     return value
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page's request (the hosted pages' or the console's), with its unit of work and the runtime."""
+
+    request: Request
+
+    @property
+    def session(self) -> AsyncSession:
+        return session_of(self.request)
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_of(self.request)
 
 
 class FormRejected(Exception):
@@ -92,7 +108,7 @@ def set_cookie(response: Response, runtime: Runtime, name: str, value: str, max_
 
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token: the one in its cookie, or a new one (set on the response by ``render``)."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     current = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")
     if 20 <= len(current) <= 100:
         return current
@@ -104,7 +120,7 @@ def csrf_token(request: Request) -> str:
 
 async def read_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches the cookie and its Origin (when sent) is ours."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     origin = request.headers.get("origin")
     if origin and origin != "null":
         ours = urlsplit(runtime.settings.base_url)
@@ -151,20 +167,24 @@ def use_user_locale(locale: str | None) -> None:
     i18n.learn(user_locale=locale)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
-    runtime = get_runtime(request)
-    page = {
-        "csrf_token": csrf_token(request),
-        "request_path": request.url.path,
-        "brand": getattr(request.state, "brand", None),
-        **(context or {}),
-    }
-    response = HTMLResponse(runtime.templates.render(f"ui/{template}", page), status_code=status)
-    response.headers.update(_SECURITY_HEADERS)
+def page_response(
+    request: Request, template: str, context: dict[str, Any], status: int, headers: Mapping[str, str]
+) -> HTMLResponse:
+    """A page of either site (``template`` under ``ui/`` or ``console/``) with the request's CSRF token and path,
+    ``headers``, and the CSRF cookie when this request minted its token."""
+    runtime = runtime_of(request)
+    page = {"csrf_token": csrf_token(request), "request_path": request.url.path, **context}
+    response = HTMLResponse(runtime.templates.render(template, page), status_code=status)
+    response.headers.update(headers)
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf is not None:
         set_cookie(response, runtime, "tenantry_csrf", new_csrf)
     return response
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    page = {"brand": getattr(request.state, "brand", None), **(context or {})}
+    return page_response(request, f"ui/{template}", page, status, SECURITY_HEADERS)
 
 
 def message(request: Request, title: str, text: str, status: int = 200, **links: str) -> HTMLResponse:

@@ -27,7 +27,6 @@ from tenantry.ui.pages import (
     message,
     read_form,
     redirect,
-    rejected_form,
     render,
 )
 from tenantry.ui.session import open_session, page_actor, signed_in
@@ -48,6 +47,18 @@ def _problem(status: int, detail: str) -> JSONResponse:
 
 
 _FORM_REJECTED = N_("This form could not be accepted. Reload the page and try again.")
+
+
+async def _form_refused(request: Request) -> JSONResponse | None:
+    """The options' refusal of a form not from our pages, said to passkeys.js as JSON (not ``rejected_form``'s
+    page); None when the form is ours."""
+    try:
+        await read_form(request)
+    except FormRejected:
+        return _problem(403, _(_FORM_REJECTED))
+    return None
+
+
 _SIGNED_OUT = N_("You are not signed in. Reload the page.")
 _TOO_MANY = N_("An account has at most %(count)s passkeys. Remove one first.")
 
@@ -60,10 +71,8 @@ async def registration_options(
     current = await signed_in(request, session)
     if current is None:
         return _problem(401, _(_SIGNED_OUT))
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     try:
         return _options(await passkeys.registration_options(session, runtime.settings, current.user))
     except InvalidInput:  # the one refusal here: the account holds the most passkeys it may
@@ -78,10 +87,7 @@ async def register(
     current = await signed_in(request, session)
     if current is None:
         return redirect("/ui/sign-in")
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)  # a rejected form is answered by rejected_form (ui.pages.install)
     actor = page_actor(request, current.user)
     try:
         await passkeys.register(
@@ -107,10 +113,7 @@ async def remove(passkey_id: str, request: Request, session: AsyncSession = Depe
     current = await signed_in(request, session)
     if current is None:
         return redirect("/ui/sign-in")
-    try:
-        await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    await read_form(request)
     try:
         await passkeys.remove(session, page_actor(request, current.user), current.user, passkey_id[:40])
     except NotFound:
@@ -123,10 +126,8 @@ async def sign_in_options(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """WebAuthn options to sign in with any passkey of this site, chosen on the device (JSON, for passkeys.js)."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     try:
         await runtime.throttle.admit("ui-sign-in", client_ip(request))
     except RateLimited:
@@ -139,10 +140,7 @@ async def sign_in_with_passkey(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """Check the passkey's answer; then open a session and go on (to my account, or the authorization request)."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     actor = page_actor(request)
     try:
@@ -165,10 +163,8 @@ async def second_step_options(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """WebAuthn options for the passkeys of the account whose sign-in is waiting for its second step."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         return _options(await challenges.passkey_options(session, runtime.flows, token))
@@ -181,10 +177,7 @@ async def answer_with_passkey(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """The second step answered with a passkey: open the session and go on."""
-    try:
-        form = await read_form(request)
-    except FormRejected:
-        return rejected_form(request)
+    form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
     org = field(form, "org", 100) or None
     await in_owners_language(request, session, runtime)  # before any refusal is worded

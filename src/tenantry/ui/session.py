@@ -1,5 +1,6 @@
 """The "my account" session cookie: HttpOnly, SameSite=Lax, Secure (and ``__Host-``) when served over https."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,14 +13,14 @@ from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
-from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
+from tenantry.runtime import Runtime, get_session, runtime_of
+from tenantry.ui.pages import PageRequest, SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
 
 def _secret(request: Request) -> str | None:
-    return request.cookies.get(cookie_name(get_runtime(request), SESSION_COOKIE))
+    return request.cookies.get(cookie_name(runtime_of(request), SESSION_COOKIE))
 
 
 async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
@@ -48,6 +49,25 @@ AccountHolder = Annotated[SignedIn, Depends(account_holder)]
 AccountForm = Annotated[FormData, Depends(account_form)]
 
 
+@dataclass(frozen=True)
+class HolderRequest(PageRequest):
+    """A request of a signed-in browser about its own account: who is signed in (with its session), and the
+    actor a page's change records."""
+
+    current: SignedIn
+
+    @property
+    def actor(self) -> Actor:
+        return page_actor(self.request, self.current.user)
+
+
+async def holder_request(request: Request, current: AccountHolder) -> HolderRequest:
+    return HolderRequest(request=request, current=current)
+
+
+Holder = Annotated[HolderRequest, Depends(holder_request)]
+
+
 async def open_session(
     session: AsyncSession, runtime: Runtime, response: Response, user: User, amr: list[str] | None = None
 ) -> None:
@@ -58,7 +78,7 @@ async def open_session(
 
 
 async def close_session(request: Request, session: AsyncSession, response: Response) -> None:
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     await browser_sessions.end(session, _secret(request))
     response.delete_cookie(
         cookie_name(runtime, SESSION_COOKIE),

@@ -1,7 +1,11 @@
 """The shape every ASGI middleware of ours shares: HTTP requests are its business, anything else (lifespan,
-websockets) passes straight through."""
+websockets) passes straight through; and what those that report on a request watch of its answer."""
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class HttpMiddleware:
@@ -18,3 +22,28 @@ class HttpMiddleware:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
+
+
+@dataclass
+class Answer:
+    """How a request was answered: the status its response started with (500 when none started) and when it
+    began, for a middleware to report once the request is done."""
+
+    status: int = 500
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def watching(self, send: Send, headers: Sequence[tuple[bytes, bytes]] = ()) -> Send:
+        """``send``, noting the response's status (and adding ``headers`` to it)."""
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+                if headers:
+                    message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        return watched

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tenantry.runtime import get_runtime
+from tenantry.runtime import runtime_of
 from tenantry.web.asgi import HttpMiddleware
 
 _LIMIT_KEY = "tenantry.max_body_bytes"
@@ -28,11 +28,11 @@ def allow_body(request: Request, max_bytes: int) -> None:
     request.scope[_LIMIT_KEY] = max_bytes
 
 
-def upload_body(request: Request) -> None:
+async def upload_body(request: Request) -> None:
     """Dependency of a route taking a CSV upload: its body may be as large as the file may be
     (``TENANTRY_IMPORT_UPLOAD_MAX_BYTES``, with its multipart framing). List it before any dependency that
     reads the form (the console's CSRF check does)."""
-    allow_body(request, get_runtime(request).settings.import_upload_max_bytes + MULTIPART_OVERHEAD)
+    allow_body(request, runtime_of(request).settings.import_upload_max_bytes + MULTIPART_OVERHEAD)
 
 
 def _declared_length(scope: Scope) -> int | None:

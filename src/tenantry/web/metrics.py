@@ -6,7 +6,6 @@ only counts by route template, status and result. Set the token when the port is
 """
 
 import hmac
-import time
 from collections.abc import Iterator, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
@@ -15,13 +14,13 @@ from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import GaugeMetricFamily
 from starlette.routing import BaseRoute, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenantry import metrics
 from tenantry.core.outbox import service as outbox
 from tenantry.db.base import utcnow
-from tenantry.runtime import Runtime, get_runtime
-from tenantry.web.asgi import HttpMiddleware
+from tenantry.runtime import Runtime, runtime_of
+from tenantry.web.asgi import Answer, HttpMiddleware
 
 router = APIRouter(tags=["health"])
 
@@ -52,21 +51,13 @@ class HttpMetricsMiddleware(HttpMiddleware):
         return self._by_route.get(id(route), metrics.UNMATCHED_ROUTE) if route is not None else metrics.UNMATCHED_ROUTE
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-
-        async def send_counted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = Answer()
         try:
-            await self.app(scope, receive, send_counted)
+            await self.app(scope, receive, answer.watching(send))
         finally:
-            labels = {"method": scope["method"], "route": self._template(scope), "status": str(status)}
+            labels = {"method": scope["method"], "route": self._template(scope), "status": str(answer.status)}
             metrics.HTTP_REQUESTS.labels(**labels).inc()
-            metrics.HTTP_DURATION.labels(**labels).observe(time.perf_counter() - started)
+            metrics.HTTP_DURATION.labels(**labels).observe(answer.seconds)
 
 
 async def _outbox_gauges(runtime: Runtime) -> list[GaugeMetricFamily]:
@@ -96,7 +87,7 @@ def _bearer(request: Request) -> str:
 )
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus metrics (public unless `TENANTRY_METRICS_TOKEN` is set: see docs/events.md)."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     expected = runtime.settings.metrics_token
     if expected is not None and not hmac.compare_digest(
         _bearer(request).encode(), expected.get_secret_value().encode()

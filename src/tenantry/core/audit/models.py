@@ -1,12 +1,12 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, String, text
+from sqlalchemy import BigInteger, Boolean, Index, String
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.core.events.catalog import event_type_for
-from tenantry.db.base import Base, id_column, utcnow
+from tenantry.db.base import Base, id_column, partial_index, utcnow
 
 
 def _event_type(context: DefaultExecutionContext | None) -> str | None:
@@ -43,12 +43,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_created_at_id", "created_at", "id"),
         Index("ix_audit_events_feed_position", "feed_position", unique=True),
         Index("ix_audit_events_org_id_feed_position", "org_id", "feed_position"),
-        Index(
-            "ix_audit_events_dispatch_pending",
-            "id",
-            sqlite_where=text("dispatch_pending IS NOT NULL"),
-            postgresql_where=text("dispatch_pending IS NOT NULL"),
-        ),
+        partial_index("ix_audit_events_dispatch_pending", "id", where="dispatch_pending IS NOT NULL"),
     )
 
     id: Mapped[str] = id_column()

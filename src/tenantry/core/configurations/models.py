@@ -1,9 +1,9 @@
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.base import Base, Timestamped, id_column, partial_index
 
 
 class Configuration(Timestamped, Base):
@@ -13,13 +13,8 @@ class Configuration(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "user_id", "resource_id"),
         # NULLs are distinct in a unique constraint: one organization-wide document per user needs its own index.
-        Index(
-            "uq_configurations_org_user_unscoped",
-            "org_id",
-            "user_id",
-            unique=True,
-            sqlite_where=text("resource_id IS NULL"),
-            postgresql_where=text("resource_id IS NULL"),
+        partial_index(
+            "uq_configurations_org_user_unscoped", "org_id", "user_id", where="resource_id IS NULL", unique=True
         ),
     )
 

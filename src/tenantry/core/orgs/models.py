@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantry.db.base import Base, Timestamped, id_column, utcnow
+from tenantry.db.base import Base, Timestamped, id_column, partial_index, utcnow
 
 ORG_ACTIVE = "active"
 ORG_DELETED = "deleted"
@@ -20,13 +20,7 @@ class Organization(Timestamped, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         # A deleted organization frees its slug.
-        Index(
-            "uq_organizations_slug_live",
-            "slug",
-            unique=True,
-            sqlite_where=text("status != 'deleted'"),
-            postgresql_where=text("status != 'deleted'"),
-        ),
+        partial_index("uq_organizations_slug_live", "slug", where="status != 'deleted'", unique=True),
     )
 
     id: Mapped[str] = id_column()

@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from tenantry.core.users.emailkey import email_key
-from tenantry.db.base import Base, Timestamped, id_column
+from tenantry.db.base import Base, Timestamped, id_column, partial_index
 from tenantry.db.versioning import Versioned
 
 USER_ACTIVE = "active"
@@ -19,13 +19,7 @@ class User(Versioned, Timestamped, Base):
     __tablename__ = "users"
     __table_args__ = (
         # One account per email identity (its canonical key) among accounts that are not deleted.
-        Index(
-            "uq_users_email_key_live",
-            "email_key",
-            unique=True,
-            sqlite_where=text("status != 'deleted'"),
-            postgresql_where=text("status != 'deleted'"),
-        ),
+        partial_index("uq_users_email_key_live", "email_key", where="status != 'deleted'", unique=True),
     )
 
     id: Mapped[str] = id_column()

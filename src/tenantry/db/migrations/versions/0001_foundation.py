@@ -10,15 +10,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, LIVE, at, id_column, ref
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-LIVE = sa.text("status != 'deleted'")
 
 BUILTIN_ROLES = [
     ("000000000000000000000001", "owner", "Everything, including deleting the organization"),
@@ -30,26 +29,18 @@ BUILTIN_ROLES = [
 ]
 
 
-def _id() -> sa.Column[str]:
-    return sa.Column("id", sa.String(24), primary_key=True)
-
-
-def _at(name: str, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
 def upgrade() -> None:
     op.create_table(
         "organizations",
-        _id(),
+        id_column(),
         sa.Column("slug", sa.String(100), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("description", sa.Text()),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("settings", JSON, nullable=False),
-        _at("deleted_at", nullable=True),
-        _at("created_at"),
-        _at("updated_at"),
+        at("deleted_at", nullable=True),
+        at("created_at"),
+        at("updated_at"),
     )
     op.create_index(
         "uq_organizations_slug_live", "organizations", ["slug"], unique=True, sqlite_where=LIVE, postgresql_where=LIVE
@@ -57,7 +48,7 @@ def upgrade() -> None:
 
     op.create_table(
         "users",
-        _id(),
+        id_column(),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("first_name", sa.String(200), nullable=False),
         sa.Column("last_name", sa.String(200), nullable=False),
@@ -69,11 +60,11 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text()),
         sa.Column("password_change_required", sa.Boolean(), nullable=False),
         sa.Column("platform_admin", sa.Boolean(), nullable=False),
-        _at("last_login_at", nullable=True),
-        _at("tokens_valid_after", nullable=True),
-        _at("deleted_at", nullable=True),
-        _at("created_at"),
-        _at("updated_at"),
+        at("last_login_at", nullable=True),
+        at("tokens_valid_after", nullable=True),
+        at("deleted_at", nullable=True),
+        at("created_at"),
+        at("updated_at"),
     )
     op.create_index(
         "uq_users_email_live",
@@ -86,85 +77,83 @@ def upgrade() -> None:
 
     op.create_table(
         "roles",
-        _id(),
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE")),
+        id_column(),
+        ref("org_id", "organizations", nullable=True),
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("permissions", JSON, nullable=False),
         sa.Column("builtin", sa.Boolean(), nullable=False),
-        _at("created_at"),
-        _at("updated_at"),
+        at("created_at"),
+        at("updated_at"),
         sa.UniqueConstraint("org_id", "name"),
     )
 
     op.create_table(
         "memberships",
-        _id(),
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.String(24), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        id_column(),
+        ref("org_id", "organizations"),
+        ref("user_id", "users"),
         sa.Column("status", sa.String(16), nullable=False),
-        _at("created_at"),
-        _at("updated_at"),
+        at("created_at"),
+        at("updated_at"),
         sa.UniqueConstraint("org_id", "user_id"),
     )
     op.create_index("ix_memberships_user_id", "memberships", ["user_id"])
 
     op.create_table(
         "membership_roles",
-        sa.Column(
-            "membership_id", sa.String(24), sa.ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column("role_id", sa.String(24), sa.ForeignKey("roles.id", ondelete="RESTRICT"), primary_key=True),
+        ref("membership_id", "memberships", primary_key=True),
+        ref("role_id", "roles", ondelete="RESTRICT", primary_key=True),
     )
     op.create_index("ix_membership_roles_role_id", "membership_roles", ["role_id"])
 
     op.create_table(
         "api_keys",
-        _id(),
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+        id_column(),
+        ref("org_id", "organizations"),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("lookup", sa.String(32), nullable=False, unique=True),
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("created_by", sa.String(24)),
-        _at("created_at"),
-        _at("revoked_at", nullable=True),
+        at("created_at"),
+        at("revoked_at", nullable=True),
     )
     op.create_index("ix_api_keys_org_id", "api_keys", ["org_id"])
 
     op.create_table(
         "api_key_roles",
-        sa.Column("api_key_id", sa.String(24), sa.ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("role_id", sa.String(24), sa.ForeignKey("roles.id", ondelete="RESTRICT"), primary_key=True),
+        ref("api_key_id", "api_keys", primary_key=True),
+        ref("role_id", "roles", ondelete="RESTRICT", primary_key=True),
     )
     op.create_index("ix_api_key_roles_role_id", "api_key_roles", ["role_id"])
 
     op.create_table(
         "refresh_tokens",
-        _id(),
-        sa.Column("user_id", sa.String(24), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        id_column(),
+        ref("user_id", "users"),
         sa.Column("family_id", sa.String(24), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-        _at("created_at"),
-        _at("expires_at"),
-        _at("used_at", nullable=True),
-        _at("revoked_at", nullable=True),
+        at("created_at"),
+        at("expires_at"),
+        at("used_at", nullable=True),
+        at("revoked_at", nullable=True),
     )
     op.create_index("ix_refresh_tokens_user_id", "refresh_tokens", ["user_id"])
     op.create_index("ix_refresh_tokens_family_id", "refresh_tokens", ["family_id"])
 
     op.create_table(
         "signing_keys",
-        _id(),
+        id_column(),
         sa.Column("algorithm", sa.String(16), nullable=False),
         sa.Column("private_key_pem", sa.Text(), nullable=False),
         sa.Column("public_jwk", JSON, nullable=False),
-        _at("created_at"),
-        _at("retired_at", nullable=True),
+        at("created_at"),
+        at("retired_at", nullable=True),
     )
 
     op.create_table(
         "audit_events",
-        _id(),
+        id_column(),
         sa.Column("org_id", sa.String(24)),
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("actor_user_id", sa.String(24)),
@@ -176,7 +165,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(64)),
         sa.Column("client_ip", sa.String(64)),
         sa.Column("details", JSON, nullable=False),
-        _at("created_at"),
+        at("created_at"),
     )
     op.create_index("ix_audit_events_org_id_id", "audit_events", ["org_id", "id"])
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from tenantry.db.migrations.columns import at, id_column, ref
+
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -19,16 +21,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "partner_links",
-        sa.Column("id", sa.String(24), primary_key=True),
-        sa.Column(
-            "customer_org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "partner_org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column("role_id", sa.String(24), sa.ForeignKey("roles.id", ondelete="RESTRICT"), nullable=False),
+        id_column(),
+        ref("customer_org_id", "organizations"),
+        ref("partner_org_id", "organizations"),
+        ref("role_id", "roles", ondelete="RESTRICT"),
         sa.Column("created_by", sa.String(24)),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        at("created_at"),
         sa.UniqueConstraint("customer_org_id", "partner_org_id"),
     )
     op.create_index("ix_partner_links_partner_org_id", "partner_links", ["partner_org_id"])
@@ -38,8 +36,8 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("account_key", sa.String(64), primary_key=True),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", sa.DateTime(timezone=True)),
+        at("last_failure_at"),
+        at("locked_until", nullable=True),
     )
     op.create_index("ix_login_failures_last_failure_at", "login_failures", ["last_failure_at"])
     op.create_index("ix_audit_events_org_id_created_at_id", "audit_events", ["org_id", "created_at", "id"])

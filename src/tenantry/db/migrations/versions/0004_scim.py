@@ -9,14 +9,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, at, ref
 
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -27,12 +26,12 @@ def upgrade() -> None:
     op.create_index("ix_memberships_org_id_external_id", "memberships", ["org_id", "external_id"])
     op.create_table(
         "org_role_states",
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("role_id", sa.String(24), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+        ref("org_id", "organizations", primary_key=True),
+        ref("role_id", "roles", primary_key=True),
         sa.Column("external_id", sa.String(255)),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        at("created_at"),
+        at("updated_at"),
     )
 
 

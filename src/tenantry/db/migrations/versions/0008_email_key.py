@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from alembic import op
 
 from tenantry.core.users.emailkey import email_key
+from tenantry.db.migrations.columns import LIVE
 
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-LIVE = sa.text("status != 'deleted'")
 _BATCH = 1000
 log = logging.getLogger("tenantry.migrations")
 

@@ -6,37 +6,23 @@ Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, at, id_column, ref
 
 revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _id() -> sa.Column[str]:
-    return sa.Column("id", sa.String(24), primary_key=True)
-
-
-def _at(name: str, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def _ref(name: str, table: str, nullable: bool = False) -> sa.Column[str]:
-    return sa.Column(name, sa.String(24), sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=nullable)
-
 
 def upgrade() -> None:
     op.create_table(
         "oauth_clients",
-        _id(),
-        _ref("org_id", "organizations", nullable=True),
+        id_column(),
+        ref("org_id", "organizations", nullable=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("type", sa.String(16), nullable=False),
         sa.Column("redirect_uris", JSON, nullable=False),
@@ -44,44 +30,44 @@ def upgrade() -> None:
         sa.Column("allowed_origins", JSON, nullable=False),
         sa.Column("grant_types", JSON, nullable=False),
         sa.Column("created_by", sa.String(24)),
-        _at("created_at"),
-        _at("updated_at"),
+        at("created_at"),
+        at("updated_at"),
     )
     op.create_index("ix_oauth_clients_org_id", "oauth_clients", ["org_id"])
     op.create_table(
         "oauth_client_secrets",
-        _id(),
-        _ref("client_id", "oauth_clients"),
+        id_column(),
+        ref("client_id", "oauth_clients"),
         sa.Column("secret_hash", sa.String(64), nullable=False),
-        _at("created_at"),
-        _at("expires_at", nullable=True),
+        at("created_at"),
+        at("expires_at", nullable=True),
     )
     op.create_index("ix_oauth_client_secrets_client_id", "oauth_client_secrets", ["client_id"])
     op.create_table(
         "oauth_consents",
-        _id(),
-        _ref("client_id", "oauth_clients"),
-        _ref("user_id", "users"),
+        id_column(),
+        ref("client_id", "oauth_clients"),
+        ref("user_id", "users"),
         sa.Column("scope", sa.Text(), nullable=False),
-        _at("created_at"),
+        at("created_at"),
         sa.UniqueConstraint("client_id", "user_id"),
     )
     op.create_index("ix_oauth_consents_user_id", "oauth_consents", ["user_id"])
     op.create_table(
         "oauth_authorization_codes",
-        _id(),
+        id_column(),
         sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
-        _ref("client_id", "oauth_clients"),
-        _ref("user_id", "users"),
-        _ref("org_id", "organizations", nullable=True),
+        ref("client_id", "oauth_clients"),
+        ref("user_id", "users"),
+        ref("org_id", "organizations", nullable=True),
         sa.Column("redirect_uri", sa.Text(), nullable=False),
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("nonce", sa.Text()),
         sa.Column("code_challenge", sa.String(128)),
         sa.Column("browser_session_id", sa.String(24)),
-        _at("auth_time"),
-        _at("expires_at"),
-        _at("used_at", nullable=True),
+        at("auth_time"),
+        at("expires_at"),
+        at("used_at", nullable=True),
         sa.Column("family_id", sa.String(24)),
     )
     op.create_index("ix_oauth_authorization_codes_client_id", "oauth_authorization_codes", ["client_id"])
@@ -89,13 +75,13 @@ def upgrade() -> None:
     op.create_table(
         "oauth_grants",
         sa.Column("family_id", sa.String(24), primary_key=True),
-        _ref("client_id", "oauth_clients"),
-        _ref("user_id", "users"),
-        _ref("org_id", "organizations", nullable=True),
+        ref("client_id", "oauth_clients"),
+        ref("user_id", "users"),
+        ref("org_id", "organizations", nullable=True),
         sa.Column("scope", sa.Text(), nullable=False),
-        _at("auth_time"),
+        at("auth_time"),
         sa.Column("browser_session_id", sa.String(24)),
-        _at("created_at"),
+        at("created_at"),
     )
     for column in ("client_id", "user_id", "browser_session_id"):
         op.create_index(f"ix_oauth_grants_{column}", "oauth_grants", [column])

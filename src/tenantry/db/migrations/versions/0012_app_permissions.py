@@ -9,23 +9,22 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, at, id_column
 
 revision: str = "0012"
 down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
     op.create_table(
         "app_permissions",
-        sa.Column("id", sa.String(24), primary_key=True),
+        id_column(),
         sa.Column("name", sa.String(100), nullable=False, unique=True),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        at("created_at"),
     )
     op.add_column("oauth_clients", sa.Column("permissions", JSON, nullable=True))
 

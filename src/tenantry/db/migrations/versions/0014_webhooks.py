@@ -6,29 +6,23 @@ Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, at, id_column, ref
 
 revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _at(name: str, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
 
 def upgrade() -> None:
     op.create_table(
         "webhook_endpoints",
-        sa.Column("id", sa.String(24), primary_key=True),
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=True),
+        id_column(),
+        ref("org_id", "organizations", nullable=True),
         sa.Column("url", sa.String(2048), nullable=False),
         sa.Column("event_types", JSON, nullable=False),
         sa.Column("description", sa.String(500), nullable=False),
@@ -36,24 +30,22 @@ def upgrade() -> None:
         sa.Column("disabled_reason", sa.String(200), nullable=True),
         sa.Column("secret", sa.Text(), nullable=False),
         sa.Column("previous_secret", sa.Text(), nullable=True),
-        _at("previous_expires_at", nullable=True),
-        _at("failing_since", nullable=True),
-        _at("created_at"),
-        _at("updated_at"),
+        at("previous_expires_at", nullable=True),
+        at("failing_since", nullable=True),
+        at("created_at"),
+        at("updated_at"),
     )
     op.create_index("ix_webhook_endpoints_org_id", "webhook_endpoints", ["org_id"])
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.String(24), primary_key=True),
-        sa.Column(
-            "endpoint_id", sa.String(24), sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
-        ),
+        id_column(),
+        ref("endpoint_id", "webhook_endpoints"),
         sa.Column("event_id", sa.String(24), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column("latency_ms", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        _at("created_at"),
+        at("created_at"),
     )
     op.create_index("ix_webhook_deliveries_endpoint_id_id", "webhook_deliveries", ["endpoint_id", "id"])
 

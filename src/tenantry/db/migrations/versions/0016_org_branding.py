@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from tenantry.db.migrations.columns import at, ref
+
 revision: str = "0016"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -19,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "org_branding",
-        sa.Column("org_id", sa.String(24), sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+        ref("org_id", "organizations", primary_key=True),
         sa.Column("display_name", sa.String(200), nullable=True),
         sa.Column("primary_color", sa.String(7), nullable=True),
         sa.Column("support_email", sa.String(320), nullable=True),
@@ -27,7 +29,7 @@ def upgrade() -> None:
         sa.Column("logo", sa.LargeBinary(), nullable=True),
         sa.Column("logo_type", sa.String(32), nullable=True),
         sa.Column("logo_etag", sa.String(64), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        at("updated_at"),
     )
 
 

@@ -7,30 +7,25 @@ Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from tenantry.db.migrations.columns import JSON, at, id_column, ref
 
 revision: str = "0017"
 down_revision: str | Sequence[str] | None = ("0003", "0011", "0015")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _AMR_TABLES = ("browser_sessions", "oauth_authorization_codes", "oauth_grants")
-
-
-def _at(name: str, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
 def upgrade() -> None:
     op.create_table(
         "webauthn_credentials",
-        sa.Column("id", sa.String(24), primary_key=True),
-        sa.Column("user_id", sa.String(24), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        id_column(),
+        ref("user_id", "users"),
         sa.Column("credential_id", sa.String(1400), nullable=False, unique=True),
         sa.Column("public_key", sa.LargeBinary(), nullable=False),
         sa.Column("sign_count", sa.BigInteger(), nullable=False),
@@ -38,20 +33,20 @@ def upgrade() -> None:
         sa.Column("aaguid", sa.String(36), nullable=False),
         sa.Column("backup_eligible", sa.Boolean(), nullable=False),
         sa.Column("transports", JSON, nullable=False),
-        _at("created_at"),
-        _at("last_used_at", nullable=True),
+        at("created_at"),
+        at("last_used_at", nullable=True),
     )
     op.create_index("ix_webauthn_credentials_user_id", "webauthn_credentials", ["user_id"])
     op.create_table(
         "webauthn_challenges",
-        sa.Column("id", sa.String(24), primary_key=True),
+        id_column(),
         sa.Column("challenge_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("purpose", sa.String(16), nullable=False),
-        sa.Column("user_id", sa.String(24), sa.ForeignKey("users.id", ondelete="CASCADE")),
-        sa.Column("mfa_challenge_id", sa.String(24), sa.ForeignKey("mfa_challenges.id", ondelete="CASCADE")),
-        _at("created_at"),
-        _at("expires_at"),
-        _at("spent_at", nullable=True),
+        ref("user_id", "users", nullable=True),
+        ref("mfa_challenge_id", "mfa_challenges", nullable=True),
+        at("created_at"),
+        at("expires_at"),
+        at("spent_at", nullable=True),
     )
     for table in _AMR_TABLES:
         op.add_column(table, sa.Column("amr", JSON))
