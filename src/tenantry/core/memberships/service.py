@@ -1,6 +1,8 @@
 """Membership rules: who may manage whom, the last owner, and what leaving an organization does."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,28 +57,81 @@ class Member:
         return ALL_PERMISSIONS if self.user.platform_admin else roles.union_permissions(self.roles)
 
 
-def email_only(user: User, membership: Membership) -> User:
+class AccountColumns(NamedTuple):
+    """The account's columns a member's answer shows, read as a Core row."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    status: str
+    email_verified: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    locale: str | None
+    avatar_url: str | None
+    region: str | None
+    settings: dict[str, Any]
+    password_change_required: bool
+
+
+class MembershipColumns(NamedTuple):
+    """The membership's columns a member's answer shows, read as a Core row."""
+
+    status: str
+    attributes: dict[str, Any]
+    consent_pending: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRead:
+    """A member for an answer that changes nothing: Core rows and role names, no ORM entity (``Member`` is the
+    one to change). While the membership waits for the account's consent, ``account`` is ``email_only``'s."""
+
+    account: AccountColumns
+    membership: MembershipColumns
+    roles: list[str]
+
+    @classmethod
+    def of(cls, account: AccountColumns, membership: MembershipColumns, roles: list[str]) -> "MemberRead":
+        return cls(
+            email_only_columns(account.id, account.email, membership) if membership.consent_pending else account,
+            membership,
+            roles,
+        )
+
+
+def email_only_columns(user_id: str, email: str, membership: Membership | MembershipColumns) -> AccountColumns:
     """The account as an organization whose invitation it has not accepted sees it: the email alone, the
-    times the membership's, the version a new account's first (a SCIM ETag combines it with the
-    membership's), so that it reads like an account the organization has just created. A detached copy,
-    never added to the session."""
-    return User(
-        id=user.id,
-        email=user.email,
+    times the membership's, so that it reads like an account the organization has just created."""
+    return AccountColumns(
+        id=user_id,
+        email=email,
         first_name="",
         last_name="",
-        locale=None,
-        region=None,
-        avatar_url=None,
-        settings={},
         status=USER_ACTIVE,
         email_verified=False,
-        password_hash=None,
-        password_change_required=False,
-        platform_admin=False,
-        last_login_at=None,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
+        last_login_at=None,
+        locale=None,
+        avatar_url=None,
+        region=None,
+        settings={},
+        password_change_required=False,
+    )
+
+
+def email_only(user: User, membership: Membership) -> User:
+    """``email_only_columns`` as a detached ``User``, never added to the session, its version a new account's
+    first (a SCIM ETag combines it with the membership's)."""
+    return User(
+        **email_only_columns(user.id, user.email, membership)._asdict(),
+        password_hash=None,
+        platform_admin=False,
         version=1,
     )
 
