@@ -3,20 +3,20 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
 from tenantry.core.clients.destinations import AppDestination
-from tenantry.core.flows import ownership
-from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, send_email
+from tenantry.core.flows.context import Flows
+from tenantry.core.flows.links import MailedLink, mail_link, set_password_by_link
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import INVITATION
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users import repository as accounts
-from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict
 from tenantry.i18n import N_
+
+INVITATION_LINK = MailedLink(INVITATION, "activate", "invitation", "user.invitation_sent")
 
 
 async def send_invitation(
@@ -31,12 +31,9 @@ async def send_invitation(
     ``destination`` (``core.clients.destinations``) the activated user continues into that app's sign-in."""
     if user.password_hash is not None:
         raise Conflict(N_("the user has already set a password; send a password reset instead"))
-    ttl = flows.settings.invitation_ttl_seconds
     details = destination.details() if destination is not None else None
-    issued = await onetime.issue(session, INVITATION, user, ttl, org_id=org.id, mailed=True, details=details)
-    link = flows.page_url("activate", token=issued.token)
-    await send_email(session, flows, "invitation", user, org, link, ttl)
-    record(session, actor, "user.invitation_sent", org_id=org.id, target_type="user", target_id=user.id)
+    ttl = flows.settings.invitation_ttl_seconds
+    await mail_link(session, flows, actor, org, user, INVITATION_LINK, ttl, details)
 
 
 async def send_invitation_to_member(
@@ -71,22 +68,4 @@ async def find_invitation(session: AsyncSession, token: str) -> Redeemable | Non
 async def accept_invitation(session: AsyncSession, flows: Flows, actor: Actor, token: str, password: str) -> User:
     """Set the first password through an invitation link: the account is active and its address verified."""
     found = await find_invitation(session, token)
-    if found is None:
-        raise DeadToken()
-    await check_new_password(session, found.user, password)
-    if await onetime.redeem(session, INVITATION, token) is None:
-        raise DeadToken()
-    user = found.user
-    await users.store_password(session, user, password, flows.passwords)
-    user.email_verified = True
-    await ownership.prove_by_mailbox(session, user)
-    await session.flush()
-    record(
-        session,
-        acting_as(actor, user),
-        "user.activated",
-        org_id=found.row.org_id,
-        target_type="user",
-        target_id=user.id,
-    )
-    return user
+    return await set_password_by_link(session, flows, actor, found, token, password, action="user.activated")

@@ -10,17 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
-from tenantry.core.flows import ownership
-from tenantry.core.flows.context import (
-    DeadToken,
-    Flows,
-    acting_as,
-    check_new_password,
-    ensure_differs_from_current,
-    organizations_of,
-    send_email,
-)
+from tenantry.core.flows.context import Flows, organizations_of
+from tenantry.core.flows.links import MailedLink, mail_link, set_password_by_link
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import PASSWORD_RESET
@@ -29,10 +20,11 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import PASSWORD_RESET_REQUEST
 from tenantry.core.users import repository as user_rows
-from tenantry.core.users import service as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Conflict
 from tenantry.i18n import N_
+
+RESET_LINK = MailedLink(PASSWORD_RESET, "reset-password", "password_reset", "user.password_reset_sent")
 
 
 def request_reset(session: AsyncSession, actor: Actor, email: str) -> None:
@@ -54,11 +46,7 @@ async def handle_reset_request(session: AsyncSession, flows: Flows, payload: dic
 async def send_reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organization | None, user: User) -> None:
     """Mail ``user`` a link to choose a new password; an earlier reset link stops working."""
     ttl = flows.settings.password_reset_ttl_seconds
-    issued = await onetime.issue(session, PASSWORD_RESET, user, ttl, org_id=org.id if org else None, mailed=True)
-    link = flows.page_url("reset-password", token=issued.token)
-    await send_email(session, flows, "password_reset", user, org, link, ttl)
-    org_id = org.id if org else None
-    record(session, actor, "user.password_reset_sent", org_id=org_id, target_type="user", target_id=user.id)
+    await mail_link(session, flows, actor, org, user, RESET_LINK, ttl)
 
 
 async def send_reset_to_member(
@@ -78,18 +66,6 @@ async def find_reset(session: AsyncSession, token: str) -> Redeemable | None:
 async def complete_reset(session: AsyncSession, flows: Flows, actor: Actor, token: str, password: str) -> User:
     """Set the new password: every session ends, and the mailbox is proven, so the address is verified."""
     found = await find_reset(session, token)
-    if found is None:
-        raise DeadToken()
-    await check_new_password(session, found.user, password)
-    await ensure_differs_from_current(flows, found.user, password)
-    if await onetime.redeem(session, PASSWORD_RESET, token) is None:
-        raise DeadToken()
-    user = found.user
-    await users.store_password(session, user, password, flows.passwords)
-    user.password_change_required = False
-    user.email_verified = True
-    await ownership.prove_by_mailbox(session, user)
-    await session.flush()
-    org_id = found.row.org_id
-    record(session, acting_as(actor, user), "user.password_reset", org_id=org_id, target_type="user", target_id=user.id)
-    return user
+    return await set_password_by_link(
+        session, flows, actor, found, token, password, action="user.password_reset", replaces_forgotten=True
+    )

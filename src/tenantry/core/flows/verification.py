@@ -3,8 +3,8 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
-from tenantry.core.flows.context import DeadToken, Flows, acting_as, send_email
+from tenantry.core.flows.context import DeadToken, Flows
+from tenantry.core.flows.links import MailedLink, mail_link, record_by_holder
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import EMAIL_VERIFICATION
@@ -14,6 +14,8 @@ from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict
 
+VERIFICATION_LINK = MailedLink(EMAIL_VERIFICATION, "verify-email", "email_verification", "user.verification_sent")
+
 
 async def send_verification(
     session: AsyncSession, flows: Flows, actor: Actor, org: Organization | None, user: User
@@ -22,11 +24,7 @@ async def send_verification(
     if user.email_verified:
         raise Conflict("the email address is already verified")
     ttl = flows.settings.email_verification_ttl_seconds
-    issued = await onetime.issue(session, EMAIL_VERIFICATION, user, ttl, org_id=org.id if org else None, mailed=True)
-    link = flows.page_url("verify-email", token=issued.token)
-    await send_email(session, flows, "email_verification", user, org, link, ttl)
-    org_id = org.id if org else None
-    record(session, actor, "user.verification_sent", org_id=org_id, target_type="user", target_id=user.id)
+    await mail_link(session, flows, actor, org, user, VERIFICATION_LINK, ttl)
 
 
 async def send_verification_to_member(
@@ -49,12 +47,5 @@ async def confirm_email(session: AsyncSession, actor: Actor, token: str) -> User
     user.email_verified = True
     user.updated_at = utcnow()
     await session.flush()
-    record(
-        session,
-        acting_as(actor, user),
-        "user.email_verified",
-        org_id=found.row.org_id,
-        target_type="user",
-        target_id=user.id,
-    )
+    record_by_holder(session, actor, found, "user.email_verified")
     return user

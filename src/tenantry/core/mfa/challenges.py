@@ -94,10 +94,8 @@ async def _live(session: AsyncSession, token: str, purpose: str) -> tuple[MfaCha
     found = await repository.challenge(session, digest(token)) if token and len(token) <= 200 else None
     if found is None or found.purpose != purpose or found.spent_at is not None or found.expires_at <= utcnow():
         raise ChallengeDead()
-    user = await users.get_live(session, found.user_id)
-    if user is None or user.status != USER_ACTIVE:
-        raise ChallengeDead()
-    if user.tokens_valid_after is not None and found.created_at < user.tokens_valid_after:
+    user = await users.get_holder(session, found.user_id, found.created_at)
+    if user is None:
         raise ChallengeDead()
     return found, user
 

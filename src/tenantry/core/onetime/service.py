@@ -17,7 +17,7 @@ from tenantry.core.onetime.models import OneTimeToken
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.emailkey import email_key
-from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 
 TOKEN_BYTES = 32
@@ -57,17 +57,7 @@ async def issue(
     ``void_older`` is false: the codes of two browsers signing in at once both stay good)."""
     now = utcnow()
     if void_older:
-        await session.execute(
-            update(OneTimeToken)
-            .where(
-                OneTimeToken.user_id == user.id,
-                OneTimeToken.purpose == purpose,
-                OneTimeToken.used_at.is_(None),
-                OneTimeToken.voided_at.is_(None),
-            )
-            .values(voided_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await void(session, user, purpose, at=now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = OneTimeToken(
         purpose=purpose,
@@ -84,8 +74,8 @@ async def issue(
     return IssuedToken(token, row)
 
 
-async def void(session: AsyncSession, user: User, purpose: str) -> None:
-    """The account's unused tokens of ``purpose`` stop working."""
+async def void(session: AsyncSession, user: User, purpose: str, *, at: datetime | None = None) -> None:
+    """The account's unused tokens of ``purpose`` stop working (as of ``at``, by default now)."""
     await session.execute(
         update(OneTimeToken)
         .where(
@@ -94,7 +84,7 @@ async def void(session: AsyncSession, user: User, purpose: str) -> None:
             OneTimeToken.used_at.is_(None),
             OneTimeToken.voided_at.is_(None),
         )
-        .values(voided_at=utcnow())
+        .values(voided_at=at or utcnow())
         .execution_options(synchronize_session=False)
     )
 
@@ -107,10 +97,8 @@ async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | 
     row = (await session.scalars(statement)).first()
     if row is None or row.used_at is not None or row.voided_at is not None or row.expires_at <= utcnow():
         return None
-    user = await users.get_live(session, row.user_id)
-    if user is None or user.status != USER_ACTIVE:
-        return None
-    if user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after:
+    user = await users.get_holder(session, row.user_id, row.created_at)
+    if user is None:
         return None
     if row.email is not None and email_key(row.email) != user.email_key:
         return None

@@ -194,17 +194,7 @@ async def set_logo(session: AsyncSession, actor: Actor, org: Organization, data:
     row = await _ensure_row(session, org)
     row.logo, row.logo_type = data, media_type
     row.logo_etag = hashlib.sha256(data).hexdigest()[:32]
-    row.updated_at = utcnow()
-    await session.flush()
-    record(
-        session,
-        actor,
-        "org.updated",
-        org_id=org.id,
-        target_type="org",
-        target_id=org.id,
-        details={"fields": ["branding.logo"]},
-    )
+    await _logo_changed(session, actor, org, row)
     return logo_path(org.id, row.logo_etag)
 
 
@@ -213,17 +203,14 @@ async def remove_logo(session: AsyncSession, actor: Actor, org: Organization) ->
     if row is None or row.logo_etag is None:
         return
     row.logo = row.logo_type = row.logo_etag = None
+    await _logo_changed(session, actor, org, row)
+
+
+async def _logo_changed(session: AsyncSession, actor: Actor, org: Organization, row: OrgBranding) -> None:
     row.updated_at = utcnow()
     await session.flush()
-    record(
-        session,
-        actor,
-        "org.updated",
-        org_id=org.id,
-        target_type="org",
-        target_id=org.id,
-        details={"fields": ["branding.logo"]},
-    )
+    details = {"fields": ["branding.logo"]}
+    record(session, actor, "org.updated", org_id=org.id, target_type="org", target_id=org.id, details=details)
 
 
 @dataclass(frozen=True)

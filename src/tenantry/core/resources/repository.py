@@ -35,6 +35,7 @@ async def page(
     after: str | None,
     limit: int,
 ) -> list[Resource]:
+    """The organization's resources matching the filters, in id order, continuing after ``after``."""
     statement = select(Resource).where(Resource.org_id == org_id)
     if type_ is not None:
         statement = statement.where(Resource.type == type_)

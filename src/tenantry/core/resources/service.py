@@ -129,22 +129,6 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization, resourc
     record(session, actor, "resource.deleted", org_id=org.id, target_type="resource", target_id=resource.id)
 
 
-async def find_many(session: AsyncSession, org_id: str, refs: set[str]) -> dict[str, Resource]:
-    """The organization's resources named by ids or external ids, keyed by each ref that names one."""
-    return await repository.find(session, org_id, refs)
-
-
-async def page(
-    session: AsyncSession,
-    org_id: str,
-    *,
-    type_: str | None,
-    parent_id: str | None,
-    active: bool | None,
-    after: str | None,
-    limit: int,
-) -> list[Resource]:
-    """The organization's resources matching the filters, in id order, continuing after ``after``."""
-    return await repository.page(
-        session, org_id, type_=type_, parent_id=parent_id, active=active, after=after, limit=limit
-    )
+# Reads the service adds no rule to: surfaces reach them here, never in the repository.
+find_many = repository.find
+page = repository.page

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
-from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 
 
@@ -50,10 +50,8 @@ async def resume(session: AsyncSession, secret: str | None) -> SignedIn | None:
     row = (await session.scalars(statement)).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    user = await users.get_live(session, row.user_id)
-    if user is None or user.status != USER_ACTIVE:
-        return None
-    if user.tokens_valid_after is not None and row.created_at < user.tokens_valid_after:
+    user = await users.get_holder(session, row.user_id, row.created_at)
+    if user is None:
         return None
     return SignedIn(row, user)
 

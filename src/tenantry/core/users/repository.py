@@ -1,10 +1,11 @@
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.users.emailkey import email_key
-from tenantry.core.users.models import USER_DELETED, User
+from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 
 
 async def platform_admin_exists(session: AsyncSession) -> bool:
@@ -15,6 +16,17 @@ async def platform_admin_exists(session: AsyncSession) -> bool:
 async def get_live(session: AsyncSession, user_id: str) -> User | None:
     statement = select(User).where(User.id == user_id, User.status != USER_DELETED)
     return (await session.scalars(statement)).first()
+
+
+async def get_holder(session: AsyncSession, user_id: str, issued_at: datetime) -> User | None:
+    """The active account that a token issued at ``issued_at`` still speaks for, or None: not once the account
+    is deleted or disabled, nor when a new password or disabling moved ``tokens_valid_after`` past the token."""
+    user = await get_live(session, user_id)
+    if user is None or user.status != USER_ACTIVE:
+        return None
+    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
+        return None
+    return user
 
 
 async def get_many(session: AsyncSession, user_ids: Sequence[str]) -> list[User]:
