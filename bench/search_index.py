@@ -1,9 +1,10 @@
 """The selective search query, timed in the database with its trigram index and without it.
 
-The statement is the one `users.repository.member_page` issues for `?q=` (members of one org whose
-email or name contains the term, first page in id order), with the pattern in the SQL text as there.
-PostgreSQL: "without" drops the trigram indexes inside a transaction that is rolled back. SQLite: "with"
-goes through the FTS5 trigram table, "without" is the LIKE scan.
+The statement is the one the native list sends for ``?q=`` (``memberships.directory``: members of one org
+whose email, or names once they accepted to join, contain the term; first page in membership order), compiled
+from the directory's own builders with its literals in the SQL text, as the app sends them. PostgreSQL:
+"without" drops the trigram indexes inside a transaction that is rolled back. SQLite: "with" goes through the
+FTS5 trigram table, "without" is the same statement with the ``LIKE`` matcher (a scan).
 """
 
 import asyncio
@@ -13,26 +14,26 @@ import time
 from collections.abc import Callable
 
 import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql
 
-_PG = """
-SELECT users.id FROM users JOIN memberships ON memberships.user_id = users.id
-WHERE memberships.org_id = $1 AND users.status != 'deleted'
-  AND (lower(users.email) LIKE {pattern} OR lower(users.first_name) LIKE {pattern}
-       OR lower(users.last_name) LIKE {pattern})
-ORDER BY users.id LIMIT 51
-"""
-_SQLITE_LIKE = """
-SELECT users.id FROM users JOIN memberships ON memberships.user_id = users.id
-WHERE memberships.org_id = ? AND users.status != 'deleted'
-  AND (lower(users.email) LIKE ? OR lower(users.first_name) LIKE ? OR lower(users.last_name) LIKE ?)
-ORDER BY users.id LIMIT 51
-"""
-_SQLITE_FTS = """
-SELECT users.id FROM users JOIN memberships ON memberships.user_id = users.id
-WHERE memberships.org_id = ? AND users.status != 'deleted'
-  AND users.rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)
-ORDER BY users.id LIMIT 51
-"""
+from tenantry.core.memberships.directory import MemberCriteria, filtered, members_of
+from tenantry.core.memberships.models import Membership
+
+
+def statement(org_id: str, term: str, dialect: str) -> Select[tuple[object, ...]]:
+    """The native first page (``limit=50``, one row more to know whether a next page exists)."""
+    page = filtered(members_of(org_id), MemberCriteria(terms=(term,)), dialect)
+    return page.order_by(Membership.user_id).limit(51)
+
+
+def sql(org_id: str, term: str, matcher: str, compile_for: str) -> str:
+    """The statement's text with every value in it: ``matcher`` picks the matcher (``sqlite``: FTS5,
+    ``postgresql``: ``LIKE``), ``compile_for`` the dialect it is written for."""
+    dialect = postgresql.dialect() if compile_for == "postgresql" else sqlite_dialect.dialect()
+    compiled = statement(org_id, term, matcher).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return str(compiled)
 
 
 def _median_ms(run: Callable[[], object], repeat: int) -> float:
@@ -48,11 +49,11 @@ def sqlite_medians(path: str, org_id: str, terms: list[str], repeat: int = 5) ->
     connection = sqlite3.connect(path)
     try:
         with_index = statistics.median(
-            _median_ms(lambda t=term: connection.execute(_SQLITE_FTS, (org_id, f'"{t}"')).fetchall(), repeat)
+            _median_ms(lambda q=sql(org_id, term, "sqlite", "sqlite"): connection.execute(q).fetchall(), repeat)
             for term in terms
         )
         without = statistics.median(
-            _median_ms(lambda t=term: connection.execute(_SQLITE_LIKE, (org_id, *[f"%{t}%"] * 3)).fetchall(), 1)
+            _median_ms(lambda q=sql(org_id, term, "postgresql", "sqlite"): connection.execute(q).fetchall(), 1)
             for term in terms
         )
     finally:
@@ -64,12 +65,11 @@ async def _postgresql_medians(dsn: str, org_id: str, terms: list[str], repeat: i
     connection = await asyncpg.connect(dsn)
 
     async def median_of(term: str, times: int) -> float:
+        query = sql(org_id, term, "postgresql", "postgresql")
         samples = []
         for _ in range(times):
             started = time.perf_counter()
-            # The pattern in the SQL text, as the app sends it (a parameter would get a generic plan).
-            pattern = "'%" + term.replace("'", "''") + "%'"
-            await connection.fetch(_PG.format(pattern=pattern), org_id)
+            await connection.fetch(query)
             samples.append((time.perf_counter() - started) * 1000)
         return statistics.median(samples)
 

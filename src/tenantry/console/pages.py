@@ -25,13 +25,14 @@ from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_session, runtime_of, session_of
+from tenantry.runtime import get_session, runtime_of
 from tenantry.ui.pages import (
     CSRF_FIELD,
     SECURITY_HEADERS,
     TOO_LARGE_FORM,
     UNREADABLE_FORM,
     UNREADABLE_FORM_TITLE,
+    PageRequest,
     cookie_name,
     page_response,
     redirect,
@@ -58,11 +59,10 @@ class FormRejected(Exception):
 
 
 @dataclass(frozen=True)
-class Console:
+class Console(PageRequest):
     """The viewer's access to one organization, with the request a page answers and its unit of work."""
 
     access: OrgAccess
-    request: Request
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -90,14 +90,6 @@ class Console:
     def permissions(self) -> frozenset[str]:
         return self.access.actor.permissions
 
-    @property
-    def session(self) -> AsyncSession:
-        return session_of(self.request)
-
-    @property
-    def runtime(self) -> Runtime:
-        return runtime_of(self.request)
-
 
 async def viewer(request: Request, session: AsyncSession) -> Principal:
     """The signed-in account, as the policies know callers, with its browser session (what an impersonation
@@ -120,7 +112,7 @@ def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:
         access = await org_access(request, session, policy, await viewer(request, session), org)
         if request.method not in SAFE_METHODS:  # every change, a form's or htmx's, carries the CSRF token
             await checked_form(request)
-        return Console(access, request)
+        return Console(request=request, access=access)
 
     return dependency
 

@@ -14,14 +14,13 @@ from tenantry.core.flows import account, verification
 from tenantry.core.memberships import joining
 from tenantry.core.mfa import passkeys
 from tenantry.core.mfa import service as mfa
-from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users import password_change
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Conflict, InvalidInput
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime, get_session, runtime_of
+from tenantry.runtime import get_session, runtime_of
 from tenantry.ui.pages import PageRoute, field, message, read_form, redirect, render
-from tenantry.ui.session import AccountForm, AccountHolder, close_session, open_session, page_actor, signed_in
+from tenantry.ui.session import AccountForm, Holder, HolderRequest, close_session, open_session, signed_in
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 _NAME = TypeAdapter(Name)
@@ -45,9 +44,8 @@ def _labelled(name: str, message: str) -> dict[str, str]:
     return {"field": _(label) if label else name.replace("_", " ").capitalize(), "problem": _(message)}
 
 
-async def _account_page(
-    request: Request, session: AsyncSession, current: SignedIn, status: int = 200, **context: Any
-) -> Response:
+async def _account_page(holder: HolderRequest, status: int = 200, **context: Any) -> Response:
+    request, session, current = holder.request, holder.session, holder.current
     notice_key = request.query_params.get("notice", "")
     notice = _(NOTICES[notice_key]) if notice_key in NOTICES else None
     page = {
@@ -76,17 +74,13 @@ async def landing_page(request: Request, session: AsyncSession = Depends(get_ses
 
 
 @router.get("/account")
-async def account_page(
-    request: Request, current: AccountHolder, session: AsyncSession = Depends(get_session)
-) -> Response:
+async def account_page(holder: Holder) -> Response:
     """My account; without a session, sign in first."""
-    return await _account_page(request, session, current)
+    return await _account_page(holder)
 
 
 @router.post("/account/profile")
-async def save_profile(
-    request: Request, current: AccountHolder, form: AccountForm, session: AsyncSession = Depends(get_session)
-) -> Response:
+async def save_profile(holder: Holder, form: AccountForm) -> Response:
     """Change your first and last name."""
     names: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -96,25 +90,19 @@ async def save_profile(
         except ValidationError:
             errors[name] = _("Use at most 200 characters, without control characters.")
     if errors:
-        return await _account_page(request, session, current, 400, profile_errors=errors)
-    actor = page_actor(request, current.user)
-    await account.update_own_profile(session, actor, current.user, names["first_name"], names["last_name"])
+        return await _account_page(holder, 400, profile_errors=errors)
+    user = holder.current.user
+    await account.update_own_profile(holder.session, holder.actor, user, names["first_name"], names["last_name"])
     return redirect("/ui/account?notice=profile")
 
 
 @router.post("/account/password")
-async def change_password(
-    request: Request,
-    current: AccountHolder,
-    form: AccountForm,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def change_password(holder: Holder, form: AccountForm) -> Response:
     """Change your password; other sessions end, this browser stays signed in."""
     new_password = field(form, "new_password")
     if new_password != field(form, "new_password_repeat"):
         errors = {"new_password_repeat": _("The two new passwords differ")}
-        return await _account_page(request, session, current, 400, password_errors=errors)
+        return await _account_page(holder, 400, password_errors=errors)
     try:
         change = PasswordChange(
             current_password=field(form, "current_password") or " ", new_password=new_password or " "
@@ -125,11 +113,10 @@ async def change_password(
             % _labelled(str(item["loc"][0]), str(item.get("ctx", {}).get("error", _UNREADABLE)))
             for item in invalid.errors()
         }
-        return await _account_page(request, session, current, 400, password_errors=errors)
+        return await _account_page(holder, 400, password_errors=errors)
+    session, runtime, current = holder.session, holder.runtime, holder.current
     try:
-        await password_change.change_password(
-            session, runtime.flows, page_actor(request, current.user), current.user, change
-        )
+        await password_change.change_password(session, runtime.flows, holder.actor, current.user, change)
     except InvalidInput as error:
         if error.keep_changes:  # a wrong current password counts towards the lockout
             await session.commit()
@@ -137,24 +124,18 @@ async def change_password(
             e.field: plain_words(e) if e.code else _("%(field)s: %(problem)s") % _labelled(e.field, e.message)
             for e in error.errors
         }
-        return await _account_page(request, session, current, 400, password_errors=errors)
+        return await _account_page(holder, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")
     await open_session(session, runtime, response, current.user, current.session.amr)
     return response
 
 
 @router.post("/account/verify-email")
-async def send_verification(
-    request: Request,
-    current: AccountHolder,
-    _form: AccountForm,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def send_verification(holder: Holder, _form: AccountForm) -> Response:
     """Mail yourself a link that confirms your address."""
     try:
         await verification.send_verification(
-            session, runtime.flows, page_actor(request, current.user), None, current.user
+            holder.session, holder.runtime.flows, holder.actor, None, holder.current.user
         )
     except Conflict:
         return redirect("/ui/account?notice=verified")

@@ -2,19 +2,17 @@
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.mfa import service
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict, InvalidInput, NotFound
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import enrolment_page
 from tenantry.ui.pages import PageRoute, field, message, redirect, render
-from tenantry.ui.session import AccountForm, AccountHolder, page_actor
+from tenantry.ui.session import AccountForm, Holder, HolderRequest
 from tenantry.web.routing import writes
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
@@ -23,77 +21,62 @@ _ACTION = "/ui/account/mfa"
 
 @router.get("/account/mfa")
 @writes  # a new secret is stored until confirmed
-async def set_up_page(
-    request: Request,
-    current: AccountHolder,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def set_up_page(holder: Holder) -> Response:
     """Set up an authenticator app: a QR code (and its secret, to type in) and a field for the first code."""
     try:
-        enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
+        enrolment = await service.totp_to_confirm(holder.session, holder.runtime.settings, holder.current.user)
     except Conflict:
         text = _("An authenticator app is already set up. Remove it first to set up another.")
-        return message(request, _("Authenticator app"), text, 409, account="/ui/account")
-    return render(request, "mfa_enrol.html", {**enrolment_page(enrolment), "action": _ACTION, "required": False})
+        return message(holder.request, _("Authenticator app"), text, 409, account="/ui/account")
+    page = {**enrolment_page(enrolment), "action": _ACTION, "required": False}
+    return render(holder.request, "mfa_enrol.html", page)
 
 
 @router.post("/account/mfa")
-async def confirm(
-    request: Request,
-    current: AccountHolder,
-    form: AccountForm,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def confirm(holder: Holder, form: AccountForm) -> Response:
     """Confirm the app with its current code; the recovery codes are shown once."""
     code = field(form, "code", 32)
-    actor = page_actor(request, current.user)
+    settings, user = holder.runtime.settings, holder.current.user
     try:
-        codes = await service.confirm_totp(session, runtime.settings, actor, current.user, code)
+        codes = await service.confirm_totp(holder.session, settings, holder.actor, user, code)
     except InvalidInput:
-        enrolment = await service.totp_to_confirm(session, runtime.settings, current.user)
+        enrolment = await service.totp_to_confirm(holder.session, settings, user)
         page = {**enrolment_page(enrolment), "action": _ACTION, "required": False}
-        return render(
-            request, "mfa_enrol.html", {**page, "errors": {"code": _("That is not the code the app shows now")}}, 400
-        )
+        errors = {"code": _("That is not the code the app shows now")}
+        return render(holder.request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     except Conflict:
         return redirect("/ui/account")
-    return render(request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+    return render(holder.request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
 
 
 async def _own_change(
-    request: Request, user: User, change: Callable[[Actor, User], Awaitable[Response]], gone: type[Exception]
+    holder: HolderRequest, change: Callable[[Actor, User], Awaitable[Response]], gone: type[Exception]
 ) -> Response:
     """A posted change to the signed-in user's own second factor; ``gone`` (nothing left to change, another
     tab was quicker) goes back to the account page."""
     try:
-        return await change(page_actor(request, user), user)
+        return await change(holder.actor, holder.current.user)
     except gone:
         return redirect("/ui/account")
 
 
 @router.post("/account/mfa/recovery-codes")
-async def new_recovery_codes(
-    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
-) -> Response:
+async def new_recovery_codes(holder: Holder, _form: AccountForm) -> Response:
     """Make ten new recovery codes (the old ones stop working) and show them once."""
 
     async def regenerate(actor: Actor, user: User) -> Response:
-        codes = await service.regenerate_recovery_codes(session, actor, user)
-        return render(request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+        codes = await service.regenerate_recovery_codes(holder.session, actor, user)
+        return render(holder.request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
 
-    return await _own_change(request, current.user, regenerate, Conflict)
+    return await _own_change(holder, regenerate, Conflict)
 
 
 @router.post("/account/mfa/remove")
-async def remove(
-    request: Request, current: AccountHolder, _form: AccountForm, session: AsyncSession = Depends(get_session)
-) -> Response:
+async def remove(holder: Holder, _form: AccountForm) -> Response:
     """Remove the authenticator app and its recovery codes."""
 
     async def remove_app(actor: Actor, user: User) -> Response:
-        await service.remove_totp(session, actor, user)
+        await service.remove_totp(holder.session, actor, user)
         return redirect("/ui/account?notice=mfa_removed")
 
-    return await _own_change(request, current.user, remove_app, NotFound)
+    return await _own_change(holder, remove_app, NotFound)

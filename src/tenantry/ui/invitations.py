@@ -30,7 +30,7 @@ from tenantry.ui.pages import (
     use_org,
     use_user_locale,
 )
-from tenantry.ui.session import AccountForm, AccountHolder, page_actor
+from tenantry.ui.session import AccountForm, Holder, page_actor
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 Token = Annotated[str, Query(max_length=200)]
@@ -117,29 +117,24 @@ async def answer_invitation(
 
 
 @router.post("/account/invitations")
-async def answer_on_account(
-    request: Request,
-    current: AccountHolder,
-    form: AccountForm,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Response:
+async def answer_on_account(holder: Holder, form: AccountForm) -> Response:
     """Accept or decline, on "My account", an organization's invitation waiting for you. An account whose
     credentials are not proven its owner's is mailed the join link instead (accepting needs the mailbox)."""
+    request, session, user = holder.request, holder.session, holder.current.user
     accepted = ANSWERS.get(field(form, "answer", 10))
     if accepted is None:
         text = _("Accept or decline the invitation.")
         return message(request, _("Choose an answer"), text, 400, account="/ui/account")
-    actor = page_actor(request, current.user)
     org_ref = field(form, "org", 100)
+    flows = holder.runtime.flows
     try:
-        org = await joining.answer(session, actor, current.user, org_ref, accept=accepted, flows=runtime.flows)
+        org = await joining.answer(session, holder.actor, user, org_ref, accept=accepted, flows=flows)
     except joining.MailboxProofNeeded as refused:
         await use_org(request, session, refused.org)
         text = _(
             "Before your account joins %(org)s, show that %(email)s is yours: we mailed it a link to accept the"
             " invitation, where you choose a new password."
-        ) % {"org": request.state.brand.name, "email": current.user.email}
+        ) % {"org": request.state.brand.name, "email": user.email}
         return message(request, _("Check your mailbox"), text, account="/ui/account")
     except (NotFound, PermissionDenied):
         text = _("This organization has no invitation waiting for your answer.")

@@ -4,6 +4,7 @@ import hmac
 import inspect
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +31,7 @@ from tenantry.errors import (
     Unauthenticated,
 )
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, runtime_of
+from tenantry.runtime import Runtime, runtime_of, session_of
 from tenantry.web.body_limit import ContentTooLarge
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -62,6 +63,21 @@ def continuation(value: str | None) -> str | None:
     if not value.startswith(_AUTHORIZE) and not console:
         return None
     return value
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page's request (the hosted pages' or the console's), with its unit of work and the runtime."""
+
+    request: Request
+
+    @property
+    def session(self) -> AsyncSession:
+        return session_of(self.request)
+
+    @property
+    def runtime(self) -> Runtime:
+        return runtime_of(self.request)
 
 
 class FormRejected(Exception):

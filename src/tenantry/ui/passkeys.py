@@ -47,6 +47,18 @@ def _problem(status: int, detail: str) -> JSONResponse:
 
 
 _FORM_REJECTED = N_("This form could not be accepted. Reload the page and try again.")
+
+
+async def _form_refused(request: Request) -> JSONResponse | None:
+    """The options' refusal of a form not from our pages, said to passkeys.js as JSON (not ``rejected_form``'s
+    page); None when the form is ours."""
+    try:
+        await read_form(request)
+    except FormRejected:
+        return _problem(403, _(_FORM_REJECTED))
+    return None
+
+
 _SIGNED_OUT = N_("You are not signed in. Reload the page.")
 _TOO_MANY = N_("An account has at most %(count)s passkeys. Remove one first.")
 
@@ -59,10 +71,8 @@ async def registration_options(
     current = await signed_in(request, session)
     if current is None:
         return _problem(401, _(_SIGNED_OUT))
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     try:
         return _options(await passkeys.registration_options(session, runtime.settings, current.user))
     except InvalidInput:  # the one refusal here: the account holds the most passkeys it may
@@ -116,10 +126,8 @@ async def sign_in_options(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """WebAuthn options to sign in with any passkey of this site, chosen on the device (JSON, for passkeys.js)."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     try:
         await runtime.throttle.admit("ui-sign-in", client_ip(request))
     except RateLimited:
@@ -155,10 +163,8 @@ async def second_step_options(
     request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     """WebAuthn options for the passkeys of the account whose sign-in is waiting for its second step."""
-    try:
-        await read_form(request)
-    except FormRejected:
-        return _problem(403, _(_FORM_REJECTED))
+    if (refused := await _form_refused(request)) is not None:
+        return refused
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         return _options(await challenges.passkey_options(session, runtime.flows, token))

@@ -1,5 +1,6 @@
 """The "my account" session cookie: HttpOnly, SameSite=Lax, Secure (and ``__Host-``) when served over https."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +14,7 @@ from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
 from tenantry.runtime import Runtime, get_session, runtime_of
-from tenantry.ui.pages import SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
+from tenantry.ui.pages import PageRequest, SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
 
@@ -46,6 +47,25 @@ async def account_form(request: Request, _holder: SignedIn = Depends(account_hol
 
 AccountHolder = Annotated[SignedIn, Depends(account_holder)]
 AccountForm = Annotated[FormData, Depends(account_form)]
+
+
+@dataclass(frozen=True)
+class HolderRequest(PageRequest):
+    """A request of a signed-in browser about its own account: who is signed in (with its session), and the
+    actor a page's change records."""
+
+    current: SignedIn
+
+    @property
+    def actor(self) -> Actor:
+        return page_actor(self.request, self.current.user)
+
+
+async def holder_request(request: Request, current: AccountHolder) -> HolderRequest:
+    return HolderRequest(request=request, current=current)
+
+
+Holder = Annotated[HolderRequest, Depends(holder_request)]
 
 
 async def open_session(

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
@@ -38,13 +39,15 @@ def _page(html: HTMLResponse) -> HTMLResponse:
 
 
 def _docs_page(
-    app: FastAPI, build: Callable[[str, str, str], HTMLResponse]
+    app: FastAPI, build: Callable[..., HTMLResponse], **assets: str
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A page built from the document's URL, the title and the assets' URL, under the app's root path."""
+    """A page ``build`` makes from the document's URL, the title and ``assets`` (each argument's file, by its
+    URL under the app's root path)."""
 
     async def page(request: Request) -> Response:
         root = request.scope.get("root_path", "")
-        return _page(build(f"{root}{app.openapi_url}", f"{app.title} - API", f"{root}/docs/assets"))
+        urls = {argument: f"{root}/docs/assets/{file}" for argument, file in assets.items()}
+        return _page(build(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - API", **urls))
 
     return page
 
@@ -54,23 +57,16 @@ def offline_docs(app: FastAPI) -> None:
     app.mount("/docs/assets", StaticFiles(directory=ASSETS), name="docs-assets")
     swagger_ui = _docs_page(
         app,
-        lambda openapi, title, assets: get_swagger_ui_html(
-            openapi_url=openapi,
-            title=title,
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
-        ),
+        get_swagger_ui_html,
+        swagger_js_url="swagger-ui-bundle.js",
+        swagger_css_url="swagger-ui.css",
+        swagger_favicon_url="favicon.png",
     )
     redoc = _docs_page(
         app,
-        lambda openapi, title, assets: get_redoc_html(
-            openapi_url=openapi,
-            title=title,
-            redoc_js_url=f"{assets}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets}/favicon.png",
-            with_google_fonts=False,
-        ),
+        partial(get_redoc_html, with_google_fonts=False),
+        redoc_js_url="redoc.standalone.js",
+        redoc_favicon_url="favicon.png",
     )
 
     # Plain routes, as FastAPI's own docs pages are: not operations of the API.

@@ -3,10 +3,11 @@
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import JSON, ColumnDefault, Table, insert, select
+from sqlalchemy import JSON, Column, ColumnDefault, Table, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +44,14 @@ class NewMember:
     """The imported authenticator app's secret, sealed (``core.secretbox``)."""
     locale: str | None = None
     """The account's language (its emails, an import's invitation included, and pages speak it)."""
+    attach: bool = False
+    """The address has an account outside the organization, to be asked to join (``Importer.consent_with``)."""
     user_id: str = field(default_factory=new_id)
+    key: str = ""
+    """``email_key(email)``, worked out once."""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or email_key(self.email)
 
     @property
     def invited(self) -> bool:
@@ -67,133 +75,162 @@ async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence
     return found
 
 
-def _factory(default: object) -> Callable[[], Any]:
+def _constant(column: Column[Any]) -> Any:
+    """What the model writes in ``column`` when a row leaves it out (its Python-side default, else NULL)."""
+    default = column.default
+    if default is None:
+        return None
     assert isinstance(default, ColumnDefault)
-    arg = default.arg
-    if default.is_callable:
-        return lambda: arg(None)  # SQLAlchemy wraps every callable default to take the execution context
-    return lambda: arg
+    return default.arg(None) if default.is_callable else default.arg
 
 
-def _completed(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with every column the model fills by itself (Python-side defaults), as an ORM insert would have."""
-    missing = [column for column in table.columns if column.name not in rows[0] and column.default is not None]
-    if not missing:
-        return rows
-    defaults = {column.name: _factory(column.default) for column in missing}
-    return [row | {name: make() for name, make in defaults.items()} for row in rows]
+@dataclass(frozen=True)
+class _Rows:
+    """One table's rows of a batch, as tuples in the order of ``columns``."""
+
+    table: Table
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
 
 
-async def _insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One statement per table and batch: COPY on PostgreSQL, an INSERT executed for many rows on SQLite."""
-    if not rows:
+def _full(table: Table, named: dict[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """Every column of ``table`` with what a row holds unless ``named`` says otherwise (the model's defaults): a
+    batch's rows share these values, and the per-row ones are put in their place."""
+    columns = tuple(column.name for column in table.columns)
+    return columns, tuple(named[name] if name in named else _constant(table.c[name]) for name in columns)
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+def _insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    """The INSERT of ``columns`` into ``table`` with positional parameters, compiled once."""
+    key = (table.name, columns, dialect.name)
+    if key not in _INSERTS:
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+        assert tuple(compiled.positiontup or ()) == columns  # the table's order, which the rows follow
+        _INSERTS[key] = str(compiled)
+    return _INSERTS[key]
+
+
+async def _insert_rows(session: AsyncSession, rows: _Rows) -> None:
+    """One statement per table and batch: COPY on PostgreSQL, an INSERT executed for many rows on SQLite; values
+    converted as SQLAlchemy would bind them (JSON serialized, datetimes as the dialect stores them)."""
+    if not rows.rows:
         return
-    rows = _completed(table, rows)
     connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        await session.execute(insert(table), rows)
+    dialect = connection.dialect
+    json_columns = {column.name for column in rows.table.columns if isinstance(column.type, JSON)}
+    processors: list[Callable[[Any], Any] | None]
+    if dialect.name == "postgresql":
+        processors = [json.dumps if name in json_columns else None for name in rows.columns]
+    else:
+        processors = [rows.table.c[name].type._cached_bind_processor(dialect) for name in rows.columns]
+    records = _processed(rows.rows, processors)
+    if dialect.name != "postgresql":
+        await connection.exec_driver_sql(_insert_sql(rows.table, rows.columns, dialect), records)
         return
-    columns = list(rows[0])
-    json_columns = {column.name for column in table.columns if isinstance(column.type, JSON)}
-    records = [tuple(json.dumps(row[name]) if name in json_columns else row[name] for name in columns) for row in rows]
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     try:
-        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+        await driver.copy_records_to_table(rows.table.name, records=records, columns=list(rows.columns))
     except asyncpg.IntegrityConstraintViolationError as error:
-        raise IntegrityError(f"COPY {table.name}", None, error) from error
+        raise IntegrityError(f"COPY {rows.table.name}", None, error) from error
+
+
+def _processed(rows: list[tuple[Any, ...]], processors: Sequence[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
+    """``rows`` with each value put through its column's processor; a value the previous row shared (a batch's
+    timestamp, an empty JSON object) is converted once."""
+    if not any(processors):
+        return rows
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for index, process in enumerate(processors):
+        if process is None:
+            continue
+        values, last, converted = columns[index], object(), None
+        for position, value in enumerate(values):
+            if value is not last:
+                last, converted = value, process(value)
+            values[position] = converted
+    return list(zip(*columns, strict=True))
+
+
+_USERS = cast(Table, User.__table__)
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_FACTORS = cast(Table, MfaFactor.__table__)
 
 
 async def insert_members(session: AsyncSession, org_id: str, actor: Actor, members: list[NewMember]) -> None:
     """Accounts, memberships, grants and one audit event per account: one multi-row INSERT per table."""
+    if not members:
+        return
     now = utcnow()
-    users: list[dict[str, Any]] = []
-    memberships: list[dict[str, Any]] = []
-    grants: list[dict[str, Any]] = []
-    scoped: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    factors: list[dict[str, Any]] = []
+    user_columns, user_row = _full(_USERS, {"status": USER_ACTIVE, "created_at": now, "updated_at": now})
+    u_id, u_email, u_key, u_first, u_last, u_locale, u_verified, u_hash = (
+        user_columns.index(name)
+        for name in ("id", "email", "email_key", "first_name", "last_name", "locale", "email_verified", "password_hash")
+    )
+    membership_columns, membership_row = _full(_MEMBERSHIPS, {"org_id": org_id, "created_at": now, "updated_at": now})
+    m_id, m_user, m_status, m_attributes = (
+        membership_columns.index(name) for name in ("id", "user_id", "status", "attributes")
+    )
+    event_columns, event_row = _full(
+        _EVENTS,
+        {
+            "org_id": org_id,
+            "action": "user.created",
+            # Set here: the model's defaults for these read the ORM's execution context, which these rows skip.
+            "event_type": _CREATED_EVENT,
+            "dispatch_pending": True if _CREATED_EVENT is not None else None,
+            "actor_user_id": actor.user_id,
+            "actor_api_key_id": actor.api_key_id,
+            "impersonator_id": actor.impersonator_id,
+            "partner_org_id": actor.partner_org_id,
+            "target_type": "user",
+            "request_id": actor.request_id,
+            "client_ip": actor.client_ip,
+            "created_at": now,
+        },
+    )
+    e_id, e_target, e_details = (event_columns.index(name) for name in ("id", "target_id", "details"))
+    factor_columns, factor_row = _full(_FACTORS, {"kind": TOTP, "created_at": now, "confirmed_at": now})
+    f_id, f_user, f_secret = (factor_columns.index(name) for name in ("id", "user_id", "secret_sealed"))
+    users: list[tuple[Any, ...]] = []
+    memberships: list[tuple[Any, ...]] = []
+    grants: list[tuple[Any, ...]] = []
+    scoped: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    factors: list[tuple[Any, ...]] = []
     for member in members:
         user_id, membership_id = member.user_id, new_id()
-        users.append(
-            {
-                "id": user_id,
-                "email": member.email,
-                "email_key": email_key(member.email),
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "locale": member.locale,
-                "avatar_url": None,
-                "status": USER_ACTIVE,
-                "email_verified": member.email_verified,
-                "password_hash": member.password_hash,
-                "password_change_required": False,
-                "platform_admin": False,
-                "last_login_at": None,
-                "tokens_valid_after": None,
-                "deleted_at": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        status = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
-        memberships.append(
-            {
-                "id": membership_id,
-                "org_id": org_id,
-                "user_id": user_id,
-                "status": status,
-                "attributes": member.attributes,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        user = list(user_row)
+        user[u_id], user[u_email], user[u_key] = user_id, member.email, member.key
+        user[u_first], user[u_last], user[u_locale] = member.first_name, member.last_name, member.locale
+        user[u_verified], user[u_hash] = member.email_verified, member.password_hash
+        users.append(tuple(user))
+        membership = list(membership_row)
+        membership[m_id], membership[m_user], membership[m_attributes] = membership_id, user_id, member.attributes
+        membership[m_status] = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
+        memberships.append(tuple(membership))
         if member.totp_sealed is not None:
-            factors.append(
-                {
-                    "id": new_id(),
-                    "user_id": user_id,
-                    "kind": TOTP,
-                    "secret_sealed": member.totp_sealed,
-                    "last_used_step": None,
-                    "created_at": now,
-                    "confirmed_at": now,
-                }
-            )
-        grants.extend({"membership_id": membership_id, "role_id": role_id} for role_id in member.role_ids)
-        scoped.extend(
-            {"membership_id": membership_id, "role_id": role_id, "resource_id": resource_id}
-            for role_id, resource_id in member.scoped
-        )
-        events.append(
-            {
-                "id": new_id(),
-                "org_id": org_id,
-                "action": "user.created",
-                # Set here: the model's defaults for these read the ORM's execution context, which these rows skip.
-                "event_type": _CREATED_EVENT,
-                "dispatch_pending": True if _CREATED_EVENT is not None else None,
-                "actor_user_id": actor.user_id,
-                "actor_api_key_id": actor.api_key_id,
-                "impersonator_id": actor.impersonator_id,
-                "partner_org_id": actor.partner_org_id,
-                "target_type": "user",
-                "target_id": user_id,
-                "request_id": actor.request_id,
-                "client_ip": actor.client_ip,
-                "details": {"via": "import", "line": member.line},
-                "created_at": now,
-            }
-        )
-    for table, rows in (
-        (User.__table__, users),
-        (Membership.__table__, memberships),
-        (membership_roles, grants),
-        (membership_resource_roles, scoped),
-        (AuditEvent.__table__, events),
-        (MfaFactor.__table__, factors),
+            factor = list(factor_row)
+            factor[f_id], factor[f_user], factor[f_secret] = new_id(), user_id, member.totp_sealed
+            factors.append(tuple(factor))
+        grants.extend((membership_id, role_id) for role_id in member.role_ids)
+        scoped.extend((membership_id, role_id, resource_id) for role_id, resource_id in member.scoped)
+        event = list(event_row)
+        event[e_id], event[e_target], event[e_details] = new_id(), user_id, {"via": "import", "line": member.line}
+        events.append(tuple(event))
+    for rows in (
+        _Rows(_USERS, user_columns, users),
+        _Rows(_MEMBERSHIPS, membership_columns, memberships),
+        _Rows(membership_roles, ("membership_id", "role_id"), grants),
+        _Rows(membership_resource_roles, ("membership_id", "role_id", "resource_id"), scoped),
+        _Rows(_EVENTS, event_columns, events),
+        _Rows(_FACTORS, factor_columns, factors),
     ):
-        await _insert_rows(session, table, rows)  # type: ignore[arg-type]
-    touched = {(org_id, grant["role_id"]) for grant in grants}
+        await _insert_rows(session, rows)
+    touched = {(org_id, role_id) for _membership_id, role_id in grants}
     if touched:  # these rows bypass the ORM, so the SCIM group versions are bumped here
         await session.execute(grant_versions.bump_statement(session.get_bind().dialect.name, touched))
