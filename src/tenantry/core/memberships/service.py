@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import (
     MEMBERSHIP_ACTIVE,
@@ -147,13 +147,11 @@ async def record_for_account(
     """Audit what happened to an account in ``org`` there and in every other organization the account has
     joined (not those whose invitation it has not accepted), naming ``org``: each organization that shares
     the account hears of it."""
-    record(session, actor, action, org_id=org.id, target_type="user", target_id=user.id, details=details)
+    record_for_user(session, actor, action, user.id, org_id=org.id, details=details)
     for membership in await repository.for_user(session, user.id):
         if membership.org_id != org.id and not membership.consent_pending:
             shared = {**(details or {}), "organization": org.id}
-            record(
-                session, actor, action, org_id=membership.org_id, target_type="user", target_id=user.id, details=shared
-            )
+            record_for_user(session, actor, action, user.id, org_id=membership.org_id, details=shared)
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
@@ -239,15 +237,7 @@ async def set_roles(session: AsyncSession, actor: Actor, org: Organization, memb
     member.membership.updated_at = utcnow()
     await session.flush()
     names = [role.name for role in granted]
-    record(
-        session,
-        actor,
-        "member.roles_set",
-        org_id=org.id,
-        target_type="user",
-        target_id=member.user.id,
-        details={"roles": names},
-    )
+    record_for_user(session, actor, "member.roles_set", member.user.id, org_id=org.id, details={"roles": names})
 
 
 async def disable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -262,7 +252,7 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
         member.user.status = USER_DISABLED
         await revoke_sessions(session, member.user)
     await session.flush()
-    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.disabled", member.user.id, org_id=org.id)
 
 
 async def disable_new(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -277,7 +267,7 @@ async def disable_new(session: AsyncSession, actor: Actor, org: Organization, me
     await session.flush()
     member.user.status = USER_DISABLED  # the detached view (``email_only``), as disabling a new account would
     member.user.version += 1
-    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.disabled", member.user.id, org_id=org.id)
 
 
 async def enable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -288,7 +278,7 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     if member.user.status == USER_DISABLED and not await repository.other_org_count(session, member.user.id, org.id):
         member.user.status = USER_ACTIVE
     await session.flush()
-    record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.enabled", member.user.id, org_id=org.id)
 
 
 def ensure_may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> None:
@@ -327,7 +317,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)
     await session.flush()
-    record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.removed", member.user.id, org_id=org.id)
     if not invitation:
         await delete_orphans(session, actor, [member.account])
 
@@ -342,5 +332,5 @@ async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[U
             user.status = USER_DELETED
             user.deleted_at = utcnow()
             await revoke_sessions(session, user)
-            record(session, actor, "user.deleted", org_id=None, target_type="user", target_id=user.id)
+            record_for_user(session, actor, "user.deleted", user.id, org_id=None)
     await session.flush()

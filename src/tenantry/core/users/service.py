@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record, record_for_user
 from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import PasswordPolicy, policy_for
@@ -265,15 +265,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     await _flush_unique_email(session)
     if new_email:
         await email_change.changed(session, actor, org, user, old_email)
-    record(
-        session,
-        actor,
-        "user.updated",
-        org_id=org.id,
-        target_type="user",
-        target_id=user.id,
-        details={"fields": sorted(changes)},
-    )
+    record_for_user(session, actor, "user.updated", user.id, org_id=org.id, details={"fields": sorted(changes)})
 
 
 async def _store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
@@ -300,13 +292,12 @@ async def set_password(
     member.user.password_change_required = payload.require_change
     member.user.credentials_proven = False  # chosen by an administrator, not by the address's owner
     await session.flush()
-    record(
+    record_for_user(
         session,
         actor,
         "user.password_set",
+        member.user.id,
         org_id=org.id,
-        target_type="user",
-        target_id=member.user.id,
         details={"require_change": payload.require_change},
     )
 
