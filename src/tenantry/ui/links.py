@@ -106,6 +106,24 @@ async def _for_link(request: Request, session: AsyncSession, found: Redeemable) 
     return org
 
 
+async def _ask_first(
+    request: Request,
+    session: AsyncSession,
+    found: Redeemable | None,
+    token: str,
+    action: str,
+    texts: tuple[str, str, str],
+) -> Response:
+    """The page a link opens before it is spent (a GET never spends it): its button posts ``token`` to
+    ``action``. ``texts`` (heading, intro naming ``%(email)s``, button) are said in the link's language."""
+    if found is None:
+        return dead_link(request)
+    await _for_link(request, session, found)
+    heading, intro, button = (_(text) for text in texts)
+    page = {"heading": heading, "intro": intro % {"email": found.user.email}, "action": action, "button": button}
+    return render(request, "confirm.html", {**page, "token": token})
+
+
 async def _context(
     request: Request, session: AsyncSession, found: Redeemable, page: Page, token: str
 ) -> dict[str, Any]:
@@ -195,24 +213,20 @@ async def reset(
     return await _set_password(request, session, runtime, resets.find_reset, resets.complete_reset, _reset, done)
 
 
-@router.get("/verify-email")
-async def verification_page(
-    request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
-) -> Response:
-    """Email verification link: confirm the address."""
-    found = await verification.find_verification(session, token)
-    if found is None:
-        return dead_link(request)
-    await _for_link(request, session, found)
-    intro = _("Confirm that %(email)s is your email address.") % {"email": found.user.email}
-    page = {
-        "heading": _("Confirm your email address"),
-        "intro": intro,
-        "action": "/ui/verify-email",
-        "button": _("Confirm"),
-        "token": token,
-    }
-    return render(request, "confirm.html", page)
+def _link_page(path: str, find: Finder, texts: tuple[str, str, str], name: str) -> None:
+    """``GET /ui{path}``, the page a link opens: found by ``find``, it asks first (``_ask_first``) and its
+    button posts to the same address."""
+
+    async def link_page(request: Request, token: Token = "", session: AsyncSession = Depends(get_session)) -> Response:
+        return await _ask_first(request, session, await find(session, token), token, f"/ui{path}", texts)
+
+    router.add_api_route(path, link_page, methods=["GET"], name=name)
+
+
+_VERIFICATION = (N_("Confirm your email address"), N_("Confirm that %(email)s is your email address."), N_("Confirm"))
+_MAGIC_LINK = (N_("Sign in"), N_("This link signs you in as %(email)s. It works once."), N_("Continue"))
+_link_page("/verify-email", verification.find_verification, _VERIFICATION, name="verification_page")
+_link_page("/magic", magic_links.find_magic_link, _MAGIC_LINK, name="magic_link_page")
 
 
 @router.post("/verify-email")
@@ -226,20 +240,6 @@ async def verify_email(request: Request, session: AsyncSession = Depends(get_ses
     use_user_locale(user.locale)
     text = _("Thank you: %(email)s is confirmed.") % {"email": user.email}
     return message(request, _("Email address confirmed"), text, account="/ui/account")
-
-
-@router.get("/magic")
-async def magic_link_page(
-    request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
-) -> Response:
-    """Magic link: offer to sign in."""
-    found = await magic_links.find_magic_link(session, token)
-    if found is None:
-        return dead_link(request)
-    await _for_link(request, session, found)
-    intro = _("This link signs you in as %(email)s. It works once.") % {"email": found.user.email}
-    page = {"heading": _("Sign in"), "intro": intro, "action": "/ui/magic", "button": _("Continue"), "token": token}
-    return render(request, "confirm.html", page)
 
 
 @router.post("/magic")
