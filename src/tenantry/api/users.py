@@ -45,10 +45,10 @@ async def list_users(
     cursor: Cursor = None,
 ) -> UserPage:
     """List and search the organization's users, in id order, a page at a time."""
-    members, after = await service.page(
+    items, after = await service.read_page(
         session, access.org, q=q or None, status=status, role=role or None, after=decode_cursor(cursor), limit=limit
     )
-    return UserPage(items=[service.member_out(member) for member in members], next_cursor=encode_cursor(after))
+    return UserPage(items=items, next_cursor=encode_cursor(after))
 
 
 @router.get(

@@ -13,7 +13,7 @@ failure (``reason: second_factor``).
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
@@ -54,4 +54,4 @@ async def record_sign_in(
     if failure is not None:
         action, details = SIGN_IN_FAILED, {**details, "reason": failure}
     for org in recorded_in:
-        record(session, actor, action, org_id=org, target_type="user", target_id=user.id, details=details)
+        record_for_user(session, actor, action, user.id, org_id=org, details=details)

@@ -40,7 +40,8 @@ from tenantry.core.memberships.models import (
     membership_roles,
 )
 from tenantry.core.memberships.repository import as_seen
-from tenantry.core.memberships.service import Member
+from tenantry.core.memberships.service import AccountColumns, Member, MemberRead, MembershipColumns
+from tenantry.core.roles.models import Role
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.matching import is_broad, matches
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
@@ -280,13 +281,10 @@ async def page_at(
     return total, await with_roles(session, rows)
 
 
-async def page_after(
-    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
-) -> tuple[list[Member], str | None]:
-    """Members in id order after the id ``after`` (at most ``limit``, with their roles), and the id to
-    continue after (None on the last page)."""
-    if not _searchable(criteria):
-        return [], None
+async def _keyset(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, after: str | None
+) -> Select[User, Membership]:
+    """The members ``criteria`` names after the id ``after``, in id order."""
     broad = frozenset([term for term in criteria.terms if await is_broad(session, term)])
     statement = filtered(members_of(org_id), criteria, _dialect(session), broad)
     if after:
@@ -295,9 +293,50 @@ async def page_after(
         statement = statement.where(User.id > _planned_with(after), Membership.user_id > _planned_with(after))
     # In memberships.user_id order (the same as users.id): SQLite then walks the (org_id, user_id) index and
     # stops at the page's end, where ordering by users.id sorted every member after the cursor first.
-    rows = list(await session.execute(statement.order_by(Membership.user_id).limit(limit + 1)))
+    return statement.order_by(Membership.user_id)
+
+
+async def page_after(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
+) -> tuple[list[Member], str | None]:
+    """Members in id order after the id ``after`` (at most ``limit``, with their roles), and the id to
+    continue after (None on the last page)."""
+    if not _searchable(criteria):
+        return [], None
+    rows = list(await session.execute((await _keyset(session, org_id, criteria, after)).limit(limit + 1)))
     members = await with_roles(session, rows[:limit])
     return members, (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+_READ_ACCOUNT = [User.__table__.c[name] for name in AccountColumns._fields]
+_READ_MEMBERSHIP = [Membership.__table__.c[name].label(f"membership_{name}") for name in MembershipColumns._fields]
+
+
+async def read_page_after(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
+) -> tuple[list[MemberRead], str | None]:
+    """``page_after`` for a read that only answers: the page and its role names in one statement, as Core rows
+    (no ORM entity, nothing in the session's identity map)."""
+    if not _searchable(criteria):
+        return [], None
+    keyset = await _keyset(session, org_id, criteria, after)
+    columns = (*_READ_ACCOUNT, *_READ_MEMBERSHIP, Membership.id.label("membership_id"))
+    page = keyset.with_only_columns(*columns).limit(limit + 1).subquery()
+    statement = (
+        select(page, Role.name)
+        .outerjoin(membership_roles, membership_roles.c.membership_id == page.c.membership_id)
+        .outerjoin(Role, Role.id == membership_roles.c.role_id)
+        .order_by(page.c.id, Role.name)
+    )
+    members: list[MemberRead] = []
+    accounts = len(_READ_ACCOUNT)
+    for row in await session.execute(statement):
+        if not members or members[-1].account.id != row[0]:
+            account, membership = AccountColumns._make(row[:accounts]), MembershipColumns._make(row[accounts:-2])
+            members.append(MemberRead.of(account, membership, []))
+        if row[-1] is not None:
+            members[-1].roles.append(row[-1])
+    return members[:limit], (members[limit - 1].account.id if len(members) > limit else None)
 
 
 def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:
