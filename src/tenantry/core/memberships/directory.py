@@ -7,13 +7,14 @@ order) and one place that attaches each page's roles. Surfaces say what they wan
 ``SortKey``s, never in their vendor's words.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Row,
     Select,
     String,
     and_,
@@ -328,15 +329,40 @@ async def read_page_after(
         .outerjoin(Role, Role.id == membership_roles.c.role_id)
         .order_by(page.c.id, Role.name)
     )
+    members = _read(await session.execute(statement))
+    return members[:limit], (members[limit - 1].account.id if len(members) > limit else None)
+
+
+def _read(rows: Iterable[Row[Any]]) -> list[MemberRead]:
+    """Rows of (the account's columns, the membership's, its id, a role name or NULL), one per role held and
+    a member's together, as members."""
     members: list[MemberRead] = []
     accounts = len(_READ_ACCOUNT)
-    for row in await session.execute(statement):
+    for row in rows:
         if not members or members[-1].account.id != row[0]:
             account, membership = AccountColumns._make(row[:accounts]), MembershipColumns._make(row[accounts:-2])
             members.append(MemberRead.of(account, membership, []))
         if row[-1] is not None:
             members[-1].roles.append(row[-1])
-    return members[:limit], (members[limit - 1].account.id if len(members) > limit else None)
+    return members
+
+
+_READ_MEMBER = (
+    select(*_READ_ACCOUNT, *_READ_MEMBERSHIP, Membership.id, Role.name)
+    .select_from(User)
+    .join(Membership, Membership.user_id == User.id)
+    .outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
+    .outerjoin(Role, Role.id == membership_roles.c.role_id)
+    .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
+    .order_by(Role.name)
+)
+
+
+async def read_member(session: AsyncSession, org_id: str, user_id: str) -> MemberRead | None:
+    """The organization's live member ``user_id`` with its role names, for a read that only answers: one
+    statement, Core rows; None for anyone else."""
+    found = _read(await session.execute(_READ_MEMBER, {"org_id": org_id, "user_id": user_id}))
+    return found[0] if found else None
 
 
 def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:
