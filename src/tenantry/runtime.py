@@ -1,8 +1,9 @@
 """What every request may need, built once per application, and the request's own session."""
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.keys import KeyRing
@@ -45,3 +46,8 @@ async def get_runtime(request: Request) -> Runtime:
 async def get_session(request: Request) -> AsyncSession:
     """Dependency: ``session_of`` the request."""
     return session_of(request)
+
+
+# A route's parameters, so a signature names what it needs once: ``session: DbSession, runtime: AppRuntime``.
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+AppRuntime = Annotated[Runtime, Depends(get_runtime)]

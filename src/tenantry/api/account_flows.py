@@ -10,7 +10,6 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
@@ -24,7 +23,7 @@ from tenantry.core.fields import Email
 from tenantry.core.flows import invitations, magic_links, resets, signin, verification
 from tenantry.core.users.schemas import Password
 from tenantry.requestctx import request_id
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -74,8 +73,8 @@ def anonymous_actor(request: Request) -> Actor:
 async def request_password_reset(
     payload: ResetRequest,
     request: Request,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    session: DbSession,
+    runtime: AppRuntime,
     _: None = Depends(rate_limited("password-reset")),
 ) -> JSONResponse:
     """Mail a password reset link to the account with this address; the answer is the same for any address."""
@@ -88,8 +87,8 @@ async def request_password_reset(
 async def change_required_password(
     payload: PasswordChangeWithTicket,
     request: Request,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    session: DbSession,
+    runtime: AppRuntime,
     _: None = Depends(rate_limited("password-change")),
 ) -> JSONResponse:
     """Replace a password that must change, with the ticket the token endpoint gave; answers new tokens."""
@@ -107,9 +106,9 @@ async def change_required_password(
     responses=problems(401, 403, 404, 409),
 )
 async def send_password_reset(
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(target_user(Policy("users:set_password", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail the user a link to choose a new password (their current one keeps working until then)."""
     await resets.send_reset_to_member(session, runtime.flows, target.access.actor, target.access.org, target.member)
@@ -123,10 +122,10 @@ async def send_password_reset(
     responses=problems(401, 403, 404, 409, 422),
 )
 async def resend_invitation(
+    session: DbSession,
+    runtime: AppRuntime,
     payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail an invited user a new link to set their password; the earlier link stops working. With
     ``client_id`` and ``redirect_uri`` the activated user continues into that client's sign-in."""
@@ -146,9 +145,9 @@ async def resend_invitation(
     responses=problems(401, 403, 404, 409),
 )
 async def send_email_verification(
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(target_user(Policy("users:update", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail the user a link that confirms their email address."""
     access = target.access
@@ -163,10 +162,10 @@ async def send_email_verification(
     responses=problems(401, 403, 404, 409, 422),
 )
 async def create_magic_link(
+    session: DbSession,
+    runtime: AppRuntime,
     payload: AppDestinationIn | None = None,
     target: Target = Depends(target_user(Policy("users:magic_link", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """A link that signs the user in once, for a short while; no email is sent. With ``client_id`` and
     ``redirect_uri`` it continues into that client's sign-in and ends in the app."""
@@ -187,9 +186,9 @@ async def create_magic_link(
     responses=problems(401, 403, 409),
 )
 async def verify_my_email(
+    session: DbSession,
+    runtime: AppRuntime,
     actor: Actor = Depends(caller(Policy(users_only=True, impersonation=False))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Accepted:
     """Mail yourself a link that confirms your email address."""
     user = await load_me(session, actor)

@@ -3,14 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.apikeys import service
 from tenantry.core.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/api-keys", tags=["api keys"], route_class=UnitOfWorkRoute)
@@ -18,8 +17,8 @@ router = APIRouter(prefix="/orgs/{org}/api-keys", tags=["api keys"], route_class
 
 @router.get("", response_model=ApiKeyPage, responses=problems(401, 403, 404, 422))
 async def list_keys(
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("api_keys:read"))),
-    session: AsyncSession = Depends(get_session),
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ApiKeyPage:
@@ -33,8 +32,8 @@ async def list_keys(
 )
 async def create_key(
     payload: ApiKeyCreate,
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("api_keys:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> ApiKeyCreated:
     """Create an API key with the given roles; the key is in this answer only."""
     created = await service.create(session, access.actor, access.org, payload)
@@ -44,8 +43,8 @@ async def create_key(
 @router.delete("/{key}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
 async def revoke_key(
     key: Annotated[str, Path(description="API key id", max_length=64)],
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("api_keys:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> None:
     """Revoke an API key; it is refused from the next request on."""
     await service.revoke(session, access.actor, access.org, key)

@@ -20,13 +20,13 @@ from tenantry.core.clients.schemas import (
     SecretRotated,
 )
 from tenantry.core.orgs.models import Organization
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession, Runtime
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["clients"], route_class=UnitOfWorkRoute)
 ClientId = Annotated[str, Path(description="The client's client_id", max_length=64)]
-_ADMIN = caller(Policy(platform_admin=True, impersonation=False, users_only=True))
-_ORG_ADMIN = org_member(Policy("clients:write", impersonation=False))
+PlatformAdmin = Annotated[Actor, Depends(caller(Policy(platform_admin=True, impersonation=False, users_only=True)))]
+OrgAdmin = Annotated[OrgAccess, Depends(org_member(Policy("clients:write", impersonation=False)))]
 _RESPONSES = problems(401, 403, 404, 422)
 
 
@@ -43,16 +43,14 @@ async def _rotate(
 
 
 @router.post("/clients", response_model=ClientCreated, status_code=status.HTTP_201_CREATED, responses=_RESPONSES)
-async def create_platform_client(
-    payload: ClientCreate, actor: Actor = Depends(_ADMIN), session: AsyncSession = Depends(get_session)
-) -> ClientCreated:
+async def create_platform_client(payload: ClientCreate, actor: PlatformAdmin, session: DbSession) -> ClientCreated:
     """Register a platform client (signs in users of every organization); a secret is in this answer only."""
     return _created(await service.create(session, actor, None, payload))
 
 
 @router.get("/clients", response_model=ClientPage, responses=_RESPONSES)
 async def list_platform_clients(
-    _: Actor = Depends(_ADMIN), session: AsyncSession = Depends(get_session), limit: Limit = 50, cursor: Cursor = None
+    _: PlatformAdmin, session: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> ClientPage:
     """The platform clients (never their secrets)."""
     clients, after = await service.page(session, None, after=decode_cursor(cursor), limit=limit)
@@ -60,38 +58,28 @@ async def list_platform_clients(
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut, responses=_RESPONSES)
-async def get_platform_client(
-    client_id: ClientId, _: Actor = Depends(_ADMIN), session: AsyncSession = Depends(get_session)
-) -> ClientOut:
+async def get_platform_client(client_id: ClientId, _: PlatformAdmin, session: DbSession) -> ClientOut:
     """One platform client."""
     return service.client_out(await service.get(session, None, client_id))
 
 
 @router.patch("/clients/{client_id}", response_model=ClientOut, responses=_RESPONSES)
 async def update_platform_client(
-    client_id: ClientId,
-    payload: ClientUpdate,
-    actor: Actor = Depends(_ADMIN),
-    session: AsyncSession = Depends(get_session),
+    client_id: ClientId, payload: ClientUpdate, actor: PlatformAdmin, session: DbSession
 ) -> ClientOut:
     """Change a platform client's name, URIs, origins or grant types."""
     return service.client_out(await service.update_client(session, actor, None, client_id, payload))
 
 
 @router.delete("/clients/{client_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_RESPONSES)
-async def delete_platform_client(
-    client_id: ClientId, actor: Actor = Depends(_ADMIN), session: AsyncSession = Depends(get_session)
-) -> None:
+async def delete_platform_client(client_id: ClientId, actor: PlatformAdmin, session: DbSession) -> None:
     """Delete a platform client; its refresh tokens stop working."""
     await service.delete(session, actor, None, client_id)
 
 
 @router.post("/clients/{client_id}/secret", response_model=SecretRotated, responses=_RESPONSES)
 async def rotate_platform_client_secret(
-    client_id: ClientId,
-    actor: Actor = Depends(_ADMIN),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    client_id: ClientId, actor: PlatformAdmin, session: DbSession, runtime: AppRuntime
 ) -> SecretRotated:
     """A new secret for a confidential platform client; the old ones keep working for the grace period."""
     return await _rotate(session, runtime, actor, None, client_id)
@@ -100,19 +88,14 @@ async def rotate_platform_client_secret(
 @router.post(
     "/orgs/{org}/clients", response_model=ClientCreated, status_code=status.HTTP_201_CREATED, responses=_RESPONSES
 )
-async def create_org_client(
-    payload: ClientCreate, access: OrgAccess = Depends(_ORG_ADMIN), session: AsyncSession = Depends(get_session)
-) -> ClientCreated:
+async def create_org_client(payload: ClientCreate, access: OrgAdmin, session: DbSession) -> ClientCreated:
     """Register one of the organization's own clients (signs in its members only, with their consent)."""
     return _created(await service.create(session, access.actor, access.org, payload))
 
 
 @router.get("/orgs/{org}/clients", response_model=ClientPage, responses=_RESPONSES)
 async def list_org_clients(
-    access: OrgAccess = Depends(_ORG_ADMIN),
-    session: AsyncSession = Depends(get_session),
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    access: OrgAdmin, session: DbSession, limit: Limit = 50, cursor: Cursor = None
 ) -> ClientPage:
     """The organization's own clients."""
     clients, after = await service.page(session, access.org, after=decode_cursor(cursor), limit=limit)
@@ -120,38 +103,28 @@ async def list_org_clients(
 
 
 @router.get("/orgs/{org}/clients/{client_id}", response_model=ClientOut, responses=_RESPONSES)
-async def get_org_client(
-    client_id: ClientId, access: OrgAccess = Depends(_ORG_ADMIN), session: AsyncSession = Depends(get_session)
-) -> ClientOut:
+async def get_org_client(client_id: ClientId, access: OrgAdmin, session: DbSession) -> ClientOut:
     """One of the organization's clients."""
     return service.client_out(await service.get(session, access.org, client_id))
 
 
 @router.patch("/orgs/{org}/clients/{client_id}", response_model=ClientOut, responses=_RESPONSES)
 async def update_org_client(
-    client_id: ClientId,
-    payload: ClientUpdate,
-    access: OrgAccess = Depends(_ORG_ADMIN),
-    session: AsyncSession = Depends(get_session),
+    client_id: ClientId, payload: ClientUpdate, access: OrgAdmin, session: DbSession
 ) -> ClientOut:
     """Change one of the organization's clients."""
     return service.client_out(await service.update_client(session, access.actor, access.org, client_id, payload))
 
 
 @router.delete("/orgs/{org}/clients/{client_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_RESPONSES)
-async def delete_org_client(
-    client_id: ClientId, access: OrgAccess = Depends(_ORG_ADMIN), session: AsyncSession = Depends(get_session)
-) -> None:
+async def delete_org_client(client_id: ClientId, access: OrgAdmin, session: DbSession) -> None:
     """Delete one of the organization's clients."""
     await service.delete(session, access.actor, access.org, client_id)
 
 
 @router.post("/orgs/{org}/clients/{client_id}/secret", response_model=SecretRotated, responses=_RESPONSES)
 async def rotate_org_client_secret(
-    client_id: ClientId,
-    access: OrgAccess = Depends(_ORG_ADMIN),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    client_id: ClientId, access: OrgAdmin, session: DbSession, runtime: AppRuntime
 ) -> SecretRotated:
     """A new secret for one of the organization's confidential clients; the old ones keep working a while."""
     return await _rotate(session, runtime, access.actor, access.org, client_id)

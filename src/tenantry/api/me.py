@@ -19,7 +19,7 @@ from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
 from tenantry.errors import Unauthenticated
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/me", tags=["me"], route_class=UnitOfWorkRoute)
@@ -58,9 +58,7 @@ async def load_me(session: AsyncSession, actor: Actor) -> User:
 
 @router.get("", response_model=MeOut, responses=problems(401, 403))
 async def get_me(
-    actor: Actor = Depends(me_policy),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, actor: Actor = Depends(me_policy), principal: Principal = Depends(current_principal)
 ) -> MeOut:
     """The calling user and the organizations they belong to (an impersonation token: only its own)."""
     user = await load_me(session, actor)
@@ -100,10 +98,7 @@ async def get_me(
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 422))
 async def change_password(
-    payload: PasswordChange,
-    actor: Actor = Depends(password_policy),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    payload: PasswordChange, session: DbSession, runtime: AppRuntime, actor: Actor = Depends(password_policy)
 ) -> None:
     """Change your own password; every existing session ends, so sign in again."""
     user = await load_me(session, actor)

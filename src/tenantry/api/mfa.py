@@ -4,7 +4,6 @@ reset of a member's, or import of their authenticator app's secret."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
@@ -20,41 +19,30 @@ from tenantry.core.mfa.schemas import (
     TotpEnrolmentOut,
     TotpImport,
 )
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
 # Factors are the account's own: never read or changed by an API key, through impersonation, or with an
 # application's token for one organization (they guard the account in every organization).
-own_factors = caller(Policy(users_only=True, impersonation=False, own_account=True))
+OwnFactors = Annotated[Actor, Depends(caller(Policy(users_only=True, impersonation=False, own_account=True)))]
 
 
 @router.get("/me/mfa", response_model=MfaStatusOut, responses=problems(401, 403))
-async def get_my_mfa(
-    actor: Actor = Depends(own_factors),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> MfaStatusOut:
+async def get_my_mfa(actor: OwnFactors, session: DbSession, runtime: AppRuntime) -> MfaStatusOut:
     """Which second factors you have enrolled, and whether one is required of you."""
     return await service.status(session, runtime.settings, await load_me(session, actor))
 
 
 @router.post("/me/mfa/totp", response_model=TotpEnrolmentOut, responses=problems(401, 403, 409))
-async def start_totp(
-    actor: Actor = Depends(own_factors),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> TotpEnrolmentOut:
+async def start_totp(actor: OwnFactors, session: DbSession, runtime: AppRuntime) -> TotpEnrolmentOut:
     """Start enrolling an authenticator app: its secret (a new one each call) until confirmed with a code."""
     return await service.start_totp(session, runtime.settings, await load_me(session, actor))
 
 
 @router.post("/me/mfa/totp/confirm", response_model=RecoveryCodesOut, responses=problems(401, 403, 409, 422))
 async def confirm_totp(
-    payload: TotpConfirm,
-    actor: Actor = Depends(own_factors),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    payload: TotpConfirm, actor: OwnFactors, session: DbSession, runtime: AppRuntime
 ) -> RecoveryCodesOut:
     """Confirm the authenticator app with its current code; the answer holds ten recovery codes, shown once."""
     user = await load_me(session, actor)
@@ -64,24 +52,20 @@ async def confirm_totp(
 
 
 @router.delete("/me/mfa/totp", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
-async def remove_totp(actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)) -> None:
+async def remove_totp(actor: OwnFactors, session: DbSession) -> None:
     """Remove your authenticator app and its recovery codes."""
     await service.remove_totp(session, actor, await load_me(session, actor))
 
 
 @router.post("/me/mfa/recovery-codes", response_model=RecoveryCodesOut, responses=problems(401, 403, 409))
-async def regenerate_recovery_codes(
-    actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)
-) -> RecoveryCodesOut:
+async def regenerate_recovery_codes(actor: OwnFactors, session: DbSession) -> RecoveryCodesOut:
     """Ten new recovery codes, shown once; the old ones stop working."""
     codes = await service.regenerate_recovery_codes(session, actor, await load_me(session, actor))
     return RecoveryCodesOut(recovery_codes=codes)
 
 
 @router.get("/me/mfa/passkeys", response_model=PasskeyList, responses=problems(401, 403))
-async def list_passkeys(
-    actor: Actor = Depends(own_factors), session: AsyncSession = Depends(get_session)
-) -> PasskeyList:
+async def list_passkeys(actor: OwnFactors, session: DbSession) -> PasskeyList:
     """Your passkeys (registered on the hosted "My account" page), oldest first (at most 20 per account)."""
     user = await load_me(session, actor)
     return PasskeyList(data=[passkeys.out(row) for row in await passkeys.of_user(session, user.id)])
@@ -91,9 +75,7 @@ async def list_passkeys(
     "/me/mfa/passkeys/{passkey_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404)
 )
 async def remove_passkey(
-    passkey_id: Annotated[str, Path(max_length=40)],
-    actor: Actor = Depends(own_factors),
-    session: AsyncSession = Depends(get_session),
+    passkey_id: Annotated[str, Path(max_length=40)], actor: OwnFactors, session: DbSession
 ) -> None:
     """Remove one of your passkeys: it no longer signs you in."""
     await passkeys.remove(session, actor, await load_me(session, actor), passkey_id)
@@ -106,9 +88,9 @@ async def remove_passkey(
 )
 async def import_totp(
     payload: TotpImport,
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(target_user(Policy("users:set_password", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> None:
     """Set a member's authenticator app from the secret it already holds (a migration from another system); it
     replaces an app enrolled before and counts at once. Stored encrypted; audited as `mfa.enrolled`."""
@@ -120,9 +102,9 @@ async def import_totp(
     "/orgs/{org}/users/{user}/mfa", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
 async def reset_mfa(
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(target_user(Policy("users:mfa_reset", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> None:
     """Remove a member's second factors (they lost them); audited, and the user is mailed."""
     access = target.access
