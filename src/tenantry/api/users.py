@@ -45,10 +45,10 @@ async def list_users(
     cursor: Cursor = None,
 ) -> UserPage:
     """List and search the organization's users, in id order, a page at a time."""
-    members, after = await service.page(
+    items, after = await service.read_page(
         session, access.org, q=q or None, status=status, role=role or None, after=decode_cursor(cursor), limit=limit
     )
-    return UserPage(items=[service.member_out(member) for member in members], next_cursor=encode_cursor(after))
+    return UserPage(items=items, next_cursor=encode_cursor(after))
 
 
 @router.get(
@@ -92,10 +92,16 @@ async def create_user(
     return service.member_out(member)
 
 
+async def _user_answer(session: AsyncSession, access: OrgAccess, user_id: str) -> UserOut:
+    return await service.read(session, access.org, user_id)
+
+
 @router.get("/{user}", response_model=UserOut, responses=problems(401, 403, 404))
-async def get_user(target: Target = Depends(target_user(Policy("users:read", partner=True)))) -> UserOut:
+async def get_user(
+    answer: UserOut = Depends(org_target(Policy("users:read", partner=True), _user_answer, ref=UserRef)),
+) -> UserOut:
     """One user of the organization."""
-    return service.member_out(target.member)
+    return answer
 
 
 @router.patch("/{user}", response_model=UserOut, responses=problems(401, 403, 404, 409, 422))

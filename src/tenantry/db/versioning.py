@@ -8,14 +8,14 @@ RETURNING (``eager_defaults``) brings the new value back without another query.
 
 from typing import Any
 
-from sqlalchemy import Integer, event
+from sqlalchemy import FetchedValue, Integer, event
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 
 class Versioned:
     __mapper_args__: dict[str, Any] = {"eager_defaults": True}
 
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", server_onupdate=FetchedValue())
 
 
 @event.listens_for(Session, "before_flush")

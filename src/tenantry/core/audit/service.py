@@ -42,3 +42,16 @@ async def page(
 ) -> list[AuditEvent]:
     """The organization's events matching ``where``, oldest (or newest) first, continuing after ``after``."""
     return await repository.page(session, org_id, where, after=after, limit=limit, newest_first=newest_first)
+
+
+def record_for_user(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    user_id: str,
+    *,
+    org_id: str | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """``record`` an action done to the account ``user_id``."""
+    record(session, actor, action, org_id=org_id, target_type="user", target_id=user_id, details=details)

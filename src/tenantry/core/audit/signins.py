@@ -13,7 +13,7 @@ failure (``reason: second_factor``).
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
@@ -43,8 +43,7 @@ async def record_sign_in(
 ) -> None:
     """Record a sign-in of ``user`` by ``method`` (``password``, ...) and ``second_factor`` (``otp``, ...)
     when one followed; ``failure`` says why it failed."""
-    joined = [found for found in await memberships.for_user(session, user.id) if not found.consent_pending]
-    member_of = sorted({membership.org_id for membership in joined})  # an invitation not accepted hears nothing
+    member_of = await memberships.joined_org_ids(session, user.id)  # an invitation not accepted hears nothing
     recorded_in: list[str | None] = list(member_of) or [None]
     if org_id is not None:
         recorded_in = [org_id] if org_id in member_of else []
@@ -55,4 +54,4 @@ async def record_sign_in(
     if failure is not None:
         action, details = SIGN_IN_FAILED, {**details, "reason": failure}
     for org in recorded_in:
-        record(session, actor, action, org_id=org, target_type="user", target_id=user.id, details=details)
+        record_for_user(session, actor, action, user.id, org_id=org, details=details)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.configurations.models import Configuration
 from tenantry.core.memberships import service as memberships
 from tenantry.core.orgs.models import Organization
@@ -47,13 +47,12 @@ async def put(
         await session.flush()
     except IntegrityError as error:
         raise Conflict("the configuration was stored by another request at the same time; retry") from error
-    record(
+    record_for_user(
         session,
         actor,
         "configuration.created" if created else "configuration.replaced",
+        user_id,
         org_id=org.id,
-        target_type="user",
-        target_id=user_id,
         details={"resource_id": resource.id if resource else None},
     )
     return configuration, created

@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 import argon2
 import bcrypt
@@ -48,16 +49,25 @@ def _b64(text: str) -> bytes:
         raise UnsupportedHash(N_("the salt or digest is not base64")) from None
 
 
+@lru_cache(maxsize=256)
+def _argon2_scheme(head: str, salt_length: int, digest_length: int) -> str:
+    """An argon2 hash's scheme, checked: argon2 reads the salt and digest of a PHC string only for their lengths,
+    so the verdict is worked out once per parameter string (an import's hashes share a few)."""
+    try:
+        parameters = argon2.extract_parameters(f"{head}${'a' * salt_length}${'a' * digest_length}")
+    except argon2.exceptions.InvalidHashError:
+        raise UnsupportedHash(N_("not a valid argon2 hash")) from None
+    if parameters.memory_cost > MAX_ARGON2_MEMORY_KIB or parameters.time_cost > MAX_ARGON2_TIME:
+        raise UnsupportedHash(N_("argon2 cost above the accepted bounds"))
+    return f"argon2{parameters.type.name.lower()}"
+
+
 def scheme_of(password_hash: str) -> str:
     """The hash's scheme after checking its form and bounds; raises UnsupportedHash otherwise."""
     if password_hash.startswith("$argon2"):
-        try:
-            parameters = argon2.extract_parameters(password_hash)
-        except argon2.exceptions.InvalidHashError:
-            raise UnsupportedHash(N_("not a valid argon2 hash")) from None
-        if parameters.memory_cost > MAX_ARGON2_MEMORY_KIB or parameters.time_cost > MAX_ARGON2_TIME:
-            raise UnsupportedHash(N_("argon2 cost above the accepted bounds"))
-        return f"argon2{parameters.type.name.lower()}"
+        head, _, digest = password_hash.rpartition("$")
+        head, _, salt = head.rpartition("$")
+        return _argon2_scheme(head, len(salt), len(digest))
     if match := _BCRYPT.fullmatch(password_hash):
         if int(match.group(1)) > MAX_BCRYPT_COST:
             raise UnsupportedHash(f"bcrypt cost above {MAX_BCRYPT_COST}")

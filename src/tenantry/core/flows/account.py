@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.users.models import User
@@ -46,4 +46,4 @@ async def update_own_profile(session: AsyncSession, actor: Actor, user: User, fi
     user.updated_at = utcnow()
     await session.flush()
     details = {"fields": changed}
-    record(session, actor, "user.updated", org_id=None, target_type="user", target_id=user.id, details=details)
+    record_for_user(session, actor, "user.updated", user.id, org_id=None, details=details)

@@ -26,14 +26,17 @@ async def send_invitation(
     org: Organization,
     user: User,
     destination: AppDestination | None = None,
+    *,
+    new_account: bool = False,
 ) -> None:
-    """Mail ``user`` a link to set their first password; an earlier invitation stops working. With
-    ``destination`` (``core.clients.destinations``) the activated user continues into that app's sign-in."""
+    """Mail ``user`` a link to set their first password; an earlier invitation stops working (an account
+    created in this transaction, ``new_account``, has none to look for). With ``destination``
+    (``core.clients.destinations``) the activated user continues into that app's sign-in."""
     if user.password_hash is not None:
         raise Conflict(N_("the user has already set a password; send a password reset instead"))
     details = destination.details() if destination is not None else None
     ttl = flows.settings.invitation_ttl_seconds
-    await mail_link(session, flows, actor, org, user, INVITATION_LINK, ttl, details)
+    await mail_link(session, flows, actor, org, user, INVITATION_LINK, ttl, details, void_older=not new_account)
 
 
 async def send_invitation_to_member(

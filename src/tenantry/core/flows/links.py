@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.flows import ownership
 from tenantry.core.flows.context import (
     DeadToken,
@@ -46,19 +46,24 @@ async def mail_link(
     kind: MailedLink,
     ttl: int,
     details: dict[str, Any] | None = None,
+    *,
+    void_older: bool = True,
 ) -> None:
-    """Mail ``user`` a link of ``kind`` with a new token (an earlier one of that kind stops working)."""
+    """Mail ``user`` a link of ``kind`` with a new token (an earlier one of that kind stops working; an
+    account created in this transaction has none, and its caller skips looking: ``void_older=False``)."""
     org_id = org.id if org else None
-    issued = await onetime.issue(session, kind.purpose, user, ttl, org_id=org_id, mailed=True, details=details)
+    issued = await onetime.issue(
+        session, kind.purpose, user, ttl, org_id=org_id, mailed=True, details=details, void_older=void_older
+    )
     link = flows.page_url(kind.page, token=issued.token)
     await send_email(session, flows, kind.template, user, org, link, ttl)
-    record(session, actor, kind.sent_action, org_id=org_id, target_type="user", target_id=user.id)
+    record_for_user(session, actor, kind.sent_action, user.id, org_id=org_id)
 
 
 def record_by_holder(session: AsyncSession, actor: Actor, found: Redeemable, action: str) -> None:
     """Audit what a spent link did as done by its user, in the organization it was issued in."""
     user = found.user
-    record(session, acting_as(actor, user), action, org_id=found.row.org_id, target_type="user", target_id=user.id)
+    record_for_user(session, acting_as(actor, user), action, user.id, org_id=found.row.org_id)
 
 
 async def set_password_by_link(

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit import signins
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.clients.destinations import AppDestination
 from tenantry.core.flows.context import DeadToken, Flows
@@ -53,7 +53,7 @@ async def create_magic_link(
     details = destination.details() if destination is not None else None
     ttl = flows.settings.magic_link_ttl_seconds
     issued = await onetime.issue(session, MAGIC_LINK, user, ttl, org_id=org.id, details=details)
-    record(session, actor, "user.magic_link_created", org_id=org.id, target_type="user", target_id=user.id)
+    record_for_user(session, actor, "user.magic_link_created", user.id, org_id=org.id)
     return MagicLink(flows.page_url("magic", token=issued.token), issued.expires_at)
 
 

@@ -7,7 +7,7 @@ whose clients have registered redirect URIs and PKCE.
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import PASSWORD, record_sign_in
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, ensure_differs_from_current
 from tenantry.core.mfa import service as mfa
@@ -41,7 +41,7 @@ async def change_required_password(
     user.password_change_required = False
     user.last_login_at = utcnow()
     await session.flush()
-    record(session, acting_as(actor, user), "user.password_changed", org_id=None, target_type="user", target_id=user.id)
+    record_for_user(session, acting_as(actor, user), "user.password_changed", user.id, org_id=None)
     if (await mfa.requirement(session, flows.settings, user)).kind == "none":
         await record_sign_in(session, user, method=PASSWORD, org_id=org_id, client_ip=actor.client_ip)
     return user

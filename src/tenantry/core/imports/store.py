@@ -21,7 +21,7 @@ from tenantry.core.resources.models import membership_resource_roles
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 from tenantry.db.base import utcnow
-from tenantry.db.ids import new_id
+from tenantry.db.ids import new_id, new_ids
 
 _LOOKUP_CHUNK = 1000
 _CREATED_EVENT = event_type_for("user.created")
@@ -196,21 +196,24 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
     e_id, e_target, e_details = (event_columns.index(name) for name in ("id", "target_id", "details"))
     factor_columns, factor_row = _full(_FACTORS, {"kind": TOTP, "created_at": now, "confirmed_at": now})
     f_id, f_user, f_secret = (factor_columns.index(name) for name in ("id", "user_id", "secret_sealed"))
+    no_attributes: dict[str, Any] = {}
     users: list[tuple[Any, ...]] = []
     memberships: list[tuple[Any, ...]] = []
     grants: list[tuple[Any, ...]] = []
     scoped: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     factors: list[tuple[Any, ...]] = []
+    ids = iter(new_ids(2 * len(members)))
     for member in members:
-        user_id, membership_id = member.user_id, new_id()
+        user_id, membership_id = member.user_id, next(ids)
         user = list(user_row)
         user[u_id], user[u_email], user[u_key] = user_id, member.email, member.key
         user[u_first], user[u_last], user[u_locale] = member.first_name, member.last_name, member.locale
         user[u_verified], user[u_hash] = member.email_verified, member.password_hash
         users.append(tuple(user))
         membership = list(membership_row)
-        membership[m_id], membership[m_user], membership[m_attributes] = membership_id, user_id, member.attributes
+        membership[m_id], membership[m_user] = membership_id, user_id
+        membership[m_attributes] = member.attributes or no_attributes  # one object: serialized once
         membership[m_status] = member.status or (MEMBERSHIP_ACTIVE if member.password_hash else MEMBERSHIP_INVITED)
         memberships.append(tuple(membership))
         if member.totp_sealed is not None:
@@ -220,7 +223,7 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
         grants.extend((membership_id, role_id) for role_id in member.role_ids)
         scoped.extend((membership_id, role_id, resource_id) for role_id, resource_id in member.scoped)
         event = list(event_row)
-        event[e_id], event[e_target], event[e_details] = new_id(), user_id, {"via": "import", "line": member.line}
+        event[e_id], event[e_target], event[e_details] = next(ids), user_id, {"via": "import", "line": member.line}
         events.append(tuple(event))
     for rows in (
         _Rows(_USERS, user_columns, users),

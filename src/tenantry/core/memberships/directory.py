@@ -7,13 +7,14 @@ order) and one place that attaches each page's roles. Surfaces say what they wan
 ``SortKey``s, never in their vendor's words.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Row,
     Select,
     String,
     and_,
@@ -40,7 +41,8 @@ from tenantry.core.memberships.models import (
     membership_roles,
 )
 from tenantry.core.memberships.repository import as_seen
-from tenantry.core.memberships.service import Member
+from tenantry.core.memberships.service import AccountColumns, Member, MemberRead, MembershipColumns
+from tenantry.core.roles.models import Role
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.matching import folds_like_the_index, is_broad, matches
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
@@ -285,13 +287,10 @@ async def page_at(
     return total, await with_roles(session, rows)
 
 
-async def page_after(
-    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
-) -> tuple[list[Member], str | None]:
-    """Members in id order after the id ``after`` (at most ``limit``, with their roles), and the id to
-    continue after (None on the last page)."""
-    if not _searchable(criteria):
-        return [], None
+async def _keyset(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, after: str | None
+) -> Select[User, Membership]:
+    """The members ``criteria`` names after the id ``after``, in id order."""
     broad = frozenset([term for term in criteria.terms if await is_broad(session, term)])
     statement = filtered(members_of(org_id), criteria, _dialect(session), broad)
     if after:
@@ -300,9 +299,75 @@ async def page_after(
         statement = statement.where(User.id > _planned_with(after), Membership.user_id > _planned_with(after))
     # In memberships.user_id order (the same as users.id): SQLite then walks the (org_id, user_id) index and
     # stops at the page's end, where ordering by users.id sorted every member after the cursor first.
-    rows = list(await session.execute(statement.order_by(Membership.user_id).limit(limit + 1)))
+    return statement.order_by(Membership.user_id)
+
+
+async def page_after(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
+) -> tuple[list[Member], str | None]:
+    """Members in id order after the id ``after`` (at most ``limit``, with their roles), and the id to
+    continue after (None on the last page)."""
+    if not _searchable(criteria):
+        return [], None
+    rows = list(await session.execute((await _keyset(session, org_id, criteria, after)).limit(limit + 1)))
     members = await with_roles(session, rows[:limit])
     return members, (rows[limit - 1][0].id if len(rows) > limit else None)
+
+
+_READ_ACCOUNT = [User.__table__.c[name] for name in AccountColumns._fields]
+_READ_MEMBERSHIP = [Membership.__table__.c[name].label(f"membership_{name}") for name in MembershipColumns._fields]
+
+
+async def read_page_after(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, *, after: str | None, limit: int
+) -> tuple[list[MemberRead], str | None]:
+    """``page_after`` for a read that only answers: the page and its role names in one statement, as Core rows
+    (no ORM entity, nothing in the session's identity map)."""
+    if not _searchable(criteria):
+        return [], None
+    keyset = await _keyset(session, org_id, criteria, after)
+    columns = (*_READ_ACCOUNT, *_READ_MEMBERSHIP, Membership.id.label("membership_id"))
+    page = keyset.with_only_columns(*columns).limit(limit + 1).subquery()
+    statement = (
+        select(page, Role.name)
+        .outerjoin(membership_roles, membership_roles.c.membership_id == page.c.membership_id)
+        .outerjoin(Role, Role.id == membership_roles.c.role_id)
+        .order_by(page.c.id, Role.name)
+    )
+    members = _read(await session.execute(statement))
+    return members[:limit], (members[limit - 1].account.id if len(members) > limit else None)
+
+
+def _read(rows: Iterable[Row[Any]]) -> list[MemberRead]:
+    """Rows of (the account's columns, the membership's, its id, a role name or NULL), one per role held and
+    a member's together, as members."""
+    members: list[MemberRead] = []
+    accounts = len(_READ_ACCOUNT)
+    for row in rows:
+        if not members or members[-1].account.id != row[0]:
+            account, membership = AccountColumns._make(row[:accounts]), MembershipColumns._make(row[accounts:-2])
+            members.append(MemberRead.of(account, membership, []))
+        if row[-1] is not None:
+            members[-1].roles.append(row[-1])
+    return members
+
+
+_READ_MEMBER = (
+    select(*_READ_ACCOUNT, *_READ_MEMBERSHIP, Membership.id, Role.name)
+    .select_from(User)
+    .join(Membership, Membership.user_id == User.id)
+    .outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
+    .outerjoin(Role, Role.id == membership_roles.c.role_id)
+    .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
+    .order_by(Role.name)
+)
+
+
+async def read_member(session: AsyncSession, org_id: str, user_id: str) -> MemberRead | None:
+    """The organization's live member ``user_id`` with its role names, for a read that only answers: one
+    statement, Core rows; None for anyone else."""
+    found = _read(await session.execute(_READ_MEMBER, {"org_id": org_id, "user_id": user_id}))
+    return found[0] if found else None
 
 
 def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials.policy import policy_for
 from tenantry.core.flows import ownership
 from tenantry.core.flows.context import DeadToken, Flows, check_new_password, send_email
@@ -96,7 +96,7 @@ async def attach(
     roles.ensure_grantable(actor, granted)
     if actor.platform_admin and not always_ask:
         membership = await create(session, org, user, granted)
-        record(session, actor, "member.added", org_id=org.id, target_type="user", target_id=user.id)
+        record_for_user(session, actor, "member.added", user.id, org_id=org.id)
         return Member(user, membership)
     membership = await create(session, org, user, granted, consent_pending=True)
     await _mail_link(session, flows, org, user, membership)

@@ -162,6 +162,12 @@ async def for_user(session: AsyncSession, user_id: str) -> list[Membership]:
     return list(await session.scalars(select(Membership).where(Membership.user_id == user_id)))
 
 
+async def joined_org_ids(session: AsyncSession, user_id: str) -> list[str]:
+    """The organizations the account has joined (not those whose invitation it has not accepted), in id order."""
+    statement = select(Membership.org_id).where(Membership.user_id == user_id, Membership.consent_pending.is_(False))
+    return list(await session.scalars(statement.order_by(Membership.org_id)))
+
+
 async def first_owner_id(session: AsyncSession, org_id: str) -> str | None:
     """The user who holds the owner role longest, preferring owners who could act now; None without one."""
     could_act = and_(Membership.status == MEMBERSHIP_ACTIVE, User.status == USER_ACTIVE)

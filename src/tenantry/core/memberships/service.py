@@ -1,11 +1,13 @@
 """Membership rules: who may manage whom, the last owner, and what leaving an organization does."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import (
     MEMBERSHIP_ACTIVE,
@@ -55,28 +57,81 @@ class Member:
         return ALL_PERMISSIONS if self.user.platform_admin else roles.union_permissions(self.roles)
 
 
-def email_only(user: User, membership: Membership) -> User:
+class AccountColumns(NamedTuple):
+    """The account's columns a member's answer shows, read as a Core row."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    status: str
+    email_verified: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    locale: str | None
+    avatar_url: str | None
+    region: str | None
+    settings: dict[str, Any]
+    password_change_required: bool
+
+
+class MembershipColumns(NamedTuple):
+    """The membership's columns a member's answer shows, read as a Core row."""
+
+    status: str
+    attributes: dict[str, Any]
+    consent_pending: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRead:
+    """A member for an answer that changes nothing: Core rows and role names, no ORM entity (``Member`` is the
+    one to change). While the membership waits for the account's consent, ``account`` is ``email_only``'s."""
+
+    account: AccountColumns
+    membership: MembershipColumns
+    roles: list[str]
+
+    @classmethod
+    def of(cls, account: AccountColumns, membership: MembershipColumns, roles: list[str]) -> "MemberRead":
+        return cls(
+            email_only_columns(account.id, account.email, membership) if membership.consent_pending else account,
+            membership,
+            roles,
+        )
+
+
+def email_only_columns(user_id: str, email: str, membership: Membership | MembershipColumns) -> AccountColumns:
     """The account as an organization whose invitation it has not accepted sees it: the email alone, the
-    times the membership's, the version a new account's first (a SCIM ETag combines it with the
-    membership's), so that it reads like an account the organization has just created. A detached copy,
-    never added to the session."""
-    return User(
-        id=user.id,
-        email=user.email,
+    times the membership's, so that it reads like an account the organization has just created."""
+    return AccountColumns(
+        id=user_id,
+        email=email,
         first_name="",
         last_name="",
-        locale=None,
-        region=None,
-        avatar_url=None,
-        settings={},
         status=USER_ACTIVE,
         email_verified=False,
-        password_hash=None,
-        password_change_required=False,
-        platform_admin=False,
-        last_login_at=None,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
+        last_login_at=None,
+        locale=None,
+        avatar_url=None,
+        region=None,
+        settings={},
+        password_change_required=False,
+    )
+
+
+def email_only(user: User, membership: Membership) -> User:
+    """``email_only_columns`` as a detached ``User``, never added to the session, its version a new account's
+    first (a SCIM ETag combines it with the membership's)."""
+    return User(
+        **email_only_columns(user.id, user.email, membership)._asdict(),
+        password_hash=None,
+        platform_admin=False,
         version=1,
     )
 
@@ -92,13 +147,11 @@ async def record_for_account(
     """Audit what happened to an account in ``org`` there and in every other organization the account has
     joined (not those whose invitation it has not accepted), naming ``org``: each organization that shares
     the account hears of it."""
-    record(session, actor, action, org_id=org.id, target_type="user", target_id=user.id, details=details)
+    record_for_user(session, actor, action, user.id, org_id=org.id, details=details)
     for membership in await repository.for_user(session, user.id):
         if membership.org_id != org.id and not membership.consent_pending:
             shared = {**(details or {}), "organization": org.id}
-            record(
-                session, actor, action, org_id=membership.org_id, target_type="user", target_id=user.id, details=shared
-            )
+            record_for_user(session, actor, action, user.id, org_id=membership.org_id, details=shared)
 
 
 async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
@@ -184,15 +237,7 @@ async def set_roles(session: AsyncSession, actor: Actor, org: Organization, memb
     member.membership.updated_at = utcnow()
     await session.flush()
     names = [role.name for role in granted]
-    record(
-        session,
-        actor,
-        "member.roles_set",
-        org_id=org.id,
-        target_type="user",
-        target_id=member.user.id,
-        details={"roles": names},
-    )
+    record_for_user(session, actor, "member.roles_set", member.user.id, org_id=org.id, details={"roles": names})
 
 
 async def disable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -207,7 +252,7 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
         member.user.status = USER_DISABLED
         await revoke_sessions(session, member.user)
     await session.flush()
-    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.disabled", member.user.id, org_id=org.id)
 
 
 async def disable_new(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -222,7 +267,7 @@ async def disable_new(session: AsyncSession, actor: Actor, org: Organization, me
     await session.flush()
     member.user.status = USER_DISABLED  # the detached view (``email_only``), as disabling a new account would
     member.user.version += 1
-    record(session, actor, "member.disabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.disabled", member.user.id, org_id=org.id)
 
 
 async def enable(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
@@ -233,7 +278,7 @@ async def enable(session: AsyncSession, actor: Actor, org: Organization, member:
     if member.user.status == USER_DISABLED and not await repository.other_org_count(session, member.user.id, org.id):
         member.user.status = USER_ACTIVE
     await session.flush()
-    record(session, actor, "member.enabled", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.enabled", member.user.id, org_id=org.id)
 
 
 def ensure_may_remove(actor: Actor, member: Member, active_owner_ids: set[str]) -> None:
@@ -272,7 +317,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)
     await session.flush()
-    record(session, actor, "member.removed", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.removed", member.user.id, org_id=org.id)
     if not invitation:
         await delete_orphans(session, actor, [member.account])
 
@@ -287,5 +332,5 @@ async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[U
             user.status = USER_DELETED
             user.deleted_at = utcnow()
             await revoke_sessions(session, user)
-            record(session, actor, "user.deleted", org_id=None, target_type="user", target_id=user.id)
+            record_for_user(session, actor, "user.deleted", user.id, org_id=None)
     await session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import method_of, record_sign_in
 from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import Flows, acting_as
@@ -153,15 +153,7 @@ async def _refused(
     if (await lockout.state(session, key, now))[1] is None:
         await lockout.record_failure(session, lockout.LockoutRules.of(flows.settings), key, now)
     details = {"method": method}
-    record(
-        session,
-        acting_as(actor, user),
-        "mfa.failed",
-        org_id=None,
-        target_type="user",
-        target_id=user.id,
-        details=details,
-    )
+    record_for_user(session, acting_as(actor, user), "mfa.failed", user.id, org_id=None, details=details)
 
 
 async def methods_for(session: AsyncSession, token: str) -> list[str]:

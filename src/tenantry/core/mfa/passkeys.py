@@ -32,7 +32,7 @@ from webauthn.helpers.structs import (
 )
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
 from tenantry.core.users.models import User
@@ -224,14 +224,8 @@ async def register(
     )
     session.add(row)
     await session.flush()
-    record(
-        session,
-        actor,
-        "mfa.enrolled",
-        org_id=None,
-        target_type="user",
-        target_id=user.id,
-        details={"method": PASSKEY, "passkey_id": row.id},
+    record_for_user(
+        session, actor, "mfa.enrolled", user.id, org_id=None, details={"method": PASSKEY, "passkey_id": row.id}
     )
     return row
 
@@ -246,7 +240,7 @@ async def remove(session: AsyncSession, actor: Actor, user: User, passkey_id: st
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("no passkey of yours has this id")
     details = {"method": PASSKEY, "passkey_id": passkey_id}
-    record(session, actor, "mfa.removed", org_id=None, target_type="user", target_id=user.id, details=details)
+    record_for_user(session, actor, "mfa.removed", user.id, org_id=None, details=details)
 
 
 async def remove_all(session: AsyncSession, user_id: str) -> int:

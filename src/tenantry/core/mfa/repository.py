@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
-from tenantry.core.mfa.models import MfaChallenge, MfaFactor, RecoveryCode
+from tenantry.core.mfa.models import TOTP, MfaChallenge, MfaFactor, RecoveryCode, WebAuthnCredential
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 
 
@@ -45,6 +45,18 @@ async def delete_factors(session: AsyncSession, user_id: str, kind: str | None =
 
 async def delete_recovery_codes(session: AsyncSession, user_id: str) -> None:
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+
+async def second_factors(session: AsyncSession, user_id: str) -> tuple[bool, bool, int]:
+    """Whether the account has a confirmed authenticator app, whether it has a passkey, and how many unused
+    recovery codes it holds: one statement, since every sign-in asks."""
+    statement = select(
+        exists().where(MfaFactor.user_id == user_id, MfaFactor.kind == TOTP, MfaFactor.confirmed_at.is_not(None)),
+        exists().where(WebAuthnCredential.user_id == user_id),
+        select(func.count()).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)).scalar_subquery(),
+    )
+    totp, passkey, codes = (await session.execute(statement)).one()
+    return bool(totp), bool(passkey), int(codes)
 
 
 async def unused_recovery_codes(session: AsyncSession, user_id: str) -> int:

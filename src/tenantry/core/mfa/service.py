@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core import secretbox
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.flows.context import Flows, acting_as, send_email
 from tenantry.core.memberships.service import Member, ensure_account_exclusive, ensure_may_manage
 from tenantry.core.mfa import passkeys, repository, totp
@@ -39,10 +39,11 @@ class Requirement:
 
 async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
     """The second factors the account can answer a challenge with."""
-    methods = [OTP] if TOTP in await repository.confirmed_kinds(session, user_id) else []
-    if await passkeys.has_any(session, user_id):
+    totp, passkey, recovery_codes = await repository.second_factors(session, user_id)
+    methods = [OTP] if totp else []
+    if passkey:
         methods.append(PASSKEY)
-    if methods and await repository.unused_recovery_codes(session, user_id):
+    if methods and recovery_codes:
         methods.append(RECOVERY_CODE)
     return methods
 
@@ -110,7 +111,7 @@ async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, 
         raise InvalidInput([FieldError("code", "is not the code the authenticator app shows now")])
     factor.last_used_step, factor.confirmed_at = step, utcnow()
     codes = await _new_recovery_codes(session, user.id)
-    record(session, actor, "mfa.enrolled", org_id=None, target_type="user", target_id=user.id, details={"method": OTP})
+    record_for_user(session, actor, "mfa.enrolled", user.id, org_id=None, details={"method": OTP})
     return codes
 
 
@@ -119,7 +120,7 @@ async def remove_totp(session: AsyncSession, actor: Actor, user: User) -> None:
     if not await repository.delete_factors(session, user.id, TOTP):
         raise NotFound("no authenticator app is enrolled")
     await repository.delete_recovery_codes(session, user.id)
-    record(session, actor, "mfa.removed", org_id=None, target_type="user", target_id=user.id, details={"method": OTP})
+    record_for_user(session, actor, "mfa.removed", user.id, org_id=None, details={"method": OTP})
 
 
 async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: User) -> list[str]:
@@ -127,7 +128,7 @@ async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: U
     if not await repository.confirmed_kinds(session, user.id) and not await passkeys.has_any(session, user.id):
         raise Conflict("recovery codes come with a second factor; enrol one first")
     codes = await _new_recovery_codes(session, user.id)
-    record(session, actor, "mfa.recovery_codes_regenerated", org_id=None, target_type="user", target_id=user.id)
+    record_for_user(session, actor, "mfa.recovery_codes_regenerated", user.id, org_id=None)
     return codes
 
 
@@ -141,7 +142,7 @@ async def reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organiza
         raise Conflict("the user has no second factor")
     await repository.delete_recovery_codes(session, user.id)
     await repository.delete_challenges(session, user.id)
-    record(session, actor, "mfa.reset", org_id=org.id, target_type="user", target_id=user.id)
+    record_for_user(session, actor, "mfa.reset", user.id, org_id=org.id)
     await send_email(session, flows, "mfa_reset", user, org, flows.page_url("account"), 0)
 
 
@@ -155,7 +156,7 @@ async def import_totp(
     await set_imported_totp(session, settings, member.user.id, secret)
     member.user.credentials_proven = False  # a factor the organization knows (core.flows.ownership)
     details = {"method": OTP, "imported": True}
-    record(session, actor, "mfa.enrolled", org_id=org.id, target_type="user", target_id=member.user.id, details=details)
+    record_for_user(session, actor, "mfa.enrolled", member.user.id, org_id=org.id, details=details)
 
 
 def normal_totp_secret(secret: str, field: str = "secret") -> str:
@@ -191,14 +192,7 @@ async def check(session: AsyncSession, flows: Flows, actor: Actor, user: User, m
     if method == RECOVERY_CODE and await repository.use_recovery_code(
         session, user.id, digest(_normal_code(answer)), utcnow()
     ):
-        record(
-            session,
-            acting_as(actor, user),
-            "mfa.recovery_code_used",
-            org_id=None,
-            target_type="user",
-            target_id=user.id,
-        )
+        record_for_user(session, acting_as(actor, user), "mfa.recovery_code_used", user.id, org_id=None)
         await send_email(session, flows, "mfa_recovery_code_used", user, None, flows.page_url("account"), 0)
         return True
     return False

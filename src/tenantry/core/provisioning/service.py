@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
 from tenantry.core.memberships import directory
@@ -77,7 +77,7 @@ async def create_member(
     await session.flush()
     if payload.active is False:
         await membership_rules.disable_new(session, actor, org, member)
-    record(session, actor, "member.provisioned", org_id=org.id, target_type="user", target_id=member.user.id)
+    record_for_user(session, actor, "member.provisioned", member.user.id, org_id=org.id)
     return member
 
 
@@ -133,7 +133,7 @@ async def update_member(
         membership.external_id = payload.external_id
         membership.profile = payload.profile
         await session.flush()
-        record(session, actor, "member.profile_updated", org_id=org.id, target_type="user", target_id=member.user.id)
+        record_for_user(session, actor, "member.profile_updated", member.user.id, org_id=org.id)
     if payload.active is not None and payload.active != is_active(member):
         change = membership_rules.enable if payload.active else membership_rules.disable
         await change(session, actor, org, member)

@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import repository
@@ -109,13 +109,12 @@ async def change(
     if fresh or dropped:
         member.membership.updated_at = utcnow()
         await session.flush()
-        record(
+        record_for_user(
             session,
             actor,
             "member.scoped_roles_changed",
+            member.user.id,
             org_id=org.id,
-            target_type="user",
-            target_id=member.user.id,
             details={
                 "added": [{"role": g.role.name, "resource": g.resource.id} for g in fresh],
                 "removed": [{"role": current[key].role.name, "resource": key[1]} for key in sorted(dropped)],

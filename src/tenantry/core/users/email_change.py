@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.flows.context import Flows, email_look
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
@@ -38,7 +38,7 @@ async def changed(session: AsyncSession, actor: Actor, org: Organization, user: 
     await revoke_sessions(session, user)
     payload = {"user_id": user.id, "old_email": old_email, "org_id": org.id}
     outbox.enqueue(session, EMAIL_CHANGED_NOTICE, payload, recipient=old_email, org_id=org.id)
-    record(session, actor, "user.email_changed", org_id=org.id, target_type="user", target_id=user.id)
+    record_for_user(session, actor, "user.email_changed", user.id, org_id=org.id)
 
 
 async def send_notice(session: AsyncSession, flows: Flows, payload: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ counts as a failed sign-in for the account's login name, and a locked name is re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials import lockout
 from tenantry.core.credentials.policy import policy_for_user
 from tenantry.core.flows.context import Flows
@@ -52,7 +52,7 @@ async def change_password(
     await users.store_password(session, user, change.new_password, flows.passwords)
     user.password_change_required = False
     await session.flush()
-    record(session, actor, "user.password_changed", org_id=None, target_type="user", target_id=user.id)
+    record_for_user(session, actor, "user.password_changed", user.id, org_id=None)
 
 
 async def _ensure_may_change(

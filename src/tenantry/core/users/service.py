@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record
+from tenantry.core.audit.service import record, record_for_user
 from tenantry.core.credentials import hashes
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import PasswordPolicy, policy_for
@@ -14,7 +14,7 @@ from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
-from tenantry.core.memberships.service import Member
+from tenantry.core.memberships.service import AccountColumns, Member, MemberRead, MembershipColumns
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
@@ -24,20 +24,27 @@ from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput
+from tenantry.db.ids import new_id
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 from tenantry.i18n import N_
 
 _EMAIL_TAKEN = N_("an account with this email already exists")
 
 
-def displayed_status(user: User, membership: Membership) -> str:
+def displayed_status(user: User | AccountColumns, membership: Membership | MembershipColumns) -> str:
     if user.status == USER_DISABLED or membership.status == MEMBERSHIP_DISABLED:
         return "disabled"
     return "invited" if membership.status == MEMBERSHIP_INVITED else "active"
 
 
-def member_out(member: Member) -> UserOut:
-    user, membership = member.user, member.membership
+def member_out(member: Member | MemberRead) -> UserOut:
+    """The answer about a member, from the ORM entities a change loaded or the rows a read did."""
+    if isinstance(member, MemberRead):
+        user: User | AccountColumns = member.account
+        roles_held = member.roles
+    else:
+        user, roles_held = member.user, [role.name for role in member.roles]
+    membership = member.membership
     return UserOut(
         id=user.id,
         email=user.email,
@@ -45,7 +52,7 @@ def member_out(member: Member) -> UserOut:
         last_name=user.last_name,
         status=displayed_status(user, membership),
         email_verified=user.email_verified,
-        roles=[role.name for role in member.roles],
+        roles=roles_held,
         membership_status=membership.status,
         created_at=user.created_at,
         updated_at=user.updated_at,
@@ -126,28 +133,30 @@ async def create(
         _show_as_submitted(member, payload)
         return member
     password_hash = await passwords.hash(payload.password) if payload.password is not None else imported
-    user = await create_account(
-        session,
-        User(
-            email=payload.email,
-            first_name=payload.first_name,
-            last_name=payload.last_name,
-            locale=payload.locale,
-            avatar_url=payload.avatar_url,
-            region=payload.region,
-            settings=payload.settings,
-            email_verified=payload.email_verified,
-            password_change_required=payload.password_change_required,
-            password_hash=password_hash,
-        ),
+    user = User(
+        id=new_id(),  # now, not at the flush: the membership refers to it, and both rows go in one flush
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        locale=payload.locale,
+        avatar_url=payload.avatar_url,
+        region=payload.region,
+        settings=payload.settings,
+        email_verified=payload.email_verified,
+        password_change_required=payload.password_change_required,
+        password_hash=password_hash,
     )
-    membership = await membership_rules.create(session, org, user, granted)
+    session.add(user)  # the address was looked up above; a concurrent create of it fails the flush: 409
+    try:
+        membership = await membership_rules.create(session, org, user, granted)
+    except IntegrityError as error:
+        raise AlreadyExists(_EMAIL_TAKEN) from error
     membership.attributes = payload.attributes
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
     if invite_with is not None and user.password_hash is None:
         from tenantry.core.flows.invitations import send_invitation  # imports this module
 
-        await send_invitation(session, invite_with, actor, org, user)
+        await send_invitation(session, invite_with, actor, org, user, new_account=True)
     return Member(user, membership)
 
 
@@ -184,6 +193,22 @@ def _imported(password_hash: str) -> str:
     return password_hash
 
 
+async def read(session: AsyncSession, org: Organization, user_id: str) -> UserOut:
+    """The answer about the live member ``user_id`` of ``org``, read without ORM entities; 404 for anyone else
+    (as ``memberships.service.get``)."""
+    member = await directory.read_member(session, org.id, user_id)
+    if member is None:
+        raise NotFound("user not found")
+    return member_out(member)
+
+
+async def _criteria(
+    session: AsyncSession, org: Organization, q: str | None, status: str | None, role: str | None
+) -> MemberCriteria:
+    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
+    return MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+
+
 async def page(
     session: AsyncSession,
     org: Organization,
@@ -195,17 +220,31 @@ async def page(
     limit: int,
 ) -> tuple[list[Member], str | None]:
     """One page of members and the id to continue after (None on the last page)."""
-    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
-    criteria = MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+    criteria = await _criteria(session, org, q, status, role)
     return await directory.page_after(session, org.id, criteria, after=after, limit=limit)
+
+
+async def read_page(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    q: str | None,
+    status: str | None,
+    role: str | None,
+    after: str | None,
+    limit: int,
+) -> tuple[list[UserOut], str | None]:
+    """``page`` as the answers about its members, read in one statement without ORM entities."""
+    criteria = await _criteria(session, org, q, status, role)
+    members, after = await directory.read_page_after(session, org.id, criteria, after=after, limit=limit)
+    return [member_out(member) for member in members], after
 
 
 async def count(
     session: AsyncSession, org: Organization, *, q: str | None, status: str | None, role: str | None, cap: int
 ) -> int:
     """How many members ``page`` would list over all its pages; filtered, counted up to ``cap + 1`` only."""
-    role_id = (await roles.resolve(session, org.id, [role], field="role"))[0].id if role else None
-    criteria = MemberCriteria(terms=(q,) if q else (), status=status, role_id=role_id)
+    criteria = await _criteria(session, org, q, status, role)
     return await directory.count(session, org.id, criteria, cap=cap)
 
 
@@ -238,15 +277,7 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     await _flush_unique_email(session)
     if new_email:
         await email_change.changed(session, actor, org, user, old_email)
-    record(
-        session,
-        actor,
-        "user.updated",
-        org_id=org.id,
-        target_type="user",
-        target_id=user.id,
-        details={"fields": sorted(changes)},
-    )
+    record_for_user(session, actor, "user.updated", user.id, org_id=org.id, details={"fields": sorted(changes)})
 
 
 async def _store_password(session: AsyncSession, user: User, password: str, passwords: Passwords) -> None:
@@ -273,13 +304,12 @@ async def set_password(
     member.user.password_change_required = payload.require_change
     member.user.credentials_proven = False  # chosen by an administrator, not by the address's owner
     await session.flush()
-    record(
+    record_for_user(
         session,
         actor,
         "user.password_set",
+        member.user.id,
         org_id=org.id,
-        target_type="user",
-        target_id=member.user.id,
         details={"require_change": payload.require_change},
     )
 

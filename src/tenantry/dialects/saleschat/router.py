@@ -5,16 +5,20 @@ change (held by the admin and owner roles), MEMBER is ``users:read`` (held by ev
 "Impersonated User Allowed: False" refuses impersonation tokens; every operation allows partners.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target
+from tenantry.core.actor import Actor
 from tenantry.core.flows import magic_links
 from tenantry.core.memberships import directory
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.directory import MemberCriteria, SortKey
+from tenantry.core.memberships.service import Member
+from tenantry.core.orgs.models import Organization
 from tenantry.core.users import service as users
 from tenantry.dialects.saleschat import translate
 from tenantry.dialects.saleschat.access import org_access, org_user
@@ -143,55 +147,50 @@ async def get_users_by_email(
     )
 
 
-@router.post(
-    "/{userId}/delete",
-    operation_id="deleteUser",
-    status_code=NO_CONTENT,
-    responses=documented(401, 403, 404, not_found=NOT_FOUND_TEXTS["deleteUser"]),
+MemberChange = Callable[[AsyncSession, Actor, Organization, Member], Awaitable[None]]
+
+
+def _status_route(action: str, operation_id: str, permission: str, change: MemberChange, description: str) -> None:
+    """``POST /{userId}/{action}``: ``change`` the member under ``permission``; 204, no body."""
+    policy = Policy(permission, impersonation=False, partner=True)
+
+    async def change_user(
+        target: Target = Depends(org_user(policy)), session: AsyncSession = Depends(get_session)
+    ) -> Response:
+        await change(session, target.access.actor, target.access.org, target.member)
+        return Response(status_code=NO_CONTENT)
+
+    router.add_api_route(
+        f"/{{userId}}/{action}",
+        change_user,
+        methods=["POST"],
+        name=f"{action}_user",
+        operation_id=operation_id,
+        status_code=NO_CONTENT,
+        responses=documented(401, 403, 404, not_found=NOT_FOUND_TEXTS[operation_id]),
+        description=description,
+    )
+
+
+_status_route(
+    "delete",
+    "deleteUser",
+    "users:delete",
+    memberships.remove,
+    "Delete a user\n\nRemoves the user from the org; the account is deleted when it belongs to no other organization.",
 )
-async def delete_user(
-    target: Target = Depends(org_user(Policy("users:delete", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Delete a user
-
-    Removes the user from the org; the account is deleted when it belongs to no other organization.
-    """
-    await memberships.remove(session, target.access.actor, target.access.org, target.member)
-    return Response(status_code=NO_CONTENT)
-
-
-@router.post(
-    "/{userId}/disable",
-    operation_id="disableUser",
-    status_code=NO_CONTENT,
-    responses=documented(401, 403, 404, not_found=NOT_FOUND_TEXTS["disableUser"]),
+_status_route(
+    "disable",
+    "disableUser",
+    "users:disable",
+    memberships.disable,
+    "Disable a user\n\nThe user can no longer act in the org (nor sign in, when it is their only one); "
+    "effective at once.",
 )
-async def disable_user(
-    target: Target = Depends(org_user(Policy("users:disable", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Disable a user
-
-    The user can no longer act in the org (nor sign in, when it is their only one); effective at once.
-    """
-    await memberships.disable(session, target.access.actor, target.access.org, target.member)
-    return Response(status_code=NO_CONTENT)
-
-
-@router.post(
-    "/{userId}/enable",
-    operation_id="enableUser",
-    status_code=NO_CONTENT,
-    responses=documented(401, 403, 404, not_found=NOT_FOUND_TEXTS["enableUser"]),
+_status_route(
+    "enable",
+    "enableUser",
+    "users:disable",
+    memberships.enable,
+    "Enable a user\n\nA disabled user may act in the org again.",
 )
-async def enable_user(
-    target: Target = Depends(org_user(Policy("users:disable", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-) -> Response:
-    """Enable a user
-
-    A disabled user may act in the org again.
-    """
-    await memberships.enable(session, target.access.actor, target.access.org, target.member)
-    return Response(status_code=NO_CONTENT)
