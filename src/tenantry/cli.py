@@ -50,6 +50,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     "server_header": False,
 }
 """How uvicorn serves every process of ours (the API and the worker's /metrics)."""
+WORKER_START_SECONDS = 30
 
 
 def _database(settings: Settings) -> Database:
@@ -94,6 +95,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # A worker answers the supervisor's health check once it has imported the CLI and the app, which takes
+        # 2-6 s on a busy two-core machine; uvicorn's default of 5 s killed workers that were still starting,
+        # over and over, and `--workers 2` never served.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
         **SERVER_OPTIONS,
     )
 
