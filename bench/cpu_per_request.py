@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench import seed
+from tenantry import logs
 from tenantry.app import build_runtime, create_app
 from tenantry.settings import Settings
 
@@ -44,6 +45,7 @@ async def measure(
 ) -> dict[str, tuple[float, float, float]]:
     """(process CPU ms, event loop thread CPU ms, wall ms) per request for each operation."""
     settings = Settings(database_url=url, base_url="http://testserver", log_level="WARNING", auth_rate_limit="")
+    logs.configure(settings)  # as `tenantry serve` does: without it every request printed a console log line
     runtime = build_runtime(settings)
     await runtime.keyring.load()
     app = create_app(runtime=runtime)
