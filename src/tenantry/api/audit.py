@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
@@ -12,7 +11,7 @@ from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.audit import service as audit
 from tenantry.core.audit.schemas import AuditEventOut, AuditEventPage
 from tenantry.core.fields import StorableStr
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/audit-events", tags=["audit"], route_class=UnitOfWorkRoute)
@@ -31,8 +30,8 @@ Order = Annotated[Literal["asc", "desc"], Query(description="`asc`: oldest first
 
 @router.get("", response_model=AuditEventPage, responses=problems(401, 403, 404, 422))
 async def list_audit_events(
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("audit:read"))),
-    session: AsyncSession = Depends(get_session),
     action: ActionFilter = None,
     actor: ActorFilter = None,
     target: TargetFilter = None,

@@ -5,7 +5,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.auth.brute_force import client_ip, rate_limited
@@ -13,7 +12,7 @@ from tenantry.auth.grants import GRANT_TYPES, Grant, exchange
 from tenantry.auth.login import TokenResponse
 from tenantry.auth.second_factor import OTP_GRANT, RECOVERY_CODE_GRANT
 from tenantry.errors import MalformedBody, OAuthError
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.forms import form_fields, form_or_json_body, media_type
 from tenantry.web.headers import NO_STORE
 from tenantry.web.json_body import decode_json
@@ -84,10 +83,7 @@ def _parse(fields: dict[str, Any]) -> TokenRequest:
     openapi_extra={"requestBody": form_or_json_body(_BODY_SCHEMA, required=True)},
 )
 async def token(
-    request: Request,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-    _: None = Depends(rate_limited("token")),
+    request: Request, session: DbSession, runtime: AppRuntime, _: None = Depends(rate_limited("token"))
 ) -> JSONResponse:
     """Exchange a password, a refresh token or a second factor for tokens (OAuth 2.0, form-encoded or JSON)."""
     parsed = _parse(await _read_fields(request))

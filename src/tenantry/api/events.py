@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Limit
@@ -11,7 +10,7 @@ from tenantry.auth.policy import OrgAccess, Policy, caller, org_member
 from tenantry.core.actor import Actor
 from tenantry.core.events import service
 from tenantry.core.events.schemas import EventPage
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["events"], route_class=UnitOfWorkRoute)
@@ -31,8 +30,8 @@ After = Annotated[
 
 @router.get("/orgs/{org}/events", response_model=EventPage, responses=problems(401, 403, 404, 422))
 async def org_events(
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("events:read"))),
-    session: AsyncSession = Depends(get_session),
     type_: TypeFilter = None,
     after: After = None,
     limit: Limit = 50,
@@ -43,8 +42,8 @@ async def org_events(
 
 @router.get("/events", response_model=EventPage, responses=problems(401, 403, 422))
 async def platform_events(
+    session: DbSession,
     _: Actor = Depends(caller(Policy(platform_admin=True))),
-    session: AsyncSession = Depends(get_session),
     type_: TypeFilter = None,
     after: After = None,
     limit: Limit = 50,

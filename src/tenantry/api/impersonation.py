@@ -2,13 +2,12 @@
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.users import target_user
 from tenantry.auth.impersonation import ImpersonationToken, impersonate
 from tenantry.auth.policy import Policy, Target
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -17,9 +16,9 @@ router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitO
 
 @router.post("/{user}/impersonate", response_model=ImpersonationToken, responses=problems(401, 403, 404, 409))
 async def impersonate_user(
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(target_user(Policy("users:impersonate", impersonation=False, users_only=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Get a short-lived token acting as this user here (no refresh token; never for someone above you)."""
     access = target.access

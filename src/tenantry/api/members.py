@@ -1,14 +1,13 @@
 """Adding existing accounts to an organization."""
 
 from fastapi import APIRouter, Depends, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.auth.policy import OrgAccess, Policy, org_member
 from tenantry.core.memberships import joining
 from tenantry.core.users.schemas import MemberAdd, UserOut
 from tenantry.core.users.service import member_out
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/members", tags=["users"], route_class=UnitOfWorkRoute)
@@ -19,9 +18,9 @@ router = APIRouter(prefix="/orgs/{org}/members", tags=["users"], route_class=Uni
 )
 async def add_member(
     payload: MemberAdd,
+    session: DbSession,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_member(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> UserOut:
     """Invite an account (by id or email) to the organization with the given roles; it joins once it accepts."""
     return member_out(await joining.add(session, access.actor, access.org, payload, runtime.flows))

@@ -7,7 +7,6 @@ allows this.
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.account_flows import anonymous_actor
 from tenantry.api.errors import problems
@@ -15,7 +14,7 @@ from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.core.mfa import challenges
 from tenantry.core.mfa.schemas import TotpEnrolmentOut
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
@@ -37,10 +36,7 @@ class EnrolledTokens(TokenResponse):
 
 @router.post("/totp", response_model=TotpEnrolmentOut, responses=problems(409, 422, 429))
 async def start_enrolment(
-    payload: EnrolmentStart,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-    _: None = Depends(rate_limited("token")),
+    payload: EnrolmentStart, session: DbSession, runtime: AppRuntime, _: None = Depends(rate_limited("token"))
 ) -> JSONResponse:
     """With an enrolment `mfa_token`: the secret of a new authenticator app (public: the token is the credential)."""
     enrolment = await challenges.start_enrolment(session, runtime.flows, payload.mfa_token)
@@ -51,8 +47,8 @@ async def start_enrolment(
 async def confirm_enrolment(
     payload: EnrolmentConfirm,
     request: Request,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    session: DbSession,
+    runtime: AppRuntime,
     _: None = Depends(rate_limited("token")),
 ) -> JSONResponse:
     """With an enrolment `mfa_token`: confirm the app with its code; the answer is tokens and recovery codes."""

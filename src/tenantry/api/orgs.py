@@ -12,7 +12,7 @@ from tenantry.core.orgs import branding, service
 from tenantry.core.orgs.models import Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgOut, OrgPage, OrgUpdate
 from tenantry.core.users import service as users
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWorkRoute)
@@ -21,8 +21,8 @@ router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWor
 @router.post("", response_model=OrgOut, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 409, 422))
 async def create_org(
     payload: OrgCreate,
+    session: DbSession,
     actor: Actor = Depends(caller(Policy(platform_admin=True, impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
     """Create an organization (platform admins); the creator becomes its owner."""
     owner = await users.get_live(session, actor.user_id) if actor.user_id else None
@@ -32,10 +32,10 @@ async def create_org(
 
 @router.get("", response_model=OrgPage, responses=problems(401, 422))
 async def list_orgs(
+    session: DbSession,
     limit: Limit = 50,
     cursor: Cursor = None,
     principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
     _: Actor = Depends(caller(Policy())),
 ) -> OrgPage:
     """The organizations the caller belongs to (every organization, for platform admins)."""
@@ -52,8 +52,7 @@ async def list_orgs(
 
 @router.get("/{org}", response_model=OrgOut, responses=problems(401, 403, 404))
 async def get_org(
-    access: OrgAccess = Depends(org_member(Policy("orgs:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, access: OrgAccess = Depends(org_member(Policy("orgs:read", partner=True)))
 ) -> OrgOut:
     """One organization, by id or slug, with its branding."""
     return await _with_branding(session, access.org)
@@ -68,8 +67,8 @@ async def _with_branding(session: AsyncSession, org: Organization) -> OrgOut:
 @router.patch("/{org}", response_model=OrgOut, responses=problems(401, 403, 404, 409, 422))
 async def update_org(
     payload: OrgUpdate,
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
     """Change an organization's name, slug, description, password policy, settings, default language or branding."""
     org = await service.update_org(session, access.actor, access.org, payload)
@@ -78,8 +77,7 @@ async def update_org(
 
 @router.delete("/{org}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
 async def delete_org(
-    access: OrgAccess = Depends(org_member(Policy("orgs:delete", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, access: OrgAccess = Depends(org_member(Policy("orgs:delete", impersonation=False)))
 ) -> None:
     """Delete an organization: its memberships and keys go; accounts left in no organization are deleted."""
     await service.delete(session, access.actor, access.org)
@@ -88,8 +86,8 @@ async def delete_org(
 @router.put("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404, 413, 422))
 async def upload_logo(
     request: Request,
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> OrgOut:
     """Upload the org's logo: the raw bytes of a PNG, JPEG or WebP image (no SVG: it can carry script), with its
     `Content-Type`, at most 256 KiB. Tenantry stores it and serves it itself at `branding.logo_url`."""
@@ -100,8 +98,7 @@ async def upload_logo(
 
 @router.delete("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404))
 async def delete_logo(
-    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False)))
 ) -> OrgOut:
     """Remove the org's logo; its pages and emails show its name alone."""
     await branding.remove_logo(session, access.actor, access.org)

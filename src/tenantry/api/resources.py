@@ -21,7 +21,7 @@ from tenantry.core.resources.schemas import (
     ScopedRoleOut,
     ScopedRolesUpdate,
 )
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 from tenantry.web.targets import org_target
 
@@ -50,8 +50,8 @@ def target_resource(policy: Policy) -> Callable[..., Awaitable[TargetResource]]:
 
 @router.get("/orgs/{org}/resources", response_model=ResourcePage, responses=problems(401, 403, 404, 422))
 async def list_resources(
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("resources:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
     resource_type: TypeFilter = None,
     parent_id: ParentFilter = None,
     active: Annotated[bool | None, Query(description="Only active (or inactive) resources.")] = None,
@@ -80,8 +80,8 @@ async def list_resources(
 )
 async def create_resource(
     payload: ResourceCreate,
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("resources:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> ResourceOut:
     """Create a resource; a bot belongs to an environment (``parent_id``)."""
     return service.resource_out(await service.create(session, access.actor, access.org, payload))
@@ -100,8 +100,8 @@ async def get_resource(
 )
 async def update_resource(
     payload: ResourceUpdate,
+    session: DbSession,
     target: TargetResource = Depends(target_resource(Policy("resources:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> ResourceOut:
     """Rename, move, re-key, activate or deactivate a resource."""
     access = target.access
@@ -112,8 +112,8 @@ async def update_resource(
     "/orgs/{org}/resources/{resource}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
 async def delete_resource(
+    session: DbSession,
     target: TargetResource = Depends(target_resource(Policy("resources:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> None:
     """Delete a resource that has no children; grants and configurations scoped to it go too."""
     await service.delete(session, target.access.actor, target.access.org, target.resource)
@@ -123,8 +123,7 @@ async def delete_resource(
     "/orgs/{org}/users/{user}/scoped-roles", response_model=list[ScopedRoleOut], responses=problems(401, 403, 404)
 )
 async def list_scoped_roles(
-    target: Target = Depends(target_user(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, target: Target = Depends(target_user(Policy("users:read", partner=True)))
 ) -> list[ScopedRoleOut]:
     """The roles the user holds on single resources (each covers the resources beneath it)."""
     membership_id = target.member.membership.id
@@ -138,8 +137,8 @@ async def list_scoped_roles(
 )
 async def set_scoped_roles(
     payload: ScopedRolesUpdate,
+    session: DbSession,
     target: Target = Depends(target_user(Policy("users:roles", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
 ) -> list[ScopedRoleOut]:
     """Replace the roles the user holds on single resources; organization-wide roles are not touched."""
     access = target.access

@@ -14,7 +14,7 @@ from tenantry.core.roles import app_permissions, service
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import PERMISSIONS
 from tenantry.core.roles.schemas import AppPermissionCreate, PermissionOut, RoleCreate, RoleOut, RoleUpdate
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 from tenantry.web.targets import org_target
 
@@ -38,9 +38,7 @@ def target_role(policy: Policy) -> Callable[..., Awaitable[TargetRole]]:
 
 
 @router.get("/permissions", response_model=list[PermissionOut], responses=problems(401))
-async def list_permissions(
-    _: Actor = Depends(caller(Policy())), session: AsyncSession = Depends(get_session)
-) -> list[PermissionOut]:
+async def list_permissions(session: DbSession, _: Actor = Depends(caller(Policy()))) -> list[PermissionOut]:
     """The permission catalog: every permission a role may hold, Tenantry's and the application's."""
     own = [PermissionOut(name=name, description=text) for name, text in PERMISSIONS.items()]
     registered = await app_permissions.all_registered(session)
@@ -55,8 +53,8 @@ async def list_permissions(
 )
 async def register_permission(
     payload: AppPermissionCreate,
+    session: DbSession,
     actor: Actor = Depends(caller(Policy(platform_admin=True, impersonation=False, users_only=True))),
-    session: AsyncSession = Depends(get_session),
 ) -> PermissionOut:
     """Register an application permission (`domain:action`, platform admins): custom roles may hold it."""
     permission = await app_permissions.register(session, actor, payload)
@@ -65,8 +63,7 @@ async def register_permission(
 
 @router.get("/orgs/{org}/roles", response_model=list[RoleOut], responses=problems(401, 403, 404))
 async def list_roles(
-    access: OrgAccess = Depends(org_member(Policy("roles:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, access: OrgAccess = Depends(org_member(Policy("roles:read", partner=True)))
 ) -> list[RoleOut]:
     """The built-in roles and the organization's own."""
     return [service.role_out(role) for role in await service.list_for_org(session, access.org.id)]
@@ -80,8 +77,8 @@ async def list_roles(
 )
 async def create_role(
     payload: RoleCreate,
+    session: DbSession,
     access: OrgAccess = Depends(org_member(Policy("roles:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> RoleOut:
     """Create a custom role from permissions of the catalog (none you do not hold yourself)."""
     return service.role_out(await service.create(session, access.actor, access.org, payload))
@@ -96,8 +93,8 @@ async def get_role(target: TargetRole = Depends(target_role(Policy("roles:read",
 @router.patch("/orgs/{org}/roles/{role}", response_model=RoleOut, responses=problems(401, 403, 404, 409, 422))
 async def update_role(
     payload: RoleUpdate,
+    session: DbSession,
     target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
 ) -> RoleOut:
     """Change a custom role; holders get the new permissions on their next request."""
     access = target.access
@@ -108,8 +105,7 @@ async def update_role(
     "/orgs/{org}/roles/{role}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
 async def delete_role(
-    target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False)))
 ) -> None:
     """Delete a custom role that nobody holds."""
     await service.delete(session, target.access.actor, target.access.org, target.role)

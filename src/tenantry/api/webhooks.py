@@ -4,7 +4,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
@@ -20,7 +19,7 @@ from tenantry.core.webhooks.schemas import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 WebhookId = Annotated[str, Path(description="Webhook id", max_length=64)]
@@ -29,16 +28,14 @@ Caller = tuple[Actor, service.Owner]
 
 
 def _org_caller(policy: Policy) -> Callable[..., Awaitable[Caller]]:
-    async def dependency(
-        access: OrgAccess = Depends(org_member(policy)), runtime: Runtime = Depends(get_runtime)
-    ) -> Caller:
+    async def dependency(runtime: AppRuntime, access: OrgAccess = Depends(org_member(policy))) -> Caller:
         return access.actor, service.Owner(access.org.id, runtime.settings.webhook_allow_private_urls)
 
     return dependency
 
 
 def _platform_caller(policy: Policy) -> Callable[..., Awaitable[Caller]]:
-    async def dependency(actor: Actor = Depends(caller(policy)), runtime: Runtime = Depends(get_runtime)) -> Caller:
+    async def dependency(runtime: AppRuntime, actor: Actor = Depends(caller(policy))) -> Caller:
         return actor, service.Owner(None, runtime.settings.webhook_allow_private_urls)
 
     return dependency
@@ -57,10 +54,7 @@ def _router(
         responses=problems(401, 403, 404, 409, 422),
     )
     async def create_webhook(
-        payload: WebhookCreate,
-        who: Caller = Depends(writing),
-        session: AsyncSession = Depends(get_session),
-        runtime: Runtime = Depends(get_runtime),
+        payload: WebhookCreate, session: DbSession, runtime: AppRuntime, who: Caller = Depends(writing)
     ) -> WebhookWithSecret:
         """Create a webhook; its signing secret is in this answer only."""
         endpoint, secret = await service.create(session, who[0], runtime.settings, who[1], payload)
@@ -68,10 +62,7 @@ def _router(
 
     @router.get("", response_model=WebhookPage, responses=errors)
     async def list_webhooks(
-        who: Caller = Depends(reading),
-        session: AsyncSession = Depends(get_session),
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        session: DbSession, who: Caller = Depends(reading), limit: Limit = 50, cursor: Cursor = None
     ) -> WebhookPage:
         """The webhooks, in id order (never their secrets)."""
         found = await service.page(session, who[1], after=decode_cursor(cursor), limit=limit + 1)
@@ -81,35 +72,25 @@ def _router(
         )
 
     @router.get("/{webhook}", response_model=WebhookOut, responses=errors)
-    async def get_webhook(
-        webhook: WebhookId, who: Caller = Depends(reading), session: AsyncSession = Depends(get_session)
-    ) -> WebhookOut:
+    async def get_webhook(webhook: WebhookId, session: DbSession, who: Caller = Depends(reading)) -> WebhookOut:
         """One webhook (never its secret)."""
         return WebhookOut.model_validate(await service.get(session, who[1], webhook))
 
     @router.patch("/{webhook}", response_model=WebhookOut, responses=errors)
     async def update_webhook(
-        webhook: WebhookId,
-        payload: WebhookUpdate,
-        who: Caller = Depends(writing),
-        session: AsyncSession = Depends(get_session),
+        webhook: WebhookId, payload: WebhookUpdate, session: DbSession, who: Caller = Depends(writing)
     ) -> WebhookOut:
         """Change a webhook's URL, events, description, or enable or disable it."""
         return WebhookOut.model_validate(await service.update(session, who[0], who[1], webhook, payload))
 
     @router.delete("/{webhook}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
-    async def delete_webhook(
-        webhook: WebhookId, who: Caller = Depends(writing), session: AsyncSession = Depends(get_session)
-    ) -> None:
+    async def delete_webhook(webhook: WebhookId, session: DbSession, who: Caller = Depends(writing)) -> None:
         """Delete a webhook; deliveries waiting for it are dropped."""
         await service.delete(session, who[0], who[1], webhook)
 
     @router.post("/{webhook}/rotate-secret", response_model=WebhookWithSecret, responses=problems(401, 403, 404, 409))
     async def rotate_secret(
-        webhook: WebhookId,
-        who: Caller = Depends(writing),
-        session: AsyncSession = Depends(get_session),
-        runtime: Runtime = Depends(get_runtime),
+        webhook: WebhookId, session: DbSession, runtime: AppRuntime, who: Caller = Depends(writing)
     ) -> WebhookWithSecret:
         """A new signing secret, in this answer only; the old one also signs for 24 hours."""
         endpoint, secret = await service.rotate_secret(session, who[0], runtime.settings, who[1], webhook)
@@ -117,11 +98,7 @@ def _router(
 
     @router.get("/{webhook}/deliveries", response_model=DeliveryPage, responses=errors)
     async def list_deliveries(
-        webhook: WebhookId,
-        who: Caller = Depends(reading),
-        session: AsyncSession = Depends(get_session),
-        limit: Limit = 50,
-        cursor: Cursor = None,
+        webhook: WebhookId, session: DbSession, who: Caller = Depends(reading), limit: Limit = 50, cursor: Cursor = None
     ) -> DeliveryPage:
         """The webhook's delivery attempts, newest first: status, latency, response code, error."""
         found = await service.deliveries(session, who[1], webhook, after=decode_cursor(cursor), limit=limit + 1)
@@ -135,10 +112,7 @@ def _router(
         responses=problems(401, 403, 404, 409),
     )
     async def redeliver(
-        webhook: WebhookId,
-        delivery: DeliveryId,
-        who: Caller = Depends(writing),
-        session: AsyncSession = Depends(get_session),
+        webhook: WebhookId, delivery: DeliveryId, session: DbSession, who: Caller = Depends(writing)
     ) -> None:
         """Send the event of this attempt to the webhook again (same `webhook-id`), from the outbox."""
         await service.redeliver(session, who[0], who[1], webhook, delivery)

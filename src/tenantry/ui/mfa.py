@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, TotpEnrolmentOut
 from tenantry.core.users.models import User
 from tenantry.i18n import _
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession, Runtime
 from tenantry.ui.pages import (
     PageRoute,
     continuation,
@@ -135,11 +135,11 @@ async def mfa_page(
 @router.get("/mfa")
 async def second_factor_page(
     request: Request,
+    session: DbSession,
+    runtime: AppRuntime,
     method: Method = OTP,
     next_url: Continue = None,
     org: OrgRef = None,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Ask for a passkey or the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
     if not _token(request, runtime):
@@ -148,9 +148,7 @@ async def second_factor_page(
 
 
 @router.post("/mfa")
-async def answer_second_factor(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def answer_second_factor(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Check the code; then open the session and go on (to my account, or back to the authorization request)."""
     form = await read_form(request)
     await in_owners_language(request, session, runtime)  # before any refusal is worded
@@ -177,11 +175,7 @@ async def answer_second_factor(
 @router.get("/mfa/enrol")
 @writes  # a new secret is stored until confirmed
 async def enrolment_required_page(
-    request: Request,
-    next_url: Continue = None,
-    org: OrgRef = None,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
+    request: Request, session: DbSession, runtime: AppRuntime, next_url: Continue = None, org: OrgRef = None
 ) -> Response:
     """An organization requires a second factor: set up an authenticator app to continue."""
     named = await org_context(request, session, org)
@@ -195,9 +189,7 @@ async def enrolment_required_page(
 
 
 @router.post("/mfa/enrol")
-async def finish_required_enrolment(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def finish_required_enrolment(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Confirm the new app with its code: signed in, and shown the recovery codes once."""
     form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))

@@ -6,9 +6,8 @@ WebAuthn options as JSON (``/ui/static/passkeys.js`` hands them to the browser's
 carries the authenticator's answer in the form's ``credential`` field and is answered like any form.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics
 from tenantry.auth.brute_force import client_ip
@@ -17,7 +16,7 @@ from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAns
 from tenantry.core.mfa.schemas import PASSKEY
 from tenantry.errors import InvalidInput, NotFound, RateLimited
 from tenantry.i18n import N_, _
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, in_owners_language, mfa_page, sign_in_again
 from tenantry.ui.pages import (
     FormRejected,
@@ -64,9 +63,7 @@ _TOO_MANY = N_("An account has at most %(count)s passkeys. Remove one first.")
 
 
 @router.post("/account/passkeys/options")
-async def registration_options(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def registration_options(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """WebAuthn options for a new passkey of the signed-in account (JSON, for passkeys.js)."""
     current = await signed_in(request, session)
     if current is None:
@@ -80,9 +77,7 @@ async def registration_options(
 
 
 @router.post("/account/passkeys")
-async def register(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def register(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Keep the passkey the browser made (its answer in ``credential``), named as typed."""
     current = await signed_in(request, session)
     if current is None:
@@ -108,7 +103,7 @@ async def register(
 
 
 @router.post("/account/passkeys/{passkey_id}/remove")
-async def remove(passkey_id: str, request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+async def remove(passkey_id: str, request: Request, session: DbSession) -> Response:
     """Remove one of my passkeys."""
     current = await signed_in(request, session)
     if current is None:
@@ -122,9 +117,7 @@ async def remove(passkey_id: str, request: Request, session: AsyncSession = Depe
 
 
 @router.post("/passkey/options")
-async def sign_in_options(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def sign_in_options(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """WebAuthn options to sign in with any passkey of this site, chosen on the device (JSON, for passkeys.js)."""
     if (refused := await _form_refused(request)) is not None:
         return refused
@@ -136,9 +129,7 @@ async def sign_in_options(
 
 
 @router.post("/passkey")
-async def sign_in_with_passkey(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def sign_in_with_passkey(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Check the passkey's answer; then open a session and go on (to my account, or the authorization request)."""
     form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
@@ -159,9 +150,7 @@ async def sign_in_with_passkey(
 
 
 @router.post("/mfa/passkey/options")
-async def second_step_options(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def second_step_options(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """WebAuthn options for the passkeys of the account whose sign-in is waiting for its second step."""
     if (refused := await _form_refused(request)) is not None:
         return refused
@@ -173,9 +162,7 @@ async def second_step_options(
 
 
 @router.post("/mfa/passkey")
-async def answer_with_passkey(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
+async def answer_with_passkey(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """The second step answered with a passkey: open the session and go on."""
     form = await read_form(request)
     next_url = continuation(field(form, "continue", 4000))
