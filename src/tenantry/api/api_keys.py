@@ -13,6 +13,7 @@ from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs/{org}/api-keys", tags=["api keys"], route_class=UnitOfWorkRoute)
+KeyWriter = Annotated[OrgAccess, Depends(org_member(Policy("api_keys:write", impersonation=False)))]
 
 
 @router.get("", response_model=ApiKeyPage, responses=problems(401, 403, 404, 422))
@@ -30,11 +31,7 @@ async def list_keys(
 @router.post(
     "", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 422)
 )
-async def create_key(
-    payload: ApiKeyCreate,
-    session: DbSession,
-    access: OrgAccess = Depends(org_member(Policy("api_keys:write", impersonation=False))),
-) -> ApiKeyCreated:
+async def create_key(payload: ApiKeyCreate, access: KeyWriter, session: DbSession) -> ApiKeyCreated:
     """Create an API key with the given roles; the key is in this answer only."""
     created = await service.create(session, access.actor, access.org, payload)
     return ApiKeyCreated(**service.key_out(created.api_key).model_dump(), key=created.key)
@@ -42,9 +39,7 @@ async def create_key(
 
 @router.delete("/{key}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404))
 async def revoke_key(
-    key: Annotated[str, Path(description="API key id", max_length=64)],
-    session: DbSession,
-    access: OrgAccess = Depends(org_member(Policy("api_keys:write", impersonation=False))),
+    key: Annotated[str, Path(description="API key id", max_length=64)], access: KeyWriter, session: DbSession
 ) -> None:
     """Revoke an API key; it is refused from the next request on."""
     await service.revoke(session, access.actor, access.org, key)

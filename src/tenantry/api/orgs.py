@@ -1,5 +1,7 @@
 """Organizations."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/orgs", tags=["organizations"], route_class=UnitOfWorkRoute)
+OrgUpdater = Annotated[OrgAccess, Depends(org_member(Policy("orgs:update", impersonation=False)))]
 
 
 @router.post("", response_model=OrgOut, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 409, 422))
@@ -65,11 +68,7 @@ async def _with_branding(session: AsyncSession, org: Organization) -> OrgOut:
 
 
 @router.patch("/{org}", response_model=OrgOut, responses=problems(401, 403, 404, 409, 422))
-async def update_org(
-    payload: OrgUpdate,
-    session: DbSession,
-    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
-) -> OrgOut:
+async def update_org(payload: OrgUpdate, access: OrgUpdater, session: DbSession) -> OrgOut:
     """Change an organization's name, slug, description, password policy, settings, default language or branding."""
     org = await service.update_org(session, access.actor, access.org, payload)
     return await _with_branding(session, org)
@@ -84,11 +83,7 @@ async def delete_org(
 
 
 @router.put("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404, 413, 422))
-async def upload_logo(
-    request: Request,
-    session: DbSession,
-    access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False))),
-) -> OrgOut:
+async def upload_logo(request: Request, access: OrgUpdater, session: DbSession) -> OrgOut:
     """Upload the org's logo: the raw bytes of a PNG, JPEG or WebP image (no SVG: it can carry script), with its
     `Content-Type`, at most 256 KiB. Tenantry stores it and serves it itself at `branding.logo_url`."""
     data = await request.body()
@@ -97,9 +92,7 @@ async def upload_logo(
 
 
 @router.delete("/{org}/branding/logo", response_model=OrgOut, responses=problems(401, 403, 404))
-async def delete_logo(
-    session: DbSession, access: OrgAccess = Depends(org_member(Policy("orgs:update", impersonation=False)))
-) -> OrgOut:
+async def delete_logo(access: OrgUpdater, session: DbSession) -> OrgOut:
     """Remove the org's logo; its pages and emails show its name alone."""
     await branding.remove_logo(session, access.actor, access.org)
     return await _with_branding(session, access.org)

@@ -48,6 +48,9 @@ def target_resource(policy: Policy) -> Callable[..., Awaitable[TargetResource]]:
     return org_target(policy, _resource, ref=ResourceRefPath)
 
 
+ResourceWriter = Annotated[TargetResource, Depends(target_resource(Policy("resources:write", impersonation=False)))]
+
+
 @router.get("/orgs/{org}/resources", response_model=ResourcePage, responses=problems(401, 403, 404, 422))
 async def list_resources(
     session: DbSession,
@@ -98,11 +101,7 @@ async def get_resource(
 @router.patch(
     "/orgs/{org}/resources/{resource}", response_model=ResourceOut, responses=problems(401, 403, 404, 409, 422)
 )
-async def update_resource(
-    payload: ResourceUpdate,
-    session: DbSession,
-    target: TargetResource = Depends(target_resource(Policy("resources:write", impersonation=False))),
-) -> ResourceOut:
+async def update_resource(payload: ResourceUpdate, target: ResourceWriter, session: DbSession) -> ResourceOut:
     """Rename, move, re-key, activate or deactivate a resource."""
     access = target.access
     return service.resource_out(await service.update(session, access.actor, access.org, target.resource, payload))
@@ -111,10 +110,7 @@ async def update_resource(
 @router.delete(
     "/orgs/{org}/resources/{resource}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
-async def delete_resource(
-    session: DbSession,
-    target: TargetResource = Depends(target_resource(Policy("resources:write", impersonation=False))),
-) -> None:
+async def delete_resource(target: ResourceWriter, session: DbSession) -> None:
     """Delete a resource that has no children; grants and configurations scoped to it go too."""
     await service.delete(session, target.access.actor, target.access.org, target.resource)
 

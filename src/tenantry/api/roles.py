@@ -37,6 +37,9 @@ def target_role(policy: Policy) -> Callable[..., Awaitable[TargetRole]]:
     return org_target(policy, _role, ref=RoleRefPath)
 
 
+RoleWriter = Annotated[TargetRole, Depends(target_role(Policy("roles:write", impersonation=False)))]
+
+
 @router.get("/permissions", response_model=list[PermissionOut], responses=problems(401))
 async def list_permissions(session: DbSession, _: Actor = Depends(caller(Policy()))) -> list[PermissionOut]:
     """The permission catalog: every permission a role may hold, Tenantry's and the application's."""
@@ -91,11 +94,7 @@ async def get_role(target: TargetRole = Depends(target_role(Policy("roles:read",
 
 
 @router.patch("/orgs/{org}/roles/{role}", response_model=RoleOut, responses=problems(401, 403, 404, 409, 422))
-async def update_role(
-    payload: RoleUpdate,
-    session: DbSession,
-    target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False))),
-) -> RoleOut:
+async def update_role(payload: RoleUpdate, target: RoleWriter, session: DbSession) -> RoleOut:
     """Change a custom role; holders get the new permissions on their next request."""
     access = target.access
     return service.role_out(await service.update(session, access.actor, access.org, target.role, payload))
@@ -104,8 +103,6 @@ async def update_role(
 @router.delete(
     "/orgs/{org}/roles/{role}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 403, 404, 409)
 )
-async def delete_role(
-    session: DbSession, target: TargetRole = Depends(target_role(Policy("roles:write", impersonation=False)))
-) -> None:
+async def delete_role(target: RoleWriter, session: DbSession) -> None:
     """Delete a custom role that nobody holds."""
     await service.delete(session, target.access.actor, target.access.org, target.role)
