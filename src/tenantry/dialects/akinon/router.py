@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target
 from tenantry.core.memberships import directory as members
@@ -24,7 +23,7 @@ from tenantry.dialects.akinon.schemas import (
     UserPage,
 )
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/organizations/{organizationId}/users", tags=["user"], route_class=UnitOfWorkRoute)
@@ -42,8 +41,8 @@ Sort = Annotated[str | None, Query(description="Fields, `-` for descending: `fir
     responses=documented(400, 401, 403),
 )
 async def list_users(
+    session: DbSession,
     access: OrgAccess = Depends(org_access(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
     username: Annotated[str | None, Query(description="Partial match on the email, any letter case")] = None,
     sort: Sort = None,
     limit: Limit = None,
@@ -72,9 +71,9 @@ async def list_users(
 )
 async def add_user(
     payload: OrgUserCreate,
+    session: DbSession,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_access(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> AddedMemberDoc:
     """Create a organization user"""
     try:
@@ -96,8 +95,8 @@ async def add_user(
     responses=documented(400, 401, 403),
 )
 async def search_available_users(
+    session: DbSession,
     access: OrgAccess = Depends(org_access(Policy("users:create", partner=True))),
-    session: AsyncSession = Depends(get_session),
     text: Annotated[str | None, Query(description="Partial match on email, first or last name")] = None,
     sort: Sort = None,
     limit: Limit = None,
@@ -119,8 +118,7 @@ async def search_available_users(
     responses=documented(400, 401, 403, 404),
 )
 async def get_user(
-    target: Target = Depends(org_user(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, target: Target = Depends(org_user(Policy("users:read", partner=True)))
 ) -> MemberDoc:
     """Get a organization user"""
     org = target.access.org
@@ -137,8 +135,8 @@ async def get_user(
 )
 async def update_user_roles(
     payload: OrgUserRolesUpdate,
+    session: DbSession,
     target: Target = Depends(org_user(Policy("users:roles", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
 ) -> UserDoc:
     """Update a organization user"""
     access = target.access
@@ -156,8 +154,7 @@ async def update_user_roles(
     responses=documented(400, 401, 403, 404),
 )
 async def delete_user(
-    target: Target = Depends(org_user(Policy("users:delete", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
+    session: DbSession, target: Target = Depends(org_user(Policy("users:delete", impersonation=False, partner=True)))
 ) -> Response:
     """Delete a organization user"""
     await memberships.remove(session, target.access.actor, target.access.org, target.member)

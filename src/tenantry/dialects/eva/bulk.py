@@ -35,7 +35,7 @@ from tenantry.dialects.eva.schemas import (
 from tenantry.dialects.eva.translate import eva_role, is_admin, resolve_environments
 from tenantry.dialects.eva.upload import file_chunks
 from tenantry.errors import Conflict, TenantryError
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute, batched
 
 router = APIRouter(prefix="/eva-user/org/{orgUUID}/users", tags=["bulk"], route_class=UnitOfWorkRoute)
@@ -71,8 +71,8 @@ def _answer(changed: list[str], failures: list[dict[str, str]], body: dict[str, 
 @batched
 async def bulk_create(
     request: Request,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_member(Policy("users:create", impersonation=False, partner=True), path_param=ORG)),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Create users from a CSV file (`email;name;company;role;password;environmentUuid;environmentName;bot`)."""
     settings = runtime.settings
@@ -128,8 +128,8 @@ async def _each(
 @batched
 async def bulk_delete(
     payload: BulkDelete,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_member(Policy("users:delete", impersonation=False, partner=True), path_param=ORG)),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Remove many users from the organization; each is removed or reported."""
 
@@ -147,9 +147,9 @@ PERMISSIONS_POLICY = Policy("users:roles", impersonation=False, partner=True)
 @batched
 async def grant_permissions(
     payload: BulkPermissions,
+    session: DbSession,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_member(PERMISSIONS_POLICY, path_param=ORG)),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Grant the same environments (and bots) to many users; each keeps one role."""
     grants = await resolve_environments(session, access.org, payload.environments)
@@ -171,9 +171,9 @@ async def grant_permissions(
 @batched
 async def revoke_permissions(
     payload: BulkPermissions,
+    session: DbSession,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_member(PERMISSIONS_POLICY, path_param=ORG)),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> JSONResponse:
     """Revoke the same environments (and bots) from many users."""
     grants: list[Grant] = await resolve_environments(session, access.org, payload.environments)

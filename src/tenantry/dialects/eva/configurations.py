@@ -13,7 +13,7 @@ from tenantry.dialects.eva.errors import errors
 from tenantry.dialects.eva.schemas import ConfigurationIn, ConfigurationOut
 from tenantry.dialects.eva.translate import timestamp, uuid_of
 from tenantry.errors import NotFound
-from tenantry.runtime import get_session
+from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(
@@ -47,10 +47,7 @@ async def _stored(session: AsyncSession, access: OrgAccess, bot: Resource | None
     "", response_model=ConfigurationOut, status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 404, 422)
 )
 async def save_configuration(
-    payload: ConfigurationIn,
-    response: Response,
-    access: OrgAccess = Depends(caller),
-    session: AsyncSession = Depends(get_session),
+    payload: ConfigurationIn, response: Response, session: DbSession, access: OrgAccess = Depends(caller)
 ) -> ConfigurationOut:
     """Store the caller's configuration (for ``botUUID`` when given); 201 when new, 200 when replaced."""
     bot = await _bot(session, access, payload.botUUID)
@@ -63,9 +60,7 @@ async def save_configuration(
 
 
 @router.get("", response_model=ConfigurationOut, responses=errors(401, 403, 404))
-async def get_configuration(
-    access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
-) -> ConfigurationOut:
+async def get_configuration(session: DbSession, access: OrgAccess = Depends(caller)) -> ConfigurationOut:
     """The caller's organization-wide configuration."""
     stored = await _stored(session, access, None)
     if stored is None:
@@ -74,14 +69,14 @@ async def get_configuration(
 
 
 @router.get("/userHasConf", response_model=bool, responses=errors(401, 403, 404))
-async def has_configuration(access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)) -> bool:
+async def has_configuration(session: DbSession, access: OrgAccess = Depends(caller)) -> bool:
     """Whether the caller has an organization-wide configuration."""
     return await _stored(session, access, None) is not None
 
 
 @router.get("/{botUUID}", response_model=ConfigurationOut, responses=errors(401, 403, 404))
 async def get_bot_configuration(
-    bot_uuid: BotUuid, access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
+    bot_uuid: BotUuid, session: DbSession, access: OrgAccess = Depends(caller)
 ) -> ConfigurationOut:
     """The caller's configuration for one bot."""
     bot = await _bot(session, access, bot_uuid)
@@ -92,8 +87,6 @@ async def get_bot_configuration(
 
 
 @router.get("/{botUUID}/userHasConf", response_model=bool, responses=errors(401, 403, 404))
-async def has_bot_configuration(
-    bot_uuid: BotUuid, access: OrgAccess = Depends(caller), session: AsyncSession = Depends(get_session)
-) -> bool:
+async def has_bot_configuration(bot_uuid: BotUuid, session: DbSession, access: OrgAccess = Depends(caller)) -> bool:
     """Whether the caller has a configuration for one bot."""
     return await _stored(session, access, await _bot(session, access, bot_uuid)) is not None

@@ -30,7 +30,7 @@ from tenantry.dialects.saleschat.schemas import (
     PaginatedItemGetUserRespDto,
     UserPasswordReqDto,
 )
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
@@ -52,9 +52,9 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 )
 async def create_user(
     payload: CreateUserReqDto,
+    session: DbSession,
+    runtime: AppRuntime,
     access: OrgAccess = Depends(org_access(Policy("users:create", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> CreateUserRespDto:
     """Create a user and add it to the org
 
@@ -80,9 +80,9 @@ async def create_user(
 )
 async def reset_password(
     payload: UserPasswordReqDto,
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(org_user(Policy("users:set_password", partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     """Reset a users password
 
@@ -103,9 +103,9 @@ async def reset_password(
 @writes  # the vendor's magic link is a GET that issues a one-time token
 async def generate_magic_link(
     response: Response,
+    session: DbSession,
+    runtime: AppRuntime,
     target: Target = Depends(org_user(Policy("users:magic_link", impersonation=False, partner=True))),
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
 ) -> MagicLinkRespDto:
     """Generate a magic link for a user
 
@@ -124,8 +124,8 @@ async def generate_magic_link(
     responses=documented(401, 403, 422),
 )
 async def get_users_by_email(
+    session: DbSession,
     access: OrgAccess = Depends(org_access(Policy("users:read", partner=True))),
-    session: AsyncSession = Depends(get_session),
     q: Annotated[str, Query(description="Partial match on the email, any letter case; empty: every user")] = "",
     offset: Annotated[int, Query(ge=0, le=INT32_MAX, description="Users to skip")] = 0,
     size: Annotated[int, Query(ge=0, le=INT32_MAX, description="Users per page (at most 1000 answered)")] = 10,
@@ -154,9 +154,7 @@ def _status_route(action: str, operation_id: str, permission: str, change: Membe
     """``POST /{userId}/{action}``: ``change`` the member under ``permission``; 204, no body."""
     policy = Policy(permission, impersonation=False, partner=True)
 
-    async def change_user(
-        target: Target = Depends(org_user(policy)), session: AsyncSession = Depends(get_session)
-    ) -> Response:
+    async def change_user(session: DbSession, target: Target = Depends(org_user(policy))) -> Response:
         await change(session, target.access.actor, target.access.org, target.member)
         return Response(status_code=NO_CONTENT)
 
