@@ -43,7 +43,6 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _libc = _glibc()
-_lock = threading.Lock()
 
 
 def keep_hash_memory() -> bool:
@@ -56,8 +55,8 @@ def keep_hash_memory() -> bool:
 
 
 def give_back(threads: int) -> Callable[[], None]:
-    """A task to run once on each of ``threads`` threads together: each trims its own heap; the last one
-    trims the main arena too and restores the threshold."""
+    """A task to run once on each of ``threads`` threads together: each trims its own heap, one of them the
+    main arena too, and each restores the threshold on its way out (also when the barrier broke)."""
     assert _libc is not None
     libc = _libc
     # Every thread is held at the barrier, so each runs one of the tasks; a sign-in that starts meanwhile
@@ -67,8 +66,7 @@ def give_back(threads: int) -> Callable[[], None]:
     def task() -> None:
         try:
             if arrived.wait() == 0:
-                with _lock:
-                    libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_NOW)
+                libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_NOW)
             arrived.wait()
             chunk = libc.malloc(_TRIM_NOW)
             libc.free(chunk)
@@ -77,7 +75,6 @@ def give_back(threads: int) -> Callable[[], None]:
         except threading.BrokenBarrierError:
             pass
         finally:
-            with _lock:
-                libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_PAST)
+            libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_PAST)  # glibc's mallopt takes its own lock
 
     return task
