@@ -2,13 +2,13 @@
 
 import random
 import re
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
 from starlette.types import Receive, Scope, Send
 
 from tenantry import i18n
+from tenantry.db import ids
 from tenantry.requestctx import request_id
 from tenantry.web.asgi import Answer, HttpMiddleware
 
@@ -35,7 +35,7 @@ access_log = structlog.get_logger("tenantry.access")
 def _new_request_id() -> str:
     """A request id of a stored id's shape (seconds, then 8 random bytes) from the cheap generator: it names a
     request in logs and traces and guards nothing, where ``db.ids.new_id`` draws from the OS for each call."""
-    return f"{int(time.time()) & 0xFFFFFFFF:08x}{random.getrandbits(64):016x}"
+    return f"{ids.stamp()}{random.getrandbits(64):016x}"
 
 
 class RequestContextMiddleware(HttpMiddleware):

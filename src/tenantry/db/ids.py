@@ -10,14 +10,19 @@ import time
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 
 
+def stamp() -> str:
+    """An id's first 8 characters: the current second."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}"
+
+
 def new_id() -> str:
-    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
+    return stamp() + secrets.token_hex(8)
 
 
 def new_ids(count: int) -> list[str]:
     """``count`` ids as ``new_id`` makes them, from one read of the OS's randomness (a bulk import's)."""
-    stamp, random = f"{int(time.time()) & 0xFFFFFFFF:08x}", secrets.token_hex(8 * count)
-    return [stamp + random[start : start + 16] for start in range(0, 16 * count, 16)]
+    now, random = stamp(), secrets.token_hex(8 * count)
+    return [now + random[start : start + 16] for start in range(0, 16 * count, 16)]
 
 
 def is_id(value: str) -> bool:
