@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19_456, ge=8)
     argon2_parallelism: int = Field(default=1, ge=1)
     hash_concurrency: int | None = Field(
-        default=None, ge=1, description="Password hashes computed at once; defaults to the CPU count."
+        default=None, ge=1, description="Password hashes computed at once; defaults to the cores the process may use."
     )
 
     dialects: str | None = Field(

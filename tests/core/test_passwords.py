@@ -63,3 +63,13 @@ async def test_hashing_memory_is_given_back_once_hashing_pauses(monkeypatch: pyt
     # Two threads each kept one hash's 16 MiB while hashes came; both are back once they stopped.
     assert held - _rss_mib() >= 24
     assert await hashing.verify(await hashing.hash("still works"), "still works")
+
+
+def test_hashing_threads_default_to_the_cores_the_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinned to one core (taskset, a container's cpuset), one thread hashes: a second would only take turns."""
+    monkeypatch.setattr(passwords_module.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert Passwords(Settings(argon2_time_cost=1, argon2_memory_kib=1024))._workers == 1
+    monkeypatch.setattr(passwords_module.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert Passwords(Settings(argon2_time_cost=1, argon2_memory_kib=1024))._workers == 3
+    configured = Passwords(Settings(argon2_time_cost=1, argon2_memory_kib=1024, hash_concurrency=2))
+    assert configured._workers == 2

@@ -27,6 +27,18 @@ IDLE_SECONDS = 1.0
 T = TypeVar("T")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (``taskset``, a container's cpuset), not the machine's.
+
+    More hashing threads than cores only take turns: pinned to one core, two threads verified 49 hashes/s where
+    one verified 55, each evicting the other's 19 MiB from the cache (argon2id at the default cost).
+    """
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
+
+
 class Passwords:
     """Hashes and verifies passwords; at most ``concurrency`` hashes run at once, each on its own thread."""
 
@@ -37,7 +49,7 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._workers = settings.hash_concurrency or os.cpu_count() or 1
+        self._workers = settings.hash_concurrency or usable_cores()
         self._threads = ThreadPoolExecutor(self._workers, "argon2")
         # Verified against when the account is unknown, so that a miss costs what a hit costs.
         self._decoy = self._hasher.hash(os.urandom(16).hex())
