@@ -33,6 +33,7 @@ from tenantry.db.engine import Database
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+TENANTRY_PYTHON = ROOT / ".venv" / "bin" / "python"
 POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REFERENCE_TABLE = {
     "postgresql": "CREATE TABLE reference_users (id UUID PRIMARY KEY, email VARCHAR(320) NOT NULL, "
@@ -192,11 +193,17 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
 
 
 def measure_peer(
-    module: str, url: str, paths: list[str], token: str | None, seconds: int, more: tuple[loads.Load, ...] = ()
+    module: str,
+    url: str,
+    paths: list[str],
+    token: str | None,
+    seconds: int,
+    more: tuple[loads.Load, ...] = (),
+    python: Path = PEERS_PYTHON,
 ) -> dict[str, loads.Result]:
     """get-user on the peer, then each of ``more`` (loads the peer answers too)."""
     port = free_port()
-    command = [str(PEERS_PYTHON), "-m", "uvicorn", f"bench.peers.{module}:app", "--port", str(port),
+    command = [str(python), "-m", "uvicorn", f"bench.peers.{module}:app", "--port", str(port),
                "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
     env = {"BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     with pinned_server(command, env, "/docs" if module == "reference_app" else "/users/none", port):
@@ -255,6 +262,9 @@ def main() -> None:
     raw = measure_peer(
         "raw_app", url, [f"/users/{seed.user_id(i)}" for i in sample], None, seconds, _ceiling_loads(sample)
     )
+    floor = measure_peer(
+        "floor_app", url, [f"/users/{seed.user_id(i)}" for i in sample], None, seconds, python=TENANTRY_PYTHON
+    )["get_user"]
     terms = [seed.token(i) for i in sample[:20]]
     big_org = seed.org_id(0)
     if args.backend == "sqlite":
@@ -264,7 +274,7 @@ def main() -> None:
     imported = imports.measure(url, import_rows)
 
     report = build_report(
-        args.backend, shape, seconds, seeded_in, rate, tenantry, reference, raw, with_index, without, imported
+        args.backend, shape, seconds, seeded_in, rate, tenantry, reference, raw, with_index, without, imported, floor
     )
     report["load_average_at_start"] = [round(value, 2) for value in load_average]
     report["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
@@ -287,6 +297,7 @@ def build_report(
     with_index: float,
     without: float,
     imported: list[imports.ImportResult],
+    floor: loads.Result | None = None,
 ) -> dict[str, Any]:
     get_user: loads.Result = tenantry["get_user"]
     login: loads.Result = tenantry["login"]
@@ -349,7 +360,9 @@ def build_report(
         "argon2id_hashes_per_second_per_core": round(rate, 1),
         "operations": [asdict(result) for key, result in tenantry.items() if isinstance(result, loads.Result)]
         + [asdict(reference)]
-        + [asdict(result) for result in ceiling.values()],
+        + [asdict(result) for result in ceiling.values()]
+        + ([asdict(floor)] if floor else []),
+        "framework_floor_over_raw_get_user": round(per_second(floor) / per_second(raw), 3) if floor else None,
         "search_query_median_ms": {"with_index": round(with_index, 3), "without_index": round(without, 3)},
         "rss_mib": round(tenantry["rss_mib"], 1),
         "rss_after_logins_mib": round(tenantry["rss_after_logins_mib"], 1),
@@ -383,6 +396,11 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"import {result['kind']}: {result['created']:,} rows in {result['seconds']:.1f}s, "
             f"{result['rows_per_second']:,.0f} rows/s"
+        )
+    if report.get("framework_floor_over_raw_get_user") is not None:
+        lines.append(
+            "framework floor (bare FastAPI route, no database) / raw ceiling's get-user: "
+            f"{report['framework_floor_over_raw_get_user']} (context, not a target)"
         )
     lines.append("")
     lines += [f"sizing: {name}: {value}" for name, value in report["sizing"].items()]

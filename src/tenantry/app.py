@@ -3,6 +3,7 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -24,6 +25,7 @@ from tenantry.templating import Templates
 from tenantry.ui.mount import install as mount_ui
 from tenantry.web import metrics as web_metrics
 from tenantry.web.body_limit import BodyLimitMiddleware
+from tenantry.web.deferred import DeferredMount
 from tenantry.web.docs import offline_docs, other_documents
 from tenantry.web.methods import AllowedMethodsMiddleware
 from tenantry.web.openapi import Operation, finished_openapi
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     mount_console(app)
     mount_oidc(app)
     dialects.mount(app, runtime)
-    app.mount(scim.PREFIX, scim.create_app(runtime), name="scim")
+    app.router.routes.append(DeferredMount(scim.PREFIX, partial(scim.create_app, runtime), name="scim"))
     app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
     web_metrics.install(app, runtime)

@@ -3,17 +3,21 @@
 A dialect lives in ``tenantry.dialects.<name>`` and exposes ``create_app(runtime) -> FastAPI``, built by
 ``base.dialect_app``: its sub-application has its own error handlers (the vendor's error bodies), its own
 OpenAPI document and, when the vendor sends credentials elsewhere, its own ``state.credential_sources``.
-``TENANTRY_DIALECTS`` picks which are served and where (see ``Settings.dialects``).
+``TENANTRY_DIALECTS`` picks which are served and where (see ``Settings.dialects``). A dialect's module is
+imported and its application built on its first request (``tenantry.web.deferred``): a served process
+that no vendor's client calls does not carry the four of them.
 """
 
 import re
+from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 
 from fastapi import FastAPI
-from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from tenantry.runtime import Runtime
+from tenantry.web.deferred import DeferredMount
 
 # name -> module; a dialect is served once it is listed here.
 REGISTRY: dict[str, str] = {
@@ -41,16 +45,20 @@ def enabled(spec: str | None) -> dict[str, str]:
     return chosen
 
 
-class DialectMount(Mount):
-    """Starlette's Mount, except that paths holding a newline (``%0A`` in an id) reach the dialect as well,
+class DialectMount(DeferredMount):
+    """A deferred mount, except that paths holding a newline (``%0A`` in an id) reach the dialect as well,
     which then answers in its vendor's error body; Starlette's ``.*`` stops at a newline."""
 
-    def __init__(self, path: str, app: ASGIApp, name: str) -> None:
-        super().__init__(path, app=app, name=name)
+    def __init__(self, path: str, build: Callable[[], ASGIApp], name: str) -> None:
+        super().__init__(path, build, name=name)
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
+
+
+def _build(name: str, runtime: Runtime) -> FastAPI:
+    dialect: FastAPI = import_module(REGISTRY[name]).create_app(runtime)
+    return dialect
 
 
 def mount(app: FastAPI, runtime: Runtime) -> None:
     for name, prefix in enabled(runtime.settings.dialects).items():
-        dialect: FastAPI = import_module(REGISTRY[name]).create_app(runtime)
-        app.router.routes.append(DialectMount(prefix, dialect, name=f"dialect-{name}"))
+        app.router.routes.append(DialectMount(prefix, partial(_build, name, runtime), name=f"dialect-{name}"))

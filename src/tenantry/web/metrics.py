@@ -21,14 +21,18 @@ from tenantry.core.outbox import service as outbox
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime, runtime_of
 from tenantry.web.asgi import Answer, HttpMiddleware
+from tenantry.web.deferred import DeferredMount
 
 router = APIRouter(tags=["health"])
 
 
 def _templates(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[int, str]]:
-    """(id of the route a request's scope names, its full path template), into mounted applications too."""
+    """(id of the route a request's scope names, its full path template), into mounted applications too, those
+    built so far: walking a deferred one would build it (tenantry.web.deferred)."""
     for context in iter_route_contexts(routes):
         route = context.original_route
+        if isinstance(route, DeferredMount) and not route.built:
+            continue
         if isinstance(route, Mount):
             yield from _templates(route.routes, prefix + route.path)
         elif context.path is not None:
@@ -43,9 +47,12 @@ class HttpMetricsMiddleware(HttpMiddleware):
         super().__init__(app)
         self._root = root
         self._by_route: dict[int, str] | None = None
+        self._walked_after_builds = 0
 
     def _template(self, scope: Scope) -> str:
-        if self._by_route is None:  # the routes are complete once the application serves
+        # The routes are complete once the application serves, but for deferred mounts built since the last walk.
+        if self._by_route is None or self._walked_after_builds != DeferredMount.builds:
+            self._walked_after_builds = DeferredMount.builds
             self._by_route = dict(_templates(self._root.routes, ""))
         route = scope.get("route")
         return self._by_route.get(id(route), metrics.UNMATCHED_ROUTE) if route is not None else metrics.UNMATCHED_ROUTE

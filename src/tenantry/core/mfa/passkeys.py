@@ -10,26 +10,20 @@ counter that goes backwards means a cloned authenticator) and kept.
 A passkey used with user verification (PIN or biometrics on the device) is two factors in one: something
 you have and something you know or are. ``amr`` names it ``hwk`` (a key bound to one device) or ``swk``
 (a synced passkey: the authenticator says it may be backed up), and ``mfa``.
+
+py_webauthn is imported by the functions that use it, not here: with pyasn1, pyOpenSSL and cbor2 it keeps
+5 MiB resident, and a served process that nobody registers or presents a passkey to never needs it.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import webauthn
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
@@ -40,13 +34,15 @@ from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput, NotFound
 from tenantry.settings import Settings
 
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
 CHALLENGE_TTL_SECONDS = 300
 TIMEOUT_MS = 120_000
 MAX_PASSKEYS = 20
 MAX_CREDENTIAL_JSON = 64_000
 HARDWARE_KEY = "hwk"
 SOFTWARE_KEY = "swk"
-_TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
 
 
 class BadPasskey(InvalidInput):
@@ -83,7 +79,9 @@ def _hash(challenge: bytes) -> str:
 async def _new_challenge(
     session: AsyncSession, purpose: str, *, user_id: str | None = None, mfa_challenge_id: str | None = None
 ) -> bytes:
-    challenge = webauthn.helpers.generate_challenge()
+    from webauthn.helpers import generate_challenge  # deferred: see the module's docstring
+
+    challenge = generate_challenge()
     now = utcnow()
     session.add(
         WebAuthnChallenge(
@@ -101,6 +99,8 @@ async def _new_challenge(
 
 def _parsed(credential_json: str) -> tuple[dict[str, object], bytes]:
     """The credential as JSON, and the challenge its ``clientDataJSON`` answers."""
+    from webauthn.helpers import base64url_to_bytes  # deferred: see the module's docstring
+
     if not credential_json or len(credential_json) > MAX_CREDENTIAL_JSON:
         raise BadPasskey("is missing or too long")
     try:
@@ -149,11 +149,22 @@ async def has_any(session: AsyncSession, user_id: str) -> bool:
     return (await session.scalar(statement)) is not None
 
 
-def _descriptors(credentials: list[WebAuthnCredential]) -> list[PublicKeyCredentialDescriptor]:
+def _transports() -> set[str]:
+    """The transports WebAuthn names (``usb``, ``nfc``, ``internal``…): others a browser sends are dropped."""
+    from webauthn.helpers.structs import AuthenticatorTransport  # deferred: see the module's docstring
+
+    return {transport.value for transport in AuthenticatorTransport}
+
+
+def _descriptors(credentials: list[WebAuthnCredential]) -> list["PublicKeyCredentialDescriptor"]:
+    from webauthn.helpers import base64url_to_bytes  # deferred: see the module's docstring
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
+    known = _transports()
     return [
         PublicKeyCredentialDescriptor(
             id=base64url_to_bytes(row.credential_id),
-            transports=[AuthenticatorTransport(name) for name in row.transports if name in _TRANSPORTS],
+            transports=[AuthenticatorTransport(name) for name in row.transports if name in known],
         )
         for row in credentials
     ]
@@ -166,6 +177,14 @@ def out(row: WebAuthnCredential) -> PasskeyOut:
 
 async def registration_options(session: AsyncSession, settings: Settings, user: User) -> str:
     """Options (JSON, for ``navigator.credentials.create``) for a new discoverable passkey of ``user``."""
+    import webauthn  # deferred: see the module's docstring
+    from webauthn.helpers import options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     existing = await of_user(session, user.id)
     if len(existing) >= MAX_PASSKEYS:
         raise InvalidInput([FieldError("passkey", f"at most {MAX_PASSKEYS} passkeys per account; remove one first")])
@@ -192,6 +211,10 @@ async def register(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
     """Keep the passkey the browser made for a challenge of ``registration_options``."""
+    import webauthn  # deferred: see the module's docstring
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
     name = " ".join(name.split())[:100] or "Passkey"
     credential, challenge = _parsed(credential_json)
     await _take_challenge(session, challenge, REGISTER, user_id=user.id)
@@ -220,7 +243,7 @@ async def register(
         name=name,
         aaguid=str(verified.aaguid),
         backup_eligible=verified.credential_device_type == "multi_device",
-        transports=[str(t) for t in transports if str(t) in _TRANSPORTS] if isinstance(transports, list) else [],
+        transports=[str(t) for t in transports if str(t) in _transports()] if isinstance(transports, list) else [],
     )
     session.add(row)
     await session.flush()
@@ -257,6 +280,10 @@ async def assertion_options(
 ) -> str:
     """Options (JSON, for ``navigator.credentials.get``): for the passkeys of ``user_id`` answering the sign-in
     ``mfa_challenge_id``, or (neither given) for any discoverable passkey, to sign in with it alone."""
+    import webauthn  # deferred: see the module's docstring
+    from webauthn.helpers import options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     allowed = await of_user(session, user_id) if user_id is not None else []
     purpose = SECOND_FACTOR if mfa_challenge_id is not None else PASSWORDLESS
     options = webauthn.generate_authentication_options(
@@ -299,6 +326,10 @@ async def verify(
     """The second half: the signature, origin, relying party, user handle and counter; None when any is wrong.
 
     A right assertion moves the passkey's counter and last use."""
+    import webauthn  # deferred: see the module's docstring
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
     passkey = presented.passkey
     if passkey is None:
         return None
