@@ -1,7 +1,10 @@
 """The core directory: counted, sorted member pages, addable accounts by what the actor may see, the owner."""
 
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import directory as members
@@ -33,6 +36,44 @@ async def test_members_page_counts_all_and_returns_the_slice_with_roles(runtime:
             session, org.id, MemberCriteria(email_contains="\x00"), [], offset=0, limit=5
         )
         assert unmatchable == (0, [])
+
+
+async def test_a_page_of_the_whole_organization_sends_its_cursor_as_a_parameter(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    added = [await tenant.add_user(f"{name}@keyset.example") for name in ("ann", "ben", "cal")]
+    after = min(member.id for member in added)
+    sent: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = runtime.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with runtime.database.transaction(write=False) as session:
+            org = await orgs.get_by_ref(session, tenant.id)
+            assert org is not None
+            everyone, _ = await members.read_page_after(session, org.id, MemberCriteria(), after=None, limit=50)
+            whole, _ = await members.read_page_after(session, org.id, MemberCriteria(), after=after, limit=50)
+            again, _ = await members.read_page_after(session, org.id, MemberCriteria(), after=after, limit=1)
+            active, _ = await members.read_page_after(
+                session, org.id, MemberCriteria(status="active"), after=after, limit=50
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    later = [member.account.id for member in everyone if member.account.id > after]
+    assert [member.account.id for member in whole] == later
+    assert [member.account.id for member in again] == later[:1]
+    assert {member.id for member in added} - {after} <= {member.account.id for member in active}
+    pages = [statement for statement in sent if "membership_roles" in statement][1:]
+    assert len(pages) == 3
+    # The organization is written into every page's text; the cursor only into a narrowed page's (a plan for it),
+    # so that a page of the whole organization is one prepared statement whatever its cursor and size.
+    assert all(org.id in statement for statement in pages)
+    assert after not in pages[0]
+    assert pages[0] == pages[1]
+    assert after in pages[2]
 
 
 async def test_addable_accounts_depend_on_who_asks(
