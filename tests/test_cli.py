@@ -212,6 +212,23 @@ def test_serve_refuses_an_unmigrated_postgresql_database(tmp_path: Path) -> None
     assert b"tenantry db upgrade" in output
 
 
+def test_serve_checks_the_schema_in_a_child_and_never_imports_alembic(cli_env: dict[str, str]) -> None:
+    """The schema check imports Alembic, and with it Mako and Pygments' lexers (7 MiB resident): `serve` and
+    `worker` run it in a forked child, so that the process that goes on serving never carries them."""
+    check = (
+        "import sys\n"
+        "from tenantry.cli import prepare_apart\n"
+        "from tenantry.settings import get_settings\n"
+        "prepare_apart(get_settings())\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'alembic', 'mako'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], env={**os.environ, **cli_env}, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_served_app_leaves_what_it_built_out_of_the_collectors_walks(
     cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

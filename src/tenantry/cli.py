@@ -7,6 +7,8 @@ import secrets
 import signal
 import sys
 import tempfile
+import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +76,39 @@ async def prepare_database(settings: Settings) -> None:
         await database.dispose()
 
 
+def prepare_apart(settings: Settings) -> None:
+    """``prepare_database`` in a forked child, for the commands that go on serving in this process: the check
+    imports Alembic, Mako and Pygments' lexers (7 MiB resident) that the server would carry and never use
+    again. The child's failure ends the command with its exit status, after what the child printed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            status = _exit_status(lambda: asyncio.run(prepare_database(settings)))
+        finally:
+            os._exit(status)  # never back into the parent's stack, whatever happened
+    _, waited = os.waitpid(child, 0)
+    if status := os.waitstatus_to_exitcode(waited):
+        raise typer.Exit(status)
+
+
+def _exit_status(run: Callable[[], None]) -> int:
+    """What the command would have exited with had ``run`` run in its process."""
+    try:
+        run()
+    except typer.Exit as stop:
+        return stop.exit_code
+    except Exception:  # noqa: BLE001 - printed as the command itself would, then its exit status
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -85,7 +120,7 @@ def serve(
 
     settings = get_settings()
     logs.configure(settings)
-    asyncio.run(prepare_database(settings))
+    prepare_apart(settings)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts in files here and /metrics sums them (tenantry.metrics); fresh on every start.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tenantry-metrics-")
@@ -150,7 +185,7 @@ def worker(
     With TENANTRY_WORKER_METRICS_PORT set it also serves GET /metrics on that port."""
     settings = get_settings()
     logs.configure(settings)
-    asyncio.run(prepare_database(settings))
+    prepare_apart(settings)
     if settings.worker_metrics_port is not None and not once:
         _deliver_with_metrics(settings, settings.worker_metrics_port)
         return
