@@ -1,4 +1,7 @@
-"""Reading sessions (safe-method requests) refuse to write; on PostgreSQL they run without a transaction."""
+"""Reading sessions (safe-method requests) refuse to write; on PostgreSQL they run without a transaction. What
+any session reads back: stored documents, and times aware in UTC."""
+
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -45,3 +48,14 @@ async def test_documents_read_back_as_they_were_stored_each_its_own_object(datab
     assert settings == {"empty-settings": {}, "some-settings": {"theme": {"dark": True}, "n": [1, 2.5]}}
     assert others == {}
     assert others is not settings["empty-settings"]
+
+
+async def test_times_read_back_aware_in_utc_whatever_zone_they_were_given_in(database: Database) -> None:
+    given = datetime(2026, 3, 1, 9, 30, 15, 250_000, tzinfo=timezone(timedelta(hours=-5)))
+    async with database.transaction() as session:
+        session.add(Organization(slug="zoned", name="Zoned", created_at=given))
+    async with database.session(write=False) as session:
+        read = await session.scalar(select(Organization.created_at).where(Organization.slug == "zoned"))
+    assert read == given
+    assert read is not None
+    assert read.tzinfo is UTC
