@@ -31,3 +31,17 @@ async def test_a_writing_session_writes(database: Database) -> None:
         await session.rollback()
     async with database.transaction(write=False) as session:
         assert await session.scalar(select(Organization.name).where(Organization.slug == "stored")) == "Stored"
+
+
+async def test_documents_read_back_as_they_were_stored_each_its_own_object(database: Database) -> None:
+    async with database.transaction() as session:
+        session.add(Organization(slug="empty-settings", name="Empty"))
+        session.add(Organization(slug="other-empty", name="Other"))
+        session.add(Organization(slug="some-settings", name="Some", settings={"theme": {"dark": True}, "n": [1, 2.5]}))
+    async with database.session(write=False) as session:
+        read = select(Organization.slug, Organization.settings).where(Organization.slug.like("%-settings"))
+        settings = dict((await session.execute(read)).all())
+        others = await session.scalar(select(Organization.settings).where(Organization.slug == "other-empty"))
+    assert settings == {"empty-settings": {}, "some-settings": {"theme": {"dark": True}, "n": [1, 2.5]}}
+    assert others == {}
+    assert others is not settings["empty-settings"]
