@@ -9,7 +9,6 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
 import structlog
 
 from tenantry.settings import Settings
@@ -67,6 +66,8 @@ class SmtpSink:
         self._mail_from = settings.mail_from
 
     async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+        import aiosmtplib  # here: ~1 MiB resident that a process sending no email (log sink, apart worker) never needs
+
         message = build_message(message_id, payload, self._mail_from)
         try:
             await aiosmtplib.send(message, **self._options)
