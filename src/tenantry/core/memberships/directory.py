@@ -7,7 +7,7 @@ order) and one place that attaches each page's roles. Surfaces say what they wan
 ``SortKey``s, never in their vendor's words.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, TypeVar
@@ -16,7 +16,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
-    Row,
     Select,
     String,
     and_,
@@ -355,7 +354,7 @@ async def read_page_after(
         statement = _read_page(await _narrowed_keyset(session, criteria, paged=paged))
     else:
         statement = _whole_org_read_page(_dialect(session), paged)
-    members = _read(await session.execute(statement, _keyset_parameters(org_id, after, limit + 1)))
+    members = await _read(session, statement, _keyset_parameters(org_id, after, limit + 1))
     return members[:limit], (members[limit - 1].account.id if len(members) > limit else None)
 
 
@@ -379,9 +378,13 @@ def _whole_org_read_page(dialect: str, paged: bool) -> Select[*tuple[Any, ...]]:
     return _read_page(_keyset(MemberCriteria(), dialect, frozenset(), paged=paged))
 
 
-def _read(rows: Iterable[Row[Any]]) -> list[MemberRead]:
-    """Rows of (the account's columns, the membership's, its id, a role name or NULL), one per role held and
-    a member's together, as members."""
+async def _read(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: dict[str, Any]
+) -> list[MemberRead]:
+    """``statement``'s rows of (the account's columns, the membership's, its id, a role name or NULL), one per
+    role held and a member's together, as members. Run on the session's connection: none of it is an entity,
+    and the session's execute set up the ORM's compile state and result for every statement all the same."""
+    rows = await (await session.connection()).execute(statement, parameters)
     members: list[MemberRead] = []
     accounts = len(_READ_ACCOUNT)
     for row in rows:
@@ -407,7 +410,7 @@ _READ_MEMBER = (
 async def read_member(session: AsyncSession, org_id: str, user_id: str) -> MemberRead | None:
     """The organization's live member ``user_id`` with its role names, for a read that only answers: one
     statement, Core rows; None for anyone else."""
-    found = _read(await session.execute(_READ_MEMBER, {"org_id": org_id, "user_id": user_id}))
+    found = await _read(session, _READ_MEMBER, {"org_id": org_id, "user_id": user_id})
     return found[0] if found else None
 
 
