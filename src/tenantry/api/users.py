@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from tenantry.core.users import export, service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.serialized import serialized
 from tenantry.web.targets import member, org_target
 
 router = APIRouter(prefix="/orgs/{org}/users", tags=["users"], route_class=UnitOfWorkRoute)
@@ -43,12 +44,12 @@ async def list_users(
     role: RoleFilter = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> UserPage:
+) -> Response:
     """List and search the organization's users, in id order, a page at a time."""
     items, after = await service.read_page(
         session, access.org, q=q or None, status=status, role=role or None, after=decode_cursor(cursor), limit=limit
     )
-    return UserPage(items=items, next_cursor=encode_cursor(after))
+    return serialized({"items": items, "next_cursor": encode_cursor(after)})
 
 
 @router.get(

@@ -1,5 +1,7 @@
 """Users of an organization: create, read, search, change profiles and passwords."""
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,31 +41,37 @@ def displayed_status(user: User | AccountColumns, membership: Membership | Membe
 
 def member_out(member: Member | MemberRead) -> UserOut:
     """The answer about a member, from the ORM entities a change loaded or the rows a read did."""
+    return UserOut(**member_fields(member))
+
+
+def member_fields(member: Member | MemberRead) -> dict[str, Any]:
+    """``member_out``'s fields, in ``UserOut``'s order, as values of the types it holds: what a page of members
+    is serialized from, without a model per member."""
     if isinstance(member, MemberRead):
         user: User | AccountColumns = member.account
         roles_held = member.roles
     else:
         user, roles_held = member.user, [role.name for role in member.roles]
     membership = member.membership
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        status=displayed_status(user, membership),
-        email_verified=user.email_verified,
-        roles=roles_held,
-        membership_status=membership.status,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        last_login_at=user.last_login_at,
-        locale=user.locale,
-        avatar_url=user.avatar_url,
-        attributes=membership.attributes,
-        region=user.region,
-        settings=user.settings,
-        password_change_required=user.password_change_required,
-    )
+    return {
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "status": displayed_status(user, membership),
+        "email_verified": user.email_verified,
+        "roles": roles_held,
+        "membership_status": membership.status,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_login_at": user.last_login_at,
+        "locale": user.locale,
+        "avatar_url": user.avatar_url,
+        "attributes": membership.attributes,
+        "region": user.region,
+        "settings": user.settings,
+        "password_change_required": user.password_change_required,
+    }
 
 
 async def _flush_unique_email(session: AsyncSession) -> None:
@@ -233,11 +241,12 @@ async def read_page(
     role: str | None,
     after: str | None,
     limit: int,
-) -> tuple[list[UserOut], str | None]:
-    """``page`` as the answers about its members, read in one statement without ORM entities."""
+) -> tuple[list[dict[str, Any]], str | None]:
+    """``page`` as the answers about its members (``member_fields``), read in one statement without ORM
+    entities."""
     criteria = await _criteria(session, org, q, status, role)
     members, after = await directory.read_page_after(session, org.id, criteria, after=after, limit=limit)
-    return [member_out(member) for member in members], after
+    return [member_fields(member) for member in members], after
 
 
 async def count(
