@@ -121,6 +121,33 @@ async def test_keyset_pagination_walks_every_user_once(client: httpx.AsyncClient
     assert seen == sorted(seen)
 
 
+async def test_a_listed_user_is_the_object_get_user_answers(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """The list page is serialized from its members' fields without a model per member (``web.serialized``);
+    each item must still be, byte for byte, what the response model writes for that user."""
+    created = await client.post(
+        tenant.path("/users"),
+        json={"email": "Ada@Example.com", "first_name": "Ada", "last_name": "Lovelace", "roles": ["viewer", "admin"]},
+        headers=tenant.auth,
+    )
+    user_id = created.json()["id"]
+    changes = {
+        "locale": "fr-FR",
+        "avatar_url": "https://example.com/ada.png",
+        "attributes": {"team": "engines", "level": 3, "tags": ["a", "é \u2028"], "nested": {}},
+        "settings": {"theme": None},
+        "region": "FR",
+    }
+    patched = await client.patch(tenant.path(f"/users/{user_id}"), json=changes, headers=tenant.auth)
+    assert patched.status_code == 200, patched.text
+    page = await client.get(tenant.path("/users"), params={"limit": 200}, headers=tenant.auth)
+    assert page.headers["content-type"] == "application/json"
+    assert page.json()["items"]
+    for item in page.json()["items"]:
+        one = await client.get(tenant.path(f"/users/{item['id']}"), headers=tenant.auth)
+        assert one.json() == item
+        assert list(one.json()) == list(item)  # the same fields, in the same order
+
+
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"cursor": "bogus"}, {"status": "gone"}])
 async def test_bad_list_parameters_are_422(
     client: httpx.AsyncClient, tenant: Tenant, params: dict[str, object]
