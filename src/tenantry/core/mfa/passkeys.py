@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -149,11 +150,13 @@ async def has_any(session: AsyncSession, user_id: str) -> bool:
     return (await session.scalar(statement)) is not None
 
 
-def _transports() -> set[str]:
-    """The transports WebAuthn names (``usb``, ``nfc``, ``internal``…): others a browser sends are dropped."""
+@cache
+def _transports() -> frozenset[str]:
+    """The transports WebAuthn names (``usb``, ``nfc``, ``internal``…): others a browser sends are dropped.
+    Built once, on first use (py_webauthn is deferred)."""
     from webauthn.helpers.structs import AuthenticatorTransport  # deferred: see the module's docstring
 
-    return {transport.value for transport in AuthenticatorTransport}
+    return frozenset(transport.value for transport in AuthenticatorTransport)
 
 
 def _descriptors(credentials: list[WebAuthnCredential]) -> list["PublicKeyCredentialDescriptor"]:
@@ -235,6 +238,7 @@ async def register(
         raise BadPasskey("is already registered")
     response = credential.get("response")
     transports = response.get("transports") if isinstance(response, dict) else None
+    known = _transports()
     row = WebAuthnCredential(
         user_id=user.id,
         credential_id=credential_id,
@@ -243,7 +247,7 @@ async def register(
         name=name,
         aaguid=str(verified.aaguid),
         backup_eligible=verified.credential_device_type == "multi_device",
-        transports=[str(t) for t in transports if str(t) in _transports()] if isinstance(transports, list) else [],
+        transports=[str(t) for t in transports if str(t) in known] if isinstance(transports, list) else [],
     )
     session.add(row)
     await session.flush()
