@@ -3,10 +3,11 @@
     PYTHONPATH=<a tree's src> python -m bench.cpu_per_request <database url seeded by bench.run> [requests] [label] \
         [ops]
 
-``ops`` is a comma-separated choice of get_user, list_page, create_user and login (default: get_user,list_page).
-create_user posts new addresses without a password (an invitation is queued), as ``make bench`` does; login is
-the password grant. Besides the process's CPU time, each operation reports the event loop thread's alone
-(``loop``): for login that is what a sign-in costs besides its hash, which runs on the hashing threads.
+``ops`` is a comma-separated choice of get_user, list_page, search, create_user and login (default:
+get_user,list_page). create_user posts new addresses without a password (an invitation is queued), as ``make bench``
+does; login is the password grant; search is the bench's selective search (a term that one member's email holds).
+Besides the process's CPU time, each operation reports the event loop thread's alone (``loop``): for login that is
+what a sign-in costs besides its hash, which runs on the hashing threads.
 
 Process CPU time per request hardly depends on what else the machine runs, where requests per second do: on
 a loaded machine, compare two trees by running this alternately against the same seeded database.
@@ -61,6 +62,7 @@ async def measure(
         operations: dict[str, Operation] = {
             "get_user": Operation("GET", lambda i: f"{org}/{seed.user_id(i)}", requests),
             "list_page": Operation("GET", lambda i: f"{org}?limit=50", max(requests // 5, 1)),
+            "search": Operation("GET", lambda i: f"{org}?q={seed.token(i)}", requests),
             "create_user": Operation(
                 "POST",
                 lambda i: org,

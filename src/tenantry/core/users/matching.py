@@ -10,9 +10,9 @@ from sqlalchemy import (
     column,
     exists,
     func,
-    literal,
     literal_column,
     or_,
+    select,
     table,
     text,
 )
@@ -25,12 +25,9 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# SQLite: the FTS5 trigram index of migration 0007 (substring match, case-insensitive, terms of 3+ characters).
-_FTS_HITS = text("SELECT rowid FROM users_search WHERE users_search MATCH :fts_phrase").columns(column("rowid"))
-
-
 _FIELDS = ("email", "first_name", "last_name")
 _SEARCH = table("users_search", column("rowid"), column("users_search"))
+"""SQLite: the FTS5 trigram index of migration 0007 (substring match, case-insensitive, terms of 3+ characters)."""
 
 BROAD = 10_000
 """Index hits from which SQLite's matcher asks the index row by row (``broad``) instead of listing every hit."""
@@ -60,7 +57,9 @@ def folds_like_the_index(term: str) -> bool:
 _SEARCHED = {"email": User.email, "first_name": User.first_name, "last_name": User.last_name}
 
 
-def matches(term: str, dialect: str, fields: Sequence[str] = _FIELDS, *, broad: bool = False) -> ColumnElement[bool]:
+def matches(
+    term: str, dialect: str, fields: Sequence[str] = _FIELDS, *, broad: bool = False, key: str | None = None
+) -> ColumnElement[bool]:
     """One of ``fields`` (email, first or last name) contains ``term``, ignoring case.
 
     PostgreSQL answers ``lower(col) LIKE '%term%'`` from its trigram GIN indexes; SQLite from the FTS5
@@ -69,17 +68,49 @@ def matches(term: str, dialect: str, fields: Sequence[str] = _FIELDS, *, broad: 
     rows does not first list a million hits: with ``LIKE`` when the term is ASCII (SQLite's ``LIKE`` and
     ``lower`` fold ASCII letters as the FTS5 index does; 10,000 rows in ~10 ms, where a rowid seek into the
     index costs ~0.17 ms a row), else with a seek into the FTS5 table (which also folds other letters).
+
+    With a ``key``, the term's parameters are named after it: a statement built once for a term serves any other
+    of the same ``term_shape``, given ``term_parameters(other, key)`` when it runs.
     """
     if dialect == "sqlite" and len(term) >= 3 and not (broad and folds_like_the_index(term)):
         # A unique parameter: one statement may ask the index twice (the email, and the names).
-        phrase: BindParameter[str] = bindparam("fts_phrase", _phrase(term, fields), unique=True)
+        phrase: BindParameter[str] = (
+            bindparam(_phrase_key(key, fields), _phrase(term, fields))
+            if key
+            else bindparam("fts_phrase", _phrase(term, fields), unique=True)
+        )
         if broad:
             return exists().where(
                 _SEARCH.c.users_search.op("MATCH")(phrase), _SEARCH.c.rowid == literal_column("users.rowid")
             )
-        return literal_column("users.rowid").in_(_FTS_HITS.bindparams(phrase))
+        hits = select(_SEARCH.c.rowid).where(_SEARCH.c.users_search.op("MATCH")(phrase))
+        return literal_column("users.rowid").in_(hits)
     # The pattern goes into the SQL text, not a parameter: a prepared statement switches to a generic plan
     # after five runs, and a generic plan cannot know the pattern is selective, so it scans the organization's
     # members instead of asking the trigram indexes (20 ms instead of 3 in an org of 5,000).
-    pattern = literal(f"%{escape_like(term.lower())}%", String, literal_execute=True)
+    pattern = bindparam(f"{key}_pattern" if key else None, _pattern(term), String, literal_execute=True)
     return or_(*(func.lower(_SEARCHED[name]).like(pattern, escape="\\") for name in fields))
+
+
+def _pattern(term: str) -> str:
+    return f"%{escape_like(term.lower())}%"
+
+
+def _phrase_key(key: str, fields: Sequence[str]) -> str:
+    return f"{key}_{'_'.join(fields)}"
+
+
+_PHRASED = (_FIELDS, ("email",), ("first_name", "last_name"))
+"""The sets of fields the directory asks the FTS5 index about (``member_matches``)."""
+
+
+def term_shape(term: str, dialect: str, *, broad: bool) -> tuple[bool, ...]:
+    """What of ``term`` decides the statement that ``matches`` (and the directory's ``member_matches``) build
+    for it, its values aside: two terms of one shape differ only in the values of their parameters."""
+    return (len(term) >= 3, folds_like_the_index(term), broad) if dialect == "sqlite" else ()
+
+
+def term_parameters(term: str, key: str) -> dict[str, str]:
+    """The values of the parameters ``matches(..., key=key)`` names, for ``term``."""
+    phrases = {_phrase_key(key, fields): _phrase(term, fields) for fields in _PHRASED}
+    return {f"{key}_pattern": _pattern(term), **phrases}
