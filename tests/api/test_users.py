@@ -1,7 +1,10 @@
 """Users of an organization: create, read, search, page, change."""
 
+from typing import Any
+
 import httpx
 import pytest
+from sqlalchemy import event
 
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, accept_invitation, bearer
@@ -286,3 +289,47 @@ async def test_search_finds_terms_with_quotes_and_operators_literally(
     for q in ("o'brien", "+near@", '"hi" or', "SAY"):
         page = await client.get(tenant.path("/users"), params={"q": q}, headers=tenant.auth)
         assert [user["id"] for user in page.json()["items"]] == [odd.id], q
+
+
+async def test_get_user_reads_the_caller_and_the_member_in_one_statement(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """A user's own token: the caller's authorization and the member are one statement (``core.memberships.
+    callers``); an API key authorizes apart, then reads the member. Both answer the same, and the rules hold
+    on both paths: 404 for an id the organization does not hold, 403 before anything is looked up."""
+    target = await tenant.add_user(roles=["viewer", "admin"], password=None)
+    outsider = await other_tenant.add_user(password=None)
+    reader = await tenant.add_user(roles=["viewer"])
+    bare = await client.post(tenant.path("/roles"), json={"name": "bare", "permissions": []}, headers=tenant.auth)
+    assert bare.status_code == 201, bare.text
+    nobody = await tenant.add_user(roles=["bare"])
+    key = await client.post(tenant.path("/api-keys"), json={"name": "reader", "roles": ["viewer"]}, headers=tenant.auth)
+    key_auth = {"x-api-key": key.json()["key"]}
+    sent: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = runtime.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        by_token = await client.get(tenant.path(f"/users/{target.id}"), headers=tenant.auth)
+        statements = [statement for statement in sent if statement.lstrip().upper().startswith("SELECT")]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert by_token.status_code == 200, by_token.text
+    assert len(statements) == 1
+    assert by_token.json()["roles"] == ["admin", "viewer"]
+    by_key = await client.get(tenant.path(f"/users/{target.id}"), headers=key_auth)
+    assert by_key.json() == by_token.json()
+    assert (
+        await client.get(tenant.path(f"/users/{target.id}"), headers=bearer(reader.token))
+    ).json() == by_token.json()
+    for auth in (tenant.auth, key_auth, bearer(reader.token)):
+        for foreign in (outsider.id, "no-such-user"):
+            assert (await client.get(tenant.path(f"/users/{foreign}"), headers=auth)).status_code == 404
+    for ref in (target.id, outsider.id, "no-such-user"):  # without users:read: 403 whatever the id names
+        assert (await client.get(tenant.path(f"/users/{ref}"), headers=bearer(nobody.token))).status_code == 403
+    deleted = await client.delete(tenant.path(f"/users/{target.id}"), headers=tenant.auth)
+    assert deleted.status_code == 204
+    assert (await client.get(tenant.path(f"/users/{target.id}"), headers=tenant.auth)).status_code == 404

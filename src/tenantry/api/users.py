@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
+from tenantry.auth.policy import MemberFound, OrgAccess, Policy, Target, org_member, org_member_read
 from tenantry.core.fields import StorableStr
 from tenantry.core.memberships import service as memberships
 from tenantry.core.users import export, service
@@ -93,16 +93,12 @@ async def create_user(
     return service.member_out(member)
 
 
-async def _user_answer(session: AsyncSession, access: OrgAccess, user_id: str) -> UserOut:
-    return await service.read(session, access.org, user_id)
-
-
 @router.get("/{user}", response_model=UserOut, responses=problems(401, 403, 404))
 async def get_user(
-    answer: UserOut = Depends(org_target(Policy("users:read", partner=True), _user_answer, ref=UserRef)),
-) -> UserOut:
+    found: MemberFound = Depends(org_member_read(Policy("users:read", partner=True), ref=UserRef)),
+) -> Response:
     """One user of the organization."""
-    return answer
+    return serialized(service.member_fields(found.member))
 
 
 @router.patch("/{user}", response_model=UserOut, responses=problems(401, 403, 404, 409, 422))

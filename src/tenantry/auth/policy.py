@@ -27,16 +27,17 @@ from starlette.routing import BaseRoute, Mount
 
 from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.actor import Actor
+from tenantry.core.memberships import callers, directory
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
-from tenantry.core.memberships.service import Member
+from tenantry.core.memberships.service import Member, MemberRead
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
 from tenantry.core.roles.service import union_permissions
-from tenantry.errors import OrganizationNotFound, PermissionDenied
+from tenantry.errors import NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.requestctx import request_id
-from tenantry.runtime import get_session
+from tenantry.runtime import session_of
 
 
 @dataclass(frozen=True)
@@ -163,14 +164,37 @@ async def credential_org_access(
 ) -> OrgAccess:
     """``org_access`` for a presented credential: a user's own token is authorized in one statement (its
     account's liveness, its session, the organization, its membership there with the roles)."""
+    access, _ = await _credential_access(request, session, policy, credential, org_ref, None)
+    return access
+
+
+async def credential_member_read(
+    request: Request, session: AsyncSession, policy: Policy, credential: Presented, org_ref: str, member_id: str
+) -> tuple[OrgAccess, MemberRead | None]:
+    """``credential_org_access``, then the organization's member ``member_id`` as a read answers it (None when
+    the organization has no such live member). For a user's own token both come from one statement; the member
+    is handed on only once the policy granted the access."""
+    return await _credential_access(request, session, policy, credential, org_ref, member_id)
+
+
+async def _credential_access(
+    request: Request,
+    session: AsyncSession,
+    policy: Policy,
+    credential: Presented,
+    org_ref: str,
+    member_id: str | None,
+) -> tuple[OrgAccess, MemberRead | None]:
     if credential.claims is None:
         assert credential.principal is not None
-        return await org_access(request, session, policy, credential.principal, org_ref)
+        access = await org_access(request, session, policy, credential.principal, org_ref)
+        member = None if member_id is None else await directory.read_member(session, access.org.id, member_id)
+        return access, member
     claims = credential.claims
-    caller_there = await memberships.caller_in_org(session, claims.subject, claims.session_id, org_ref)
-    principal = own_token_principal(claims, caller_there.user, caller_there.session_ended)
+    there = await callers.caller_in_org(session, claims.subject, claims.session_id, org_ref, member_id)
+    principal = own_token_principal(claims, there.user, there.session_ended)
     _check_caller(policy, principal)
-    return await _access(request, session, policy, principal, caller_there.org, caller_there.membership)
+    return await _access(request, session, policy, principal, there.org, there.membership), there.member
 
 
 async def _access(
@@ -196,17 +220,58 @@ def org_member(policy: Policy, *, path_param: str = "org") -> PolicyDependency:
     native API; dialects use their vendor's name, such as ``{orgId}``).
     """
 
+    org_ref = _org_ref(path_param)
+
     async def dependency(
         request: Request,
-        org: Annotated[str, Path(alias=path_param, description="Organization id or slug", max_length=100)],
+        org: org_ref,  # type: ignore[valid-type]
         credential: Presented = Depends(presented),
-        session: AsyncSession = Depends(get_session),
     ) -> OrgAccess:
-        return await credential_org_access(request, session, policy, credential, org)
+        return await credential_org_access(request, session_of(request), policy, credential, org)
 
+    return _declaring(dependency, policy, path_param)
+
+
+def _org_ref(path_param: str) -> Any:
+    """The path parameter ``path_param``, naming an organization by id or slug (a type built at run time, which
+    mypy cannot read as one: hence the ignores where it is used)."""
+    return Annotated[str, Path(alias=path_param, description="Organization id or slug", max_length=100)]
+
+
+def _declaring(dependency: Callable[..., Any], policy: Policy, path_param: str) -> PolicyDependency:
+    """``dependency``, marked with the policy it checks and its organization parameter (``route_policies``)."""
     dependency.policy = policy  # type: ignore[attr-defined]
     dependency.org_param = path_param  # type: ignore[attr-defined]
     return dependency
+
+
+@dataclass(frozen=True)
+class MemberFound:
+    """A read of one member the path names, with the caller's access to the organization."""
+
+    access: OrgAccess
+    member: MemberRead
+
+
+def org_member_read(policy: Policy, *, ref: Any, path_param: str = "org") -> PolicyDependency:
+    """Dependency for a route that reads the member ``ref`` names (an ``Annotated[str, Path(alias=…)]``): the
+    caller's access under ``policy``, then the member, 404 for an id the organization does not hold. For a
+    user's own token both are one statement (``credential_member_read``)."""
+
+    org_ref = _org_ref(path_param)
+
+    async def dependency(
+        request: Request,
+        reference: ref,
+        org: org_ref,  # type: ignore[valid-type]
+        credential: Presented = Depends(presented),
+    ) -> MemberFound:
+        access, member = await credential_member_read(request, session_of(request), policy, credential, org, reference)
+        if member is None:
+            raise NotFound("user not found")
+        return MemberFound(access, member)
+
+    return _declaring(dependency, policy, path_param)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from tenantry.core.tokens import impersonation
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.errors import Unauthenticated
-from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.runtime import Runtime, runtime_of, session_of
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,9 @@ class Presented:
     claims: AccessClaims | None = None
 
 
-async def presented(
-    request: Request,
-    session: AsyncSession = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Presented:
+async def presented(request: Request) -> Presented:
+    """Dependency: the request's credential, as far as it can be checked without the route's organization."""
+    session, runtime = session_of(request), runtime_of(request)
     credential = presented_credential(request)
     if credential is None:
         raise Unauthenticated("credentials are required: a bearer token or an API key")
@@ -163,12 +161,12 @@ async def presented(
     return Presented(claims=claims)
 
 
-async def current_principal(
-    credential: Presented = Depends(presented), session: AsyncSession = Depends(get_session)
-) -> Principal:
+async def current_principal(request: Request, credential: Presented = Depends(presented)) -> Principal:
     if credential.principal is not None:
         return credential.principal
     claims = credential.claims
     assert claims is not None
-    found, session_ended = await refresh_tokens.live_user_and_session(session, claims.subject, claims.session_id)
+    found, session_ended = await refresh_tokens.live_user_and_session(
+        session_of(request), claims.subject, claims.session_id
+    )
     return own_token_principal(claims, found, session_ended)

@@ -9,12 +9,12 @@ so a foreign id is a 404 whatever the body.
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.policy import OrgAccess, Policy, Target, org_member
 from tenantry.core.memberships import service as memberships
-from tenantry.runtime import get_session
+from tenantry.runtime import session_of
 
 T = TypeVar("T")
 Load = Callable[[AsyncSession, OrgAccess, str], Awaitable[T]]
@@ -27,12 +27,8 @@ def org_target(
     path parameter ``ref`` (an ``Annotated[str, Path(alias=…)]`` naming it)."""
     access_dependency = org_member(policy) if isinstance(policy, Policy) else policy
 
-    async def dependency(
-        reference: ref,
-        access: OrgAccess = Depends(access_dependency),
-        session: AsyncSession = Depends(get_session),
-    ) -> T:
-        return await load(session, access, reference)
+    async def dependency(request: Request, reference: ref, access: OrgAccess = Depends(access_dependency)) -> T:
+        return await load(session_of(request), access, reference)
 
     return dependency
 

@@ -1,7 +1,6 @@
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -10,7 +9,6 @@ from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
-from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
 
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
@@ -52,44 +50,6 @@ _MEMBER = _with_roles(
     .join(Membership, Membership.user_id == User.id)
     .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
 )
-
-
-# A user's own token on a route under an organization: the account (live, or no row), whether the token's
-# session has ended, the organization, and the account's membership there with its roles, in one round trip.
-# The account drives (a deleted account: no row, so 401 before anything about the organization is said).
-_CALLER_IN_ORG = _with_roles(
-    select(
-        User,
-        exists()
-        .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_not(None))
-        .label("session_ended"),
-        Organization,
-        Membership,
-    )
-    .select_from(User)
-    .outerjoin(Organization, orgs.matches_ref(bindparam("ref")))
-    .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == User.id))
-    .where(User.id == bindparam("user_id"), User.status != USER_DELETED)
-)
-
-
-@dataclass(frozen=True)
-class CallerInOrg:
-    user: User | None
-    """The live account (None when deleted or unknown)."""
-    session_ended: bool
-    org: Organization | None
-    membership: Membership | None
-    """The account's membership in ``org``, roles loaded; None when it has none."""
-
-
-async def caller_in_org(session: AsyncSession, user_id: str, family_id: str | None, org_ref: str) -> CallerInOrg:
-    """What authorizing a user's request under an organization needs, in one statement (see ``_CALLER_IN_ORG``)."""
-    params = {"user_id": user_id, "family_id": family_id, "ref": org_ref}
-    row = (await session.execute(_CALLER_IN_ORG, params)).unique().first()
-    if row is None:
-        return CallerInOrg(None, False, None, None)
-    return CallerInOrg(row[0], bool(row[1]), row[2], row[3])
 
 
 async def org_and_membership(

@@ -27,7 +27,7 @@ from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput, NotFound
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput
 from tenantry.i18n import N_
 
 _EMAIL_TAKEN = N_("an account with this email already exists")
@@ -199,15 +199,6 @@ def _imported(password_hash: str) -> str:
     except hashes.UnsupportedHash as error:
         raise InvalidInput([FieldError("password_hash", str(error))]) from None
     return password_hash
-
-
-async def read(session: AsyncSession, org: Organization, user_id: str) -> UserOut:
-    """The answer about the live member ``user_id`` of ``org``, read without ORM entities; 404 for anyone else
-    (as ``memberships.service.get``)."""
-    member = await directory.read_member(session, org.id, user_id)
-    if member is None:
-        raise NotFound("user not found")
-    return member_out(member)
 
 
 async def _criteria(
