@@ -26,17 +26,21 @@ async def verify_password(
     login_name: str,
     client: str | None,
     verify: Callable[[], Awaitable[bool]],
+    *,
+    state_when_right: lockout.StateReader | None = None,
 ) -> bool:
     """Run ``verify`` under the brute-force rules; True only for a right password that nothing blocks.
 
     Failures are written to ``session``: the caller must keep them when it answers with an error
-    (``TenantryError(keep_changes=True)``).
+    (``TenantryError(keep_changes=True)``). ``state_when_right``: see ``lockout.verify_counted``.
     """
     throttle = runtime.throttle
     if await throttle.failures_exceeded(client):
         return False
     rules = lockout.LockoutRules.of(runtime.settings)
-    verdict = await lockout.verify_counted(session, rules, login_name, verify, utcnow())
+    verdict = await lockout.verify_counted(
+        session, rules, login_name, verify, utcnow(), state_when_right=state_when_right
+    )
     if verdict is lockout.Verdict.WRONG:
         await throttle.count_failure(client)
     return verdict is lockout.Verdict.RIGHT

@@ -1,16 +1,21 @@
 """The OAuth 2.0 grants the token endpoint serves: ``password``, ``refresh_token`` (second factors: second_factor)."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics
 from tenantry.auth import access_tokens, brute_force, second_factor
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
-from tenantry.core.audit.signins import record_sign_in
+from tenantry.core.audit.signins import PASSWORD, SignIn, insert_sign_in
 from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
+from tenantry.core.memberships import repository as memberships
 from tenantry.core.mfa import challenges
+from tenantry.core.mfa import service as mfa
 from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.users import password_signin
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
 from tenantry.db.base import utcnow
@@ -31,11 +36,11 @@ class TokenResponse(BaseModel):
 
 
 async def _tokens_for(
-    session: AsyncSession, runtime: Runtime, user: User, family_id: str | None, amr: list[str] | None
+    session: AsyncSession, runtime: Runtime, user_id: str, family_id: str | None, amr: list[str] | None
 ) -> TokenResponse:
     settings = runtime.settings
-    refresh = await refresh_tokens.issue(session, user.id, settings.refresh_token_ttl_seconds, family_id, amr)
-    access = await access_tokens.issue(runtime.keyring, settings, user.id, session_id=refresh.family_id, amr=amr)
+    refresh = await refresh_tokens.issue(session, user_id, settings.refresh_token_ttl_seconds, family_id, amr)
+    access = await access_tokens.issue(runtime.keyring, settings, user_id, session_id=refresh.family_id, amr=amr)
     return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
 
 
@@ -53,42 +58,71 @@ async def password_grant(
     Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error. Sign-ins
     and failures of known accounts are audited in their organizations (only in ``org_id`` when the
     sign-in names one: ``core.audit.signins``); every surface's password sign-in comes through here.
+
+    Everything but the hash runs on the event loop, on the core the hashing thread shares: the account is
+    read as a row, and once the password proved right one statement reads the lockout state with what the
+    rest of the sign-in needs (``core.users.password_signin``); the writes are single statements, no entity.
     """
     passwords = runtime.passwords
     ahead = await _verified_ahead(runtime, username, password)
-    user = await users.get_by_email(session, username)
-    password_hash = user.password_hash if user is not None else None
+    account = await password_signin.account(session, username)
+    password_hash = account.password_hash if account is not None else None
+    found: list[password_signin.SignInFacts] = []
 
     async def verify() -> bool:
         if ahead is not None and ahead[0] == password_hash:
             return ahead[1]
         return await passwords.verify(password_hash, password)
 
-    verified = await brute_force.verify_password(session, runtime, username, client_ip, verify)
-    if not verified or user is None or password_hash is None:
+    async def state_when_right(key: str, now: datetime) -> tuple[bool, datetime | None]:
+        assert account is not None  # (a right password has an account)
+        found.append(await password_signin.facts(session, account.id, key))
+        return found[0].lockout_state(now)
+
+    verified = await brute_force.verify_password(
+        session, runtime, username, client_ip, verify, state_when_right=state_when_right
+    )
+    if not verified or account is None or password_hash is None:
         metrics.SIGN_INS.labels(method="password", result="failed").inc()
-        if user is not None:
-            await record_sign_in(
-                session, user, method="password", failure="bad_credentials", org_id=org_id, client_ip=client_ip
-            )
+        if account is not None:
+            await _record(session, account.id, found, SignIn(PASSWORD, "bad_credentials", org_id, client_ip))
         raise OAuthError("invalid_grant", BAD_CREDENTIALS, keep_changes=True)
-    if user.status != USER_ACTIVE:
+    if account.status != USER_ACTIVE:
         metrics.SIGN_INS.labels(method="password", result="disabled").inc()
-        await record_sign_in(session, user, method="password", failure="disabled", org_id=org_id, client_ip=client_ip)
+        await _record(session, account.id, found, SignIn(PASSWORD, "disabled", org_id, client_ip))
         raise OAuthError("invalid_grant", "the account is disabled", keep_changes=True)
-    if passwords.needs_rehash(password_hash):
-        user.password_hash = await passwords.hash(password)
-    if user.password_change_required:
+    rehashed = {"password_hash": await passwords.hash(password)} if passwords.needs_rehash(password_hash) else {}
+    if account.password_change_required:
         metrics.SIGN_INS.labels(method="password", result="password_change_required").inc()
+        user = await users.get_live(session, account.id)
+        if user is None:
+            raise OAuthError("invalid_grant", BAD_CREDENTIALS)
+        if rehashed:
+            user.password_hash = rehashed["password_hash"]
         raise await _change_required(session, runtime, user)
-    try:
-        tokens = await tokens_for(session, runtime, user, org_id=org_id)
-    except OAuthError as error:  # a second factor is still needed: not signed in yet
+    facts = found[0]
+    amr = [PASSWORD_AMR]
+    required = mfa.required_by(runtime.settings, account.platform_admin, facts.org_settings)
+    need = mfa.requirement_from(mfa.methods_from(facts.totp, facts.passkey, facts.recovery_codes), required)
+    if need.kind != "none":  # a second factor is still needed: not signed in yet
+        if rehashed:
+            await password_signin.save(session, account.id, **rehashed)
+        error = await second_factor.needed(session, account, need, amr, org_id)
         metrics.SIGN_INS.labels(method="password", result=error.error).inc()
-        raise
+        raise error
+    await password_signin.save(session, account.id, last_login_at=utcnow(), **rehashed)
+    tokens = await _tokens_for(session, runtime, account.id, None, amr)
     metrics.SIGN_INS.labels(method="password", result="succeeded").inc()
-    await record_sign_in(session, user, method="password", org_id=org_id, client_ip=client_ip)
+    await _record(session, account.id, found, SignIn(PASSWORD, org_id=org_id, client_ip=client_ip))
     return tokens
+
+
+async def _record(
+    session: AsyncSession, user_id: str, found: list[password_signin.SignInFacts], sign_in: SignIn
+) -> None:
+    """Record ``sign_in`` in the organizations the account joined: as read with the facts, when they were."""
+    joined = found[0].joined_org_ids if found else await memberships.joined_org_ids(session, user_id)
+    await insert_sign_in(session, user_id, joined, sign_in)
 
 
 async def _verified_ahead(runtime: Runtime, username: str, password: str) -> tuple[str | None, bool] | None:
@@ -99,7 +133,7 @@ async def _verified_ahead(runtime: Runtime, username: str, password: str) -> tup
     if not runtime.database.is_sqlite:
         return None
     async with runtime.database.transaction(write=False) as reader:
-        found = await users.get_by_email(reader, username)
+        found = await password_signin.account(reader, username)
     password_hash = found.password_hash if found is not None else None
     return password_hash, await runtime.passwords.verify(password_hash, password)
 
@@ -125,7 +159,7 @@ async def tokens_for(
     if MFA_AMR not in amr:
         await second_factor.ensure_not_needed(session, runtime, user, amr, org_id)
     user.last_login_at = utcnow()
-    return await _tokens_for(session, runtime, user, None, amr)
+    return await _tokens_for(session, runtime, user.id, None, amr)
 
 
 async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: str) -> TokenResponse:
@@ -141,4 +175,4 @@ async def refresh_grant(session: AsyncSession, runtime: Runtime, refresh_token: 
         raise OAuthError("invalid_grant", "the session has ended")
     if await challenges.lacks_required_factor(session, runtime.settings, user, spent.amr):
         raise OAuthError("invalid_grant", SECOND_FACTOR_NOW_REQUIRED)
-    return await _tokens_for(session, runtime, user, spent.family_id, spent.amr)
+    return await _tokens_for(session, runtime, user.id, spent.family_id, spent.amr)

@@ -14,7 +14,9 @@ from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
 from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE
+from tenantry.core.mfa.service import Requirement
 from tenantry.core.users.models import User
+from tenantry.core.users.password_signin import SignInAccount
 from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime
 
@@ -31,16 +33,23 @@ async def ensure_not_needed(
     """Raise ``mfa_required`` / ``mfa_enrollment_required`` (with a new ``mfa_token``) when a second factor
     must follow ``amr`` (in a sign-in naming ``org_id``); the challenge is kept although the answer is an error."""
     need = await service.requirement(session, runtime.settings, user)
-    if need.kind == "none":
-        return
+    if need.kind != "none":
+        raise await needed(session, user, need, amr, org_id)
+
+
+async def needed(
+    session: AsyncSession, user: User | SignInAccount, need: Requirement, amr: list[str], org_id: str | None = None
+) -> OAuthError:
+    """The ``mfa_required`` / ``mfa_enrollment_required`` answer to a sign-in of ``user`` that ``need``s a
+    second factor, with its new challenge's ``mfa_token`` (kept although the answer is an error)."""
     token = await challenges.begin(session, user, VERIFY if need.kind == "verify" else ENROLL, amr, org_id)
     extra: dict[str, str | int | list[str]] = {"mfa_token": token, "mfa_token_expires_in": challenges.TTL_SECONDS}
     if need.kind == "verify":
         extra["mfa_methods"] = need.methods
         detail = f"a second factor is required: answer with grant_type {OTP_GRANT} or {RECOVERY_CODE_GRANT}"
-        raise OAuthError("mfa_required", detail, keep_changes=True, extra=extra)
+        return OAuthError("mfa_required", detail, keep_changes=True, extra=extra)
     detail = "a second factor is required and none is enrolled: enrol an authenticator app with the mfa_token"
-    raise OAuthError("mfa_enrollment_required", detail, keep_changes=True, extra=extra)
+    return OAuthError("mfa_enrollment_required", detail, keep_changes=True, extra=extra)
 
 
 async def answer(

@@ -10,10 +10,12 @@ nothing yet; the second step (``core.mfa.challenges``) records the sign-in, with
 failure (``reason: second_factor``).
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record_for_user
+from tenantry.core.audit.service import insert_for_user, record_for_user
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
@@ -44,14 +46,42 @@ async def record_sign_in(
     """Record a sign-in of ``user`` by ``method`` (``password``, ...) and ``second_factor`` (``otp``, ...)
     when one followed; ``failure`` says why it failed."""
     member_of = await memberships.joined_org_ids(session, user.id)  # an invitation not accepted hears nothing
-    recorded_in: list[str | None] = list(member_of) or [None]
-    if org_id is not None:
-        recorded_in = [org_id] if org_id in member_of else []
-    actor = Actor(user_id=user.id, request_id=request_id.get(), client_ip=client_ip)
-    action, details = SIGNED_IN, {"method": method}
-    if second_factor is not None:
-        details["second_factor"] = second_factor
-    if failure is not None:
-        action, details = SIGN_IN_FAILED, {**details, "reason": failure}
-    for org in recorded_in:
+    sign_in = SignIn(method, failure, org_id, client_ip, second_factor)
+    actor, action, details = sign_in.event(user.id)
+    for org in sign_in.recorded_in(member_of):
         record_for_user(session, actor, action, user.id, org_id=org, details=details)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A sign-in to record: its ``method`` and ``second_factor``, why it failed (``failure``), the organization
+    it named (``org_id``) and where from (``client_ip``)."""
+
+    method: str
+    failure: str | None = None
+    org_id: str | None = None
+    client_ip: str | None = None
+    second_factor: str | None = None
+
+    def recorded_in(self, member_of: list[str]) -> list[str | None]:
+        """Where the sign-in of an account that joined ``member_of`` is recorded (None: account-wide)."""
+        if self.org_id is not None:
+            return [self.org_id] if self.org_id in member_of else []
+        return list(member_of) or [None]
+
+    def event(self, user_id: str) -> tuple[Actor, str, dict[str, str]]:
+        """The actor, action and details of its audit events."""
+        actor = Actor(user_id=user_id, request_id=request_id.get(), client_ip=self.client_ip)
+        action, details = SIGNED_IN, {"method": self.method}
+        if self.second_factor is not None:
+            details["second_factor"] = self.second_factor
+        if self.failure is not None:
+            action, details = SIGN_IN_FAILED, {**details, "reason": self.failure}
+        return actor, action, details
+
+
+async def insert_sign_in(session: AsyncSession, user_id: str, member_of: list[str], sign_in: SignIn) -> None:
+    """Record ``sign_in`` of the account ``user_id``, which joined ``member_of`` (``joined_org_ids``, read with
+    what the sign-in read), written now (``insert_for_user``): the password grant's path."""
+    actor, action, details = sign_in.event(user_id)
+    await insert_for_user(session, actor, action, user_id, org_ids=sign_in.recorded_in(member_of), details=details)

@@ -57,10 +57,16 @@ _STATE = select(LoginFailure.locked_until).where(LoginFailure.account_key == bin
 async def state(session: AsyncSession, key: str, now: datetime) -> tuple[bool, datetime | None]:
     """Whether failures of ``key`` are on record, and when its lockout ends (None: not locked)."""
     row = (await session.execute(_STATE, {"key": key})).first()
-    if row is None:
-        return False, None
-    until = row[0]
-    return True, (until if until is not None and until > now else None)
+    return state_of(row is not None, row[0] if row is not None else None, now)
+
+
+def state_of(recorded: bool, locked_until: datetime | None, now: datetime) -> tuple[bool, datetime | None]:
+    """``state`` from its row as read (``recorded``: a row exists; ``locked_until``: its column)."""
+    return recorded, (locked_until if locked_until is not None and locked_until > now else None)
+
+
+StateReader = Callable[[str, datetime], Awaitable[tuple[bool, datetime | None]]]
+"""Reads ``state`` of a key at a time; a sign-in may read it in a statement of its own (``verify_counted``)."""
 
 
 async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, now: datetime) -> int:
@@ -99,16 +105,28 @@ class Verdict(enum.Enum):
 
 
 async def verify_counted(
-    session: AsyncSession, rules: LockoutRules, login_name: str, verify: Callable[[], Awaitable[bool]], now: datetime
+    session: AsyncSession,
+    rules: LockoutRules,
+    login_name: str,
+    verify: Callable[[], Awaitable[bool]],
+    now: datetime,
+    *,
+    state_when_right: StateReader | None = None,
 ) -> Verdict:
     """Check a secret of ``login_name`` under its lockout: a wrong one counts as a failed sign-in.
 
     ``verify`` runs even while the name is locked, so the time taken does not tell. The failure is written
     to ``session``: a caller answering with an error must keep it (``TenantryError(keep_changes=True)``).
+    After a right secret the name's state is read with ``state_when_right`` when given (a sign-in reads it
+    with what it needs next, in one statement); after a wrong one always with ``state``, so that a wrong
+    secret costs the same database work whether the account exists or not.
     """
     correct = await verify()
     key = account_key(login_name)
-    recorded, locked_until = await state(session, key, now)
+    if correct and state_when_right is not None:
+        recorded, locked_until = await state_when_right(key, now)
+    else:
+        recorded, locked_until = await state(session, key, now)
     if locked_until is not None:
         return Verdict.LOCKED
     if correct:

@@ -28,6 +28,7 @@ from tenantry.core.mfa.schemas import OTP, PASSKEY, TotpEnrolmentOut
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
+from tenantry.core.users.password_signin import SignInAccount
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput
 from tenantry.settings import Settings
@@ -69,9 +70,11 @@ class Passed:
     amr: list[str]
 
 
-async def begin(session: AsyncSession, user: User, purpose: str, amr: list[str], org_id: str | None = None) -> str:
-    """A new challenge for ``user``, who proved ``amr`` (e.g. ``["pwd"]``) in a sign-in naming ``org_id`` (or
-    none); the answer is its token."""
+async def begin(
+    session: AsyncSession, user: User | SignInAccount, purpose: str, amr: list[str], org_id: str | None = None
+) -> str:
+    """A new challenge for ``user`` (the entity, or the password grant's row), who proved ``amr`` (e.g. ``["pwd"]``)
+    in a sign-in naming ``org_id`` (or none); the answer is its token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + timedelta(seconds=TTL_SECONDS)

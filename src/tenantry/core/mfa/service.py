@@ -7,6 +7,7 @@ MFA), or neither. ``core.mfa.challenges`` then carries the sign-in to its end.
 
 import base64
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,9 +38,8 @@ class Requirement:
     methods: list[str]
 
 
-async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
-    """The second factors the account can answer a challenge with."""
-    totp, passkey, recovery_codes = await repository.second_factors(session, user_id)
+def methods_from(totp: bool, passkey: bool, recovery_codes: int) -> list[str]:
+    """The second factors an account with these can answer a challenge with (``repository.second_factors``)."""
     methods = [OTP] if totp else []
     if passkey:
         methods.append(PASSKEY)
@@ -48,18 +48,38 @@ async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
     return methods
 
 
+async def methods_of(session: AsyncSession, user_id: str) -> list[str]:
+    """The second factors the account can answer a challenge with."""
+    return methods_from(*await repository.second_factors(session, user_id))
+
+
+def required_by(settings: Settings, platform_admin: bool, org_settings: Iterable[dict[str, object]]) -> bool:
+    """Whether an account must have a second factor: a platform admin when the platform says so, or a member
+    of an organization that requires one (``org_settings``: those of ``repository.org_settings_of_member``)."""
+    if platform_admin and settings.mfa_required_for_platform_admins:
+        return True
+    return any(org.get(MFA_REQUIRED) is True for org in org_settings)
+
+
 async def required_for(session: AsyncSession, settings: Settings, user: User) -> bool:
     if user.platform_admin and settings.mfa_required_for_platform_admins:
         return True
-    return any(org.get(MFA_REQUIRED) is True for org in await repository.org_settings_of_member(session, user.id))
+    return required_by(settings, user.platform_admin, await repository.org_settings_of_member(session, user.id))
+
+
+def requirement_from(methods: list[str], required: bool) -> Requirement:
+    """The requirement of an account with second factors ``methods`` that must (``required``) have one or not."""
+    if methods:
+        return Requirement("verify", methods)
+    return Requirement("enroll" if required else "none", [])
 
 
 async def requirement(session: AsyncSession, settings: Settings, user: User) -> Requirement:
     """What a sign-in of ``user`` that proved its first factor needs before tokens or a session."""
     methods = await methods_of(session, user.id)
     if methods:
-        return Requirement("verify", methods)
-    return Requirement("enroll" if await required_for(session, settings, user) else "none", [])
+        return requirement_from(methods, False)
+    return requirement_from(methods, await required_for(session, settings, user))
 
 
 async def status(session: AsyncSession, settings: Settings, user: User) -> MfaStatusOut:

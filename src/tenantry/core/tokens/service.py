@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.tokens.models import RefreshToken
@@ -35,19 +36,25 @@ async def issue(
     family_id: str | None = None,
     amr: list[str] | None = None,
 ) -> IssuedRefresh:
+    """A new refresh token of ``user_id`` (in ``family_id``, or a new family), inserted now: an append-only row
+    written with one INSERT on the session's connection, after whatever the session holds (the account, when
+    it is new in this unit of work)."""
     token = secrets.token_urlsafe(32)
     family = family_id or new_id()
-    session.add(
-        RefreshToken(
-            user_id=user_id,
-            family_id=family,
-            token_hash=digest(token),
-            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
-            amr=amr,
-        )
-    )
-    await session.flush()
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    row = {
+        "user_id": user_id,
+        "family_id": family,
+        "token_hash": digest(token),
+        "expires_at": utcnow() + timedelta(seconds=ttl_seconds),
+        "amr": amr,
+    }
+    await (await session.connection()).execute(_INSERT, row)
     return IssuedRefresh(token=token, family_id=family)
+
+
+_INSERT = insert(cast(Table, RefreshToken.__table__))
 
 
 async def find(session: AsyncSession, token: str) -> RefreshToken | None:
