@@ -74,11 +74,17 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Hand new events to their webhooks, then handle every message due now (and those this pass makes
         due); returns how many messages were attempted."""
-        await self._dispatch_events()
+        async with self._database.transaction(write=False) as session:  # an idle pass is this one read
+            pending = await has_pending_events(session)
+            due: list[str] | None = await outbox.due_ids(session, BATCH_SIZE)
+        if pending:
+            await self._dispatch_events()
+            due = None  # the events' deliveries are messages too
         attempted = 0
         while True:
-            async with self._database.transaction(write=False) as session:
-                due = await outbox.due_ids(session, BATCH_SIZE)
+            if due is None:
+                async with self._database.transaction(write=False) as session:
+                    due = await outbox.due_ids(session, BATCH_SIZE)
             handled = 0
             for message_id in due:
                 if self._stop.is_set():  # stopping: the rest waits for the next worker
@@ -87,6 +93,7 @@ class OutboxWorker:
             attempted += handled
             if not handled:
                 return attempted
+            due = None
 
     async def _dispatch_events(self) -> None:
         """Fan new events out to the webhooks subscribed to them (``core.webhooks.dispatch``)."""
