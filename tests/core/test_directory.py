@@ -10,6 +10,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.memberships import directory as members
 from tenantry.core.memberships.directory import MemberCriteria, SortKey
 from tenantry.core.orgs import repository as orgs
+from tenantry.core.roles import service as roles
 from tenantry.core.users import directory, matching
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer, make_tenant
@@ -137,3 +138,38 @@ async def test_a_broad_term_finds_the_same_members_row_by_row(
     assert counted == [2, 2]
     assert [member.user.email for member in umlaut[0]] == ["jörg@broad.example"]
     assert umlaut_counted == 1
+
+
+async def test_a_search_built_for_one_term_finds_what_another_term_of_its_shape_names(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrowed page's statement is built once per shape of criteria; its term and role are given when it runs."""
+    for name in ("anna.kim", "bo.lee", "jörg.xu", "jürgen.ma"):
+        await tenant.add_user(f"{name}@shape.example", password=None)
+    await tenant.add_user("ed.ng@shape.example", password=None, roles=["viewer"])
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.id)
+        assert org is not None
+
+        async def found(*terms: str, role_id: str | None = None) -> list[str]:
+            page, _ = await members.read_page_after(
+                session, org.id, MemberCriteria(terms=terms, role_id=role_id), after=None, limit=10
+            )
+            return [member.account.email for member in page]
+
+        # Two terms of each shape (ASCII, under three characters, not ASCII), each term finding its own member.
+        narrow = [await found(term) for term in ("ANNA", "bo.l", "Ki", "Xu", "JÖRG", "JÜRG")]
+        viewer, owner = await roles.resolve(session, org.id, ["viewer", "owner"])
+        by_role = [await found(role_id=viewer.id), await found(role_id=owner.id), await found("ed", role_id=owner.id)]
+        monkeypatch.setattr(matching, "BROAD", 1)  # on SQLite every term with a hit is broad now
+        broad = [await found(term) for term in ("anna", "bo.l", "jörg", "jürg")]
+    assert narrow == [[f"{name}@shape.example"] for name in ("anna.kim", "bo.lee", "anna.kim", "jörg.xu")] + [
+        ["jörg.xu@shape.example"],
+        ["jürgen.ma@shape.example"],
+    ]
+    viewers, owners, owners_named_ed = by_role
+    assert viewers == ["ed.ng@shape.example"]
+    assert tenant.owner.email in owners
+    assert "ed.ng@shape.example" not in owners
+    assert owners_named_ed == []
+    assert broad == [[f"{name}@shape.example"] for name in ("anna.kim", "bo.lee", "jörg.xu", "jürgen.ma")]

@@ -28,8 +28,8 @@ from starlette.routing import BaseRoute, Mount
 from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import callers, directory
-from tenantry.core.memberships import repository as memberships
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
+from tenantry.core.memberships.callers import MembershipRights
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
 from tenantry.core.memberships.service import Member, MemberRead
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
@@ -104,9 +104,13 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
 
 
 async def _rights_in(
-    session: AsyncSession, policy: Policy, principal: Principal, org: Organization, membership: Membership | None
+    session: AsyncSession,
+    policy: Policy,
+    principal: Principal,
+    org: Organization,
+    membership: MembershipRights | None,
 ) -> _Rights:
-    """What the caller may do in ``org``; ``membership`` is theirs there (already loaded, with its roles)."""
+    """What the caller may do in ``org``; ``membership`` is theirs there (already read)."""
     if principal.org_id is not None and principal.org_id != org.id:
         raise OrganizationNotFound("organization not found")
     if principal.api_key is not None:
@@ -119,7 +123,7 @@ async def _rights_in(
     if membership is not None and not membership.consent_pending:  # an invitation not accepted: not a member
         if membership.status != MEMBERSHIP_ACTIVE:
             raise PermissionDenied(f"your membership in this organization is {membership.status}")
-        return _Rights(union_permissions(list(membership.roles)))
+        return _Rights(membership.permissions)
     partner = await partners.access_for(session, org, principal.user.id)
     if partner is None:
         raise OrganizationNotFound("organization not found")
@@ -155,7 +159,7 @@ async def org_access(
     _check_caller(policy, principal)
     user = principal.user
     member_id = user.id if user is not None and not principal.platform_admin else None
-    found, membership = await memberships.org_and_membership(session, org_ref, member_id)
+    found, membership = await callers.org_and_membership(session, org_ref, member_id)
     return await _access(request, session, policy, principal, found, membership)
 
 
@@ -203,7 +207,7 @@ async def _access(
     policy: Policy,
     principal: Principal,
     found: Organization | None,
-    membership: Membership | None,
+    membership: MembershipRights | None,
 ) -> OrgAccess:
     if found is None:
         raise OrganizationNotFound("organization not found")

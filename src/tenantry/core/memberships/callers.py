@@ -12,18 +12,18 @@ One row per pair of roles (the caller's, the member's): joins kept flat, as ``re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.memberships.service import AccountColumns, MemberRead, MembershipColumns
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.models import Role
+from tenantry.core.roles.service import grants_permissions
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import USER_DELETED, User
 
@@ -37,32 +37,37 @@ _MEMBER_COLUMNS = (
     _MEMBER_ROLE.id,
     _MEMBER_ROLE.name,
 )
-_CALLER = 5
-"""Columns of the caller's part: the account, whether its session ended, the organization, the membership, a role."""
+_RIGHTS = (Membership.status, Membership.consent_pending, Role.id, Role.permissions)
+"""The caller's membership as authorizing reads it: columns, not entities (the policy changes none of it)."""
+_CALLER = 3 + len(_RIGHTS)
+"""Columns of the caller's part: the account, whether its session ended, the organization, then ``_RIGHTS``."""
+
+
+def _with_grants(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """``statement`` (whose FROM holds the caller's membership) joined to the roles it grants, one row each."""
+    return statement.outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id).outerjoin(
+        Role, Role.id == membership_roles.c.role_id
+    )
 
 
 @cache
 def _statement(with_member: bool) -> Select[*tuple[Any, ...]]:
     """Built once each: the caller's part, and with ``with_member`` the member named by ``member_id`` too."""
-    statement = (
+    statement = _with_grants(
         select(
             User,
             exists()
             .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_not(None))
             .label("session_ended"),
             Organization,
-            Membership,
-            Role,
+            *_RIGHTS,
         )
         .select_from(User)
         .outerjoin(Organization, orgs.matches_ref(bindparam("ref")))
         .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == User.id))
-        .outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
-        .outerjoin(Role, Role.id == membership_roles.c.role_id)
-        .where(User.id == bindparam("user_id"), User.status != USER_DELETED)
-    )
+    ).where(User.id == bindparam("user_id"), User.status != USER_DELETED)
     if not with_member:
-        return statement.order_by(Role.name)
+        return statement
     return (
         statement.add_columns(*_MEMBER_COLUMNS)
         .outerjoin(
@@ -75,8 +80,28 @@ def _statement(with_member: bool) -> Select[*tuple[Any, ...]]:
         )
         .outerjoin(_MEMBER_GRANTS, _MEMBER_GRANTS.c.membership_id == _MEMBER_MEMBERSHIP.id)
         .outerjoin(_MEMBER_ROLE, _MEMBER_ROLE.id == _MEMBER_GRANTS.c.role_id)
-        .order_by(_MEMBER_ROLE.name, Role.name)  # the member's role names in the order ``directory`` reads them
+        .order_by(_MEMBER_ROLE.name)  # the member's role names in the order ``directory`` reads them
     )
+
+
+class MembershipRights(NamedTuple):
+    """An account's membership in an organization, as deciding what it may do there reads it."""
+
+    status: str
+    consent_pending: bool
+    """An invitation the account has not accepted: no membership yet."""
+    permissions: frozenset[str]
+    """What the roles it holds there permit."""
+
+
+def _rights(rows: Sequence[Sequence[Any]], at: int) -> MembershipRights | None:
+    """The membership whose ``_RIGHTS`` columns start at ``at`` in each of ``rows`` (one row per role it holds);
+    None when the rows hold no membership."""
+    status, consent_pending = rows[0][at], rows[0][at + 1]
+    if status is None:
+        return None
+    grants = {row[at + 2]: row[at + 3] for row in rows if row[at + 2] is not None}
+    return MembershipRights(status, bool(consent_pending), grants_permissions(grants.items()))
 
 
 @dataclass(frozen=True)
@@ -85,8 +110,8 @@ class CallerInOrg:
     """The live account (None when deleted or unknown)."""
     session_ended: bool
     org: Organization | None
-    membership: Membership | None
-    """The account's membership in ``org``, roles loaded; None when it has none."""
+    membership: MembershipRights | None
+    """The account's membership in ``org``; None when it has none."""
     member: MemberRead | None = None
     """The organization's live member the route names, when it named one and there is one."""
 
@@ -100,11 +125,25 @@ async def caller_in_org(
     rows = (await session.execute(_statement(member_id is not None), params)).all()
     if not rows:
         return CallerInOrg(None, False, None, None)
-    user, session_ended, org, membership = rows[0][:4]
-    if membership is not None:
-        set_committed_value(membership, "roles", list(dict.fromkeys(row[4] for row in rows if row[4] is not None)))
+    user, session_ended, org = rows[0][:3]
     member = _member(rows) if member_id is not None else None
-    return CallerInOrg(user, bool(session_ended), org, membership, member)
+    return CallerInOrg(user, bool(session_ended), org, _rights(rows, 3), member)
+
+
+_ORG_AND_RIGHTS = _with_grants(
+    select(Organization, *_RIGHTS)
+    .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == bindparam("user_id")))
+    .where(orgs.matches_ref(bindparam("ref")))
+)
+
+
+async def org_and_membership(
+    session: AsyncSession, org_ref: str, user_id: str | None
+) -> tuple[Organization | None, MembershipRights | None]:
+    """A live organization by id or slug, with ``user_id``'s membership there, in one statement (for a caller
+    whose account is already read: an impersonation, a platform admin; an API key, with no ``user_id``)."""
+    rows = (await session.execute(_ORG_AND_RIGHTS, {"ref": org_ref, "user_id": user_id})).all()
+    return (None, None) if not rows else (rows[0][0], _rights(rows, 1))
 
 
 _ACCOUNT = len(AccountColumns._fields)

@@ -5,8 +5,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
-from tenantry.core.orgs import repository as orgs
-from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
@@ -39,26 +37,11 @@ async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | 
     return (await session.scalars(statement)).unique().first()
 
 
-# Every request under an organization starts with this statement, so it is built once.
-_ORG_AND_MEMBERSHIP = _with_roles(
-    select(Organization, Membership)
-    .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == bindparam("user_id")))
-    .where(orgs.matches_ref(bindparam("ref")))
-)
 _MEMBER = _with_roles(
     select(User, Membership)
     .join(Membership, Membership.user_id == User.id)
     .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
 )
-
-
-async def org_and_membership(
-    session: AsyncSession, org_ref: str, user_id: str | None
-) -> tuple[Organization | None, Membership | None]:
-    """A live organization by id or slug, with ``user_id``'s membership there and its roles, in one statement."""
-    result = await session.execute(_ORG_AND_MEMBERSHIP, {"ref": org_ref, "user_id": user_id})
-    row = result.unique().first()
-    return (None, None) if row is None else (row[0], row[1])
 
 
 async def member(session: AsyncSession, org_id: str, user_id: str) -> tuple[User, Membership] | None:

@@ -1,5 +1,7 @@
 """Roles: the built-in ones every organization has, and each organization's own."""
 
+from collections.abc import Iterable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
@@ -13,13 +15,24 @@ from tenantry.errors import AlreadyExists, Conflict, FieldError, InvalidInput, N
 from tenantry.i18n import N_
 
 
+def grant_permissions(role_id: str, stored: list[str]) -> frozenset[str]:
+    """What the role ``role_id`` permits: a built-in role's permissions come from the code, another's are
+    ``stored`` (its ``permissions`` column)."""
+    builtin = BUILTIN_BY_ID.get(role_id)
+    return builtin.permissions if builtin is not None else frozenset(stored)
+
+
 def permissions_of(role: Role) -> frozenset[str]:
-    builtin = BUILTIN_BY_ID.get(role.id)
-    return builtin.permissions if builtin is not None else frozenset(role.permissions)
+    return grant_permissions(role.id, role.permissions)
+
+
+def grants_permissions(grants: Iterable[tuple[str, list[str]]]) -> frozenset[str]:
+    """What roles given as (id, stored permissions) permit together."""
+    return frozenset().union(*(grant_permissions(role_id, stored) for role_id, stored in grants))
 
 
 def union_permissions(roles: list[Role]) -> frozenset[str]:
-    return frozenset().union(*(permissions_of(role) for role in roles))
+    return grants_permissions((role.id, role.permissions) for role in roles)
 
 
 def role_out(role: Role) -> RoleOut:
