@@ -1,10 +1,11 @@
-"""Reading sessions (safe-method requests) refuse to write; on PostgreSQL they run without a transaction. What
+"""Reading sessions (safe-method requests) refuse to write and run without a transaction. What
 any session reads back: stored documents, and times aware in UTC."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tenantry.core.orgs.models import Organization
 from tenantry.db.engine import Database, ReadOnlySession
@@ -59,3 +60,38 @@ async def test_times_read_back_aware_in_utc_whatever_zone_they_were_given_in(dat
     assert read == given
     assert read is not None
     assert read.tzinfo is UTC
+
+
+async def _failing_write(database: Database) -> None:
+    async with database.transaction() as session:
+        session.add(Organization(slug="rolled-back", name="Rolled back"))
+        await session.flush()
+        raise RuntimeError("the unit of work fails")
+
+
+async def test_reading_sessions_open_no_transaction_and_writing_ones_take_the_lock_first(database: Database) -> None:
+    """Reads run each statement on its own on both databases (no BEGIN, nothing to end); a writing session on
+    SQLite takes the write lock when it starts (BEGIN IMMEDIATE), and a failed one is rolled back."""
+    sent: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement.strip().upper())
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with database.transaction(write=False) as session:
+            await session.scalar(select(func.count()).select_from(Organization))
+        read = list(sent)
+        sent.clear()
+        with pytest.raises(RuntimeError):
+            await _failing_write(database)
+        written = list(sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not any(statement.startswith("BEGIN") for statement in read)
+    assert len(read) == 1
+    if database.is_sqlite:
+        assert written[0] == "BEGIN IMMEDIATE"
+    async with database.transaction(write=False) as session:
+        assert await session.scalar(select(Organization.id).where(Organization.slug == "rolled-back")) is None

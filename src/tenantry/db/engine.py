@@ -90,7 +90,11 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
     rollback = dialect.do_rollback
 
     def _rollback_when_open(dbapi_connection: Any) -> None:
-        if dbapi_connection.driver_connection.in_transaction:  # (aiosqlite reads it here, without the thread)
+        try:
+            idle = not dbapi_connection.driver_connection.in_transaction  # (read here, without the thread)
+        except ValueError:  # aiosqlite's connection is closed: the adapter's own rollback knows what to do
+            idle = False
+        if not idle:
             rollback(dbapi_connection)
 
     dialect.do_rollback = _rollback_when_open  # type: ignore[method-assign]
