@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry import metrics
 from tenantry.auth import access_tokens, brute_force, second_factor
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
-from tenantry.core.audit.signins import PASSWORD, SignIn, insert_sign_in
+from tenantry.core.audit.signins import PASSWORD, SignIn, insert_sign_in, sign_in_rows
 from tenantry.core.clients import grants as client_grants
 from tenantry.core.flows import signin
 from tenantry.core.memberships import repository as memberships
@@ -38,8 +38,15 @@ class TokenResponse(BaseModel):
 async def _tokens_for(
     session: AsyncSession, runtime: Runtime, user_id: str, family_id: str | None, amr: list[str] | None
 ) -> TokenResponse:
+    refresh = await refresh_tokens.issue(session, user_id, runtime.settings.refresh_token_ttl_seconds, family_id, amr)
+    return await _answer(runtime, user_id, refresh, amr)
+
+
+async def _answer(
+    runtime: Runtime, user_id: str, refresh: refresh_tokens.IssuedRefresh, amr: list[str] | None
+) -> TokenResponse:
+    """The answer with ``refresh`` (stored) and a new access token of its session."""
     settings = runtime.settings
-    refresh = await refresh_tokens.issue(session, user_id, settings.refresh_token_ttl_seconds, family_id, amr)
     access = await access_tokens.issue(runtime.keyring, settings, user_id, session_id=refresh.family_id, amr=amr)
     return TokenResponse(access_token=access, expires_in=settings.access_token_ttl_seconds, refresh_token=refresh.token)
 
@@ -65,7 +72,8 @@ async def password_grant(
     """
     passwords = runtime.passwords
     ahead = await _verified_ahead(runtime, username, password)
-    account = await password_signin.account(session, username)
+    connection = await session.connection()  # (after the hash read ahead: on SQLite this takes the write lock)
+    account = await password_signin.account(connection, username)
     password_hash = account.password_hash if account is not None else None
     found: list[password_signin.SignInFacts] = []
 
@@ -76,7 +84,7 @@ async def password_grant(
 
     async def state_when_right(key: str, now: datetime) -> tuple[bool, datetime | None]:
         assert account is not None  # (a right password has an account)
-        found.append(await password_signin.facts(session, account.id, key))
+        found.append(await password_signin.facts(connection, account.id, key))
         return found[0].lockout_state(now)
 
     verified = await brute_force.verify_password(
@@ -106,14 +114,15 @@ async def password_grant(
     need = mfa.requirement_from(mfa.methods_from(facts.totp, facts.passkey, facts.recovery_codes), required)
     if need.kind != "none":  # a second factor is still needed: not signed in yet
         if rehashed:
-            await password_signin.save(session, account.id, **rehashed)
+            await password_signin.save(connection, account.id, **rehashed)
         error = await second_factor.needed(session, account, need, amr, org_id)
         metrics.SIGN_INS.labels(method="password", result=error.error).inc()
         raise error
-    await password_signin.save(session, account.id, last_login_at=utcnow(), **rehashed)
-    tokens = await _tokens_for(session, runtime, account.id, None, amr)
+    refresh, token_row = refresh_tokens.new_refresh(account.id, runtime.settings.refresh_token_ttl_seconds, None, amr)
+    events = sign_in_rows(account.id, facts.joined_org_ids, SignIn(PASSWORD, org_id=org_id, client_ip=client_ip))
+    await password_signin.signed_in(connection, account.id, {"last_login_at": utcnow(), **rehashed}, token_row, events)
+    tokens = await _answer(runtime, account.id, refresh, amr)
     metrics.SIGN_INS.labels(method="password", result="succeeded").inc()
-    await _record(session, account.id, found, SignIn(PASSWORD, org_id=org_id, client_ip=client_ip))
     return tokens
 
 
@@ -133,7 +142,7 @@ async def _verified_ahead(runtime: Runtime, username: str, password: str) -> tup
     if not runtime.database.is_sqlite:
         return None
     async with runtime.database.transaction(write=False) as reader:
-        found = await password_signin.account(reader, username)
+        found = await password_signin.account(await reader.connection(), username)
     password_hash = found.password_hash if found is not None else None
     return password_hash, await runtime.passwords.verify(password_hash, password)
 

@@ -63,9 +63,16 @@ async def insert_for_user(
     """``record_for_user`` in each of ``org_ids``, written now in one INSERT on the session's connection: the
     same rows (the columns' defaults, ``event_type`` included, run as they do in a flush) without the unit of
     work, for the hot path of a sign-in. Not in a reading session: it would write there."""
-    rows = [_fields(actor, action, org_id, "user", user_id, details) for org_id in org_ids]
+    rows = rows_for_user(actor, action, user_id, org_ids=org_ids, details=details)
     if rows:
         await (await session.connection()).execute(_INSERT, rows)
+
+
+def rows_for_user(
+    actor: Actor, action: str, user_id: str, *, org_ids: Sequence[str | None], details: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The rows ``insert_for_user`` writes (the columns with defaults left out), for a caller that inserts them."""
+    return [_fields(actor, action, org_id, "user", user_id, details) for org_id in org_ids]
 
 
 async def page(

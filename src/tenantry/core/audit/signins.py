@@ -11,11 +11,12 @@ failure (``reason: second_factor``).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import insert_for_user, record_for_user
+from tenantry.core.audit.service import insert_for_user, record_for_user, rows_for_user
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
@@ -85,3 +86,9 @@ async def insert_sign_in(session: AsyncSession, user_id: str, member_of: list[st
     what the sign-in read), written now (``insert_for_user``): the password grant's path."""
     actor, action, details = sign_in.event(user_id)
     await insert_for_user(session, actor, action, user_id, org_ids=sign_in.recorded_in(member_of), details=details)
+
+
+def sign_in_rows(user_id: str, member_of: list[str], sign_in: SignIn) -> list[dict[str, Any]]:
+    """The audit rows ``insert_sign_in`` writes, for a caller that inserts them with its own writes."""
+    actor, action, details = sign_in.event(user_id)
+    return rows_for_user(actor, action, user_id, org_ids=sign_in.recorded_in(member_of), details=details)

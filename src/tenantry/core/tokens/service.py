@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,19 +39,30 @@ async def issue(
     """A new refresh token of ``user_id`` (in ``family_id``, or a new family), inserted now: an append-only row
     written with one INSERT on the session's connection, after whatever the session holds (the account, when
     it is new in this unit of work)."""
-    token = secrets.token_urlsafe(32)
-    family = family_id or new_id()
+    issued, row = new_refresh(user_id, ttl_seconds, family_id, amr)
     if session.new or session.dirty or session.deleted:
         await session.flush()
+    await (await session.connection()).execute(_INSERT, row)
+    return issued
+
+
+def new_refresh(
+    user_id: str, ttl_seconds: int, family_id: str | None = None, amr: list[str] | None = None
+) -> tuple[IssuedRefresh, dict[str, Any]]:
+    """A new refresh token (``issue``'s) and its row, every column given, for a caller that inserts it itself."""
+    token = secrets.token_urlsafe(32)
+    family = family_id or new_id()
+    now = utcnow()
     row = {
+        "id": new_id(),
         "user_id": user_id,
         "family_id": family,
         "token_hash": digest(token),
-        "expires_at": utcnow() + timedelta(seconds=ttl_seconds),
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
         "amr": amr,
     }
-    await (await session.connection()).execute(_INSERT, row)
-    return IssuedRefresh(token=token, family_id=family)
+    return IssuedRefresh(token=token, family_id=family), row
 
 
 _INSERT = insert(cast(Table, RefreshToken.__table__))

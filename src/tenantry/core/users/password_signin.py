@@ -2,23 +2,26 @@
 
 Every password grant reads the account by its email, then, once the password proved right, the login name's
 lockout state, the account's second factors, the settings of the organizations that could require one and
-the organizations it joined (where the sign-in is recorded), and writes the account's last sign-in. Through
-the ORM that was six statements, each compiled and its rows made entities on the event loop, which shares the
-core with the hashing thread; here it is two reads and one update, none of them an entity.
+the organizations it joined (where the sign-in is recorded), and writes the account's last sign-in, its
+refresh token and its audit rows. Through the ORM that was eight statements, each compiled and its rows made
+entities on the event loop, which shares the core with the hashing thread; here it is two reads, an update
+and two inserts, none of them an entity, all on the one connection the caller took from its session.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, exists, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, Table, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tenantry.core.audit.models import AuditEvent
 from tenantry.core.credentials import lockout
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode, WebAuthnCredential
 from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DELETED, User
 
@@ -41,9 +44,9 @@ _ACCOUNT = select(*(_USERS.c[name] for name in SignInAccount._fields)).where(
 )
 
 
-async def account(session: AsyncSession, email: str) -> SignInAccount | None:
+async def account(connection: AsyncConnection, email: str) -> SignInAccount | None:
     """The live account whose email is the same identity as ``email`` (``repository.get_by_email``'s), as a row."""
-    row = (await (await session.connection()).execute(_ACCOUNT, {"key": email_key(email)})).first()
+    row = (await connection.execute(_ACCOUNT, {"key": email_key(email)})).first()
     return None if row is None else SignInAccount(*row)
 
 
@@ -100,9 +103,9 @@ _FACTS = (
 )
 
 
-async def facts(session: AsyncSession, user_id: str, lockout_key: str) -> SignInFacts:
+async def facts(connection: AsyncConnection, user_id: str, lockout_key: str) -> SignInFacts:
     """What a sign-in of ``user_id`` whose password proved right needs next (``lockout_key``: its login name's)."""
-    rows = list(await (await session.connection()).execute(_FACTS, {"user_id": user_id, "key": lockout_key}))
+    rows = list(await connection.execute(_FACTS, {"user_id": user_id, "key": lockout_key}))
     recorded, locked_until, totp, passkey, codes = rows[0][:5]
     org_settings: list[dict[str, object]] = []
     joined: list[str] = []
@@ -119,7 +122,27 @@ async def facts(session: AsyncSession, user_id: str, lockout_key: str) -> SignIn
 _SAVE = update(_USERS).where(_USERS.c.id == bindparam("account_id")).values(version=_USERS.c.version + 1)
 
 
-async def save(session: AsyncSession, account_id: str, **values: object) -> None:
+async def save(connection: AsyncConnection, account_id: str, **values: object) -> None:
     """Write ``values`` (columns of ``users``) to the account, as a flush of its entity would: ``version`` goes
     up by one and ``updated_at`` is now."""
-    await (await session.connection()).execute(_SAVE, {"account_id": account_id, **values})
+    await connection.execute(_SAVE, {"account_id": account_id, **values})
+
+
+_INSERT_REFRESH_TOKEN = insert(cast(Table, RefreshToken.__table__))
+_INSERT_AUDIT_EVENTS = insert(cast(Table, AuditEvent.__table__))
+
+
+async def signed_in(
+    connection: AsyncConnection,
+    account_id: str,
+    values: dict[str, object],
+    refresh_token: dict[str, Any],
+    audit_rows: list[dict[str, Any]],
+) -> None:
+    """The writes of a finished sign-in: ``values`` to the account (``save``), its refresh token's row
+    (``tokens.service.new_refresh``) and its audit rows (``signins.sign_in_rows``), the columns' defaults run
+    as in a flush."""
+    await save(connection, account_id, **values)
+    await connection.execute(_INSERT_REFRESH_TOKEN, refresh_token)
+    if audit_rows:
+        await connection.execute(_INSERT_AUDIT_EVENTS, audit_rows)
