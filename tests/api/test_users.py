@@ -1,13 +1,11 @@
 """Users of an organization: create, read, search, page, change."""
 
-from typing import Any
-
 import httpx
 import pytest
-from sqlalchemy import event
 
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, accept_invitation, bearer
+from tests.statements import sent_statements
 
 
 async def test_create_returns_the_documented_user_object(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -305,18 +303,9 @@ async def test_get_user_reads_the_caller_and_the_member_in_one_statement(
     nobody = await tenant.add_user(roles=["bare"])
     key = await client.post(tenant.path("/api-keys"), json={"name": "reader", "roles": ["viewer"]}, headers=tenant.auth)
     key_auth = {"x-api-key": key.json()["key"]}
-    sent: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    engine = runtime.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sent_statements(runtime.database) as sent:
         by_token = await client.get(tenant.path(f"/users/{target.id}"), headers=tenant.auth)
-        statements = [statement for statement in sent if statement.lstrip().upper().startswith("SELECT")]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = [statement for statement in sent if statement.lstrip().upper().startswith("SELECT")]
     assert by_token.status_code == 200, by_token.text
     assert len(statements) == 1
     assert by_token.json()["roles"] == ["admin", "viewer"]

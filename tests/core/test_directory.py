@@ -1,10 +1,7 @@
 """The core directory: counted, sorted member pages, addable accounts by what the actor may see, the owner."""
 
-from typing import Any
-
 import httpx
 import pytest
-from sqlalchemy import event
 
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import directory as members
@@ -14,6 +11,7 @@ from tenantry.core.roles import service as roles
 from tenantry.core.users import directory, matching
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer, make_tenant
+from tests.statements import sent_statements
 
 
 async def test_members_page_counts_all_and_returns_the_slice_with_roles(runtime: Runtime, tenant: Tenant) -> None:
@@ -44,14 +42,7 @@ async def test_a_page_of_the_whole_organization_sends_its_cursor_as_a_parameter(
 ) -> None:
     added = [await tenant.add_user(f"{name}@keyset.example") for name in ("ann", "ben", "cal")]
     after = min(member.id for member in added)
-    sent: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    engine = runtime.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sent_statements(runtime.database) as sent:
         async with runtime.database.transaction(write=False) as session:
             org = await orgs.get_by_ref(session, tenant.id)
             assert org is not None
@@ -61,8 +52,6 @@ async def test_a_page_of_the_whole_organization_sends_its_cursor_as_a_parameter(
             active, _ = await members.read_page_after(
                 session, org.id, MemberCriteria(status="active"), after=after, limit=50
             )
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     later = [member.account.id for member in everyone if member.account.id > after]
     assert [member.account.id for member in whole] == later
     assert [member.account.id for member in again] == later[:1]

@@ -2,13 +2,13 @@
 any session reads back: stored documents, and times aware in UTC."""
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tenantry.core.orgs.models import Organization
 from tenantry.db.engine import Database, ReadOnlySession
+from tests.statements import sent_statements
 
 
 async def test_a_reading_session_refuses_to_write_and_nothing_is_stored(database: Database) -> None:
@@ -72,23 +72,13 @@ async def _failing_write(database: Database) -> None:
 async def test_reading_sessions_open_no_transaction_and_writing_ones_take_the_lock_first(database: Database) -> None:
     """Reads run each statement on its own on both databases (no BEGIN, nothing to end); a writing session on
     SQLite takes the write lock when it starts (BEGIN IMMEDIATE), and a failed one is rolled back."""
-    sent: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement.strip().upper())
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sent_statements(database) as sent:
         async with database.transaction(write=False) as session:
             await session.scalar(select(func.count()).select_from(Organization))
-        read = list(sent)
-        sent.clear()
-        with pytest.raises(RuntimeError):
-            await _failing_write(database)
-        written = list(sent)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    read = [statement.strip().upper() for statement in sent]
+    with sent_statements(database) as sent, pytest.raises(RuntimeError):
+        await _failing_write(database)
+    written = [statement.strip().upper() for statement in sent]
     assert not any(statement.startswith("BEGIN") for statement in read)
     assert len(read) == 1
     if database.is_sqlite:
