@@ -168,20 +168,11 @@ async def credential_org_access(
 ) -> OrgAccess:
     """``org_access`` for a presented credential: a user's own token is authorized in one statement (its
     account's liveness, its session, the organization, its membership there with the roles)."""
-    access, _ = await _credential_access(request, session, policy, credential, org_ref, None)
+    access, _ = await credential_member_read(request, session, policy, credential, org_ref, None)
     return access
 
 
 async def credential_member_read(
-    request: Request, session: AsyncSession, policy: Policy, credential: Presented, org_ref: str, member_id: str
-) -> tuple[OrgAccess, MemberRead | None]:
-    """``credential_org_access``, then the organization's member ``member_id`` as a read answers it (None when
-    the organization has no such live member). For a user's own token both come from one statement; the member
-    is handed on only once the policy granted the access."""
-    return await _credential_access(request, session, policy, credential, org_ref, member_id)
-
-
-async def _credential_access(
     request: Request,
     session: AsyncSession,
     policy: Policy,
@@ -189,6 +180,9 @@ async def _credential_access(
     org_ref: str,
     member_id: str | None,
 ) -> tuple[OrgAccess, MemberRead | None]:
+    """``credential_org_access``, then, given ``member_id``, the organization's member as a read answers it
+    (None when the organization has no such live member). For a user's own token both come from one
+    statement; the member is handed on only once the policy granted the access."""
     if credential.claims is None:
         assert credential.principal is not None
         access = await org_access(request, session, policy, credential.principal, org_ref)
