@@ -75,16 +75,13 @@ class OutboxWorker:
         """Hand new events to their webhooks, then handle every message due now (and those this pass makes
         due); returns how many messages were attempted."""
         async with self._database.transaction(write=False) as session:  # an idle pass is this one read
-            pending = await has_pending_events(session)
-            due: list[str] | None = await outbox.due_ids(session, BATCH_SIZE)
-        if pending:
-            await self._dispatch_events()
-            due = None  # the events' deliveries are messages too
+            if not await has_pending_events(session) and not await outbox.due_ids(session, 1):
+                return 0
+        await self._dispatch_events()
         attempted = 0
         while True:
-            if due is None:
-                async with self._database.transaction(write=False) as session:
-                    due = await outbox.due_ids(session, BATCH_SIZE)
+            async with self._database.transaction(write=False) as session:
+                due = await outbox.due_ids(session, BATCH_SIZE)
             handled = 0
             for message_id in due:
                 if self._stop.is_set():  # stopping: the rest waits for the next worker
@@ -93,7 +90,6 @@ class OutboxWorker:
             attempted += handled
             if not handled:
                 return attempted
-            due = None
 
     async def _dispatch_events(self) -> None:
         """Fan new events out to the webhooks subscribed to them (``core.webhooks.dispatch``)."""
