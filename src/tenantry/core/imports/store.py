@@ -236,4 +236,4 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
         await _insert_rows(session, rows)
     touched = {(org_id, role_id) for _membership_id, role_id in grants}
     if touched:  # these rows bypass the ORM, so the SCIM group versions are bumped here
-        await session.execute(grant_versions.bump_statement(session.get_bind().dialect.name, touched))
+        await grant_versions.bump(session, touched)
