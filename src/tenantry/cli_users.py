@@ -165,7 +165,7 @@ def import_users(
     ] = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=5000, help="Rows read, checked and hashed at a time.")
-    ] = 500,
+    ] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,
     invite: Annotated[
         bool, typer.Option("--invite", help="Mail each user created without a password an invitation.")
