@@ -16,6 +16,7 @@ from sqlalchemy.util import LRUCache
 
 from tenantry.db.errors import is_unavailable
 from tenantry.db.pins import PrimaryPins
+from tenantry.db.sqlite_trips import OneTripDbapi
 from tenantry.db.write_turns import WriteTurns
 
 _WRITE_OPTION = "tenantry_write"
@@ -160,6 +161,7 @@ class Database:
             # only add page caches (2 MiB each) and threads, not speed. Up to 8 (4 + 4 overflow): get-user with
             # 32 clients peaked at 178 MiB where 16 connections took 197 MiB, at the same rate.
             pool_size, max_overflow = min(pool_size, _SQLITE_POOL), min(max_overflow, _SQLITE_POOL)
+            options["module"] = OneTripDbapi()  # a statement is one trip to the connection's thread (sqlite_trips)
         else:
             # A server that is away fails the request within these, instead of hanging it.
             options["connect_args"] = {"timeout": connect_timeout_seconds, "command_timeout": statement_timeout_seconds}

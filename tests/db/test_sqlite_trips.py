@@ -1,0 +1,59 @@
+"""SQLite: a statement is one trip to its connection's thread, and reads back what a cursor would (rows, row count,
+last row id, errors, several parameter sets, rows streamed by a server-side cursor)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from tenantry.db.engine import Database
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="aiosqlite's thread")
+
+
+@contextmanager
+def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The calls queued for aiosqlite's threads while the block runs."""
+    queued: list[Any] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        queued.append(fn)
+        return await original(self, fn, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(aiosqlite.Connection, "_execute", counted)
+        yield queued
+
+
+async def test_a_statement_is_one_trip_and_reads_what_a_cursor_reads(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database.transaction() as session:
+        connection = await session.connection()
+        await connection.exec_driver_sql("CREATE TABLE trips (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        with trips(monkeypatch) as queued:
+            inserted = await connection.exec_driver_sql("INSERT INTO trips (name) VALUES ('a')")
+        assert len(queued) == 1
+        assert (inserted.rowcount, inserted.lastrowid) == (1, 1)
+        many = await connection.exec_driver_sql("INSERT INTO trips (name) VALUES (?)", [("b",), ("c",), ("d",)])
+        assert many.rowcount == 3
+        changed = await connection.execute(text("UPDATE trips SET name = name || '!' WHERE id > 2"))
+        assert changed.rowcount == 2
+        with trips(monkeypatch) as queued:
+            rows = (await connection.execute(text("SELECT id, name FROM trips ORDER BY id"))).all()
+        assert len(queued) == 1
+        assert [tuple(row) for row in rows] == [(1, "a"), (2, "b"), (3, "c!"), (4, "d!")]
+        first = await connection.execute(text("SELECT name FROM trips ORDER BY id"))
+        assert (first.fetchone(), first.fetchmany(2), first.fetchall()) == (("a",), [("b",), ("c!",)], [("d!",)])
+        assert (await connection.execute(text("SELECT name FROM trips WHERE id > 9"))).all() == []
+        streamed = await connection.stream(text("SELECT id FROM trips ORDER BY id"))
+        assert [row[0] async for row in streamed] == [1, 2, 3, 4]
+        with pytest.raises(IntegrityError):
+            await connection.exec_driver_sql("INSERT INTO trips (name) VALUES ('a')")
+        await connection.exec_driver_sql("DROP TABLE trips")
