@@ -43,8 +43,9 @@ _WRITE_ATTEMPTS = 3
 _ROWS_PER_WRITE = 1000
 """Rows inserted per write transaction on SQLite: about a tenth of a second of its write lock on a quiet machine
 (85 ms into the bench's 20,000 users, 100 ms into its million). Fewer, longer transactions leave FTS5 fewer
-segments to merge and commit less often: 10,000 rows with hashes took 1.36-1.52 s in 500-row batches and
-transactions, 1.01-1.08 s in 1,000-row ones (the CLI, four runs each on a copy of the quick bench's database).
+segments to merge and commit less often: 10,000 rows with hashes took 1.15-1.29 s in 500-row batches and
+transactions, 1.06-1.11 s in 1,000-row ones (the CLI, four runs each, alternating, on a copy of the quick bench's
+database).
 PostgreSQL locks rows, not the database: there a batch is written in one transaction."""
 ALREADY_MEMBER = N_("a user with this email already exists in the organization")
 ACCOUNT_ELSEWHERE = N_("an account with this email already exists outside this organization")

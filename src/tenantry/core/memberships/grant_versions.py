@@ -59,8 +59,8 @@ def _collect(session: Session, _context: UOWTransaction, _instances: Any) -> Non
 @cache
 def _upsert(dialect: str) -> Executable:
     """The upsert raising one (organization, role)'s version, a missing row starting at 2: built once per database,
-    its values parameters. Built for each flush with the pairs as literal values, it was compiled on every
-    create-user (a sixth of its CPU: ``py-spy`` of ``bench.cpu_per_request ... create_user``)."""
+    its values parameters. Built for each flush with the pairs written in, it was compiled on every create-user
+    (6% of its samples: ``py-spy`` of ``bench.cpu_per_request ... create_user``)."""
     table = OrgRoleState.__table__
     assert isinstance(table, Table)
     statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
