@@ -63,7 +63,7 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
     and its ROLLBACK were each a trip to the connection's thread and through SQLAlchemy's execution, two of a
     get-user's four (in process, 1,500 get-users pinned to one core, min of 3 alternating runs: 3.19 -> 2.06 ms
     of CPU with the BEGIN gone, 1.83 -> 1.21 ms with the ROLLBACK too, on a machine other work was loading).
-    A rollback is skipped when no transaction is open: SQLite's own would do nothing, after the trip.
+    A rollback is skipped when no transaction is open (``sqlite_trips``): SQLite's own would do nothing, after the trip.
     """
     turns = WriteTurns(busy_timeout_ms / 1000)
     event.listen(engine.sync_engine.pool, "checkin", turns.give_back)
@@ -86,19 +86,6 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
         elif connection.get_execution_options().get(_AUTOCOMMIT, False):
             return
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    dialect = engine.sync_engine.dialect
-    rollback = dialect.do_rollback
-
-    def _rollback_when_open(dbapi_connection: Any) -> None:
-        try:
-            idle = not dbapi_connection.driver_connection.in_transaction  # (read here, without the thread)
-        except ValueError:  # aiosqlite's connection is closed: the adapter's own rollback knows what to do
-            idle = False
-        if not idle:
-            rollback(dbapi_connection)
-
-    dialect.do_rollback = _rollback_when_open  # type: ignore[method-assign]
 
 
 def read_json(text: str) -> Any:

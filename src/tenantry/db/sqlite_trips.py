@@ -6,7 +6,8 @@ execute, fetch the rows, close the cursor. Pinned to one core, a trip costs abou
 (``execute_fetchall("select 1")`` 22 us against cursor, execute, fetchall and close 88 us): a get-user's one
 statement paid 66 us for the three extra trips, a create-user's dozen 0.8 ms. Here a statement's cursor is
 opened, run, read and closed on the thread in one call; its rows, description, row count and last row id
-come back together, and the cursor SQLAlchemy holds only hands them out.
+come back together, and the cursor SQLAlchemy holds only hands them out. A rollback with no transaction open
+makes no trip at all.
 
 Server-side cursors (``stream_results``) keep SQLAlchemy's own adapter: their rows are fetched as they are read.
 """
@@ -111,6 +112,16 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
+
+    def rollback(self) -> None:
+        """Nothing when no transaction is open (a reading unit of work's): SQLite's rollback would do nothing,
+        after a trip to the thread."""
+        try:
+            idle = not self._connection.in_transaction  # (read here, without the thread)
+        except ValueError:  # aiosqlite's connection is closed: the adapter's own rollback knows what to do
+            idle = False
+        if not idle:
+            super().rollback()
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
