@@ -12,8 +12,11 @@ function init(args)
   for line in io.lines(os.getenv("BENCH_PATHS")) do
     paths[#paths + 1] = line
   end
-  salt = math.floor(os.clock() * 1000000) + math.random(1, 1000000)
-  math.randomseed(salt)
+  -- The wall clock's second tells runs apart (each lasts longer than a second): os.clock() at init is this
+  -- process's few milliseconds of CPU and LuaJIT's unseeded math.random gives every process the same draw, so a
+  -- salt of those two alone repeated across runs, and a later run's creates failed on an earlier run's emails.
+  salt = os.time() .. "." .. math.floor(os.clock() * 1000000)
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 
 function request()
