@@ -71,6 +71,13 @@ async def test_search_index_follows_inserts_updates_and_deletes(database: Databa
         # 0022: a short pending list, so a search reads few unmerged rows and the planner keeps the indexes.
         for name in ("ix_users_email_trgm", "ix_users_first_name_trgm", "ix_users_last_name_trgm"):
             assert options[name] == ["gin_pending_list_limit=256"]
+            # 0023: the email's histogram has 1,000 entries, so a term one entry holds is not estimated at 1%.
+            async with database.engine.connect() as connection:
+                target = await connection.scalar(
+                    text("SELECT attstattarget FROM pg_attribute WHERE attrelid = CAST(:name AS regclass)"),
+                    {"name": name},
+                )
+            assert target == (1000 if name == "ix_users_email_trgm" else -1)
         return
     async with database.engine.connect() as connection:
         triggers = set(await connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
