@@ -3,15 +3,17 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from tenantry.core.actor import SYSTEM
 from tenantry.core.imports import store
-from tenantry.core.imports.importer import Importer
+from tenantry.core.imports.importer import Importer, Summary
 from tenantry.core.imports.native import NativeFormat
 from tenantry.core.imports.records import RecordReader, csv_safe
 from tenantry.core.imports.rows import Outcome
 from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.orgs import repository as orgs
+from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput
 from tenantry.runtime import Runtime
 from tests.factories import Tenant
@@ -111,3 +113,42 @@ async def test_spellings_of_one_address_are_one_identity_in_a_file_and_against_t
     summary = await importer.finish()
     assert (summary.created, summary.present, summary.failed) == (1, 1, 1)
     assert sorted((outcome.line, outcome.status) for outcome in outcomes) == [(2, "present"), (4, "failed")]
+
+
+async def _imported(runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome]) -> Summary:
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.slug)
+    assert org is not None
+    importer = Importer(
+        org=org,
+        actor=SYSTEM,
+        format=NativeFormat(org),
+        passwords=runtime.passwords,
+        units=OwnTransactions(runtime.database),
+        on_outcome=outcomes.append,
+        batch_size=3,
+    )
+    await importer.feed(data)
+    return await importer.finish()
+
+
+async def test_a_batch_that_fails_half_way_leaves_none_of_its_rows(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accounts of a batch whose memberships then fail to be written are taken back with them (PostgreSQL
+    writes with COPY on the driver: inside the batch's transaction)."""
+    real = store._insert_rows
+
+    async def failing(session: Any, rows: Any) -> None:
+        if rows.table.name == "memberships":
+            raise RuntimeError("the connection dropped")
+        await real(session, rows)
+
+    monkeypatch.setattr(store, "_insert_rows", failing)
+    with pytest.raises(RuntimeError, match="the connection dropped"):
+        await _imported(runtime, tenant, b"email\nhalf1@example.com\nhalf2@example.com\n", [])
+    async with runtime.database.transaction(write=False) as session:
+        accounts = await session.scalar(
+            select(func.count()).where(User.email.in_(["half1@example.com", "half2@example.com"]))
+        )
+    assert accounts == 0

@@ -132,6 +132,10 @@ async def _insert_rows(session: AsyncSession, rows: _Rows) -> None:
         return
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with the first statement it runs: a COPY on the driver before
+        # any committed on its own, and a batch that failed half-way kept the rows written so far.
+        await connection.exec_driver_sql("SELECT 1")
     try:
         await driver.copy_records_to_table(rows.table.name, records=records, columns=list(rows.columns))
     except asyncpg.IntegrityConstraintViolationError as error:
