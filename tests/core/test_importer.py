@@ -1,5 +1,6 @@
-"""The importer's parts: records from chunks, echo safety, and a batch that loses a race."""
+"""The importer's parts: records from chunks, echo safety, a batch that loses a race, batches written at once."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from tenantry.core.imports.native import NativeFormat
 from tenantry.core.imports.records import RecordReader, csv_safe
 from tenantry.core.imports.rows import Outcome
 from tenantry.core.imports.units import OwnTransactions
+from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput
@@ -115,6 +117,30 @@ async def test_spellings_of_one_address_are_one_identity_in_a_file_and_against_t
     assert sorted((outcome.line, outcome.status) for outcome in outcomes) == [(2, "present"), (4, "failed")]
 
 
+def _traced_inserts(
+    monkeypatch: pytest.MonkeyPatch, events: list[tuple[str, int]], *, slow: int, fail: int = 0
+) -> None:
+    """Record when each batch (named by its first line) has its rows in and when its turn to commit comes; the
+    batch starting at ``slow`` takes a while to write, the one starting at ``fail`` fails once its rows are in."""
+    real = store.insert_members
+
+    async def traced(session: Any, org_id: str, actor: Any, members: list[store.NewMember], *, turn: Any) -> None:
+        first = members[0].line
+
+        async def traced_turn() -> None:
+            events.append(("rows in", first))
+            if first == fail:
+                raise RuntimeError("the disk is full")
+            await turn()
+            events.append(("turn", first))
+
+        if first == slow:
+            await asyncio.sleep(0.3)  # still writing when the next batch is read and starts its own write
+        await real(session, org_id, actor, members, turn=traced_turn)
+
+    monkeypatch.setattr(store, "insert_members", traced)
+
+
 async def _imported(runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome]) -> Summary:
     async with runtime.database.transaction(write=False) as session:
         org = await orgs.get_by_ref(session, tenant.slug)
@@ -130,6 +156,22 @@ async def _imported(runtime: Runtime, tenant: Tenant, data: bytes, outcomes: lis
     )
     await importer.feed(data)
     return await importer.finish()
+
+
+async def _member_emails(runtime: Runtime, tenant: Tenant) -> set[str]:
+    async with runtime.database.transaction(write=False) as session:
+        found = await session.scalars(
+            select(User.email).join(Membership, Membership.user_id == User.id).where(Membership.org_id == tenant.id)
+        )
+        return set(found)
+
+
+def _rows(name: str) -> bytes:
+    """With three rows read at a time, three batches: lines 2, 4 and 5; 7 and 8 (line 6, line 2 again in
+    capitals, is read with them and fails); 9 and 11."""
+    valid = [f"{name}{n}@example.com" for n in range(1, 8)]
+    lines = ["email", valid[0], "not an email", *valid[1:3], valid[0].upper(), *valid[3:6], "bad@", valid[6]]
+    return "\n".join(lines).encode() + b"\n"
 
 
 async def test_a_batch_that_fails_half_way_leaves_none_of_its_rows(
@@ -152,3 +194,33 @@ async def test_a_batch_that_fails_half_way_leaves_none_of_its_rows(
             select(func.count()).where(User.email.in_(["half1@example.com", "half2@example.com"]))
         )
     assert accounts == 0
+
+
+async def test_batches_written_at_once_commit_in_file_order_and_hand_on_rows_in_line_order(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the next batch writes its rows while the one before is still writing; each waits for the one
+    before to be settled before its turn to commit, and rows not created are handed on in line order."""
+    events: list[tuple[str, int]] = []
+    _traced_inserts(monkeypatch, events, slow=2)
+    outcomes: list[Outcome] = []
+    summary = await _imported(runtime, tenant, _rows("b"), outcomes)
+    assert (summary.created, summary.failed) == (7, 3)
+    assert [(outcome.line, outcome.status) for outcome in outcomes] == [(3, "failed"), (6, "failed"), (10, "failed")]
+    assert [line for kind, line in events if kind == "turn"] == [2, 7, 9]
+    at_once = events.index(("rows in", 7)) < events.index(("turn", 2))
+    assert at_once is (runtime.database.engine.dialect.name == "postgresql")  # SQLite has one writer
+    assert {f"b{n}@example.com" for n in range(1, 8)} <= await _member_emails(runtime, tenant)
+
+
+async def test_a_batch_that_fails_takes_the_batches_written_after_it_with_it(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import stops at the failure, and a later batch already writing rolls back: it waits for the failed one
+    before its turn to commit."""
+    events: list[tuple[str, int]] = []
+    _traced_inserts(monkeypatch, events, slow=2, fail=2)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        await _imported(runtime, tenant, _rows("c"), [])
+    assert not {f"c{n}@example.com" for n in range(1, 8)} & await _member_emails(runtime, tenant)
+    assert ("turn", 7) not in events

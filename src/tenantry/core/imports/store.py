@@ -1,7 +1,7 @@
 """Reads and writes of an import, a batch at a time, in few statements (COPY on PostgreSQL)."""
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -165,9 +165,20 @@ _EVENTS = cast(Table, AuditEvent.__table__)
 _FACTORS = cast(Table, MfaFactor.__table__)
 
 
-async def insert_members(session: AsyncSession, org_id: str, actor: Actor, members: list[NewMember]) -> None:
-    """Accounts, memberships, grants and one audit event per account: one multi-row INSERT per table."""
+async def insert_members(
+    session: AsyncSession,
+    org_id: str,
+    actor: Actor,
+    members: list[NewMember],
+    *,
+    turn: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Accounts, memberships, grants and one audit event per account: one multi-row INSERT per table. ``turn``,
+    when given, is awaited after the rows are written (even when there are none) and before the role versions
+    are bumped: another transaction bumping the same versions may commit there (``imports.importer``)."""
     if not members:
+        if turn is not None:
+            await turn()
         return
     now = utcnow()
     user_columns, user_row = _full(_USERS, {"status": USER_ACTIVE, "created_at": now, "updated_at": now})
@@ -238,6 +249,8 @@ async def insert_members(session: AsyncSession, org_id: str, actor: Actor, membe
         _Rows(_FACTORS, factor_columns, factors),
     ):
         await _insert_rows(session, rows)
+    if turn is not None:
+        await turn()
     touched = {(org_id, role_id) for _membership_id, role_id in grants}
     if touched:  # these rows bypass the ORM, so the SCIM group versions are bumped here
         await grant_versions.bump(session, touched)
