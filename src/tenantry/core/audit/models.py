@@ -43,7 +43,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_created_at_id", "created_at", "id"),
         Index("ix_audit_events_feed_position", "feed_position", unique=True),
         Index("ix_audit_events_org_id_feed_position", "org_id", "feed_position"),
-        partial_index("ix_audit_events_dispatch_pending", "id", where="dispatch_pending IS NOT NULL"),
+        partial_index("ix_audit_events_dispatch_pending", "created_at", "id", where="dispatch_pending IS NOT NULL"),
     )
 
     id: Mapped[str] = id_column()

@@ -30,11 +30,16 @@ def _wants(endpoint: WebhookEndpoint, event: AuditEvent) -> bool:
     return "*" in endpoint.event_types or event.event_type in endpoint.event_types
 
 
+OLDEST_PENDING = (
+    select(AuditEvent).where(AuditEvent.dispatch_pending.is_not(None)).order_by(AuditEvent.created_at, AuditEvent.id)
+)
+"""The events still to dispatch, oldest first: read from the partial index that holds them in this order
+(``ix_audit_events_dispatch_pending``), not past every event already dispatched."""
+
+
 async def dispatch_batch(session: AsyncSession, limit: int) -> int:
     """Hand out up to ``limit`` pending events; how many were handed out (0: none was pending)."""
-    pending = select(AuditEvent).where(AuditEvent.dispatch_pending.is_not(None))
-    statement = pending.order_by(AuditEvent.created_at, AuditEvent.id)
-    events = list(await session.scalars(statement.limit(limit)))
+    events = list(await session.scalars(OLDEST_PENDING.limit(limit)))
     if not events:
         return 0
     endpoints = list(await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))))
