@@ -24,7 +24,7 @@ import argon2
 import asyncpg
 import httpx
 
-from bench import imports, loads, search_index, seed
+from bench import imports, loads, outbox, search_index, seed
 from bench.servers import SERVER_CORE, free_port, peak_rss, pinned_server, rss_mib
 from tenantry.api.pagination import encode_cursor
 from tenantry.db import migrate
@@ -172,7 +172,11 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
         planned = _tenantry_loads(shape, token, sample)
         # Refresh grants just before the logins (whose queued hashes would slow whatever came after them).
         planned.insert(len(planned) - 1, _refresh_load(base, fields))
+        drains: dict[str, float] = {}
+        previous = "seed"
         for load in planned + writers:
+            drains[previous] = outbox.drained(url)  # what the last load queued is not the next one's cost
+            previous = load.name
             if load.name == "get_user":
                 # The logins above left one hash's memory in each hashing thread; a worker gives it back once
                 # sign-ins pause for a second (core.credentials.arenas). Both figures are kept.
@@ -189,6 +193,8 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
                     spy.wait(timeout=60)
             else:
                 measured[load.name] = loads.run(base, load, seconds)
+        drains[previous] = outbox.drained(url)
+    measured["outbox_drain_seconds"] = drains
     return measured
 
 
@@ -366,6 +372,7 @@ def build_report(
         "search_query_median_ms": {"with_index": round(with_index, 3), "without_index": round(without, 3)},
         "rss_mib": round(tenantry["rss_mib"], 1),
         "rss_after_logins_mib": round(tenantry["rss_after_logins_mib"], 1),
+        "outbox_drain_seconds": {name: round(value, 2) for name, value in tenantry["outbox_drain_seconds"].items()},
         "imports": [{**asdict(result), "rows_per_second": round(result.rows_per_second, 1)} for result in imported],
         "targets": {
             name: {
@@ -391,7 +398,8 @@ def render(report: dict[str, Any]) -> str:
             f"{operation['p99_ms']:>10.2f}{operation['errors']:>8}"
         )
     lines += ["", f"argon2id hashes/s per core: {report['argon2id_hashes_per_second_per_core']}",
-              f"search query median: {report['search_query_median_ms']}"]  # fmt: skip
+              f"search query median: {report['search_query_median_ms']}",
+              f"outbox drained after each load (s): {report['outbox_drain_seconds']}"]  # fmt: skip
     for result in report["imports"]:
         lines.append(
             f"import {result['kind']}: {result['created']:,} rows in {result['seconds']:.1f}s, "
