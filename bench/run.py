@@ -191,6 +191,13 @@ def measure_tenantry(url: str, shape: seed.Shape, sample: list[int], seconds: in
                 if spy is not None:
                     loads.run(base, load, seconds)
                     spy.wait(timeout=60)
+            elif load.name == "login":
+                # The VM's speed drifts (argon2id 49.2 hashes/s at the start of one FULL run, 60.2 at the start of
+                # the next, 15 minutes later), and the logins run ten minutes after the run's first measure: their
+                # ceiling is measured again just before them, on the server's idle core (the outbox drained). Not
+                # after them: the hashes of requests wrk left queued still run then.
+                measured["hash_rate_beside_logins"] = hash_rate()
+                measured[load.name] = loads.run(base, load, seconds)
             else:
                 measured[load.name] = loads.run(base, load, seconds)
         drains[previous] = outbox.drained(url)
@@ -327,7 +334,7 @@ def build_report(
             per_second(tenantry["create_user"]) / per_second(ceiling["create_user_raw_app"]),
             0.3,
         ),
-        "login / argon2id hash rate per core >= 0.9": (per_second(login) / rate, 0.9),
+        "login / argon2id hash rate per core >= 0.9": (per_second(login) / tenantry["hash_rate_beside_logins"], 0.9),
         "selective search p99 ms <= 10": (selective.p99_ms, 10.0),
         "broad search p99 ms <= 50": (broad.p99_ms, 50.0),
         # Measured by the writers' bench of the scale-ops work (not this run): reported as not measured here.
@@ -364,6 +371,7 @@ def build_report(
         "commit": commit.strip(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "argon2id_hashes_per_second_per_core": round(rate, 1),
+        "argon2id_hashes_per_second_beside_logins": round(tenantry["hash_rate_beside_logins"], 1),
         "operations": [asdict(result) for key, result in tenantry.items() if isinstance(result, loads.Result)]
         + [asdict(reference)]
         + [asdict(result) for result in ceiling.values()]
@@ -397,7 +405,8 @@ def render(report: dict[str, Any]) -> str:
             f"{operation['name']:<30}{operation['requests_per_second']:>10.1f}{operation['p50_ms']:>10.2f}"
             f"{operation['p99_ms']:>10.2f}{operation['errors']:>8}"
         )
-    lines += ["", f"argon2id hashes/s per core: {report['argon2id_hashes_per_second_per_core']}",
+    lines += ["", f"argon2id hashes/s per core: {report['argon2id_hashes_per_second_per_core']} at the start, "
+              f"{report['argon2id_hashes_per_second_beside_logins']} just before the logins",
               f"search query median: {report['search_query_median_ms']}",
               f"outbox drained after each load (s): {report['outbox_drain_seconds']}"]  # fmt: skip
     for result in report["imports"]:
