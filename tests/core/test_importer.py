@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tenantry.core.actor import SYSTEM
+from tenantry.core.imports import importer as importer_module
 from tenantry.core.imports import store
 from tenantry.core.imports.importer import Importer, Summary
 from tenantry.core.imports.native import NativeFormat
@@ -141,7 +142,9 @@ def _traced_inserts(
     monkeypatch.setattr(store, "insert_members", traced)
 
 
-async def _imported(runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome]) -> Summary:
+async def _imported(
+    runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome], *, batch_size: int = 3
+) -> Summary:
     async with runtime.database.transaction(write=False) as session:
         org = await orgs.get_by_ref(session, tenant.slug)
     assert org is not None
@@ -152,7 +155,7 @@ async def _imported(runtime: Runtime, tenant: Tenant, data: bytes, outcomes: lis
         passwords=runtime.passwords,
         units=OwnTransactions(runtime.database),
         on_outcome=outcomes.append,
-        batch_size=3,
+        batch_size=batch_size,
     )
     await importer.feed(data)
     return await importer.finish()
@@ -224,3 +227,40 @@ async def test_a_batch_that_fails_takes_the_batches_written_after_it_with_it(
         await _imported(runtime, tenant, _rows("c"), [])
     assert not {f"c{n}@example.com" for n in range(1, 8)} & await _member_emails(runtime, tenant)
     assert ("turn", 7) not in events
+
+
+async def test_rows_known_not_created_are_handed_on_when_their_batch_fails_to_be_written(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the connection dropped")
+
+    monkeypatch.setattr(store, "insert_members", failing)
+    outcomes: list[Outcome] = []
+    with pytest.raises(RuntimeError, match="the connection dropped"):
+        await _imported(runtime, tenant, b"email\nnot an email\nfine@example.com\n", outcomes)
+    assert [(outcome.line, outcome.status) for outcome in outcomes] == [(2, "failed")]
+
+
+async def test_two_imports_with_the_same_addresses_in_opposite_orders_both_finish(
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each import's second batch has its account in while its first waits for the other import's second: a cycle
+    the database cannot see (one wait of each import is in this process). The second batches give way."""
+    monkeypatch.setattr(importer_module, "_WAIT_HOLDING_ROWS_SECONDS", 0.2)
+    real = store.insert_members
+
+    async def first_batch_late(session: Any, org_id: str, actor: Any, members: list[Any], *, turn: Any) -> None:
+        if members and members[0].line == 2:
+            await asyncio.sleep(0.5)  # each import's second batch writes its row first
+        await real(session, org_id, actor, members, turn=turn)
+
+    monkeypatch.setattr(store, "insert_members", first_batch_late)
+    one, other = b"email\ncross1@example.com\ncross2@example.com\n", b"email\ncross2@example.com\ncross1@example.com\n"
+    both = asyncio.gather(
+        _imported(runtime, tenant, one, [], batch_size=1), _imported(runtime, tenant, other, [], batch_size=1)
+    )
+    summaries = await asyncio.wait_for(both, timeout=20)
+    assert sum(summary.created for summary in summaries) == 2
+    assert sum(summary.present for summary in summaries) == 2
+    assert {"cross1@example.com", "cross2@example.com"} <= await _member_emails(runtime, tenant)

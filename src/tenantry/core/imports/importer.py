@@ -56,6 +56,27 @@ process takes to read and check the next batch, and one batch at a time left eac
 worked: 100,000 rows with hashes took 16.0 s one at a time, 10.7-11.8 s two at a time and 10.1-11.9 s three at a
 time (the CLI into a copy of the quick bench's database, alternating). Each batch waits for the one before it to
 commit before it bumps the role versions they share, and commits after it."""
+_WAIT_HOLDING_ROWS_SECONDS = 2.0
+"""How long a batch whose rows are in waits, inside its transaction, for the batch before it (about 0.1 s a batch
+here). Its new accounts' keys stay locked meanwhile: another import's earlier batch may be waiting for one of them
+while the batch before this one waits for that import's later batch, a cycle PostgreSQL cannot see (one of its
+waits is in this process), which both imports would wait out until the statement timeout. After this long the
+batch rolls back, giving its keys up, waits for the batch before outside any transaction, and writes again."""
+
+
+class _GaveWay(Exception):
+    """The batch before took longer than ``_WAIT_HOLDING_ROWS_SECONDS``: roll back, wait for it, write again."""
+
+
+class _EarlierBatchFailed(Exception):
+    """The batch before failed: this one rolls back too (its error, not this, is the import's)."""
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    """Whether ``task``, done, ended with an error or was cancelled."""
+    return task.cancelled() or task.exception() is not None
+
+
 ALREADY_MEMBER = N_("a user with this email already exists in the organization")
 ACCOUNT_ELSEWHERE = N_("an account with this email already exists outside this organization")
 NO_SECRET_KEY = N_("totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY")
@@ -146,12 +167,20 @@ class Importer:
         return self._reader
 
     async def feed(self, chunk: bytes) -> None:
-        await self._take(self.reader.feed(chunk))
+        try:
+            await self._take(self.reader.feed(chunk))
+        except BaseException:
+            await self._abandon()
+            raise
 
     async def finish(self) -> Summary:
-        await self._take(self.reader.close())
-        await self._flush()
-        await self._written()
+        try:
+            await self._take(self.reader.close())
+            await self._flush()
+            await self._written()
+        except BaseException:
+            await self._abandon()
+            raise
         self._release(None)
         self.summary.seconds = time.perf_counter() - self._started
         return self.summary
@@ -199,6 +228,7 @@ class Importer:
         self._report(Outcome(candidate.line, candidate.email, FAILED, reason))
 
     async def _flush(self) -> None:
+        await self._written(leaving=len(self._writing))  # no wait, unless a batch being written has failed already
         batch, self._batch, settled_to = self._batch, [], self._last_line
         fresh = []
         for candidate in batch:
@@ -225,18 +255,25 @@ class Importer:
             await writing
 
     async def _written(self, leaving: int = 0) -> None:
-        """Wait for the batches being written, oldest first, until at most ``leaving`` are (a failure is this
-        call's, and the later batches are cancelled: they would wait for the failed one before committing)."""
+        """Wait for the batches being written, oldest first, until at most ``leaving`` are; for all of them when
+        one has failed already. A failure is this call's, and the later batches are cancelled: they would wait
+        for the failed one before committing."""
+        if any(task.done() and _failed(task) for task in self._writing):
+            leaving = 0
         while len(self._writing) > leaving:
             writing = self._writing.popleft()
             try:
                 await writing
             except BaseException:
-                for later in self._writing:
-                    later.cancel()
-                await asyncio.gather(*self._writing, return_exceptions=True)
-                self._writing.clear()
+                await self._abandon()
                 raise
+
+    async def _abandon(self) -> None:
+        """The import stops on an error: the batches still being written roll back rather than commit after it."""
+        for task in self._writing:
+            task.cancel()
+        await asyncio.gather(*self._writing, return_exceptions=True)
+        self._writing.clear()
 
     async def _resolve(
         self, session: AsyncSession, candidates: list[Candidate]
@@ -312,23 +349,50 @@ class Importer:
         """Insert the batch, on SQLite ``_ROWS_PER_WRITE`` rows per transaction (each holds the write lock briefly);
         then hand on the rows someone else created meanwhile. ``previous``: the batch before, still being written.
 
-        Once the rows are in, each transaction waits for ``previous`` to be settled, then hands on the rows known
-        not to be created up to ``settled_to`` (durable before the commit, after every earlier row), and only then
-        bumps the role versions and commits: two batches never hold the same version row at once, and they
-        commit in file order."""
+        Once the rows are in, each transaction waits for ``previous`` to be settled (giving way after
+        ``_WAIT_HOLDING_ROWS_SECONDS``), then hands on the rows known not to be created up to ``settled_to``
+        (durable before the commit, after every earlier row), and only then bumps the role versions and commits:
+        two batches never hold the same version row at once, and they commit in file order. When the batch fails,
+        those rows are still handed on once ``previous`` has succeeded."""
 
         async def turn() -> None:
-            if previous is not None:
-                await previous
+            if previous is not None and not previous.done():
+                done, _ = await asyncio.wait({previous}, timeout=_WAIT_HOLDING_ROWS_SECONDS)
+                if not done:
+                    raise _GaveWay
+            if previous is not None and _failed(previous):
+                raise _EarlierBatchFailed
             self._release(settled_to)
 
+        async def after_previous() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})
+
+        try:
+            await self._write_parts(members, settled_to, turn, after_previous)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await after_previous()
+            if previous is None or not _failed(previous):
+                self._release(settled_to)
+            raise
+
+    async def _write_parts(
+        self,
+        members: list[store.NewMember],
+        settled_to: int,
+        turn: Callable[[], Awaitable[None]],
+        after_previous: Callable[[], Awaitable[None]],
+    ) -> None:
+        """The batch, a part at a time (see ``_write``)."""
         if not members:
             await turn()
             return
         step = _ROWS_PER_WRITE if self._dialect == "sqlite" else len(members)
         for start in range(0, len(members), step):
             part = members[start : start + step]
-            existing, attached, invited = await self._write_part(part, turn)
+            existing, attached, invited = await self._write_part(part, turn, after_previous)
             for member in part:
                 if (key := member.key) in attached:
                     self.summary.asked += 1
@@ -341,12 +405,16 @@ class Importer:
         self._release(settled_to)
 
     async def _write_part(
-        self, members: list[store.NewMember], turn: Callable[[], Awaitable[None]]
+        self,
+        members: list[store.NewMember],
+        turn: Callable[[], Awaitable[None]],
+        after_previous: Callable[[], Awaitable[None]],
     ) -> tuple[dict[str, bool], set[str], int]:
         """One transaction: the accounts that exist already (someone else created them meanwhile: reported,
         not lost), the keys of those invited to join, and the invitations sent. The rows are first written as
         the batch's check found them (no account to invite: no second look); a clash retries, looking again.
-        ``turn`` is awaited once the rows are in (``_write``)."""
+        ``turn`` is awaited once the rows are in; when it gives way, the part is written again once
+        ``after_previous`` returns (``_write``)."""
         attempt = 0 if not any(member.attach for member in members) else 1
         while True:
             try:
@@ -360,6 +428,8 @@ class Importer:
                     await store.insert_members(session, self.org.id, self.actor, to_insert, turn=turn)
                     attached = await self._attach(session, to_attach)
                     return existing, attached, await self._invite(session, to_insert)
+            except _GaveWay:
+                await after_previous()  # outside the transaction, holding no key; not an attempt
             except IntegrityError:
                 if attempt == _WRITE_ATTEMPTS:
                     raise
