@@ -64,13 +64,29 @@ def test_echoed_values_cannot_start_a_formula(value: str, safe: str) -> None:
     assert csv_safe(value) == safe
 
 
+async def _imported(
+    runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome], *, batch_size: int = 3
+) -> Summary:
+    async with runtime.database.transaction(write=False) as session:
+        org = await orgs.get_by_ref(session, tenant.slug)
+    assert org is not None
+    importer = Importer(
+        org=org,
+        actor=SYSTEM,
+        format=NativeFormat(org),
+        passwords=runtime.passwords,
+        units=OwnTransactions(runtime.database),
+        on_outcome=outcomes.append,
+        batch_size=batch_size,
+    )
+    await importer.feed(data)
+    return await importer.finish()
+
+
 async def test_rows_created_by_someone_else_meanwhile_are_reported_not_lost(
     runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The write transaction re-checks; when a concurrent insert still slips in, the batch is retried."""
-    async with runtime.database.transaction(write=False) as session:
-        org = await orgs.get_by_ref(session, tenant.slug)
-    assert org is not None
     await tenant.add_user("raced@example.com", password=None)
     real_check = store.existing_accounts
     calls = 0
@@ -82,16 +98,7 @@ async def test_rows_created_by_someone_else_meanwhile_are_reported_not_lost(
 
     monkeypatch.setattr(store, "existing_accounts", blind_once)
     outcomes: list[Outcome] = []
-    importer = Importer(
-        org=org,
-        actor=SYSTEM,
-        format=NativeFormat(org),
-        passwords=runtime.passwords,
-        units=OwnTransactions(runtime.database),
-        on_outcome=outcomes.append,
-    )
-    await importer.feed(b"email\nraced@example.com\nnew@example.com\n")
-    summary = await importer.finish()
+    summary = await _imported(runtime, tenant, b"email\nraced@example.com\nnew@example.com\n", outcomes)
     assert (summary.created, summary.present, summary.failed) == (1, 1, 0)
     assert [(outcome.email, outcome.status) for outcome in outcomes] == [("raced@example.com", "present")]
 
@@ -99,21 +106,10 @@ async def test_rows_created_by_someone_else_meanwhile_are_reported_not_lost(
 async def test_spellings_of_one_address_are_one_identity_in_a_file_and_against_the_database(
     runtime: Runtime, tenant: Tenant
 ) -> None:
-    async with runtime.database.transaction(write=False) as session:
-        org = await orgs.get_by_ref(session, tenant.slug)
-    assert org is not None
     await tenant.add_user("Ärger@acme.test", password=None)
     outcomes: list[Outcome] = []
-    importer = Importer(
-        org=org,
-        actor=SYSTEM,
-        format=NativeFormat(org),
-        passwords=runtime.passwords,
-        units=OwnTransactions(runtime.database),
-        on_outcome=outcomes.append,
-    )
-    await importer.feed("email\nÄRGER@acme.test\nu@bücher.test\nU@xn--bcher-kva.test\n".encode())
-    summary = await importer.finish()
+    data = "email\nÄRGER@acme.test\nu@bücher.test\nU@xn--bcher-kva.test\n".encode()
+    summary = await _imported(runtime, tenant, data, outcomes)
     assert (summary.created, summary.present, summary.failed) == (1, 1, 1)
     assert sorted((outcome.line, outcome.status) for outcome in outcomes) == [(2, "present"), (4, "failed")]
 
@@ -140,25 +136,6 @@ def _traced_inserts(
         await real(session, org_id, actor, members, turn=traced_turn)
 
     monkeypatch.setattr(store, "insert_members", traced)
-
-
-async def _imported(
-    runtime: Runtime, tenant: Tenant, data: bytes, outcomes: list[Outcome], *, batch_size: int = 3
-) -> Summary:
-    async with runtime.database.transaction(write=False) as session:
-        org = await orgs.get_by_ref(session, tenant.slug)
-    assert org is not None
-    importer = Importer(
-        org=org,
-        actor=SYSTEM,
-        format=NativeFormat(org),
-        passwords=runtime.passwords,
-        units=OwnTransactions(runtime.database),
-        on_outcome=outcomes.append,
-        batch_size=batch_size,
-    )
-    await importer.feed(data)
-    return await importer.finish()
 
 
 async def _member_emails(runtime: Runtime, tenant: Tenant) -> set[str]:
