@@ -176,10 +176,6 @@ async def insert_members(
     """Accounts, memberships, grants and one audit event per account: one multi-row INSERT per table. ``turn``,
     when given, is awaited after the rows are written (even when there are none) and before the role versions
     are bumped: another transaction bumping the same versions may commit there (``imports.importer``)."""
-    if not members:
-        if turn is not None:
-            await turn()
-        return
     now = utcnow()
     user_columns, user_row = _full(_USERS, {"status": USER_ACTIVE, "created_at": now, "updated_at": now})
     u_id, u_email, u_key, u_first, u_last, u_locale, u_verified, u_hash = (
