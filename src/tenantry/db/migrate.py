@@ -46,7 +46,12 @@ def head_revisions() -> set[str]:
 
 
 async def upgrade(database: Database) -> None:
-    """Bring the schema to the newest revision of every branch."""
+    """Bring the schema to the newest revision of every branch.
+
+    The connection comes without a transaction: Alembic begins its own (``env.py``), which a revision may commit
+    to run statements outside any (``autocommit_block``: 0024 on PostgreSQL, so the revisions before it in the
+    same run are committed then); in a transaction of ours it could not, and Alembic refuses.
+    """
     from alembic import command  # deferred: see the module's docstring
 
     def run(connection: Connection) -> None:
@@ -54,7 +59,7 @@ async def upgrade(database: Database) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 
-    async with database.engine.begin() as connection:
+    async with database.engine.connect() as connection:
         await connection.run_sync(run)
 
 
