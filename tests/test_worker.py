@@ -22,6 +22,7 @@ from tests.conftest import settings_for
 from tests.factories import Tenant
 from tests.mailbox import CollectingSink
 from tests.smtp_server import Inbox, smtp_server
+from tests.statements import sent_statements
 
 
 async def _invite(client: httpx.AsyncClient, tenant: Tenant, email: str = "new@example.com") -> None:
@@ -234,3 +235,94 @@ async def test_email_deliveries_are_counted_by_result(
         assert await _smtp_worker(runtime, database_url, url).run_once() == 1
     after = _emails_counted()
     assert {result: after[result] - before[result] for result in after} == {"succeeded": 1.0, "failed": 1.0}
+
+
+def _outbox_writes(statements: list[str]) -> list[str]:
+    """The writes among ``statements`` to the outbox's table, by verb."""
+    verbs = [(statement.split()[0], statement.split("WHERE")[0]) for statement in statements]
+    return [verb for verb, head in verbs if verb in ("UPDATE", "INSERT", "DELETE") and "outbox_messages" in head]
+
+
+async def test_a_batch_is_leased_in_one_statement_and_its_emails_recorded_in_one(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    for index in range(5):
+        await _invite(client, tenant, f"user{index}@example.com")
+    sink = CollectingSink()
+    with sent_statements(runtime.database) as statements:
+        assert await OutboxWorker(runtime, email_sink=sink).run_once() == 5
+    assert [mail.to for mail in sink.sent] == [f"user{index}@example.com" for index in range(5)]  # oldest first
+    assert _outbox_writes(statements) == ["UPDATE", "UPDATE"]  # the lease, then the record
+    messages = await _messages(runtime)
+    assert {(message.status, message.attempts, message.locked_until) for message in messages} == {(SENT, 1, None)}
+
+
+async def test_a_stopping_worker_gives_back_the_messages_it_did_not_start(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    for index in range(3):
+        await _invite(client, tenant, f"user{index}@example.com")
+    worker = OutboxWorker(runtime, email_sink=CollectingSink())
+
+    class StopAfterOne(CollectingSink):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            await super().deliver(message_id, payload)
+            await worker.stop()  # (not started: only asks the pass in hand to stop)
+
+    worker._email = sink = StopAfterOne()
+    assert await worker.run_once() == 1
+    [delivered] = sink.sent
+    messages = {message.id: message for message in await _messages(runtime)}
+    first = messages.pop(delivered.message_id)
+    assert (first.status, first.attempts) == (SENT, 1)
+    rest = messages.values()
+    assert {(message.status, message.attempts, message.locked_until) for message in rest} == {(PENDING, 0, None)}
+    next_worker = OutboxWorker(runtime, email_sink=CollectingSink())
+    assert await next_worker.run_once() == 2  # at once: no lease to wait for
+
+
+async def test_a_batch_starts_no_message_once_half_its_lease_is_gone(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    for index in range(3):
+        await _invite(client, tenant, f"user{index}@example.com")
+
+    class Slow(CollectingSink):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            await asyncio.sleep(0.3)
+            await super().deliver(message_id, payload)
+
+    settings = settings_for(database_url, outbox_lease_seconds=1.0)
+    worker = OutboxWorker(Runtime(**{**runtime.__dict__, "settings": settings}), email_sink=Slow())
+    # Two start within the first half second of the lease, and the pass leases the third again for itself.
+    assert await worker.run_once() == 3
+    messages = await _messages(runtime)
+    assert [(message.status, message.attempts) for message in messages] == [(SENT, 1)] * 3
+
+
+async def test_emails_sent_before_a_worker_is_cancelled_are_recorded(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    for index in range(2):
+        await _invite(client, tenant, f"user{index}@example.com")
+    second_started = asyncio.Event()
+
+    class HangOnSecond(CollectingSink):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            if self.sent:
+                second_started.set()
+                await asyncio.Event().wait()
+            await super().deliver(message_id, payload)
+
+    sink = HangOnSecond()
+    task = asyncio.create_task(OutboxWorker(runtime, email_sink=sink).run_once())
+    await asyncio.wait_for(second_started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    messages = {message.recipient: message for message in await _messages(runtime)}
+    first, second = messages["user0@example.com"], messages["user1@example.com"]
+    assert (first.status, first.payload) == (SENT, {})  # not sent again when the lease runs out
+    assert (second.status, second.attempts) == (PENDING, 1)
+    assert second.locked_until is not None  # its fate unknown: it goes out again once the lease runs out
+    assert [mail.to for mail in sink.sent] == ["user0@example.com"]

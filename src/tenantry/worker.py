@@ -1,10 +1,14 @@
 """The outbox worker: delivers what the outbox holds, in `tenantry serve` or as `tenantry worker`.
 
-Delivery is at least once. A message is leased (claimed) in one transaction, delivered, and recorded as
-sent in another; a message recorded as sent is never delivered again, and one whose worker died before
-recording it goes out again when its lease runs out, with the same Message-ID (its id) for receivers
-to recognise. Jobs (work the worker does in the database, such as a reset request by address) run in
-the transaction that records them done, so they happen exactly once.
+Delivery is at least once. Messages are leased (claimed) in one transaction, up to ``BATCH_SIZE`` at a time,
+delivered one after another, and the emails recorded as sent together in another transaction once the batch is
+through; a message recorded as sent is never delivered again, and one whose worker died before recording it
+goes out again when its lease runs out, with the same Message-ID (its id) for receivers to recognise. Jobs (work
+the worker does in the database, such as a reset request by address) run in the transaction that records them
+done, so they happen exactly once.
+
+Two write transactions a batch, not two a message: the worker in `tenantry serve` shares the server's core,
+and on PostgreSQL a message cost it 2.5 ms of CPU claimed and recorded one by one.
 """
 
 import asyncio
@@ -79,17 +83,18 @@ class OutboxWorker:
                 return 0
         await self._dispatch_events()
         attempted = 0
-        while True:
-            async with self._database.transaction(write=False) as session:
-                due = await outbox.due_ids(session, BATCH_SIZE)
-            handled = 0
-            for message_id in due:
-                if self._stop.is_set():  # stopping: the rest waits for the next worker
-                    return attempted + handled
-                handled += await self._handle(message_id)
-            attempted += handled
-            if not handled:
-                return attempted
+        while not self._stop.is_set():
+            async with self._database.transaction() as session:
+                batch = await outbox.claim_due(session, BATCH_SIZE, self._settings.outbox_lease_seconds)
+            self._progress_at = time.monotonic()
+            if not batch:
+                break
+            attempted += await self._deliver_batch(batch)
+            if len(batch) < BATCH_SIZE:  # what this batch made due (a job's email) goes out in this pass too
+                async with self._database.transaction(write=False) as session:
+                    if not await outbox.due_ids(session, 1):
+                        break
+        return attempted
 
     async def _dispatch_events(self) -> None:
         """Fan new events out to the webhooks subscribed to them (``core.webhooks.dispatch``)."""
@@ -105,14 +110,35 @@ class OutboxWorker:
             if dispatched < DISPATCH_BATCH_SIZE:
                 return
 
-    async def _handle(self, message_id: str) -> int:
-        async with self._database.transaction() as session:
-            message = await outbox.claim(session, message_id, self._settings.outbox_lease_seconds)
-        self._progress_at = time.monotonic()
-        if message is None:
-            return 0
-        with tracing.outbox_span(message.kind, message.id):
-            return await self._deliver(message)
+    async def _deliver_batch(self, batch: list[OutboxMessage]) -> int:
+        """Deliver the messages of ``batch`` (leased together) in turn, then record the emails that went out in
+        one transaction; returns how many were attempted. A message is started only while half its lease is
+        left and the worker is not stopping: the rest are released to the next pass or worker."""
+        leased_at = time.monotonic()
+        sent: list[str] = []
+        attempted = 0
+        try:
+            for index, message in enumerate(batch):
+                lease_half_gone = time.monotonic() - leased_at > self._settings.outbox_lease_seconds / 2
+                if self._stop.is_set() or lease_half_gone:
+                    async with self._database.transaction() as session:
+                        await outbox.release(session, [left.id for left in batch[index:]])
+                    break
+                with tracing.outbox_span(message.kind, message.id):
+                    if await self._deliver(message):
+                        sent.append(message.id)
+                attempted += 1
+                self._progress_at = time.monotonic()
+        except asyncio.CancelledError:  # stopped mid-delivery: what went out is still recorded
+            await asyncio.shield(self._record_sent(sent))
+            raise
+        await self._record_sent(sent)
+        return attempted
+
+    async def _record_sent(self, message_ids: list[str]) -> None:
+        if message_ids:
+            async with self._database.transaction() as session:
+                await outbox.mark_all_sent(session, message_ids)
 
     async def _send_email(self, message: OutboxMessage) -> None:
         """Hand the email to the sink, counted by result (``tenantry_email_deliveries_total``)."""
@@ -123,12 +149,14 @@ class OutboxWorker:
             raise
         metrics.EMAIL_DELIVERIES.labels(result="succeeded").inc()
 
-    async def _deliver(self, message: OutboxMessage) -> int:
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        """Attempt ``message``; True for an email that went out, which the caller records as sent (the other
+        kinds are settled here)."""
+        went_out = False
         try:
             if message.kind == EMAIL:
                 await self._send_email(message)
-                async with self._database.transaction() as session:
-                    await outbox.mark_sent(session, message.id)
+                went_out = True
             elif message.kind == WEBHOOK:
                 await self._webhooks.deliver(message)
             elif message.kind in self._jobs:
@@ -139,7 +167,7 @@ class OutboxWorker:
             else:
                 raise DeliveryError(f"no handler for messages of kind {message.kind!r}", permanent=True)
         except AlreadySettled:
-            return 1
+            return False
         except DeliveryError as error:
             await self._failed(message, str(error), permanent=error.permanent)
         except Exception as error:
@@ -147,7 +175,7 @@ class OutboxWorker:
             await self._failed(message, f"{type(error).__name__}: {error}", permanent=False)
         else:
             log.info("outbox message delivered", message_id=message.id, kind=message.kind, attempt=message.attempts)
-        return 1
+        return went_out
 
     async def _failed(self, message: OutboxMessage, reason: str, *, permanent: bool) -> None:
         settings = self._settings

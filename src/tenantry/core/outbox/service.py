@@ -49,6 +49,11 @@ def enqueue_email(
     return enqueue(session, EMAIL, payload, recipient=to, org_id=org_id)
 
 
+_OLDEST_DUE_FIRST = (OutboxMessage.next_attempt_at, OutboxMessage.id)
+"""The order of ``ix_outbox_messages_status_next_attempt_at`` among pending messages: the oldest due first, read
+from the index up to the limit (ordered by id, every due message was read and sorted for each batch)."""
+
+
 def _claimable(now: datetime) -> Any:
     return (
         OutboxMessage.status == PENDING,
@@ -60,33 +65,58 @@ def _claimable(now: datetime) -> Any:
 async def due_ids(session: AsyncSession, limit: int) -> list[str]:
     """Ids of messages ready for delivery, oldest first."""
     now = utcnow()
-    statement = select(OutboxMessage.id).where(*_claimable(now)).order_by(OutboxMessage.id).limit(limit)
+    statement = select(OutboxMessage.id).where(*_claimable(now)).order_by(*_OLDEST_DUE_FIRST).limit(limit)
     return list(await session.scalars(statement))
 
 
-async def claim(session: AsyncSession, message_id: str, lease_seconds: float) -> OutboxMessage | None:
-    """Lease the message to this worker and count the attempt; None when another worker has it or it is settled."""
+async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> list[OutboxMessage]:
+    """Lease up to ``limit`` messages due now to this worker, oldest first, counting an attempt on each: one
+    statement, however many. PostgreSQL skips the rows another worker is claiming at the same moment rather
+    than wait for them (``SKIP LOCKED``); SQLite has one writer at a time. Each row is checked again as it is
+    leased, so a message is leased to one worker at a time."""
     now = utcnow()
-    claimed = await session.execute(
+    due = (
+        select(OutboxMessage.id)
+        .where(*_claimable(now))
+        .order_by(*_OLDEST_DUE_FIRST)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, *_claimable(now))
+        .where(OutboxMessage.id.in_(due), *_claimable(now))
         .values(locked_until=now + timedelta(seconds=lease_seconds), attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(await session.scalars(statement), key=lambda message: (message.next_attempt_at, message.id))
+
+
+async def release(session: AsyncSession, message_ids: list[str]) -> None:
+    """Give back leased messages not attempted after all (the worker is stopping, or its lease is running
+    out): the next pass or worker takes them at once, and the attempt counted when they were leased is undone."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == PENDING)
+        .values(locked_until=None, attempts=OutboxMessage.attempts - 1)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return await session.get(OutboxMessage, message_id, populate_existing=True)
 
 
 async def mark_sent(session: AsyncSession, message_id: str) -> bool:
     """Record delivery and drop the payload; False when the message was already settled."""
+    return await mark_all_sent(session, [message_id]) == 1
+
+
+async def mark_all_sent(session: AsyncSession, message_ids: list[str]) -> int:
+    """``mark_sent`` for many messages in one statement; how many were not settled before."""
     settled = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == PENDING)
         .values(status=SENT, sent_at=utcnow(), locked_until=None, last_error=None, payload={})
         .execution_options(synchronize_session=False)
     )
-    return settled.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return settled.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 async def mark_failed_attempt(
