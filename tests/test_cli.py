@@ -15,6 +15,8 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tenantry.cli import app
+from tenantry.db import migrate
+from tenantry.db.engine import Database
 from tenantry.settings import get_settings
 from tests.conftest import BACKEND, empty_database
 from tests.live_server import free_port
@@ -170,6 +172,28 @@ def test_db_upgrade_is_idempotent(cli_env: dict[str, str]) -> None:
     first = runner.invoke(app, ["db", "upgrade"], env=cli_env)
     assert first.exit_code == 0
     assert runner.invoke(app, ["db", "upgrade"], env=cli_env).exit_code == 0
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="the statement timeout is PostgreSQL's (asyncpg's)")
+def test_db_upgrade_lets_a_migration_run_past_the_statement_timeout(
+    cli_env: dict[str, str], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def sleep(database: Database) -> None:
+        async with database.engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT pg_sleep(0.6)")
+
+    async def cut_off() -> None:
+        database = Database(database_url, statement_timeout_seconds=0.2)
+        try:
+            with pytest.raises(TimeoutError):
+                await sleep(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(cut_off())  # what the timeout does to any other command's statement
+    monkeypatch.setattr(migrate, "upgrade", sleep)  # a migration building an index over a large table
+    result = runner.invoke(app, ["db", "upgrade"], env={**cli_env, "TENANTRY_DB_STATEMENT_TIMEOUT_SECONDS": "0.2"})
+    assert result.exit_code == 0, result.output
 
 
 def _tenantry(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

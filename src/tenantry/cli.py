@@ -55,8 +55,14 @@ SERVER_OPTIONS: dict[str, Any] = {
 WORKER_START_SECONDS = 30
 
 
-def _database(settings: Settings) -> Database:
-    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+def _database(settings: Settings, *, statement_timeout: bool = True) -> Database:
+    """The database, its statements cut off at ``TENANTRY_DB_STATEMENT_TIMEOUT_SECONDS`` unless
+    ``statement_timeout`` is False (a migration: building an index over a large table takes as long as it takes)."""
+    return Database(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds if statement_timeout else None,
+    )
 
 
 def _fail(message: str) -> None:
@@ -199,7 +205,7 @@ def db_upgrade() -> None:
     """Upgrade the database schema to the newest revision."""
 
     async def run() -> None:
-        database = _database(get_settings())
+        database = _database(get_settings(), statement_timeout=False)
         try:
             await migrate.upgrade(database)
         finally:

@@ -133,7 +133,7 @@ class Database:
         max_overflow: int = 20,
         sqlite_busy_timeout_ms: int = 30_000,
         connect_timeout_seconds: float = 5.0,
-        statement_timeout_seconds: float = 30.0,
+        statement_timeout_seconds: float | None = 30.0,
         replica_urls: Sequence[str] = (),
         primary_pin_seconds: float = 10.0,
     ) -> None:
@@ -150,7 +150,8 @@ class Database:
             pool_size, max_overflow = min(pool_size, _SQLITE_POOL), min(max_overflow, _SQLITE_POOL)
             options["module"] = OneTripDbapi()  # a statement is one trip to the connection's thread (sqlite_trips)
         else:
-            # A server that is away fails the request within these, instead of hanging it.
+            # A server that is away fails the request within these, instead of hanging it (a statement timeout of
+            # None: none, for migrations).
             options["connect_args"] = {"timeout": connect_timeout_seconds, "command_timeout": statement_timeout_seconds}
         if not self.url.database or self.url.database != ":memory:":
             options.update(pool_size=pool_size, max_overflow=max_overflow)
