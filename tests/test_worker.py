@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
 from tenantry.db.base import utcnow
-from tenantry.mail.sinks import SmtpSink
+from tenantry.mail.sinks import DeliveryError, SmtpSink
 from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.conftest import settings_for
@@ -326,3 +326,28 @@ async def test_emails_sent_before_a_worker_is_cancelled_are_recorded(
     assert (second.status, second.attempts) == (PENDING, 1)
     assert second.locked_until is not None  # its fate unknown: it goes out again once the lease runs out
     assert [mail.to for mail in sink.sent] == ["user0@example.com"]
+
+
+async def test_emails_sent_before_a_failure_mid_batch_are_recorded(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(2):
+        await _invite(client, tenant, f"user{index}@example.com")
+
+    class RefuseSecond(CollectingSink):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            if self.sent:
+                raise DeliveryError("try later")
+            await super().deliver(message_id, payload)
+
+    worker = OutboxWorker(runtime, email_sink=RefuseSecond())
+
+    async def database_away(*_: Any, **__: Any) -> None:
+        raise ConnectionError("the database went away while recording the failure")
+
+    monkeypatch.setattr(worker, "_failed", database_away)
+    with pytest.raises(ConnectionError):
+        await worker.run_once()
+    messages = {message.recipient: message for message in await _messages(runtime)}
+    assert messages["user0@example.com"].status == SENT  # not mailed again when its lease runs out
+    assert messages["user1@example.com"].status == PENDING

@@ -129,8 +129,9 @@ class OutboxWorker:
                         sent.append(message.id)
                 attempted += 1
                 self._progress_at = time.monotonic()
-        except asyncio.CancelledError:  # stopped mid-delivery: what went out is still recorded
-            await asyncio.shield(self._record_sent(sent))
+        except BaseException:  # cancelled, or the database failed mid-batch: what went out is recorded if it can be
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._record_sent(sent))
             raise
         await self._record_sent(sent)
         return attempted
