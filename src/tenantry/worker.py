@@ -7,8 +7,8 @@ goes out again when its lease runs out, with the same Message-ID (its id) for re
 the worker does in the database, such as a reset request by address) run in the transaction that records them
 done, so they happen exactly once.
 
-Two write transactions a batch, not two a message: the worker in `tenantry serve` shares the server's core,
-and on PostgreSQL a message cost it 2.5 ms of CPU claimed and recorded one by one.
+Two write transactions a batch, not two a message: the worker in `tenantry serve` shares the server's core, and
+a message leased and recorded on its own cost it 2.9 ms of CPU on PostgreSQL and 2.3 ms on SQLite (0.3 ms now).
 """
 
 import asyncio
