@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -46,17 +47,37 @@ async def test_upgrade_downgrade_upgrade_on_an_empty_database(tmp_path: Path) ->
             await database.dispose()
 
 
-async def _downgrade_to_base(database: Database) -> None:
+async def _alembic(database: Database, upgrade: bool, target: str) -> None:
     from alembic import command
 
     def run(connection: Connection) -> None:
         config = migrate.alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+        (command.upgrade if upgrade else command.downgrade)(config, target)
 
     # No transaction of ours: on PostgreSQL 0024 commits Alembic's (see migrate.upgrade).
     async with database.engine.connect() as connection:
         await connection.run_sync(run)
+
+
+async def _downgrade_to_base(database: Database) -> None:
+    await _alembic(database, False, "base")
+
+
+async def test_0024_brings_the_events_branch_whose_index_it_rebuilds(tmp_path: Path) -> None:
+    with empty_database(tmp_path) as url:
+        database = Database(url)
+        try:
+            await _alembic(database, True, "0024")  # its own line of revisions does not create audit_events
+            assert "0024" in await migrate.current_revisions(database)
+            async with database.engine.connect() as connection:
+                tables = await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+                indexes = await connection.run_sync(lambda sync: sa.inspect(sync).get_indexes("audit_events"))
+            assert "audit_events" in tables
+            pending = next(index for index in indexes if index["name"] == "ix_audit_events_dispatch_pending")
+            assert pending["column_names"] == ["created_at", "id"]
+        finally:
+            await database.dispose()
 
 
 async def test_search_index_follows_inserts_updates_and_deletes(database: Database) -> None:

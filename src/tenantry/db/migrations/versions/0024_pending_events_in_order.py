@@ -27,7 +27,8 @@ from alembic import op
 revision: str = "0024"
 down_revision: str | Sequence[str] | None = "0023"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "0013"
+"""The events branch, which created ``audit_events`` and the index this revision rebuilds."""
 
 _PENDING = sa.text("dispatch_pending IS NOT NULL")
 _NAME = "ix_audit_events_dispatch_pending"
