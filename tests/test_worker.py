@@ -351,3 +351,81 @@ async def test_emails_sent_before_a_failure_mid_batch_are_recorded(
     messages = {message.recipient: message for message in await _messages(runtime)}
     assert messages["user0@example.com"].status == SENT  # not mailed again when its lease runs out
     assert messages["user1@example.com"].status == PENDING
+
+
+class _Timed(CollectingSink):
+    """Delivers after a delay per recipient, noting who delivered what."""
+
+    def __init__(self, log: list[tuple[str, str]], name: str, delays: dict[str, float]) -> None:
+        super().__init__()
+        self.log, self.name, self.delays = log, name, delays
+
+    async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+        self.log.append((self.name, payload["to"]))
+        await asyncio.sleep(self.delays.get(payload["to"], 0))
+        await super().deliver(message_id, payload)
+
+
+def _with_lease(runtime: Runtime, database_url: str, seconds: float) -> Runtime:
+    return Runtime(**{**runtime.__dict__, "settings": settings_for(database_url, outbox_lease_seconds=seconds)})
+
+
+async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_holds(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    for email in ("m1@example.com", "m2@example.com"):
+        await _invite(client, tenant, email)
+    leased = _with_lease(runtime, database_url, 1.0)
+    log: list[tuple[str, str]] = []
+    slow = OutboxWorker(leased, email_sink=_Timed(log, "A", {"m1@example.com": 1.3}))  # outlasts its lease
+    first = asyncio.create_task(slow.run_once())
+    await asyncio.sleep(1.05)
+    # B leases both once A's lease ran out, and is still on m1 when A is done with it.
+    second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.3}))
+    await asyncio.gather(first, second.run_once())
+    assert [to for _, to in log].count("m2@example.com") == 1  # A did not end B's lease on m2 to send it itself
+
+
+async def test_emails_sent_early_in_a_batch_are_recorded_before_a_slow_one_outlasts_the_lease(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    for email in ("m1@example.com", "m2@example.com"):
+        await _invite(client, tenant, email)
+    leased = _with_lease(runtime, database_url, 1.0)
+    log: list[tuple[str, str]] = []
+    delays = {"m1@example.com": 0.45, "m2@example.com": 0.6}  # m2 starts before half the lease, ends after it
+    first = asyncio.create_task(OutboxWorker(leased, email_sink=_Timed(log, "A", delays)).run_once())
+    await asyncio.sleep(1.02)
+    await OutboxWorker(leased, email_sink=_Timed(log, "B", {})).run_once()
+    await first
+    assert [to for _, to in log].count("m1@example.com") == 1
+
+
+async def test_a_batch_that_fails_gives_back_the_messages_it_did_not_start(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(4):
+        await _invite(client, tenant, f"user{index}@example.com")
+
+    class RefuseSecond(CollectingSink):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            if self.sent:
+                raise DeliveryError("try later")
+            await super().deliver(message_id, payload)
+
+    worker = OutboxWorker(runtime, email_sink=RefuseSecond())
+
+    async def database_away(*_: Any, **__: Any) -> None:
+        raise ConnectionError("the database went away while recording the failure")
+
+    monkeypatch.setattr(worker, "_failed", database_away)
+    with pytest.raises(ConnectionError):
+        await worker.run_once()
+    by_recipient = {message.recipient: message for message in await _messages(runtime)}
+    assert by_recipient["user0@example.com"].status == SENT
+    refused = by_recipient["user1@example.com"]  # its fate unknown: leased until the lease runs out
+    assert (refused.status, refused.attempts) == (PENDING, 1)
+    assert refused.locked_until is not None
+    for never_tried in ("user2@example.com", "user3@example.com"):  # not charged an attempt, free at once
+        message = by_recipient[never_tried]
+        assert (message.status, message.attempts, message.locked_until) == (PENDING, 0, None)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -111,35 +111,52 @@ class OutboxWorker:
                 return
 
     async def _deliver_batch(self, batch: list[OutboxMessage]) -> int:
-        """Deliver the messages of ``batch`` (leased together) in turn, then record the emails that went out in
-        one transaction; returns how many were attempted. A message is started only while half its lease is
-        left and the worker is not stopping: the rest are released to the next pass or worker."""
-        leased_at = time.monotonic()
+        """Deliver the messages of ``batch`` (leased together, until the same time) in turn and record the emails
+        that went out; returns how many were attempted.
+
+        The lease is read from the rows (``locked_until``), not from when the claim returned, which may have waited
+        for SQLite's write lock. A message is started only while half the lease is left and the worker is not
+        stopping; once a quarter of it is gone, what went out is recorded before the next message starts (a slow
+        delivery must not outlast the lease of an email sent before it, which another worker would send again).
+        The messages not started are given back, also when the batch ends on an error."""
+        lease = self._settings.outbox_lease_seconds
+        leased_until = batch[0].locked_until
+        assert leased_until is not None  # (every claimed row holds the lease)
         sent: list[str] = []
         attempted = 0
         try:
-            for index, message in enumerate(batch):
-                lease_half_gone = time.monotonic() - leased_at > self._settings.outbox_lease_seconds / 2
-                if self._stop.is_set() or lease_half_gone:
-                    async with self._database.transaction() as session:
-                        await outbox.release(session, [left.id for left in batch[index:]])
+            for message in batch:
+                left = (leased_until - utcnow()).total_seconds()
+                if self._stop.is_set() or left < lease / 2:
                     break
+                if sent and left < lease * 3 / 4:
+                    await self._record_sent(sent)
+                    sent = []
                 with tracing.outbox_span(message.kind, message.id):
                     if await self._deliver(message):
                         sent.append(message.id)
                 attempted += 1
                 self._progress_at = time.monotonic()
-        except BaseException:  # cancelled, or the database failed mid-batch: what went out is recorded if it can be
+        except BaseException:  # cancelled, or the database failed mid-batch: settled as far as the database lets it
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._record_sent(sent))
+                await asyncio.shield(self._settle(sent, batch[attempted + 1 :], leased_until))
             raise
-        await self._record_sent(sent)
+        await self._settle(sent, batch[attempted:], leased_until)
         return attempted
 
     async def _record_sent(self, message_ids: list[str]) -> None:
-        if message_ids:
-            async with self._database.transaction() as session:
-                await outbox.mark_all_sent(session, message_ids)
+        async with self._database.transaction() as session:
+            await outbox.mark_all_sent(session, message_ids)
+
+    async def _settle(self, sent: list[str], not_started: list[OutboxMessage], leased_until: datetime) -> None:
+        """Record the emails that went out and give back the messages not started, in one transaction."""
+        if not sent and not not_started:
+            return
+        async with self._database.transaction() as session:
+            if sent:
+                await outbox.mark_all_sent(session, sent)
+            if not_started:
+                await outbox.release(session, [message.id for message in not_started], leased_until)
 
     async def _send_email(self, message: OutboxMessage) -> None:
         """Hand the email to the sink, counted by result (``tenantry_email_deliveries_total``)."""

@@ -42,6 +42,7 @@ async def test_a_naive_timestamp_is_refused(database: Database) -> None:
         ("2026-12-05T01:02:03", datetime(2026, 12, 5, 1, 2, 3, tzinfo=UTC)),
         ("2026-12-05 03:02:03+02:00", datetime(2026, 12, 5, 1, 2, 3, tzinfo=UTC)),  # written with an offset
         ("2026-12-05T01:02:03Z", datetime(2026, 12, 5, 1, 2, 3, tzinfo=UTC)),
+        ("2026-12-05", datetime(2026, 12, 5, tzinfo=UTC)),  # a date alone: "+00:00" must not pass for its time
     ],
 )
 async def test_sqlite_text_in_any_iso_form_reads_as_utc(database: Database, stored: str, read: datetime) -> None:

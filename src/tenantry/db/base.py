@@ -61,10 +61,12 @@ def _from_sqlite_text(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value + "+00:00")
-    except ValueError:
+        parsed = datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # an offset of its own
         parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:  # a date alone, which "+00:00" followed as its time
+        parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")

@@ -92,12 +92,18 @@ async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> 
     return sorted(await session.scalars(statement), key=lambda message: (message.next_attempt_at, message.id))
 
 
-async def release(session: AsyncSession, message_ids: list[str]) -> None:
+async def release(session: AsyncSession, message_ids: list[str], leased_until: datetime) -> None:
     """Give back leased messages not attempted after all (the worker is stopping, or its lease is running
-    out): the next pass or worker takes them at once, and the attempt counted when they were leased is undone."""
+    out): the next pass or worker takes them at once, and the attempt counted when they were leased is undone.
+    Only while they still hold this worker's lease (``leased_until``): once it ran out, another worker may hold
+    them, and its lease is not this one's to end."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == PENDING)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.status == PENDING,
+            OutboxMessage.locked_until == leased_until,
+        )
         .values(locked_until=None, attempts=OutboxMessage.attempts - 1)
         .execution_options(synchronize_session=False)
     )
