@@ -130,7 +130,7 @@ class OutboxWorker:
                 if self._stop.is_set() or left < lease / 2:
                     break
                 if sent and left < lease * 3 / 4:
-                    await self._record_sent(sent)
+                    await self._settle(sent, [], leased_until)
                     sent = []
                 with tracing.outbox_span(message.kind, message.id):
                     if await self._deliver(message):
@@ -143,10 +143,6 @@ class OutboxWorker:
             raise
         await self._settle(sent, batch[attempted:], leased_until)
         return attempted
-
-    async def _record_sent(self, message_ids: list[str]) -> None:
-        async with self._database.transaction() as session:
-            await outbox.mark_all_sent(session, message_ids)
 
     async def _settle(self, sent: list[str], not_started: list[OutboxMessage], leased_until: datetime) -> None:
         """Record the emails that went out and give back the messages not started, in one transaction."""
