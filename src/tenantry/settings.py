@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Database connections each worker keeps (opened on demand). Size it to the concurrent requests "
         "a worker serves: a connection beyond it is closed when returned, and reopening one costs more than a query. "
-        "SQLite uses at most 8 (and 8 more beyond).",
+        "SQLite keeps at most 8 in all (pool and overflow), and opens none beyond them.",
     )
     db_max_overflow: int = Field(default=10, ge=0, description="Connections a worker may open beyond the pool.")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)

@@ -1,13 +1,15 @@
 """SQLite: a statement is one trip to its connection's thread, and reads back what a cursor would (rows, row count,
 last row id, errors, several parameter sets, rows streamed by a server-side cursor)."""
 
+import asyncio
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from tenantry.db.engine import Database
@@ -57,3 +59,28 @@ async def test_a_statement_is_one_trip_and_reads_what_a_cursor_reads(
         with pytest.raises(IntegrityError):
             await connection.exec_driver_sql("INSERT INTO trips (name) VALUES ('a')")
         await connection.exec_driver_sql("DROP TABLE trips")
+
+
+async def test_concurrent_reads_keep_their_connections_open(database_url: str) -> None:
+    """A connection opened for a burst of readers stays in the pool: closing it on return (an overflow connection
+    while others were idle) meant opening another moments later, its thread, connection and pragmas each time."""
+    database = Database(database_url)  # a pool of its own: the session's is already full
+    opened: list[object] = []
+    closed: list[object] = []
+    event.listen(database.engine.sync_engine.pool, "connect", lambda *_: opened.append(1))
+    event.listen(database.engine.sync_engine.pool, "close", lambda *_: closed.append(1))
+    chance = random.Random(7)
+
+    async def reader() -> None:
+        for _ in range(25):
+            async with database.session(write=False) as session:
+                await session.execute(text("SELECT 1"))
+                await asyncio.sleep(chance.choice((0, 0, 0.001)))
+            await asyncio.sleep(chance.choice((0, 0.002)))
+
+    try:
+        await asyncio.gather(*(reader() for _ in range(16)))
+    finally:
+        await database.dispose()
+    assert 2 <= len(opened) <= 8
+    assert len(closed) == len(opened)  # each closed once, when the pool was disposed of
