@@ -17,6 +17,7 @@ from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.users.models import User
+from tenantry.db import sqlite_trips
 from tenantry.errors import InvalidInput
 from tenantry.runtime import Runtime
 from tests.factories import Tenant
@@ -154,19 +155,58 @@ def _rows(name: str) -> bytes:
     return "\n".join(lines).encode() + b"\n"
 
 
+async def test_imported_rows_read_back_as_written(runtime: Runtime, tenant: Tenant) -> None:
+    """Every value comes back as the file gave it, whatever its characters, and the types of the columns hold:
+    SQLite's rows go in as one JSON document per table and batch (``store._insert_sql``)."""
+    names = ['Zoë "Q" \\ 🚀', "O'Brien\ttab", "名前", "1e5", "null", "{}"]
+    lines = ["email,first_name,last_name,email_verified,status,locale"]
+    for number, name in enumerate(names):
+        verified = "true" if number % 2 else "false"
+        quoted = '"' + name.replace('"', '""') + '"'
+        lines.append(f"read-back-{number}@example.com,{quoted},{quoted},{verified},active,de")
+    outcomes: list[Outcome] = []
+    summary = await _imported(runtime, tenant, ("\n".join(lines) + "\n").encode(), outcomes, batch_size=4)
+    assert (summary.created, summary.failed) == (len(names), 0), outcomes
+    async with runtime.database.transaction(write=False) as session:
+        rows = (
+            await session.execute(
+                select(User.email, User.first_name, User.last_name, User.email_verified, User.locale, User.created_at)
+                .where(User.email.like("read-back-%"))
+                .order_by(User.email)
+            )
+        ).all()
+        memberships = (
+            await session.execute(
+                select(Membership.status, Membership.attributes, Membership.created_at)
+                .join(User, User.id == Membership.user_id)
+                .where(User.email.like("read-back-%"))
+            )
+        ).all()
+    assert [(row.first_name, row.last_name, row.email_verified, row.locale) for row in rows] == [
+        (name, name, number % 2 == 1, "de") for number, name in enumerate(names)
+    ]
+    assert all(row.created_at.tzinfo is not None for row in rows)
+    assert {(row.status, str(row.attributes)) for row in memberships} == {("active", "{}")}
+
+
 async def test_a_batch_that_fails_half_way_leaves_none_of_its_rows(
     runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The accounts of a batch whose memberships then fail to be written are taken back with them (PostgreSQL
-    writes with COPY on the driver: inside the batch's transaction)."""
-    real = store._insert_rows
+    writes with COPY on the driver, SQLite every table in one trip to its thread: inside the batch's transaction)."""
+    real_copy, real_run_all = store._copy, sqlite_trips._run_all
 
-    async def failing(session: Any, rows: Any) -> None:
+    async def failing_copy(connection: Any, rows: Any) -> None:
         if rows.table.name == "memberships":
             raise RuntimeError("the connection dropped")
-        await real(session, rows)
+        await real_copy(connection, rows)
 
-    monkeypatch.setattr(store, "_insert_rows", failing)
+    def failing_run_all(connection: Any, statements: Any) -> None:
+        real_run_all(connection, statements[:1])  # the accounts
+        raise RuntimeError("the connection dropped")
+
+    monkeypatch.setattr(store, "_copy", failing_copy)
+    monkeypatch.setattr(sqlite_trips, "_run_all", failing_run_all)
     with pytest.raises(RuntimeError, match="the connection dropped"):
         await _imported(runtime, tenant, b"email\nhalf1@example.com\nhalf2@example.com\n", [])
     async with runtime.database.transaction(write=False) as session:

@@ -23,6 +23,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import EMPTY_DICT
 
 _Ran = tuple[Any, int, int | None, list[Any]]
@@ -135,3 +137,26 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
         connection = super().connect(*arg, **kw)
         connection.__class__ = _OneTripConnection  # the same slots: only the cursor it makes differs
         return connection
+
+
+def _run_all(connection: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> None:
+    """On the connection's thread: each statement in turn, in the transaction open on ``connection``."""
+    for operation, parameters in statements:
+        connection.execute(operation, parameters).close()
+
+
+async def run_in_one_trip(connection: AsyncConnection, statements: Sequence[tuple[str, Any]]) -> None:
+    """Run ``statements`` (SQL and its parameters; no rows read) one after the other in one trip to the SQLite
+    connection's thread, in the transaction ``connection`` holds open.
+
+    For a bulk write of several tables whose rows another task prepares meanwhile on the event loop: statement by
+    statement, each next one waited for the loop, which was busy with that task (an import reading the next
+    batch), so the thread and the loop took turns. SQLAlchemy's execution events do not see these statements."""
+    raw = await connection.get_raw_connection()
+    adapted, driver = raw.dbapi_connection, raw.driver_connection
+    assert isinstance(driver, aiosqlite.Connection)
+    try:
+        async with adapted._execute_mutex:  # type: ignore[union-attr]
+            await driver._execute(_run_all, driver._conn, statements)  # type: ignore[no-untyped-call]
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError("(a batch of statements)", None, error) from error
