@@ -77,6 +77,8 @@ async def test_bcrypt_compares_the_first_72_bytes_as_bcrypt_did(passwords: Passw
         f"$scrypt$ln=30,r=8,p=1${_ab64(SALT)}${_ab64(b'x' * 32)}",
         "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
         "$pbkdf2-sha256$1000$salt$not*base64",
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$AAAA\x00" + "B" * 39,  # only the digest's length was checked
+        "pbkdf2_sha256$1000$sälz$" + "A" * 44,
     ],
 )
 def test_unsupported_or_too_costly_hashes_are_refused(value: str) -> None:

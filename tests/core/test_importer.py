@@ -156,8 +156,9 @@ def _rows(name: str) -> bytes:
 
 
 async def test_imported_rows_read_back_as_written(runtime: Runtime, tenant: Tenant) -> None:
-    """Every value comes back as the file gave it, whatever its characters, and the types of the columns hold:
-    SQLite's rows go in as one JSON document per table and batch (``store._insert_sql``)."""
+    """Every value comes back as the file gave it, whatever its characters (none that cannot be stored: a NUL
+    fails the row), and the types of the columns hold: SQLite's rows go in as one JSON document per table and batch
+    (``store._insert_sql``)."""
     names = ['Zoë "Q" \\ 🚀', "O'Brien\ttab", "名前", "1e5", "null", "{}"]
     lines = ["email,first_name,last_name,email_verified,status,locale"]
     for number, name in enumerate(names):
@@ -187,6 +188,12 @@ async def test_imported_rows_read_back_as_written(runtime: Runtime, tenant: Tena
     ]
     assert all(row.created_at.tzinfo is not None for row in rows)
     assert {(row.status, str(row.attributes)) for row in memberships} == {("active", "{}")}
+    nul_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$AAAA\x00" + "B" * 39
+    failed: list[Outcome] = []
+    await _imported(runtime, tenant, f'email,password_hash\nnul@example.com,"{nul_hash}"\n'.encode(), failed)
+    assert [(outcome.status, outcome.reason) for outcome in failed] == [
+        ("failed", "password_hash: must be printable ASCII")
+    ]
 
 
 async def test_a_batch_that_fails_half_way_leaves_none_of_its_rows(

@@ -64,6 +64,8 @@ def _argon2_scheme(head: str, salt_length: int, digest_length: int) -> str:
 
 def scheme_of(password_hash: str) -> str:
     """The hash's scheme after checking its form and bounds; raises UnsupportedHash otherwise."""
+    if not (password_hash.isascii() and password_hash.isprintable()):  # (an argon2 salt went unchecked: a NUL passed)
+        raise UnsupportedHash(N_("must be printable ASCII"))
     if password_hash.startswith("$argon2"):
         head, _, digest = password_hash.rpartition("$")
         head, _, salt = head.rpartition("$")
