@@ -344,12 +344,17 @@ class _Timed(CollectingSink):
         await super().deliver(message_id, payload)
 
 
+async def _two_invitations(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str) -> Runtime:
+    """Invitations to m1@ and m2@example.com queued; ``runtime`` with a lease of one second."""
+    for email in ("m1@example.com", "m2@example.com"):
+        await _invite(client, tenant, email)
+    return _with_lease(runtime, database_url, 1.0)
+
+
 async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_holds(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
 ) -> None:
-    for email in ("m1@example.com", "m2@example.com"):
-        await _invite(client, tenant, email)
-    leased = _with_lease(runtime, database_url, 1.0)
+    leased = await _two_invitations(client, tenant, runtime, database_url)
     log: list[tuple[str, str]] = []
     slow = OutboxWorker(leased, email_sink=_Timed(log, "A", {"m1@example.com": 1.3}))  # outlasts its lease
     first = asyncio.create_task(slow.run_once())
@@ -363,9 +368,7 @@ async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_ho
 async def test_emails_sent_early_in_a_batch_are_recorded_before_a_slow_one_outlasts_the_lease(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
 ) -> None:
-    for email in ("m1@example.com", "m2@example.com"):
-        await _invite(client, tenant, email)
-    leased = _with_lease(runtime, database_url, 1.0)
+    leased = await _two_invitations(client, tenant, runtime, database_url)
     log: list[tuple[str, str]] = []
     delays = {"m1@example.com": 0.45, "m2@example.com": 0.6}  # m2 starts before half the lease, ends after it
     first = asyncio.create_task(OutboxWorker(leased, email_sink=_Timed(log, "A", delays)).run_once())
