@@ -42,6 +42,11 @@ def _refuse_writes_when_reading(session: Session, _context: object, _instances: 
         raise ReadOnlySession("a read-only unit of work (a GET request) tried to write")
 
 
+def reading(session: AsyncSession) -> bool:
+    """Whether ``session`` is a reading unit of work (a GET's, or a replica's): it may change no entity."""
+    return bool(session.info.get(_READ_ONLY))
+
+
 def async_url(url: str) -> URL:
     """Accept the plain URLs users write and pick the async driver ourselves."""
     parsed = make_url(url)

@@ -26,6 +26,8 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import grants_permissions
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import USER_DELETED, User
+from tenantry.db.detached import column_keys, detached
+from tenantry.db.engine import reading
 
 _MEMBER_ACCOUNT = aliased(User, name="member_account")
 _MEMBER_MEMBERSHIP = aliased(Membership, name="member_membership")
@@ -122,12 +124,34 @@ async def caller_in_org(
     """What authorizing a user's request under an organization needs and, given ``member_id``, that member as
     ``directory.read_member`` reads it: one statement."""
     params = {"user_id": user_id, "family_id": family_id, "ref": org_ref, "member_id": member_id}
-    rows = (await session.execute(_statement(member_id is not None), params)).all()
+    statement = _statement(member_id is not None)
+    if reading(session):
+        rows: Sequence[Sequence[Any]] = [
+            _with_entities(row) for row in await (await session.connection()).execute(statement, params)
+        ]
+    else:
+        rows = (await session.execute(statement, params)).all()
     if not rows:
         return CallerInOrg(None, False, None, None)
     user, session_ended, org = rows[0][:3]
     member = _member(rows) if member_id is not None else None
     return CallerInOrg(user, bool(session_ended), org, _rights(rows, 3), member)
+
+
+_USER_KEYS = column_keys(User)
+_ORG_KEYS = column_keys(Organization)
+_ORG_AT = len(_USER_KEYS) + 1
+_REST_AT = _ORG_AT + len(_ORG_KEYS)
+
+
+def _with_entities(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row of ``_statement`` run as Core (the account's and the organization's columns in line, in their
+    tables' order) as the session gives it: the account and the organization as entities, detached (a reading
+    unit of work changes neither: ``db.detached``)."""
+    user = detached(User, _USER_KEYS, row[: _ORG_AT - 1])
+    org_columns = row[_ORG_AT:_REST_AT]
+    org = None if org_columns[0] is None else detached(Organization, _ORG_KEYS, org_columns)
+    return (user, row[_ORG_AT - 1], org, *row[_REST_AT:])
 
 
 _ORG_AND_RIGHTS = _with_grants(
