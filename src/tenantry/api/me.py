@@ -18,6 +18,7 @@ from tenantry.core.users import password_change
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
+from tenantry.db.base import in_text
 from tenantry.errors import Unauthenticated
 from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
@@ -65,7 +66,7 @@ async def get_me(
     statement = (
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user.id, Organization.status != ORG_DELETED)
+        .where(Membership.user_id == user.id, Organization.status != in_text(ORG_DELETED))
         .options(selectinload(Membership.roles))
         .order_by(Organization.slug)
     )

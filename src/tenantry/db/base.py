@@ -3,7 +3,18 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, MetaData, String, TypeDecorator, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Index,
+    MetaData,
+    String,
+    TypeDecorator,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.type_api import _ResultProcessorType
@@ -21,6 +32,18 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def in_text(constant: str) -> ColumnElement[str]:
+    """A constant of the code (a status) written into the statement's text, not bound as a parameter: compiled and
+    cached with the statement, no work when it runs.
+
+    Where a column that a partial index's WHERE names (``status != 'deleted'``) is compared with a bound value,
+    SQLite looks at the value to decide whether the index applies, and so prepares the statement again each
+    time the value is bound, that is, every time it runs. The statement that authorizes a request under an
+    organization took 117 µs against 19 µs with its two ``status != ?`` in the text (sqlite3, pinned, the
+    quick bench's database)."""
+    return literal_column("'" + constant.replace("'", "''") + "'", String)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -25,7 +25,7 @@ from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
-from tenantry.db.base import utcnow
+from tenantry.db.base import in_text, utcnow
 from tenantry.errors import OAuthError
 
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
@@ -49,7 +49,7 @@ async def active_orgs(session: AsyncSession, user: User) -> list[Organization]:
         .where(
             Membership.user_id == user.id,
             Membership.status == MEMBERSHIP_ACTIVE,
-            Organization.status != ORG_DELETED,
+            Organization.status != in_text(ORG_DELETED),
         )
         .order_by(Organization.name, Organization.id)
     )

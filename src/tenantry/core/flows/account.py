@@ -11,7 +11,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships.models import Membership
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.users.models import User
-from tenantry.db.base import utcnow
+from tenantry.db.base import in_text, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,11 @@ async def memberships_of(session: AsyncSession, user: User) -> list[OwnMembershi
     rows = await session.execute(
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user.id, Membership.consent_pending.is_(False), Organization.status != ORG_DELETED)
+        .where(
+            Membership.user_id == user.id,
+            Membership.consent_pending.is_(False),
+            Organization.status != in_text(ORG_DELETED),
+        )
         .options(selectinload(Membership.roles))
         .order_by(Organization.name)
     )

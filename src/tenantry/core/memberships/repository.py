@@ -8,6 +8,7 @@ from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, memb
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
+from tenantry.db.base import in_text
 
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
@@ -40,7 +41,9 @@ async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | 
 _MEMBER = _with_roles(
     select(User, Membership)
     .join(Membership, Membership.user_id == User.id)
-    .where(User.id == bindparam("user_id"), User.status != USER_DELETED, Membership.org_id == bindparam("org_id"))
+    .where(
+        User.id == bindparam("user_id"), User.status != in_text(USER_DELETED), Membership.org_id == bindparam("org_id")
+    )
 )
 
 
@@ -118,7 +121,9 @@ async def first_owner_id(session: AsyncSession, org_id: str) -> str | None:
         select(Membership.user_id)
         .join(membership_roles, membership_roles.c.membership_id == Membership.id)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.org_id == org_id, membership_roles.c.role_id == OWNER.id, User.status != USER_DELETED)
+        .where(
+            Membership.org_id == org_id, membership_roles.c.role_id == OWNER.id, User.status != in_text(USER_DELETED)
+        )
         .order_by(case((could_act, 0), else_=1), Membership.created_at, Membership.id)
         .limit(1)
     )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.mfa.models import TOTP, MfaChallenge, MfaFactor, RecoveryCode, WebAuthnCredential
 from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.db.base import in_text
 
 
 async def factor(session: AsyncSession, user_id: str, kind: str) -> MfaFactor | None:
@@ -118,7 +119,7 @@ async def org_settings_of_member(session: AsyncSession, user_id: str) -> list[di
         .where(
             Membership.user_id == user_id,
             Membership.status == MEMBERSHIP_ACTIVE,
-            Organization.status != ORG_DELETED,
+            Organization.status != in_text(ORG_DELETED),
         )
     )
     return list(await session.scalars(statement))

@@ -14,6 +14,7 @@ from tenantry.core.provisioning.filters import Attributes, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
 from tenantry.core.users.models import USER_DELETED, USER_DISABLED, User
+from tenantry.db.base import in_text
 from tenantry.errors import InvalidFilter
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -162,7 +163,11 @@ class GroupAttributes(Attributes):
                 .select_from(membership_roles)
                 .join(Membership, Membership.id == membership_roles.c.membership_id)
                 .join(User, User.id == Membership.user_id)
-                .where(membership_roles.c.role_id == Role.id, Membership.org_id == org_id, User.status != USER_DELETED)
+                .where(
+                    membership_roles.c.role_id == Role.id,
+                    Membership.org_id == org_id,
+                    User.status != in_text(USER_DELETED),
+                )
             )
 
             def element(sub: str, case_exact: bool) -> Cell:

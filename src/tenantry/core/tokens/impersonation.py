@@ -24,6 +24,7 @@ from tenantry.core.roles.service import union_permissions
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
+from tenantry.db.base import in_text
 
 IMPERSONATE = "users:impersonate"
 
@@ -44,7 +45,11 @@ _STATEMENT = (
     .outerjoin(Membership, and_(Membership.user_id == _Impersonator.id, Membership.org_id == bindparam("org_id")))
     .outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
     .outerjoin(Role, Role.id == membership_roles.c.role_id)
-    .where(User.id == bindparam("user_id"), User.status != USER_DELETED, _Impersonator.status != USER_DELETED)
+    .where(
+        User.id == bindparam("user_id"),
+        User.status != in_text(USER_DELETED),
+        _Impersonator.status != in_text(USER_DELETED),
+    )
 )
 
 

@@ -24,6 +24,7 @@ from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DELETED, User
+from tenantry.db.base import in_text
 
 _USERS = cast(Table, User.__table__)
 
@@ -40,7 +41,7 @@ class SignInAccount(NamedTuple):
 
 
 _ACCOUNT = select(*(_USERS.c[name] for name in SignInAccount._fields)).where(
-    _USERS.c.email_key == bindparam("key"), _USERS.c.status != USER_DELETED
+    _USERS.c.email_key == bindparam("key"), _USERS.c.status != in_text(USER_DELETED)
 )
 
 
