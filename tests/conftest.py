@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from tenantry import logs
 from tenantry.app import build_runtime, create_app
@@ -27,6 +27,7 @@ from tenantry.db.engine import Database
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings
 from tests.factories import Tenant, make_platform_admin, make_tenant, token_for
+from tests.statements import BOUND_COMPARISON
 
 BACKEND = os.environ.get("TENANTRY_TEST_BACKEND", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get("TENANTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -95,10 +96,22 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+_BOUND_COMPARISONS: list[str] = []
+"""Statements run against the shared database that bind a value a partial index's WHERE compares
+(``tests.statements``): each test's teardown fails on them."""
+
+
+def _watch_bound_comparisons(*args: object) -> None:
+    statement = str(args[2])
+    if BOUND_COMPARISON.search(statement):
+        _BOUND_COMPARISONS.append(statement)
+
+
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     await migrate.upgrade(database)
+    event.listen(database.engine.sync_engine, "before_cursor_execute", _watch_bound_comparisons)
     yield database
     await database.dispose()
 
@@ -122,6 +135,8 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if "database" not in request.fixturenames:
         return
+    bound, _BOUND_COMPARISONS[:] = list(_BOUND_COMPARISONS), []
+    assert bound == [], "statements bind a value a partial index compares (db.base.in_text)"
     database: Database = request.getfixturevalue("database")
     async with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):

@@ -43,7 +43,8 @@ def _refuse_writes_when_reading(session: Session, _context: object, _instances: 
 
 
 def reading(session: AsyncSession) -> bool:
-    """Whether ``session`` is a reading unit of work (a GET's, or a replica's): it may change no entity."""
+    """Whether ``session`` is a reading unit of work: a GET's, a replica's, or the request session of a ``batched``
+    endpoint (which writes in sessions of its own). It may change no entity."""
     return bool(session.info.get(_READ_ONLY))
 
 

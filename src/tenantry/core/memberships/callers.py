@@ -12,9 +12,9 @@ One row per pair of roles (the caller's, the member's): joins kept flat, as ``re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, and_, bindparam, exists, select
+from sqlalchemy import Select, Table, and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -54,15 +54,19 @@ def _with_grants(statement: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]
 
 
 @cache
-def _statement(with_member: bool) -> Select[*tuple[Any, ...]]:
-    """Built once each: the caller's part, and with ``with_member`` the member named by ``member_id`` too."""
+def _statement(with_member: bool, entities: bool = True) -> Select[*tuple[Any, ...]]:
+    """Built once each: the caller's part, and with ``with_member`` the member named by ``member_id`` too. With
+    ``entities`` the account and the organization are ORM entities; without, their tables' columns in line (in
+    ``_USER_KEYS`` and ``_ORG_KEYS``' order: ``_with_entities``), the same SQL."""
+    account: Any = (User,) if entities else tuple(_USERS.columns)
+    org: Any = (Organization,) if entities else tuple(_ORGS.columns)
     statement = _with_grants(
         select(
-            User,
+            *account,
             exists()
             .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_not(None))
             .label("session_ended"),
-            Organization,
+            *org,
             *_RIGHTS,
         )
         .select_from(User)
@@ -125,13 +129,11 @@ async def caller_in_org(
     """What authorizing a user's request under an organization needs and, given ``member_id``, that member as
     ``directory.read_member`` reads it: one statement."""
     params = {"user_id": user_id, "family_id": family_id, "ref": org_ref, "member_id": member_id}
-    statement = _statement(member_id is not None)
     if reading(session):
-        rows: Sequence[Sequence[Any]] = [
-            _with_entities(row) for row in await (await session.connection()).execute(statement, params)
-        ]
+        core = await (await session.connection()).execute(_statement(member_id is not None, entities=False), params)
+        rows: Sequence[Sequence[Any]] = _with_entities(core.all())
     else:
-        rows = (await session.execute(statement, params)).all()
+        rows = (await session.execute(_statement(member_id is not None), params)).all()
     if not rows:
         return CallerInOrg(None, False, None, None)
     user, session_ended, org = rows[0][:3]
@@ -139,20 +141,27 @@ async def caller_in_org(
     return CallerInOrg(user, bool(session_ended), org, _rights(rows, 3), member)
 
 
+_USERS = cast(Table, User.__table__)
+_ORGS = cast(Table, Organization.__table__)
 _USER_KEYS = column_keys(User)
 _ORG_KEYS = column_keys(Organization)
 _ORG_AT = len(_USER_KEYS) + 1
 _REST_AT = _ORG_AT + len(_ORG_KEYS)
 
 
-def _with_entities(row: Sequence[Any]) -> tuple[Any, ...]:
-    """A row of ``_statement`` run as Core (the account's and the organization's columns in line, in their
-    tables' order) as the session gives it: the account and the organization as entities, detached (a reading
-    unit of work changes neither: ``db.detached``)."""
-    user = detached(User, _USER_KEYS, row[: _ORG_AT - 1])
-    org_columns = row[_ORG_AT:_REST_AT]
+def _with_entities(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows of ``_statement(…, entities=False)`` as the session's rows read: the account and the organization
+    as entities, detached (a reading unit of work changes neither: ``db.detached``), made from the first row
+    (the others repeat them)."""
+    if not rows:
+        return []
+    first = rows[0]
+    user = detached(User, _USER_KEYS, first[: _ORG_AT - 1])
+    org_columns = first[_ORG_AT:_REST_AT]
     org = None if org_columns[0] is None else detached(Organization, _ORG_KEYS, org_columns)
-    return (user, row[_ORG_AT - 1], org, *row[_REST_AT:])
+    return [(user, first[_ORG_AT - 1], org, *first[_REST_AT:])] + [
+        (user, row[_ORG_AT - 1], org, *row[_REST_AT:]) for row in rows[1:]
+    ]
 
 
 _ORG_AND_RIGHTS = _with_grants(

@@ -24,7 +24,7 @@ _BOOLEAN_SUBS: dict[str, Kind] = {"primary": "boolean"}
 
 def member_is_active() -> Any:
     """SCIM ``active``: neither the account nor the membership is disabled (invited members are active)."""
-    return and_(User.status != USER_DISABLED, Membership.status != MEMBERSHIP_DISABLED)
+    return and_(User.status != in_text(USER_DISABLED), Membership.status != in_text(MEMBERSHIP_DISABLED))
 
 
 def _later(first: Any, second: Any) -> Any:
