@@ -13,12 +13,11 @@ from tenantry.auth.policy import Policy, caller
 from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.memberships.models import Membership
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.core.users import password_change
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import PasswordChange
-from tenantry.db.base import in_text
 from tenantry.errors import Unauthenticated
 from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
@@ -66,7 +65,7 @@ async def get_me(
     statement = (
         select(Membership, Organization)
         .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user.id, Organization.status != in_text(ORG_DELETED))
+        .where(Membership.user_id == user.id, live_org())
         .options(selectinload(Membership.roles))
         .order_by(Organization.slug)
     )

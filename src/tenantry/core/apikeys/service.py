@@ -13,10 +13,10 @@ from tenantry.core.actor import Actor
 from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.apikeys.schemas import ApiKeyCreate, ApiKeyOut
 from tenantry.core.audit.service import record
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.core.roles import service as roles
 from tenantry.core.tokens.service import digest
-from tenantry.db.base import in_text, utcnow
+from tenantry.db.base import utcnow
 from tenantry.errors import NotFound
 
 KEY_PREFIX = "tnt_"
@@ -96,9 +96,7 @@ async def authenticate(session: AsyncSession, presented: str) -> ApiKey | None:
     statement = (
         select(ApiKey)
         .join(Organization, Organization.id == ApiKey.org_id)
-        .where(
-            ApiKey.lookup == shape.group(1), ApiKey.revoked_at.is_(None), Organization.status != in_text(ORG_DELETED)
-        )
+        .where(ApiKey.lookup == shape.group(1), ApiKey.revoked_at.is_(None), live_org())
         .options(selectinload(ApiKey.roles))
     )
     api_key = (await session.scalars(statement)).first()

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.clients.models import AuthorizationCode, ClientConsent, OAuthClient
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.orgs import repository as orgs
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
-from tenantry.db.base import in_text, utcnow
+from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
 
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
@@ -49,7 +49,7 @@ async def active_orgs(session: AsyncSession, user: User) -> list[Organization]:
         .where(
             Membership.user_id == user.id,
             Membership.status == MEMBERSHIP_ACTIVE,
-            Organization.status != in_text(ORG_DELETED),
+            live_org(),
         )
         .order_by(Organization.name, Organization.id)
     )

@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.blocklist import is_common
 from tenantry.core.memberships.models import Membership
-from tenantry.core.orgs.models import ORG_DELETED, Organization
-from tenantry.db.base import in_text
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.errors import FieldError, InvalidInput
 from tenantry.i18n import N_, _, ngettext
 
@@ -241,7 +240,7 @@ async def policy_for_user(session: AsyncSession, user_id: str) -> UserPolicy:
             .where(
                 Membership.user_id == user_id,
                 Membership.consent_pending.is_(False),  # an invitation imposes no rules before it is accepted
-                Organization.status != in_text(ORG_DELETED),
+                live_org(),
             )
             .order_by(Organization.id)
         )

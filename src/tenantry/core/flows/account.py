@@ -9,9 +9,9 @@ from sqlalchemy.orm import selectinload
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.memberships.models import Membership
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.core.users.models import User
-from tenantry.db.base import in_text, utcnow
+from tenantry.db.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ async def memberships_of(session: AsyncSession, user: User) -> list[OwnMembershi
         .where(
             Membership.user_id == user.id,
             Membership.consent_pending.is_(False),
-            Organization.status != in_text(ORG_DELETED),
+            live_org(),
         )
         .options(selectinload(Membership.roles))
         .order_by(Organization.name)

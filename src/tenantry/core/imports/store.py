@@ -19,9 +19,9 @@ from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_INVIT
 from tenantry.core.mfa.models import TOTP, MfaFactor
 from tenantry.core.resources.models import membership_resource_roles
 from tenantry.core.users.emailkey import email_key
-from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
+from tenantry.core.users.models import USER_ACTIVE, User, live_account
 from tenantry.db import sqlite_trips
-from tenantry.db.base import in_text, utcnow
+from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id, new_ids
 
 _LOOKUP_CHUNK = 1000
@@ -69,7 +69,7 @@ async def existing_accounts(session: AsyncSession, org_id: str, emails: Sequence
         statement = (
             select(User.email_key, Membership.id)
             .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.org_id == org_id))
-            .where(User.email_key.in_(chunk), User.status != in_text(USER_DELETED))
+            .where(User.email_key.in_(chunk), live_account())
         )
         for key, membership_id in await session.execute(statement):
             found[key] = membership_id is not None

@@ -25,8 +25,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import grants_permissions
 from tenantry.core.tokens.models import RefreshToken
-from tenantry.core.users.models import USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import User, live_account
 from tenantry.db.detached import column_keys, detached
 from tenantry.db.engine import reading
 
@@ -72,7 +71,7 @@ def _statement(with_member: bool, entities: bool = True) -> Select[*tuple[Any, .
         .select_from(User)
         .outerjoin(Organization, orgs.matches_ref(bindparam("ref")))
         .outerjoin(Membership, and_(Membership.org_id == Organization.id, Membership.user_id == User.id))
-    ).where(User.id == bindparam("user_id"), User.status != in_text(USER_DELETED))
+    ).where(User.id == bindparam("user_id"), live_account())
     if not with_member:
         return statement
     return (
@@ -83,7 +82,7 @@ def _statement(with_member: bool, entities: bool = True) -> Select[*tuple[Any, .
         )
         .outerjoin(
             _MEMBER_ACCOUNT,
-            and_(_MEMBER_ACCOUNT.id == _MEMBER_MEMBERSHIP.user_id, _MEMBER_ACCOUNT.status != in_text(USER_DELETED)),
+            and_(_MEMBER_ACCOUNT.id == _MEMBER_MEMBERSHIP.user_id, live_account(_MEMBER_ACCOUNT)),
         )
         .outerjoin(_MEMBER_GRANTS, _MEMBER_GRANTS.c.membership_id == _MEMBER_MEMBERSHIP.id)
         .outerjoin(_MEMBER_ROLE, _MEMBER_ROLE.id == _MEMBER_GRANTS.c.role_id)

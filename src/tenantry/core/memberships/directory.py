@@ -46,8 +46,7 @@ from tenantry.core.memberships.service import AccountColumns, Member, MemberRead
 from tenantry.core.roles.models import Role
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.matching import folds_like_the_index, is_broad, matches, term_parameters, term_shape
-from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import USER_ACTIVE, USER_DISABLED, User, live_account
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
@@ -111,7 +110,7 @@ def members_of(org_id: str | BindParameter[str]) -> Select[User, Membership]:
     return (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.org_id == org, User.status != in_text(USER_DELETED))
+        .where(Membership.org_id == org, live_account())
     )
 
 
@@ -439,9 +438,7 @@ _READ_MEMBER = (
     .join(Membership, Membership.user_id == User.id)
     .outerjoin(membership_roles, membership_roles.c.membership_id == Membership.id)
     .outerjoin(Role, Role.id == membership_roles.c.role_id)
-    .where(
-        User.id == bindparam("user_id"), User.status != in_text(USER_DELETED), Membership.org_id == bindparam("org_id")
-    )
+    .where(User.id == bindparam("user_id"), live_account(), Membership.org_id == bindparam("org_id"))
     .order_by(Role.name)
 )
 
@@ -456,7 +453,7 @@ async def read_member(session: AsyncSession, org_id: str, user_id: str) -> Membe
 def _addable_to(org_id: str, term: str | None, through_org_ids: Sequence[str] | None, dialect: str) -> Select[User]:
     """Live accounts outside ``org_id``; only members of ``through_org_ids`` unless it is None."""
     statement = select(User).where(
-        User.status != in_text(USER_DELETED),
+        live_account(),
         not_(exists().where(Membership.user_id == User.id, Membership.org_id == org_id)),
     )
     if through_org_ids is not None:

@@ -7,8 +7,7 @@ from sqlalchemy.orm import contains_eager
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
-from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import USER_ACTIVE, User, live_account
 
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
@@ -41,9 +40,7 @@ async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | 
 _MEMBER = _with_roles(
     select(User, Membership)
     .join(Membership, Membership.user_id == User.id)
-    .where(
-        User.id == bindparam("user_id"), User.status != in_text(USER_DELETED), Membership.org_id == bindparam("org_id")
-    )
+    .where(User.id == bindparam("user_id"), live_account(), Membership.org_id == bindparam("org_id"))
 )
 
 
@@ -121,9 +118,7 @@ async def first_owner_id(session: AsyncSession, org_id: str) -> str | None:
         select(Membership.user_id)
         .join(membership_roles, membership_roles.c.membership_id == Membership.id)
         .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.org_id == org_id, membership_roles.c.role_id == OWNER.id, User.status != in_text(USER_DELETED)
-        )
+        .where(Membership.org_id == org_id, membership_roles.c.role_id == OWNER.id, live_account())
         .order_by(case((could_act, 0), else_=1), Membership.created_at, Membership.id)
         .limit(1)
     )

@@ -7,8 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.mfa.models import TOTP, MfaChallenge, MfaFactor, RecoveryCode, WebAuthnCredential
-from tenantry.core.orgs.models import ORG_DELETED, Organization
-from tenantry.db.base import in_text
+from tenantry.core.orgs.models import Organization, live_org
 
 
 async def factor(session: AsyncSession, user_id: str, kind: str) -> MfaFactor | None:
@@ -119,7 +118,7 @@ async def org_settings_of_member(session: AsyncSession, user_id: str) -> list[di
         .where(
             Membership.user_id == user_id,
             Membership.status == MEMBERSHIP_ACTIVE,
-            Organization.status != in_text(ORG_DELETED),
+            live_org(),
         )
     )
     return list(await session.scalars(statement))

@@ -18,8 +18,8 @@ from sqlalchemy.orm import undefer
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.fields import Email, Name, storable
-from tenantry.core.orgs.models import DEFAULT_LANGUAGE, ORG_DELETED, Organization, OrgBranding
-from tenantry.db.base import in_text, utcnow
+from tenantry.core.orgs.models import DEFAULT_LANGUAGE, Organization, OrgBranding, live_org
+from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput
 from tenantry.i18n import N_
 
@@ -225,7 +225,7 @@ async def logo_of(session: AsyncSession, org_id: str) -> Logo | None:
     row = await session.scalar(
         select(OrgBranding)
         .join(Organization, Organization.id == OrgBranding.org_id)
-        .where(OrgBranding.org_id == org_id, Organization.status != in_text(ORG_DELETED))
+        .where(OrgBranding.org_id == org_id, live_org())
         .options(undefer(OrgBranding.logo))
     )
     if row is None or row.logo is None or row.logo_type is None or row.logo_etag is None:

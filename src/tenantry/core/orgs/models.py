@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantry.db.base import Base, Timestamped, id_column, partial_index, utcnow
+from tenantry.db.base import Base, Timestamped, id_column, in_text, partial_index, utcnow
 
 ORG_ACTIVE = "active"
 ORG_DELETED = "deleted"
@@ -51,3 +51,9 @@ class OrgBranding(Base):
     logo_type: Mapped[str | None] = mapped_column(String(32), default=None)
     logo_etag: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def live_org(org: Any = Organization) -> ColumnElement[bool]:
+    """``org`` (``Organization`` or an alias of it) is not deleted: the condition of the partial index over live
+    slugs, with the status written into the text as it writes it (``db.base.in_text``)."""
+    return org.status != in_text(ORG_DELETED)  # type: ignore[no-any-return]

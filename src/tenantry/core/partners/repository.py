@@ -3,9 +3,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
-from tenantry.core.orgs.models import ORG_DELETED, Organization
+from tenantry.core.orgs.models import Organization, live_org
 from tenantry.core.partners.models import PartnerLink
-from tenantry.db.base import in_text
 
 
 async def get(session: AsyncSession, customer_org_id: str, partner_org_id: str) -> PartnerLink | None:
@@ -30,7 +29,7 @@ async def page(
     statement = (
         select(PartnerLink, Organization)
         .join(Organization, Organization.id == other)
-        .where(own == org_id, Organization.status != in_text(ORG_DELETED))
+        .where(own == org_id, live_org())
         .options(selectinload(PartnerLink.role))
         .order_by(PartnerLink.id)
         .limit(limit)
@@ -53,7 +52,7 @@ async def acting_links(
             & (Membership.status == MEMBERSHIP_ACTIVE),
         )
         .join(Organization, Organization.id == PartnerLink.partner_org_id)
-        .where(PartnerLink.customer_org_id == customer_org_id, Organization.status != in_text(ORG_DELETED))
+        .where(PartnerLink.customer_org_id == customer_org_id, live_org())
         .options(selectinload(PartnerLink.role), selectinload(Membership.roles))
         .order_by(PartnerLink.id)
     )

@@ -13,7 +13,7 @@ from tenantry.core.provisioning.filter_tree import AttributeRef
 from tenantry.core.provisioning.filters import Attributes, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
-from tenantry.core.users.models import USER_DELETED, USER_DISABLED, User
+from tenantry.core.users.models import USER_DISABLED, User, live_account
 from tenantry.db.base import in_text
 from tenantry.errors import InvalidFilter
 
@@ -166,7 +166,7 @@ class GroupAttributes(Attributes):
                 .where(
                     membership_roles.c.role_id == Role.id,
                     Membership.org_id == org_id,
-                    User.status != in_text(USER_DELETED),
+                    live_account(),
                 )
             )
 

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.memberships.models import Membership, membership_roles
 from tenantry.core.provisioning.schemas import RoleState
 from tenantry.core.roles.models import OrgRoleState, Role
-from tenantry.core.users.models import USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import User, live_account
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,7 @@ async def holders(session: AsyncSession, org_id: str, role_ids: list[str]) -> di
         select(membership_roles.c.role_id, Membership.user_id)
         .join(Membership, Membership.id == membership_roles.c.membership_id)
         .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.org_id == org_id, membership_roles.c.role_id.in_(role_ids), User.status != in_text(USER_DELETED)
-        )
+        .where(Membership.org_id == org_id, membership_roles.c.role_id.in_(role_ids), live_account())
         .order_by(Membership.user_id)
     )
     for role_id, user_id in await session.execute(statement):

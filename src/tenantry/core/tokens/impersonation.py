@@ -23,8 +23,7 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import union_permissions
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
-from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import USER_ACTIVE, User, live_account
 
 IMPERSONATE = "users:impersonate"
 
@@ -47,8 +46,8 @@ _STATEMENT = (
     .outerjoin(Role, Role.id == membership_roles.c.role_id)
     .where(
         User.id == bindparam("user_id"),
-        User.status != in_text(USER_DELETED),
-        _Impersonator.status != in_text(USER_DELETED),
+        live_account(),
+        live_account(_Impersonator),
     )
 )
 

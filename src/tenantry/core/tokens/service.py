@@ -10,8 +10,8 @@ from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.tokens.models import RefreshToken
-from tenantry.core.users.models import USER_DELETED, User
-from tenantry.db.base import in_text, utcnow
+from tenantry.core.users.models import User, live_account
+from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
 from tenantry.errors import OAuthError
 
@@ -108,7 +108,7 @@ _LIVE_USER_AND_SESSION = select(
     exists()
     .where(RefreshToken.family_id == bindparam("family_id"), RefreshToken.revoked_at.is_not(None))
     .label("session_ended"),
-).where(User.id == bindparam("user_id"), User.status != in_text(USER_DELETED))
+).where(User.id == bindparam("user_id"), live_account())
 
 
 async def live_user_and_session(session: AsyncSession, user_id: str, family_id: str | None) -> tuple[User | None, bool]:

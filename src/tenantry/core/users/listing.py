@@ -10,12 +10,11 @@ from tenantry.core.memberships import repository as memberships
 from tenantry.core.memberships.directory import display_name
 from tenantry.core.memberships.models import Membership
 from tenantry.core.users.matching import escape_like
-from tenantry.core.users.models import USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import User, live_account
 
 
 def _members_of(org_id: str) -> ColumnElement[bool]:
-    return and_(Membership.org_id == org_id, User.status != in_text(USER_DELETED))
+    return and_(Membership.org_id == org_id, live_account())
 
 
 async def names_starting_with(session: AsyncSession, org_id: str, typed: str, limit: int) -> list[str]:

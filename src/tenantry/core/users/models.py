@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import ColumnElement, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from tenantry.core.users.emailkey import email_key
-from tenantry.db.base import Base, Timestamped, id_column, partial_index
+from tenantry.db.base import Base, Timestamped, id_column, in_text, partial_index
 from tenantry.db.versioning import Versioned
 
 USER_ACTIVE = "active"
@@ -54,3 +54,9 @@ class User(Versioned, Timestamped, Base):
     def _keep_email_key(self, _: str, email: str) -> str:
         self.email_key = email_key(email)
         return email
+
+
+def live_account(account: Any = User) -> ColumnElement[bool]:
+    """``account`` (``User``, an alias of it, or the columns of its table) is not deleted: the condition of the
+    partial indexes over live accounts, with the status written into the text as they write it (``db.base.in_text``)."""
+    return account.status != in_text(USER_DELETED)  # type: ignore[no-any-return]

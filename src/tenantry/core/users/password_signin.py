@@ -23,8 +23,7 @@ from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode, WebAuthnCred
 from tenantry.core.orgs.models import ORG_DELETED, Organization
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.emailkey import email_key
-from tenantry.core.users.models import USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import User, live_account
 
 _USERS = cast(Table, User.__table__)
 
@@ -41,7 +40,7 @@ class SignInAccount(NamedTuple):
 
 
 _ACCOUNT = select(*(_USERS.c[name] for name in SignInAccount._fields)).where(
-    _USERS.c.email_key == bindparam("key"), _USERS.c.status != in_text(USER_DELETED)
+    _USERS.c.email_key == bindparam("key"), live_account(_USERS.c)
 )
 
 

@@ -5,17 +5,16 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.users.emailkey import email_key
-from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, User
-from tenantry.db.base import in_text
+from tenantry.core.users.models import USER_ACTIVE, User, live_account
 
 
 async def platform_admin_exists(session: AsyncSession) -> bool:
-    statement = select(exists().where(User.platform_admin.is_(True), User.status != in_text(USER_DELETED)))
+    statement = select(exists().where(User.platform_admin.is_(True), live_account()))
     return bool(await session.scalar(statement))
 
 
 async def get_live(session: AsyncSession, user_id: str) -> User | None:
-    statement = select(User).where(User.id == user_id, User.status != in_text(USER_DELETED))
+    statement = select(User).where(User.id == user_id, live_account())
     return (await session.scalars(statement)).first()
 
 
@@ -32,11 +31,11 @@ async def get_holder(session: AsyncSession, user_id: str, issued_at: datetime) -
 
 async def get_many(session: AsyncSession, user_ids: Sequence[str]) -> list[User]:
     """The live accounts among ``user_ids``, in id order."""
-    statement = select(User).where(User.id.in_(user_ids), User.status != in_text(USER_DELETED)).order_by(User.id)
+    statement = select(User).where(User.id.in_(user_ids), live_account()).order_by(User.id)
     return list(await session.scalars(statement))
 
 
-_BY_EMAIL = select(User).where(User.email_key == bindparam("key"), User.status != in_text(USER_DELETED))
+_BY_EMAIL = select(User).where(User.email_key == bindparam("key"), live_account())
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
