@@ -39,9 +39,7 @@ async def member_pages(
     after: str | None = None
     while True:
         async with database.transaction(write=False) as session:
-            members, after = await service.page(
-                session, org, q=None, status=None, role=None, after=after, limit=page_size
-            )
+            members, after = await service.page(session, org, after=after, limit=page_size)
         if members:
             yield members
         if after is None:

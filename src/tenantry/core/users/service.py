@@ -212,13 +212,14 @@ async def page(
     session: AsyncSession,
     org: Organization,
     *,
-    q: str | None,
-    status: str | None,
-    role: str | None,
     after: str | None,
     limit: int,
+    q: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
 ) -> tuple[list[Member], str | None]:
-    """One page of members and the id to continue after (None on the last page)."""
+    """One page of members, as entities, and the id to continue after (None on the last page); without a
+    filter, every member (exports, telm's list)."""
     criteria = await _criteria(session, org, q, status, role)
     return await directory.page_after(session, org.id, criteria, after=after, limit=limit)
 

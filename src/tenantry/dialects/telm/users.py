@@ -51,7 +51,7 @@ async def list_users(
     found: list[TelmUser] = []
     after: str | None = None
     while True:
-        members, after = await users.page(session, access.org, q=None, status=None, role=None, after=after, limit=_PAGE)
+        members, after = await users.page(session, access.org, after=after, limit=_PAGE)
         found.extend(telm_user(member) for member in members)
         if after is None:
             return found
