@@ -4,7 +4,7 @@ any session reads back: stored documents, and times aware in UTC."""
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tenantry.core.orgs.models import Organization
 from tenantry.db.engine import Database, ReadOnlySession
@@ -35,6 +35,26 @@ async def test_a_writing_session_writes(database: Database) -> None:
         await session.rollback()
     async with database.transaction(write=False) as session:
         assert await session.scalar(select(Organization.name).where(Organization.slug == "stored")) == "Stored"
+
+
+async def test_a_read_transaction_that_changed_nothing_ends_without_a_commit(database: Database) -> None:
+    """Nothing to commit, so no commit (its unit-of-work bookkeeping, on SQLite a trip to the connection's
+    thread); a writing transaction commits."""
+    commits: list[object] = []
+
+    def counted(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(database.engine.sync_engine, "commit", counted)
+    try:
+        async with database.transaction(write=False) as session:
+            assert await session.scalar(select(func.count()).select_from(Organization)) == 0
+        assert commits == []
+        async with database.transaction() as session:
+            session.add(Organization(slug="committed", name="Committed"))
+        assert len(commits) == 1
+    finally:
+        event.remove(database.engine.sync_engine, "commit", counted)
 
 
 async def test_documents_read_back_as_they_were_stored_each_its_own_object(database: Database) -> None:

@@ -84,3 +84,19 @@ async def test_concurrent_reads_keep_their_connections_open(database_url: str) -
         await database.dispose()
     assert 2 <= len(opened) <= 8
     assert len(closed) == len(opened)  # each closed once, when the pool was disposed of
+
+
+async def test_a_commit_with_no_transaction_open_makes_no_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading session runs its statements on their own (no BEGIN): committing it has nothing to commit."""
+    async with database.session(write=False) as session:
+        await session.execute(text("SELECT 1"))
+        with trips(monkeypatch) as queued:
+            await session.commit()
+        assert queued == []
+    async with database.session(write=True) as session:
+        await session.execute(text("SELECT 1"))  # after BEGIN IMMEDIATE: a transaction is open
+        with trips(monkeypatch) as queued:
+            await session.commit()
+        assert len(queued) == 1

@@ -42,6 +42,14 @@ def _refuse_writes_when_reading(session: Session, _context: object, _instances: 
         raise ReadOnlySession("a read-only unit of work (a GET request) tried to write")
 
 
+def holds_changes(session: AsyncSession) -> bool:
+    """Whether ``session`` changed an entity; a reading one's commit would then refuse (``ReadOnlySession``).
+
+    A reading session that changed nothing is closed, not committed: a read has nothing to commit, and the
+    commit's unit-of-work bookkeeping was 0.07 ms of a get-user's 1.2 ms of CPU."""
+    return bool(session.new or session.dirty or session.deleted)
+
+
 def reading(session: AsyncSession) -> bool:
     """Whether ``session`` is a reading unit of work: a GET's, a replica's, or the request session of a ``batched``
     endpoint (which writes in sessions of its own). It may change no entity."""
@@ -202,14 +210,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed when the block succeeds, rolled back when it raises."""
+        """A session in one transaction: committed when the block succeeds (a reading one that changed nothing is
+        only closed: ``holds_changes``), rolled back when it raises."""
         async with self.session(write=write) as session:
             try:
                 yield session
             except BaseException:
                 await session.rollback()
                 raise
-            await session.commit()
+            if write or holds_changes(session):
+                await session.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

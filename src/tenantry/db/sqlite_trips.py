@@ -115,15 +115,23 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
 
+    def _idle(self) -> bool:
+        """No transaction is open (read here, without the thread)."""
+        try:
+            return not self._connection.in_transaction
+        except ValueError:  # aiosqlite's connection is closed: the adapter's own commit or rollback knows what to do
+            return False
+
     def rollback(self) -> None:
         """Nothing when no transaction is open (a reading unit of work's): SQLite's rollback would do nothing,
         after a trip to the thread."""
-        try:
-            idle = not self._connection.in_transaction  # (read here, without the thread)
-        except ValueError:  # aiosqlite's connection is closed: the adapter's own rollback knows what to do
-            idle = False
-        if not idle:
+        if not self._idle():
             super().rollback()
+
+    def commit(self) -> None:
+        """Nothing when no transaction is open (a read on its own, in autocommit): the same as ``rollback``."""
+        if not self._idle():
+            super().commit()
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
