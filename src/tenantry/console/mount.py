@@ -23,12 +23,13 @@ from tenantry.console import (
     settings,
     webhooks,
 )
+from tenantry.web.routing import include_routes
 
 HTMX_DIRECTORY = Path(str(files("js_lib_htmx") / "static" / "htmx"))
 
 
 def install(app: FastAPI) -> None:
     for module in (home, members, member, roles, keys, audit, imports, partners, settings, webhooks, clients):
-        app.include_router(module.router)
+        include_routes(app.router, module.router)
     app.mount("/console/static/htmx", StaticFiles(directory=HTMX_DIRECTORY), name="console-htmx")
     app.mount("/console/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static")

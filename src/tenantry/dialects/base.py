@@ -11,6 +11,7 @@ from tenantry.auth.principal import CredentialSource
 from tenantry.runtime import Runtime
 from tenantry.web.docs import offline_docs
 from tenantry.web.openapi import Operation, OperationHook, finished_openapi
+from tenantry.web.routing import include_routes
 
 __all__ = ["Operation", "OperationHook", "dialect_app"]
 
@@ -35,7 +36,7 @@ def dialect_app(
         app.state.credential_sources = credential_sources
     install_errors(app)
     for router in routers:
-        app.include_router(router)
+        include_routes(app.router, router)
     if security_schemes is not None:
         schemes = security_schemes
         app.openapi = lambda: finished_openapi(app, schemes, adjust)  # type: ignore[method-assign]

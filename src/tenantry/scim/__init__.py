@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from tenantry.runtime import Runtime
 from tenantry.web.docs import offline_docs
+from tenantry.web.routing import include_routes
 
 PREFIX = "/scim/v2"
 
@@ -29,7 +30,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     offline_docs(app)
     app.state.runtime = runtime
     errors.install(app)
-    app.include_router(discovery.router)
-    app.include_router(users.router)
-    app.include_router(groups.router)
+    for router in (discovery.router, users.router, groups.router):
+        include_routes(app.router, router)
     return app

@@ -22,6 +22,7 @@ from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime, runtime_of
 from tenantry.web.asgi import Answer, HttpMiddleware
 from tenantry.web.deferred import DeferredMount
+from tenantry.web.routing import include_routes
 
 router = APIRouter(tags=["health"])
 
@@ -106,7 +107,7 @@ async def metrics_endpoint(request: Request) -> Response:
 
 def install(app: FastAPI, runtime: Runtime, *, count_requests: bool = True) -> None:
     """``GET /metrics`` on ``app``; with ``count_requests``, every request ``app`` answers is counted."""
-    app.include_router(router)
+    include_routes(app.router, router)
     if count_requests:
         app.add_middleware(HttpMetricsMiddleware, root=app)
     metrics.watch_pool(runtime.database.engine.sync_engine.pool)

@@ -5,6 +5,10 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
+from starlette._utils import get_route_path
+from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
+from starlette.routing import PARAM_REGEX, Match
+from starlette.types import Scope
 
 from tenantry.db.engine import Replica, holds_changes
 from tenantry.db.errors import is_unavailable
@@ -35,6 +39,18 @@ def batched(endpoint: E) -> E:
     return endpoint
 
 
+_SLASHLESS_CONVERTORS = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)
+"""Path convertors whose values never hold a ``/`` (``path``'s do)."""
+
+
+def path_shape(path: str, convertors: dict[str, Any]) -> tuple[str, int | None]:
+    """What every path a route template matches shares: the text before its first parameter, and how many
+    ``/`` it holds (None when a parameter may hold some)."""
+    first = PARAM_REGEX.search(path)
+    slashless = all(isinstance(convertor, _SLASHLESS_CONVERTORS) for convertor in convertors.values())
+    return path[: first.start()] if first else path, path.count("/") if slashless else None
+
+
 class UnitOfWorkRoute(APIRoute):
     """Runs the endpoint (dependencies included) inside one database transaction.
 
@@ -44,6 +60,20 @@ class UnitOfWorkRoute(APIRoute):
     (``web.database``). Read-only units of work read a replica when replicas are configured, unless the
     caller wrote lately (``web.replicas``).
     """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self._prefix, self._slashes = path_shape(self.path, self.param_convertors)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Starlette's match, after a check that turns away a path that cannot match before any regular
+        expression runs: a request is matched against every route ahead of its own, and an application's
+        routes stand in one list, the API's first (``include_routes``). Matching a get-user's path against the
+        40 routes ahead of it took 33 µs; a path no route serves, 242 µs."""
+        path = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        if not path.startswith(self._prefix) or (self._slashes is not None and path.count("/") != self._slashes):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = guard_body(super().get_route_handler())
@@ -103,7 +133,11 @@ def include_routes(parent: APIRouter, router: APIRouter, *, prefix: str = "") ->
     FastAPI 0.165 keeps an included router as one lazy route: each request walks the included routers in
     order, recomputes their route versions and matches every inclusion twice (once to find it, once to
     handle it); through the native API's two levels that was 13% of get-user's samples. Copied routes are
-    matched once each, as plain Starlette routes. Only routers of ``APIRoute``s, with no include options."""
+    matched once each, as plain Starlette routes. Only routers of ``APIRoute``s, with no include options.
+
+    Every surface includes its routers this way (the pages, the console, the OpenID provider, SCIM, the
+    dialects, ``/metrics``): a request for one of them was matched against the API's routes and every lazy
+    router ahead of it, 270-440 µs before its own route was found (``UnitOfWorkRoute.matches``)."""
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include_routes copies API routes only, not {route!r}")
