@@ -41,6 +41,14 @@ async def test_requests_are_counted_by_route_template_never_by_id(client: httpx.
     assert any(s.labels.get("route") == "/api/v1/orgs/{org}/users/{user}" for s in durations)
 
 
+async def test_an_invented_method_is_counted_as_other_not_as_a_label_of_its_own(client: httpx.AsyncClient) -> None:
+    for method in ("BREW", "X-INVENTED-1", "X-INVENTED-2"):
+        await client.request(method, "/api/v1/me")
+    methods = {sample.labels["method"] for sample in (await _samples(client))["tenantry_http_requests"]}
+    assert "_OTHER" in methods
+    assert not methods & {"BREW", "X-INVENTED-1", "X-INVENTED-2"}
+
+
 async def test_sign_ins_outbox_pool_and_build_are_reported(client: httpx.AsyncClient, tenant: Tenant) -> None:
     await tenant.add_user(password=None)  # an invitation: one email waits in the outbox
     bad = {"grant_type": "password", "username": tenant.owner.email, "password": "wrong"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,6 +40,14 @@ def _templates(routes: Sequence[BaseRoute], prefix: str) -> Iterator[tuple[int, 
             yield id(route), prefix + context.path
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+"""Methods counted under their own name; any other a client sends is counted as ``_OTHER`` (as OpenTelemetry
+does): a label per invented method would grow the metrics without bound."""
+
+_Series = tuple[Counter, Histogram]
+"""A request counter's and a duration histogram's series for one set of labels."""
+
+
 class HttpMetricsMiddleware(HttpMiddleware):
     """Counts requests and their latency by method, route template (``/api/v1/orgs/{org}/users/{user}``,
     never the ids) and status; requests no route matched share one label, ``unmatched``."""
@@ -49,6 +57,7 @@ class HttpMetricsMiddleware(HttpMiddleware):
         self._root = root
         self._by_route: dict[int, str] | None = None
         self._walked_after_builds = 0
+        self._series: dict[tuple[str, str, str], _Series] = {}
 
     def _template(self, scope: Scope) -> str:
         # The routes are complete once the application serves, but for deferred mounts built since the last walk.
@@ -63,9 +72,23 @@ class HttpMetricsMiddleware(HttpMiddleware):
         try:
             await self.app(scope, receive, answer.watching(send))
         finally:
-            labels = {"method": scope["method"], "route": self._template(scope), "status": str(answer.status)}
-            metrics.HTTP_REQUESTS.labels(**labels).inc()
-            metrics.HTTP_DURATION.labels(**labels).observe(answer.seconds)
+            requests, duration = self._series_of(scope, answer.status)
+            requests.inc()
+            duration.observe(answer.seconds)
+
+    def _series_of(self, scope: Scope, status: int) -> _Series:
+        """The series a request is counted in, looked up once per set of labels: ``labels()`` took 7 µs of every
+        request, its series' ``inc`` and ``observe`` 2.6."""
+        method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
+        key = (method, self._template(scope), str(status))
+        series = self._series.get(key)
+        if series is None:
+            labels = {"method": key[0], "route": key[1], "status": key[2]}
+            series = self._series[key] = (
+                metrics.HTTP_REQUESTS.labels(**labels),
+                metrics.HTTP_DURATION.labels(**labels),
+            )
+        return series
 
 
 async def _outbox_gauges(runtime: Runtime) -> list[GaugeMetricFamily]:
