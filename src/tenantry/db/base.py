@@ -87,6 +87,8 @@ def _from_sqlite_text(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value + "+00:00")
     except ValueError:  # an offset of its own
         parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is UTC:  # (the parser's zone for "+00:00" is UTC itself: nothing to convert)
+        return parsed
     if parsed.tzinfo is None:  # a date alone, which "+00:00" followed as its time
         parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
