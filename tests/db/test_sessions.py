@@ -57,6 +57,14 @@ async def test_a_read_transaction_that_changed_nothing_ends_without_a_commit(dat
         event.remove(database.engine.sync_engine, "commit", counted)
 
 
+async def test_a_read_transaction_that_changed_an_entity_still_refuses(database: Database) -> None:
+    with pytest.raises(ReadOnlySession):
+        async with database.transaction(write=False) as session:
+            session.add(Organization(slug="refused", name="Refused"))
+    async with database.transaction(write=False) as session:
+        assert await session.scalar(select(Organization.id).where(Organization.slug == "refused")) is None
+
+
 async def test_documents_read_back_as_they_were_stored_each_its_own_object(database: Database) -> None:
     async with database.transaction() as session:
         session.add(Organization(slug="empty-settings", name="Empty"))

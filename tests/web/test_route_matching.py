@@ -5,12 +5,14 @@ not in FastAPI's included routers, which each request walked and matched twice."
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.convertors import PathConvertor, StringConvertor
 from starlette.routing import BaseRoute, Mount
 
+from tenantry.runtime import Runtime
 from tenantry.web.routing import UnitOfWorkRoute, path_shape
 
 
@@ -61,3 +63,23 @@ def test_a_route_matches_every_path_as_starlette_does(app: FastAPI, root_path: s
                 assert route.matches(dict(scope)) == APIRoute.matches(route, dict(scope)), (route.path, path)
                 checked += 1
     assert checked > 100_000
+
+
+async def test_a_route_included_under_a_prefix_by_fastapi_itself_still_matches(runtime: Runtime) -> None:
+    """FastAPI's include_router matches a route against its path with the router's prefix; the check compares the
+    route's own template, so it must stand aside there (a prefixed inclusion answered 404)."""
+    router = APIRouter(prefix="/orgs", route_class=UnitOfWorkRoute)
+
+    @router.get("/{org}", name="included_org")
+    async def included_org(org: str) -> dict[str, str]:
+        return {"org": org}
+
+    app = FastAPI()
+    app.state.runtime = runtime
+    app.include_router(router, prefix="/api/v9")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        answer = await client.get("/api/v9/orgs/acme")
+        assert (answer.status_code, answer.json()) == (200, {"org": "acme"})
+        assert (await client.get("/orgs/acme")).status_code == 404
+        assert (await client.post("/api/v9/orgs/acme")).status_code == 405
+    assert app.url_path_for("included_org", org="acme") == "/api/v9/orgs/acme"

@@ -78,7 +78,8 @@ def _install_sqlite_transactions(engine: AsyncEngine, busy_timeout_ms: int) -> N
     and its ROLLBACK were each a trip to the connection's thread and through SQLAlchemy's execution, two of a
     get-user's four (in process, 1,500 get-users pinned to one core, min of 3 alternating runs: 3.19 -> 2.06 ms
     of CPU with the BEGIN gone, 1.83 -> 1.21 ms with the ROLLBACK too, on a machine other work was loading).
-    A rollback is skipped when no transaction is open (``sqlite_trips``): SQLite's own would do nothing, after the trip.
+    A rollback or a commit is skipped when no transaction is open (``sqlite_trips``): SQLite's own would do nothing,
+    after the trip.
     """
     turns = WriteTurns(busy_timeout_ms / 1000)
     event.listen(engine.sync_engine.pool, "checkin", turns.give_back)

@@ -6,8 +6,8 @@ execute, fetch the rows, close the cursor. Pinned to one core, a trip costs abou
 (``execute_fetchall("select 1")`` 22 us against cursor, execute, fetchall and close 88 us): a get-user's one
 statement paid 66 us for the three extra trips, a create-user's dozen 0.8 ms. Here a statement's cursor is
 opened, run, read and closed on the thread in one call; its rows, description, row count and last row id
-come back together, and the cursor SQLAlchemy holds only hands them out. A rollback with no transaction open
-makes no trip at all.
+come back together, and the cursor SQLAlchemy holds only hands them out. A rollback or a commit with no
+transaction open makes no trip at all.
 
 Server-side cursors (``stream_results``) keep SQLAlchemy's own adapter: their rows are fetched as they are read.
 """
