@@ -158,9 +158,7 @@ def _with_entities(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     user = detached(User, _USER_KEYS, first[: _ORG_AT - 1])
     org_columns = first[_ORG_AT:_REST_AT]
     org = None if org_columns[0] is None else detached(Organization, _ORG_KEYS, org_columns)
-    return [(user, first[_ORG_AT - 1], org, *first[_REST_AT:])] + [
-        (user, row[_ORG_AT - 1], org, *row[_REST_AT:]) for row in rows[1:]
-    ]
+    return [(user, row[_ORG_AT - 1], org, *row[_REST_AT:]) for row in rows]
 
 
 _ORG_AND_RIGHTS = _with_grants(
