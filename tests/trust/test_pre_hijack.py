@@ -177,3 +177,103 @@ async def test_a_password_an_administrator_set_must_be_proven_again_and_a_magic_
     form = {"org": other.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
     assert "Check your mailbox" in (await client.post("/ui/account/invitations", data=form)).text
     await _owner_takes_over(client, mailbox)
+
+
+# Found by the review of 2026-12-05: the organization holding an account alone may change its address and is
+# handed magic links into it. It could move another organization's invitation to an address of its own, accept
+# it from a session its magic link opened, or keep such a session while the owner accepted.
+EVILS = "ceo@evil.example"
+
+
+async def _evils_own(client: httpx.AsyncClient, root_token: str, mailbox: Mailbox) -> tuple[Tenant, str]:
+    """An account evil made for the address, whose owner chose the password through the mailed activation link
+    (its credentials are the owner's: an invitation is accepted without a mailbox step)."""
+    await mailbox.deliver()
+    evil = await make_tenant(client, root_token, "evil")
+    created = await client.post(evil.path("/users"), json={"email": CEO}, headers=evil.auth)
+    activation = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    fields = {"token": activation.split("token=")[1], "password": OWNERS, "password_repeat": OWNERS}
+    assert (await submit(client, activation, "/ui/activate", fields)).status_code == 303
+    client.cookies.clear()
+    return evil, created.json()["id"]
+
+
+async def _magic_session(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> None:
+    """Evil signs the browser in as the account with a magic link it minted."""
+    magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
+    assert magic.status_code in {200, 201}, magic.text
+    url = magic.json()["url"].removeprefix("http://testserver")
+    assert (await submit(client, url, "/ui/magic", {"token": url.split("token=")[1]})).status_code == 303
+
+
+async def _accept_on_account(client: httpx.AsyncClient, org: Tenant) -> httpx.Response:
+    page = await client.get("/ui/account")
+    return await client.post(
+        "/ui/account/invitations", data={"org": org.id, "answer": "accept", "csrf_token": csrf_of(page.text)}
+    )
+
+
+async def test_a_new_address_withdraws_the_invitations_sent_to_the_old_one(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+    consent = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    assert (await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)).status_code == 200
+
+    moved = {"email": EVILS, "email_verified": True}
+    assert (await client.patch(evil.path(f"/users/{user_id}"), json=moved, headers=evil.auth)).status_code == 200
+
+    assert (await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)).status_code == 404
+    audit = await client.get(
+        tenant.path("/audit-events"), params={"action": "member.invitation_withdrawn"}, headers=tenant.auth
+    )
+    [withdrawn] = audit.json()["items"]
+    assert withdrawn["target_id"] == user_id
+    assert withdrawn["actor_user_id"] is None  # nobody of evil's is named
+    dead = await client.get(consent)
+    assert "no longer" in dead.text or dead.status_code >= 400, dead.text  # the link sent to the old address
+    await _magic_session(client, evil, user_id)  # evil, as the account at its new address
+    assert (await _accept_on_account(client, tenant)).status_code == 404
+    listed = await client.get(tenant.path("/users"), params={"q": "ceo"}, headers=tenant.auth)
+    assert listed.json()["items"] == []
+
+
+async def test_a_session_a_magic_link_opened_cannot_accept_an_invitation(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+    await mailbox.one_for(CEO)
+
+    await _magic_session(client, evil, user_id)
+    refused = await _accept_on_account(client, tenant)
+    assert "Check your mailbox" in refused.text, refused.text
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "invited"
+    assert (await mailbox.one_for(CEO)).to == CEO  # the join link, to the address invited
+
+
+async def test_accepting_ends_the_sessions_magic_links_opened_and_no_other(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    owners = (await _password_sign_in(client, OWNERS)).json()
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+    consent = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    await _magic_session(client, evil, user_id)
+    evils_cookies = dict(client.cookies)
+    client.cookies.clear()
+
+    accepted = await submit(client, consent, "/ui/join", {"token": consent.split("token=")[1], "answer": "accept"})
+    assert accepted.is_success, accepted.text
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "active"
+
+    client.cookies.clear()
+    client.cookies.update(evils_cookies)
+    assert (await client.get("/ui/account")).status_code in {302, 303}  # evil's session ended
+    client.cookies.clear()
+    assert (await client.get("/api/v1/me", headers=bearer(owners["access_token"]))).status_code == 200
+    refreshed = await client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": owners["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text  # the owner's own session goes on

@@ -128,7 +128,10 @@ async def answer_on_account(holder: Holder, form: AccountForm) -> Response:
     org_ref = field(form, "org", 100)
     flows = holder.runtime.flows
     try:
-        org = await joining.answer(session, holder.actor, user, org_ref, accept=accepted, flows=flows)
+        signed_in_by = holder.current.session.amr
+        org = await joining.answer(
+            session, holder.actor, user, org_ref, accept=accepted, flows=flows, signed_in_by=signed_in_by
+        )
     except joining.MailboxProofNeeded as refused:
         await use_org(request, session, refused.org)
         text = _(

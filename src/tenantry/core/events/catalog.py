@@ -21,6 +21,7 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | user.activated, member.consent_accepted        | membership.accepted         |
 | member.consent_declined                        | membership.declined         |
 | member.removed, membership.removed             | membership.removed          |
+| member.invitation_withdrawn                    | membership.removed          |
 | member.roles_set, member.scoped_roles_changed  | membership.roles_changed    |
 | org.created / org.updated / org.deleted        | organization.*              |
 | role.created / role.updated / role.deleted     | same                        |
@@ -89,6 +90,7 @@ _RENAMED: dict[str, str] = {
     "member.consent_accepted": "membership.accepted",
     "member.consent_declined": "membership.declined",
     "member.removed": "membership.removed",
+    "member.invitation_withdrawn": "membership.removed",
     "member.roles_set": "membership.roles_changed",
     "member.scoped_roles_changed": "membership.roles_changed",
     "org.created": "organization.created",

@@ -25,6 +25,10 @@ from tenantry.errors import Conflict
 
 SIGN_IN_METHOD = signins.MAGIC_LINK
 """How a magic link's sign-in is named in the audit log and the sign-in metric."""
+SIGN_IN_AMR = "email"
+"""``amr`` of a sign-in by a magic link (not in RFC 8176; Okta's tokens say so of a mailed link). An
+administrator of the account's organization was handed the link: the sessions it opens may be theirs, not the
+user's (``memberships.joining``)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ account" page too. Until then the membership grants nothing, the organization se
 email (``service.email_only``) and changes nothing of it. Platform admins attach directly. A partner
 acting in its customer's organization attaches no account at all. Requests and answers are audited in
 the inviting organization and in every organization the account has joined.
+
+An invitation is the consent of the owner of the address it was sent to. The organization holding the
+account alone may change its address, and hands out magic links into it: a new address withdraws the
+invitations waiting on the old one (``withdraw_for_new_address``), a session a magic link opened cannot accept
+(the mailed link must), and accepting ends the sessions magic links opened before.
 """
 
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials.policy import policy_for
 from tenantry.core.flows import ownership
 from tenantry.core.flows.context import DeadToken, Flows, check_new_password, send_email
+from tenantry.core.flows.magic_links import SIGN_IN_AMR
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member, create, record_for_account
@@ -28,6 +34,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import DEFAULT_ROLE
+from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
 from tenantry.core.users.schemas import MemberAdd, UserCreate
@@ -153,18 +160,27 @@ async def _pending(session: AsyncSession, user: User, org_ref: str) -> Invitatio
 
 
 async def answer(
-    session: AsyncSession, actor: Actor, user: User, org_ref: str, *, accept: bool, flows: Flows | None = None
+    session: AsyncSession,
+    actor: Actor,
+    user: User,
+    org_ref: str,
+    *,
+    accept: bool,
+    flows: Flows | None = None,
+    signed_in_by: list[str] | None = None,
 ) -> Organization:
     """The account's owner (``actor`` acts as them) accepts or declines the invitation of ``org_ref``.
 
-    Signed in (``flows`` given: "My account"), an account whose credentials are not proven its owner's
-    (``User.credentials_proven``) cannot accept: whoever created it may know its password, so the join link is
-    mailed again (``MailboxProofNeeded``) and accepting goes through it (``answer_link``)."""
+    Signed in (``flows`` given: "My account", whose session's sign-in proved ``signed_in_by``), an account whose
+    credentials are not proven its owner's (``User.credentials_proven``) cannot accept: whoever created it may
+    know its password, so the join link is mailed again (``MailboxProofNeeded``) and accepting goes through it
+    (``answer_link``). Nor can a session a magic link opened: the account's organization was handed the link.
+    Accepting ends every session a magic link opened (the link's holder may keep one)."""
     if actor.impersonator_id is not None:
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
     membership = invitation.membership
-    if accept and not user.credentials_proven:
+    if accept and (not user.credentials_proven or SIGN_IN_AMR in (signed_in_by or [])):
         if flows is None:
             raise PermissionDenied(PROOF_NEEDED)
         await _mail_link(session, flows, invitation.org, user, membership)
@@ -172,6 +188,7 @@ async def answer(
         raise MailboxProofNeeded(invitation.org)
     if accept:
         await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
+        await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
@@ -227,3 +244,19 @@ async def answer_link(
     if taking_over:
         await _audit(session, as_user, "user.ownership_proven", org, redeemed.user)
     return org
+
+
+async def withdraw_for_new_address(session: AsyncSession, actor: Actor, user: User) -> None:
+    """The account's address changed (``users.email_change``): the invitations other organizations sent to the
+    old one are withdrawn, and their links die. Whoever changed it (the organization holding the account alone,
+    which may also choose where its links go) must not answer for the owner of the address invited.
+    Audited in each inviting organization (naming no one of the organization that changed it); it may invite the
+    new address."""
+    unnamed = Actor(request_id=actor.request_id)
+    await onetime.void(session, user, MEMBERSHIP_CONSENT)
+    for membership in await repository.for_user(session, user.id):
+        if not membership.consent_pending:
+            continue
+        await session.delete(membership)
+        await session.flush()
+        record_for_user(session, unnamed, "member.invitation_withdrawn", user.id, org_id=membership.org_id)

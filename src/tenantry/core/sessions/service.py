@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.sessions.models import BrowserSession
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
@@ -75,3 +76,20 @@ async def purge(session: AsyncSession, expired_before: datetime) -> None:
         .where(BrowserSession.expires_at < expired_before)
         .execution_options(synchronize_session=False)
     )
+
+
+async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> None:
+    """End the account's live browser sessions and refresh token families whose sign-in proved ``method`` (an
+    ``amr`` value), and with a family the access tokens of its session: the others go on. A user has few of
+    them: they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
+    now = utcnow()
+    for model in (BrowserSession, RefreshToken):
+        live = select(model.id, model.amr).where(model.user_id == user_id, model.revoked_at.is_(None))
+        ended = [row_id for row_id, amr in (await session.execute(live)).all() if method in (amr or [])]
+        if ended:
+            await session.execute(
+                update(model)
+                .where(model.id.in_(ended))
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)
+            )

@@ -34,8 +34,12 @@ def ensure_may_change(actor: Actor, user: User) -> None:
 
 
 async def changed(session: AsyncSession, actor: Actor, org: Organization, user: User, old_email: str) -> None:
-    """After the address changed: end the account's sessions and links, tell the old address, audit."""
+    """After the address changed: end the account's sessions and links, withdraw the invitations sent to the old
+    address (``memberships.joining``), tell the old address, audit."""
+    from tenantry.core.memberships import joining  # imports the accounts service, which imports this module
+
     await revoke_sessions(session, user)
+    await joining.withdraw_for_new_address(session, actor, user)
     payload = {"user_id": user.id, "old_email": old_email, "org_id": org.id}
     outbox.enqueue(session, EMAIL_CHANGED_NOTICE, payload, recipient=old_email, org_id=org.id)
     record_for_user(session, actor, "user.email_changed", user.id, org_id=org.id)
