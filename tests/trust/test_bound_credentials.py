@@ -8,29 +8,37 @@ signs out of the console, as one minted through the API ends with the impersonat
 """
 
 import re
+from typing import Any
 
 import httpx
 import pyotp
 
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in
-from tests.factories import PASSWORD, Member, Tenant, bearer
+from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant
 from tests.mailbox import csrf_of
-from tests.oidc.flow import APP, authorize_url, query_of, register, sign_in_at
+from tests.oidc.flow import APP, authorize_url, code_for, query_of, register, sign_in_at
 from tests.snapshots import every_row
 
 NEW_PASSWORD = "another horse battery staple"
 
 
-async def _org_app_token(client: httpx.AsyncClient, org: Tenant, email: str) -> str:
-    """The access token an application ``org`` registered gets for ``email`` (who allows it, once)."""
-    registered = await register(client, org.owner.token, path=org.path("/clients"), name="Globex tool")
+async def _org_app_token(client: httpx.AsyncClient, org: Tenant, email: str, **registration: Any) -> str:
+    """The access token an application ``org`` registered (with ``registration``) gets for ``email`` (who allows
+    it, once)."""
+    registration = {"name": "Globex tool", **registration}
+    registered = await register(client, org.owner.token, path=org.path("/clients"), **registration)
     url = authorize_url(registered["client_id"])
     signed_in = await sign_in_at(client, (await client.get(url)).headers["location"], email)
     consent = await client.get(signed_in.headers["location"])
     fields = dict(query_of(url), csrf_token=csrf_of(consent.text), decision="allow")
     allowed = await client.post("/oidc/consent", data=fields)
     code = query_of((await client.get(allowed.headers["location"])).headers["location"])["code"]
+    return await _tokens(client, registered, code)
+
+
+async def _tokens(client: httpx.AsyncClient, registered: dict[str, Any], code: str) -> str:
+    """The access token ``registered`` (a client) gets for ``code``; the browser's cookies are cleared."""
     tokens = await client.post(
         "/oidc/token",
         data={"grant_type": "authorization_code", "code": code, "redirect_uri": APP},
@@ -128,3 +136,38 @@ async def test_a_console_impersonation_ends_when_its_impersonator_signs_out(
     assert (await client.get("/ui/account")).status_code == 303
     assert (await client.get(tenant.path(f"/users/{member.id}"), headers=as_member)).status_code == 401
     assert (await client.get(telm_users, headers={"Authentication": as_member["Authorization"]})).status_code == 401
+
+
+# Found by the review of 2026-12-05: a token the OpenID provider issued to an application worked on the native API
+# as the user's own: with no organization to bind it, a platform admin's carried platform powers and changed the
+# account's second factors; bound to one, it did all the user could there, past the client's permissions.
+async def _platform_app_token(client: httpx.AsyncClient, root_token: str, email: str) -> str:
+    """The access token a platform client gets for ``email`` (no consent asked, no organization chosen)."""
+    registered = await register(client, root_token)
+    return await _tokens(client, registered, await code_for(client, authorize_url(registered["client_id"]), email))
+
+
+async def test_an_applications_token_carries_no_platform_powers_and_changes_not_the_account(
+    client: httpx.AsyncClient, root_token: str
+) -> None:
+    app_token = bearer(await _platform_app_token(client, root_token, "root@example.com"))  # a platform admin's
+    tenant = await make_tenant(client, root_token, "acme")  # (made after: the token names no organization)
+    assert (await client.get("/api/v1/me", headers=app_token)).status_code == 200
+    created = await client.post("/api/v1/orgs", json={"name": "Initech", "slug": "initech"}, headers=app_token)
+    assert created.status_code == 403, created.text
+    assert (await client.get("/api/v1/clients", headers=app_token)).status_code == 403
+    assert (await client.get(tenant.path("/users"), headers=app_token)).status_code == 404  # no organization
+    assert (await client.post("/api/v1/me/mfa/totp", headers=app_token)).status_code == 403
+    assert (await client.get("/api/v1/clients", headers=bearer(root_token))).status_code == 200  # its own token
+
+
+async def test_an_org_applications_token_does_at_most_what_its_client_may(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    limited = {"name": "Reader", "permissions": ["users:read"]}
+    app_token = bearer(await _org_app_token(client, tenant, tenant.owner.email, **limited))
+
+    assert (await client.get(tenant.path("/users"), headers=app_token)).status_code == 200
+    made = await client.post(tenant.path("/users"), json={"email": "new@example.com"}, headers=app_token)
+    assert made.status_code == 403, made.text  # the owner may; the application it allowed may not
+    assert (await client.post(tenant.path("/users"), json={"email": "new@example.com"}, headers=tenant.auth)).is_success

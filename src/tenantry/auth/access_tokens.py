@@ -38,6 +38,9 @@ class AccessClaims:
     """``jti``."""
     scope: str | None = None
     """The scopes granted to the client (tokens the OpenID provider issued)."""
+    permissions: frozenset[str] | None = None
+    """A client's token: the permissions it was issued with in its organization (the user's, narrowed to the
+    client's ``permissions``; none without an organization); None for other tokens."""
 
 
 async def issue(
@@ -136,6 +139,12 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
     if actor is not None and not (isinstance(impersonator, str) and isinstance(org_id, str)):
         raise Unauthenticated("the access token is invalid")  # an impersonation token always names both
     session_id, client_id, scope = payload.get("sid"), payload.get("client_id"), payload.get("scope")
+    listed = payload.get("permissions")
+    permissions: frozenset[str] | None = None
+    if client_id is not None:  # (the provider lists them in every token for an organization: one without, none)
+        permissions = (
+            frozenset(listed) if isinstance(listed, list) and all(isinstance(n, str) for n in listed) else frozenset()
+        )
     claims = AccessClaims(
         subject=subject,
         issued_at=float(issued_at),
@@ -147,5 +156,6 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         expires_at=int(payload["exp"]),
         token_id=str(payload["jti"]),
         scope=scope if isinstance(scope, str) else None,
+        permissions=permissions,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS

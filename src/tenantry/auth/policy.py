@@ -99,8 +99,8 @@ def _check_caller(policy: Policy, principal: Principal) -> None:
         raise PermissionDenied("only platform admins may do this")
     if not policy.impersonation and principal.impersonator_id is not None:
         raise PermissionDenied("an impersonated session may not do this")
-    if policy.own_account and principal.org_id is not None:
-        raise PermissionDenied("a token issued for one organization may not change the account itself")
+    if policy.own_account and (principal.org_id is not None or principal.client_id is not None):
+        raise PermissionDenied("a token issued to an application or for one organization may not change the account")
 
 
 async def _rights_in(
@@ -110,8 +110,11 @@ async def _rights_in(
     org: Organization,
     membership: MembershipRights | None,
 ) -> _Rights:
-    """What the caller may do in ``org``; ``membership`` is theirs there (already read)."""
-    if principal.org_id is not None and principal.org_id != org.id:
+    """What the caller may do in ``org``; ``membership`` is theirs there (already read). An application's token
+    acts only in the organization it was issued for (``_access`` narrows its rights there)."""
+    if (principal.org_id is not None and principal.org_id != org.id) or (
+        principal.client_id is not None and principal.org_id is None
+    ):
         raise OrganizationNotFound("organization not found")
     if principal.api_key is not None:
         if principal.api_key.org_id != org.id:
@@ -206,6 +209,8 @@ async def _access(
     if found is None:
         raise OrganizationNotFound("organization not found")
     rights = await _rights_in(session, policy, principal, found, membership)
+    if principal.client_permissions is not None:  # an application's token: at most what it was issued with
+        rights = _Rights(rights.permissions & principal.client_permissions, rights.partner_org_id)
     if policy.permission is not None and policy.permission not in rights.permissions:
         raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
     return OrgAccess(found, principal, _actor(request, principal, rights))

@@ -26,11 +26,16 @@ class Principal:
     org_id: str | None = None
     """The only organization this credential may act in (tokens issued for one organization, impersonation
     tokens); None: no such bound."""
+    client_id: str | None = None
+    """The application the OpenID provider issued the token to; None for the user's own (first-party) token."""
+    client_permissions: frozenset[str] | None = None
+    """What a client's token may do in its organization at most (``AccessClaims.permissions``)."""
 
     @property
     def platform_admin(self) -> bool:
-        """A platform admin's own unbound token: platform powers never ride on a token bound to one org."""
-        return self.user is not None and self.user.platform_admin and self.org_id is None
+        """A platform admin's own unbound token: platform powers never ride on a token bound to one org, nor on
+        one issued to an application."""
+        return self.user is not None and self.user.platform_admin and self.org_id is None and self.client_id is None
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,13 @@ def own_token_principal(claims: AccessClaims, found: User | None, session_ended:
     user = _still_valid(found, claims)
     if session_ended:
         raise Unauthenticated("the session has ended")
-    return Principal(user=user, session_id=claims.session_id, org_id=claims.org_id)
+    return Principal(
+        user=user,
+        session_id=claims.session_id,
+        org_id=claims.org_id,
+        client_id=claims.client_id,
+        client_permissions=claims.permissions,
+    )
 
 
 async def _impersonation_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
