@@ -171,3 +171,13 @@ async def test_an_org_applications_token_does_at_most_what_its_client_may(
     made = await client.post(tenant.path("/users"), json={"email": "new@example.com"}, headers=app_token)
     assert made.status_code == 403, made.text  # the owner may; the application it allowed may not
     assert (await client.post(tenant.path("/users"), json={"email": "new@example.com"}, headers=tenant.auth)).is_success
+
+
+async def test_an_applications_token_for_no_organization_lists_none(client: httpx.AsyncClient, root_token: str) -> None:
+    app_token = bearer(await _platform_app_token(client, root_token, "root@example.com"))
+    await make_tenant(client, root_token, "acme")  # the admin's, once the token was issued
+    me = await client.get("/api/v1/me", headers=app_token)
+    assert me.status_code == 200
+    assert me.json()["memberships"] == []
+    assert (await client.get("/api/v1/orgs", headers=app_token)).json()["items"] == []
+    assert (await client.get("/api/v1/orgs", headers=bearer(root_token))).json()["items"] != []

@@ -9,12 +9,16 @@ address (``User.credentials_proven``, ``core.flows.ownership``): without it, "My
 the link again, and the link has the owner choose a new password, which ends everything the creator knew.
 """
 
+import re
+
 import httpx
+import pyotp
 
 from tests.console.test_pages import sign_in
 from tests.factories import PASSWORD, Tenant, bearer, make_tenant
 from tests.mailbox import Mailbox, csrf_of, submit
 from tests.mfa.conftest import TotpClock, enrol, totp_clock
+from tests.oidc.flow import APP, authorize_url, code_for, register
 from tests.scim.conftest import USER, provisioning_key
 
 __all__ = ["totp_clock"]
@@ -198,6 +202,12 @@ async def _evils_own(client: httpx.AsyncClient, root_token: str, mailbox: Mailbo
     return evil, created.json()["id"]
 
 
+async def _invited_by(client: httpx.AsyncClient, org: Tenant, mailbox: Mailbox) -> str:
+    """``org`` invites the address; the join link mailed to it."""
+    await client.post(org.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=org.auth)
+    return (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+
+
 async def _magic_session(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> None:
     """Evil signs the browser in as the account with a magic link it minted."""
     magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
@@ -217,8 +227,7 @@ async def test_a_new_address_withdraws_the_invitations_sent_to_the_old_one(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:
     evil, user_id = await _evils_own(client, root_token, mailbox)
-    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
-    consent = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    consent = await _invited_by(client, tenant, mailbox)
     assert (await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)).status_code == 200
 
     moved = {"email": EVILS, "email_verified": True}
@@ -259,8 +268,7 @@ async def test_accepting_ends_the_sessions_magic_links_opened_and_no_other(
 ) -> None:
     evil, user_id = await _evils_own(client, root_token, mailbox)
     owners = (await _password_sign_in(client, OWNERS)).json()
-    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
-    consent = (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
+    consent = await _invited_by(client, tenant, mailbox)
     await _magic_session(client, evil, user_id)
     evils_cookies = dict(client.cookies)
     client.cookies.clear()
@@ -277,3 +285,44 @@ async def test_accepting_ends_the_sessions_magic_links_opened_and_no_other(
     assert (await client.get("/api/v1/me", headers=bearer(owners["access_token"]))).status_code == 200
     refreshed = await client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": owners["refresh_token"]})
     assert refreshed.status_code == 200, refreshed.text  # the owner's own session goes on
+
+
+async def test_a_factor_a_magic_links_session_added_must_be_proven_before_accepting(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox, totp_clock: TotpClock
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    await _magic_session(client, evil, user_id)
+    page = await client.get("/ui/account/mfa")
+    secret = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page.text)
+    assert secret is not None
+    code = pyotp.TOTP(secret.group(1)).at(totp_clock.now)
+    added = await client.post("/ui/account/mfa", data={"code": code, "csrf_token": csrf_of(page.text)})
+    assert added.status_code == 200, added.text  # an authenticator app evil holds (a passkey likewise)
+    client.cookies.clear()
+    consent = await _invited_by(client, tenant, mailbox)
+
+    asked = await submit(client, consent, "/ui/join", {"token": consent.split("token=")[1], "answer": "accept"})
+    assert 'name="password_repeat"' in asked.text, asked.text  # the owner takes the account over: evil's app goes
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "invited"
+
+
+async def test_accepting_ends_the_application_sessions_a_magic_links_session_started(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    consent = await _invited_by(client, tenant, mailbox)
+    registered = await register(client, root_token)  # a platform client: no consent asked
+    await _magic_session(client, evil, user_id)
+    code = await code_for(client, authorize_url(registered["client_id"]), CEO)
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
+    credentials = (registered["client_id"], registered["client_secret"])
+    apps = (await client.post("/oidc/token", data=exchange, auth=credentials)).json()
+    client.cookies.clear()
+
+    accepted = await submit(client, consent, "/ui/join", {"token": consent.split("token=")[1], "answer": "accept"})
+    assert accepted.is_success, accepted.text
+
+    again = {"grant_type": "refresh_token", "refresh_token": apps["refresh_token"]}
+    assert (await client.post("/oidc/token", data=again, auth=credentials)).status_code == 400
+    assert (await client.get("/api/v1/me", headers=bearer(apps["access_token"]))).status_code == 401

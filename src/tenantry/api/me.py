@@ -69,7 +69,7 @@ async def get_me(
         .options(selectinload(Membership.roles))
         .order_by(Organization.slug)
     )
-    if principal.org_id is not None:
+    if principal.org_id is not None or principal.reaches_no_org:  # (an application's token for none: none)
         statement = statement.where(Organization.id == principal.org_id)
     rows = await session.execute(statement)
     return MeOut(

@@ -112,9 +112,7 @@ async def _rights_in(
 ) -> _Rights:
     """What the caller may do in ``org``; ``membership`` is theirs there (already read). An application's token
     acts only in the organization it was issued for (``_access`` narrows its rights there)."""
-    if (principal.org_id is not None and principal.org_id != org.id) or (
-        principal.client_id is not None and principal.org_id is None
-    ):
+    if (principal.org_id is not None and principal.org_id != org.id) or principal.reaches_no_org:
         raise OrganizationNotFound("organization not found")
     if principal.api_key is not None:
         if principal.api_key.org_id != org.id:

@@ -32,6 +32,11 @@ class Principal:
     """What a client's token may do in its organization at most (``AccessClaims.permissions``)."""
 
     @property
+    def reaches_no_org(self) -> bool:
+        """An application's token issued for no organization (its user had none): it acts in none."""
+        return self.client_id is not None and self.org_id is None
+
+    @property
     def platform_admin(self) -> bool:
         """A platform admin's own unbound token: platform powers never ride on a token bound to one org, nor on
         one issued to an application."""

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from tenantry.core.actor import Actor
+from tenantry.core.flows import ownership
 from tenantry.core.mfa import service
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict, InvalidInput, NotFound
@@ -39,6 +40,7 @@ async def confirm(holder: Holder, form: AccountForm) -> Response:
     settings, user = holder.runtime.settings, holder.current.user
     try:
         codes = await service.confirm_totp(holder.session, settings, holder.actor, user, code)
+        ownership.factor_added(user, holder.current.session.amr)
     except InvalidInput:
         enrolment = await service.totp_to_confirm(holder.session, settings, user)
         page = {**enrolment_page(enrolment), "action": _ACTION, "required": False}

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from tenantry import metrics
 from tenantry.auth.brute_force import client_ip
+from tenantry.core.flows import ownership
 from tenantry.core.mfa import challenges, passkeys
 from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAnswer
 from tenantry.core.mfa.schemas import PASSKEY
@@ -93,6 +94,7 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
             field(form, "credential", _CREDENTIAL_MAX),
             field(form, "name", 100),
         )
+        ownership.factor_added(current.user, current.session.amr)
     except InvalidInput:  # said plainly: the API-level reason names a field the user never saw
         text = _(
             "Your device's answer was not accepted (it may be registered already, or the page was open too long). "

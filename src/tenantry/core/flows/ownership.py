@@ -11,6 +11,7 @@ mailed join link first has the owner take the account over (``take_over``).
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.flows.context import Flows, send_email
+from tenantry.core.flows.magic_links import SIGN_IN_AMR
 from tenantry.core.mfa import passkeys
 from tenantry.core.mfa import repository as factors
 from tenantry.core.orgs.models import Organization
@@ -24,6 +25,15 @@ async def prove_by_mailbox(session: AsyncSession, user: User) -> None:
     signs in alone): with factors, the account keeps what it was; the join link takes it over if need be."""
     if not await factors.confirmed_kinds(session, user.id) and not await passkeys.has_any(session, user.id):
         user.credentials_proven = True
+
+
+def factor_added(user: User, signed_in_by: list[str] | None) -> None:
+    """A sign-in factor (a passkey, an authenticator app) was added in a session whose sign-in proved
+    ``signed_in_by``. In a session a magic link opened, whoever the link was handed to (the account's
+    organization) may have added it: the credentials are no longer proven the owner's, and accepting another
+    organization's invitation goes through the mailed link, which removes every factor (``take_over``)."""
+    if SIGN_IN_AMR in (signed_in_by or []):
+        user.credentials_proven = False
 
 
 async def take_over(session: AsyncSession, flows: Flows, org: Organization, user: User, password: str) -> None:

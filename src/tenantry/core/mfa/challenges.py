@@ -21,6 +21,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import method_of, record_sign_in
 from tenantry.core.credentials import lockout
+from tenantry.core.flows import ownership
 from tenantry.core.flows.context import Flows, acting_as
 from tenantry.core.mfa import passkeys, repository, service
 from tenantry.core.mfa.models import ENROLL, VERIFY, MfaChallenge
@@ -264,6 +265,7 @@ async def finish_enrolment(
         await _signed_in(session, actor, user, challenge, OTP, failure=SECOND_FACTOR_REFUSED)
         _counted(ENROLMENT, "failed")
         raise WrongAnswer("code") from None
+    ownership.factor_added(user, challenge.amr)
     await _spend(session, challenge)
     await _signed_in(session, actor, user, challenge, OTP)
     _counted(ENROLMENT, "succeeded")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.clients.models import ClientGrant
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.tokens.service import digest
@@ -79,17 +80,36 @@ async def purge(session: AsyncSession, expired_before: datetime) -> None:
 
 
 async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> None:
-    """End the account's live browser sessions and refresh token families whose sign-in proved ``method`` (an
-    ``amr`` value), and with a family the access tokens of its session: the others go on. A user has few of
-    them: they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
+    """End the account's live browser sessions and token sessions (refresh token families, with their access
+    tokens) whose sign-in proved ``method`` (an ``amr`` value): a first-party family's own ``amr``, or an
+    application's (``ClientGrant.amr``, as the browser session it came from proved); the others go on. A user
+    has few of them: they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
     now = utcnow()
-    for model in (BrowserSession, RefreshToken):
-        live = select(model.id, model.amr).where(model.user_id == user_id, model.revoked_at.is_(None))
-        ended = [row_id for row_id, amr in (await session.execute(live)).all() if method in (amr or [])]
-        if ended:
-            await session.execute(
-                update(model)
-                .where(model.id.in_(ended))
-                .values(revoked_at=now)
-                .execution_options(synchronize_session=False)
-            )
+    browsers = select(BrowserSession.id, BrowserSession.amr).where(
+        BrowserSession.user_id == user_id, BrowserSession.revoked_at.is_(None)
+    )
+    families = (
+        select(RefreshToken.family_id, RefreshToken.amr, ClientGrant.amr)
+        .outerjoin(ClientGrant, ClientGrant.family_id == RefreshToken.family_id)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+    )
+    ended_browsers = [row_id for row_id, amr in (await session.execute(browsers)).all() if method in (amr or [])]
+    ended_families = {
+        family_id
+        for family_id, own, granted in (await session.execute(families)).all()
+        if method in (own or granted or [])
+    }
+    if ended_browsers:
+        await session.execute(
+            update(BrowserSession)
+            .where(BrowserSession.id.in_(ended_browsers))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if ended_families:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id.in_(sorted(ended_families)), RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
