@@ -10,6 +10,7 @@ the link again, and the link has the owner choose a new password, which ends eve
 """
 
 import re
+from typing import Any
 
 import httpx
 import pyotp
@@ -208,6 +209,18 @@ async def _invited_by(client: httpx.AsyncClient, org: Tenant, mailbox: Mailbox) 
     return (await mailbox.one_for(CEO)).link.removeprefix("http://testserver")
 
 
+async def _app_and_magic_session(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> tuple[str, dict[str, Any]]:
+    """Evil's account, invited by ``tenant`` (the join link), a platform client (no consent asked), and evil's
+    browser signed in as the account with a magic link."""
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    consent = await _invited_by(client, tenant, mailbox)
+    registered = await register(client, root_token)
+    await _magic_session(client, evil, user_id)
+    return consent, registered
+
+
 async def _magic_session(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> None:
     """Evil signs the browser in as the account with a magic link it minted."""
     magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
@@ -310,10 +323,7 @@ async def test_a_factor_a_magic_links_session_added_must_be_proven_before_accept
 async def test_accepting_ends_the_application_sessions_a_magic_links_session_started(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:
-    evil, user_id = await _evils_own(client, root_token, mailbox)
-    consent = await _invited_by(client, tenant, mailbox)
-    registered = await register(client, root_token)  # a platform client: no consent asked
-    await _magic_session(client, evil, user_id)
+    consent, registered = await _app_and_magic_session(client, root_token, tenant, mailbox)
     code = await code_for(client, authorize_url(registered["client_id"]), CEO)
     exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
     credentials = (registered["client_id"], registered["client_secret"])
@@ -326,3 +336,27 @@ async def test_accepting_ends_the_application_sessions_a_magic_links_session_sta
     again = {"grant_type": "refresh_token", "refresh_token": apps["refresh_token"]}
     assert (await client.post("/oidc/token", data=again, auth=credentials)).status_code == 400
     assert (await client.get("/api/v1/me", headers=bearer(apps["access_token"]))).status_code == 401
+
+
+async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_links_session_began(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    consent, registered = await _app_and_magic_session(client, root_token, tenant, mailbox)
+    code = await code_for(client, authorize_url(registered["client_id"]), CEO)  # kept, not redeemed yet
+    stepping_up = await client.get(authorize_url(registered["client_id"], acr_values="urn:tenantry:acr:2fa"))
+    enrol_page = stepping_up.headers["location"]
+    assert enrol_page.startswith("/ui/mfa/enrol?"), enrol_page
+    assert 'class="secret"' in (await client.get(enrol_page)).text  # a second step begun, to finish later
+    evils_cookies = dict(client.cookies)
+    client.cookies.clear()
+
+    accepted = await submit(client, consent, "/ui/join", {"token": consent.split("token=")[1], "answer": "accept"})
+    assert accepted.is_success, accepted.text
+
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
+    redeemed = await client.post(
+        "/oidc/token", data=exchange, auth=(registered["client_id"], registered["client_secret"])
+    )
+    assert redeemed.status_code == 400, redeemed.text
+    client.cookies.update(evils_cookies)
+    assert 'class="secret"' not in (await client.get(enrol_page)).text

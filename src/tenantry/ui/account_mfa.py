@@ -68,6 +68,7 @@ async def new_recovery_codes(holder: Holder, _form: AccountForm) -> Response:
 
     async def regenerate(actor: Actor, user: User) -> Response:
         codes = await service.regenerate_recovery_codes(holder.session, actor, user)
+        ownership.factor_added(user, holder.current.session.amr)
         return render(holder.request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
 
     return await _own_change(holder, regenerate, Conflict)

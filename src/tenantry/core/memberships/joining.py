@@ -27,6 +27,7 @@ from tenantry.core.flows.magic_links import SIGN_IN_AMR
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member, create, record_for_account
+from tenantry.core.mfa import repository as factors
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MAGIC_LINK, MEMBERSHIP_CONSENT
 from tenantry.core.orgs import repository as orgs
@@ -175,7 +176,8 @@ async def answer(
     credentials are not proven its owner's (``User.credentials_proven``) cannot accept: whoever created it may
     know its password, so the join link is mailed again (``MailboxProofNeeded``) and accepting goes through it
     (``answer_link``). Nor can a session a magic link opened: the account's organization was handed the link.
-    Accepting ends every session a magic link opened (the link's holder may keep one)."""
+    Accepting ends every session a magic link opened (the link's holder may keep one), spends the authorization
+    codes such sessions were given, and drops every second step of a sign-in still to answer."""
     if actor.impersonator_id is not None:
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
@@ -189,6 +191,7 @@ async def answer(
     if accept:
         await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
         await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
+        await factors.delete_challenges(session, user.id)  # second steps begun before, by such a session maybe
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED

@@ -8,16 +8,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.core.clients.models import ClientGrant
+from tenantry.core.clients.models import AuthorizationCode, ClientGrant
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
-from tenantry.db.base import utcnow
+from tenantry.db.base import Base, utcnow
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,9 @@ async def purge(session: AsyncSession, expired_before: datetime) -> None:
 async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> None:
     """End the account's live browser sessions and token sessions (refresh token families, with their access
     tokens) whose sign-in proved ``method`` (an ``amr`` value): a first-party family's own ``amr``, or an
-    application's (``ClientGrant.amr``, as the browser session it came from proved); the others go on. A user
-    has few of them: they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
+    application's (``ClientGrant.amr``, as the browser session it came from proved); and spend the authorization
+    codes such a session was given and no application redeemed yet. The others go on. A user has few of them:
+    they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
     now = utcnow()
     browsers = select(BrowserSession.id, BrowserSession.amr).where(
         BrowserSession.user_id == user_id, BrowserSession.revoked_at.is_(None)
@@ -91,7 +92,10 @@ async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> 
     families = (
         select(RefreshToken.family_id, RefreshToken.amr, ClientGrant.amr)
         .outerjoin(ClientGrant, ClientGrant.family_id == RefreshToken.family_id)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None), RefreshToken.used_at.is_(None))
+    )
+    codes = select(AuthorizationCode.id, AuthorizationCode.amr).where(
+        AuthorizationCode.user_id == user_id, AuthorizationCode.used_at.is_(None)
     )
     ended_browsers = [row_id for row_id, amr in (await session.execute(browsers)).all() if method in (amr or [])]
     ended_families = {
@@ -99,17 +103,17 @@ async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> 
         for family_id, own, granted in (await session.execute(families)).all()
         if method in (own or granted or [])
     }
+    spent_codes = [row_id for row_id, amr in (await session.execute(codes)).all() if method in (amr or [])]
+    if spent_codes:
+        await _stamp(session, AuthorizationCode, AuthorizationCode.id.in_(spent_codes), used_at=now)
     if ended_browsers:
-        await session.execute(
-            update(BrowserSession)
-            .where(BrowserSession.id.in_(ended_browsers))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        await _stamp(session, BrowserSession, BrowserSession.id.in_(ended_browsers), revoked_at=now)
     if ended_families:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id.in_(sorted(ended_families)), RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        live = and_(RefreshToken.family_id.in_(sorted(ended_families)), RefreshToken.revoked_at.is_(None))
+        await _stamp(session, RefreshToken, live, revoked_at=now)
+
+
+async def _stamp(session: AsyncSession, model: type[Base], rows: ColumnElement[bool], **values: datetime) -> None:
+    """Set ``values`` on the ``rows`` of ``model``'s table, in one UPDATE the session's identity map does not
+    follow."""
+    await session.execute(update(model).where(rows).values(**values).execution_options(synchronize_session=False))
