@@ -298,3 +298,27 @@ async def test_an_account_invited_inactive_stays_disabled_once_it_accepts(
     assert (await client.get(other_tenant.path("/users"), headers=alice.member.auth)).status_code == 403
     own = (await client.get(tenant.path(f"/users/{alice.id}"), headers=tenant.auth)).json()
     assert own["status"] == "active"
+
+
+async def test_no_status_filter_tells_the_inviting_organization_the_account_is_disabled(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, alice: Victim
+) -> None:
+    """Found by the review of 2026-12-05: the status filters read the account's own status."""
+    assert (await client.post(tenant.path(f"/users/{alice.id}/disable"), headers=tenant.auth)).status_code == 200
+    await client.post(other_tenant.path("/members"), json={"email": alice.email}, headers=other_tenant.auth)
+    auth = other_tenant.auth
+
+    async def listed(**params: str) -> list[str]:
+        found = await client.get(other_tenant.path("/users"), params=params, headers=auth)
+        return [item["id"] for item in found.json()["items"]]
+
+    assert alice.id in await listed(status="invited")
+    assert alice.id not in await listed(status="disabled")
+    scim = {"Authorization": f"Bearer {await provisioning_key(other_tenant)}"}
+    for wanted, holds in (("false", False), ("true", True)):
+        found = await client.get(
+            f"/scim/v2/{other_tenant.slug}/Users", params={"filter": f"active eq {wanted}"}, headers=scim
+        )
+        assert (alice.id in found.text) is holds, found.text
+    shown = (await client.get(other_tenant.path(f"/users/{alice.id}"), headers=auth)).json()
+    assert shown["status"] == "invited"  # what every answer shows: the filters agree with it

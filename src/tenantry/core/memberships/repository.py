@@ -7,7 +7,8 @@ from sqlalchemy.orm import contains_eager
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership, membership_roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
-from tenantry.core.users.models import USER_ACTIVE, User, live_account
+from tenantry.core.users.models import USER_ACTIVE, USER_DISABLED, User, live_account
+from tenantry.db.base import in_text
 
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
@@ -30,6 +31,12 @@ def as_seen(column: Any, instead: Any = None) -> ColumnElement[Any]:
     """An account's ``column`` as the membership's organization sees it: while the account has not accepted
     to join (``consent_pending``), ``instead`` (NULL by default), so no search, filter or order reveals it."""
     return case((Membership.consent_pending.is_(True), null() if instead is None else instead), else_=column)
+
+
+def account_disabled_as_seen() -> ColumnElement[bool]:
+    """The account is disabled, as the membership's organization sees it: one that has not accepted to join reads
+    as active (``service.email_only_columns``), so no filter or order tells the inviting organization more."""
+    return and_(Membership.consent_pending.is_(False), User.status == in_text(USER_DISABLED))
 
 
 async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | None:

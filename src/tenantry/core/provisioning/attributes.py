@@ -4,16 +4,16 @@ the grants of roles."""
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, not_, or_, select
 
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership, membership_roles
-from tenantry.core.memberships.repository import as_seen
+from tenantry.core.memberships.repository import account_disabled_as_seen, as_seen
 from tenantry.core.provisioning.cells import Cell, Element, IdentityCell, Kind, Plural, json_cell, json_plural
 from tenantry.core.provisioning.filter_tree import AttributeRef
 from tenantry.core.provisioning.filters import Attributes, unsupported
 from tenantry.core.provisioning.json_sql import JsonSql
 from tenantry.core.roles.models import OrgRoleState, Role
-from tenantry.core.users.models import USER_DISABLED, User, live_account
+from tenantry.core.users.models import User, live_account
 from tenantry.db.base import in_text
 from tenantry.errors import InvalidFilter
 
@@ -23,8 +23,9 @@ _BOOLEAN_SUBS: dict[str, Kind] = {"primary": "boolean"}
 
 
 def member_is_active() -> Any:
-    """SCIM ``active``: neither the account nor the membership is disabled (invited members are active)."""
-    return and_(User.status != in_text(USER_DISABLED), Membership.status != in_text(MEMBERSHIP_DISABLED))
+    """SCIM ``active``: neither the account (as the organization sees it: ``account_disabled_as_seen``) nor the
+    membership is disabled (invited members are active)."""
+    return and_(not_(account_disabled_as_seen()), Membership.status != in_text(MEMBERSHIP_DISABLED))
 
 
 def _later(first: Any, second: Any) -> Any:
