@@ -346,7 +346,8 @@ async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_lin
     stepping_up = await client.get(authorize_url(registered["client_id"], acr_values="urn:tenantry:acr:2fa"))
     enrol_page = stepping_up.headers["location"]
     assert enrol_page.startswith("/ui/mfa/enrol?"), enrol_page
-    assert 'class="secret"' in (await client.get(enrol_page)).text  # a second step begun, to finish later
+    shown = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', (await client.get(enrol_page)).text)
+    assert shown is not None  # a second step begun, to finish later, and the app's secret evil now knows
     evils_cookies = dict(client.cookies)
     client.cookies.clear()
 
@@ -360,3 +361,6 @@ async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_lin
     assert redeemed.status_code == 400, redeemed.text
     client.cookies.update(evils_cookies)
     assert 'class="secret"' not in (await client.get(enrol_page)).text
+    client.cookies.clear()
+    await sign_in(client, CEO, OWNERS)  # the owner sets up an app: not with the secret evil saw
+    assert shown.group(1) not in (await client.get("/ui/account/mfa")).text

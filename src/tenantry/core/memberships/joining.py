@@ -177,7 +177,8 @@ async def answer(
     know its password, so the join link is mailed again (``MailboxProofNeeded``) and accepting goes through it
     (``answer_link``). Nor can a session a magic link opened: the account's organization was handed the link.
     Accepting ends every session a magic link opened (the link's holder may keep one), spends the authorization
-    codes such sessions were given, and drops every second step of a sign-in still to answer."""
+    codes such sessions were given, and drops every second step of a sign-in still to answer and every factor
+    set up and not confirmed yet."""
     if actor.impersonator_id is not None:
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
@@ -192,6 +193,7 @@ async def answer(
         await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
         await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
         await factors.delete_challenges(session, user.id)  # second steps begun before, by such a session maybe
+        await factors.delete_unconfirmed_factors(session, user.id)  # and an app's secret shown to it
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED

@@ -79,8 +79,14 @@ async def challenge(session: AsyncSession, token_hash: str) -> MfaChallenge | No
     return (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash == token_hash))).first()
 
 
+async def delete_unconfirmed_factors(session: AsyncSession, user_id: str) -> None:
+    """Factors set up and never confirmed: an authenticator app's secret whoever began it has seen."""
+    await session.execute(delete(MfaFactor).where(MfaFactor.user_id == user_id, MfaFactor.confirmed_at.is_(None)))
+
+
 async def count_challenge_failure(session: AsyncSession, challenge_id: str, limit: int, now: datetime) -> None:
-    """One more wrong answer (atomically: concurrent ones all count); the ``limit``-th spends the challenge."""
+    """One more wrong answer (atomically: concurrent ones all count); the ``limit``-th spends the challenge. A
+    challenge deleted meanwhile (an invitation accepted, a reset) counts nothing: the next answer finds it gone."""
     counted = await session.execute(
         update(MfaChallenge)
         .where(MfaChallenge.id == challenge_id)
@@ -88,7 +94,8 @@ async def count_challenge_failure(session: AsyncSession, challenge_id: str, limi
         .returning(MfaChallenge.failures)
         .execution_options(synchronize_session=False)
     )
-    if int(counted.scalar_one()) >= limit:
+    failures = counted.scalar()
+    if failures is not None and int(failures) >= limit:
         await spend_challenge(session, challenge_id, now)
 
 
