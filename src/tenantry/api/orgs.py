@@ -48,9 +48,11 @@ async def list_orgs(
     if bound_to is None:
         assert principal.user is not None  # (an API key is always bound to its organization)
         member_id = None if principal.platform_admin else principal.user.id
-    found = await service.visible_page(session, bound_to=bound_to, member_id=member_id, after=after, limit=limit + 1)
-    if principal.reaches_no_org:  # an application's token issued for no organization lists none
-        found = []
+    found = (
+        []  # an application's token issued for no organization lists none
+        if principal.reaches_no_org
+        else await service.visible_page(session, bound_to=bound_to, member_id=member_id, after=after, limit=limit + 1)
+    )
     next_after = found[limit - 1].id if len(found) > limit else None
     return OrgPage(items=[OrgOut.model_validate(org) for org in found[:limit]], next_cursor=encode_cursor(next_after))
 

@@ -26,7 +26,7 @@ from tenantry.core.users.models import User
 from tenantry.errors import InvalidInput, OrganizationNotFound
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, get_runtime, get_session
-from tenantry.ui.mfa import LINK_AMR, second_step_if_needed
+from tenantry.ui.mfa import second_step_if_needed
 from tenantry.ui.pages import (
     PageRoute,
     dead_link,
@@ -258,7 +258,7 @@ async def use_magic_link(
     into_app = destinations.authorization_url(found.row.details, found.row.org_id)
     org_ref = await _org_ref(session, found.row.org_id)
     second_step = await second_step_if_needed(
-        session, runtime, found.user, [LINK_AMR], into_app, org_ref, org_id=found.row.org_id
+        session, runtime, found.user, [magic_links.SIGN_IN_AMR], into_app, org_ref, org_id=found.row.org_id
     )
     if second_step is not None:
         need = await mfa.requirement(session, runtime.settings, found.user)
@@ -267,5 +267,5 @@ async def use_magic_link(
         return second_step
     metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="succeeded").inc()
     response = redirect(into_app or "/ui/account")
-    await open_session(session, runtime, response, found.user, [LINK_AMR])
+    await open_session(session, runtime, response, found.user, [magic_links.SIGN_IN_AMR])
     return response

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.core.flows import magic_links
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
@@ -37,7 +36,6 @@ from tenantry.web.routing import writes
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 MFA_COOKIE = "tenantry_mfa"
-LINK_AMR = magic_links.SIGN_IN_AMR
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 Method = Annotated[str, Query(max_length=20)]
 OrgRef = Annotated[str | None, Query(max_length=100)]

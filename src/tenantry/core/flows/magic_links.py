@@ -31,6 +31,11 @@ administrator of the account's organization was handed the link: the sessions it
 user's (``memberships.joining``)."""
 
 
+def opened_by_magic_link(amr: list[str] | None) -> bool:
+    """Whether a session whose sign-in proved ``amr`` was opened by a magic link (``SIGN_IN_AMR``)."""
+    return SIGN_IN_AMR in (amr or [])
+
+
 @dataclass(frozen=True)
 class MagicLink:
     url: str

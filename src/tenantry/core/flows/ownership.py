@@ -11,7 +11,7 @@ mailed join link first has the owner take the account over (``take_over``).
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.flows.context import Flows, send_email
-from tenantry.core.flows.magic_links import SIGN_IN_AMR
+from tenantry.core.flows.magic_links import opened_by_magic_link
 from tenantry.core.mfa import passkeys
 from tenantry.core.mfa import repository as factors
 from tenantry.core.orgs.models import Organization
@@ -32,7 +32,7 @@ def factor_added(user: User, signed_in_by: list[str] | None) -> None:
     ``signed_in_by``. In a session a magic link opened, whoever the link was handed to (the account's
     organization) may have added it: the credentials are no longer proven the owner's, and accepting another
     organization's invitation goes through the mailed link, which removes every factor (``take_over``)."""
-    if SIGN_IN_AMR in (signed_in_by or []):
+    if opened_by_magic_link(signed_in_by):
         user.credentials_proven = False
 
 

@@ -23,7 +23,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials.policy import policy_for
 from tenantry.core.flows import ownership
 from tenantry.core.flows.context import DeadToken, Flows, check_new_password, send_email
-from tenantry.core.flows.magic_links import SIGN_IN_AMR
+from tenantry.core.flows.magic_links import SIGN_IN_AMR, opened_by_magic_link
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import Member, create, record_for_account
@@ -183,7 +183,7 @@ async def answer(
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
     membership = invitation.membership
-    if accept and (not user.credentials_proven or SIGN_IN_AMR in (signed_in_by or [])):
+    if accept and (not user.credentials_proven or opened_by_magic_link(signed_in_by)):
         if flows is None:
             raise PermissionDenied(PROOF_NEEDED)
         await _mail_link(session, flows, invitation.org, user, membership)
@@ -259,9 +259,8 @@ async def withdraw_for_new_address(session: AsyncSession, actor: Actor, user: Us
     new address."""
     unnamed = Actor(request_id=actor.request_id)
     await onetime.void(session, user, MEMBERSHIP_CONSENT)
-    for membership in await repository.for_user(session, user.id):
-        if not membership.consent_pending:
-            continue
+    withdrawn = [membership for membership in await repository.for_user(session, user.id) if membership.consent_pending]
+    for membership in withdrawn:
         await session.delete(membership)
-        await session.flush()
         record_for_user(session, unnamed, "member.invitation_withdrawn", user.id, org_id=membership.org_id)
+    await session.flush()
