@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import SYSTEM
 from tenantry.core.clients import service
 from tenantry.core.clients.schemas import ClientCreate
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.db import migrate
 from tenantry.db.engine import Database
@@ -35,7 +35,7 @@ async def _in_transaction(org_ref: str | None, work: Callable[[AsyncSession, Org
         if database.is_sqlite:
             await migrate.upgrade(database)
         async with database.transaction() as session:
-            org = await orgs.get_by_ref(session, org_ref) if org_ref else None
+            org = await orgs.find(session, org_ref) if org_ref else None
             if org_ref and org is None:
                 raise NotFound(f"no organization {org_ref!r}")
             return await work(session, org)

@@ -25,7 +25,7 @@ from tenantry.core.imports.native import NativeFormat
 from tenantry.core.imports.records import csv_safe
 from tenantry.core.imports.rows import Outcome
 from tenantry.core.imports.units import OwnTransactions
-from tenantry.core.orgs import repository as orgs
+from tenantry.core.orgs import service as orgs
 from tenantry.db import migrate
 from tenantry.db.engine import Database
 from tenantry.errors import TenantryError
@@ -85,7 +85,7 @@ async def run_import(
         elif not await migrate.is_current(database):
             raise TenantryError("the database schema is not current: run `tenantry db upgrade` first")
         async with database.transaction(write=False) as session:
-            org = await orgs.get_by_ref(session, org_ref)
+            org = await orgs.find(session, org_ref)
         if org is None:
             raise TenantryError(f"no organization {org_ref!r}")
         chosen: ImportFormat = EvaFormat() if import_format == "eva" else NativeFormat(org)
