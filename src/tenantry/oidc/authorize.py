@@ -7,7 +7,7 @@ factor, of an account that has one or must have one, or asked for one (``acr_val
 ``urn:tenantry:acr:2fa``), is sent to the hosted second step first, which also comes back here.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -34,7 +34,7 @@ from tenantry.oidc.discovery import SCOPES
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.mfa import to_second_step
 from tenantry.ui.pages import message, read_form, redirect, render, use_org
-from tenantry.ui.session import close_session, signed_in
+from tenantry.ui.session import signed_in
 from tenantry.web.forms import media_type
 from tenantry.web.routing import UnitOfWorkRoute, writes
 
@@ -42,7 +42,7 @@ router = APIRouter(prefix="/oidc", route_class=UnitOfWorkRoute, include_in_schem
 PARAMS = (
     *("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age"),
     *("login_hint", "ui_locales", "organization", "code_challenge", "code_challenge_method", "acr_values"),
-    *("response_mode", "id_token_hint"),
+    *("response_mode", "id_token_hint", "login_after"),
 )
 _UNSUPPORTED = {
     "request": "request_not_supported",
@@ -53,6 +53,7 @@ _NEVER_TWICE = {"client_id", "redirect_uri"}
 """Parameters that say where an error may be sent: repeated, the request ends on a page."""
 _LONGEST = {"id_token_hint": 8192}
 _PROMPTS = {"none", "login", "consent", "select_account"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ASKS = {
     "openid": N_("Who you are (your account id)"),
     "email": N_("Your email address"),
@@ -122,6 +123,17 @@ def _prompt(params: Params) -> set[str]:
     return prompt
 
 
+def _login_after(params: Params) -> datetime | None:
+    """``login_after``: the moment a sign-in was asked for (this endpoint's own, in the request it continues
+    with), in microseconds since the epoch; a session opened before it does not count."""
+    value = params.get("login_after")
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 20:
+        raise OAuthError("invalid_request", "login_after must be a whole number of microseconds")
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
 def _max_age(params: Params) -> int | None:
     value = params.get("max_age")
     if value is None:
@@ -154,20 +166,24 @@ def _continuation(params: Params) -> str:
     return f"/oidc/authorize?{urlencode(params)}"
 
 
-async def _to_sign_in(
-    request: Request, session: AsyncSession, client: OAuthClient, params: Params, end_current: bool
-) -> Response:
-    """The hosted sign-in page, which comes back with this request (a forced login and max_age done)."""
-    target: dict[str, str] = {"continue": _continuation(_without(params, "login", "max_age", "id_token_hint"))}
+def _to_sign_in(client: OAuthClient, params: Params, again: bool) -> Response:
+    """The hosted sign-in page, which comes back with this request (a forced login and max_age done).
+
+    A browser signed in already (``again``) keeps its session until the new sign-in succeeds, which replaces
+    it: a link alone ends no session. The request comes back with ``login_after`` (now), so the session it
+    had cannot answer it: only a sign-in after this moment does."""
+    continued = _without(params, "login", "max_age", "id_token_hint")
+    if again:
+        continued["login_after"] = str((utcnow() - _EPOCH) // timedelta(microseconds=1))
+    target: dict[str, str] = {"continue": _continuation(continued)}
     org_ref = client.org_id or params.get("organization")
     if org_ref:
         target["org"] = org_ref
     if params.get("login_hint"):
         target["login_hint"] = params["login_hint"]
-    response = redirect(f"/ui/sign-in?{urlencode(target)}")
-    if end_current:
-        await close_session(request, session, response)
-    return response
+    if again:
+        target["prompt"] = "login"
+    return redirect(f"/ui/sign-in?{urlencode(target)}")
 
 
 @router.get("/authorize")
@@ -218,20 +234,19 @@ async def _authorize(
         raise OAuthError("invalid_request", "response_mode must be query")
     if AUTHORIZATION_CODE not in client.grant_types:
         raise OAuthError("unauthorized_client", "this client may not use the authorization code flow")
-    scope, prompt, max_age = _scope(params), _prompt(params), _max_age(params)
+    scope, prompt, max_age, login_after = _scope(params), _prompt(params), _max_age(params), _login_after(params)
     authorization.check_pkce_request(client, params.get("code_challenge"), params.get("code_challenge_method"))
     current = await signed_in(request, session)
-    stale = (
-        current is not None
-        and max_age is not None
-        and utcnow() - current.session.created_at > timedelta(seconds=max_age)
+    stale = current is not None and (
+        (max_age is not None and utcnow() - current.session.created_at > timedelta(seconds=max_age))
+        or (login_after is not None and current.session.created_at < login_after)
     )
     hinted = await _hinted_user(runtime, params)
     someone_else = current is not None and hinted is not None and hinted != current.user.id
     if current is None or "login" in prompt or stale or someone_else:
         if "none" in prompt:
             raise OAuthError("login_required", "the user is not signed in")
-        return await _to_sign_in(request, session, client, params, end_current=current is not None)
+        return _to_sign_in(client, params, again=current is not None)
     user = current.user
     amr = current.session.amr or [PASSWORD_AMR]
     if MFA_AMR not in amr:
@@ -316,7 +331,7 @@ async def consent(
         return message(request, _("This sign-in cannot continue"), str(error), 400)
     current = await signed_in(request, session)
     if current is None:
-        return await _to_sign_in(request, session, client, params, end_current=False)
+        return _to_sign_in(client, params, again=False)
     if form.get("decision") != "allow":
         values = {"error": "access_denied", "error_description": "the user denied access"}
         return _back_to_client(runtime, redirect_uri, params.get("state"), values)

@@ -126,7 +126,7 @@ async def change_password(holder: Holder, form: AccountForm) -> Response:
         }
         return await _account_page(holder, 400, password_errors=errors)
     response = redirect("/ui/account?notice=password")
-    await open_session(session, runtime, response, current.user, current.session.amr)
+    await open_session(holder.request, session, response, current.user, current.session.amr)
     return response
 
 

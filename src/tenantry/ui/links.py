@@ -175,7 +175,7 @@ async def _set_password(
         if second_step is not None:  # an organization requires a second factor: set it up first
             return second_step
         response = redirect(into_app or "/ui/account?notice=activated")
-        await open_session(session, runtime, response, user, [PASSWORD_AMR])
+        await open_session(request, session, response, user, [PASSWORD_AMR])
         return response
     return message(request, _("Password saved"), _(done), sign_in=await _sign_in_link(session, found.row.org_id))
 
@@ -267,5 +267,5 @@ async def use_magic_link(
         return second_step
     metrics.SIGN_INS.labels(method=magic_links.SIGN_IN_METHOD, result="succeeded").inc()
     response = redirect(into_app or "/ui/account")
-    await open_session(session, runtime, response, found.user, [magic_links.SIGN_IN_AMR])
+    await open_session(request, session, response, found.user, [magic_links.SIGN_IN_AMR])
     return response

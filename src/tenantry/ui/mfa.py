@@ -98,8 +98,10 @@ def sign_in_again(request: Request) -> Response:
     return message(request, _("Please sign in again"), text, 410, sign_in="/ui/sign-in")
 
 
-async def finish_second_step(session: AsyncSession, runtime: Runtime, passed: Passed, response: Response) -> Response:
-    await open_session(session, runtime, response, passed.user, passed.amr)
+async def finish_second_step(
+    request: Request, session: AsyncSession, runtime: Runtime, passed: Passed, response: Response
+) -> Response:
+    await open_session(request, session, response, passed.user, passed.amr)
     secure = runtime.settings.base_url.startswith("https://")
     response.delete_cookie(cookie_name(runtime, MFA_COOKIE), path="/", secure=secure, httponly=True, samesite="lax")
     return response
@@ -168,7 +170,7 @@ async def answer_second_factor(request: Request, session: DbSession, runtime: Ap
         await session.commit()  # the failure counts
         errors = {"code": _("That code is wrong or already used")}
         return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
-    return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
+    return await finish_second_step(request, session, runtime, passed, redirect(next_url or "/ui/account"))
 
 
 @router.get("/mfa/enrol")
@@ -209,4 +211,4 @@ async def finish_required_enrolment(request: Request, session: DbSession, runtim
         errors = {"code": _("That code is not the one the app shows now")}
         return render(request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     shown = render(request, "recovery_codes.html", {"codes": codes, "next": next_url or "/ui/account"})
-    return await finish_second_step(session, runtime, passed, shown)
+    return await finish_second_step(request, session, runtime, passed, shown)

@@ -147,7 +147,7 @@ async def sign_in_with_passkey(request: Request, session: DbSession, runtime: Ap
         return render(request, "sign_in.html", {"errors": errors, "next_url": next_url, "email": ""}, 400)
     metrics.SIGN_INS.labels(method=PASSKEY, result="succeeded").inc()
     response = redirect(next_url or "/ui/account")
-    await open_session(session, runtime, response, passed.user, passed.amr)
+    await open_session(request, session, response, passed.user, passed.amr)
     return response
 
 
@@ -181,4 +181,4 @@ async def answer_with_passkey(request: Request, session: DbSession, runtime: App
         await session.commit()  # the failure counts
         errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
         return await mfa_page(request, session, runtime, "otp", next_url, errors, 400, org)
-    return await finish_second_step(session, runtime, passed, redirect(next_url or "/ui/account"))
+    return await finish_second_step(request, session, runtime, passed, redirect(next_url or "/ui/account"))

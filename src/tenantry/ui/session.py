@@ -13,7 +13,7 @@ from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
 from tenantry.requestctx import request_id
-from tenantry.runtime import Runtime, get_session, runtime_of
+from tenantry.runtime import get_session, runtime_of
 from tenantry.ui.pages import PageRequest, SignInFirst, cookie_name, read_form, set_cookie, use_user_locale
 
 SESSION_COOKIE = "tenantry_session"
@@ -69,11 +69,13 @@ Holder = Annotated[HolderRequest, Depends(holder_request)]
 
 
 async def open_session(
-    session: AsyncSession, runtime: Runtime, response: Response, user: User, amr: list[str] | None = None
+    request: Request, session: AsyncSession, response: Response, user: User, amr: list[str] | None = None
 ) -> None:
-    """Sign the browser in as ``user``, who proved ``amr`` (how, for the OpenID provider's tokens)."""
+    """Sign the browser in as ``user``, who proved ``amr`` (how, for the OpenID provider's tokens), in place of
+    the session it held."""
+    runtime = runtime_of(request)
     ttl = runtime.settings.browser_session_ttl_seconds
-    secret = await browser_sessions.start(session, user, ttl, amr)
+    secret = await browser_sessions.start(session, user, ttl, amr, replaces=_secret(request))
     set_cookie(response, runtime, SESSION_COOKIE, secret, max_age=ttl)
 
 

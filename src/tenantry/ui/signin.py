@@ -46,12 +46,12 @@ Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 
 
 async def _signed_in_response(
-    session: AsyncSession, runtime: Runtime, user: User, next_url: str | None = None
+    request: Request, session: AsyncSession, user: User, next_url: str | None = None
 ) -> Response:
     """Open a session and land on my account, or go back to the authorization request being signed in for:
     no code or token leaves for another site from here."""
     response = redirect(next_url or "/ui/account")
-    await open_session(session, runtime, response, user, [PASSWORD_AMR])
+    await open_session(request, session, response, user, [PASSWORD_AMR])
     return response
 
 
@@ -61,11 +61,14 @@ async def sign_in_page(
     org: OrgRef = None,
     next_url: Continue = None,
     login_hint: Annotated[str | None, Query(max_length=320)] = None,
+    prompt: Annotated[str | None, Query(max_length=20)] = None,
     session: AsyncSession = Depends(get_session),
 ) -> Response:
-    """Sign-in page; a browser already signed in goes to my account (or back to the authorization request)."""
+    """Sign-in page; a browser already signed in goes to my account (or back to the authorization request),
+    unless the request asks it to sign in again (``prompt=login``): its session stands until the new one
+    replaces it."""
     next_url = continuation(next_url)
-    if await signed_in(request, session) is not None:
+    if prompt != "login" and await signed_in(request, session) is not None:
         return redirect(next_url or "/ui/account")
     context = await org_context(request, session, org)
     context.update(next_url=next_url, email=login_hint or "")
@@ -110,7 +113,7 @@ async def sign_in(
     await refresh_tokens.spend(session, tokens.refresh_token)
     user = await users.get_by_email(session, email)
     assert user is not None
-    return await _signed_in_response(session, runtime, user, next_url)
+    return await _signed_in_response(request, session, user, next_url)
 
 
 def _sign_in_error(detail: str) -> str:
@@ -172,7 +175,7 @@ async def change_password(
         errors = {"password": " ".join(plain_words(e) for e in error.errors)}
         return render(request, "set_password.html", {**page, "errors": errors}, 400)
     second_step = await second_step_if_needed(session, runtime, user, [PASSWORD_AMR], next_url, org, org_id)
-    return second_step or await _signed_in_response(session, runtime, user, next_url)
+    return second_step or await _signed_in_response(request, session, user, next_url)
 
 
 @router.get("/forgot-password")

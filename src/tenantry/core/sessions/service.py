@@ -26,9 +26,13 @@ class SignedIn:
     user: User
 
 
-async def start(session: AsyncSession, user: User, ttl_seconds: int, amr: list[str] | None = None) -> str:
+async def start(
+    session: AsyncSession, user: User, ttl_seconds: int, amr: list[str] | None = None, replaces: str | None = None
+) -> str:
     """Open a session for ``user``, who proved ``amr`` (RFC 8176); returns the cookie value (shown to nobody
-    else, stored only hashed)."""
+    else, stored only hashed). A browser holds one session: the one behind ``replaces`` (the cookie it signed
+    in with) ends now that the new sign-in succeeded, not before (a link that asks for a sign-in ends nothing)."""
+    await end(session, replaces)
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
