@@ -153,3 +153,37 @@ async def test_an_org_client_token_never_switches_to_another_org(
     )
     assert switched.json()["error"] == "invalid_target"
     assert (await client.get(other_tenant.path(), headers=bearer(tokens["access_token"]))).status_code == 404
+
+
+async def test_an_org_client_cannot_redirect_a_browser_nobody_signed_in_with_a_bad_request(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """RFC 9700 section 4.11.2: an organization's admins choose its client's redirect URIs, so the endpoint
+    redirects no visitor there before they sign in; ``prompt=none`` still answers ``login_required``."""
+    phishing = "https://evil.example/login"
+    registered = await register(client, tenant.owner.token, path=tenant.path("/clients"), redirect_uris=[phishing])
+    client_id = registered["client_id"]
+    bad_requests = [
+        authorize_url(client_id, redirect_uri=phishing, response_type="token"),
+        authorize_url(client_id, redirect_uri=phishing, response_type=""),
+        authorize_url(client_id, redirect_uri=phishing, scope="openid phone"),
+        authorize_url(client_id, redirect_uri=phishing, prompt="bogus"),
+        authorize_url(client_id, redirect_uri=phishing, response_mode="fragment"),
+        authorize_url(client_id, redirect_uri=phishing, code_challenge="x" * 43, code_challenge_method="plain"),
+        authorize_url(client_id, redirect_uri=phishing, request="eyJhbGciOiJub25lIn0.e30."),
+        authorize_url(client_id, redirect_uri=phishing, id_token_hint="not.an.id-token"),
+        authorize_url(client_id, redirect_uri=phishing) + "&nonce=again",
+    ]
+    for url in bad_requests:
+        answer = await client.get(url)
+        assert (answer.status_code, "location" in answer.headers) == (400, False), (url, answer.headers)
+        assert "This sign-in cannot continue" in answer.text
+    silent = await client.get(authorize_url(client_id, redirect_uri=phishing, prompt="none"))
+    assert silent.headers["location"].startswith(phishing)
+    assert query_of(silent.headers["location"])["error"] == "login_required"
+
+    to_sign_in = await client.get(authorize_url(client_id, redirect_uri=phishing))
+    assert (await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)).status_code == 303
+    signed_in_error = await client.get(bad_requests[0])  # the user is known now: the error goes to the client
+    assert signed_in_error.headers["location"].startswith(phishing)
+    assert query_of(signed_in_error.headers["location"])["error"] == "unsupported_response_type"

@@ -1,7 +1,8 @@
 """The authorization endpoint (code flow only) with the hosted organization chooser and consent page.
 
 Errors about the client or the redirect URI show a page and never redirect (RFC 6749 section 4.1.2.1);
-every other error goes back to the registered redirect URI as ``error=``. A browser without a session is
+every other error goes back to the registered redirect URI as ``error=``, except an organization-owned
+client's to a browser nobody signed in to (a page: RFC 9700 section 4.11.2). A browser without a session is
 sent to the hosted sign-in page, which comes back here with the same request. A session without a second
 factor, of an account that has one or must have one, or asked for one (``acr_values`` naming
 ``urn:tenantry:acr:2fa``), is sent to the hosted second step first, which also comes back here.
@@ -205,8 +206,20 @@ async def authorize(
             raise problem
         return await _authorize(request, session, runtime, client, redirect_uri, params)
     except OAuthError as error:
+        if not await _may_send_back(request, session, client, error):
+            text = _("The application sent a sign-in request this site does not accept (%(error)s).")
+            return message(request, _("This sign-in cannot continue"), text % {"error": error.error}, 400)
         values = {"error": error.error, "error_description": error.detail}
         return _back_to_client(runtime, redirect_uri, params.get("state"), values)
+
+
+async def _may_send_back(request: Request, session: AsyncSession, client: OAuthClient, error: OAuthError) -> bool:
+    """Whether an error goes to the client's redirect URI: always once the browser is signed in, and the answer
+    to ``prompt=none`` without a session (``login_required``, which OpenID Connect sends back whoever the
+    client is); before a sign-in, only for a client whose redirect URIs are trusted (a platform client's)."""
+    if error.error == "login_required" or authorization.errors_go_back_unsigned(client):
+        return True
+    return await signed_in(request, session) is not None
 
 
 @router.post("/authorize")

@@ -84,6 +84,14 @@ async def choose_org(
     return OrgChoice(choices=tuple(found))
 
 
+def errors_go_back_unsigned(client: OAuthClient) -> bool:
+    """Whether the authorization endpoint may send a request's error to the client's redirect URI before the
+    user signed in. RFC 9700 section 4.11.2: never automatically to a redirect URI it does not trust. A
+    platform client's URIs are the platform admin's choice; an organization-owned client's are its admins',
+    and redirecting anyone who follows a link there would make the endpoint their open redirector."""
+    return client.org_id is None
+
+
 def check_pkce_request(client: OAuthClient, challenge: str | None, method: str | None) -> None:
     """S256 only (RFC 7636 section 4.2; ``plain`` is refused), and required of public clients."""
     if challenge is None:
