@@ -52,6 +52,8 @@ class Grant:
     nonce: str | None = None
     amr: list[str] | None = None
     """How the user signed in (RFC 8176); None: kept before ``amr`` was (a password)."""
+    parent_family_id: str | None = None
+    """The token session this one is exchanged from (RFC 8693), which ends it when it ends."""
 
     @property
     def methods(self) -> list[str]:
@@ -153,6 +155,7 @@ async def issue(
             auth_time=grant.auth_time,
             browser_session_id=grant.browser_session_id,
             amr=grant.amr,
+            parent_family_id=grant.parent_family_id,
         )
     access = await _access_token(session, runtime, grant, refresh.family_id)
     tokens = ClientTokens(

@@ -8,7 +8,7 @@ from tenantry.auth.login import SECOND_FACTOR_NOW_REQUIRED
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.auth.principal import user_principal
 from tenantry.core.clients import authorization, grants
-from tenantry.core.clients.models import CONFIDENTIAL, OAuthClient
+from tenantry.core.clients.models import OAuthClient
 from tenantry.core.mfa import challenges
 from tenantry.core.orgs import service as orgs
 from tenantry.errors import OAuthError, Unauthenticated
@@ -20,9 +20,9 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 async def client_credentials(
     session: AsyncSession, runtime: Runtime, client: OAuthClient, fields: dict[str, str]
 ) -> ClientTokens:
-    if client.type != CONFIDENTIAL or client.org_id is None:
-        raise OAuthError("unauthorized_client", "client_credentials is for confidential clients of an organization")
-    org = await orgs.find(session, client.org_id)
+    """A token for the machine itself; the token endpoint let only a confidential client of an organization
+    through (``clients.grant_refused``)."""
+    org = await orgs.find(session, client.org_id) if client.org_id else None
     if org is None:
         raise OAuthError("invalid_client", "the client's organization no longer exists", status=401)
     return await oidc_tokens.machine_token(runtime, client, org)
@@ -64,6 +64,7 @@ async def switch_organization(
         current.auth_time,
         current.browser_session_id,
         amr=current.amr,
+        parent_family_id=current.family_id,
     )
     tokens, _ = await oidc_tokens.issue(session, runtime, grant)
     tokens.issued_token_type = ACCESS_TOKEN_TYPE

@@ -10,6 +10,7 @@ from tenantry.auth.brute_force import rate_limited
 from tenantry.auth.login import SECOND_FACTOR_NOW_REQUIRED
 from tenantry.auth.oidc_tokens import ClientTokens, Grant
 from tenantry.core.clients import authorization, grants
+from tenantry.core.clients import service as clients
 from tenantry.core.clients.models import OAuthClient
 from tenantry.core.clients.schemas import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from tenantry.core.mfa import challenges
@@ -115,6 +116,8 @@ async def token(
         raise OAuthError("unsupported_grant_type", f"grant_type must be one of: {', '.join(_SUPPORTED)}")
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"this client may not use the {grant_type} grant")
+    if refusal := clients.grant_refused(client, grant_type):  # registered before the rule was
+        raise OAuthError("unauthorized_client", refusal)
     if grant_type == AUTHORIZATION_CODE:
         tokens = await _code_grant(session, runtime, client, fields)
     elif grant_type == REFRESH_TOKEN:

@@ -56,6 +56,7 @@ async def start(
     auth_time: datetime,
     browser_session_id: str | None,
     amr: list[str] | None = None,
+    parent_family_id: str | None = None,
 ) -> ClientGrant:
     grant = ClientGrant(
         family_id=family_id,
@@ -66,6 +67,7 @@ async def start(
         auth_time=auth_time,
         browser_session_id=browser_session_id,
         amr=amr,
+        parent_family_id=parent_family_id,
     )
     session.add(grant)
     await session.flush()

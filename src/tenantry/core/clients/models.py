@@ -94,4 +94,6 @@ class ClientGrant(Base):
     auth_time: Mapped[datetime]
     amr: Mapped[list[str] | None] = mapped_column(default=None)
     browser_session_id: Mapped[str | None] = mapped_column(String(24), index=True, default=None)
+    parent_family_id: Mapped[str | None] = mapped_column(String(24), index=True, default=None)
+    """The session this one was exchanged from (token exchange): it ends with that one."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

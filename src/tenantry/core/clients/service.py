@@ -17,7 +17,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.clients import grants
 from tenantry.core.clients.models import CONFIDENTIAL, ClientSecret, OAuthClient
-from tenantry.core.clients.schemas import CLIENT_CREDENTIALS, ClientCreate, ClientOut, ClientUpdate
+from tenantry.core.clients.schemas import CLIENT_CREDENTIALS, TOKEN_EXCHANGE, ClientCreate, ClientOut, ClientUpdate
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import app_permissions
@@ -51,10 +51,26 @@ def client_out(client: OAuthClient) -> ClientOut:
     )
 
 
+def grant_refused(client: OAuthClient, grant_type: str) -> str | None:
+    """Why ``client`` may not use ``grant_type`` whatever it registered (None: it may); see ``_refusal``."""
+    return _refusal(client.type, client.org_id, grant_type)
+
+
+def _refusal(client_type: str, org_id: str | None, grant_type: str) -> str | None:
+    """Grants for confidential clients only. client_credentials acts as a machine of an organization. Token
+    exchange trades a bare access token for a new session with refresh tokens: RFC 8693 section 5 warns that
+    without client authentication anyone holding a leaked token (a resource server, a log) could do so."""
+    if grant_type == CLIENT_CREDENTIALS and (client_type != CONFIDENTIAL or org_id is None):
+        return "client_credentials is for confidential clients owned by an organization (a machine of that org)"
+    if grant_type == TOKEN_EXCHANGE and client_type != CONFIDENTIAL:
+        return "token exchange is for confidential clients, which authenticate (RFC 8693 section 5)"
+    return None
+
+
 def _check_grant_types(client_type: str, org_id: str | None, grant_types: list[str]) -> None:
-    if CLIENT_CREDENTIALS in grant_types and (client_type != CONFIDENTIAL or org_id is None):
-        message = "client_credentials is for confidential clients owned by an organization (a machine of that org)"
-        raise InvalidInput([FieldError("grant_types", message)])
+    refusals = [_refusal(client_type, org_id, grant_type) for grant_type in grant_types]
+    if any(refusals):
+        raise InvalidInput([FieldError("grant_types", reason) for reason in refusals if reason])
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.clients.models import ClientGrant
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import User, live_account
 from tenantry.db.base import utcnow
@@ -94,9 +95,16 @@ async def spend(session: AsyncSession, token: str) -> RefreshToken:
 
 
 async def revoke_family(session: AsyncSession, family_id: str) -> None:
+    """End a session (refresh family) and every session exchanged from it (RFC 8693 token exchange), at any
+    depth: whoever ends a session (sign-out, revocation, reuse detection) ends what it was traded for."""
+    families, exchanged = {family_id}, [family_id]
+    while exchanged:
+        children = select(ClientGrant.family_id).where(ClientGrant.parent_family_id.in_(exchanged))
+        exchanged = [child for child in await session.scalars(children) if child not in families]
+        families.update(exchanged)
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(RefreshToken.family_id.in_(sorted(families)), RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
