@@ -112,8 +112,8 @@ async def test_sign_in_with_authlib_through_the_hosted_pages(
         await oauth.revoke_token(meta["revocation_endpoint"], token=refreshed["refresh_token"])
         introspected = await oauth.introspect_token(meta["introspection_endpoint"], token=refreshed["access_token"])
         assert introspected.json() == {"active": False}
-        still = await oauth.introspect_token(meta["introspection_endpoint"], token=switched["access_token"])
-        assert still.json()["active"] is True
+        exchanged = await oauth.introspect_token(meta["introspection_endpoint"], token=switched["access_token"])
+        assert exchanged.json() == {"active": False}  # a session exchanged from the revoked one ends with it
 
     await _logout(browser, meta, id_claims, token["id_token"], client_id)
 
