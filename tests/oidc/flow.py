@@ -71,3 +71,12 @@ async def code_for(client: httpx.AsyncClient, url: str, email: str) -> str:
     query = query_of(location)
     assert "code" in query, query
     return query["code"]
+
+
+async def redeem(client: httpx.AsyncClient, registered: dict[str, Any], code: str) -> dict[str, Any]:
+    """Redeem ``code`` as the confidential client ``registered``: the tokens it answers."""
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
+    tokens = await client.post("/oidc/token", data=body, auth=(registered["client_id"], registered["client_secret"]))
+    assert tokens.status_code == 200, tokens.text
+    answer: dict[str, Any] = tokens.json()
+    return answer

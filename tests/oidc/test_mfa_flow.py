@@ -7,20 +7,12 @@ import jwt
 from tests.factories import Tenant
 from tests.mailbox import csrf_of
 from tests.mfa.conftest import TotpClock, enrol, totp_clock
-from tests.oidc.flow import APP, authorize_url, query_of, register, sign_in_at
+from tests.oidc.flow import authorize_url, query_of, redeem, register, sign_in_at
 
 __all__ = ["totp_clock"]
 
 TOKEN = "/oidc/token"
 TWO_FACTORS = "urn:tenantry:acr:2fa"
-
-
-async def _redeem(client: httpx.AsyncClient, registered: dict[str, str], code: str) -> dict[str, str]:
-    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
-    tokens = await client.post(TOKEN, data=body, auth=(registered["client_id"], registered["client_secret"]))
-    assert tokens.status_code == 200, tokens.text
-    answer: dict[str, str] = tokens.json()
-    return answer
 
 
 def _claims(token: str) -> dict[str, object]:
@@ -45,7 +37,7 @@ async def test_an_enrolled_user_gives_the_code_on_the_way_and_the_tokens_say_so(
     assert verified.status_code == 303, verified.text
     back = await client.get(verified.headers["location"])
     code = query_of(back.headers["location"])["code"]
-    tokens = await _redeem(client, registered, code)
+    tokens = await redeem(client, registered, code)
     id_claims, access = _claims(tokens["id_token"]), _claims(tokens["access_token"])
     assert (id_claims["amr"], id_claims["acr"]) == (["pwd", "otp", "mfa"], TWO_FACTORS)
     assert (access["amr"], access["acr"]) == (["pwd", "otp", "mfa"], TWO_FACTORS)
@@ -65,7 +57,7 @@ async def test_acr_values_asking_for_two_factors_forces_the_second_step(
     signed_in = await sign_in_at(client, plain.headers["location"], tenant.owner.email)
     one_factor = await client.get(signed_in.headers["location"])
     code = query_of(one_factor.headers["location"])["code"]
-    tokens = await _redeem(client, registered, code)
+    tokens = await redeem(client, registered, code)
     assert (_claims(tokens["id_token"])["amr"], _claims(tokens["id_token"])["acr"]) == (["pwd"], "urn:tenantry:acr:1fa")
 
     silent = await client.get(authorize_url(registered["client_id"], acr_values=TWO_FACTORS, prompt="none"))
@@ -87,7 +79,7 @@ async def test_requiring_mfa_stops_refresh_tokens_of_one_factor_sign_ins(
     to_sign_in = await client.get(authorize_url(registered["client_id"], scope="openid offline_access"))
     signed_in = await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)
     back = await client.get(signed_in.headers["location"])
-    tokens = await _redeem(client, registered, query_of(back.headers["location"])["code"])
+    tokens = await redeem(client, registered, query_of(back.headers["location"])["code"])
     required = await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)
     assert required.status_code == 200, required.text
     refreshed = await client.post(
