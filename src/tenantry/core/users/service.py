@@ -1,5 +1,6 @@
 """Users of an organization: create, read, search, change profiles and passwords."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,8 @@ from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import AccountColumns, Member, MemberRead, MembershipColumns
 from tenantry.core.orgs.models import Organization
+from tenantry.core.resources import grants as resource_grants
+from tenantry.core.resources.grants import Grant
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
@@ -111,17 +114,19 @@ async def create(
     invite_with: Flows | None = None,
     flows_for_consent: Flows | None = None,
     policy: PasswordPolicy | None = None,
+    scoped: Sequence[Grant] = (),
 ) -> Member:
     """Create an account and its membership; without a password the user is invited.
 
     With ``invite_with``, a user created without a password is mailed an invitation link to set one;
     callers whose users need no mail (their address is taken as confirmed) leave it out. ``policy``
-    replaces the organization's password rules where a dialect promises its vendor's. An address that
-    already has an account attaches that account (``joining.attach``: an invitation its owner must
-    accept; the account's fields and password given here are not applied to it).
+    replaces the organization's password rules where a dialect promises its vendor's. ``scoped``: roles on
+    resources the membership holds besides its own (``grants.grant_chosen``). An address that already has an
+    account attaches that account (``joining.attach``: an invitation its owner must accept, holding the
+    roles and grants chosen here; the account's fields and password given here are not applied to it).
     """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
-    roles.ensure_grantable(actor, granted)
+    roles.ensure_grantable(actor, [*granted, *(grant.role for grant in scoped)])
     # Everything that may refuse the request, and the hashing, happen alike for a known and an unknown
     # address: neither the answer nor its time tells whether an account exists.
     if payload.password is not None:
@@ -135,7 +140,7 @@ async def create(
             raise AlreadyExists(_EMAIL_TAKEN)  # a member here already: the organization knows the address
         if payload.password is not None:
             await passwords.hash(payload.password)  # discarded: the account's password stays its owner's
-        member = await joining.attach(session, actor, org, existing, granted, flows)
+        member = await joining.attach(session, actor, org, existing, granted, flows, scoped=scoped)
         member.membership.attributes = payload.attributes
         await session.flush()
         _show_as_submitted(member, payload)
@@ -161,11 +166,13 @@ async def create(
         raise AlreadyExists(_EMAIL_TAKEN) from error
     membership.attributes = payload.attributes
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
+    member = Member(user, membership)
+    await resource_grants.grant_chosen(session, actor, org, member, scoped)
     if invite_with is not None and user.password_hash is None:
         from tenantry.core.flows.invitations import send_invitation  # imports this module
 
         await send_invitation(session, invite_with, actor, org, user, new_account=True)
-    return Member(user, membership)
+    return member
 
 
 def _show_as_submitted(member: Member, payload: UserCreate) -> None:
