@@ -26,6 +26,7 @@ from tests.trust.test_consent import _answer, _audit
 
 ENVIRONMENT = {"type": "environment", "name": "Prod", "external_id": "env-1"}
 SUPERVISOR = [{"role": "SUPERVISOR", "environment": {"uuid": "env-1"}}]
+CSV_HEADER = "email;name;company;role;password;environmentUuid;environmentName;bot\n"
 
 
 def _alike(response: httpx.Response, email: str) -> tuple[int, str, str, str]:
@@ -135,6 +136,24 @@ async def test_the_grants_of_an_invitation_take_effect_when_its_owner_accepts(
     mine = await client.get(f"{_users(other_tenant)}/identity-provider", headers=alice.member.auth)
     assert mine.status_code == 200, mine.text
     assert [entry["environment"]["uuid"] for entry in mine.json()["environments"]] == ["env-1"]
+
+
+@pytest.mark.usefixtures("environment")
+async def test_eva_bulk_create_keeps_the_environments_of_an_invitation(
+    client: httpx.AsyncClient, runtime: Runtime, other_tenant: Tenant, alice: Victim
+) -> None:
+    """The bulk import answered alike already, but dropped the environments of an existing address."""
+    rows = "".join(f"{email};Probe;;SUPERVISOR;Secret1;env-1;Prod;\n" for email in (alice.email, "new@example.com"))
+    files = {"file": ("users.csv", (CSV_HEADER + rows).encode(), "text/csv")}
+    created = await client.post(f"{_users(other_tenant)}/bulk-create", files=files, headers=other_tenant.auth)
+    assert created.status_code == 200, created.text
+    assert created.json()["errors"] == []
+    listed = await client.get(_users(other_tenant), params={"linesPerPage": 10}, headers=other_tenant.auth)
+    environments = {user["email"]: user["environments"] for user in listed.json()["content"]}
+    assert environments[alice.email] == environments["new@example.com"] != []
+    await accept_invitation(runtime, alice.id, other_tenant.id)
+    scoped = await client.get(other_tenant.path(f"/users/{alice.id}/scoped-roles"), headers=other_tenant.auth)
+    assert [g["role"] for g in scoped.json()] == ["supervisor"]
 
 
 @pytest.mark.usefixtures("environment")
