@@ -86,16 +86,16 @@ async def test_eva_create_with_environments_tells_existing_addresses_apart_silen
 )
 @pytest.mark.usefixtures("environment")
 async def test_eva_create_with_environments_answers_a_known_and_an_unknown_address_alike(
+    environments: list[dict[str, Any]],
     client: httpx.AsyncClient,
     runtime: Runtime,
+    mailbox: Mailbox,
     tenant: Tenant,
     other_tenant: Tenant,
     alice: Victim,
-    mailbox: Mailbox,
-    environments: list[dict[str, Any]],
 ) -> None:
-    await mailbox.deliver()
     before = await every_row(runtime)
+    await mailbox.deliver()  # the mails of the setup: the owner's join link is the one mail left
     known = await client.post(_users(other_tenant), json=_body(alice.email, environments), headers=other_tenant.auth)
     unknown = await client.post(
         _users(other_tenant), json=_body("nobody@example.com", environments), headers=other_tenant.auth
