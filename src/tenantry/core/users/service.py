@@ -25,12 +25,13 @@ from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import email_change, repository
+from tenantry.core.users.email_change import SET_PASSWORD
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput, PermissionDenied
 from tenantry.i18n import N_
 
 _EMAIL_TAKEN = N_("an account with this email already exists")
@@ -299,10 +300,18 @@ async def _store_password(session: AsyncSession, user: User, password: str, pass
             membership.status = MEMBERSHIP_ACTIVE
 
 
+def ensure_may_set_password(actor: Actor) -> None:
+    """Choosing another user's password (and so signing in as them) takes ``users:set_password``."""
+    if not actor.holds({SET_PASSWORD}):
+        raise PermissionDenied(f"setting another user's password requires {SET_PASSWORD!r}")
+
+
 async def set_password(
     session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: PasswordSet, passwords: Passwords
 ) -> None:
-    """An administrator sets a user's password, optionally requiring a change at next login."""
+    """An administrator sets a user's password, optionally requiring a change at next login: only with
+    ``users:set_password``, whatever surface asks (SCIM's ``password`` included)."""
+    ensure_may_set_password(actor)
     membership_rules.ensure_may_manage(actor, member)
     await membership_rules.ensure_account_exclusive(session, actor, org, member)
     user = member.user
