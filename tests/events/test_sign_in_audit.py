@@ -69,3 +69,20 @@ async def test_a_hosted_sign_in_naming_an_org_is_audited_there_only(
     assert (await _sign_ins(runtime, member.id))[before:] == [
         ("user.signed_in", other_tenant.id, {"method": "password"})
     ]
+
+
+async def test_a_sign_in_naming_an_organization_the_account_did_not_join_is_still_audited_in_its_own(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """Anyone may name any organization on the hosted sign-in (``?org=``, or an application of another
+    organization): that hides neither a failure nor a success from the organizations the account joined,
+    and tells the named one nothing."""
+    victim = await tenant.add_user("victim@example.com")
+    before = len(await _sign_ins(runtime, victim.id))
+    page, fields = f"/ui/sign-in?org={other_tenant.slug}", {"email": victim.email, "org": other_tenant.slug}
+    wrong = await submit(client, page, "/ui/sign-in", {**fields, "password": "not the password"})
+    assert wrong.status_code == 400
+    right = await submit(client, page, "/ui/sign-in", {**fields, "password": PASSWORD})
+    assert (right.status_code, right.headers["location"]) == (303, "/ui/account")
+    recorded = [(action, org) for action, org, _ in (await _sign_ins(runtime, victim.id))[before:]]
+    assert recorded == [("user.sign_in_failed", tenant.id), ("user.signed_in", tenant.id)]

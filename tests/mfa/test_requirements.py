@@ -6,7 +6,7 @@ import pyotp
 from tenantry.runtime import Runtime
 from tests.auth.conftest import MakeInstance
 from tests.factories import Tenant, accept_invitation, bearer
-from tests.mailbox import Mailbox
+from tests.mailbox import Mailbox, submit
 from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in
 
 ENROL = "/api/v1/auth/mfa/totp"
@@ -153,3 +153,27 @@ async def test_requiring_mfa_stops_one_factor_refresh_tokens_of_members(
 
     await require_mfa(client, tenant, False)
     assert (await _refresh(client, one_factor)).status_code == 200  # refused, not spent: usable again when lifted
+
+
+async def test_a_new_password_drops_an_app_secret_shown_to_the_old_passwords_holder(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    """Someone holding the old password began setting up an authenticator app (its secret was shown to them)
+    and never confirmed it. The owner's reset ends every session, and what they began with it: the owner's
+    own setup gets a new secret, not the one the other person holds."""
+    member = await tenant.add_user("victim@example.com")
+    await require_mfa(client, tenant)
+    attacker = (await sign_in(client, member.email)).json()
+    assert attacker["error"] == "mfa_enrollment_required"
+    seen = (await client.post(ENROL, json={"mfa_token": attacker["mfa_token"]})).json()["secret"]
+    assert (await client.post("/api/v1/auth/password-reset", json={"email": member.email})).status_code == 202
+    link = (await mailbox.one_for(member.email)).link
+    new = "the owner's fresh passphrase"
+    fields = {"token": link.split("token=")[1], "password": new, "password_repeat": new}
+    assert (await submit(client, link, "/ui/reset-password", fields)).status_code == 200
+    # The challenge begun with the old password is gone with it.
+    assert (await client.post(ENROL, json={"mfa_token": attacker["mfa_token"]})).status_code == 422
+    owner = (await sign_in(client, member.email, new)).json()
+    assert owner["error"] == "mfa_enrollment_required"
+    shown = (await client.post(ENROL, json={"mfa_token": owner["mfa_token"]})).json()["secret"]
+    assert shown != seen

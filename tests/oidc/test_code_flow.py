@@ -5,12 +5,13 @@ import hashlib
 
 import httpx
 import jwt
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
 from tenantry.core.clients.models import AuthorizationCode
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
-from tests.factories import Tenant, bearer
+from tests.factories import PASSWORD, Tenant, bearer
 from tests.oidc.flow import APP, authorize_url, code_for, pkce, query_of, register
 
 TOKEN = "/oidc/token"
@@ -194,3 +195,56 @@ async def test_id_and_access_tokens_carry_every_claim_issue_16_lists_and_refresh
         digest = hashlib.sha256(tokens["access_token"].encode()).digest()
         assert id_claims["at_hash"] == base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
     assert first["nonce"] == "n-1"
+
+
+async def _change_password(client: httpx.AsyncClient, tenant: Tenant) -> httpx.Response:
+    fields = {"current_password": PASSWORD, "new_password": "another quite long passphrase 42"}
+    return await client.post("/api/v1/me/password", json=fields, headers=tenant.auth)
+
+
+async def _end_every_session(client: httpx.AsyncClient, tenant: Tenant) -> httpx.Response:
+    return await client.post("/api/v1/me/sessions/revoke", headers=tenant.auth)
+
+
+async def _rp_logout(client: httpx.AsyncClient, tenant: Tenant, id_token: str) -> httpx.Response:
+    return await client.get("/oidc/logout", params={"id_token_hint": id_token})
+
+
+@pytest.mark.parametrize("ending", ["new password", "every session ended", "RP-initiated logout"])
+async def test_a_code_held_back_ends_with_the_sign_in_it_was_issued_for(
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, ending: str
+) -> None:
+    """A code issued before the user ended their sessions (or before the browser session it came from signed
+    out) buys no tokens afterwards: someone holding a stolen cookie could keep one unredeemed and outlive a
+    new password."""
+    registered = await register(client, root_token)
+    first = (
+        await _redeem(
+            client, registered, await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+        )
+    ).json()
+    held_back = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    if ending == "new password":
+        ended = await _change_password(client, tenant)
+    elif ending == "every session ended":
+        ended = await _end_every_session(client, tenant)
+    else:
+        ended = await _rp_logout(client, tenant, first["id_token"])
+    assert ended.status_code in (200, 204), ended.text
+    late = await _redeem(client, registered, held_back)
+    assert late.status_code == 400, late.text
+    assert late.json()["error"] == "invalid_grant"
+    # Refused, not spent: the code's row is as it was (no tokens were issued from it).
+    async with runtime.database.transaction(write=False) as session:
+        row = (await session.scalars(select(AuthorizationCode).where(AuthorizationCode.family_id.is_not(None)))).all()
+    assert len(row) == 1  # only the first code issued tokens
+
+
+async def test_a_code_of_a_browser_session_still_signed_in_is_redeemed_after_another_session_ends(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """Ending one API session (the owner's own first-party token) leaves the browser's codes alone."""
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    assert (await client.post("/api/v1/auth/logout", headers=tenant.auth)).status_code in (200, 204)
+    assert (await _redeem(client, registered, code)).status_code == 200

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.factories import Tenant
+from tests.factories import PASSWORD, Tenant
 from tests.scim.conftest import USER, Scim, provisioning_key
 
 
@@ -90,3 +90,31 @@ async def test_a_key_cannot_grant_roles_it_does_not_hold(client: httpx.AsyncClie
     refused = await scim.post("/Users", {"schemas": [USER], "userName": "new@example.com"})
     assert refused.status_code == 403  # new users get the member role, which holds permissions the key lacks
     assert (await scim.get("/Users")).status_code == 200
+
+
+async def test_a_key_that_may_not_set_passwords_sets_none_not_even_through_scim(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """SCIM's ``password`` is setting another user's password, which takes ``users:set_password`` on every
+    surface: a key with the minimal provisioning role neither sets one nor learns whether it is the current
+    one (the comparison that spares an unchanged password comes after the permission)."""
+    created = await client.post(
+        tenant.path("/roles"),
+        json={"name": "idp", "permissions": ["scim:provision", "orgs:read", "users:read", "roles:read"]},
+        headers=tenant.auth,
+    )
+    assert created.status_code == 201, created.text
+    scim = Scim(client, f"/scim/v2/{tenant.slug}", await provisioning_key(tenant, ["idp"]))
+    victim = await tenant.add_user("victim@example.com", roles=["member"])
+    path = f"/Users/{victim.id}"
+    for password in ("chosen by the idp key 1", PASSWORD):  # a new one, and the current one
+        replaced = await scim.patch(path, [{"op": "replace", "path": "password", "value": password}])
+        assert replaced.status_code == 403, replaced.text
+        assert "users:set_password" in replaced.json()["detail"]
+    body = {"grant_type": "password", "username": victim.email, "password": "chosen by the idp key 1"}
+    assert (await client.post("/api/v1/auth/token", data=body)).status_code == 400
+    # With the right, the same request sets it.
+    admin = Scim(client, f"/scim/v2/{tenant.slug}", await provisioning_key(tenant))
+    set_ = await admin.patch(path, [{"op": "replace", "path": "password", "value": "chosen by the idp key 1"}])
+    assert set_.status_code == 200, set_.text
+    assert (await client.post("/api/v1/auth/token", data=body)).status_code == 200

@@ -15,15 +15,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients.models import AuthorizationCode, ClientConsent, OAuthClient
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization, live_org
+from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.tokens.service import digest
+from tenantry.core.users import repository as users
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 from tenantry.errors import OAuthError
@@ -189,6 +191,8 @@ async def redeem_code(
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
     elif verifier is not None:
         raise OAuthError("invalid_grant", "this code was issued without a code_challenge")
+    if not await _sign_in_stands(session, row):
+        raise OAuthError("invalid_grant", "the sign-in this code was issued for has ended")
     spent = await session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
@@ -198,6 +202,18 @@ async def redeem_code(
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         raise OAuthError("invalid_grant", _INVALID_CODE)
     return row
+
+
+async def _sign_in_stands(session: AsyncSession, code: AuthorizationCode) -> bool:
+    """A code speaks for the sign-in it was issued from, and ends with it: not once the user ended every
+    session after signing in (a new password, "sign out everywhere", disabling), nor once the browser session
+    it came from signed out. Otherwise a code held back (a stolen cookie buys one) outlived them all."""
+    if await users.get_holder(session, code.user_id, code.auth_time) is None:
+        return False
+    if code.browser_session_id is None:
+        return True
+    live = exists().where(BrowserSession.id == code.browser_session_id, BrowserSession.revoked_at.is_(None))
+    return bool(await session.scalar(select(live)))
 
 
 async def remember_family(session: AsyncSession, code: AuthorizationCode, family_id: str) -> None:

@@ -34,6 +34,7 @@ from tenantry.core.memberships import joining
 from tenantry.core.memberships.joining import PARTNER_REFUSED
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import repository as resources
+from tenantry.core.resources.grants import Grant
 from tenantry.core.resources.models import Resource
 from tenantry.core.roles import repository as role_repository
 from tenantry.core.roles.models import Role
@@ -447,12 +448,21 @@ class Importer:
         if self.consent_with is None:
             return set()
         by_id = {role.id: role for role in self._roles.values() if role is not None}
+        found = await resources.find(session, self.org.id, {ref for member in members for _, ref in member.scoped})
         for member in members:
             user = await accounts.get_by_email(session, member.email)
             assert user is not None  # found in this transaction by store.existing_accounts
             granted = [by_id[role_id] for role_id in member.role_ids]
+            scoped = [Grant(by_id[role_id], found[ref]) for role_id, ref in member.scoped if ref in found]
             joined = await joining.attach(
-                session, self.actor, self.org, user, granted, self.consent_with, always_ask=self.consent_always
+                session,
+                self.actor,
+                self.org,
+                user,
+                granted,
+                self.consent_with,
+                scoped=scoped,
+                always_ask=self.consent_always,
             )
             joined.membership.attributes = member.attributes
         await session.flush()

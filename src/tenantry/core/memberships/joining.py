@@ -14,6 +14,7 @@ invitations waiting on the old one (``withdraw_for_new_address``), a session a m
 (the mailed link must), and accepting ends the sessions magic links opened before.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,8 @@ from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MAGIC_LINK, MEMBERSHIP_CONSENT
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
+from tenantry.core.resources import grants as resource_grants
+from tenantry.core.resources.grants import Grant
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import DEFAULT_ROLE
@@ -93,23 +96,26 @@ async def attach(
     granted: list[Role],
     flows: Flows,
     *,
+    scoped: Sequence[Grant] = (),
     always_ask: bool = False,
 ) -> Member:
     """Make the existing account ``user`` a member: directly for a platform admin (unless ``always_ask``: an
     operator's bulk import), else an invitation the account's owner must accept (mailed to them, in their
-    language). 409 when it is a member (or invited) already."""
+    language). ``granted`` and the grants on resources ``scoped`` are what the membership holds, an invitation
+    once accepted (``grants.grant_chosen``). 409 when it is a member (or invited) already."""
     ensure_not_partner(actor)
     if await repository.get(session, org.id, user.id) is not None:
         raise Conflict(N_("the user is already a member of this organization"))
-    roles.ensure_grantable(actor, granted)
+    roles.ensure_grantable(actor, [*granted, *(grant.role for grant in scoped)])
     if actor.platform_admin and not always_ask:
-        membership = await create(session, org, user, granted)
+        member = Member(user, await create(session, org, user, granted))
         record_for_user(session, actor, "member.added", user.id, org_id=org.id)
-        return Member(user, membership)
-    membership = await create(session, org, user, granted, consent_pending=True)
-    await _mail_link(session, flows, org, user, membership)
-    await _audit(session, actor, "member.attach_requested", org, user)
-    return Member(user, membership)
+    else:
+        member = Member(user, await create(session, org, user, granted, consent_pending=True))
+        await _mail_link(session, flows, org, user, member.membership)
+        await _audit(session, actor, "member.attach_requested", org, user)
+    await resource_grants.grant_chosen(session, actor, org, member, scoped)
+    return member
 
 
 async def _mail_link(

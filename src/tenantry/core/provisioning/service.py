@@ -113,7 +113,10 @@ async def _update_account(
     if changes:
         await accounts.update(session, actor, org, member, UserUpdate.model_validate(changes))
     password = payload.password
-    if password is not None and not await passwords.verify(user.password_hash, password):
+    if password is None:
+        return
+    accounts.ensure_may_set_password(actor)  # before the comparison: a key that may not set it learns nothing
+    if not await passwords.verify(user.password_hash, password):
         await accounts.set_password(session, actor, org, member, PasswordSet(password=password), passwords)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
+from tenantry.core.memberships.models import Membership
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import repository
@@ -83,8 +84,37 @@ async def change(
     remove: Sequence[Grant] = (),
     replace: bool = False,
 ) -> list[Grant]:
-    """Add and remove scoped grants (or, with ``replace``, make ``add`` the whole set); returns the new set."""
+    """Add and remove scoped grants (or, with ``replace``, make ``add`` the whole set); returns the new set.
+
+    Refused (403) on a member the actor may not manage, an invitation its owner has not answered included:
+    what an invitation holds is chosen when it is made (``grant_chosen``)."""
     ensure_may_manage(actor, member)
+    return await _write(session, actor, org, member, add, remove, replace=replace)
+
+
+async def grant_chosen(
+    session: AsyncSession, actor: Actor, org: Organization, member: Member, grants: Sequence[Grant]
+) -> None:
+    """Store the scoped grants chosen with a membership ``actor`` has just made here: a new account's, or an
+    invitation of an existing account (``joining.attach``). They are the organization's own data about its
+    membership, kept on an invitation as its roles are, so that creating with grants answers alike whether
+    the address had an account or not; an invitation gives nothing until its owner accepts (``roles_on``
+    reads accepted memberships only). The caller checks the roles grantable before it looks the address up
+    (``users.create``), so that a refusal does not tell the addresses apart either."""
+    if grants:
+        await _write(session, actor, org, member, grants, ())
+
+
+async def _write(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    member: Member,
+    add: Sequence[Grant],
+    remove: Sequence[Grant],
+    *,
+    replace: bool = False,
+) -> list[Grant]:
     add = list({grant.key: grant for grant in add}.values())
     roles.ensure_grantable(actor, [grant.role for grant in add])
     membership_id = member.membership.id
@@ -124,13 +154,19 @@ async def change(
 
 
 async def roles_on(session: AsyncSession, membership_id: str, resource: Resource) -> list[Role]:
-    """The roles a membership holds on ``resource`` through grants on it or on any resource above it."""
+    """The roles a membership holds on ``resource`` through grants on it or on any resource above it: none while
+    it is an invitation its owner has not accepted."""
     lineage = [resource.id] + [ancestor.id for ancestor in await repository.ancestors(session, resource)]
     table = membership_resource_roles.c
     statement = (
         select(Role)
         .join(membership_resource_roles, table.role_id == Role.id)
-        .where(table.membership_id == membership_id, table.resource_id.in_(lineage))
+        .join(Membership, Membership.id == table.membership_id)
+        .where(
+            table.membership_id == membership_id,
+            table.resource_id.in_(lineage),
+            Membership.consent_pending.is_(False),
+        )
         .order_by(Role.name)
     )
     return list((await session.scalars(statement)).unique())

@@ -1,5 +1,6 @@
 """Users of an organization: create, read, search, change profiles and passwords."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,16 +19,19 @@ from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
 from tenantry.core.memberships.service import AccountColumns, Member, MemberRead, MembershipColumns
 from tenantry.core.orgs.models import Organization
+from tenantry.core.resources import grants as resource_grants
+from tenantry.core.resources.grants import Grant
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.permissions import DEFAULT_ROLE
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import email_change, repository
+from tenantry.core.users.email_change import SET_PASSWORD
 from tenantry.core.users.emailkey import email_key
 from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.core.users.schemas import PasswordSet, UserCreate, UserOut, UserUpdate
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
-from tenantry.errors import AlreadyExists, FieldError, InvalidInput
+from tenantry.errors import AlreadyExists, FieldError, InvalidInput, PermissionDenied
 from tenantry.i18n import N_
 
 _EMAIL_TAKEN = N_("an account with this email already exists")
@@ -111,17 +115,19 @@ async def create(
     invite_with: Flows | None = None,
     flows_for_consent: Flows | None = None,
     policy: PasswordPolicy | None = None,
+    scoped: Sequence[Grant] = (),
 ) -> Member:
     """Create an account and its membership; without a password the user is invited.
 
     With ``invite_with``, a user created without a password is mailed an invitation link to set one;
     callers whose users need no mail (their address is taken as confirmed) leave it out. ``policy``
-    replaces the organization's password rules where a dialect promises its vendor's. An address that
-    already has an account attaches that account (``joining.attach``: an invitation its owner must
-    accept; the account's fields and password given here are not applied to it).
+    replaces the organization's password rules where a dialect promises its vendor's. ``scoped``: roles on
+    resources the membership holds besides its own (``grants.grant_chosen``). An address that already has an
+    account attaches that account (``joining.attach``: an invitation its owner must accept, holding the
+    roles and grants chosen here; the account's fields and password given here are not applied to it).
     """
     granted = await roles.resolve(session, org.id, payload.roles or [DEFAULT_ROLE.name])
-    roles.ensure_grantable(actor, granted)
+    roles.ensure_grantable(actor, [*granted, *(grant.role for grant in scoped)])
     # Everything that may refuse the request, and the hashing, happen alike for a known and an unknown
     # address: neither the answer nor its time tells whether an account exists.
     if payload.password is not None:
@@ -135,7 +141,7 @@ async def create(
             raise AlreadyExists(_EMAIL_TAKEN)  # a member here already: the organization knows the address
         if payload.password is not None:
             await passwords.hash(payload.password)  # discarded: the account's password stays its owner's
-        member = await joining.attach(session, actor, org, existing, granted, flows)
+        member = await joining.attach(session, actor, org, existing, granted, flows, scoped=scoped)
         member.membership.attributes = payload.attributes
         await session.flush()
         _show_as_submitted(member, payload)
@@ -161,11 +167,13 @@ async def create(
         raise AlreadyExists(_EMAIL_TAKEN) from error
     membership.attributes = payload.attributes
     record(session, actor, "user.created", org_id=org.id, target_type="user", target_id=user.id)
+    member = Member(user, membership)
+    await resource_grants.grant_chosen(session, actor, org, member, scoped)
     if invite_with is not None and user.password_hash is None:
         from tenantry.core.flows.invitations import send_invitation  # imports this module
 
         await send_invitation(session, invite_with, actor, org, user, new_account=True)
-    return Member(user, membership)
+    return member
 
 
 def _show_as_submitted(member: Member, payload: UserCreate) -> None:
@@ -292,10 +300,18 @@ async def _store_password(session: AsyncSession, user: User, password: str, pass
             membership.status = MEMBERSHIP_ACTIVE
 
 
+def ensure_may_set_password(actor: Actor) -> None:
+    """Choosing another user's password (and so signing in as them) takes ``users:set_password``."""
+    if not actor.holds({SET_PASSWORD}):
+        raise PermissionDenied(f"setting another user's password requires {SET_PASSWORD!r}")
+
+
 async def set_password(
     session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: PasswordSet, passwords: Passwords
 ) -> None:
-    """An administrator sets a user's password, optionally requiring a change at next login."""
+    """An administrator sets a user's password, optionally requiring a change at next login: only with
+    ``users:set_password``, whatever surface asks (SCIM's ``password`` included)."""
+    ensure_may_set_password(actor)
     membership_rules.ensure_may_manage(actor, member)
     await membership_rules.ensure_account_exclusive(session, actor, org, member)
     user = member.user

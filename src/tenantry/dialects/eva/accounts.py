@@ -30,7 +30,7 @@ async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, 
     """ADMIN gets the built-in admin role; everyone else member, plus their role on environments or bots."""
     _admin_without_environments(payload.admin, payload.environments)
     grants = await resolve_environments(session, access.org, payload.environments)
-    member = await users.create(
+    return await users.create(
         session,
         access.actor,
         access.org,
@@ -45,10 +45,8 @@ async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, 
         flows.passwords,
         flows_for_consent=flows,
         policy=EVA_PASSWORD_POLICY,
+        scoped=grants,
     )
-    if grants:
-        await scoped.change(session, access.actor, access.org, member, add=grants, replace=True)
-    return member
 
 
 def _profile(member: Member, changes: dict[str, Any], payload: UserUpdate) -> dict[str, Any]:
