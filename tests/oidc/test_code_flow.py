@@ -12,6 +12,7 @@ from tenantry.core.clients.models import AuthorizationCode
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, bearer
+from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, authorize_url, code_for, pkce, query_of, register
 
 TOKEN = "/oidc/token"
@@ -248,3 +249,26 @@ async def test_a_code_of_a_browser_session_still_signed_in_is_redeemed_after_ano
     code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
     assert (await client.post("/api/v1/auth/logout", headers=tenant.auth)).status_code in (200, 204)
     assert (await _redeem(client, registered, code)).status_code == 200
+
+
+async def test_signing_the_browser_out_ends_the_token_sessions_applications_got_from_it(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """The hosted pages' sign-out is the user's own "sign me out": as with an application's RP-initiated
+    logout, the token sessions applications were given from that browser session end with it (refresh and
+    access tokens alike). Tokens the user got another way (the API's own sign-in) go on."""
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    tokens = (await _redeem(client, registered, code)).json()
+    assert (await client.get("/api/v1/me", headers=bearer(tokens["access_token"]))).status_code == 200
+    page = await client.get("/ui/account")
+    assert (await client.post("/ui/sign-out", data={"csrf_token": csrf_of(page.text)})).status_code == 200
+    assert (await client.get("/ui/account")).status_code == 303
+    assert (await client.get("/api/v1/me", headers=bearer(tokens["access_token"]))).status_code == 401
+    refreshed = await client.post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(registered["client_id"], registered["client_secret"]),
+    )
+    assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")
+    assert (await client.get("/api/v1/me", headers=tenant.auth)).status_code == 200

@@ -164,6 +164,5 @@ async def end_session(
         target = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': query['state']})}"
     response = redirect(target) if target is not None else message(request, _("Signed out"), _("You are signed out."))
     if current is not None and current.user.id == claims.get("sub"):
-        await grants.end_browser_session(session, current.session.id)
         await close_session(request, session, response)
     return response

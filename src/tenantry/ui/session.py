@@ -80,8 +80,9 @@ async def open_session(
 
 
 async def close_session(request: Request, session: AsyncSession, response: Response) -> None:
+    """Sign the browser out: its session, and the token sessions applications were given from it, end."""
     runtime = runtime_of(request)
-    await browser_sessions.end(session, _secret(request))
+    await browser_sessions.sign_out(session, _secret(request))
     response.delete_cookie(
         cookie_name(runtime, SESSION_COOKIE),
         path="/",

@@ -1,7 +1,8 @@
 """Browser sessions of the hosted pages: a random secret in an HttpOnly cookie, its SHA-256 in the database.
 
-A session ends when it expires, when the user signs out, and whenever the account's sessions end
-(a new password, disabling): ``tokens_valid_after`` outdates it like every other credential.
+A session ends when it expires, when the user signs out (ending the token sessions applications were given
+from it), when a new sign-in in the browser replaces it, and whenever the account's sessions end (a new
+password, disabling): ``tokens_valid_after`` outdates it like every other credential.
 """
 
 import secrets
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.clients import grants
 from tenantry.core.clients.models import AuthorizationCode, ClientGrant
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
@@ -72,6 +74,20 @@ async def end(session: AsyncSession, secret: str | None) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+async def sign_out(session: AsyncSession, secret: str | None) -> None:
+    """The user signs the browser out (the hosted pages' sign-out, an application's RP-initiated logout): its
+    session ends, and so does every token session an application was given from it (``ClientGrant``'s
+    ``browser_session_id``), with its access tokens. A new sign-in that replaces the session (``start``)
+    leaves them: nobody signed out."""
+    if not secret:
+        return
+    found = select(BrowserSession.id).where(BrowserSession.token_hash == digest(secret))
+    browser_session_id = await session.scalar(found)
+    await end(session, secret)
+    if browser_session_id is not None:
+        await grants.end_browser_session(session, browser_session_id)
 
 
 async def purge(session: AsyncSession, expired_before: datetime) -> None:
