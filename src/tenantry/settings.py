@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "tenantry"
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60)
+    session_max_lifetime_seconds: int = Field(
+        default=90 * 86_400,
+        ge=60,
+        description="Longest a token session lives from its sign-in, however often it is refreshed.",
+    )
 
     # argon2id cost, OWASP's first recommended configuration (m=19 MiB, t=2, p=1).
     argon2_time_cost: int = Field(default=2, ge=1)

@@ -1,7 +1,15 @@
 """POST /auth/logout ends one session; POST /me/sessions/revoke ends them all."""
 
-import httpx
+import time
+from datetime import timedelta
 
+import httpx
+from sqlalchemy import update
+
+from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.tokens.models import RefreshToken
+from tenantry.runtime import Runtime
+from tests.auth.conftest import MakeInstance
 from tests.factories import Tenant, bearer, login
 
 TOKEN = "/api/v1/auth/token"
@@ -57,3 +65,35 @@ async def test_api_keys_have_no_session_to_end(client: httpx.AsyncClient, tenant
     ).json()["key"]
     assert (await client.post("/api/v1/auth/logout", headers={"x-api-key": key})).status_code == 403
     assert (await client.post("/api/v1/me/sessions/revoke", headers={"x-api-key": key})).status_code == 403
+
+
+async def _family_of(runtime: Runtime, refresh_token: str) -> RefreshToken:
+    async with runtime.database.transaction(write=False) as session:
+        row = await refresh_tokens.find(session, refresh_token)
+    assert row is not None
+    return row
+
+
+async def test_a_session_refreshed_every_day_still_ends_at_its_longest_lifetime(
+    instance: MakeInstance, tenant: Tenant
+) -> None:
+    """Refresh tokens renew an idle session's life (``TENANTRY_REFRESH_TOKEN_TTL_SECONDS``), never past
+    ``TENANTRY_SESSION_MAX_LIFETIME_SECONDS`` from the sign-in that started it: a stolen refresh token used
+    every few minutes does not keep a session alive for ever."""
+    app = await instance(session_max_lifetime_seconds=3_600)
+    client = await app.client()
+    first = await login(client, tenant.owner.email)
+    row = await _family_of(app.runtime, first["refresh_token"])
+    assert row.expires_at - row.created_at <= timedelta(hours=1)  # not the 30 days of an idle session
+    rotated = (await _refresh(client, first["refresh_token"])).json()
+    assert (await _family_of(app.runtime, rotated["refresh_token"])).expires_at <= row.expires_at
+    # The session began an hour ago (its family id is time-ordered: its first 8 characters are that second).
+    began = f"{int(time.time()) - 3_601:08x}" + row.family_id[8:]
+    async with app.runtime.database.transaction() as session:
+        await session.execute(
+            update(RefreshToken).where(RefreshToken.family_id == row.family_id).values(family_id=began)
+        )
+    ended = await _refresh(client, rotated["refresh_token"])
+    assert (ended.status_code, ended.json()["error"]) == (400, "invalid_grant"), ended.text
+    assert "longest lifetime" in ended.json()["error_description"]
+    assert (await _refresh(client, (await login(client, tenant.owner.email))["refresh_token"])).status_code == 200

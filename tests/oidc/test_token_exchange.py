@@ -1,12 +1,14 @@
 """Token exchange (RFC 8693): only a client that authenticates may trade an access token for a new session,
 and a session exchanged from another one ends with it."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import update
 
 from tenantry.core.clients.models import OAuthClient
+from tenantry.core.tokens import service as refresh_tokens
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 from tests.oidc.flow import APP, authorize_url, code_for, pkce, redeem, register
@@ -107,3 +109,20 @@ async def test_ending_an_exchanged_session_leaves_the_one_it_came_from(
     revoked = await client.post("/oidc/revoke", data={"token": switched["refresh_token"]}, auth=_auth(registered))
     assert revoked.status_code == 200
     assert (await _refresh(client, registered, original["refresh_token"])).status_code == 200
+
+
+async def test_an_exchanged_session_ends_no_later_than_the_one_it_came_from(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, runtime: Runtime
+) -> None:
+    """Exchanging starts no new clock: the exchanged session began when its parent did (its family id carries
+    the parent's second), so trading tokens adds nothing to ``TENANTRY_SESSION_MAX_LIFETIME_SECONDS``."""
+    registered, original = await _signed_in(client, root_token, tenant)
+    switched = await _exchanged(client, registered, original, tenant.slug)
+    async with runtime.database.transaction(write=False) as session:
+        parent = await refresh_tokens.find(session, original["refresh_token"])
+        child = await refresh_tokens.find(session, switched["refresh_token"])
+    assert parent is not None
+    assert child is not None
+    assert child.family_id != parent.family_id
+    assert child.family_id[:8] == parent.family_id[:8]
+    assert child.expires_at <= parent.created_at + timedelta(seconds=runtime.settings.session_max_lifetime_seconds)

@@ -38,7 +38,7 @@ class TokenResponse(BaseModel):
 async def _tokens_for(
     session: AsyncSession, runtime: Runtime, user_id: str, family_id: str | None, amr: list[str] | None
 ) -> TokenResponse:
-    refresh = await refresh_tokens.issue(session, user_id, runtime.settings.refresh_token_ttl_seconds, family_id, amr)
+    refresh = await refresh_tokens.issue(session, user_id, refresh_tokens.lifetime_of(runtime.settings), family_id, amr)
     return await _answer(runtime, user_id, refresh, amr)
 
 
@@ -118,7 +118,7 @@ async def password_grant(
         error = await second_factor.needed(session, account, need, amr, org_id)
         metrics.SIGN_INS.labels(method="password", result=error.error).inc()
         raise error
-    refresh, token_row = refresh_tokens.new_refresh(account.id, runtime.settings.refresh_token_ttl_seconds, None, amr)
+    refresh, token_row = refresh_tokens.new_refresh(account.id, refresh_tokens.lifetime_of(runtime.settings), None, amr)
     events = sign_in_rows(account.id, facts.joined_org_ids, SignIn(PASSWORD, org_id=org_id, client_ip=client_ip))
     await password_signin.signed_in(connection, account.id, {"last_login_at": utcnow(), **rehashed}, token_row, events)
     tokens = await _answer(runtime, account.id, refresh, amr)

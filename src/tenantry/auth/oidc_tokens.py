@@ -143,7 +143,9 @@ async def issue(
     """Tokens for ``grant``: a new token session, or the next tokens of ``family_id`` (refresh). Answers the
     tokens and the session (refresh-token family) they belong to."""
     settings = runtime.settings
-    refresh = await refresh_tokens.issue(session, grant.user.id, settings.refresh_token_ttl_seconds, family_id)
+    refresh = await refresh_tokens.issue(
+        session, grant.user.id, refresh_tokens.lifetime_of(settings), family_id, continues=grant.parent_family_id
+    )
     if family_id is None:
         await grants.start(
             session,

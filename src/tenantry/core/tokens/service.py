@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, insert, select, update
@@ -16,6 +16,7 @@ from tenantry.core.users.models import User, live_account
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
 from tenantry.errors import OAuthError
+from tenantry.settings import Settings
 
 _INVALID = "the refresh token is invalid, expired or revoked"
 
@@ -31,25 +32,59 @@ class IssuedRefresh:
     family_id: str
 
 
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a session's refresh tokens live: ``ttl_seconds`` from each one's issue (renewed by every
+    refresh, so an idle session ends), and never past ``session_max_seconds`` from the sign-in that started
+    the session (so a session used every day ends too, and its user signs in again)."""
+
+    ttl_seconds: int
+    session_max_seconds: int
+
+
+def lifetime_of(settings: Settings) -> Lifetime:
+    return Lifetime(settings.refresh_token_ttl_seconds, settings.session_max_lifetime_seconds)
+
+
+def _expiry(lifetime: Lifetime, family_id: str, now: datetime) -> datetime:
+    """When a refresh token of ``family_id`` issued ``now`` expires. A family's id is time-ordered
+    (``db.ids``): its first 8 characters are the second the session started, so no row is read for it."""
+    started = datetime.fromtimestamp(int(family_id[:8], 16), UTC)
+    expires = min(
+        now + timedelta(seconds=lifetime.ttl_seconds), started + timedelta(seconds=lifetime.session_max_seconds)
+    )
+    if expires <= now:
+        raise OAuthError("invalid_grant", "the session has reached its longest lifetime: sign in again")
+    return expires
+
+
 async def issue(
     session: AsyncSession,
     user_id: str,
-    ttl_seconds: int,
+    lifetime: Lifetime,
     family_id: str | None = None,
     amr: list[str] | None = None,
+    *,
+    continues: str | None = None,
 ) -> IssuedRefresh:
     """A new refresh token of ``user_id`` (in ``family_id``, or a new family), inserted now: an append-only row
     written with one INSERT on the session's connection, after whatever the session holds (the account, when
-    it is new in this unit of work)."""
-    issued, row = new_refresh(user_id, ttl_seconds, family_id, amr)
+    it is new in this unit of work). A new family that ``continues`` another (token exchange) started when that
+    one did: its id carries that one's second, so exchanging adds no time to the session's longest lifetime."""
+    issued, row = new_refresh(user_id, lifetime, family_id or _continued(continues), amr)
     if session.new or session.dirty or session.deleted:
         await session.flush()
     await (await session.connection()).execute(_INSERT, row)
     return issued
 
 
+def _continued(family_id: str | None) -> str | None:
+    """A new family id whose start is ``family_id``'s (None: a new session, started now)."""
+    return None if family_id is None else family_id[:8] + secrets.token_hex(8)
+
+
 def new_refresh(
-    user_id: str, ttl_seconds: int, family_id: str | None = None, amr: list[str] | None = None
+    user_id: str, lifetime: Lifetime, family_id: str | None = None, amr: list[str] | None = None
 ) -> tuple[IssuedRefresh, dict[str, Any]]:
     """A new refresh token (``issue``'s) and its row, every column given, for a caller that inserts it itself."""
     token = secrets.token_urlsafe(32)
@@ -61,7 +96,7 @@ def new_refresh(
         "family_id": family,
         "token_hash": digest(token),
         "created_at": now,
-        "expires_at": now + timedelta(seconds=ttl_seconds),
+        "expires_at": _expiry(lifetime, family, now),
         "amr": amr,
     }
     return IssuedRefresh(token=token, family_id=family), row
