@@ -74,6 +74,26 @@ async def test_a_wrong_current_password_counts_as_a_failed_sign_in_on_every_surf
     assert (await client.get("/api/v1/me", headers=member.auth)).status_code == 200  # the password never changed
 
 
+async def test_a_right_current_password_forgets_no_failures_only_a_finished_sign_in_does(
+    instance: MakeInstance, tenant: Tenant
+) -> None:
+    """A change is no sign-in: it would otherwise let a holder of the password wipe the count of wrong second
+    factors someone is guessing."""
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    member = await tenant.add_user("kept@example.com")
+    for current in (WRONG, PASSWORD):
+        await client.post(
+            "/api/v1/me/password", json={"current_password": current, "new_password": NEW}, headers=member.auth
+        )
+    assert await _failures(app.runtime, member.email) == 1
+    signed_in = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": member.email, "password": NEW}
+    )
+    assert signed_in.status_code == 200
+    assert await _failures(app.runtime, member.email) == 0
+
+
 async def _same_refusal(runtime: Runtime, attempt: Attempt) -> httpx.Response:
     """Try a right and a wrong guess: the answers must be identical, and no row may change (no failure counted)."""
     before = await every_row(runtime)

@@ -2,15 +2,18 @@
 
 A sign-in is refused with the same answer as a wrong password when its client IP has failed too often
 (no hash is computed then: the refusal does not depend on the account), or when its login name is locked
-(the hash is still computed, so that a lockout cannot tell a known account from an unknown one).
+(the hash is still computed, so that a lockout cannot tell a known account from an unknown one). A wrong
+second factor counts towards its client IP's failures as a wrong password does (``second_factor_counted``).
 """
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials import lockout
+from tenantry.core.mfa.challenges import PasskeyRefused, WrongAnswer
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime, get_runtime
 
@@ -44,6 +47,19 @@ async def verify_password(
     if verdict is lockout.Verdict.WRONG:
         await throttle.count_failure(client)
     return verdict is lockout.Verdict.RIGHT
+
+
+Answered = TypeVar("Answered")
+
+
+async def second_factor_counted(runtime: Runtime, client: str | None, answer: Awaitable[Answered]) -> Answered:
+    """``answer``, a second factor checked by ``core.mfa.challenges`` (which counts a wrong one on the sign-in's
+    challenge and towards the account's lockout), under the per-IP rule: a wrong one is a failure of ``client``."""
+    try:
+        return await answer
+    except (WrongAnswer, PasskeyRefused):
+        await runtime.throttle.count_failure(client)
+        raise
 
 
 def rate_limited(endpoint: str) -> Callable[..., Awaitable[None]]:

@@ -10,6 +10,7 @@ from tenantry.auth import access_tokens, brute_force, second_factor
 from tenantry.auth.second_factor import MFA_AMR, PASSWORD_AMR
 from tenantry.core.audit.signins import PASSWORD, SignIn, insert_sign_in, sign_in_rows
 from tenantry.core.clients import grants as client_grants
+from tenantry.core.credentials import lockout
 from tenantry.core.flows import signin
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.mfa import challenges
@@ -62,7 +63,9 @@ async def password_grant(
 ) -> TokenResponse:
     """Sign in with email and password. Unknown accounts cost one hash verification, like known ones.
 
-    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error. Sign-ins
+    Failed attempts are counted (``auth.brute_force``) and kept although the answer is an error; a right
+    password forgets them only when the sign-in completes here, not when a second factor must follow (its
+    answer does: ``core.mfa.challenges``), so wrong second factors keep counting. Sign-ins
     and failures of known accounts are audited in their organizations (only in ``org_id`` when the
     sign-in names one: ``core.audit.signins``); every surface's password sign-in comes through here.
 
@@ -118,6 +121,8 @@ async def password_grant(
         error = await second_factor.needed(session, account, need, amr, org_id)
         metrics.SIGN_INS.labels(method="password", result=error.error).inc()
         raise error
+    if facts.failures_recorded:  # signed in now (and only now): the login name's failures are forgotten
+        await lockout.clear(session, lockout.account_key(username))
     refresh, token_row = refresh_tokens.new_refresh(account.id, refresh_tokens.lifetime_of(runtime.settings), None, amr)
     events = sign_in_rows(account.id, facts.joined_org_ids, SignIn(PASSWORD, org_id=org_id, client_ip=client_ip))
     await password_signin.signed_in(connection, account.id, {"last_login_at": utcnow(), **rehashed}, token_row, events)

@@ -9,6 +9,7 @@ authenticator app (``POST /auth/mfa/totp``, then ``/auth/mfa/totp/confirm``, whi
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth.brute_force import second_factor_counted
 from tenantry.core.actor import Actor
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
@@ -57,7 +58,8 @@ async def answer(
 ) -> Passed:
     """The challenge of ``token`` answered with the code the grant carries; ``invalid_grant`` otherwise."""
     try:
-        return await challenges.answer(session, runtime.flows, actor, token, METHOD_OF_GRANT[grant_type], value)
+        checked = challenges.answer(session, runtime.flows, actor, token, METHOD_OF_GRANT[grant_type], value)
+        return await second_factor_counted(runtime, actor.client_ip, checked)
     except ChallengeDead:
         raise OAuthError("invalid_grant", "the mfa_token is invalid, expired or used up; sign in again") from None
     except WrongAnswer:

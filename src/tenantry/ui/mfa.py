@@ -6,11 +6,12 @@ the sign-in named (``?org=``, public) travels with the step's links and forms, s
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.auth.brute_force import client_ip, rate_limited, second_factor_counted
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
@@ -39,6 +40,8 @@ MFA_COOKIE = "tenantry_mfa"
 Continue = Annotated[str | None, Query(alias="continue", max_length=4000)]
 Method = Annotated[str, Query(max_length=20)]
 OrgRef = Annotated[str | None, Query(max_length=100)]
+SIGN_IN_RATE = Depends(rate_limited("ui-sign-in"))
+"""The second step's answers count against the client's rate limits as the sign-in page's posts do."""
 
 
 def qr_svg(uri: str) -> Markup:
@@ -148,7 +151,7 @@ async def second_factor_page(
     return await mfa_page(request, session, runtime, method, continuation(next_url), {}, org=org)
 
 
-@router.post("/mfa")
+@router.post("/mfa", dependencies=[SIGN_IN_RATE])
 async def answer_second_factor(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Check the code; then open the session and go on (to my account, or back to the authorization request)."""
     form = await read_form(request)
@@ -161,9 +164,8 @@ async def answer_second_factor(request: Request, session: DbSession, runtime: Ap
         errors = {"code": _("Enter the code")}
         return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
     try:
-        passed = await challenges.answer(
-            session, runtime.flows, page_actor(request), _token(request, runtime), method, code
-        )
+        checked = challenges.answer(session, runtime.flows, page_actor(request), _token(request, runtime), method, code)
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:
@@ -189,7 +191,7 @@ async def enrolment_required_page(
     return render(request, "mfa_enrol.html", {**page, "next_url": continuation(next_url)})
 
 
-@router.post("/mfa/enrol")
+@router.post("/mfa/enrol", dependencies=[SIGN_IN_RATE])
 async def finish_required_enrolment(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """Confirm the new app with its code: signed in, and shown the recovery codes once."""
     form = await read_form(request)

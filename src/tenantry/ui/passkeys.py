@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from tenantry import metrics
-from tenantry.auth.brute_force import client_ip
+from tenantry.auth.brute_force import client_ip, second_factor_counted
 from tenantry.core.flows import ownership
 from tenantry.core.mfa import challenges, passkeys
 from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAnswer
@@ -18,7 +18,14 @@ from tenantry.core.mfa.schemas import PASSKEY
 from tenantry.errors import InvalidInput, NotFound, RateLimited
 from tenantry.i18n import N_, _
 from tenantry.runtime import AppRuntime, DbSession
-from tenantry.ui.mfa import MFA_COOKIE, finish_second_step, in_owners_language, mfa_page, sign_in_again
+from tenantry.ui.mfa import (
+    MFA_COOKIE,
+    SIGN_IN_RATE,
+    finish_second_step,
+    in_owners_language,
+    mfa_page,
+    sign_in_again,
+)
 from tenantry.ui.pages import (
     FormRejected,
     continuation,
@@ -137,9 +144,10 @@ async def sign_in_with_passkey(request: Request, session: DbSession, runtime: Ap
     next_url = continuation(field(form, "continue", 4000))
     actor = page_actor(request)
     try:
-        passed = await challenges.sign_in_with_passkey(
+        checked = challenges.sign_in_with_passkey(
             session, runtime.flows, actor, field(form, "credential", _CREDENTIAL_MAX)
         )
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except PasskeyRefused:
         await session.commit()  # a wrong answer counts towards the account's lockout
         metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
@@ -163,7 +171,7 @@ async def second_step_options(request: Request, session: DbSession, runtime: App
         return _problem(410, _("This sign-in was open too long. Please sign in again."))
 
 
-@router.post("/mfa/passkey")
+@router.post("/mfa/passkey", dependencies=[SIGN_IN_RATE])
 async def answer_with_passkey(request: Request, session: DbSession, runtime: AppRuntime) -> Response:
     """The second step answered with a passkey: open the session and go on."""
     form = await read_form(request)
@@ -172,9 +180,9 @@ async def answer_with_passkey(request: Request, session: DbSession, runtime: App
     await in_owners_language(request, session, runtime)  # before any refusal is worded
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
-        passed = await challenges.answer_passkey(
-            session, runtime.flows, page_actor(request), token, field(form, "credential", _CREDENTIAL_MAX)
-        )
+        credential = field(form, "credential", _CREDENTIAL_MAX)
+        checked = challenges.answer_passkey(session, runtime.flows, page_actor(request), token, credential)
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:

@@ -3,8 +3,12 @@
 Failures are counted per login name; the count restarts after ``reset_seconds`` without a failure. Once
 it reaches ``max_failures``, every further failure locks the name for ``increment_seconds`` times the
 number of whole rounds of ``max_failures`` failures so far, at most ``max_seconds`` (defaults: 30
-failures, +1 minute per round, at most 15 minutes, reset after 12 hours). A successful sign-in clears
-the count. Attempts while locked are refused without being counted.
+failures, +1 minute per round, at most 15 minutes, reset after 12 hours). Attempts while locked are refused
+without being counted.
+
+Only a sign-in that completes clears the count (``clear``): a right password whose sign-in still waits for
+its second factor clears nothing, so wrong second factors keep counting however often the password is
+given again (wrong codes count here too: ``core.mfa.challenges``).
 
 Unknown login names are counted exactly like known ones, so that the database work (and so the time)
 of a sign-in does not tell whether an account exists.
@@ -113,7 +117,8 @@ async def verify_counted(
     *,
     state_when_right: StateReader | None = None,
 ) -> Verdict:
-    """Check a secret of ``login_name`` under its lockout: a wrong one counts as a failed sign-in.
+    """Check a secret of ``login_name`` under its lockout: a wrong one counts as a failed sign-in; a right one
+    clears nothing (the caller ``clear``s the count once the sign-in it proves has completed).
 
     ``verify`` runs even while the name is locked, so the time taken does not tell. The failure is written
     to ``session``: a caller answering with an error must keep it (``TenantryError(keep_changes=True)``).
@@ -124,20 +129,19 @@ async def verify_counted(
     correct = await verify()
     key = account_key(login_name)
     if correct and state_when_right is not None:
-        recorded, locked_until = await state_when_right(key, now)
+        _, locked_until = await state_when_right(key, now)
     else:
-        recorded, locked_until = await state(session, key, now)
+        _, locked_until = await state(session, key, now)
     if locked_until is not None:
         return Verdict.LOCKED
     if correct:
-        if recorded:  # (only a right secret gets here, so skipping the clear tells an attacker nothing)
-            await clear(session, key)
         return Verdict.RIGHT
     await record_failure(session, rules, key, now)
     return Verdict.WRONG
 
 
 async def clear(session: AsyncSession, key: str) -> None:
+    """Forget the failures of ``key``: its sign-in has completed (every factor it needs was proven)."""
     await session.execute(delete(LoginFailure).where(LoginFailure.account_key == key))
 
 

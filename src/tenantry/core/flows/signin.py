@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import PASSWORD, record_sign_in
+from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import DeadToken, Flows, acting_as, check_new_password, ensure_differs_from_current
 from tenantry.core.mfa import service as mfa
 from tenantry.core.onetime import service as onetime
@@ -43,6 +44,7 @@ async def change_required_password(
     await session.flush()
     record_for_user(session, acting_as(actor, user), "user.password_changed", user.id, org_id=None)
     if (await mfa.requirement(session, flows.settings, user)).kind == "none":
+        await lockout.clear(session, lockout.account_key(user.email))  # signed in: its failures are forgotten
         await record_sign_in(session, user, method=PASSWORD, org_id=org_id, client_ip=actor.client_ip)
     return user
 

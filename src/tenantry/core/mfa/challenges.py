@@ -5,9 +5,11 @@ in the organization the sign-in named (kept on the challenge) or in each of the 
 recorded as a failed sign-in there too, and as ``mfa.failed`` account-wide.
 
 A challenge lives 5 minutes and allows 5 wrong answers, then is spent; each wrong answer also counts
-towards the account's lockout (``core.credentials.lockout``), and a locked account's answers are all
-wrong. An ``enroll`` challenge (an organization requires MFA of an account that has none) allows only
-enrolling an authenticator app, whose confirmation is the second factor.
+towards the account's lockout (``core.credentials.lockout``; the right password that opened the challenge
+cleared nothing, the right answer clears it) and, at the surfaces, the client IP's failures
+(``auth.brute_force.second_factor_counted``); a locked account's answers are all wrong. An ``enroll``
+challenge (an organization requires MFA of an account that has none) allows only enrolling an authenticator
+app, whose confirmation is the second factor.
 """
 
 import secrets
@@ -267,6 +269,7 @@ async def finish_enrolment(
         raise WrongAnswer("code") from None
     ownership.factor_added(user, challenge.amr)
     await _spend(session, challenge)
+    await lockout.clear(session, lockout.account_key(user.email))  # the sign-in completes: its failures go
     await _signed_in(session, actor, user, challenge, OTP)
     _counted(ENROLMENT, "succeeded")
     return Passed(user, [*challenge.amr, OTP, MFA]), codes

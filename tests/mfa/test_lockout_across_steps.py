@@ -1,0 +1,135 @@
+"""The lockout spans both steps of a sign-in: a right password forgets no wrong second factor (only a finished
+sign-in does), wrong second factors count towards the client IP's failures, and the hosted second step is rate
+limited like the sign-in page."""
+
+import httpx
+
+from tenantry.core.credentials.lockout import account_key
+from tenantry.core.credentials.models import LoginFailure
+from tests.auth.conftest import Instance, MakeInstance
+from tests.factories import PASSWORD, Tenant
+from tests.mailbox import csrf_of, submit
+from tests.mfa.conftest import TotpClock, answer, enrol, sign_in
+
+
+async def _failures(app: Instance, email: str) -> LoginFailure | None:
+    async with app.runtime.database.transaction(write=False) as session:
+        return await session.get(LoginFailure, account_key(email))
+
+
+async def _mfa_token(client: httpx.AsyncClient, email: str) -> str:
+    response = await sign_in(client, email)
+    assert response.json()["error"] == "mfa_required", response.text
+    return str(response.json()["mfa_token"])
+
+
+async def _wrong_code_on_the_page(client: httpx.AsyncClient, email: str) -> None:
+    """The hosted sign-in with the right password, then a wrong code on the second step's page."""
+    first = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": email, "password": PASSWORD})
+    assert first.headers["location"] == "/ui/mfa", first.text
+    wrong = await submit(client, "/ui/mfa", "/ui/mfa", {"code": "000000", "method": "otp"})
+    assert wrong.status_code == 400, wrong.text
+
+
+async def test_a_right_password_forgets_no_wrong_code_at_the_token_endpoint(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    wrong_password = await sign_in(client, "nobody@example.com", "wrong password")
+    for _ in range(2):  # the password again before each guess: its sign-in still waits for the second factor
+        assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
+    assert (await _failures(app, tenant.owner.email)) is not None
+    assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
+    row = await _failures(app, tenant.owner.email)
+    assert row is not None
+    assert (row.failures, row.locked_until is not None) == (3, True)
+    locked = await sign_in(client, tenant.owner.email)  # no new challenge to guess with
+    assert locked.status_code == 400
+    assert locked.content == wrong_password.content
+
+
+async def test_a_right_password_forgets_no_wrong_code_on_the_hosted_pages(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    for _ in range(3):
+        await _wrong_code_on_the_page(client, tenant.owner.email)
+    row = await _failures(app, tenant.owner.email)
+    assert row is not None
+    assert (row.failures, row.locked_until is not None) == (3, True)
+    locked = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
+    assert locked.status_code == 400
+    assert "Invalid email address or password" in locked.text
+
+
+async def test_the_right_second_factor_finishes_the_sign_in_and_forgets_the_failures(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    authenticator = await enrol(client, tenant.owner.token, totp_clock)
+    assert (await sign_in(client, tenant.owner.email, "wrong password")).status_code == 400
+    assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
+    token = await _mfa_token(client, tenant.owner.email)
+    assert (await _failures(app, tenant.owner.email)) is not None  # the password alone forgot nothing
+    assert (await answer(client, token, authenticator.code_at(totp_clock.now))).status_code == 200
+    assert (await _failures(app, tenant.owner.email)) is None
+
+
+async def test_a_password_alone_that_finishes_the_sign_in_forgets_the_failures(
+    instance: MakeInstance, tenant: Tenant
+) -> None:
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    assert (await sign_in(client, tenant.owner.email, "wrong password")).status_code == 400
+    assert (await sign_in(client, tenant.owner.email)).status_code == 200
+    assert (await _failures(app, tenant.owner.email)) is None
+
+
+async def test_wrong_codes_count_towards_the_client_ips_failures(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_ip_max_failures=3, login_max_failures=1000)
+    guesser, elsewhere = await app.client("203.0.113.7"), await app.client("198.51.100.1")
+    await enrol(guesser, tenant.owner.token, totp_clock)
+    token = await _mfa_token(guesser, tenant.owner.email)
+    for _ in range(3):
+        assert (await answer(guesser, token, "000000")).status_code == 400
+    refused = await sign_in(guesser, tenant.owner.email)
+    assert refused.json()["error"] == "invalid_grant"  # the client is over its failures: like a wrong password
+    assert (await sign_in(elsewhere, tenant.owner.email)).json()["error"] == "mfa_required"
+
+
+async def test_wrong_codes_on_the_hosted_page_count_towards_the_client_ips_failures(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_ip_max_failures=3, login_max_failures=1000)
+    guesser = await app.client("203.0.113.7")
+    await enrol(guesser, tenant.owner.token, totp_clock)
+    for _ in range(3):
+        await _wrong_code_on_the_page(guesser, tenant.owner.email)
+    refused = await submit(guesser, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert "Invalid email address or password" in refused.text
+
+
+async def test_the_hosted_second_step_is_rate_limited_like_the_sign_in_page(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(auth_rate_limit="3/minute")
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    signed = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
+    assert signed.headers["location"] == "/ui/mfa"  # the page's first request of the minute
+    csrf = csrf_of((await client.get("/ui/mfa")).text)
+    answers = [await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf})]
+    answers.append(await client.post("/ui/mfa/passkey", data={"credential": "{}", "csrf_token": csrf}))
+    answers.append(await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf}))
+    assert [response.status_code for response in answers] == [400, 400, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    passkey = await client.post("/ui/mfa/passkey", data={"credential": "{}", "csrf_token": csrf})
+    assert passkey.status_code == 429
