@@ -3,6 +3,7 @@
 Every refusal looks exactly like a wrong password. The clock of the lockout is moved by the tests.
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -99,6 +100,24 @@ async def test_attempts_while_locked_are_not_counted(instance: MakeInstance, ten
         row = await session.get(LoginFailure, account_key(tenant.owner.email))
     assert row is not None
     assert row.failures == 2
+
+
+@pytest.mark.parametrize("login_name", ["owner", "nobody@example.com"])
+async def test_a_burst_of_parallel_guesses_is_counted_like_the_same_guesses_in_turn(
+    instance: MakeInstance, tenant: Tenant, login_name: str
+) -> None:
+    """Guesses for one login name are decided one at a time (PostgreSQL runs them side by side): once the
+    lockout begins, the rest of the burst is refused uncounted, and none of it is evaluated past it."""
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    email = tenant.owner.email if login_name == "owner" else login_name
+    answers = await asyncio.gather(*(_sign_in(client, email, f"wrong guess {n}") for n in range(12)))
+    assert {(answer.status_code, answer.content) for answer in answers} == {(400, answers[0].content)}
+    async with app.runtime.database.transaction(write=False) as session:
+        row = await session.get(LoginFailure, account_key(email))
+    assert row is not None
+    assert (row.failures, row.locked_until is not None) == (3, True)
+    assert (await _sign_in(client, email, PASSWORD)).content == answers[0].content
 
 
 async def test_the_count_restarts_after_the_reset_time(instance: MakeInstance, tenant: Tenant, clock: Clock) -> None:

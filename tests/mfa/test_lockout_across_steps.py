@@ -1,11 +1,16 @@
 """The lockout spans both steps of a sign-in: a right password forgets no wrong second factor (only a finished
-sign-in does), wrong second factors count towards the client IP's failures, and the hosted second step is rate
-limited like the sign-in page."""
+sign-in does), wrong second factors count towards the client IP's failures, the hosted second step is rate
+limited like the sign-in page, and answers sent in parallel are decided one at a time."""
+
+import asyncio
 
 import httpx
+from sqlalchemy import select
 
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
+from tenantry.core.mfa.models import MfaChallenge
+from tenantry.core.tokens.service import digest
 from tests.auth.conftest import Instance, MakeInstance
 from tests.factories import PASSWORD, Tenant
 from tests.mailbox import csrf_of, submit
@@ -133,3 +138,34 @@ async def test_the_hosted_second_step_is_rate_limited_like_the_sign_in_page(
     assert int(answers[-1].headers["Retry-After"]) > 0
     passkey = await client.post("/ui/mfa/passkey", data={"credential": "{}", "csrf_token": csrf})
     assert passkey.status_code == 429
+
+
+async def test_a_burst_of_wrong_codes_meets_the_challenges_limit_as_codes_in_turn_would(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_max_failures=1000)
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    token = await _mfa_token(client, tenant.owner.email)
+    answers = await asyncio.gather(*(answer(client, token, f"{n:06d}") for n in range(1, 20)))
+    assert {response.status_code for response in answers} == {400}
+    async with app.runtime.database.transaction(write=False) as session:
+        challenge = (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash == digest(token)))).one()
+    assert challenge.failures == 5  # the rest found the challenge spent: never checked, never counted
+    row = await _failures(app, tenant.owner.email)
+    assert row is not None
+    assert row.failures == 5
+
+
+async def test_a_burst_of_wrong_codes_across_challenges_stops_at_the_lockout(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    app = await instance(login_max_failures=3)
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    tokens = [await _mfa_token(client, tenant.owner.email) for _ in range(3)]
+    guesses = [answer(client, token, f"{n:06d}") for token in tokens for n in range(1, 5)]
+    assert {response.status_code for response in await asyncio.gather(*guesses)} == {400}
+    row = await _failures(app, tenant.owner.email)
+    assert row is not None
+    assert (row.failures, row.locked_until is not None) == (3, True)

@@ -12,6 +12,9 @@ given again (wrong codes count here too: ``core.mfa.challenges``).
 
 Unknown login names are counted exactly like known ones, so that the database work (and so the time)
 of a sign-in does not tell whether an account exists.
+
+Attempts on one login name are decided one at a time (``one_at_a_time``), so that a burst of guesses in
+parallel is counted, and locked out, exactly like the same guesses one after another.
 """
 
 import enum
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,6 +105,27 @@ async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, n
     return failures
 
 
+_LOCK_SPACE = 1_734_263_201
+"""The first key of the advisory locks ``one_at_a_time`` takes (arbitrary: it keeps them apart from any other
+advisory lock taken on the database)."""
+
+
+async def one_at_a_time(session: AsyncSession, key: str) -> None:
+    """Wait until no other transaction is deciding an attempt on ``key``, and hold others off until this one ends.
+
+    PostgreSQL runs sign-ins side by side: without this, a burst of guesses for one login name all read its
+    state before any of their failures was counted, so each was evaluated and counted past the lockout (and a
+    right password among them signed in). A transaction-level advisory lock on the key (no row needed, so an
+    unknown name waits exactly like a known one) makes each attempt read the state the attempts before it left.
+    It is taken after the secret was checked, so that hashes still run side by side; only the decision and
+    the writes after it wait. SQLite needs none: its writers take turns already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    name = int(key[:8], 16) - 2**31  # (a 32-bit key; two names sharing one only wait for each other)
+    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, name)))
+
+
 class Verdict(enum.Enum):
     RIGHT = "right"
     WRONG = "wrong"
@@ -128,6 +152,7 @@ async def verify_counted(
     """
     correct = await verify()
     key = account_key(login_name)
+    await one_at_a_time(session, key)
     if correct and state_when_right is not None:
         _, locked_until = await state_when_right(key, now)
     else:

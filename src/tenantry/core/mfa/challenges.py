@@ -96,13 +96,22 @@ async def begin(
     return token
 
 
-async def _live(session: AsyncSession, token: str, purpose: str) -> tuple[MfaChallenge, User]:
-    found = await repository.challenge(session, digest(token)) if token and len(token) <= 200 else None
+async def _live(
+    session: AsyncSession, token: str, purpose: str, *, to_answer: bool = False
+) -> tuple[MfaChallenge, User]:
+    """The live challenge of ``token`` and its account. ``to_answer``: answers to the challenge, and every
+    attempt on the account's login name (``lockout.one_at_a_time``), wait for this one to end, so that a burst
+    of answers in parallel meets the challenge's limit and the lockout as the same answers one by one would."""
+    found = None
+    if token and len(token) <= 200:
+        found = await repository.challenge(session, digest(token), to_answer=to_answer)
     if found is None or found.purpose != purpose or found.spent_at is not None or found.expires_at <= utcnow():
         raise ChallengeDead()
     user = await users.get_holder(session, found.user_id, found.created_at)
     if user is None:
         raise ChallengeDead()
+    if to_answer:
+        await lockout.one_at_a_time(session, lockout.account_key(user.email))
     return found, user
 
 
@@ -128,7 +137,7 @@ async def _signed_in(
 
 async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, method: str, value: str) -> Passed:
     """Answer a ``verify`` challenge with a code of ``method`` (``otp`` or ``recovery_code``)."""
-    challenge, user = await _live(session, token, VERIFY)
+    challenge, user = await _live(session, token, VERIFY, to_answer=True)
     key = lockout.account_key(user.email)
     now = utcnow()
     recorded, locked_until = await lockout.state(session, key, now)
@@ -189,7 +198,7 @@ async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, toke
     """Answer a ``verify`` challenge with a passkey's assertion (for options of ``passkey_options``).
 
     The sign-in's challenge is checked first; a wrong assertion then counts like a wrong code."""
-    challenge, user = await _live(session, token, VERIFY)
+    challenge, user = await _live(session, token, VERIFY, to_answer=True)
     try:
         presented = await passkeys.present(session, credential_json, mfa_challenge_id=challenge.id)
     except passkeys.BadPasskey:
@@ -235,6 +244,7 @@ async def sign_in_with_passkey(session: AsyncSession, flows: Flows, actor: Actor
     if user is None or user.status != USER_ACTIVE:
         raise PasskeyRefused()
     key = lockout.account_key(user.email)
+    await lockout.one_at_a_time(session, key)
     recorded, locked_until = await lockout.state(session, key, utcnow())
     asserted = None
     if locked_until is None:

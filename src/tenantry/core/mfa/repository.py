@@ -75,8 +75,13 @@ async def use_recovery_code(session: AsyncSession, user_id: str, code_hash: str,
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-async def challenge(session: AsyncSession, token_hash: str) -> MfaChallenge | None:
-    return (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash == token_hash))).first()
+async def challenge(session: AsyncSession, token_hash: str, *, to_answer: bool = False) -> MfaChallenge | None:
+    """The challenge of ``token_hash``; ``to_answer``: locked (PostgreSQL) until the transaction ends, so that
+    answers to one challenge are decided one at a time, each reading what the one before it left."""
+    statement = select(MfaChallenge).where(MfaChallenge.token_hash == token_hash)
+    if to_answer:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(statement)).first()
 
 
 async def delete_unconfirmed_factors(session: AsyncSession, user_id: str) -> None:
