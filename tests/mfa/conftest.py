@@ -68,5 +68,16 @@ async def answer(client: httpx.AsyncClient, mfa_token: str, otp: str) -> httpx.R
     return await client.post(TOKEN, data={"grant_type": OTP_GRANT, "mfa_token": mfa_token, "otp": otp})
 
 
+async def two_factor_auth(
+    client: httpx.AsyncClient, email: str, authenticator: Authenticator, clock: TotpClock
+) -> dict[str, str]:
+    """The headers of a token whose sign-in proved the app's code too (it may change the account's factors)."""
+    challenge = (await sign_in(client, email)).json()["mfa_token"]
+    answered = await answer(client, challenge, authenticator.code_at(clock.now))
+    assert answered.status_code == 200, answered.text
+    clock.advance(30)
+    return bearer(answered.json()["access_token"])
+
+
 async def recover(client: httpx.AsyncClient, mfa_token: str, code: str) -> httpx.Response:
     return await client.post(TOKEN, data={"grant_type": RECOVERY_GRANT, "mfa_token": mfa_token, "recovery_code": code})

@@ -8,7 +8,7 @@ from tenantry.core.mfa.models import MfaFactor, RecoveryCode
 from tenantry.core.tokens.service import digest
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
-from tests.mfa.conftest import TotpClock, enrol
+from tests.mfa.conftest import TotpClock, enrol, two_factor_auth
 
 MFA = "/api/v1/me/mfa"
 
@@ -57,9 +57,11 @@ async def test_secrets_and_recovery_codes_are_not_stored_in_the_clear(
 async def test_a_second_app_waits_until_the_first_is_removed(
     client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    await enrol(client, tenant.owner.token, totp_clock)
+    app = await enrol(client, tenant.owner.token, totp_clock)
     assert (await client.post(f"{MFA}/totp", headers=tenant.auth)).status_code == 409
-    assert (await client.delete(f"{MFA}/totp", headers=tenant.auth)).status_code == 204
+    assert (await client.delete(f"{MFA}/totp", headers=tenant.auth)).status_code == 403  # password alone
+    two_factors = await two_factor_auth(client, tenant.owner.email, app, totp_clock)
+    assert (await client.delete(f"{MFA}/totp", headers=two_factors)).status_code == 204
     assert (await client.get(MFA, headers=tenant.auth)).json() == {
         "methods": [],
         "totp": None,
@@ -76,7 +78,8 @@ async def test_regenerated_recovery_codes_replace_the_old_ones(
 ) -> None:
     assert (await client.post(f"{MFA}/recovery-codes", headers=tenant.auth)).status_code == 409
     app = await enrol(client, tenant.owner.token, totp_clock)
-    fresh = (await client.post(f"{MFA}/recovery-codes", headers=tenant.auth)).json()["recovery_codes"]
+    two_factors = await two_factor_auth(client, tenant.owner.email, app, totp_clock)
+    fresh = (await client.post(f"{MFA}/recovery-codes", headers=two_factors)).json()["recovery_codes"]
     assert len(fresh) == 10
     assert not set(fresh) & set(app.recovery_codes)
 

@@ -117,6 +117,13 @@ async def test_setting_up_an_app_on_my_account_with_a_server_drawn_qr_code(
     assert done.status_code == 200
     assert len(re.findall(r"<li><code>[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}</code></li>", done.text)) == 10
     assert "10 recovery codes left" in (await client.get("/ui/account")).text
+    refused = await submit(client, "/ui/account", "/ui/account/mfa/remove", {})
+    assert refused.status_code == 403  # this session signed in with the password alone
+    totp_clock.advance(30)
+    client.cookies.clear()  # a new browser signs in with both factors
+    assert (await password_step(client, tenant.owner.email)).headers["location"] == "/ui/mfa"
+    code = pyotp.TOTP(secret.group(1)).at(totp_clock.now)
+    assert (await submit(client, "/ui/mfa", "/ui/mfa", {"code": code, "method": "otp"})).status_code == 303
     removed = await submit(client, "/ui/account", "/ui/account/mfa/remove", {})
     assert removed.headers["location"] == "/ui/account?notice=mfa_removed"
     assert 'href="/ui/account/mfa"' in (await client.get("/ui/account")).text

@@ -130,6 +130,7 @@ async def test_challenges_are_single_use_short_lived_and_bound(
     await _signed_in(client, member.email)
     authenticator = SoftAuthenticator(ORIGIN)
     credential = await register(client, authenticator)
+    assert (await passwordless(client, authenticator)).status_code == 303  # two factors: may add passkeys
     _, csrf = await _options(client, "/ui/account", "/ui/account/passkeys/options")
     replayed = await client.post("/ui/account/passkeys", data={"csrf_token": csrf, "credential": credential})
     assert replayed.status_code == 400  # its challenge is spent
@@ -190,19 +191,24 @@ async def test_wrong_origin_and_a_counter_going_back_are_refused_and_count_towar
     assert [action for action, _ in await _actions(app.runtime, member.id)].count("mfa.failed") == 3
 
 
-async def test_remove_a_passkey_over_the_api_and_an_admin_reset_removes_them_all(
+async def test_remove_a_passkey_with_a_second_factor_and_an_admin_reset_removes_them_all(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:
     member: Member = await tenant.add_user("remove@example.com")
     await _signed_in(client, member.email)
     authenticator = SoftAuthenticator(ORIGIN)
-    await register(client, authenticator, "One")
+    await register(client, authenticator, "One")  # the first factor: the password's session may add it
+    assert (await passwordless(client, authenticator)).status_code == 303  # the second, once signed in with it
     await register(client, authenticator, "Two")
     listed = (await client.get(PASSKEYS, headers=member.auth)).json()["data"]
     assert [item["name"] for item in listed] == ["One", "Two"]
-    assert (await client.delete(f"{PASSKEYS}/{listed[0]['id']}", headers=member.auth)).status_code == 204
-    assert (await client.delete(f"{PASSKEYS}/{listed[0]['id']}", headers=member.auth)).status_code == 404
+    refused = await client.delete(f"{PASSKEYS}/{listed[0]['id']}", headers=member.auth)
+    assert refused.status_code == 403  # a token of the password alone: sign in with the passkey to remove it
     assert (await client.delete(f"{PASSKEYS}/{listed[1]['id']}", headers=tenant.auth)).status_code == 404  # not theirs
+    removed = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0]['id']}/remove", {})
+    assert removed.headers["location"] == "/ui/account?notice=passkey_removed"
+    gone = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0]['id']}/remove", {})
+    assert gone.headers["location"] == "/ui/account"
     async with httpx.AsyncClient(transport=client._transport, base_url=ORIGIN) as browser:
         removed_one = await passwordless(browser, authenticator, passkey=authenticator.passkeys[0])
         assert removed_one.status_code == 400

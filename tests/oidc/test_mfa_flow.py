@@ -1,8 +1,11 @@
 """Second factors in the OpenID provider's authorization flow (in process): the second step on its page, then
 ``amr``/``acr`` in the ID and access tokens (kept by refresh); ``acr_values`` asking for two factors."""
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 import jwt
+from httpx import Response
 
 from tests.factories import Tenant
 from tests.mailbox import csrf_of
@@ -72,21 +75,38 @@ async def test_acr_values_asking_for_two_factors_forces_the_second_step(
     assert stepped.headers["location"].startswith("/ui/mfa?continue=")
 
 
+async def _one_factor_session(
+    client: httpx.AsyncClient, root_token: str, email: str
+) -> Callable[[], Awaitable[Response]]:
+    """An application's session opened with the password alone; the answer refreshes it."""
+    registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token"])
+    to_sign_in = await client.get(authorize_url(registered["client_id"], scope="openid offline_access"))
+    signed_in = await sign_in_at(client, to_sign_in.headers["location"], email)
+    back = await client.get(signed_in.headers["location"])
+    tokens = await redeem(client, registered, query_of(back.headers["location"])["code"])
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    return lambda: client.post(TOKEN, data=refresh, auth=(registered["client_id"], registered["client_secret"]))
+
+
 async def test_requiring_mfa_stops_refresh_tokens_of_one_factor_sign_ins(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant
 ) -> None:
-    registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token"])
-    to_sign_in = await client.get(authorize_url(registered["client_id"], scope="openid offline_access"))
-    signed_in = await sign_in_at(client, to_sign_in.headers["location"], tenant.owner.email)
-    back = await client.get(signed_in.headers["location"])
-    tokens = await redeem(client, registered, query_of(back.headers["location"])["code"])
+    refresh = await _one_factor_session(client, root_token, tenant.owner.email)
     required = await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)
     assert required.status_code == 200, required.text
-    refreshed = await client.post(
-        TOKEN,
-        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        auth=(registered["client_id"], registered["client_secret"]),
-    )
+    refreshed = await refresh()
     assert refreshed.status_code == 400, refreshed.text
     assert refreshed.json()["error"] == "invalid_grant"
     assert "second factor is now required" in refreshed.json()["error_description"]
+
+
+async def test_enrolling_a_factor_stops_refresh_tokens_of_one_factor_sign_ins(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """An application's session opened with the password alone ends once the owner enrols a factor (as the
+    authorization endpoint then sends its browser session to the second step)."""
+    refresh = await _one_factor_session(client, root_token, tenant.owner.email)
+    await enrol(client, tenant.owner.token, totp_clock)
+    refreshed = await refresh()
+    assert refreshed.status_code == 400, refreshed.text
+    assert refreshed.json()["error"] == "invalid_grant"

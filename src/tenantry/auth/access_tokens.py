@@ -41,6 +41,8 @@ class AccessClaims:
     permissions: frozenset[str] | None = None
     """A client's token: the permissions it was issued with in its organization (the user's, narrowed to the
     client's ``permissions``; none without an organization); None for other tokens."""
+    second_factor: bool = False
+    """``amr`` holds ``mfa``: the sign-in the token came from proved a second factor."""
 
 
 async def issue(
@@ -157,5 +159,6 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
         token_id=str(payload["jti"]),
         scope=scope if isinstance(scope, str) else None,
         permissions=permissions,
+        second_factor=isinstance(amr := payload.get("amr"), list) and "mfa" in amr,
     )
     return claims, float(payload["exp"]) + _LEEWAY_SECONDS

@@ -89,6 +89,7 @@ def _actor(request: Request, principal: Principal, rights: _Rights) -> Actor:
         request_id=request_id.get(),
         client_ip=request.client.host if request.client else None,
         bound_org_id=principal.org_id,
+        second_factor=principal.second_factor,
     )
 
 

@@ -30,6 +30,8 @@ class Principal:
     """The application the OpenID provider issued the token to; None for the user's own (first-party) token."""
     client_permissions: frozenset[str] | None = None
     """What a client's token may do in its organization at most (``AccessClaims.permissions``)."""
+    second_factor: bool = False
+    """The token's sign-in proved a second factor (``AccessClaims.second_factor``)."""
 
     @property
     def reaches_no_org(self) -> bool:
@@ -127,6 +129,7 @@ def own_token_principal(claims: AccessClaims, found: User | None, session_ended:
         org_id=claims.org_id,
         client_id=claims.client_id,
         client_permissions=claims.permissions,
+        second_factor=claims.second_factor,
     )
 
 

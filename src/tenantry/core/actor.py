@@ -18,6 +18,8 @@ class Actor:
     bound_org_id: str | None = None
     """The one organization the caller's credential acts in, when it is bound to one: an impersonation token,
     or a token the OpenID provider issued to an application for that organization."""
+    second_factor: bool = False
+    """The caller's sign-in proved a second factor (``mfa`` in its ``amr``): it may change the account's."""
 
     def is_user(self, user_id: str) -> bool:
         """Whether the caller is the user ``user_id`` with a credential of their own: not an impersonation, nor

@@ -91,7 +91,7 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
     if current is None:
         return redirect("/ui/sign-in")
     form = await read_form(request)  # a rejected form is answered by rejected_form (ui.pages.install)
-    actor = page_actor(request, current.user)
+    actor = page_actor(request, current.user, current.session.amr)
     try:
         await passkeys.register(
             session,
@@ -119,7 +119,8 @@ async def remove(passkey_id: str, request: Request, session: DbSession) -> Respo
         return redirect("/ui/sign-in")
     await read_form(request)
     try:
-        await passkeys.remove(session, page_actor(request, current.user), current.user, passkey_id[:40])
+        actor = page_actor(request, current.user, current.session.amr)
+        await passkeys.remove(session, actor, current.user, passkey_id[:40])
     except NotFound:
         return redirect("/ui/account")
     return redirect("/ui/account?notice=passkey_removed")

@@ -58,7 +58,7 @@ class HolderRequest(PageRequest):
 
     @property
     def actor(self) -> Actor:
-        return page_actor(self.request, self.current.user)
+        return page_actor(self.request, self.current.user, self.current.session.amr)
 
 
 async def holder_request(request: Request, current: AccountHolder) -> HolderRequest:
@@ -92,9 +92,11 @@ async def close_session(request: Request, session: AsyncSession, response: Respo
     )
 
 
-def page_actor(request: Request, user: User | None = None) -> Actor:
+def page_actor(request: Request, user: User | None = None, amr: list[str] | None = None) -> Actor:
+    """The actor of a hosted page's request: ``user`` when signed in, whose browser session proved ``amr``."""
     return Actor(
         user_id=user.id if user else None,
+        second_factor="mfa" in (amr or []),
         request_id=request_id.get(),
         client_ip=request.client.host if request.client else None,
     )

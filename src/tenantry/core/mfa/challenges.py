@@ -286,9 +286,12 @@ async def finish_enrolment(
 
 
 async def lacks_required_factor(session: AsyncSession, settings: Settings, user: User, amr: list[str] | None) -> bool:
-    """Whether a session that proved ``amr`` lacks the second factor its account must now have (an organization
-    turned ``mfa_required`` on after the session began): its refresh tokens then mint nothing more."""
-    return MFA not in (amr or []) and await service.required_for(session, settings, user)
+    """Whether a session that proved ``amr`` lacks the second factor a sign-in of its account would need now:
+    the account has one (enrolled after the session began: the owner securing an account whose password may be
+    known), or must have one (an organization turned ``mfa_required`` on). Its refresh tokens (the native
+    token endpoint's, the OpenID provider's, a token exchange's) then mint nothing more, as the authorization
+    endpoint sends such a browser session to the second step (the same ``service.requirement``)."""
+    return MFA not in (amr or []) and (await service.requirement(session, settings, user)).kind != "none"
 
 
 async def purge(session: AsyncSession, expired_before: datetime) -> None:

@@ -30,6 +30,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
+from tenantry.core.mfa.stepup import ensure_second_factor_proven
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput, NotFound
@@ -213,11 +214,13 @@ async def registration_options(session: AsyncSession, settings: Settings, user: 
 async def register(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
-    """Keep the passkey the browser made for a challenge of ``registration_options``."""
+    """Keep the passkey the browser made for a challenge of ``registration_options``; added to an account that
+    has a second factor only by a session that proved one (``stepup``)."""
     import webauthn  # deferred: see the module's docstring
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException
 
+    await ensure_second_factor_proven(session, actor, user)
     name = " ".join(name.split())[:100] or "Passkey"
     credential, challenge = _parsed(credential_json)
     await _take_challenge(session, challenge, REGISTER, user_id=user.id)
@@ -258,7 +261,8 @@ async def register(
 
 
 async def remove(session: AsyncSession, actor: Actor, user: User, passkey_id: str) -> None:
-    """Remove one of the account's passkeys."""
+    """Remove one of the account's passkeys (by a session that proved a second factor: ``stepup``)."""
+    await ensure_second_factor_proven(session, actor, user)
     result = await session.execute(
         delete(WebAuthnCredential)
         .where(WebAuthnCredential.id == passkey_id, WebAuthnCredential.user_id == user.id)

@@ -21,6 +21,7 @@ from tenantry.core.memberships.service import Member, ensure_account_exclusive, 
 from tenantry.core.mfa import passkeys, repository, totp
 from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
+from tenantry.core.mfa.stepup import ensure_second_factor_proven
 from tenantry.core.orgs.models import MFA_REQUIRED, Organization
 from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
@@ -95,7 +96,7 @@ async def status(session: AsyncSession, settings: Settings, user: User) -> MfaSt
 
 
 async def start_totp(session: AsyncSession, settings: Settings, user: User) -> TotpEnrolmentOut:
-    """A new secret for the user's authenticator app; it counts once confirmed with a code."""
+    """A new secret for the user's authenticator app; it counts once confirmed with a code (``confirm_totp``)."""
     factor = await repository.factor(session, user.id, TOTP)
     if factor is not None and factor.confirmed_at is not None:
         raise Conflict("an authenticator app is already enrolled; remove it first")
@@ -122,7 +123,9 @@ async def totp_to_confirm(session: AsyncSession, settings: Settings, user: User)
 
 
 async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str) -> list[str]:
-    """Confirm the pending authenticator app with its current code; the answer is a new set of recovery codes."""
+    """Confirm the pending authenticator app with its current code; the answer is a new set of recovery codes.
+    Adding it to an account that has a second factor takes a session that proved one (``stepup``)."""
+    await ensure_second_factor_proven(session, actor, user)
     factor = await repository.factor(session, user.id, TOTP)
     if factor is None or factor.confirmed_at is not None:
         raise Conflict("no authenticator app is waiting for confirmation; start the enrolment first")
@@ -136,7 +139,9 @@ async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, 
 
 
 async def remove_totp(session: AsyncSession, actor: Actor, user: User) -> None:
-    """Remove the authenticator app (and the recovery codes, which stand in for it)."""
+    """Remove the authenticator app (and the recovery codes, which stand in for it): by a session that proved a
+    second factor (``stepup``)."""
+    await ensure_second_factor_proven(session, actor, user)
     if not await repository.delete_factors(session, user.id, TOTP):
         raise NotFound("no authenticator app is enrolled")
     await repository.delete_recovery_codes(session, user.id)
@@ -144,7 +149,8 @@ async def remove_totp(session: AsyncSession, actor: Actor, user: User) -> None:
 
 
 async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: User) -> list[str]:
-    """Ten new recovery codes; the old ones stop working."""
+    """Ten new recovery codes; the old ones stop working. Only for a session that proved a second factor."""
+    await ensure_second_factor_proven(session, actor, user)
     if not await repository.confirmed_kinds(session, user.id) and not await passkeys.has_any(session, user.id):
         raise Conflict("recovery codes come with a second factor; enrol one first")
     codes = await _new_recovery_codes(session, user.id)
