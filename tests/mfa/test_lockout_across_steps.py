@@ -14,12 +14,30 @@ from tenantry.core.tokens.service import digest
 from tests.auth.conftest import Instance, MakeInstance
 from tests.factories import PASSWORD, Tenant
 from tests.mailbox import csrf_of, submit
-from tests.mfa.conftest import TotpClock, answer, enrol, sign_in
+from tests.mfa.conftest import Authenticator, TotpClock, answer, enrol, sign_in
 
 
 async def _failures(app: Instance, email: str) -> LoginFailure | None:
     async with app.runtime.database.transaction(write=False) as session:
         return await session.get(LoginFailure, account_key(email))
+
+
+_FEW_IP_FAILURES = {"login_ip_max_failures": 3, "login_max_failures": 1000}
+
+
+async def _counted(app: Instance, email: str) -> tuple[int, bool]:
+    """The failures on record for ``email``, and whether it is locked."""
+    row = await _failures(app, email)
+    return (0, False) if row is None else (row.failures, row.locked_until is not None)
+
+
+async def _enrolled(
+    instance: MakeInstance, tenant: Tenant, clock: TotpClock, address: str = "127.0.0.1", **settings: object
+) -> tuple[Instance, httpx.AsyncClient, Authenticator]:
+    """An instance with ``settings`` whose owner has enrolled an authenticator app, and a client from ``address``."""
+    app = await instance(**settings)
+    client = await app.client(address)
+    return app, client, await enrol(client, tenant.owner.token, clock)
 
 
 async def _mfa_token(client: httpx.AsyncClient, email: str) -> str:
@@ -28,9 +46,20 @@ async def _mfa_token(client: httpx.AsyncClient, email: str) -> str:
     return str(response.json()["mfa_token"])
 
 
+async def _hosted_sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    return await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": email, "password": PASSWORD})
+
+
+async def _refused_on_the_page(client: httpx.AsyncClient, email: str) -> None:
+    """The hosted sign-in refuses the right password as it would a wrong one (no second step to guess at)."""
+    refused = await _hosted_sign_in(client, email)
+    assert refused.status_code == 400
+    assert "Invalid email address or password" in refused.text
+
+
 async def _wrong_code_on_the_page(client: httpx.AsyncClient, email: str) -> None:
     """The hosted sign-in with the right password, then a wrong code on the second step's page."""
-    first = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": email, "password": PASSWORD})
+    first = await _hosted_sign_in(client, email)
     assert first.headers["location"] == "/ui/mfa", first.text
     wrong = await submit(client, "/ui/mfa", "/ui/mfa", {"code": "000000", "method": "otp"})
     assert wrong.status_code == 400, wrong.text
@@ -39,17 +68,13 @@ async def _wrong_code_on_the_page(client: httpx.AsyncClient, email: str) -> None
 async def test_a_right_password_forgets_no_wrong_code_at_the_token_endpoint(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_max_failures=3)
-    client = await app.client()
-    await enrol(client, tenant.owner.token, totp_clock)
+    app, client, _ = await _enrolled(instance, tenant, totp_clock, login_max_failures=3)
     wrong_password = await sign_in(client, "nobody@example.com", "wrong password")
     for _ in range(2):  # the password again before each guess: its sign-in still waits for the second factor
         assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
     assert (await _failures(app, tenant.owner.email)) is not None
     assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
-    row = await _failures(app, tenant.owner.email)
-    assert row is not None
-    assert (row.failures, row.locked_until is not None) == (3, True)
+    assert await _counted(app, tenant.owner.email) == (3, True)
     locked = await sign_in(client, tenant.owner.email)  # no new challenge to guess with
     assert locked.status_code == 400
     assert locked.content == wrong_password.content
@@ -58,25 +83,17 @@ async def test_a_right_password_forgets_no_wrong_code_at_the_token_endpoint(
 async def test_a_right_password_forgets_no_wrong_code_on_the_hosted_pages(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_max_failures=3)
-    client = await app.client()
-    await enrol(client, tenant.owner.token, totp_clock)
+    app, client, _ = await _enrolled(instance, tenant, totp_clock, login_max_failures=3)
     for _ in range(3):
         await _wrong_code_on_the_page(client, tenant.owner.email)
-    row = await _failures(app, tenant.owner.email)
-    assert row is not None
-    assert (row.failures, row.locked_until is not None) == (3, True)
-    locked = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
-    assert locked.status_code == 400
-    assert "Invalid email address or password" in locked.text
+    assert await _counted(app, tenant.owner.email) == (3, True)
+    await _refused_on_the_page(client, tenant.owner.email)
 
 
 async def test_the_right_second_factor_finishes_the_sign_in_and_forgets_the_failures(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_max_failures=3)
-    client = await app.client()
-    authenticator = await enrol(client, tenant.owner.token, totp_clock)
+    app, client, authenticator = await _enrolled(instance, tenant, totp_clock, login_max_failures=3)
     assert (await sign_in(client, tenant.owner.email, "wrong password")).status_code == 400
     assert (await answer(client, await _mfa_token(client, tenant.owner.email), "000000")).status_code == 400
     token = await _mfa_token(client, tenant.owner.email)
@@ -98,9 +115,8 @@ async def test_a_password_alone_that_finishes_the_sign_in_forgets_the_failures(
 async def test_wrong_codes_count_towards_the_client_ips_failures(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_ip_max_failures=3, login_max_failures=1000)
-    guesser, elsewhere = await app.client("203.0.113.7"), await app.client("198.51.100.1")
-    await enrol(guesser, tenant.owner.token, totp_clock)
+    app, guesser, _ = await _enrolled(instance, tenant, totp_clock, "203.0.113.7", **_FEW_IP_FAILURES)
+    elsewhere = await app.client("198.51.100.1")
     token = await _mfa_token(guesser, tenant.owner.email)
     for _ in range(3):
         assert (await answer(guesser, token, "000000")).status_code == 400
@@ -112,23 +128,17 @@ async def test_wrong_codes_count_towards_the_client_ips_failures(
 async def test_wrong_codes_on_the_hosted_page_count_towards_the_client_ips_failures(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_ip_max_failures=3, login_max_failures=1000)
-    guesser = await app.client("203.0.113.7")
-    await enrol(guesser, tenant.owner.token, totp_clock)
+    _, guesser, _ = await _enrolled(instance, tenant, totp_clock, "203.0.113.7", **_FEW_IP_FAILURES)
     for _ in range(3):
         await _wrong_code_on_the_page(guesser, tenant.owner.email)
-    refused = await submit(guesser, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
-    assert refused.status_code == 400
-    assert "Invalid email address or password" in refused.text
+    await _refused_on_the_page(guesser, tenant.owner.email)
 
 
 async def test_the_hosted_second_step_is_rate_limited_like_the_sign_in_page(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(auth_rate_limit="3/minute")
-    client = await app.client()
-    await enrol(client, tenant.owner.token, totp_clock)
-    signed = await submit(client, "/ui/sign-in", "/ui/sign-in", {"email": tenant.owner.email, "password": PASSWORD})
+    _, client, _ = await _enrolled(instance, tenant, totp_clock, auth_rate_limit="3/minute")
+    signed = await _hosted_sign_in(client, tenant.owner.email)
     assert signed.headers["location"] == "/ui/mfa"  # the page's first request of the minute
     csrf = csrf_of((await client.get("/ui/mfa")).text)
     answers = [await client.post("/ui/mfa", data={"code": "000000", "method": "otp", "csrf_token": csrf})]
@@ -143,29 +153,21 @@ async def test_the_hosted_second_step_is_rate_limited_like_the_sign_in_page(
 async def test_a_burst_of_wrong_codes_meets_the_challenges_limit_as_codes_in_turn_would(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_max_failures=1000)
-    client = await app.client()
-    await enrol(client, tenant.owner.token, totp_clock)
+    app, client, _ = await _enrolled(instance, tenant, totp_clock, login_max_failures=1000)
     token = await _mfa_token(client, tenant.owner.email)
     answers = await asyncio.gather(*(answer(client, token, f"{n:06d}") for n in range(1, 20)))
     assert {response.status_code for response in answers} == {400}
     async with app.runtime.database.transaction(write=False) as session:
         challenge = (await session.scalars(select(MfaChallenge).where(MfaChallenge.token_hash == digest(token)))).one()
     assert challenge.failures == 5  # the rest found the challenge spent: never checked, never counted
-    row = await _failures(app, tenant.owner.email)
-    assert row is not None
-    assert row.failures == 5
+    assert await _counted(app, tenant.owner.email) == (5, False)
 
 
 async def test_a_burst_of_wrong_codes_across_challenges_stops_at_the_lockout(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    app = await instance(login_max_failures=3)
-    client = await app.client()
-    await enrol(client, tenant.owner.token, totp_clock)
+    app, client, _ = await _enrolled(instance, tenant, totp_clock, login_max_failures=3)
     tokens = [await _mfa_token(client, tenant.owner.email) for _ in range(3)]
     guesses = [answer(client, token, f"{n:06d}") for token in tokens for n in range(1, 5)]
     assert {response.status_code for response in await asyncio.gather(*guesses)} == {400}
-    row = await _failures(app, tenant.owner.email)
-    assert row is not None
-    assert (row.failures, row.locked_until is not None) == (3, True)
+    assert await _counted(app, tenant.owner.email) == (3, True)
