@@ -37,6 +37,9 @@ async def test_request_errors_go_back_to_the_client_with_the_code_the_spec_names
             authorize_url(client_id, response_mode="form_post"),
             authorize_url(client_id, response_mode="fragment"),
             authorize_url(client_id) + "&nonce=again",
+            # Numbers that are no whole number of ours: too long for a date, or digits of another script.
+            *(authorize_url(client_id, login_after=value) for value in ("9" * 20, "3" + "0" * 17, "\u00b2")),
+            authorize_url(client_id, max_age="\u00b2"),
         ],
         "request_not_supported": [authorize_url(client_id, request="eyJhbGciOiJub25lIn0.e30.")],
         "request_uri_not_supported": [authorize_url(client_id, request_uri="https://app.example/request.jwt")],

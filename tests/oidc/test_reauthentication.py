@@ -13,7 +13,7 @@ from sqlalchemy import update
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
-from tests.factories import Tenant
+from tests.factories import PASSWORD, Tenant
 from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, authorize_url, code_for, query_of, redeem, register, sign_in_at
 
@@ -91,3 +91,43 @@ async def test_the_new_sign_in_replaces_the_session_and_the_code_carries_its_tim
     assert (await client.get("/ui/account")).status_code == 200
     client.cookies.set("tenantry_session", old_cookie or "")
     assert (await client.get("/ui/account")).status_code == 303  # the session it replaced has ended
+
+
+async def _refreshed(client: httpx.AsyncClient, registered: dict[str, Any], refresh_token: str) -> httpx.Response:
+    body = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return await client.post("/oidc/token", data=body, auth=(registered["client_id"], registered["client_secret"]))
+
+
+async def test_signing_out_after_a_new_sign_in_ends_what_applications_got_before_it(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """A new sign-in of the same user takes over the token sessions applications got from the session it
+    replaces: the sign-out that follows ends them all, not only the newest session's."""
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    first = await redeem(client, registered, code)
+    asked = await client.get(authorize_url(registered["client_id"], prompt="login"))
+    again = await sign_in_at(client, asked.headers["location"], tenant.owner.email)
+    assert again.status_code == 303, again.text
+    kept = await _refreshed(client, registered, first["refresh_token"])
+    assert kept.status_code == 200, kept.text  # the new sign-in ended nothing of the same user's
+    page = await client.get("/ui/account")
+    assert (await client.post("/ui/sign-out", data={"csrf_token": csrf_of(page.text)})).status_code == 200
+    ended = await _refreshed(client, registered, kept.json()["refresh_token"])
+    assert (ended.status_code, ended.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_another_user_signing_in_on_the_browser_ends_what_applications_got_from_the_first(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """The browser is no longer the first user's: as if they signed out, their applications' token sessions
+    from it end."""
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+    first = await redeem(client, registered, code)
+    page = await client.get("/ui/sign-in", params={"prompt": "login"})
+    fields = {"email": other_tenant.owner.email, "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    assert (await client.post("/ui/sign-in", data=fields)).status_code == 303
+    assert other_tenant.owner.email in (await client.get("/ui/account")).text
+    ended = await _refreshed(client, registered, first["refresh_token"])
+    assert (ended.status_code, ended.json()["error"]) == (400, "invalid_grant")

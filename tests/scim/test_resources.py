@@ -2,7 +2,8 @@
 
 import httpx
 
-from tests.factories import PASSWORD, Tenant
+from tenantry.runtime import Runtime
+from tests.factories import PASSWORD, Tenant, accept_invitation
 from tests.scim.conftest import USER, Scim, provisioning_key
 
 
@@ -92,19 +93,24 @@ async def test_a_key_cannot_grant_roles_it_does_not_hold(client: httpx.AsyncClie
     assert (await scim.get("/Users")).status_code == 200
 
 
-async def test_a_key_that_may_not_set_passwords_sets_none_not_even_through_scim(
-    client: httpx.AsyncClient, tenant: Tenant
-) -> None:
-    """SCIM's ``password`` is setting another user's password, which takes ``users:set_password`` on every
-    surface: a key with the minimal provisioning role neither sets one nor learns whether it is the current
-    one (the comparison that spares an unchanged password comes after the permission)."""
+async def _minimal_key(client: httpx.AsyncClient, tenant: Tenant) -> Scim:
+    """The organization's SCIM endpoint with a key of the minimal provisioning role (no ``users:set_password``)."""
     created = await client.post(
         tenant.path("/roles"),
         json={"name": "idp", "permissions": ["scim:provision", "orgs:read", "users:read", "roles:read"]},
         headers=tenant.auth,
     )
     assert created.status_code == 201, created.text
-    scim = Scim(client, f"/scim/v2/{tenant.slug}", await provisioning_key(tenant, ["idp"]))
+    return Scim(client, f"/scim/v2/{tenant.slug}", await provisioning_key(tenant, ["idp"]))
+
+
+async def test_a_key_that_may_not_set_passwords_sets_none_not_even_through_scim(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """SCIM's ``password`` is setting another user's password, which takes ``users:set_password`` on every
+    surface: a key with the minimal provisioning role neither sets one nor learns whether it is the current
+    one (the comparison that spares an unchanged password comes after the permission)."""
+    scim = await _minimal_key(client, tenant)
     victim = await tenant.add_user("victim@example.com", roles=["member"])
     path = f"/Users/{victim.id}"
     for password in ("chosen by the idp key 1", PASSWORD):  # a new one, and the current one
@@ -118,3 +124,21 @@ async def test_a_key_that_may_not_set_passwords_sets_none_not_even_through_scim(
     set_ = await admin.patch(path, [{"op": "replace", "path": "password", "value": "chosen by the idp key 1"}])
     assert set_.status_code == 200, set_.text
     assert (await client.post("/api/v1/auth/token", data=body)).status_code == 200
+
+
+async def test_a_key_that_may_not_set_passwords_learns_nothing_of_a_shared_account_from_its_answer(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, runtime: Runtime
+) -> None:
+    """Provisioning leaves a shared account's password alone, but the permission comes first: a key without
+    ``users:set_password`` gets the same 403 for a shared account as for one the organization holds alone."""
+    scim = await _minimal_key(client, tenant)
+    alone = await tenant.add_user("alone@example.com", roles=["member"])
+    shared = await tenant.add_user("shared@example.com", roles=["member"])
+    joined = await client.post(other_tenant.path("/members"), json={"email": shared.email}, headers=other_tenant.auth)
+    assert joined.status_code == 201, joined.text
+    await accept_invitation(runtime, shared.id, other_tenant.slug)
+    answers = [
+        await scim.patch(f"/Users/{member.id}", [{"op": "replace", "path": "password", "value": "a new one 12345"}])
+        for member in (alone, shared)
+    ]
+    assert [answer.status_code for answer in answers] == [403, 403]

@@ -130,7 +130,7 @@ def _login_after(params: Params) -> datetime | None:
     value = params.get("login_after")
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 20:
+    if not _whole_number(value, 16):  # microseconds: 16 digits reach past the year 2200
         raise OAuthError("invalid_request", "login_after must be a whole number of microseconds")
     return _EPOCH + timedelta(microseconds=int(value))
 
@@ -139,9 +139,15 @@ def _max_age(params: Params) -> int | None:
     value = params.get("max_age")
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not _whole_number(value, 9):
         raise OAuthError("invalid_request", "max_age must be a whole number of seconds")
     return int(value)
+
+
+def _whole_number(value: str, digits: int) -> bool:
+    """ASCII digits only, at most ``digits`` of them (``str.isdigit`` also takes ``²`` and other scripts' digits,
+    which ``int`` refuses)."""
+    return 0 < len(value) <= digits and value.isascii() and value.isdigit()
 
 
 async def _hinted_user(runtime: Runtime, params: Params) -> str | None:

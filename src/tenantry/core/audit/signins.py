@@ -1,9 +1,9 @@
 """Sign-ins in the audit log (and so in the event feeds): who signed in, or failed to, and how.
 
-A sign-in happens outside any organization unless it names one: it is recorded in each organization
-the account belongs to, or only in the one it names when the account belongs to it (naming another,
-which anyone can, changes nothing), so every organization sees its members' sign-ins and no organization
-learns of an account it does not hold.
+A sign-in is recorded in each organization the account joined, whichever organization it names (the
+hosted sign-in's ``?org=``, which anyone can set, or an application's): the session it opens is the
+account's, usable in every one of them, so naming one hides it from none. Every organization sees its
+members' sign-ins and no organization learns of an account it does not hold.
 An account in no organization (a platform admin) gets one account-wide record.
 
 A sign-in is recorded once, when it is finished: a first factor that a second must follow records
@@ -57,7 +57,7 @@ async def record_sign_in(
 @dataclass(frozen=True)
 class SignIn:
     """A sign-in to record: its ``method`` and ``second_factor``, why it failed (``failure``), the organization
-    it named (``org_id``) and where from (``client_ip``)."""
+    it named (``org_id``: its context, not where it is recorded) and where from (``client_ip``)."""
 
     method: str
     failure: str | None = None
@@ -67,9 +67,6 @@ class SignIn:
 
     def recorded_in(self, member_of: list[str]) -> list[str | None]:
         """Where the sign-in of an account that joined ``member_of`` is recorded (None: account-wide)."""
-        if self.org_id is not None and self.org_id in member_of:
-            return [self.org_id]
-        # Naming an organization the account did not join hides the sign-in from none of those it did.
         return list(member_of) or [None]
 
     def event(self, user_id: str) -> tuple[Actor, str, dict[str, str]]:

@@ -106,17 +106,16 @@ async def _update_account(
     # The fields and password of an account other organizations share are the user's own: provisioning
     # leaves them. An unchanged password is not set again, which would end the user's sessions.
     user = member.user
+    password = payload.password
+    if password is not None:  # first: the answer does not tell a key that may not set it whether the account is shared
+        accounts.ensure_may_set_password(actor)
     if await memberships.other_org_count(session, user.id, org.id):
         return
     wanted = {"email": payload.email, "first_name": payload.first_name, "last_name": payload.last_name}
     changes = {field: value for field, value in wanted.items() if getattr(user, field) != value}
     if changes:
         await accounts.update(session, actor, org, member, UserUpdate.model_validate(changes))
-    password = payload.password
-    if password is None:
-        return
-    accounts.ensure_may_set_password(actor)  # before the comparison: a key that may not set it learns nothing
-    if not await passwords.verify(user.password_hash, password):
+    if password is not None and not await passwords.verify(user.password_hash, password):
         await accounts.set_password(session, actor, org, member, PasswordSet(password=password), passwords)
 
 

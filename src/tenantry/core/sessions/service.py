@@ -33,20 +33,37 @@ async def start(
 ) -> str:
     """Open a session for ``user``, who proved ``amr`` (RFC 8176); returns the cookie value (shown to nobody
     else, stored only hashed). A browser holds one session: the one behind ``replaces`` (the cookie it signed
-    in with) ends now that the new sign-in succeeded, not before (a link that asks for a sign-in ends nothing)."""
-    await end(session, replaces)
+    in with) ends now that the new sign-in succeeded, not before (a link that asks for a sign-in ends nothing).
+
+    What applications were given from the replaced session follows the browser: the same user's token sessions
+    become the new session's (signing out later ends them too); another user's end, as if they signed out (the
+    browser is no longer theirs)."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(
-        BrowserSession(
-            user_id=user.id,
-            token_hash=digest(secret),
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-            amr=amr,
-        )
+    opened = BrowserSession(
+        user_id=user.id,
+        token_hash=digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        amr=amr,
     )
+    session.add(opened)
     await session.flush()
+    current = await resume(session, replaces) if replaces else None
+    await end(session, replaces)
+    if current is None:  # none, or it had ended (a new password ended its token sessions with it)
+        return secret
+    replaced = current.session
+    if replaced.user_id != user.id:
+        await grants.end_browser_session(session, replaced.id)
+        return secret
+    for model in (ClientGrant, AuthorizationCode):
+        await session.execute(
+            update(model)
+            .where(model.browser_session_id == replaced.id)
+            .values(browser_session_id=opened.id)
+            .execution_options(synchronize_session=False)
+        )
     return secret
 
 
