@@ -5,10 +5,12 @@ limited like the sign-in page, and answers sent in parallel are decided one at a
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
+from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.mfa.models import MfaChallenge
 from tenantry.core.tokens.service import digest
 from tests.auth.conftest import Instance, MakeInstance
@@ -171,3 +173,48 @@ async def test_a_burst_of_wrong_codes_across_challenges_stops_at_the_lockout(
     guesses = [answer(client, token, f"{n:06d}") for token in tokens for n in range(1, 5)]
     assert {response.status_code for response in await asyncio.gather(*guesses)} == {400}
     assert await _counted(app, tenant.owner.email) == (3, True)
+
+
+async def test_a_client_over_its_failures_has_no_second_factor_checked(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """Second factors answer to the client's failures as passwords do: once over, a right code is refused
+    unchecked (a client holding passwords opens challenges first, then guesses codes across them)."""
+    app = await instance(login_ip_max_failures=3, login_max_failures=1000)
+    client = await app.client("203.0.113.7")
+    authenticator = await enrol(client, tenant.owner.token, totp_clock)
+    tokens = [(await sign_in(client, tenant.owner.email)).json()["mfa_token"] for _ in range(2)]
+    for n in range(3):
+        assert (await answer(client, tokens[0], f"{n:06d}")).status_code == 400
+    late = await answer(client, tokens[1], authenticator.code_at(totp_clock.now))
+    assert (late.status_code, late.json()["error"]) == (400, "invalid_grant"), late.text
+
+
+async def test_an_answer_and_a_new_password_of_one_account_wait_for_each_other_without_a_deadlock(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering takes the login name's lock, then the challenge's row; a new password takes the name's lock,
+    then deletes the account's challenges: in one order, so on PostgreSQL neither ends in a deadlock (SQLite's
+    writers take turns)."""
+    app = await instance()
+    client = await app.client()
+    await enrol(client, tenant.owner.token, totp_clock)
+    mfa_token = (await sign_in(client, tenant.owner.email)).json()["mfa_token"]
+    hash_now = Passwords.hash
+
+    async def slow_hash(self: Passwords, password: str) -> str:  # the new password's hash, under the name's lock
+        await asyncio.sleep(0.5)
+        return await hash_now(self, password)
+
+    monkeypatch.setattr(Passwords, "hash", slow_hash)
+    body = {"current_password": PASSWORD, "new_password": "a brand new passphrase for this account 42"}
+
+    async def answer_meanwhile() -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return await answer(client, mfa_token, "000000")
+
+    changed, answered = await asyncio.gather(
+        client.post("/api/v1/me/password", json=body, headers=tenant.owner.auth), answer_meanwhile()
+    )
+    assert changed.status_code == 204, changed.text
+    assert answered.status_code == 400, answered.text  # the challenge ended with the old password

@@ -2,10 +2,11 @@
 afterwards: it stops refreshing once the account has a factor, and it changes none of the factors."""
 
 import httpx
+import pyotp
 
 from tests.factories import Tenant, bearer
 from tests.mailbox import submit
-from tests.mfa.conftest import TOKEN, TotpClock, enrol, sign_in, two_factor_auth
+from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in, two_factor_auth
 from tests.mfa.test_hosted_pages import password_step
 
 MFA = "/api/v1/me/mfa"
@@ -69,3 +70,20 @@ async def test_a_password_only_browser_session_changes_none_of_the_factors_enrol
     assert codes.status_code == 403, codes.text
     removed = await submit(client, "/ui/account", "/ui/account/mfa/remove", {})
     assert removed.status_code == 403
+
+
+async def test_an_admins_own_factors_take_a_second_factor_through_the_organizations_routes_too(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """An owner whose password-only token predates their authenticator app is refused on ``/me/mfa``, and the
+    same on the organization's reset and import routes aimed at themselves: else the token removes the app,
+    or sets one its holder knows and signs in with both factors."""
+    stolen = tenant.owner.auth
+    fresh = (await sign_in(client, tenant.owner.email)).json()
+    await enrol(client, fresh["access_token"], totp_clock)
+    mine = tenant.path(f"/users/{tenant.owner.id}/mfa")
+    assert (await client.delete(mine, headers=stolen)).status_code == 403
+    attackers = pyotp.random_base32()
+    assert (await client.put(f"{mine}/totp", json={"secret": attackers}, headers=stolen)).status_code == 403
+    mfa_token = (await sign_in(client, tenant.owner.email)).json()["mfa_token"]
+    assert (await answer(client, mfa_token, pyotp.TOTP(attackers).at(totp_clock.now))).status_code == 400

@@ -52,11 +52,16 @@ async def verify_password(
 Answered = TypeVar("Answered")
 
 
-async def second_factor_counted(runtime: Runtime, client: str | None, answer: Awaitable[Answered]) -> Answered:
-    """``answer``, a second factor checked by ``core.mfa.challenges`` (which counts a wrong one on the sign-in's
-    challenge and towards the account's lockout), under the per-IP rule: a wrong one is a failure of ``client``."""
+async def second_factor_counted(
+    runtime: Runtime, client: str | None, check: Callable[[], Awaitable[Answered]], refused: Callable[[], Exception]
+) -> Answered:
+    """A second factor checked by ``check`` (``core.mfa.challenges``, which counts a wrong one on the sign-in's
+    challenge and towards the account's lockout) under the per-IP rule, as a password is: a client that failed
+    too often gets ``refused()`` without the factor being checked, and a wrong one is a failure of ``client``."""
+    if await runtime.throttle.failures_exceeded(client):
+        raise refused()
     try:
-        return await answer
+        return await check()
     except (WrongAnswer, PasskeyRefused):
         await runtime.throttle.count_failure(client)
         raise

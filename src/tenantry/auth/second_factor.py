@@ -7,6 +7,8 @@ none (its organization requires MFA) gets ``mfa_enrollment_required``: its ``mfa
 authenticator app (``POST /auth/mfa/totp``, then ``/auth/mfa/totp/confirm``, which answers tokens).
 """
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.brute_force import second_factor_counted
@@ -58,8 +60,9 @@ async def answer(
 ) -> Passed:
     """The challenge of ``token`` answered with the code the grant carries; ``invalid_grant`` otherwise."""
     try:
-        checked = challenges.answer(session, runtime.flows, actor, token, METHOD_OF_GRANT[grant_type], value)
-        return await second_factor_counted(runtime, actor.client_ip, checked)
+        method = METHOD_OF_GRANT[grant_type]
+        checked = partial(challenges.answer, session, runtime.flows, actor, token, method, value)
+        return await second_factor_counted(runtime, actor.client_ip, checked, partial(WrongAnswer, "code"))
     except ChallengeDead:
         raise OAuthError("invalid_grant", "the mfa_token is invalid, expired or used up; sign in again") from None
     except WrongAnswer:

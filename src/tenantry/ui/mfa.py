@@ -3,6 +3,7 @@ app or a recovery code; or, when an organization requires a second factor of an 
 an app first. The challenge's token travels in a short-lived HttpOnly cookie, never in a URL; the organization
 the sign-in named (``?org=``, public) travels with the step's links and forms, so its pages keep its branding."""
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -164,8 +165,9 @@ async def answer_second_factor(request: Request, session: DbSession, runtime: Ap
         errors = {"code": _("Enter the code")}
         return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
     try:
-        checked = challenges.answer(session, runtime.flows, page_actor(request), _token(request, runtime), method, code)
-        passed = await second_factor_counted(runtime, client_ip(request), checked)
+        actor, token = page_actor(request), _token(request, runtime)
+        checked = partial(challenges.answer, session, runtime.flows, actor, token, method, code)
+        passed = await second_factor_counted(runtime, client_ip(request), checked, partial(WrongAnswer, "code"))
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:

@@ -6,6 +6,8 @@ WebAuthn options as JSON (``/ui/static/passkeys.js`` hands them to the browser's
 carries the authenticator's answer in the form's ``credential`` field and is answered like any form.
 """
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -145,10 +147,9 @@ async def sign_in_with_passkey(request: Request, session: DbSession, runtime: Ap
     next_url = continuation(field(form, "continue", 4000))
     actor = page_actor(request)
     try:
-        checked = challenges.sign_in_with_passkey(
-            session, runtime.flows, actor, field(form, "credential", _CREDENTIAL_MAX)
-        )
-        passed = await second_factor_counted(runtime, client_ip(request), checked)
+        credential = field(form, "credential", _CREDENTIAL_MAX)
+        checked = partial(challenges.sign_in_with_passkey, session, runtime.flows, actor, credential)
+        passed = await second_factor_counted(runtime, client_ip(request), checked, PasskeyRefused)
     except PasskeyRefused:
         await session.commit()  # a wrong answer counts towards the account's lockout
         metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
@@ -182,8 +183,8 @@ async def answer_with_passkey(request: Request, session: DbSession, runtime: App
     token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
     try:
         credential = field(form, "credential", _CREDENTIAL_MAX)
-        checked = challenges.answer_passkey(session, runtime.flows, page_actor(request), token, credential)
-        passed = await second_factor_counted(runtime, client_ip(request), checked)
+        checked = partial(challenges.answer_passkey, session, runtime.flows, page_actor(request), token, credential)
+        passed = await second_factor_counted(runtime, client_ip(request), checked, partial(WrongAnswer, "passkey"))
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:

@@ -105,11 +105,6 @@ async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, n
     return failures
 
 
-_LOCK_SPACE = 1_734_263_201
-"""The first key of the advisory locks ``one_at_a_time`` takes (arbitrary: it keeps them apart from any other
-advisory lock taken on the database)."""
-
-
 async def one_at_a_time(session: AsyncSession, key: str) -> None:
     """Wait until no other transaction is deciding an attempt on ``key``, and hold others off until this one ends.
 
@@ -122,8 +117,9 @@ async def one_at_a_time(session: AsyncSession, key: str) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    name = int(key[:8], 16) - 2**31  # (a 32-bit key; two names sharing one only wait for each other)
-    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, name)))
+    # One 64-bit lock key from the name's SHA-256: two names sharing one would wait for each other, and finding
+    # a name that shares a given account's takes 2**64 hashes (32 bits took a laptop minutes).
+    await session.execute(select(func.pg_advisory_xact_lock(int(key[:16], 16) - 2**63)))
 
 
 class Verdict(enum.Enum):

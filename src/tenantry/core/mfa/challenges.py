@@ -101,17 +101,26 @@ async def _live(
 ) -> tuple[MfaChallenge, User]:
     """The live challenge of ``token`` and its account. ``to_answer``: answers to the challenge, and every
     attempt on the account's login name (``lockout.one_at_a_time``), wait for this one to end, so that a burst
-    of answers in parallel meets the challenge's limit and the lockout as the same answers one by one would."""
-    found = None
-    if token and len(token) <= 200:
-        found = await repository.challenge(session, digest(token), to_answer=to_answer)
+    of answers in parallel meets the challenge's limit and the lockout as the same answers one by one would.
+    The login name's lock comes before the challenge's row, as on every path that takes both (a new password
+    deletes the account's challenges under the name's lock): one order, no deadlock."""
+    if not token or len(token) > 200:
+        raise ChallengeDead()
+    found, user = await _holder_of(session, await repository.challenge(session, digest(token)), purpose)
+    if to_answer:
+        await lockout.one_at_a_time(session, lockout.account_key(user.email))
+        found, user = await _holder_of(
+            session, await repository.challenge(session, digest(token), to_answer=True), purpose
+        )
+    return found, user
+
+
+async def _holder_of(session: AsyncSession, found: MfaChallenge | None, purpose: str) -> tuple[MfaChallenge, User]:
     if found is None or found.purpose != purpose or found.spent_at is not None or found.expires_at <= utcnow():
         raise ChallengeDead()
     user = await users.get_holder(session, found.user_id, found.created_at)
     if user is None:
         raise ChallengeDead()
-    if to_answer:
-        await lockout.one_at_a_time(session, lockout.account_key(user.email))
     return found, user
 
 

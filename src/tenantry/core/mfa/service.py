@@ -159,9 +159,11 @@ async def regenerate_recovery_codes(session: AsyncSession, actor: Actor, user: U
 
 
 async def reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organization, member: Member) -> None:
-    """An administrator removes a member's second factors (for accounts they may manage, as for passwords)."""
+    """An administrator removes a member's second factors (for accounts they may manage, as for passwords); their
+    own only as the owner would (``stepup``)."""
     ensure_may_manage(actor, member)
     await ensure_account_exclusive(session, actor, org, member)
+    await _as_owner_would(session, actor, member.user)
     user = member.user
     removed = await repository.delete_factors(session, user.id) + await passkeys.remove_all(session, user.id)
     if not removed:
@@ -176,13 +178,22 @@ async def import_totp(
     session: AsyncSession, settings: Settings, actor: Actor, org: Organization, member: Member, secret: str
 ) -> None:
     """An administrator sets a member's authenticator app from a secret it already holds (a migration from
-    another system): for accounts the organization may manage, as for passwords. It counts at once."""
+    another system): for accounts the organization may manage, as for passwords; their own only as the owner
+    would (``stepup``). It counts at once."""
     ensure_may_manage(actor, member)
     await ensure_account_exclusive(session, actor, org, member)
+    await _as_owner_would(session, actor, member.user)
     await set_imported_totp(session, settings, member.user.id, secret)
     member.user.credentials_proven = False  # a factor the organization knows (core.flows.ownership)
     details = {"method": OTP, "imported": True}
     record_for_user(session, actor, "mfa.enrolled", member.user.id, org_id=org.id, details=details)
+
+
+async def _as_owner_would(session: AsyncSession, actor: Actor, user: User) -> None:
+    """An administrator acting on their own account through the organization's routes is its owner: a session
+    that did not prove the second factor the account has changes none (as on ``/me/mfa``)."""
+    if actor.user_id == user.id:
+        await ensure_second_factor_proven(session, actor, user)
 
 
 def normal_totp_secret(secret: str, field: str = "secret") -> str:
