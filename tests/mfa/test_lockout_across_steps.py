@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tenantry.core.audit.models import AuditEvent
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.credentials.passwords import Passwords
@@ -179,15 +180,24 @@ async def test_a_client_over_its_failures_has_no_second_factor_checked(
     instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
     """Second factors answer to the client's failures as passwords do: once over, a right code is refused
-    unchecked (a client holding passwords opens challenges first, then guesses codes across them)."""
+    unchecked (a client holding passwords opens challenges first, then guesses codes across them), and the
+    refusal is in the account's audit log like any failed second step."""
     app = await instance(login_ip_max_failures=3, login_max_failures=1000)
     client = await app.client("203.0.113.7")
     authenticator = await enrol(client, tenant.owner.token, totp_clock)
     tokens = [(await sign_in(client, tenant.owner.email)).json()["mfa_token"] for _ in range(2)]
     for n in range(3):
         assert (await answer(client, tokens[0], f"{n:06d}")).status_code == 400
+    failed = await _failed_second_steps(app, tenant)
     late = await answer(client, tokens[1], authenticator.code_at(totp_clock.now))
     assert (late.status_code, late.json()["error"]) == (400, "invalid_grant"), late.text
+    assert await _failed_second_steps(app, tenant) == failed + 1
+
+
+async def _failed_second_steps(app: Instance, tenant: Tenant) -> int:
+    async with app.runtime.database.transaction(write=False) as session:
+        found = select(AuditEvent.id).where(AuditEvent.target_id == tenant.owner.id, AuditEvent.action == "mfa.failed")
+        return len((await session.scalars(found)).all())
 
 
 async def test_an_answer_and_a_new_password_of_one_account_wait_for_each_other_without_a_deadlock(

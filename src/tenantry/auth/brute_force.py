@@ -53,15 +53,15 @@ Answered = TypeVar("Answered")
 
 
 async def second_factor_counted(
-    runtime: Runtime, client: str | None, check: Callable[[], Awaitable[Answered]], refused: Callable[[], Exception]
+    runtime: Runtime, client: str | None, check: Callable[..., Awaitable[Answered]]
 ) -> Answered:
     """A second factor checked by ``check`` (``core.mfa.challenges``, which counts a wrong one on the sign-in's
-    challenge and towards the account's lockout) under the per-IP rule, as a password is: a client that failed
-    too often gets ``refused()`` without the factor being checked, and a wrong one is a failure of ``client``."""
-    if await runtime.throttle.failures_exceeded(client):
-        raise refused()
+    challenge and towards the account's lockout, and records it) under the per-IP rule, as a password is: a
+    client that failed too often has it refused unchecked (``check(unchecked=True)``: recorded as a failure
+    all the same), and a wrong one is a failure of ``client``."""
+    unchecked = await runtime.throttle.failures_exceeded(client)
     try:
-        return await check()
+        return await check(unchecked=unchecked)
     except (WrongAnswer, PasskeyRefused):
         await runtime.throttle.count_failure(client)
         raise

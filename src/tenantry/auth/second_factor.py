@@ -62,7 +62,7 @@ async def answer(
     try:
         method = METHOD_OF_GRANT[grant_type]
         checked = partial(challenges.answer, session, runtime.flows, actor, token, method, value)
-        return await second_factor_counted(runtime, actor.client_ip, checked, partial(WrongAnswer, "code"))
+        return await second_factor_counted(runtime, actor.client_ip, checked)
     except ChallengeDead:
         raise OAuthError("invalid_grant", "the mfa_token is invalid, expired or used up; sign in again") from None
     except WrongAnswer:

@@ -167,7 +167,7 @@ async def answer_second_factor(request: Request, session: DbSession, runtime: Ap
     try:
         actor, token = page_actor(request), _token(request, runtime)
         checked = partial(challenges.answer, session, runtime.flows, actor, token, method, code)
-        passed = await second_factor_counted(runtime, client_ip(request), checked, partial(WrongAnswer, "code"))
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:

@@ -149,7 +149,7 @@ async def sign_in_with_passkey(request: Request, session: DbSession, runtime: Ap
     try:
         credential = field(form, "credential", _CREDENTIAL_MAX)
         checked = partial(challenges.sign_in_with_passkey, session, runtime.flows, actor, credential)
-        passed = await second_factor_counted(runtime, client_ip(request), checked, PasskeyRefused)
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except PasskeyRefused:
         await session.commit()  # a wrong answer counts towards the account's lockout
         metrics.SIGN_INS.labels(method=PASSKEY, result="failed").inc()
@@ -184,7 +184,7 @@ async def answer_with_passkey(request: Request, session: DbSession, runtime: App
     try:
         credential = field(form, "credential", _CREDENTIAL_MAX)
         checked = partial(challenges.answer_passkey, session, runtime.flows, page_actor(request), token, credential)
-        passed = await second_factor_counted(runtime, client_ip(request), checked, partial(WrongAnswer, "passkey"))
+        passed = await second_factor_counted(runtime, client_ip(request), checked)
     except ChallengeDead:
         return sign_in_again(request)
     except WrongAnswer:

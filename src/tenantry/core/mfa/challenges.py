@@ -144,13 +144,17 @@ async def _signed_in(
     )
 
 
-async def answer(session: AsyncSession, flows: Flows, actor: Actor, token: str, method: str, value: str) -> Passed:
-    """Answer a ``verify`` challenge with a code of ``method`` (``otp`` or ``recovery_code``)."""
+async def answer(
+    session: AsyncSession, flows: Flows, actor: Actor, token: str, method: str, value: str, *, unchecked: bool = False
+) -> Passed:
+    """Answer a ``verify`` challenge with a code of ``method`` (``otp`` or ``recovery_code``). ``unchecked``: the
+    client is over its failed sign-ins (``auth.brute_force``): the answer is refused without being checked, and
+    recorded as a wrong one, as while the account is locked."""
     challenge, user = await _live(session, token, VERIFY, to_answer=True)
     key = lockout.account_key(user.email)
     now = utcnow()
     recorded, locked_until = await lockout.state(session, key, now)
-    if locked_until is None and await service.check(session, flows, actor, user, method, value):
+    if not unchecked and locked_until is None and await service.check(session, flows, actor, user, method, value):
         if recorded:
             await lockout.clear(session, key)
         await _spend(session, challenge)
@@ -203,10 +207,13 @@ async def passkey_options(session: AsyncSession, flows: Flows, token: str) -> st
     return await passkeys.assertion_options(session, flows.settings, user_id=user.id, mfa_challenge_id=challenge.id)
 
 
-async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, token: str, credential_json: str) -> Passed:
+async def answer_passkey(
+    session: AsyncSession, flows: Flows, actor: Actor, token: str, credential_json: str, *, unchecked: bool = False
+) -> Passed:
     """Answer a ``verify`` challenge with a passkey's assertion (for options of ``passkey_options``).
 
-    The sign-in's challenge is checked first; a wrong assertion then counts like a wrong code."""
+    The sign-in's challenge is checked first; a wrong assertion then counts like a wrong code (``unchecked``: as
+    ``answer``'s)."""
     challenge, user = await _live(session, token, VERIFY, to_answer=True)
     try:
         presented = await passkeys.present(session, credential_json, mfa_challenge_id=challenge.id)
@@ -217,7 +224,12 @@ async def answer_passkey(session: AsyncSession, flows: Flows, actor: Actor, toke
     key = lockout.account_key(user.email)
     recorded, locked_until = await lockout.state(session, key, utcnow())
     asserted = None
-    if locked_until is None and presented.passkey is not None and presented.passkey.user_id == user.id:
+    if (
+        not unchecked
+        and locked_until is None
+        and presented.passkey is not None
+        and presented.passkey.user_id == user.id
+    ):
         asserted = await passkeys.verify(session, flows.settings, presented, require_user_verification=False)
     if asserted is None:
         await _refused(session, flows, actor, user, PASSKEY, challenge)
@@ -239,11 +251,14 @@ class PasskeyRefused(InvalidInput):
         self.keep_changes = True
 
 
-async def sign_in_with_passkey(session: AsyncSession, flows: Flows, actor: Actor, credential_json: str) -> Passed:
+async def sign_in_with_passkey(
+    session: AsyncSession, flows: Flows, actor: Actor, credential_json: str, *, unchecked: bool = False
+) -> Passed:
     """A sign-in with a discoverable passkey alone, verified by the user (PIN or biometrics): two factors.
 
     The challenge is spent first (each allows one try); a wrong assertion of a known passkey then counts
-    towards its account's lockout, and a locked account's passkeys are refused."""
+    towards its account's lockout, and a locked account's passkeys are refused (``unchecked``: as
+    ``answer``'s)."""
     try:
         presented = await passkeys.present(session, credential_json)
     except passkeys.BadPasskey:
@@ -256,7 +271,7 @@ async def sign_in_with_passkey(session: AsyncSession, flows: Flows, actor: Actor
     await lockout.one_at_a_time(session, key)
     recorded, locked_until = await lockout.state(session, key, utcnow())
     asserted = None
-    if locked_until is None:
+    if not unchecked and locked_until is None:
         asserted = await passkeys.verify(session, flows.settings, presented, require_user_verification=True)
     if asserted is None:
         await _refused(session, flows, actor, user, PASSKEY, None)
