@@ -3,6 +3,7 @@ sign-in does), wrong second factors count towards the client IP's failures, the 
 limited like the sign-in page, and answers sent in parallel are decided one at a time."""
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
 from tenantry.core.credentials.passwords import Passwords
+from tenantry.core.mfa import service as mfa_service
 from tenantry.core.mfa.models import MfaChallenge
 from tenantry.core.tokens.service import digest
 from tests.auth.conftest import Instance, MakeInstance
@@ -228,3 +230,33 @@ async def test_an_answer_and_a_new_password_of_one_account_wait_for_each_other_w
     )
     assert changed.status_code == 204, changed.text
     assert answered.status_code == 400, answered.text  # the challenge ended with the old password
+
+
+async def test_an_answer_and_an_administrators_reset_of_one_account_wait_for_each_other_without_a_deadlock(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's reset deletes the account's factors and challenges; an answer locks its challenge,
+    then uses the factor. Both take the login name's lock first, so on PostgreSQL one waits for the other
+    instead of each holding a row the other needs."""
+    app = await instance()
+    client = await app.client()
+    member = await tenant.add_user("member@example.com")
+    authenticator = await enrol(client, member.token, totp_clock)
+    mfa_token = (await sign_in(client, member.email)).json()["mfa_token"]
+    check_now = mfa_service.check
+
+    async def slow_check(*arguments: Any) -> bool:  # the challenge is locked, the factor not used yet
+        await asyncio.sleep(0.5)
+        return await check_now(*arguments)
+
+    monkeypatch.setattr(mfa_service, "check", slow_check)
+
+    async def reset_meanwhile() -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return await client.delete(tenant.path(f"/users/{member.id}/mfa"), headers=tenant.auth)
+
+    answered, reset = await asyncio.gather(
+        answer(client, mfa_token, authenticator.code_at(totp_clock.now)), reset_meanwhile()
+    )
+    assert answered.status_code == 200, answered.text
+    assert reset.status_code == 204, reset.text

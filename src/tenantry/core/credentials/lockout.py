@@ -107,6 +107,8 @@ async def record_failure(session: AsyncSession, rules: LockoutRules, key: str, n
 
 async def one_at_a_time(session: AsyncSession, key: str) -> None:
     """Wait until no other transaction is deciding an attempt on ``key``, and hold others off until this one ends.
+    Whatever changes or deletes an account's challenges or factors (answering, a new password, ending every
+    session, an administrator's reset or import) takes it first, so their row locks never wait in a cycle.
 
     PostgreSQL runs sign-ins side by side: without this, a burst of guesses for one login name all read its
     state before any of their failures was counted, so each was evaluated and counted past the lockout (and a

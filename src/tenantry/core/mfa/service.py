@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core import secretbox
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
+from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import Flows, acting_as, send_email
 from tenantry.core.memberships.service import Member, ensure_account_exclusive, ensure_may_manage
 from tenantry.core.mfa import passkeys, repository, totp
@@ -165,6 +166,7 @@ async def reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organiza
     await ensure_account_exclusive(session, actor, org, member)
     await _as_owner_would(session, actor, member.user)
     user = member.user
+    await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the factors and challenges
     removed = await repository.delete_factors(session, user.id) + await passkeys.remove_all(session, user.id)
     if not removed:
         raise Conflict("the user has no second factor")
@@ -183,6 +185,7 @@ async def import_totp(
     ensure_may_manage(actor, member)
     await ensure_account_exclusive(session, actor, org, member)
     await _as_owner_would(session, actor, member.user)
+    await lockout.one_at_a_time(session, lockout.account_key(member.user.email))  # before the factors
     await set_imported_totp(session, settings, member.user.id, secret)
     member.user.credentials_proven = False  # a factor the organization knows (core.flows.ownership)
     details = {"method": OTP, "imported": True}

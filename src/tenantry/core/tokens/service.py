@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients.models import ClientGrant
+from tenantry.core.credentials import lockout
 from tenantry.core.mfa import repository as mfa
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import User, live_account
@@ -172,6 +173,7 @@ async def revoke_sessions(session: AsyncSession, user: User) -> None:
     """End every session of the user: access tokens issued before now and all refresh tokens stop working.
     What a session began and did not finish ends with it: pending second steps, and an authenticator app's
     secret set up and never confirmed (whoever began it has seen it; the owner's next setup gets a new one)."""
+    await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
     now = utcnow()
     user.tokens_valid_after = now
     await mfa.delete_challenges(session, user.id)
