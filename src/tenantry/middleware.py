@@ -2,7 +2,7 @@
 
 import random
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import structlog
 from starlette.types import Receive, Scope, Send
@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 from tenantry import i18n
 from tenantry.db import ids
 from tenantry.requestctx import request_id
+from tenantry.urls import split_url
 from tenantry.web.asgi import Answer, HttpMiddleware
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -24,7 +25,9 @@ def _language_choice(scope: Scope) -> i18n.Choice:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1")[:8000])
     ui_locales = (query.get("ui_locales") or [None])[0]
     if ui_locales is None and (continued := (query.get("continue") or [None])[0]):
-        ui_locales = (parse_qs(urlsplit(continued).query).get("ui_locales") or [None])[0]
+        parts = split_url(continued)
+        found = parse_qs(parts.query).get("ui_locales", []) if parts else []
+        ui_locales = found[0] if found else None
     accept = headers.get(b"accept-language", b"").decode("latin-1")
     return i18n.Choice(ui_locales=ui_locales, accept_language=accept or None)
 

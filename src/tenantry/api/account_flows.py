@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenantry.api.errors import problems
 from tenantry.api.me import load_me
 from tenantry.api.users import target_user
-from tenantry.auth.brute_force import rate_limited
+from tenantry.auth.brute_force import client_ip, rate_limited
 from tenantry.auth.login import TokenResponse, tokens_for
 from tenantry.auth.policy import Policy, Target, caller
 from tenantry.core.actor import Actor
@@ -61,7 +61,7 @@ class MagicLinkOut(BaseModel):
 
 
 def anonymous_actor(request: Request) -> Actor:
-    return Actor(request_id=request_id.get(), client_ip=request.client.host if request.client else None)
+    return Actor(request_id=request_id.get(), client_ip=client_ip(request))
 
 
 @router.post(

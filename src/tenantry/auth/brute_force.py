@@ -6,6 +6,7 @@ A sign-in is refused with the same answer as a wrong password when its client IP
 second factor counts towards its client IP's failures as a wrong password does (``second_factor_counted``).
 """
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -19,8 +20,17 @@ from tenantry.runtime import Runtime, get_runtime
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer's address; uvicorn puts the client's there when the proxy is in FORWARDED_ALLOW_IPS."""
-    return request.client.host if request.client else None
+    """The peer's address; uvicorn puts the client's there when the proxy is in FORWARDED_ALLOW_IPS, taken from
+    ``X-Forwarded-For`` as sent. Only an IP address counts (throttled, audited): anything else a trusted proxy
+    passes on (a name, a value longer than any address) is None, as for a request with no peer."""
+    host = request.client.host if request.client else None
+    if host is None or len(host) > 45:  # (the longest IPv6 text, an IPv4-mapped one)
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return host
 
 
 async def verify_password(

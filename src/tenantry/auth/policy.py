@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute, Mount
 
+from tenantry.auth.brute_force import client_ip
 from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import callers, directory
@@ -87,7 +88,7 @@ def _actor(request: Request, principal: Principal, rights: _Rights) -> Actor:
         platform_admin=principal.platform_admin,
         permissions=rights.permissions,
         request_id=request_id.get(),
-        client_ip=request.client.host if request.client else None,
+        client_ip=client_ip(request),
         bound_org_id=principal.org_id,
         second_factor=principal.second_factor,
     )

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
@@ -30,10 +31,12 @@ from tenantry.core.imports.rows import Outcome
 from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users import export
-from tenantry.errors import InvalidInput, NotFound
+from tenantry.errors import InvalidInput, NotFound, TenantryError
 from tenantry.i18n import _
 from tenantry.web.body_limit import upload_body
 from tenantry.web.routing import batched
+
+log = structlog.get_logger("tenantry.console.imports")
 
 router = APIRouter(prefix="/console/{org}", route_class=ConsoleRoute, include_in_schema=False)
 KEPT_JOBS = 100
@@ -76,8 +79,11 @@ async def _run(job: ImportJob, importer: Importer, data: bytes) -> None:
     try:
         await importer.feed(data)
         job.summary = await importer.finish()
-    except Exception as error:  # noqa: BLE001 - a failed import says so on its page instead of vanishing
-        job.error = str(getattr(error, "detail", None) or error) or type(error).__name__
+    except TenantryError as error:  # a refusal of ours: its words are meant for the page
+        job.error = str(error.detail or error) or type(error).__name__
+    except Exception:  # a failed import says so on its page instead of vanishing, without a driver's words
+        log.exception("import.failed", org_id=job.org_id)
+        job.error = _("Something went wrong")
     finally:
         job.done = True
 

@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -39,6 +39,7 @@ from tenantry.ui.pages import (
 )
 from tenantry.ui.session import signed_in
 from tenantry.web.body_limit import ContentTooLarge
+from tenantry.web.origins import foreign_origin
 from tenantry.web.routing import SAFE_METHODS, UnitOfWorkRoute
 
 CSRF_HEADER = "x-csrf-token"
@@ -121,11 +122,8 @@ async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token (field, or htmx's header) matches the cookie and its Origin
     (when sent) is ours."""
     runtime = runtime_of(request)
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        ours, theirs = urlsplit(runtime.settings.base_url), urlsplit(origin)
-        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) and theirs.netloc != request.url.netloc:
-            raise FormRejected("foreign origin")
+    if foreign_origin(request, runtime.settings.base_url):
+        raise FormRejected("foreign origin")
     form = await request.form()
     sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     cookie = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")

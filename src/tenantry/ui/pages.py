@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +32,7 @@ from tenantry.errors import (
 from tenantry.i18n import N_, _
 from tenantry.runtime import Runtime, runtime_of, session_of
 from tenantry.web.body_limit import ContentTooLarge
+from tenantry.web.origins import foreign_origin
 from tenantry.web.routing import UnitOfWorkRoute
 
 CSRF_FIELD = "csrf_token"
@@ -121,12 +121,8 @@ def csrf_token(request: Request) -> str:
 async def read_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches the cookie and its Origin (when sent) is ours."""
     runtime = runtime_of(request)
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        ours = urlsplit(runtime.settings.base_url)
-        theirs = urlsplit(origin)
-        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) and theirs.netloc != request.url.netloc:
-            raise FormRejected("foreign origin")
+    if foreign_origin(request, runtime.settings.base_url):
+        raise FormRejected("foreign origin")
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     cookie = request.cookies.get(cookie_name(runtime, "tenantry_csrf"), "")

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from tenantry.auth.brute_force import client_ip
 from tenantry.core.actor import Actor
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
@@ -98,5 +99,5 @@ def page_actor(request: Request, user: User | None = None, amr: list[str] | None
         user_id=user.id if user else None,
         second_factor="mfa" in (amr or []),
         request_id=request_id.get(),
-        client_ip=request.client.host if request.client else None,
+        client_ip=client_ip(request),
     )

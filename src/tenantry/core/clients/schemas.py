@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tenantry.core.fields import Name, storable
 from tenantry.i18n import N_
+from tenantry.urls import split_url
 
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
@@ -32,7 +33,9 @@ def is_loopback(host: str) -> bool:
 
 def _portless(uri: str) -> str | None:
     """An http loopback URI without its port; None for any other URI."""
-    parts = urlsplit(uri)
+    parts = split_url(uri)
+    if parts is None:
+        return None
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:

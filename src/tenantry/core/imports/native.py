@@ -98,7 +98,11 @@ class NativeFormat:
             problems.append(_("status must be active, invited or disabled"))
         elif status == "invited" and (password or password_hash):
             problems.append(_("an invited user has no password yet"))
-        roles = [name.strip() for name in cells.get("roles", "").split("|") if name.strip()]
+        roles = [
+            checked_text("roles", name.strip(), problems, max_length=64)
+            for name in cells.get("roles", "").split("|")
+            if name.strip()
+        ]
         totp_secret = cells.get("totp_secret") or None
         if totp_secret is not None:
             try:

@@ -7,10 +7,10 @@ after DNS resolution (``tenantry.webhooks.sender`` connects to the address it ch
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
 
 from tenantry.errors import FieldError, InvalidInput
 from tenantry.i18n import N_
+from tenantry.urls import split_url
 
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -57,7 +57,9 @@ def _ipv4_spelling(host: str) -> ipaddress.IPv4Address | None:
 
 def check_url(url: str, *, allow_private: bool) -> str:
     """The URL as given when an endpoint may call it; 422 on ``url`` saying why not."""
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:  # (an unclosed "[" of an IPv6 host)
+        raise InvalidInput([FieldError("url", N_("must name a host"))])
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in schemes:
         raise InvalidInput([FieldError("url", N_("must be an https:// URL"))])
