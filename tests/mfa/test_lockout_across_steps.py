@@ -232,12 +232,20 @@ async def test_an_answer_and_a_new_password_of_one_account_wait_for_each_other_w
     assert answered.status_code == 400, answered.text  # the challenge ended with the old password
 
 
-async def test_an_answer_and_an_administrators_reset_of_one_account_wait_for_each_other_without_a_deadlock(
-    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch
+ADMINISTRATORS_CHANGES = {
+    "a reset of its factors": ("DELETE", "/mfa", None, 204),
+    "a new address": ("PATCH", "", {"email": "moved@example.com"}, 200),
+}
+
+
+@pytest.mark.parametrize("change", ADMINISTRATORS_CHANGES)
+async def test_an_answer_and_an_administrators_change_of_one_account_wait_for_each_other_without_a_deadlock(
+    instance: MakeInstance, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
-    """An administrator's reset deletes the account's factors and challenges; an answer locks its challenge,
-    then uses the factor. Both take the login name's lock first, so on PostgreSQL one waits for the other
-    instead of each holding a row the other needs."""
+    """An administrator's reset deletes the account's factors and challenges; a new address writes the account,
+    then ends its challenges. An answer locks its challenge, then uses the factor and writes the account. All
+    take the login name's lock first (the address the answer signed in with), so on PostgreSQL one waits for
+    the other instead of each holding a row the other needs."""
     app = await instance()
     client = await app.client()
     member = await tenant.add_user("member@example.com")
@@ -250,13 +258,14 @@ async def test_an_answer_and_an_administrators_reset_of_one_account_wait_for_eac
         return await check_now(*arguments)
 
     monkeypatch.setattr(mfa_service, "check", slow_check)
+    method, path, body, status = ADMINISTRATORS_CHANGES[change]
 
-    async def reset_meanwhile() -> httpx.Response:
+    async def change_meanwhile() -> httpx.Response:
         await asyncio.sleep(0.2)
-        return await client.delete(tenant.path(f"/users/{member.id}/mfa"), headers=tenant.auth)
+        return await client.request(method, tenant.path(f"/users/{member.id}{path}"), json=body, headers=tenant.auth)
 
-    answered, reset = await asyncio.gather(
-        answer(client, mfa_token, authenticator.code_at(totp_clock.now)), reset_meanwhile()
+    answered, changed = await asyncio.gather(
+        answer(client, mfa_token, authenticator.code_at(totp_clock.now)), change_meanwhile()
     )
     assert answered.status_code == 200, answered.text
-    assert reset.status_code == 204, reset.text
+    assert changed.status_code == status, changed.text

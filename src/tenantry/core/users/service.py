@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record, record_for_user
-from tenantry.core.credentials import hashes
+from tenantry.core.credentials import hashes, lockout
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.credentials.policy import PasswordPolicy, policy_for
 from tenantry.core.flows.context import Flows
@@ -273,6 +273,9 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     if new_email:
         if await repository.get_by_email(session, payload.email or "") is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
+        # The old address's lock before the account's row is written: a second step answered meanwhile holds
+        # it, and the change ends that challenge (lockout.one_at_a_time: one lock order).
+        await lockout.one_at_a_time(session, lockout.account_key(old_email))
         user.email_verified = False
         user.credentials_proven = False  # the new address has not chosen the password: its owner must prove it
     for field, value in changes.items():
