@@ -44,8 +44,7 @@ async def take_over(session: AsyncSession, flows: Flows, org: Organization, user
     await users.store_password(session, user, password, flows.passwords)
     await factors.delete_factors(session, user.id)
     await passkeys.remove_all(session, user.id)
-    await factors.delete_recovery_codes(session, user.id)
-    await factors.delete_challenges(session, user.id)
+    await factors.delete_recovery_codes(session, user.id)  # (challenges went with the sessions: store_password)
     user.password_change_required = False
     user.email_verified = True
     user.credentials_proven = True

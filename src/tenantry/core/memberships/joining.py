@@ -198,8 +198,7 @@ async def answer(
     if accept:
         await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
         await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
-        await factors.delete_challenges(session, user.id)  # second steps begun before, by such a session maybe
-        await factors.delete_unconfirmed_factors(session, user.id)  # and an app's secret shown to it
+        await factors.delete_unfinished(session, user.id)  # begun before, by such a session maybe
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED

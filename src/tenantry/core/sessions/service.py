@@ -58,12 +58,7 @@ async def start(
         await grants.end_browser_session(session, replaced.id)
         return secret
     for model in (ClientGrant, AuthorizationCode):
-        await session.execute(
-            update(model)
-            .where(model.browser_session_id == replaced.id)
-            .values(browser_session_id=opened.id)
-            .execution_options(synchronize_session=False)
-        )
+        await _stamp(session, model, model.browser_session_id == replaced.id, browser_session_id=opened.id)
     return secret
 
 
@@ -150,7 +145,7 @@ async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> 
         await _stamp(session, RefreshToken, live, revoked_at=now)
 
 
-async def _stamp(session: AsyncSession, model: type[Base], rows: ColumnElement[bool], **values: datetime) -> None:
+async def _stamp(session: AsyncSession, model: type[Base], rows: ColumnElement[bool], **values: datetime | str) -> None:
     """Set ``values`` on the ``rows`` of ``model``'s table, in one UPDATE the session's identity map does not
     follow."""
     await session.execute(update(model).where(rows).values(**values).execution_options(synchronize_session=False))

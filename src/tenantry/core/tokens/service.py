@@ -176,8 +176,7 @@ async def revoke_sessions(session: AsyncSession, user: User) -> None:
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
     now = utcnow()
     user.tokens_valid_after = now
-    await mfa.delete_challenges(session, user.id)
-    await mfa.delete_unconfirmed_factors(session, user.id)
+    await mfa.delete_unfinished(session, user.id)
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
