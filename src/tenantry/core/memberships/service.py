@@ -24,7 +24,7 @@ from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.errors import Conflict, NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.i18n import N_
 
 LAST_OWNER = N_("the last owner of an organization cannot be removed, disabled or demoted")
@@ -198,8 +198,14 @@ async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Org
         raise PermissionDenied("the account also belongs to other organizations; only the user may change it")
 
 
+async def _hold_org(session: AsyncSession, org: Organization, why: orgs.Hold) -> None:
+    """``orgs.hold``; 404 once the organization is deleted (a deletion this waited for included)."""
+    if not await orgs.hold(session, org.id, why):
+        raise OrganizationNotFound("organization not found")
+
+
 async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
-    await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+    await _hold_org(session, org, orgs.Hold.OWNERS)
     if await repository.active_owner_ids(session, org.id) == {member.user.id}:
         raise Conflict(LAST_OWNER)
 
@@ -211,6 +217,7 @@ async def create(
 
     The organization's own data starts empty and loaded, so that what a caller stores next changes the row
     (and its version) alike whichever way the membership came about."""
+    await _hold_org(session, org, orgs.Hold.MEMBERS)  # a deletion under way deletes it, or it waits for it: 404
     status = MEMBERSHIP_ACTIVE if user.password_hash and not consent_pending else MEMBERSHIP_INVITED
     membership = Membership(
         org_id=org.id,
@@ -312,7 +319,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
     owners: set[str] = set()
     invitation = member.membership.consent_pending
     if not invitation:
-        await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+        await _hold_org(session, org, orgs.Hold.OWNERS)
         owners = await repository.active_owner_ids(session, org.id)
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)
