@@ -1,11 +1,14 @@
-"""Races users will produce: many clients creating the same account at once, an organization deleted while a
-user is created in it. PostgreSQL runs them side by side; SQLite's writers take turns, so there they pin the
-answers one after the other gives."""
+"""Races users will produce: many clients creating the same account at once, a member changed while it is
+removed, an organization deleted while a user is created in it. PostgreSQL runs them side by side; SQLite's
+writers take turns, so there they pin the answers one after the other gives."""
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from tenantry.core.memberships.models import Membership
@@ -29,6 +32,49 @@ async def test_fifty_concurrent_creates_of_one_email_give_one_success(
     assert statuses == Counter({201: 1, 409: 49})
     page = await client.get(tenant.path("/users"), params={"q": "race@"}, headers=tenant.auth)
     assert len(page.json()["items"]) == 1
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that gets the answer a server would send (a 500), not the exception."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as served:
+        yield served
+
+
+Change = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
+
+
+async def _changed_while_removed(served: httpx.AsyncClient, tenant: Tenant, change: Change) -> list[tuple[int, int]]:
+    """Ten times: a new member is removed while ``change`` changes it; the statuses of each round."""
+    rounds = []
+    for _ in range(10):
+        member = await tenant.add_user(roles=["member"], password=None)
+        removed, changed = await asyncio.gather(
+            served.delete(tenant.path(f"/users/{member.id}"), headers=tenant.auth), change(served, member.id)
+        )
+        rounds.append((removed.status_code, changed.status_code))
+    return rounds
+
+
+async def test_roles_set_while_the_member_is_removed_answer_before_or_after_the_removal(
+    served: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def set_roles(served: httpx.AsyncClient, user_id: str) -> httpx.Response:
+        return await served.put(tenant.path(f"/users/{user_id}/roles"), json={"roles": ["admin"]}, headers=tenant.auth)
+
+    rounds = await _changed_while_removed(served, tenant, set_roles)
+    assert all(removed == 204 and changed in (200, 404) for removed, changed in rounds), rounds
+
+
+async def test_an_update_while_the_member_is_removed_answers_before_or_after_the_removal(
+    served: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def update(served: httpx.AsyncClient, user_id: str) -> httpx.Response:
+        return await served.patch(tenant.path(f"/users/{user_id}"), json={"attributes": {"a": 1}}, headers=tenant.auth)
+
+    rounds = await _changed_while_removed(served, tenant, update)
+    assert all(removed == 204 and changed in (200, 404) for removed, changed in rounds), rounds
 
 
 async def test_a_user_created_while_the_organization_is_deleted_leaves_no_live_account_in_it(

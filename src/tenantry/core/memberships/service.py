@@ -24,6 +24,7 @@ from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
+from tenantry.db.engine import reading
 from tenantry.errors import Conflict, NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.i18n import N_
 
@@ -154,20 +155,34 @@ async def record_for_account(
             record_for_user(session, actor, action, user.id, org_id=membership.org_id, details=shared)
 
 
-async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
-    """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing."""
-    found = await repository.member(session, org.id, user_id)
+async def get(session: AsyncSession, org: Organization, user_id: str, *, lock: bool = False) -> Member:
+    """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing.
+
+    ``lock``: the member is loaded to be changed, on any surface. The organization (``orgs.Hold.MEMBERS``), then
+    the membership, are held until the transaction ends (PostgreSQL), so that a change waits for a removal or
+    an organization's deletion under way and then answers 404, instead of writing a row that is gone (a 500),
+    and an If-Match check stays true until the change is stored."""
+    if lock:
+        await _hold_org(session, org, orgs.Hold.MEMBERS)
+        await repository.lock(session, org.id, user_id)
+    found = await repository.member(session, org.id, user_id, fresh=lock)
     if found is None:
         raise NotFound("user not found")
     return Member(*found)
 
 
+async def target(session: AsyncSession, org: Organization, user_id: str) -> Member:
+    """The member a request acts on, on any surface: ``get``, held to be changed (``lock``) unless the request's
+    unit of work only reads."""
+    return await get(session, org, user_id, lock=not reading(session))
+
+
 async def get_by_email(session: AsyncSession, org: Organization, email: str) -> Member:
-    """A live member of ``org`` by email address, in any letter case; 404 for anyone else."""
+    """``target`` by email address, in any letter case; 404 for anyone else."""
     user = await users.get_by_email(session, email)
     if user is None:
         raise NotFound("user not found")
-    return await get(session, org, user.id)
+    return await target(session, org, user.id)
 
 
 def ensure_may_change_roles(actor: Actor) -> None:
