@@ -1,6 +1,7 @@
-"""Races users will produce: many clients creating the same account at once, a member changed while it is
-removed, an organization deleted while a user is created in it. PostgreSQL runs them side by side; SQLite's
-writers take turns, so there they pin the answers one after the other gives."""
+"""Races users will produce: many clients creating the same account at once, one new address created in two
+organizations at once, a member changed while it is removed, an organization deleted while a user is created
+in it. PostgreSQL runs them side by side; SQLite's writers take turns, so there they pin the answers one after
+the other gives."""
 
 import asyncio
 from collections import Counter
@@ -98,3 +99,17 @@ async def test_a_user_created_while_the_organization_is_deleted_leaves_no_live_a
         if (account is not None and account.status != USER_DELETED) or kept:
             left.append((attempt, created.status_code, account and account.status, len(kept)))
     assert left == []
+
+
+async def test_one_new_address_created_in_two_organizations_at_once_is_two_201s_as_one_after_the_other(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """Five times: one after the other, the second organization's create attaches the account as an invitation;
+    at once, it must not answer that the address has an account."""
+    for attempt in range(5):
+        body = {"email": f"shared-{attempt}@example.com", "first_name": "S"}
+        answers = await asyncio.gather(
+            client.post(tenant.path("/users"), json=body, headers=tenant.auth),
+            client.post(other_tenant.path("/users"), json=body, headers=other_tenant.auth),
+        )
+        assert [answer.status_code for answer in answers] == [201, 201], [answer.text for answer in answers]
