@@ -73,7 +73,11 @@ async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> 
     """Lease up to ``limit`` messages due now to this worker, oldest first, counting an attempt on each: one
     statement, however many. PostgreSQL skips the rows another worker is claiming at the same moment rather
     than wait for them (``SKIP LOCKED``); SQLite has one writer at a time. Each row is checked again as it is
-    leased, so a message is leased to one worker at a time."""
+    leased, so a message is leased to one worker at a time.
+
+    The due rows are picked once (a materialized CTE): as ``IN (subquery)``, PostgreSQL ran the subquery again
+    for each row it updated, each run skipped the rows just leased and found the next ones, and a claim leased
+    every message due, however small its limit."""
     now = utcnow()
     due = (
         select(OutboxMessage.id)
@@ -81,10 +85,12 @@ async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> 
         .order_by(*_OLDEST_DUE_FIRST)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), *_claimable(now))
+        .where(OutboxMessage.id.in_(select(due.c.id)), *_claimable(now))
         .values(locked_until=now + timedelta(seconds=lease_seconds), attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False, populate_existing=True)
