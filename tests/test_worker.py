@@ -194,8 +194,9 @@ async def test_settled_messages_are_purged_after_retention(
     assert await _messages(runtime) == []
 
 
-async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or_stopped(
-    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("lane_pass", ["_mail_pass", "_webhook_pass"])
+async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_a_lane_is_stuck_or_stopped(
+    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch, lane_pass: str
 ) -> None:
     settings = settings_for(database_url, outbox_poll_seconds=0.05, outbox_lease_seconds=0.5)
     worker = OutboxWorker(Runtime(**{**runtime.__dict__, "settings": settings}))
@@ -210,8 +211,8 @@ async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or
         await released.wait()
         return 0
 
-    monkeypatch.setattr(worker, "run_once", stuck)
-    await asyncio.sleep(1.0)  # the pass in hand ends; the next one hangs for longer than a lease
+    monkeypatch.setattr(worker, lane_pass, stuck)
+    await asyncio.sleep(1.0)  # the lane's pass in hand ends; its next one hangs for longer than a lease
     assert not worker.alive
     released.set()
     await worker.stop()

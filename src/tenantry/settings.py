@@ -134,6 +134,9 @@ class Settings(BaseSettings):
         description="Let webhooks go to http:// and to private, loopback and link-local addresses (development only).",
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery.")
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Webhook deliveries a worker makes at once, each to another endpoint."
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )

@@ -1,5 +1,6 @@
 """Webhook endpoints of an organization (or of the platform: ``org_id`` None), their secrets and attempts."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from tenantry.core import secretbox
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.outbox import service as outbox
+from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenantry.core.webhooks.schemas import WebhookCreate, WebhookUpdate
 from tenantry.core.webhooks.secrets import new_secret
@@ -164,3 +166,17 @@ async def redeliver(session: AsyncSession, actor: Actor, owner: Owner, webhook_i
 
 def enqueue(session: AsyncSession, endpoint: WebhookEndpoint, event_id: str) -> None:
     outbox.enqueue(session, WEBHOOK, {"endpoint_id": endpoint.id, "event_id": event_id}, org_id=endpoint.org_id)
+
+
+def endpoint_of(message: OutboxMessage) -> str:
+    """The endpoint a webhook message of the outbox goes to."""
+    return str(message.payload["endpoint_id"])
+
+
+def deliveries_but_to(busy: Collection[str] = ()) -> outbox.Lane:
+    """The outbox's webhook messages, but those to the endpoints in ``busy``: a worker claims nothing for an
+    endpoint it is delivering to already, so it sends one delivery at a time to each."""
+    lane: outbox.Lane = (OutboxMessage.kind == WEBHOOK,)
+    if not busy:
+        return lane
+    return (*lane, OutboxMessage.payload["endpoint_id"].as_string().not_in(busy))
