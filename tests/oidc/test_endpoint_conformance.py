@@ -69,6 +69,23 @@ async def test_token_errors_are_json_with_a_basic_challenge_when_basic_was_used(
     assert (other.status_code, other.json()["error"]) == (401, "invalid_client")
 
 
+async def test_a_missing_grant_type_is_invalid_request_and_an_unknown_one_unsupported(
+    client: httpx.AsyncClient, root_token: str
+) -> None:
+    """RFC 6749 section 5.2: a missing parameter is invalid_request; unsupported_grant_type names a grant type
+    the server does not support."""
+    registered = await register(client, root_token)
+    body = {"code": "x", "redirect_uri": APP}
+    for grant_type, error in (
+        (None, "invalid_request"),
+        ("", "invalid_request"),
+        ("password", "unsupported_grant_type"),
+    ):
+        fields = body if grant_type is None else {**body, "grant_type": grant_type}
+        answer = await client.post(TOKEN, data=fields, auth=_auth(registered))
+        assert (answer.status_code, answer.json()["error"]) == (400, error), grant_type
+
+
 async def test_userinfo_answers_bearer_errors_and_reads_a_token_from_a_form_body(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant
 ) -> None:
