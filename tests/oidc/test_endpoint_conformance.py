@@ -110,6 +110,25 @@ async def test_userinfo_answers_bearer_errors_and_reads_a_token_from_a_form_body
     assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
 
 
+async def test_userinfo_names_the_error_of_a_token_sent_in_the_body_as_of_one_in_the_header(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """RFC 6750 section 3.1: only a request with no token gets the bare challenge; a refused token, wherever
+    it was sent (section 2.2: the form body), gets invalid_token, and a token sent twice invalid_request."""
+    refused = await client.post(USERINFO, data={"access_token": "not.a.token"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith('Bearer realm="tenantry", error="invalid_token"')
+    assert refused.json()["error"] == "invalid_token"
+    registered = await register(client, root_token)
+    tokens = await _tokens(client, registered, authorize_url(registered["client_id"]), tenant.owner.email)
+    both = await client.post(USERINFO, data={"access_token": "x"}, headers=bearer(tokens["access_token"]))
+    assert both.status_code == 400
+    assert both.headers["www-authenticate"].startswith('Bearer realm="tenantry", error="invalid_request"')
+    assert (both.json()["error"], both.headers["cache-control"]) == ("invalid_request", "no-store")
+    nothing = await client.post(USERINFO, data={"other": "field"})
+    assert (nothing.status_code, nothing.headers["www-authenticate"]) == (401, 'Bearer realm="tenantry"')
+
+
 async def test_a_token_of_an_org_the_user_left_is_inactive_and_userinfo_refuses_it(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant
 ) -> None:

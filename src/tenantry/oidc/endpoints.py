@@ -19,7 +19,7 @@ from tenantry.errors import MalformedBody, OAuthError, Unauthenticated
 from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
-from tenantry.oidc.errors import InsufficientScope, OidcRoute
+from tenantry.oidc.errors import InsufficientScope, InvalidBearerRequest, OidcRoute, token_in_body
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
 from tenantry.ui.session import close_session, signed_in
@@ -38,10 +38,13 @@ async def _presented_token(request: Request) -> str | None:
     try:
         in_body = (await request.form()).get("access_token")
     except MalformedBody as error:
-        raise OAuthError("invalid_request", error.detail) from None
-    if in_body is not None and token is not None:
-        raise OAuthError("invalid_request", "send the access token once: in the header or in the body")
-    return token if in_body is None else str(in_body)
+        raise InvalidBearerRequest(error.detail) from None
+    if in_body is None:
+        return token
+    token_in_body(request)
+    if token is not None:
+        raise InvalidBearerRequest("send the access token once: in the header or in the body")
+    return str(in_body)
 
 
 async def _bearer_claims(
