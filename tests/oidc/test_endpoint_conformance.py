@@ -6,7 +6,10 @@ from typing import Any
 import httpx
 import jwt
 
-from tests.factories import Tenant, bearer
+from tenantry.app import build_runtime, create_app
+from tenantry.db.engine import Database
+from tests.conftest import settings_for
+from tests.factories import Tenant, bearer, make_platform_admin, token_for
 from tests.oidc.flow import APP, authorize_url, code_for, register
 
 TOKEN, USERINFO, INTROSPECT = "/oidc/token", "/oidc/userinfo", "/oidc/introspect"
@@ -41,6 +44,32 @@ async def test_discovery_and_jwks_are_readable_from_any_origin(client: httpx.Asy
         answer = await client.get(path, headers={"Origin": "https://spa.example"})
         assert answer.headers["access-control-allow-origin"] == "*", path
         assert "access-control-allow-credentials" not in answer.headers
+
+
+async def test_the_provider_issuer_is_the_base_url_and_jwt_issuer_names_only_access_tokens(
+    database: Database, database_url: str
+) -> None:
+    """OpenID Connect Discovery 4.3: discovery's issuer is the URL it is served under, and the ID token's
+    ``iss`` is that issuer; ``TENANTRY_JWT_ISSUER`` is the ``iss`` of access tokens, which still verify."""
+    runtime = build_runtime(settings_for(database_url, jwt_issuer="https://tokens.example"), database)
+    await runtime.keyring.load()
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        meta = (await http.get("/.well-known/openid-configuration")).json()
+        assert (meta["issuer"], meta["token_endpoint"]) == ("http://testserver", "http://testserver/oidc/token")
+        admin = await make_platform_admin(runtime)
+        registered = await register(http, await token_for(http, admin.email))
+        tokens = await _tokens(http, registered, authorize_url(registered["client_id"]), admin.email)
+        assert _claims(tokens["id_token"])["iss"] == "http://testserver"
+        assert _claims(tokens["access_token"])["iss"] == "https://tokens.example"
+        userinfo = await http.get(USERINFO, headers=bearer(tokens["access_token"]))
+        assert (userinfo.status_code, userinfo.json()["sub"]) == (200, admin.id)
+        introspected = await http.post(INTROSPECT, data={"token": tokens["access_token"]}, auth=_auth(registered))
+        assert (introspected.json()["active"], introspected.json()["iss"]) == (True, "https://tokens.example")
+        refresh = await http.post(INTROSPECT, data={"token": tokens["refresh_token"]}, auth=_auth(registered))
+        assert (refresh.json()["iss"], refresh.json()["aud"]) == ("http://testserver", "http://testserver")
+        logout = await http.get("/oidc/logout", params={"id_token_hint": tokens["id_token"]})
+        assert logout.status_code == 200, logout.text
 
 
 async def test_token_errors_are_json_with_a_basic_challenge_when_basic_was_used(

@@ -108,7 +108,7 @@ def _with_query(url: str, values: dict[str, str]) -> str:
 
 
 def _back_to_client(runtime: Runtime, redirect_uri: str, state: str | None, values: dict[str, str]) -> Response:
-    answer = {**values, **({"state": state} if state is not None else {}), "iss": runtime.settings.issuer}
+    answer = {**values, **({"state": state} if state is not None else {}), "iss": runtime.settings.oidc_issuer}
     return redirect(_with_query(redirect_uri, answer))
 
 
