@@ -255,7 +255,7 @@ async def _authorize(
         raise OAuthError("unauthorized_client", "this client may not use the authorization code flow")
     scope, prompt, max_age, login_after = _scope(params), _prompt(params), _max_age(params), _login_after(params)
     authorization.check_pkce_request(client, params.get("code_challenge"), params.get("code_challenge_method"))
-    current = await signed_in(request, session)
+    current = await signed_in(request, session, one_factor=True)  # a second step it lacks is asked below
     stale = current is not None and (
         (max_age is not None and utcnow() - current.session.created_at > timedelta(seconds=max_age))
         or (login_after is not None and current.session.created_at < login_after)

@@ -155,7 +155,7 @@ async def end_session(
     if query.get("client_id") is not None and (client is None or query["client_id"] != client.id):
         text = _("The application that asked to sign you out is not the one you signed in to.")
         return message(request, _("Signed out?"), text, 400)
-    current = await signed_in(request, session)
+    current = await signed_in(request, session, one_factor=True)
     target = query.get("post_logout_redirect_uri")
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):
         text = _("The application asked to go to an address it has not registered.")
