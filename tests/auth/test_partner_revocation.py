@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.partners import revocation
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
 from tests.mailbox import csrf_of
@@ -133,3 +134,26 @@ async def test_revoking_ends_the_sessions_a_partner_opened_with_magic_links(
     for member, ended in ((alice, True), (bob, True), (bystander, False)):
         answer = await client.get(tenant.path(f"/users/{member.id}"), headers=member.auth)
         assert answer.status_code == (401 if ended else 200), member.email
+
+
+async def test_disabling_reaches_every_account_the_partner_brought_in_beyond_the_reports_cap(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link goes in the same call, so that call is the only clean-up there is: it disables them all,
+    however many, while the report lists at most ``REPORT_LIMIT`` and says it was cut."""
+    monkeypatch.setattr(revocation, "REPORT_LIMIT", 2)
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    emails = [f"backdoor{n}@example.com" for n in range(5)]
+    for email in emails:
+        body = {"email": email, "password": PASSWORD, "roles": ["admin"]}
+        created = await client.post(tenant.path("/users"), json=body, headers=partner.auth)
+        assert created.status_code == 201, created.text
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    report = revoked.json()
+    assert (len(report["created_accounts"]), len(report["disabled"]), report["truncated"]) == (2, 2, True)
+    for email in emails:
+        assert (await _sign_in(client, email)).json()["error"] == "invalid_grant", email

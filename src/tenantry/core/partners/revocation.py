@@ -44,10 +44,7 @@ async def revoke(
         raise NotFound("partner not found")
     await session.delete(link)
     await session.flush()
-    ids = await audit.targets_of_partner(session, org.id, partner.id, _BROUGHT_IN, REPORT_LIMIT + 1)
-    found = [await _member(session, org, user_id) for user_id in ids[:REPORT_LIMIT]]
-    brought_in = [member for member in found if member is not None]
-    disabled = [m.user.id for m in brought_in if disable_created and await _disabled(session, actor, org, m)]
+    brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
     handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
     signed_out = [member for member in [await _member(session, org, user_id) for user_id in handled] if member]
     for member in signed_out:  # every one of them, not only those the report lists
@@ -61,17 +58,38 @@ async def revoke(
         target_id=partner.id,
         details={
             "created_accounts": [member.user.id for member in brought_in],
-            "disabled": disabled,
+            "disabled": disabled[:REPORT_LIMIT],
             "signed_out_accounts": [member.user.id for member in signed_out[:REPORT_LIMIT]],
         },
     )
     return PartnerRevocation(
         partner_org=OrgBrief(id=partner.id, slug=partner.slug, name=partner.name),
         created_accounts=[_account(m) for m in brought_in],
-        disabled=disabled,
+        disabled=disabled[:REPORT_LIMIT],
         signed_out_accounts=[_account(m) for m in signed_out[:REPORT_LIMIT]],
-        truncated=len(ids) > REPORT_LIMIT or len(handled) > REPORT_LIMIT,
+        truncated=more or len(disabled) > REPORT_LIMIT or len(handled) > REPORT_LIMIT,
     )
+
+
+async def _brought_in(
+    session: AsyncSession, actor: Actor, org: Organization, partner_id: str, *, disable: bool
+) -> tuple[list[Member], list[str], bool]:
+    """The members the partner created or added here (the first ``REPORT_LIMIT``), the ids of those disabled and
+    whether there were more to list. With ``disable`` every one of them is disabled, ``REPORT_LIMIT`` at a time:
+    the report's cap bounds what is listed, never what is cleaned up (the link is gone, so this call is the only
+    one that can)."""
+    listed: list[Member] = []
+    disabled: list[str] = []
+    offset = 0
+    while True:
+        ids = await audit.targets_of_partner(session, org.id, partner_id, _BROUGHT_IN, REPORT_LIMIT + 1, offset)
+        found = [member for member in [await _member(session, org, user_id) for user_id in ids] if member]
+        if disable:
+            disabled.extend([m.user.id for m in found if await _disabled(session, actor, org, m)])
+        listed.extend(found)
+        if len(ids) <= REPORT_LIMIT or not disable:
+            return listed[:REPORT_LIMIT], disabled, len(listed) > REPORT_LIMIT or len(ids) > REPORT_LIMIT
+        offset += len(ids)
 
 
 def _account(member: Member) -> PartnerAccount:

@@ -46,14 +46,20 @@ class PartnerRevocation(BaseModel):
         description="Members of this organization that the partner's members created or added while acting "
         "through the link (from the audit log), oldest first; review them."
     )
-    disabled: list[str] = Field(description="Ids of those disabled by this call (`disable_created=true`).")
+    disabled: list[str] = Field(
+        description="Ids of those disabled by this call (`disable_created=true`). Every account the partner brought "
+        "in is disabled, however many; the list, like the others, holds at most 500."
+    )
     signed_out_accounts: list[PartnerAccount] = Field(
         default_factory=list,
         description="Members whose sign-in the partner's members handled here (a magic link, a password or email "
         "address set, second factors imported or reset): every session of theirs and every link not spent yet "
         "ended with this call. A password the partner set still works until it is changed.",
     )
-    truncated: bool = Field(description="True when there were more than a list of the report holds (500).")
+    truncated: bool = Field(
+        description="True when there were more than a list of the report holds (500): the lists are cut, never "
+        "the clean-up."
+    )
 
 
 class PartnerLinkPage(BaseModel):
