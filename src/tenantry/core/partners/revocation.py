@@ -10,6 +10,12 @@ A partner that handled how a member signs in (made a magic link, set the passwor
 imported or reset second factors) may hold a way in as that member that outlives the link: a browser
 session opened with the magic link, or a link not spent yet. Revoking ends every session of those
 members and the links not spent yet (``revoke_sessions``), and reports them.
+
+A member whose address is still the one a partner's member set is worse off: the address is the partner's,
+so any reset (the member's own "forgot password" included) mails the partner a way back in as them. Revoking
+disables those members whatever ``disable_created`` says (and their account, which is this organization's
+only: changing an address requires that), and reports them apart; the customer gives each an address of the
+member's own, then enables them.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +37,7 @@ from tenantry.errors import Conflict, NotFound, PermissionDenied
 REPORT_LIMIT = 500
 _BROUGHT_IN = ("user.created", "member.added")
 _EVERY = 2**31 - 1
+_READDRESSED = "user.email_changed"
 _SIGN_IN_HANDLED = ("user.magic_link_created", "user.password_set", "user.email_changed", "mfa.enrolled", "mfa.reset")
 
 
@@ -45,6 +52,8 @@ async def revoke(
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
+    readdressed = await _readdressed(session, org, partner.id)
+    disabled.extend([m.user.id for m in readdressed if await _disabled(session, actor, org, m)])
     handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
     signed_out = [member for member in [await _member(session, org, user_id) for user_id in handled] if member]
     for member in signed_out:  # every one of them, not only those the report lists
@@ -59,6 +68,7 @@ async def revoke(
         details={
             "created_accounts": [member.user.id for member in brought_in],
             "disabled": disabled[:REPORT_LIMIT],
+            "readdressed_accounts": [member.user.id for member in readdressed[:REPORT_LIMIT]],
             "signed_out_accounts": [member.user.id for member in signed_out[:REPORT_LIMIT]],
         },
     )
@@ -66,8 +76,9 @@ async def revoke(
         partner_org=OrgBrief(id=partner.id, slug=partner.slug, name=partner.name),
         created_accounts=[_account(m) for m in brought_in],
         disabled=disabled[:REPORT_LIMIT],
+        readdressed_accounts=[_account(m) for m in readdressed[:REPORT_LIMIT]],
         signed_out_accounts=[_account(m) for m in signed_out[:REPORT_LIMIT]],
-        truncated=more or len(disabled) > REPORT_LIMIT or len(handled) > REPORT_LIMIT,
+        truncated=more or max(len(disabled), len(readdressed), len(handled)) > REPORT_LIMIT,
     )
 
 
@@ -90,6 +101,16 @@ async def _brought_in(
         if len(ids) <= REPORT_LIMIT or not disable:
             return listed[:REPORT_LIMIT], disabled, len(listed) > REPORT_LIMIT or len(ids) > REPORT_LIMIT
         offset += len(ids)
+
+
+async def _readdressed(session: AsyncSession, org: Organization, partner_id: str) -> list[Member]:
+    """The members whose address a partner's member changed here and nobody changed since (in any organization)."""
+    found = []
+    for user_id in await audit.targets_of_partner(session, org.id, partner_id, (_READDRESSED,), _EVERY):
+        last = await audit.latest(session, user_id, _READDRESSED)
+        if last is not None and last.partner_org_id == partner_id and (member := await _member(session, org, user_id)):
+            found.append(member)
+    return found
 
 
 def _account(member: Member) -> PartnerAccount:

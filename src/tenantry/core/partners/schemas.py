@@ -47,8 +47,14 @@ class PartnerRevocation(BaseModel):
         "through the link (from the audit log), oldest first; review them."
     )
     disabled: list[str] = Field(
-        description="Ids of those disabled by this call (`disable_created=true`). Every account the partner brought "
-        "in is disabled, however many; the list, like the others, holds at most 500."
+        description="Ids of those disabled by this call: the accounts brought in (`disable_created=true`: every "
+        "one, however many) and those in `readdressed_accounts`. The list, like the others, holds at most 500."
+    )
+    readdressed_accounts: list[PartnerAccount] = Field(
+        default_factory=list,
+        description="Members whose email address is still the one the partner's members set here: a reset would "
+        "mail the partner. This call disables them (`disable_created` or not; the account too); give each an "
+        "address of the member's own, then enable them.",
     )
     signed_out_accounts: list[PartnerAccount] = Field(
         default_factory=list,
