@@ -203,3 +203,30 @@ async def test_a_member_the_partner_readdressed_is_disabled_so_no_reset_mails_th
     sent = await client.post(tenant.path(f"/users/{victim.id}/password-reset"), headers=tenant.auth)
     assert sent.status_code == 202, sent.text
     assert (await mailbox.one_for("victim.again@acme.example")).links
+
+
+async def test_a_partner_deleting_its_organization_leaves_each_customer_a_revocation(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
+    """The link ends with the partner organization; the customer gets what revoking it would have given: the
+    event listing what the partner brought in, sessions it handled ended, members it re-addressed disabled."""
+    native_id, telm_id = await _backdoors(client, tenant, partner)
+    victim = await tenant.add_user("victim@acme.example")
+    body = {"email": "inbox@partner-co.example"}
+    assert (await client.patch(tenant.path(f"/users/{victim.id}"), json=body, headers=partner.auth)).status_code == 200
+    assert (await client.delete(f"/api/v1/orgs/{partner.id}", headers=partner.auth)).status_code == 204
+    async with runtime.database.transaction(write=False) as session:
+        event = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.org_id == tenant.id, AuditEvent.action == "partner.revoked")
+            )
+        ).one()
+    assert event.target_id == partner.id
+    assert event.details == {
+        "created_accounts": [native_id, telm_id],
+        "disabled": [victim.id],
+        "readdressed_accounts": [victim.id],
+        "signed_out_accounts": [victim.id],
+    }
+    found = await client.get(tenant.path(f"/users/{victim.id}"), headers=tenant.auth)
+    assert found.json()["status"] == "disabled"

@@ -29,6 +29,7 @@ from tenantry.core.memberships.service import Member
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import repository
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.partners.schemas import OrgBrief, PartnerAccount, PartnerRevocation
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users.service import displayed_status
@@ -49,6 +50,31 @@ async def revoke(
     link = await repository.get(session, org.id, partner.id) if partner is not None else None
     if partner is None or link is None:
         raise NotFound("partner not found")
+    return await _ended(session, actor, org, partner, link, disable_created=disable_created)
+
+
+async def end_links_to(session: AsyncSession, actor: Actor, partner: Organization) -> None:
+    """``partner`` is being deleted: each customer's link to it ends as a revocation by that customer would
+    (recorded there, sessions and links the partner handed out ended, members it re-addressed disabled), except
+    that what it brought in is only reported, the customer having asked for nothing. The platform does it (the
+    deleting caller has no rights in the customers), under ``actor``'s request."""
+    on_behalf = Actor(platform_admin=True, request_id=actor.request_id, client_ip=actor.client_ip)
+    for link in await repository.links_to(session, partner.id):
+        customer = await orgs.get_by_ref(session, link.customer_org_id)
+        if customer is not None:
+            await _ended(session, on_behalf, customer, partner, link, disable_created=False)
+
+
+async def _ended(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    partner: Organization,
+    link: PartnerLink,
+    *,
+    disable_created: bool,
+) -> PartnerRevocation:
+    """Remove ``link`` and clean up after the partner in ``org`` (see the module)."""
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
