@@ -52,6 +52,21 @@ class Policy:
     """It changes the calling account as a whole (its password, second factors, every session), which guards it
     in every organization: a token bound to one organization (an application's, an impersonation) may not."""
 
+    def admits(self, actor: Actor) -> bool:
+        """Whether ``actor``, let into the organization by another route, would be let into one with this policy:
+        for a page that shows part of what such a route serves (the same rule, not a second one)."""
+        return (
+            (self.permission is None or self.permission in actor.permissions)
+            and (self.impersonation or actor.impersonator_id is None)
+            and (self.partner or actor.partner_org_id is None)
+            and (not self.platform_admin or actor.platform_admin)
+            and (not self.users_only or actor.user_id is not None)
+        )
+
+
+READ_AUDIT = Policy("audit:read")
+"""The audit log's policy: its members only (never a partner's), on every surface that shows it."""
+
 
 @dataclass(frozen=True)
 class OrgAccess:
