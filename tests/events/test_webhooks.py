@@ -15,7 +15,10 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
+from tenantry.core.audit.models import AuditEvent
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.core.webhooks import attempts
+from tenantry.core.webhooks.attempts import Outcome
 from tenantry.core.webhooks.models import WebhookEndpoint
 from tenantry.core.webhooks.service import WEBHOOK
 from tenantry.db.base import utcnow
@@ -205,6 +208,40 @@ async def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(
     assert all(receiver.url in m.text for m in told)
     enabled = await hooks.patch(tenant.path(f"/webhooks/{created['id']}"), json={"enabled": True}, headers=tenant.auth)
     assert (enabled.json()["enabled"], enabled.json()["disabled_reason"]) == (True, None)
+
+
+async def _fail_for_days(runtime: Runtime, endpoint_id: str) -> None:
+    """An attempt that fails after the endpoint has failed every delivery for more than 3 days."""
+    async with runtime.database.transaction() as session:
+        await session.execute(update(WebhookEndpoint).values(failing_since=utcnow() - timedelta(days=4)))
+    async with runtime.database.transaction() as session:
+        await attempts.settle(session, runtime.templates, endpoint_id, "0" * 24, Outcome(error="refused"), utcnow())
+
+
+async def test_disabling_a_failing_endpoint_is_audited(
+    hooks: httpx.AsyncClient, hooks_runtime: Runtime, tenant: Tenant
+) -> None:
+    """Tenantry's own change, like a user's PATCH, is in the organization's audit log (with no acting user)."""
+    created = await _subscribe(hooks, tenant, "http://127.0.0.1:9/never")
+    await _fail_for_days(hooks_runtime, created["id"])
+    await _fail_for_days(hooks_runtime, created["id"])  # already disabled: recorded once
+    log = await hooks.get(tenant.path("/audit-events"), params={"target": created["id"]}, headers=tenant.auth)
+    disabled = [event for event in log.json()["items"] if event["action"] == "webhook.disabled"]
+    assert [(e["target_type"], e["actor_user_id"], e["details"]) for e in disabled] == [
+        ("webhook", None, {"reason": "every delivery failed for 3 days"})
+    ]
+
+
+async def test_disabling_a_failing_platform_endpoint_is_audited_in_the_platform_log(
+    hooks: httpx.AsyncClient, hooks_runtime: Runtime, root_token: str
+) -> None:
+    body = {"url": "http://127.0.0.1:9/never", "events": ["*"]}
+    created = (await hooks.post("/api/v1/webhooks", json=body, headers=bearer(root_token))).json()
+    await _fail_for_days(hooks_runtime, created["id"])
+    async with hooks_runtime.database.transaction(write=False) as session:
+        recorded = await session.scalars(select(AuditEvent).where(AuditEvent.target_id == created["id"]))
+        actions = [(event.action, event.org_id) for event in recorded]
+    assert ("webhook.disabled", None) in actions
 
 
 async def test_redeliver_sends_an_attempts_event_again(
