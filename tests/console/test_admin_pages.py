@@ -125,6 +125,8 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert len(listed.json()["items"]) == 5
     exported = await client.get(f"/console/{tenant.slug}/export.csv")
     assert "imported3@example.com" in exported.text
+    for download in (report, exported):  # members' addresses: kept by no browser or proxy cache
+        assert download.headers["cache-control"] == "no-store", download.headers
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
 

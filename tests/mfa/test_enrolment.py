@@ -8,7 +8,7 @@ from tenantry.core.mfa.models import MfaFactor, RecoveryCode
 from tenantry.core.tokens.service import digest
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
-from tests.mfa.conftest import TotpClock, enrol, two_factor_auth
+from tests.mfa.conftest import Authenticator, TotpClock, enrol, two_factor_auth
 
 MFA = "/api/v1/me/mfa"
 
@@ -97,3 +97,18 @@ async def test_enrolment_is_refused_to_api_keys_and_impersonators(
     assert impersonated.status_code in (200, 201), impersonated.text
     token = impersonated.json()["access_token"]
     assert (await client.post(f"{MFA}/totp", headers=bearer(token))).status_code == 403
+
+
+async def test_answers_with_the_apps_secret_or_recovery_codes_are_never_cached(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    started = await client.post(f"{MFA}/totp", headers=tenant.auth)
+    otp = pyotp.TOTP(started.json()["secret"])
+    confirmed = await client.post(f"{MFA}/totp/confirm", json={"code": otp.at(totp_clock.now)}, headers=tenant.auth)
+    totp_clock.advance(30)
+    app = Authenticator(otp.secret, confirmed.json()["recovery_codes"], otp.at)
+    headers = await two_factor_auth(client, tenant.owner.email, app, totp_clock)
+    regenerated = await client.post(f"{MFA}/recovery-codes", headers=headers)
+    for answer in (started, confirmed, regenerated):
+        assert answer.status_code == 200, answer.text
+        assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")

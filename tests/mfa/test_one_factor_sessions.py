@@ -4,8 +4,8 @@ afterwards: it stops refreshing once the account has a factor, and it changes no
 import httpx
 import pyotp
 
-from tests.factories import Tenant, bearer
-from tests.mailbox import submit
+from tests.factories import PASSWORD, Member, Tenant, bearer
+from tests.mailbox import csrf_of, submit
 from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in, two_factor_auth
 from tests.mfa.test_hosted_pages import password_step
 
@@ -63,13 +63,11 @@ async def test_a_password_only_token_changes_none_of_the_factors_enrolled_after_
 async def test_a_password_only_browser_session_changes_none_of_the_factors_enrolled_after_it(
     client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
 ) -> None:
-    member = await tenant.add_user("phished3@example.com")
-    assert (await password_step(client, member.email)).headers["location"] == "/ui/account"
-    await enrol(client, member.token, totp_clock)  # the owner, elsewhere
-    codes = await submit(client, "/ui/account", "/ui/account/mfa/recovery-codes", {})
-    assert codes.status_code == 403, codes.text
-    removed = await submit(client, "/ui/account", "/ui/account/mfa/remove", {})
-    assert removed.status_code == 403
+    member = await _phished_browser(client, tenant, "phished3@example.com", totp_clock)
+    for change in ("/ui/account/mfa/recovery-codes", "/ui/account/mfa/remove"):
+        refused = await client.post(change, data={"csrf_token": csrf_of((await client.get("/ui/sign-in")).text)})
+        assert refused.headers["location"] == "/ui/sign-in", refused.text  # no session here any more
+    assert (await client.get(MFA, headers=member.auth)).json()["recovery_codes_remaining"] == 10
 
 
 async def test_an_admins_own_factors_take_a_second_factor_through_the_organizations_routes_too(
@@ -87,3 +85,68 @@ async def test_an_admins_own_factors_take_a_second_factor_through_the_organizati
     assert (await client.put(f"{mine}/totp", json={"secret": attackers}, headers=stolen)).status_code == 403
     mfa_token = (await sign_in(client, tenant.owner.email)).json()["mfa_token"]
     assert (await answer(client, mfa_token, pyotp.TOTP(attackers).at(totp_clock.now))).status_code == 400
+
+
+async def _phished_browser(client: httpx.AsyncClient, tenant: Tenant, email: str, clock: TotpClock) -> Member:
+    """A member whose browser signed in with the password alone, before the owner, elsewhere, enrolled an app."""
+    member = await tenant.add_user(email)
+    assert (await password_step(client, member.email)).headers["location"] == "/ui/account"
+    await enrol(client, member.token, clock)
+    return member
+
+
+async def _console_creates_key(client: httpx.AsyncClient, slug: str) -> httpx.Response:
+    page = await client.get("/ui/sign-in")  # any page of ours hands the browser its CSRF token
+    fields = {"name": "backdoor", "roles": "owner", "csrf_token": csrf_of(page.text)}
+    return await client.post(f"/console/{slug}/api-keys", data=fields)
+
+
+async def test_a_password_only_browser_session_loses_the_console_once_the_owner_enrols(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """The browser session of a phished password is refused where its refresh tokens are: no console, no key
+    minted that would outlive any reset."""
+    assert (await password_step(client, tenant.owner.email)).headers["location"] == "/ui/account"
+    assert (await client.get(f"/console/{tenant.slug}/api-keys")).status_code == 200
+    await enrol(client, (await sign_in(client, tenant.owner.email)).json()["access_token"], totp_clock)
+    page = await client.get(f"/console/{tenant.slug}/api-keys")
+    assert page.headers["location"] == f"/ui/sign-in?continue=/console/{tenant.slug}/api-keys"
+    created = await _console_creates_key(client, tenant.slug)
+    assert created.headers["location"].startswith("/ui/sign-in"), created.text
+    keys = await client.get(tenant.path("/api-keys"), headers=tenant.auth)
+    assert keys.json()["items"] == [], keys.text
+    assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"
+    assert (await client.get("/ui/sign-in")).status_code == 200  # the sign-in form, not a signed-in redirect
+
+
+async def test_a_password_only_browser_session_loses_the_console_once_the_org_requires_a_factor(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    assert (await password_step(client, tenant.owner.email)).headers["location"] == "/ui/account"
+    assert (await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)).status_code == 200
+    created = await _console_creates_key(client, tenant.slug)
+    assert created.headers["location"].startswith("/ui/sign-in"), created.text
+    assert (await client.get(tenant.path("/api-keys"), headers=tenant.auth)).json()["items"] == []
+    assert (await password_step(client, tenant.owner.email)).headers["location"] == "/ui/mfa/enrol"
+
+
+async def test_a_password_only_browser_session_changes_no_password_once_the_owner_enrols(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    member = await _phished_browser(client, tenant, "phished4@example.com", totp_clock)
+    fields = {"current_password": PASSWORD, "new_password": "a brand new passphrase 42"}
+    fields |= {
+        "new_password_repeat": fields["new_password"],
+        "csrf_token": csrf_of((await client.get("/ui/sign-in")).text),
+    }
+    changed = await client.post("/ui/account/password", data=fields)
+    assert changed.headers["location"] == "/ui/sign-in", changed.text
+    assert (await sign_in(client, member.email)).json()["mfa_token"]  # the password is the owner's still
+
+
+async def test_a_password_only_browser_session_still_signs_out(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    await _phished_browser(client, tenant, "phished5@example.com", totp_clock)
+    assert (await submit(client, "/ui/sign-out", "/ui/sign-out", {})).status_code == 200
+    assert "has no session" in (await client.get("/ui/sign-out")).text

@@ -240,3 +240,17 @@ async def test_what_passkeys_js_tells_the_user_is_in_the_pages_language(client: 
     forged = await client.post("/ui/passkey/options", data={"csrf_token": "x"}, headers={"Accept-Language": "de"})
     assert forged.status_code == 403
     assert forged.json()["detail"].startswith("Dieses Formular konnte nicht angenommen werden.")
+
+
+async def test_the_session_that_makes_the_first_passkey_goes_on_with_both_factors(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    """Made with user verification, the passkey proves a second factor: the browser is not sent to sign in again
+    (a session without the factor its account now has is none: ``ui.session.signed_in``)."""
+    member = await tenant.add_user("first-passkey@example.com")
+    await _signed_in(client, member.email)
+    before = client.cookies.get("tenantry_session")
+    await register(client, SoftAuthenticator(ORIGIN))
+    assert (await client.get("/ui/account")).status_code == 200
+    assert client.cookies.get("tenantry_session") != before  # a new session, in place of the password's
+    assert await _session_amr(runtime, member.id) in (["pwd", "hwk", "mfa"], ["pwd", "swk", "mfa"])

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
+from tenantry.auth.second_factor import MFA_AMR
 from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
@@ -103,7 +104,8 @@ async def viewer(request: Request, session: AsyncSession) -> Principal:
     current = await signed_in(request, session)
     if current is None:
         raise SignInFirst
-    return Principal(user=current.user, session_id=current.session.id)
+    amr = current.session.amr or []
+    return Principal(user=current.user, session_id=current.session.id, second_factor=MFA_AMR in amr)
 
 
 def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:

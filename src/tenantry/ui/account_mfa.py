@@ -8,12 +8,13 @@ from fastapi.responses import Response
 from tenantry.core.actor import Actor
 from tenantry.core.flows import ownership
 from tenantry.core.mfa import service
+from tenantry.core.mfa.schemas import OTP
 from tenantry.core.users.models import User
 from tenantry.errors import Conflict, InvalidInput, NotFound
 from tenantry.i18n import _
 from tenantry.ui.mfa import enrolment_page
 from tenantry.ui.pages import PageRoute, field, message, redirect, render
-from tenantry.ui.session import AccountForm, Holder, HolderRequest
+from tenantry.ui.session import AccountForm, Holder, HolderRequest, factor_set_up
 from tenantry.web.routing import writes
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
@@ -48,7 +49,9 @@ async def confirm(holder: Holder, form: AccountForm) -> Response:
         return render(holder.request, "mfa_enrol.html", {**page, "errors": errors}, 400)
     except Conflict:
         return redirect("/ui/account")
-    return render(holder.request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+    response = render(holder.request, "recovery_codes.html", {"codes": codes, "next": "/ui/account"})
+    await factor_set_up(holder.request, holder.session, response, holder.current, OTP)
+    return response
 
 
 async def _own_change(

@@ -318,6 +318,14 @@ async def lacks_required_factor(session: AsyncSession, settings: Settings, user:
     return MFA not in (amr or []) and (await service.requirement(session, settings, user)).kind != "none"
 
 
+def proven_by_enrolment(amr: list[str] | None, kind: str) -> list[str]:
+    """What a session that proved ``amr`` has proven once it set up its account's second factor ``kind`` itself
+    (confirmed a new authenticator app with its code, made a passkey with user verification): both factors, as a
+    sign-in with them would. A session can set up a factor only while the account has none, or once it proved
+    one (``stepup``)."""
+    return list(dict.fromkeys([*(amr or []), kind, MFA]))
+
+
 async def purge(session: AsyncSession, expired_before: datetime) -> None:
     """Forget challenges that expired before ``expired_before``."""
     await repository.purge_challenges(session, expired_before)

@@ -174,8 +174,13 @@ def _descriptors(credentials: list[WebAuthnCredential]) -> list["PublicKeyCreden
     ]
 
 
+def kind_of(row: WebAuthnCredential) -> str:
+    """The ``amr`` a passkey proves: ``swk`` when it may be synced to other devices, else ``hwk``."""
+    return SOFTWARE_KEY if row.backup_eligible else HARDWARE_KEY
+
+
 def out(row: WebAuthnCredential) -> PasskeyOut:
-    kind = SOFTWARE_KEY if row.backup_eligible else HARDWARE_KEY
+    kind = kind_of(row)
     return PasskeyOut(id=row.id, name=row.name, kind=kind, created_at=row.created_at, last_used_at=row.last_used_at)
 
 
@@ -360,7 +365,7 @@ async def verify(
         return None
     passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
     await session.flush()
-    kind = SOFTWARE_KEY if passkey.backup_eligible else HARDWARE_KEY
+    kind = kind_of(passkey)
     return Asserted(passkey, [kind, "mfa"] if verified.user_verified else [kind])
 
 
