@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select, update
 from standardwebhooks import Webhook
@@ -340,3 +341,16 @@ async def test_a_worker_killed_mid_delivery_delivers_again_with_the_same_webhook
     assert _verified(created["secret"], delivered)["type"] == "user.created"
     [message] = await _webhook_messages(hooks_runtime)
     assert (message.status, message.attempts) == (SENT, 2)
+
+
+@pytest.mark.parametrize("owner", ["org", "platform"])
+async def test_answers_with_a_signing_secret_are_never_cached(
+    hooks: httpx.AsyncClient, root_token: str, tenant: Tenant, owner: str
+) -> None:
+    path, auth = (tenant.path("/webhooks"), tenant.auth) if owner == "org" else ("/api/v1/webhooks", bearer(root_token))
+    created = await hooks.post(path, json={"url": "https://hooks.example.com/a", "events": ["*"]}, headers=auth)
+    assert created.status_code == 201, created.text
+    rotated = await hooks.post(f"{path}/{created.json()['id']}/rotate-secret", headers=auth)
+    assert rotated.status_code == 200, rotated.text
+    for answer in (created, rotated):
+        assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")

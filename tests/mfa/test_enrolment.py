@@ -11,7 +11,7 @@ from tenantry.core.tokens.service import digest
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 from tests.mailbox import csrf_of
-from tests.mfa.conftest import TotpClock, answer, enrol, sign_in, two_factor_auth
+from tests.mfa.conftest import Authenticator, TotpClock, answer, enrol, sign_in, two_factor_auth
 from tests.mfa.test_hosted_pages import password_step
 
 MFA = "/api/v1/me/mfa"
@@ -162,3 +162,18 @@ def _secret_on(page: str) -> str:
     found = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page)
     assert found is not None, page
     return found.group(1)
+
+
+async def test_answers_with_the_apps_secret_or_recovery_codes_are_never_cached(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    started = await client.post(f"{MFA}/totp", headers=tenant.auth)
+    otp = pyotp.TOTP(started.json()["secret"])
+    confirmed = await client.post(f"{MFA}/totp/confirm", json={"code": otp.at(totp_clock.now)}, headers=tenant.auth)
+    totp_clock.advance(30)
+    app = Authenticator(otp.secret, confirmed.json()["recovery_codes"], otp.at)
+    headers = await two_factor_auth(client, tenant.owner.email, app, totp_clock)
+    regenerated = await client.post(f"{MFA}/recovery-codes", headers=headers)
+    for handed_out in (started, confirmed, regenerated):
+        assert handed_out.status_code == 200, handed_out.text
+        assert (handed_out.headers["cache-control"], handed_out.headers["pragma"]) == ("no-store", "no-cache")

@@ -23,6 +23,7 @@ from tenantry.core.mfa.schemas import (
 from tenantry.core.mfa.service import EnrolmentPlace
 from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
 # Factors are the account's own: never read or changed by an API key, through impersonation, or with an
@@ -44,7 +45,12 @@ async def get_my_mfa(actor: OwnFactors, session: DbSession, runtime: AppRuntime)
     return await service.status(session, runtime.settings, await load_me(session, actor))
 
 
-@router.post("/me/mfa/totp", response_model=TotpEnrolmentOut, responses=problems(401, 403, 409))
+@router.post(
+    "/me/mfa/totp",
+    response_model=TotpEnrolmentOut,
+    responses=problems(401, 403, 409),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
 async def start_totp(
     actor: OwnFactors, place: TokenSession, session: DbSession, runtime: AppRuntime
 ) -> TotpEnrolmentOut:
@@ -53,7 +59,12 @@ async def start_totp(
     return await service.start_totp(session, runtime.settings, await load_me(session, actor), place)
 
 
-@router.post("/me/mfa/totp/confirm", response_model=RecoveryCodesOut, responses=problems(401, 403, 409, 422))
+@router.post(
+    "/me/mfa/totp/confirm",
+    response_model=RecoveryCodesOut,
+    responses=problems(401, 403, 409, 422),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
 async def confirm_totp(
     payload: TotpConfirm, actor: OwnFactors, place: TokenSession, session: DbSession, runtime: AppRuntime
 ) -> RecoveryCodesOut:
@@ -72,7 +83,12 @@ async def remove_totp(actor: OwnFactors, session: DbSession) -> None:
     await service.remove_totp(session, actor, await load_me(session, actor))
 
 
-@router.post("/me/mfa/recovery-codes", response_model=RecoveryCodesOut, responses=problems(401, 403, 409))
+@router.post(
+    "/me/mfa/recovery-codes",
+    response_model=RecoveryCodesOut,
+    responses=problems(401, 403, 409),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
 async def regenerate_recovery_codes(actor: OwnFactors, session: DbSession) -> RecoveryCodesOut:
     """Ten new recovery codes, shown once; the old ones stop working."""
     codes = await service.regenerate_recovery_codes(session, actor, await load_me(session, actor))

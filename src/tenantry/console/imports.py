@@ -80,6 +80,7 @@ async def _run(job: ImportJob, importer: Importer, data: bytes) -> None:
     try:
         await importer.feed(data)
         job.summary = await importer.finish()
+        job.error = job.summary.stopped or None  # the caller's rights ended: the rows left are in the report
     except TenantryError as error:  # a refusal of ours: its words are meant for the page
         job.error = str(error.detail or error) or type(error).__name__
     except Exception:  # a failed import says so on its page instead of vanishing, without a driver's words

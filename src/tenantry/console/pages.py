@@ -69,6 +69,11 @@ class Console(PageRequest):
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def may(self, policy: Policy) -> bool:
+        """Whether the viewer would be let into a page or route with ``policy``: for a part of this page that shows
+        what that one serves."""
+        return policy.admits(self.access.actor)
+
     def can_any(self, *permissions: str) -> bool:
         return any(permission in self.permissions for permission in permissions)
 
