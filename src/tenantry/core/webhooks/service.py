@@ -38,8 +38,13 @@ class Owner:
         return column.is_(None) if self.org_id is None else column == self.org_id
 
 
-def _audit(session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEndpoint) -> None:
-    record(session, actor, action, org_id=endpoint.org_id, target_type="webhook", target_id=endpoint.id)
+def audit(
+    session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEndpoint, details: dict[str, str] | None = None
+) -> None:
+    """Record a change to ``endpoint`` in its organization's audit log (the platform's for a platform endpoint)."""
+    record(
+        session, actor, action, org_id=endpoint.org_id, target_type="webhook", target_id=endpoint.id, details=details
+    )
 
 
 async def create(
@@ -57,7 +62,7 @@ async def create(
     )
     session.add(endpoint)
     await session.flush()
-    _audit(session, actor, "webhook.created", endpoint)
+    audit(session, actor, "webhook.created", endpoint)
     return endpoint, secret
 
 
@@ -92,13 +97,13 @@ async def update(
             endpoint.disabled_reason, endpoint.failing_since = None, None
     endpoint.updated_at = utcnow()
     await session.flush()
-    _audit(session, actor, "webhook.updated", endpoint)
+    audit(session, actor, "webhook.updated", endpoint)
     return endpoint
 
 
 async def delete(session: AsyncSession, actor: Actor, owner: Owner, webhook_id: str) -> None:
     endpoint = await get(session, owner, webhook_id)
-    _audit(session, actor, "webhook.deleted", endpoint)
+    audit(session, actor, "webhook.deleted", endpoint)
     await session.delete(endpoint)
     await session.flush()
 
@@ -113,7 +118,7 @@ async def rotate_secret(
     endpoint.previous_expires_at = utcnow() + ROTATION_GRACE
     endpoint.updated_at = utcnow()
     await session.flush()
-    _audit(session, actor, "webhook.secret_rotated", endpoint)
+    audit(session, actor, "webhook.secret_rotated", endpoint)
     return endpoint, secret
 
 
@@ -161,7 +166,7 @@ async def redeliver(session: AsyncSession, actor: Actor, owner: Owner, webhook_i
     if not endpoint.enabled:
         raise Conflict("the webhook is disabled: enable it first")
     enqueue(session, endpoint, attempt.event_id)
-    _audit(session, actor, "webhook.redelivered", endpoint)
+    audit(session, actor, "webhook.redelivered", endpoint)
 
 
 def enqueue(session: AsyncSession, endpoint: WebhookEndpoint, event_id: str) -> None:
