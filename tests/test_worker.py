@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
+from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
 from tenantry.db.base import utcnow
 from tenantry.mail.sinks import DeliveryError, SmtpSink
@@ -192,8 +194,9 @@ async def test_settled_messages_are_purged_after_retention(
     assert await _messages(runtime) == []
 
 
-async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or_stopped(
-    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("lane_pass", ["_mail_pass", "_webhook_pass"])
+async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_a_lane_is_stuck_or_stopped(
+    runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch, lane_pass: str
 ) -> None:
     settings = settings_for(database_url, outbox_poll_seconds=0.05, outbox_lease_seconds=0.5)
     worker = OutboxWorker(Runtime(**{**runtime.__dict__, "settings": settings}))
@@ -208,8 +211,8 @@ async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_stuck_or
         await released.wait()
         return 0
 
-    monkeypatch.setattr(worker, "run_once", stuck)
-    await asyncio.sleep(1.0)  # the pass in hand ends; the next one hangs for longer than a lease
+    monkeypatch.setattr(worker, lane_pass, stuck)
+    await asyncio.sleep(1.0)  # the lane's pass in hand ends; its next one hangs for longer than a lease
     assert not worker.alive
     released.set()
     await worker.stop()
@@ -237,9 +240,13 @@ async def test_email_deliveries_are_counted_by_result(
     assert {result: after[result] - before[result] for result in after} == {"succeeded": 1.0, "failed": 1.0}
 
 
+_LEADING_WITH = re.compile(r"^WITH\b.*?\)\s*(?=(UPDATE|INSERT|DELETE|SELECT)\b)", re.DOTALL)
+
+
 def _outbox_writes(statements: list[str]) -> list[str]:
-    """The writes among ``statements`` to the outbox's table, by verb."""
-    verbs = [(statement.split()[0], statement.split("WHERE")[0]) for statement in statements]
+    """The writes among ``statements`` to the outbox's table, by verb (a claim's leading WITH put aside)."""
+    mains = [_LEADING_WITH.sub("", statement) for statement in statements]
+    verbs = [(main.split()[0], main.split("WHERE")[0]) for main in mains]
     return [verb for verb, head in verbs if verb in ("UPDATE", "INSERT", "DELETE") and "outbox_messages" in head]
 
 
@@ -255,6 +262,20 @@ async def test_a_batch_is_leased_in_one_statement_and_its_emails_recorded_in_one
     assert _outbox_writes(statements) == ["UPDATE", "UPDATE"]  # the lease, then the record
     messages = await _messages(runtime)
     assert {(message.status, message.attempts, message.locked_until) for message in messages} == {(SENT, 1, None)}
+
+
+async def test_a_claim_leases_no_more_messages_than_its_limit(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    """PostgreSQL ran the limited subquery again for each row it updated, and each run found the next rows free:
+    a claim of 2 leased all 5, and a worker held (and delivered in turn) every message due."""
+    for index in range(5):
+        await _invite(client, tenant, f"user{index}@example.com")
+    async with runtime.database.transaction() as session:
+        claimed = await outbox.claim_due(session, 2, 60)
+    leased = [message.id for message in await _messages(runtime) if message.locked_until is not None]
+    assert sorted(message.id for message in claimed) == sorted(leased)
+    assert len(leased) == 2
 
 
 async def test_a_stopping_worker_gives_back_the_messages_it_did_not_start(

@@ -21,6 +21,8 @@ class Receiver:
     """Answers to give, first to last; 200 once they run out."""
     hang_first: bool = False
     """Hold the first request open (never answer it), as a receiver whose sender dies would see it."""
+    hold: threading.Event | None = None
+    """Hold every request until this is set, then answer it: a slow receiver (it answers in time)."""
     received: list[Received] = field(default_factory=list)
     first_request: threading.Event = field(default_factory=threading.Event)
     url: str = ""
@@ -42,6 +44,8 @@ def webhook_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            if receiver.hold is not None:
+                receiver.hold.wait(60)
             status = receiver.answer()
             if status is None:
                 release.wait(30)
@@ -63,5 +67,7 @@ def webhook_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
         yield receiver
     finally:
         release.set()
+        if receiver.hold is not None:
+            receiver.hold.set()
         server.shutdown()
         server.server_close()

@@ -3,7 +3,8 @@
 Nothing logged here carries a password, a token or a key: the access log records the path without its
 query string, no request or response body is ever logged, and a traceback is the plain one: frames and
 lines, never the frames' local variables (which hold passwords and tokens, and which a rich renderer can
-spend minutes drawing while the request waits).
+spend minutes drawing while the request waits). The libraries that log what they send are held at WARNING
+whatever ``TENANTRY_LOG_LEVEL`` says (``_QUIET``).
 """
 
 import logging
@@ -20,6 +21,17 @@ def _add_request_id(_: object, __: str, event: structlog.typing.EventDict) -> st
     if current is not None:
         event.setdefault("request_id", current)
     return event
+
+
+_QUIET = (
+    "httpx",  # INFO: "HTTP Request: POST <url>" for each webhook, with the query a receiver's credential is in
+    "httpcore",  # DEBUG: each step of those requests
+    "urllib3",  # DEBUG: each request line to the trace collector, query included
+    "aiosqlite",  # DEBUG: every statement with its parameters (password hashes, mailed links and their tokens)
+    "sqlalchemy.engine",  # INFO: the same; SQLAlchemy holds it at WARNING only until something lowers it
+)
+"""Loggers of the libraries underneath that write requests or statements with their data: a log level for
+our own messages (DEBUG to follow a sign-in, say) must not turn them on. asyncpg logs no statement."""
 
 
 def configure(settings: Settings) -> None:
@@ -56,3 +68,5 @@ def configure(settings: Settings) -> None:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)

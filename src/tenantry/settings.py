@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 
-    jwt_issuer: str | None = Field(default=None, description="`iss` of access tokens; defaults to base_url.")
+    jwt_issuer: str | None = Field(
+        default=None,
+        description="`iss` of access tokens (the OpenID provider's too); defaults to base_url. The provider's "
+        "own issuer (discovery, ID tokens) is always base_url.",
+    )
     jwt_audience: str = "tenantry"
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60)
@@ -134,6 +138,9 @@ class Settings(BaseSettings):
         description="Let webhooks go to http:// and to private, loopback and link-local addresses (development only).",
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery.")
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Webhook deliveries a worker makes at once, each to another endpoint."
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
@@ -212,7 +219,16 @@ class Settings(BaseSettings):
         return [url.strip() for url in (self.database_replica_urls or "").split(",") if url.strip()]
 
     @property
-    def issuer(self) -> str:
+    def oidc_issuer(self) -> str:
+        """The OpenID provider's issuer: discovery's ``issuer``, the ID token's ``iss``, the authorization
+        response's ``iss`` (RFC 9207). OpenID Connect Discovery 4.3 requires it to be the URL discovery is
+        served under, so it is ``base_url`` whatever ``jwt_issuer`` says."""
+        return self.base_url
+
+    @property
+    def access_token_issuer(self) -> str:
+        """The ``iss`` of every access token, the ones the OpenID provider issues included, and the one their
+        verification requires."""
         return self.jwt_issuer or self.base_url
 
 

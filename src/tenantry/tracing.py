@@ -4,8 +4,10 @@ On when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``http://collector:4318``; the O
 and the other standard ``OTEL_*`` variables; ``OTEL_SERVICE_NAME`` defaults to ``tenantry``) and the ``otel``
 extra is installed
 (``pip install 'tenantry[otel]'``). Every request span carries the request id (``tenantry.request_id``, the
-``x-request-id`` the answer echoes and the access log prints), so a log line leads to its trace. Off, nothing
-here costs more than a dictionary lookup per outbox message.
+``x-request-id`` the answer echoes and the access log prints), so a log line leads to its trace. Like the
+access log, no span carries a request's query string: a reset, activation or magic link's one-time token
+travels there, and whoever reads the traces could spend it first. Off, nothing here costs more than a
+dictionary lookup per outbox message.
 """
 
 import logging
@@ -23,10 +25,15 @@ from tenantry.requestctx import request_id
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span
 
 REQUEST_ID = "tenantry.request_id"
 log = logging.getLogger("tenantry.tracing")
 _state: dict[str, Any] = {}
+# What the HTTP instrumentation fills from the request's URL, under the old semantic conventions and the new
+# (``OTEL_SEMCONV_STABILITY_OPT_IN``): the URLs and targets may end with the query, ``url.query`` is the query.
+_URLS = ("http.url", "http.target", "url.full")
+_QUERY = "url.query"
 
 
 def exporter() -> "SpanExporter":
@@ -72,8 +79,24 @@ def install(app: FastAPI, engine: AsyncEngine) -> "TracerProvider | None":
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     app.add_middleware(_RequestIdOnSpan)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, exclude_spans=["receive", "send"])
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, exclude_spans=["receive", "send"], server_request_hook=_without_query
+    )
     return provider
+
+
+def _without_query(span: "Span", scope: dict[str, Any]) -> None:
+    """The request span's server hook, called once the instrumentation has set the request's attributes:
+    writes them again without the query string (URLs cut at ``?``, ``url.query`` emptied), whichever semantic
+    conventions are followed. The span is exported when it ends, so the collector never sees the query."""
+    if not scope.get("query_string") or not span.is_recording():
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URLS:
+        if isinstance(value := attributes.get(key), str):
+            span.set_attribute(key, value.split("?", 1)[0])
+    if _QUERY in attributes:
+        span.set_attribute(_QUERY, "")
 
 
 def uninstall() -> None:

@@ -78,3 +78,11 @@ async def test_keys_cannot_hold_more_than_their_creator(client: httpx.AsyncClien
 async def test_keys_cannot_call_user_only_routes(client: httpx.AsyncClient, tenant: Tenant) -> None:
     key = (await _make_key(client, tenant, ["owner"]))["key"]
     assert (await client.get("/api/v1/me", headers={"x-api-key": key})).status_code == 403
+
+
+async def test_the_answer_with_a_new_key_is_never_cached(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await client.post(
+        tenant.path("/api-keys"), json={"name": "ci", "roles": ["viewer"]}, headers=tenant.auth
+    )
+    assert response.status_code == 201, response.text
+    assert (response.headers["cache-control"], response.headers["pragma"]) == ("no-store", "no-cache")

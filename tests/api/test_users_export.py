@@ -22,6 +22,7 @@ async def test_the_csv_export_lists_every_member_with_roles_and_status_and_no_cr
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="{tenant.slug}-users.csv"'
+    assert response.headers["cache-control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert tuple(rows[0]) == export.CSV_COLUMNS
     by_email = {row["email"]: row for row in rows}

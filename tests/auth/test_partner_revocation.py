@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.partners import revocation
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
-from tests.mailbox import csrf_of
+from tests.mailbox import Mailbox, csrf_of
 from tests.snapshots import every_row
 
 TELM = "/compat/telm/api/auth/auth"
@@ -73,7 +74,12 @@ async def test_revoking_reports_and_disables_what_the_partner_created(
         ).one()
     assert (event.org_id, event.target_id, event.actor_user_id) == (tenant.id, partner.id, tenant.owner.id)
     brought_in = [native_id, telm_id]
-    assert event.details == {"created_accounts": brought_in, "disabled": brought_in, "signed_out_accounts": []}
+    assert event.details == {
+        "created_accounts": brought_in,
+        "disabled": brought_in,
+        "readdressed_accounts": [],
+        "signed_out_accounts": [],
+    }
     assert (created.partner_org_id, created.actor_user_id) == (partner.id, partner.owner.id)
 
     # The partner's members no longer reach the customer on any surface, and change nothing trying.
@@ -133,3 +139,94 @@ async def test_revoking_ends_the_sessions_a_partner_opened_with_magic_links(
     for member, ended in ((alice, True), (bob, True), (bystander, False)):
         answer = await client.get(tenant.path(f"/users/{member.id}"), headers=member.auth)
         assert answer.status_code == (401 if ended else 200), member.email
+
+
+async def test_disabling_reaches_every_account_the_partner_brought_in_beyond_the_reports_cap(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link goes in the same call, so that call is the only clean-up there is: it disables them all,
+    however many, while the report lists at most ``REPORT_LIMIT`` and says it was cut."""
+    monkeypatch.setattr(revocation, "REPORT_LIMIT", 2)
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    emails = [f"backdoor{n}@example.com" for n in range(5)]
+    for email in emails:
+        body = {"email": email, "password": PASSWORD, "roles": ["admin"]}
+        created = await client.post(tenant.path("/users"), json=body, headers=partner.auth)
+        assert created.status_code == 201, created.text
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    report = revoked.json()
+    assert (len(report["created_accounts"]), len(report["disabled"]), report["truncated"]) == (2, 2, True)
+    for email in emails:
+        assert (await _sign_in(client, email)).json()["error"] == "invalid_grant", email
+
+
+async def test_a_member_the_partner_readdressed_is_disabled_so_no_reset_mails_the_partner(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
+    """The address a partner set is the partner's: a reset, the member's own "forgot password" included, would
+    mail it a way back in as the member. Revoking disables such members (even without ``disable_created``)
+    and lists them; one whose address the customer set again since is left alone."""
+    mailbox = Mailbox(runtime)
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    victim = await tenant.add_user("victim@acme.example", roles=["supervisor"])
+    fixed = await tenant.add_user("fixed@acme.example")
+    for member in (victim, fixed):
+        body = {"email": f"inbox-{member.id}@partner-co.example"}
+        changed = await client.patch(tenant.path(f"/users/{member.id}"), json=body, headers=partner.auth)
+        assert changed.status_code == 200, changed.text
+    again = await client.patch(tenant.path(f"/users/{fixed.id}"), json={"email": fixed.email}, headers=tenant.auth)
+    assert again.status_code == 200, again.text
+
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    report = revoked.json()
+    assert [(a["id"], a["status"]) for a in report["readdressed_accounts"]] == [(victim.id, "disabled")]
+    assert report["disabled"] == [victim.id]
+    await mailbox.deliver()  # (earlier mail)
+    partners_inbox = f"inbox-{victim.id}@partner-co.example"
+    assert (await client.post("/api/v1/auth/password-reset", json={"email": partners_inbox})).status_code == 202
+    refused = await client.post(tenant.path(f"/users/{victim.id}/password-reset"), headers=tenant.auth)
+    assert refused.status_code == 409, refused.text
+    assert [mail.to for mail in await mailbox.deliver()] == []
+
+    # The customer gives the member an address of theirs, enables them, and only then sends a reset.
+    body = {"email": "victim.again@acme.example"}
+    assert (await client.patch(tenant.path(f"/users/{victim.id}"), json=body, headers=tenant.auth)).status_code == 200
+    assert (await client.post(tenant.path(f"/users/{victim.id}/enable"), headers=tenant.auth)).status_code == 200
+    sent = await client.post(tenant.path(f"/users/{victim.id}/password-reset"), headers=tenant.auth)
+    assert sent.status_code == 202, sent.text
+    assert (await mailbox.one_for("victim.again@acme.example")).links
+
+
+async def test_a_partner_deleting_its_organization_leaves_each_customer_a_revocation(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant
+) -> None:
+    """The link ends with the partner organization; the customer gets what revoking it would have given: the
+    event listing what the partner brought in, sessions it handled ended, members it re-addressed disabled."""
+    native_id, telm_id = await _backdoors(client, tenant, partner)
+    victim = await tenant.add_user("victim@acme.example")
+    body = {"email": "inbox@partner-co.example"}
+    assert (await client.patch(tenant.path(f"/users/{victim.id}"), json=body, headers=partner.auth)).status_code == 200
+    assert (await client.delete(f"/api/v1/orgs/{partner.id}", headers=partner.auth)).status_code == 204
+    async with runtime.database.transaction(write=False) as session:
+        event = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.org_id == tenant.id, AuditEvent.action == "partner.revoked")
+            )
+        ).one()
+    assert event.target_id == partner.id
+    assert event.details == {
+        "created_accounts": [native_id, telm_id],
+        "disabled": [victim.id],
+        "readdressed_accounts": [victim.id],
+        "signed_out_accounts": [victim.id],
+    }
+    found = await client.get(tenant.path(f"/users/{victim.id}"), headers=tenant.auth)
+    assert found.json()["status"] == "disabled"

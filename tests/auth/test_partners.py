@@ -40,6 +40,7 @@ async def test_granting_listing_and_revoking_a_partner(
         "partner_org": {"id": partner.id, "slug": partner.slug, "name": partner.slug.title()},
         "created_accounts": [],
         "disabled": [],
+        "readdressed_accounts": [],
         "signed_out_accounts": [],
         "truncated": False,
     }

@@ -8,7 +8,7 @@ import httpx
 
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in, token_of
-from tests.factories import Tenant
+from tests.factories import Tenant, make_tenant
 from tests.mailbox import Mailbox
 
 
@@ -43,6 +43,29 @@ async def test_audit_log_is_newest_first_and_filters_by_action(client: httpx.Asy
     assert "user.created" not in only.text
     bad = await client.get(f"/console/{tenant.slug}/audit", params={"since": "yesterday"})
     assert 'role="alert"' in bad.text
+
+
+async def test_a_member_page_shows_its_audit_events_to_whom_the_audit_log_is_open_never_a_partner(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """The page follows the audit log's own policy: a partner whose link's role holds ``audit:read`` is refused
+    the log, so it reads none of it here either."""
+    partner = await make_tenant(client, root_token, "partner-co")
+    linked = await tenant.client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    member = await tenant.add_user()
+    assert (
+        await tenant.client.post(tenant.path(f"/users/{member.id}/disable"), headers=tenant.auth)
+    ).status_code == 200
+    page = f"/console/{tenant.slug}/members/{member.id}"
+    for viewer, shown in ((tenant.owner.email, True), (partner.owner.email, False)):
+        client.cookies.clear()
+        await sign_in(client, viewer)
+        answer = await client.get(page)
+        assert answer.status_code == 200, answer.text
+        assert ("member.disabled" in answer.text, "Recent events" in answer.text) == (shown, shown), viewer
 
 
 async def test_roles_page_lists_builtin_roles_and_creates_a_custom_one(
@@ -102,6 +125,8 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert len(listed.json()["items"]) == 5
     exported = await client.get(f"/console/{tenant.slug}/export.csv")
     assert "imported3@example.com" in exported.text
+    for download in (report, exported):  # members' addresses: kept by no browser or proxy cache
+        assert download.headers["cache-control"] == "no-store", download.headers
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
 

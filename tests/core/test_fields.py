@@ -6,7 +6,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from tenantry.core.fields import ATTRIBUTES_MAX_BYTES, Attributes, Email, Slug, _checked, _email, storable
+from tenantry.core.fields import ATTRIBUTES_MAX_BYTES, Attributes, Email, Name, Slug, _checked, _email, storable, within
+from tenantry.core.users.schemas import Password
 
 
 @pytest.mark.parametrize("text", ["nul\x00byte", "lone \ud800 surrogate"])
@@ -99,3 +100,23 @@ def test_attributes_are_bounded_json() -> None:
         adapter.validate_python({"nested": {"k\x00": 1}})
     with pytest.raises(ValidationError, match="finite"):
         adapter.validate_python({"n": float("nan")})
+
+
+def test_narrower_limits_count_characters_and_keep_the_types_rules() -> None:
+    vendor_name = TypeAdapter(within(Name, min_length=2, max_length=40))
+    for text, error in (("N", "at least 2 characters"), ("N" * 41, "at most 40 characters"), ("N\x00", "NUL")):
+        with pytest.raises(ValidationError, match=error):
+            vendor_name.validate_python(text)
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        TypeAdapter(within(Name, min_length=2)).validate_python("N" * 201)
+    assert TypeAdapter(within(Email, max_length=319)).validate_python("Ada@Example.COM") == "Ada@example.com"
+
+
+@pytest.mark.parametrize(
+    ("kind", "limits"),
+    [(Name, {"max_length": 201}), (Password, {"max_length": 2000}), (Password, {"min_length": 0, "max_length": 64})],
+)
+def test_limits_wider_than_the_types_own_are_refused(kind: object, limits: dict[str, int]) -> None:
+    """A type's own limits (Name: at most 200; Password: 1 to 1024) cannot be loosened this way."""
+    with pytest.raises(ValueError, match="wider"):
+        within(kind, **limits)

@@ -35,6 +35,38 @@ PRIVATE_SPELLINGS = [
     "https://169.254.169.254/latest/meta-data/",
 ]
 
+# One address in each range of IANA's special-purpose registries (IPv4 and IPv6) and of the deprecated ranges
+# Python's ``is_global`` (3.11) calls global; each is no webhook receiver's, whether reachable or not.
+SPECIAL_PURPOSE = [
+    "https://192.0.0.8/",  # IETF protocol assignments, 192.0.0.0/24: the IPv4 dummy address
+    "https://192.0.0.9/",  # PCP anycast
+    "https://192.0.0.255/",
+    "https://192.88.99.1/",  # deprecated 6to4 relay anycast
+    "https://192.31.196.1/",  # AS112
+    "https://192.52.193.1/",  # AMT
+    "https://192.175.48.1/",  # AS112 direct delegation
+    "https://198.18.0.1/",  # benchmarking
+    "https://240.0.0.1/",  # reserved
+    "https://255.255.255.255/",  # limited broadcast
+    "https://[::ffff:192.0.0.8]/",  # the same, IPv4-mapped,
+    "https://[64:ff9b::c000:8]/",  # through NAT64
+    "https://[2002:c058:6301::1]/",  # and 6to4
+    "https://[fec0::1]/",  # deprecated site-local
+    "https://[3fff::1]/",  # documentation
+    "https://[2001:db8::1]/",  # documentation
+    "https://[5f00::1]/",  # SRv6 SIDs
+    "https://[100::1]/",  # discard-only
+    "https://[100:0:0:1::1]/",  # dummy prefix
+    "https://[2001::1]/",  # Teredo (IETF protocol assignments, 2001::/23)
+    "https://[2001:1::1]/",  # PCP anycast
+    "https://[2001:3::1]/",  # AMT
+    "https://[2001:4:112::1]/",  # AS112
+    "https://[2001:20::1]/",  # ORCHIDv2
+    "https://[2620:4f:8000::1]/",  # AS112 direct delegation
+    "https://[fe80::1]/",  # link-local
+    "https://[ff0e::1]/",  # multicast
+]
+
 
 @pytest.mark.parametrize("url", PRIVATE_SPELLINGS)
 def test_a_private_address_in_any_spelling_is_refused_when_saved(url: str) -> None:
@@ -42,8 +74,30 @@ def test_a_private_address_in_any_spelling_is_refused_when_saved(url: str) -> No
         check_url(url, allow_private=False)
 
 
+@pytest.mark.parametrize("url", SPECIAL_PURPOSE)
+def test_a_special_purpose_address_is_refused_when_saved(url: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url", SPECIAL_PURPOSE)
+async def test_a_special_purpose_address_is_refused_at_delivery(url: str) -> None:
+    outcome = await sender.post(url, b"{}", {}, allow_private=False, seconds=2)
+    assert outcome.refused, (url, outcome)
+    assert outcome.response_status is None
+
+
 @pytest.mark.parametrize(
-    "url", ["https://8.8.8.8/", "https://[2606:4700::1111]/", "https://[::ffff:8.8.8.8]/", "https://cafe.be/"]
+    "url",
+    [
+        "https://8.8.8.8/",
+        "https://192.0.1.1/",  # next to the special-purpose 192.0.0.0/24
+        "https://[2606:4700::1111]/",
+        "https://[::ffff:8.8.8.8]/",
+        "https://[64:ff9b::808:808]/",  # what a DNS64 resolver answers for a public IPv4 receiver
+        "https://[2002:808:808::1]/",
+        "https://cafe.be/",
+    ],
 )
 def test_public_addresses_and_names_are_saved(url: str) -> None:
     assert check_url(url, allow_private=False) == url

@@ -10,11 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
+from tenantry.core.audit.models import AuditEvent
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.core.webhooks import attempts
+from tenantry.core.webhooks.attempts import Outcome
 from tenantry.core.webhooks.models import WebhookEndpoint
 from tenantry.core.webhooks.service import WEBHOOK
 from tenantry.db.base import utcnow
@@ -206,6 +210,40 @@ async def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(
     assert (enabled.json()["enabled"], enabled.json()["disabled_reason"]) == (True, None)
 
 
+async def _fail_for_days(runtime: Runtime, endpoint_id: str) -> None:
+    """An attempt that fails after the endpoint has failed every delivery for more than 3 days."""
+    async with runtime.database.transaction() as session:
+        await session.execute(update(WebhookEndpoint).values(failing_since=utcnow() - timedelta(days=4)))
+    async with runtime.database.transaction() as session:
+        await attempts.settle(session, runtime.templates, endpoint_id, "0" * 24, Outcome(error="refused"), utcnow())
+
+
+async def test_disabling_a_failing_endpoint_is_audited(
+    hooks: httpx.AsyncClient, hooks_runtime: Runtime, tenant: Tenant
+) -> None:
+    """Tenantry's own change, like a user's PATCH, is in the organization's audit log (with no acting user)."""
+    created = await _subscribe(hooks, tenant, "http://127.0.0.1:9/never")
+    await _fail_for_days(hooks_runtime, created["id"])
+    await _fail_for_days(hooks_runtime, created["id"])  # already disabled: recorded once
+    log = await hooks.get(tenant.path("/audit-events"), params={"target": created["id"]}, headers=tenant.auth)
+    disabled = [event for event in log.json()["items"] if event["action"] == "webhook.disabled"]
+    assert [(e["target_type"], e["actor_user_id"], e["details"]) for e in disabled] == [
+        ("webhook", None, {"reason": "every delivery failed for 3 days"})
+    ]
+
+
+async def test_disabling_a_failing_platform_endpoint_is_audited_in_the_platform_log(
+    hooks: httpx.AsyncClient, hooks_runtime: Runtime, root_token: str
+) -> None:
+    body = {"url": "http://127.0.0.1:9/never", "events": ["*"]}
+    created = (await hooks.post("/api/v1/webhooks", json=body, headers=bearer(root_token))).json()
+    await _fail_for_days(hooks_runtime, created["id"])
+    async with hooks_runtime.database.transaction(write=False) as session:
+        recorded = await session.scalars(select(AuditEvent).where(AuditEvent.target_id == created["id"]))
+        actions = [(event.action, event.org_id) for event in recorded]
+    assert ("webhook.disabled", None) in actions
+
+
 async def test_redeliver_sends_an_attempts_event_again(
     hooks: httpx.AsyncClient, tenant: Tenant, worker: OutboxWorker
 ) -> None:
@@ -303,3 +341,16 @@ async def test_a_worker_killed_mid_delivery_delivers_again_with_the_same_webhook
     assert _verified(created["secret"], delivered)["type"] == "user.created"
     [message] = await _webhook_messages(hooks_runtime)
     assert (message.status, message.attempts) == (SENT, 2)
+
+
+@pytest.mark.parametrize("owner", ["org", "platform"])
+async def test_answers_with_a_signing_secret_are_never_cached(
+    hooks: httpx.AsyncClient, root_token: str, tenant: Tenant, owner: str
+) -> None:
+    path, auth = (tenant.path("/webhooks"), tenant.auth) if owner == "org" else ("/api/v1/webhooks", bearer(root_token))
+    created = await hooks.post(path, json={"url": "https://hooks.example.com/a", "events": ["*"]}, headers=auth)
+    assert created.status_code == 201, created.text
+    rotated = await hooks.post(f"{path}/{created.json()['id']}/rotate-secret", headers=auth)
+    assert rotated.status_code == 200, rotated.text
+    for answer in (created, rotated):
+        assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")

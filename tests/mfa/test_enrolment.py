@@ -1,5 +1,7 @@
 """Enrolling and removing an authenticator app, and recovery codes, over /api/v1/me/mfa."""
 
+import re
+
 import httpx
 import pyotp
 from sqlalchemy import select
@@ -8,7 +10,9 @@ from tenantry.core.mfa.models import MfaFactor, RecoveryCode
 from tenantry.core.tokens.service import digest
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
-from tests.mfa.conftest import TotpClock, enrol, two_factor_auth
+from tests.mailbox import csrf_of
+from tests.mfa.conftest import Authenticator, TotpClock, answer, enrol, sign_in, two_factor_auth
+from tests.mfa.test_hosted_pages import password_step
 
 MFA = "/api/v1/me/mfa"
 
@@ -97,3 +101,79 @@ async def test_enrolment_is_refused_to_api_keys_and_impersonators(
     assert impersonated.status_code in (200, 201), impersonated.text
     token = impersonated.json()["access_token"]
     assert (await client.post(f"{MFA}/totp", headers=bearer(token))).status_code == 403
+
+
+async def test_an_app_being_set_up_belongs_to_the_session_that_began_it(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """Another session of the account (whoever else knows the password) neither confirms the app the owner is
+    setting up nor, by starting its own, gets the owner's confirmed: the owner's code then answers 409."""
+    member = await tenant.add_user("two-sessions@example.com")
+    other = bearer((await sign_in(client, member.email)).json()["access_token"])
+    owners = (await client.post(f"{MFA}/totp", headers=member.auth)).json()["secret"]
+    code = pyotp.TOTP(owners).at(totp_clock.now)
+    refused = await client.post(f"{MFA}/totp/confirm", json={"code": code}, headers=other)
+    assert refused.status_code == 409, refused.text
+    theirs = (await client.post(f"{MFA}/totp", headers=other)).json()["secret"]
+    assert theirs != owners
+    replaced = await client.post(f"{MFA}/totp/confirm", json={"code": code}, headers=member.auth)
+    assert replaced.status_code == 409, replaced.text  # start again: the app it scanned is no longer waiting
+    again = (await client.post(f"{MFA}/totp", headers=member.auth)).json()["secret"]
+    confirmed = await client.post(
+        f"{MFA}/totp/confirm", json={"code": pyotp.TOTP(again).at(totp_clock.now)}, headers=member.auth
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+
+async def test_my_account_page_shows_no_other_browser_the_secret_it_is_setting_up(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    """A browser that signed in with a phished password opens the set-up page first; the owner's page shows a
+    secret of its own, and the one the owner confirms does not sign the other browser in."""
+    member = await tenant.add_user("phished-setup@example.com")
+    attacker = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await password_step(attacker, member.email)
+    seen = _secret_on((await attacker.get("/ui/account/mfa")).text)
+    await password_step(client, member.email)
+    page = await client.get("/ui/account/mfa")
+    owners = _secret_on(page.text)
+    assert owners != seen
+    fields = {"code": pyotp.TOTP(owners).at(totp_clock.now), "csrf_token": csrf_of(page.text)}
+    assert (await client.post("/ui/account/mfa", data=fields)).status_code == 200
+    totp_clock.advance(30)
+    mfa_token = (await sign_in(client, member.email)).json()["mfa_token"]
+    assert (await answer(client, mfa_token, pyotp.TOTP(seen).at(totp_clock.now))).status_code == 400
+
+
+async def test_the_required_set_up_step_shows_each_sign_in_a_secret_of_its_own(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    member = await tenant.add_user("required-setup@example.com")
+    assert (await client.patch(tenant.path(), json={"mfa_required": True}, headers=tenant.auth)).status_code == 200
+    secrets = []
+    for _ in range(2):
+        browser = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+        assert (await password_step(browser, member.email)).headers["location"] == "/ui/mfa/enrol"
+        secrets.append(_secret_on((await browser.get("/ui/mfa/enrol")).text))
+    assert secrets[0] != secrets[1]
+
+
+def _secret_on(page: str) -> str:
+    found = re.search(r'<code class="secret"[^>]*>([A-Z2-7]+)</code>', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+async def test_answers_with_the_apps_secret_or_recovery_codes_are_never_cached(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock
+) -> None:
+    started = await client.post(f"{MFA}/totp", headers=tenant.auth)
+    otp = pyotp.TOTP(started.json()["secret"])
+    confirmed = await client.post(f"{MFA}/totp/confirm", json={"code": otp.at(totp_clock.now)}, headers=tenant.auth)
+    totp_clock.advance(30)
+    app = Authenticator(otp.secret, confirmed.json()["recovery_codes"], otp.at)
+    headers = await two_factor_auth(client, tenant.owner.email, app, totp_clock)
+    regenerated = await client.post(f"{MFA}/recovery-codes", headers=headers)
+    for handed_out in (started, confirmed, regenerated):
+        assert handed_out.status_code == 200, handed_out.text
+        assert (handed_out.headers["cache-control"], handed_out.headers["pragma"]) == ("no-store", "no-cache")

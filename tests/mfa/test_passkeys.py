@@ -10,7 +10,9 @@ from sqlalchemy import select, update
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.credentials.lockout import account_key
 from tenantry.core.credentials.models import LoginFailure
-from tenantry.core.mfa.models import WebAuthnChallenge
+from tenantry.core.mfa import passkeys
+from tenantry.core.mfa.models import WebAuthnChallenge, WebAuthnCredential
+from tenantry.core.mfa.schemas import PasskeyOut
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
@@ -61,6 +63,18 @@ async def _actions(runtime: Runtime, user_id: str) -> list[tuple[str, object]]:
         return [(row.action, (row.details or {}).get("method")) for row in rows if row.action.startswith("mfa.")]
 
 
+async def _listed(runtime: Runtime, user_id: str) -> list[PasskeyOut]:
+    """The account's passkeys as ``GET /me/mfa/passkeys`` lists them (read here: the test's tokens are of the
+    password alone, and end when the first passkey is made)."""
+    async with runtime.database.transaction(write=False) as session:
+        rows = await session.scalars(
+            select(WebAuthnCredential)
+            .where(WebAuthnCredential.user_id == user_id)
+            .order_by(WebAuthnCredential.created_at, WebAuthnCredential.id)
+        )
+        return [passkeys.out(row) for row in rows]
+
+
 async def _session_amr(runtime: Runtime, user_id: str) -> list[str] | None:
     async with runtime.database.transaction(write=False) as session:
         statement = select(BrowserSession.amr).where(BrowserSession.user_id == user_id)
@@ -79,10 +93,9 @@ async def test_register_on_my_account_then_sign_in_with_the_passkey_alone(
     authenticator = SoftAuthenticator(ORIGIN)
     await register(client, authenticator, "Work laptop")
     assert "Work laptop" in (await client.get("/ui/account")).text
-    listed = (await client.get(PASSKEYS, headers=member.auth)).json()["data"]
-    assert [(item["name"], item["kind"], item["last_used_at"]) for item in listed] == [("Work laptop", "hwk", None)]
-    status = (await client.get("/api/v1/me/mfa", headers=member.auth)).json()
-    assert (status["methods"], status["passkeys"]) == (["passkey"], 1)
+    listed = await _listed(runtime, member.id)
+    assert [(item.name, item.kind, item.last_used_at) for item in listed] == [("Work laptop", "hwk", None)]
+    assert (await client.get("/api/v1/me/mfa", headers=member.auth)).status_code == 401  # a password's session
 
     async with httpx.AsyncClient(transport=client._transport, base_url=ORIGIN) as browser:
         signed_in = await passwordless(browser, authenticator)
@@ -90,7 +103,7 @@ async def test_register_on_my_account_then_sign_in_with_the_passkey_alone(
         assert signed_in.headers["location"] == "/ui/account"
         assert (await browser.get("/ui/account")).status_code == 200
     assert await _session_amr(runtime, member.id) == ["hwk", "mfa"]
-    assert (await client.get(PASSKEYS, headers=member.auth)).json()["data"][0]["last_used_at"] is not None
+    assert (await _listed(runtime, member.id))[0].last_used_at is not None
     assert await _actions(runtime, member.id) == [("mfa.enrolled", "passkey")]
 
 
@@ -200,21 +213,21 @@ async def test_remove_a_passkey_with_a_second_factor_and_an_admin_reset_removes_
     await register(client, authenticator, "One")  # the first factor: the password's session may add it
     assert (await passwordless(client, authenticator)).status_code == 303  # the second, once signed in with it
     await register(client, authenticator, "Two")
-    listed = (await client.get(PASSKEYS, headers=member.auth)).json()["data"]
-    assert [item["name"] for item in listed] == ["One", "Two"]
-    refused = await client.delete(f"{PASSKEYS}/{listed[0]['id']}", headers=member.auth)
-    assert refused.status_code == 403  # a token of the password alone: sign in with the passkey to remove it
-    assert (await client.delete(f"{PASSKEYS}/{listed[1]['id']}", headers=tenant.auth)).status_code == 404  # not theirs
-    removed = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0]['id']}/remove", {})
+    listed = [(item.id, item.name) for item in await _listed(runtime, member.id)]
+    assert [name for _, name in listed] == ["One", "Two"]
+    refused = await client.delete(f"{PASSKEYS}/{listed[0][0]}", headers=member.auth)
+    assert refused.status_code == 401  # the password's token session ended when the first passkey was made
+    assert (await client.delete(f"{PASSKEYS}/{listed[1][0]}", headers=tenant.auth)).status_code == 404  # not theirs
+    removed = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0][0]}/remove", {})
     assert removed.headers["location"] == "/ui/account?notice=passkey_removed"
-    gone = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0]['id']}/remove", {})
+    gone = await submit(client, "/ui/account", f"/ui/account/passkeys/{listed[0][0]}/remove", {})
     assert gone.headers["location"] == "/ui/account"
     async with httpx.AsyncClient(transport=client._transport, base_url=ORIGIN) as browser:
         removed_one = await passwordless(browser, authenticator, passkey=authenticator.passkeys[0])
         assert removed_one.status_code == 400
     reset = await client.delete(tenant.path(f"/users/{member.id}/mfa"), headers=tenant.auth)
     assert reset.status_code == 204
-    assert (await client.get(PASSKEYS, headers=member.auth)).json()["data"] == []
+    assert await _listed(runtime, member.id) == []
     assert await _actions(runtime, member.id) == [
         ("mfa.enrolled", "passkey"),
         ("mfa.enrolled", "passkey"),
@@ -240,3 +253,17 @@ async def test_what_passkeys_js_tells_the_user_is_in_the_pages_language(client: 
     forged = await client.post("/ui/passkey/options", data={"csrf_token": "x"}, headers={"Accept-Language": "de"})
     assert forged.status_code == 403
     assert forged.json()["detail"].startswith("Dieses Formular konnte nicht angenommen werden.")
+
+
+async def test_the_session_that_makes_the_first_passkey_goes_on_with_both_factors(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    """Made with user verification, the passkey proves a second factor: the browser is not sent to sign in again
+    (a session without the factor its account now has is none: ``ui.session.signed_in``)."""
+    member = await tenant.add_user("first-passkey@example.com")
+    await _signed_in(client, member.email)
+    before = client.cookies.get("tenantry_session")
+    await register(client, SoftAuthenticator(ORIGIN))
+    assert (await client.get("/ui/account")).status_code == 200
+    assert client.cookies.get("tenantry_session") != before  # a new session, in place of the password's
+    assert await _session_amr(runtime, member.id) in (["pwd", "hwk", "mfa"], ["pwd", "swk", "mfa"])

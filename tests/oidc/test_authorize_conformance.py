@@ -1,10 +1,14 @@
 """The authorization and logout endpoints as OpenID Connect Core and RP-Initiated Logout word them: errors a
 relying party can act on, requests sent as forms, ``id_token_hint``."""
 
+import re
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import select
 
+from tenantry.core.clients.models import ClientConsent
+from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, LOGGED_OUT, authorize_url, code_for, pkce, query_of, register, sign_in_at
@@ -194,3 +198,42 @@ async def test_a_form_that_is_not_utf8_ends_on_a_page(client: httpx.AsyncClient)
         answer = await client.post(path, content=b"client_id=%FF", headers=form)
         assert (answer.status_code, answer.headers["content-type"]) == (400, "text/html; charset=utf-8"), path
         assert "location" not in answer.headers
+
+
+async def test_scope_values_the_provider_does_not_know_are_ignored_and_the_rest_granted(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """OIDC Core 3.1.2.1: scope values not understood SHOULD be ignored; the token response says what was
+    granted (RFC 6749 section 5.1). A value no scope could be, or nothing known at all, is invalid_scope."""
+    registered = await register(client, root_token)
+    code = await code_for(
+        client, authorize_url(registered["client_id"], scope="openid email phone api:read"), tenant.owner.email
+    )
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP}
+    tokens = await client.post(TOKEN, data=body, auth=(registered["client_id"], registered["client_secret"]))
+    assert (tokens.status_code, tokens.json()["scope"]) == (200, "openid email"), tokens.text
+    for scope in ("phone api:read", 'openid "quoted"', "openid caf\u00e9"):
+        refused = await _error_of(client, authorize_url(registered["client_id"], scope=scope))
+        assert refused["error"] == "invalid_scope", scope
+
+
+async def test_consent_is_asked_and_kept_for_the_scopes_granted_not_those_ignored(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    registered = await register(client, tenant.owner.token, path=tenant.path("/clients"))
+    url = authorize_url(registered["client_id"], scope="openid phone email")
+    consent = await client.get(
+        (await sign_in_at(client, (await client.get(url)).headers["location"], tenant.owner.email)).headers["location"]
+    )
+    assert consent.status_code == 200, consent.text
+    assert 'name="scope" value="openid email"' in consent.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', consent.text))
+    allowed = await client.post("/oidc/consent", data={**fields, "scope": "openid phone email", "decision": "allow"})
+    assert "code" in await _error_of(client, allowed.headers["location"])
+    async with runtime.database.transaction(write=False) as session:
+        kept = await session.scalar(
+            select(ClientConsent.scope).where(ClientConsent.client_id == registered["client_id"])
+        )
+    assert kept == "openid email"
+    silent = authorize_url(registered["client_id"], scope="openid email address", prompt="none")
+    assert "code" in await _error_of(client, silent)

@@ -143,3 +143,16 @@ async def test_client_credentials_only_for_confidential_org_clients(
     assert platform.status_code == 422
     public = await client.post(tenant.path("/clients"), json={**machine, "type": "public"}, headers=tenant.auth)
     assert public.status_code == 422
+
+
+@pytest.mark.parametrize("owner", ["org", "platform"])
+async def test_answers_with_a_client_secret_are_never_cached(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, owner: str
+) -> None:
+    path, auth = (tenant.path("/clients"), tenant.auth) if owner == "org" else (CLIENTS, bearer(root_token))
+    created = await client.post(path, json=WEB_APP, headers=auth)
+    assert created.status_code == 201, created.text
+    rotated = await client.post(f"{path}/{created.json()['client_id']}/secret", headers=auth)
+    assert rotated.status_code == 200, rotated.text
+    for answer in (created, rotated):
+        assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")

@@ -199,7 +199,7 @@ async def test_id_and_access_tokens_carry_every_claim_issue_16_lists_and_refresh
         assert _times_are_integers(id_claims)
         assert _times_are_integers(access)
         assert (id_claims["iss"], id_claims["sub"], id_claims["aud"]) == (
-            runtime.settings.issuer,
+            runtime.settings.oidc_issuer,
             member.id,
             registered["client_id"],
         )

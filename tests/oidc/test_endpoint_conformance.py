@@ -6,7 +6,10 @@ from typing import Any
 import httpx
 import jwt
 
-from tests.factories import Tenant, bearer
+from tenantry.app import build_runtime, create_app
+from tenantry.db.engine import Database
+from tests.conftest import settings_for
+from tests.factories import Tenant, bearer, make_platform_admin, token_for
 from tests.oidc.flow import APP, authorize_url, code_for, register
 
 TOKEN, USERINFO, INTROSPECT = "/oidc/token", "/oidc/userinfo", "/oidc/introspect"
@@ -43,6 +46,32 @@ async def test_discovery_and_jwks_are_readable_from_any_origin(client: httpx.Asy
         assert "access-control-allow-credentials" not in answer.headers
 
 
+async def test_the_provider_issuer_is_the_base_url_and_jwt_issuer_names_only_access_tokens(
+    database: Database, database_url: str
+) -> None:
+    """OpenID Connect Discovery 4.3: discovery's issuer is the URL it is served under, and the ID token's
+    ``iss`` is that issuer; ``TENANTRY_JWT_ISSUER`` is the ``iss`` of access tokens, which still verify."""
+    runtime = build_runtime(settings_for(database_url, jwt_issuer="https://tokens.example"), database)
+    await runtime.keyring.load()
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        meta = (await http.get("/.well-known/openid-configuration")).json()
+        assert (meta["issuer"], meta["token_endpoint"]) == ("http://testserver", "http://testserver/oidc/token")
+        admin = await make_platform_admin(runtime)
+        registered = await register(http, await token_for(http, admin.email))
+        tokens = await _tokens(http, registered, authorize_url(registered["client_id"]), admin.email)
+        assert _claims(tokens["id_token"])["iss"] == "http://testserver"
+        assert _claims(tokens["access_token"])["iss"] == "https://tokens.example"
+        userinfo = await http.get(USERINFO, headers=bearer(tokens["access_token"]))
+        assert (userinfo.status_code, userinfo.json()["sub"]) == (200, admin.id)
+        introspected = await http.post(INTROSPECT, data={"token": tokens["access_token"]}, auth=_auth(registered))
+        assert (introspected.json()["active"], introspected.json()["iss"]) == (True, "https://tokens.example")
+        refresh = await http.post(INTROSPECT, data={"token": tokens["refresh_token"]}, auth=_auth(registered))
+        assert (refresh.json()["iss"], refresh.json()["aud"]) == ("http://testserver", "http://testserver")
+        logout = await http.get("/oidc/logout", params={"id_token_hint": tokens["id_token"]})
+        assert logout.status_code == 200, logout.text
+
+
 async def test_token_errors_are_json_with_a_basic_challenge_when_basic_was_used(
     client: httpx.AsyncClient, root_token: str
 ) -> None:
@@ -69,6 +98,23 @@ async def test_token_errors_are_json_with_a_basic_challenge_when_basic_was_used(
     assert (other.status_code, other.json()["error"]) == (401, "invalid_client")
 
 
+async def test_a_missing_grant_type_is_invalid_request_and_an_unknown_one_unsupported(
+    client: httpx.AsyncClient, root_token: str
+) -> None:
+    """RFC 6749 section 5.2: a missing parameter is invalid_request; unsupported_grant_type names a grant type
+    the server does not support."""
+    registered = await register(client, root_token)
+    body = {"code": "x", "redirect_uri": APP}
+    for grant_type, error in (
+        (None, "invalid_request"),
+        ("", "invalid_request"),
+        ("password", "unsupported_grant_type"),
+    ):
+        fields = body if grant_type is None else {**body, "grant_type": grant_type}
+        answer = await client.post(TOKEN, data=fields, auth=_auth(registered))
+        assert (answer.status_code, answer.json()["error"]) == (400, error), grant_type
+
+
 async def test_userinfo_answers_bearer_errors_and_reads_a_token_from_a_form_body(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant
 ) -> None:
@@ -91,6 +137,25 @@ async def test_userinfo_answers_bearer_errors_and_reads_a_token_from_a_form_body
     refused = await client.get(USERINFO, headers=bearer(no_openid["access_token"]))
     assert refused.status_code == 403
     assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+
+
+async def test_userinfo_names_the_error_of_a_token_sent_in_the_body_as_of_one_in_the_header(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """RFC 6750 section 3.1: only a request with no token gets the bare challenge; a refused token, wherever
+    it was sent (section 2.2: the form body), gets invalid_token, and a token sent twice invalid_request."""
+    refused = await client.post(USERINFO, data={"access_token": "not.a.token"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith('Bearer realm="tenantry", error="invalid_token"')
+    assert refused.json()["error"] == "invalid_token"
+    registered = await register(client, root_token)
+    tokens = await _tokens(client, registered, authorize_url(registered["client_id"]), tenant.owner.email)
+    both = await client.post(USERINFO, data={"access_token": "x"}, headers=bearer(tokens["access_token"]))
+    assert both.status_code == 400
+    assert both.headers["www-authenticate"].startswith('Bearer realm="tenantry", error="invalid_request"')
+    assert (both.json()["error"], both.headers["cache-control"]) == ("invalid_request", "no-store")
+    nothing = await client.post(USERINFO, data={"other": "field"})
+    assert (nothing.status_code, nothing.headers["www-authenticate"]) == (401, 'Bearer realm="tenantry"')
 
 
 async def test_a_token_of_an_org_the_user_left_is_inactive_and_userinfo_refuses_it(

@@ -69,10 +69,11 @@ async def test_acr_values_asking_for_two_factors_forces_the_second_step(
     asked = await client.get(authorize_url(registered["client_id"], acr_values=TWO_FACTORS))
     assert asked.headers["location"].startswith("/ui/mfa/enrol?continue=")
 
-    # Enrolled since the session began: the session's password alone no longer does, whatever acr_values says.
+    # Enrolled since the session began (in another session): the password's session ended, whatever acr_values
+    # says; the browser signs in again, with both factors.
     await enrol(client, tenant.owner.token, totp_clock)
     stepped = await client.get(authorize_url(registered["client_id"]))
-    assert stepped.headers["location"].startswith("/ui/mfa?continue=")
+    assert stepped.headers["location"].startswith("/ui/sign-in?continue=")
 
 
 async def _one_factor_session(

@@ -166,7 +166,7 @@ async def test_an_org_client_cannot_redirect_a_browser_nobody_signed_in_with_a_b
     bad_requests = [
         authorize_url(client_id, redirect_uri=phishing, response_type="token"),
         authorize_url(client_id, redirect_uri=phishing, response_type=""),
-        authorize_url(client_id, redirect_uri=phishing, scope="openid phone"),
+        authorize_url(client_id, redirect_uri=phishing, scope="phone address"),
         authorize_url(client_id, redirect_uri=phishing, prompt="bogus"),
         authorize_url(client_id, redirect_uri=phishing, response_mode="fragment"),
         authorize_url(client_id, redirect_uri=phishing, code_challenge="x" * 43, code_challenge_method="plain"),

@@ -2,12 +2,13 @@
 
 import string
 import unicodedata
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.scim.conftest import ENTERPRISE, Scim
+from tests.scim.conftest import ENTERPRISE, GROUP, Scim
 
 OTHERS = {"owner-acme@example.com", "root@example.com"}  # the organization's owner and its creator
 
@@ -65,6 +66,27 @@ async def test_filters_select_in_the_database(scim: Scim, filter_: str, expected
     response = await scim.get("/Users", params={"filter": filter_})
     assert response.status_code == 200, response.text
     assert {item["userName"] for item in response.json()["Resources"]} == expected
+
+
+async def test_a_date_time_without_a_zone_is_read_as_utc(scim: Scim) -> None:
+    """RFC 7643 section 2.3.5: an xsd:dateTime may omit its zone (and a bare date its time)."""
+    created = await scim.create_user("ada@example.com")
+    group = await scim.post("/Groups", {"schemas": [GROUP], "displayName": "Engineers"})
+    assert group.status_code == 201, group.text
+    at = datetime.fromisoformat(created["meta"]["created"]).astimezone(UTC).replace(tzinfo=None)
+    before, after = (at - timedelta(minutes=30)).isoformat(), (at + timedelta(minutes=30)).isoformat()
+    for path, key in (("/Users", "userName"), ("/Groups", "displayName")):
+        for filter_, expected in (
+            (f'meta.created gt "{before}"', True),
+            (f'meta.lastModified gt "{after}"', False),
+            (f'meta.lastModified lt "{after}"', True),
+            ('meta.created gt "2000-01-01"', True),
+            ('meta.created lt "2000-01-01T00:00:00"', False),
+        ):
+            response = await scim.get(path, params={"filter": filter_})
+            assert response.status_code == 200, (path, filter_, response.text)
+            found = {item[key] for item in response.json()["Resources"]}
+            assert ({"ada@example.com", "Engineers"} & found != set()) is expected, (path, filter_, found)
 
 
 @pytest.mark.usefixtures("people")

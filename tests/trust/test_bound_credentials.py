@@ -8,6 +8,7 @@ signs out of the console, as one minted through the API ends with the impersonat
 """
 
 import re
+import time
 from typing import Any
 
 import httpx
@@ -17,19 +18,27 @@ from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in
 from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant
 from tests.mailbox import csrf_of
+from tests.mfa.conftest import Authenticator
 from tests.oidc.flow import APP, authorize_url, code_for, query_of, register, sign_in_at
 from tests.snapshots import every_row
 
 NEW_PASSWORD = "another horse battery staple"
 
 
-async def _org_app_token(client: httpx.AsyncClient, org: Tenant, email: str, **registration: Any) -> str:
+async def _org_app_token(
+    client: httpx.AsyncClient, org: Tenant, email: str, app: Authenticator | None = None, **registration: Any
+) -> str:
     """The access token an application ``org`` registered (with ``registration``) gets for ``email`` (who allows
-    it, once)."""
+    it, once, and gives the code of ``app`` when the account has one)."""
     registration = {"name": "Globex tool", **registration}
     registered = await register(client, org.owner.token, path=org.path("/clients"), **registration)
     url = authorize_url(registered["client_id"])
     signed_in = await sign_in_at(client, (await client.get(url)).headers["location"], email)
+    if app is not None:
+        second_step = await client.get(signed_in.headers["location"])
+        fields = {"code": app.code_at(time.time()), "method": "otp", "csrf_token": csrf_of(second_step.text)}
+        fields["continue"] = query_of(signed_in.headers["location"])["continue"]
+        signed_in = await client.post("/ui/mfa", data=fields)
     consent = await client.get(signed_in.headers["location"])
     fields = dict(query_of(url), csrf_token=csrf_of(consent.text), decision="allow")
     allowed = await client.post("/oidc/consent", data=fields)
@@ -49,11 +58,13 @@ async def _tokens(client: httpx.AsyncClient, registered: dict[str, Any], code: s
     return str(tokens.json()["access_token"])
 
 
-async def _enrol_totp(client: httpx.AsyncClient, member: Member) -> None:
+async def _enrol_totp(client: httpx.AsyncClient, member: Member) -> Authenticator:
+    """Set up an authenticator app with ``member``'s own token; its next code is the next time step's."""
     started = await client.post("/api/v1/me/mfa/totp", headers=member.auth)
-    code = pyotp.TOTP(started.json()["secret"]).now()
-    confirmed = await client.post("/api/v1/me/mfa/totp/confirm", json={"code": code}, headers=member.auth)
+    otp = pyotp.TOTP(started.json()["secret"])
+    confirmed = await client.post("/api/v1/me/mfa/totp/confirm", json={"code": otp.now()}, headers=member.auth)
     assert confirmed.status_code == 200, confirmed.text
+    return Authenticator(otp.secret, confirmed.json()["recovery_codes"], lambda at: otp.at(at + 30))
 
 
 async def test_an_org_applications_token_changes_nothing_that_guards_the_account_elsewhere(
@@ -64,8 +75,8 @@ async def test_an_org_applications_token_changes_nothing_that_guards_the_account
     assert (
         await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))
     ).status_code == 201
-    app_token = bearer(await _org_app_token(client, other_tenant, alice.email))
-    await _enrol_totp(client, alice)
+    app = await _enrol_totp(client, alice)  # before: enrolling ends the account's one-factor sessions
+    app_token = bearer(await _org_app_token(client, other_tenant, alice.email, app))  # two factors, one org
     telm = f"/compat/telm/api/auth/auth/{other_tenant.slug}/user/{alice.email}/password"
     attempts = [
         ("GET", "/api/v1/me/mfa", None, None),

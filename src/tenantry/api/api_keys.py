@@ -11,6 +11,7 @@ from tenantry.core.apikeys import service
 from tenantry.core.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage
 from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 router = APIRouter(prefix="/orgs/{org}/api-keys", tags=["api keys"], route_class=UnitOfWorkRoute)
 KeyWriter = Annotated[OrgAccess, Depends(org_member(Policy("api_keys:write", impersonation=False)))]
@@ -29,7 +30,11 @@ async def list_keys(
 
 
 @router.post(
-    "", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 422)
+    "",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 422),
+    dependencies=[HANDS_OUT_A_SECRET],
 )
 async def create_key(payload: ApiKeyCreate, access: KeyWriter, session: DbSession) -> ApiKeyCreated:
     """Create an API key with the given roles; the key is in this answer only."""

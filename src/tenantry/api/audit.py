@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 
 from tenantry.api.errors import problems
 from tenantry.api.pagination import Cursor, Limit, decode_cursor, encode_cursor
-from tenantry.auth.policy import OrgAccess, Policy, org_member
+from tenantry.auth.policy import READ_AUDIT, OrgAccess, org_member
 from tenantry.core.audit import service as audit
 from tenantry.core.audit.schemas import AuditEventOut, AuditEventPage
 from tenantry.core.fields import StorableStr
@@ -31,7 +31,7 @@ Order = Annotated[Literal["asc", "desc"], Query(description="`asc`: oldest first
 @router.get("", response_model=AuditEventPage, responses=problems(401, 403, 404, 422))
 async def list_audit_events(
     session: DbSession,
-    access: OrgAccess = Depends(org_member(Policy("audit:read"))),
+    access: OrgAccess = Depends(org_member(READ_AUDIT)),
     action: ActionFilter = None,
     actor: ActorFilter = None,
     target: TargetFilter = None,

@@ -1,7 +1,7 @@
 """OAuth 2.0 / OpenID Connect clients: the platform's (platform admins) and each organization's own."""
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,12 +22,25 @@ from tenantry.core.clients.schemas import (
 from tenantry.core.orgs.models import Organization
 from tenantry.runtime import AppRuntime, DbSession, Runtime
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 router = APIRouter(tags=["clients"], route_class=UnitOfWorkRoute)
 ClientId = Annotated[str, Path(description="The client's client_id", max_length=64)]
 PlatformAdmin = Annotated[Actor, Depends(caller(Policy(platform_admin=True, impersonation=False, users_only=True)))]
 OrgAdmin = Annotated[OrgAccess, Depends(org_member(Policy("clients:write", impersonation=False)))]
 _RESPONSES = problems(401, 403, 404, 422)
+# The platform's and the organizations' routes answering with a secret, which is never cached.
+_CREATED: dict[str, Any] = {
+    "response_model": ClientCreated,
+    "status_code": status.HTTP_201_CREATED,
+    "responses": _RESPONSES,
+    "dependencies": [HANDS_OUT_A_SECRET],
+}
+_ROTATED: dict[str, Any] = {
+    "response_model": SecretRotated,
+    "responses": _RESPONSES,
+    "dependencies": [HANDS_OUT_A_SECRET],
+}
 
 
 def _created(created: service.NewClient) -> ClientCreated:
@@ -42,7 +55,7 @@ async def _rotate(
     return SecretRotated(client_id=client_id, client_secret=secret, previous_secret_expires_at=until)
 
 
-@router.post("/clients", response_model=ClientCreated, status_code=status.HTTP_201_CREATED, responses=_RESPONSES)
+@router.post("/clients", **_CREATED)
 async def create_platform_client(payload: ClientCreate, actor: PlatformAdmin, session: DbSession) -> ClientCreated:
     """Register a platform client (signs in users of every organization); a secret is in this answer only."""
     return _created(await service.create(session, actor, None, payload))
@@ -77,7 +90,7 @@ async def delete_platform_client(client_id: ClientId, actor: PlatformAdmin, sess
     await service.delete(session, actor, None, client_id)
 
 
-@router.post("/clients/{client_id}/secret", response_model=SecretRotated, responses=_RESPONSES)
+@router.post("/clients/{client_id}/secret", **_ROTATED)
 async def rotate_platform_client_secret(
     client_id: ClientId, actor: PlatformAdmin, session: DbSession, runtime: AppRuntime
 ) -> SecretRotated:
@@ -85,9 +98,7 @@ async def rotate_platform_client_secret(
     return await _rotate(session, runtime, actor, None, client_id)
 
 
-@router.post(
-    "/orgs/{org}/clients", response_model=ClientCreated, status_code=status.HTTP_201_CREATED, responses=_RESPONSES
-)
+@router.post("/orgs/{org}/clients", **_CREATED)
 async def create_org_client(payload: ClientCreate, access: OrgAdmin, session: DbSession) -> ClientCreated:
     """Register one of the organization's own clients (signs in its members only, with their consent)."""
     return _created(await service.create(session, access.actor, access.org, payload))
@@ -122,7 +133,7 @@ async def delete_org_client(client_id: ClientId, access: OrgAdmin, session: DbSe
     await service.delete(session, access.actor, access.org, client_id)
 
 
-@router.post("/orgs/{org}/clients/{client_id}/secret", response_model=SecretRotated, responses=_RESPONSES)
+@router.post("/orgs/{org}/clients/{client_id}/secret", **_ROTATED)
 async def rotate_org_client_secret(
     client_id: ClientId, access: OrgAdmin, session: DbSession, runtime: AppRuntime
 ) -> SecretRotated:

@@ -9,6 +9,7 @@ from tenantry.api.errors import problems
 from tenantry.api.me import load_me
 from tenantry.api.users import target_user
 from tenantry.auth.policy import Policy, Target, caller
+from tenantry.auth.principal import Principal, current_principal
 from tenantry.core.actor import Actor
 from tenantry.core.mfa import passkeys, service
 from tenantry.core.mfa.schemas import (
@@ -19,13 +20,23 @@ from tenantry.core.mfa.schemas import (
     TotpEnrolmentOut,
     TotpImport,
 )
+from tenantry.core.mfa.service import EnrolmentPlace
 from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 router = APIRouter(tags=["mfa"], route_class=UnitOfWorkRoute)
 # Factors are the account's own: never read or changed by an API key, through impersonation, or with an
 # application's token for one organization (they guard the account in every organization).
 OwnFactors = Annotated[Actor, Depends(caller(Policy(users_only=True, impersonation=False, own_account=True)))]
+
+
+async def _token_session(principal: Principal = Depends(current_principal)) -> EnrolmentPlace:
+    """Where an app is set up over ``/me/mfa``: the caller's token session (one sign-in and its refreshes)."""
+    return EnrolmentPlace.tokens(principal.session_id)
+
+
+TokenSession = Annotated[EnrolmentPlace, Depends(_token_session)]
 
 
 @router.get("/me/mfa", response_model=MfaStatusOut, responses=problems(401, 403))
@@ -34,20 +45,35 @@ async def get_my_mfa(actor: OwnFactors, session: DbSession, runtime: AppRuntime)
     return await service.status(session, runtime.settings, await load_me(session, actor))
 
 
-@router.post("/me/mfa/totp", response_model=TotpEnrolmentOut, responses=problems(401, 403, 409))
-async def start_totp(actor: OwnFactors, session: DbSession, runtime: AppRuntime) -> TotpEnrolmentOut:
-    """Start enrolling an authenticator app: its secret (a new one each call) until confirmed with a code."""
-    return await service.start_totp(session, runtime.settings, await load_me(session, actor))
+@router.post(
+    "/me/mfa/totp",
+    response_model=TotpEnrolmentOut,
+    responses=problems(401, 403, 409),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
+async def start_totp(
+    actor: OwnFactors, place: TokenSession, session: DbSession, runtime: AppRuntime
+) -> TotpEnrolmentOut:
+    """Start enrolling an authenticator app: its secret (a new one each call) until confirmed with a code by a
+    token of the same sign-in (this one, or one refreshed from it)."""
+    return await service.start_totp(session, runtime.settings, await load_me(session, actor), place)
 
 
-@router.post("/me/mfa/totp/confirm", response_model=RecoveryCodesOut, responses=problems(401, 403, 409, 422))
+@router.post(
+    "/me/mfa/totp/confirm",
+    response_model=RecoveryCodesOut,
+    responses=problems(401, 403, 409, 422),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
 async def confirm_totp(
-    payload: TotpConfirm, actor: OwnFactors, session: DbSession, runtime: AppRuntime
+    payload: TotpConfirm, actor: OwnFactors, place: TokenSession, session: DbSession, runtime: AppRuntime
 ) -> RecoveryCodesOut:
-    """Confirm the authenticator app with its current code; the answer holds ten recovery codes, shown once."""
+    """Confirm the authenticator app this sign-in started with its current code; the answer holds ten recovery
+    codes, shown once. The account's other sessions without a second factor end; this one's refresh tokens mint
+    nothing more: sign in again with the app."""
     user = await load_me(session, actor)
     return RecoveryCodesOut(
-        recovery_codes=await service.confirm_totp(session, runtime.settings, actor, user, payload.code)
+        recovery_codes=await service.confirm_totp(session, runtime.settings, actor, user, payload.code, place)
     )
 
 
@@ -57,7 +83,12 @@ async def remove_totp(actor: OwnFactors, session: DbSession) -> None:
     await service.remove_totp(session, actor, await load_me(session, actor))
 
 
-@router.post("/me/mfa/recovery-codes", response_model=RecoveryCodesOut, responses=problems(401, 403, 409))
+@router.post(
+    "/me/mfa/recovery-codes",
+    response_model=RecoveryCodesOut,
+    responses=problems(401, 403, 409),
+    dependencies=[HANDS_OUT_A_SECRET],
+)
 async def regenerate_recovery_codes(actor: OwnFactors, session: DbSession) -> RecoveryCodesOut:
     """Ten new recovery codes, shown once; the old ones stop working."""
     codes = await service.regenerate_recovery_codes(session, actor, await load_me(session, actor))

@@ -15,6 +15,7 @@ from tenantry.core.memberships import service as memberships
 from tenantry.core.users import export, service
 from tenantry.core.users.schemas import PasswordSet, RolesUpdate, UserCreate, UserOut, UserPage, UserUpdate
 from tenantry.runtime import Runtime, get_runtime, get_session
+from tenantry.web.headers import attachment
 from tenantry.web.routing import UnitOfWorkRoute
 from tenantry.web.serialized import serialized
 from tenantry.web.targets import member, org_target
@@ -73,7 +74,7 @@ async def export_users(
     return StreamingResponse(
         export.export_text(runtime.database, access.org, chosen),
         media_type=export.MEDIA_TYPES[chosen],
-        headers={"Content-Disposition": f'attachment; filename="{access.org.slug}-users.{chosen}"'},
+        headers=attachment(f"{access.org.slug}-users.{chosen}"),
     )
 
 

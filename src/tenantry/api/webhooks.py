@@ -21,6 +21,7 @@ from tenantry.core.webhooks.schemas import (
 )
 from tenantry.runtime import AppRuntime, DbSession
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 WebhookId = Annotated[str, Path(description="Webhook id", max_length=64)]
 DeliveryId = Annotated[str, Path(description="Delivery attempt id", max_length=64)]
@@ -52,6 +53,7 @@ def _router(
         response_model=WebhookWithSecret,
         status_code=status.HTTP_201_CREATED,
         responses=problems(401, 403, 404, 409, 422),
+        dependencies=[HANDS_OUT_A_SECRET],
     )
     async def create_webhook(
         payload: WebhookCreate, session: DbSession, runtime: AppRuntime, who: Caller = Depends(writing)
@@ -88,7 +90,12 @@ def _router(
         """Delete a webhook; deliveries waiting for it are dropped."""
         await service.delete(session, who[0], who[1], webhook)
 
-    @router.post("/{webhook}/rotate-secret", response_model=WebhookWithSecret, responses=problems(401, 403, 404, 409))
+    @router.post(
+        "/{webhook}/rotate-secret",
+        response_model=WebhookWithSecret,
+        responses=problems(401, 403, 404, 409),
+        dependencies=[HANDS_OUT_A_SECRET],
+    )
     async def rotate_secret(
         webhook: WebhookId, session: DbSession, runtime: AppRuntime, who: Caller = Depends(writing)
     ) -> WebhookWithSecret:

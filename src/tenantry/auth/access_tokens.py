@@ -65,7 +65,7 @@ async def issue(
     now = int(time.time())  # NumericDates are whole seconds: strict JWT libraries refuse fractions
     claims: dict[str, Any] = {
         **(extra_claims or {}),
-        "iss": settings.issuer,
+        "iss": settings.access_token_issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "iat": now,
@@ -121,7 +121,7 @@ async def _verify(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acc
             key,
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
-            issuer=settings.issuer,
+            issuer=settings.access_token_issuer,
             leeway=_LEEWAY_SECONDS,
             options={"require": _REQUIRED},
         )

@@ -117,7 +117,7 @@ async def id_token(runtime: Runtime, grant: Grant, access_token: str | None, ses
     now = int(time.time())
     claims: dict[str, Any] = {
         **user_claims(grant.user, grant.scope),
-        "iss": runtime.settings.issuer,
+        "iss": runtime.settings.oidc_issuer,
         "sub": grant.user.id,
         "aud": grant.client.id,
         "azp": grant.client.id,
@@ -182,7 +182,7 @@ async def read_id_token_hint(runtime: Runtime, token: str) -> dict[str, Any] | N
             token,
             key,
             algorithms=[RS256],
-            issuer=runtime.settings.issuer,
+            issuer=runtime.settings.oidc_issuer,
             options={"verify_exp": False, "verify_aud": False, "require": ["sub", "aud", "iss"]},
         )
     except jwt.PyJWTError:

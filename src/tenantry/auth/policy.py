@@ -6,11 +6,9 @@ The organization in the path is resolved and the caller's permissions there are 
 so disabling a user, a membership, a key or a partner link takes effect on the next one. Not a member:
 404; a member without the permission: 403.
 
-Where the caller's rights in an organization come from, first match wins: a platform admin holds every
-permission; a member holds those of their roles there (a disabled or invited membership: 403; an
-invitation the account has not accepted yet is no membership); a member
-of a partner organization who holds ``partners:act`` there holds those of the link's role, on routes
-whose policy allows partners (403 on the others); anyone else gets 404. An impersonation token acts only
+Where the caller's rights in an organization come from is ``core.access`` (first match wins: a platform admin,
+a member, a member of a partner organization, else 404; a membership not active: 403); a partner's
+member acts only on routes whose policy allows partners (403 on the others). An impersonation token acts only
 in the organization it was issued in (404 elsewhere); so does every token issued for one organization
 (the OpenID provider's), and platform-admin powers never ride on such a token.
 """
@@ -27,15 +25,12 @@ from starlette.routing import BaseRoute, Mount
 
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
+from tenantry.core.access import Rights, key_rights, user_rights
 from tenantry.core.actor import Actor
 from tenantry.core.memberships import callers, directory
 from tenantry.core.memberships.callers import MembershipRights
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
 from tenantry.core.memberships.service import Member, MemberRead
 from tenantry.core.orgs.models import Organization
-from tenantry.core.partners import service as partners
-from tenantry.core.roles.permissions import ALL_PERMISSIONS
-from tenantry.core.roles.service import union_permissions
 from tenantry.errors import NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.requestctx import request_id
 from tenantry.runtime import session_of
@@ -57,6 +52,21 @@ class Policy:
     """It changes the calling account as a whole (its password, second factors, every session), which guards it
     in every organization: a token bound to one organization (an application's, an impersonation) may not."""
 
+    def admits(self, actor: Actor) -> bool:
+        """Whether ``actor``, let into the organization by another route, would be let into one with this policy:
+        for a page that shows part of what such a route serves (the same rule, not a second one)."""
+        return (
+            (self.permission is None or self.permission in actor.permissions)
+            and (self.impersonation or actor.impersonator_id is None)
+            and (self.partner or actor.partner_org_id is None)
+            and (not self.platform_admin or actor.platform_admin)
+            and (not self.users_only or actor.user_id is not None)
+        )
+
+
+READ_AUDIT = Policy("audit:read")
+"""The audit log's policy: its members only (never a partner's), on every surface that shows it."""
+
 
 @dataclass(frozen=True)
 class OrgAccess:
@@ -73,13 +83,7 @@ class Target:
     member: Member
 
 
-@dataclass(frozen=True)
-class _Rights:
-    permissions: frozenset[str]
-    partner_org_id: str | None = None
-
-
-def _actor(request: Request, principal: Principal, rights: _Rights) -> Actor:
+def _actor(request: Request, principal: Principal, rights: Rights) -> Actor:
     return Actor(
         user_id=principal.user.id if principal.user else None,
         api_key_id=principal.api_key.id if principal.api_key else None,
@@ -111,7 +115,7 @@ async def _rights_in(
     principal: Principal,
     org: Organization,
     membership: MembershipRights | None,
-) -> _Rights:
+) -> Rights:
     """What the caller may do in ``org``; ``membership`` is theirs there (already read). An application's token
     acts only in the organization it was issued for (``_access`` narrows its rights there)."""
     if (principal.org_id is not None and principal.org_id != org.id) or principal.reaches_no_org:
@@ -119,20 +123,14 @@ async def _rights_in(
     if principal.api_key is not None:
         if principal.api_key.org_id != org.id:
             raise OrganizationNotFound("organization not found")
-        return _Rights(union_permissions(list(principal.api_key.roles)))
+        return key_rights(principal.api_key)
     assert principal.user is not None
-    if principal.platform_admin:
-        return _Rights(ALL_PERMISSIONS)
-    if membership is not None and not membership.consent_pending:  # an invitation not accepted: not a member
-        if membership.status != MEMBERSHIP_ACTIVE:
-            raise PermissionDenied(f"your membership in this organization is {membership.status}")
-        return _Rights(membership.permissions)
-    partner = await partners.access_for(session, org, principal.user.id)
-    if partner is None:
-        raise OrganizationNotFound("organization not found")
-    if not policy.partner:
+    rights = await user_rights(
+        session, org, principal.user.id, platform_admin=principal.platform_admin, membership=membership
+    )
+    if rights.partner_org_id is not None and not policy.partner:
         raise PermissionDenied("partner organizations may not do this")
-    return _Rights(partner.permissions, partner.partner_org_id)
+    return rights
 
 
 PolicyDependency = Callable[..., Awaitable[Any]]
@@ -141,7 +139,7 @@ PolicyDependency = Callable[..., Awaitable[Any]]
 def caller_actor(request: Request, policy: Policy, principal: Principal) -> Actor:
     """``principal`` as the actor of a route outside any organization, once checked against ``policy``."""
     _check_caller(policy, principal)
-    return _actor(request, principal, _Rights(frozenset()))
+    return _actor(request, principal, Rights(frozenset()))
 
 
 def caller(policy: Policy) -> PolicyDependency:
@@ -210,7 +208,7 @@ async def _access(
         raise OrganizationNotFound("organization not found")
     rights = await _rights_in(session, policy, principal, found, membership)
     if principal.client_permissions is not None:  # an application's token: at most what it was issued with
-        rights = _Rights(rights.permissions & principal.client_permissions, rights.partner_org_id)
+        rights = Rights(rights.permissions & principal.client_permissions, rights.partner_org_id)
     if policy.permission is not None and policy.permission not in rights.permissions:
         raise PermissionDenied(f"requires the permission {policy.permission!r} in this organization")
     return OrgAccess(found, principal, _actor(request, principal, rights))

@@ -16,7 +16,7 @@ from tenantry.core.actor import Actor
 from tenantry.core.mfa import challenges, service
 from tenantry.core.mfa.challenges import ChallengeDead, Passed, WrongAnswer
 from tenantry.core.mfa.models import ENROLL, VERIFY
-from tenantry.core.mfa.schemas import OTP, RECOVERY_CODE
+from tenantry.core.mfa.schemas import MFA, OTP, RECOVERY_CODE
 from tenantry.core.mfa.service import Requirement
 from tenantry.core.users.models import User
 from tenantry.core.users.password_signin import SignInAccount
@@ -24,7 +24,7 @@ from tenantry.errors import OAuthError
 from tenantry.runtime import Runtime
 
 PASSWORD_AMR = "pwd"
-MFA_AMR = challenges.MFA
+MFA_AMR = MFA
 OTP_GRANT = "urn:tenantry:params:oauth:grant-type:mfa-otp"
 RECOVERY_CODE_GRANT = "urn:tenantry:params:oauth:grant-type:mfa-recovery-code"
 METHOD_OF_GRANT = {OTP_GRANT: OTP, RECOVERY_CODE_GRANT: RECOVERY_CODE}

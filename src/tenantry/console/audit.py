@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from tenantry.auth.policy import Policy
+from tenantry.auth.policy import READ_AUDIT
 from tenantry.console.pages import Console, ConsoleRoute, console_access
 from tenantry.core.audit import service as audit
 from tenantry.db.ids import is_id
@@ -25,7 +25,7 @@ def _day(value: str) -> datetime | None:
 
 @router.get("")
 async def audit_page(
-    console: Console = Depends(console_access(Policy("audit:read"))),
+    console: Console = Depends(console_access(READ_AUDIT)),
     action: Filter = "",
     actor: Filter = "",
     target: Filter = "",

@@ -34,6 +34,7 @@ from tenantry.core.users import export
 from tenantry.errors import InvalidInput, NotFound, TenantryError
 from tenantry.i18n import _
 from tenantry.web.body_limit import upload_body
+from tenantry.web.headers import attachment
 from tenantry.web.routing import batched
 
 log = structlog.get_logger("tenantry.console.imports")
@@ -79,6 +80,7 @@ async def _run(job: ImportJob, importer: Importer, data: bytes) -> None:
     try:
         await importer.feed(data)
         job.summary = await importer.finish()
+        job.error = job.summary.stopped or None  # the caller's rights ended: the rows left are in the report
     except TenantryError as error:  # a refusal of ours: its words are meant for the page
         job.error = str(error.detail or error) or type(error).__name__
     except Exception:  # a failed import says so on its page instead of vanishing, without a driver's words
@@ -165,8 +167,8 @@ async def import_errors(job: JobRef, console: Console = Depends(console_access(_
     writer.writerow(["line", "email", "reason"])
     for outcome in sorted(found.failures, key=lambda outcome: outcome.line):
         writer.writerow([outcome.line, csv_safe(outcome.email), csv_safe(outcome.reason)])
-    disposition = f'attachment; filename="{console.org.slug}-import-errors.csv"'
-    return Response(text.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+    headers = attachment(f"{console.org.slug}-import-errors.csv")
+    return Response(text.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/export.csv")
@@ -177,5 +179,5 @@ async def export_members(
     return StreamingResponse(
         export.export_text(console.runtime.database, console.org, "csv"),
         media_type=export.MEDIA_TYPES["csv"],
-        headers={"Content-Disposition": f'attachment; filename="{console.org.slug}-users.csv"'},
+        headers=attachment(f"{console.org.slug}-users.csv"),
     )

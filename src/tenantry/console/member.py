@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.auth.impersonation import impersonate
-from tenantry.auth.policy import Policy
+from tenantry.auth.policy import READ_AUDIT, Policy
 from tenantry.console.pages import Console, ConsoleRoute, confirm_page, console_access
 from tenantry.core.actor import Actor
 from tenantry.core.audit import service as audit
@@ -124,7 +124,7 @@ def _offered(console: Console, member: Member) -> list[Action]:
 async def _member_page(target: TargetMember, **context: Any) -> Response:
     console, member, session = target.console, target.member, target.console.session
     events = None
-    if console.can("audit:read"):
+    if console.may(READ_AUDIT):  # the audit log's own rule: never a partner's
         where = audit.AuditFilter(target=member.user.id)
         events = await audit.page(session, console.org.id, where, after=None, limit=RECENT_EVENTS, newest_first=True)
     membership_id = member.membership.id

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from tenantry.auth.policy import OrgAccess, Policy, org_access
 from tenantry.auth.principal import Principal
+from tenantry.auth.second_factor import MFA_AMR
 from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
 from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
@@ -68,6 +69,11 @@ class Console(PageRequest):
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def may(self, policy: Policy) -> bool:
+        """Whether the viewer would be let into a page or route with ``policy``: for a part of this page that shows
+        what that one serves."""
+        return policy.admits(self.access.actor)
+
     def can_any(self, *permissions: str) -> bool:
         return any(permission in self.permissions for permission in permissions)
 
@@ -98,7 +104,8 @@ async def viewer(request: Request, session: AsyncSession) -> Principal:
     current = await signed_in(request, session)
     if current is None:
         raise SignInFirst
-    return Principal(user=current.user, session_id=current.session.id)
+    amr = current.session.amr or []
+    return Principal(user=current.user, session_id=current.session.id, second_factor=MFA_AMR in amr)
 
 
 def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:

@@ -4,10 +4,12 @@ import json
 import math
 import re
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import email_validator
+from annotated_types import MaxLen, MinLen
 from pydantic import AfterValidator, Field, JsonValue
+from pydantic.fields import FieldInfo
 
 from tenantry.db.ids import ID_PATTERN
 from tenantry.i18n import N_
@@ -121,6 +123,24 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Email = Annotated[
     str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(storable), AfterValidator(_email)
 ]
+
+
+def within(kind: Any, *, min_length: int | None = None, max_length: int | None = None) -> Any:
+    """``kind`` (a text type such as ``Name``: ``str``, its length ``Field``, its validators) held to narrower
+    length limits, such as a vendor's. They take the place of the type's own, on the text as sent, so an error
+    says "at least 8 characters"; annotated on top of ``kind`` they would follow its validators and pydantic
+    would check them as a generic length ("at least 8 items after validation")."""
+    text, own, *validators = get_args(kind)
+    assert isinstance(own, FieldInfo), f"{kind} has no length Field to narrow"
+    floor = max((limit.min_length for limit in own.metadata if isinstance(limit, MinLen)), default=0)
+    ceiling = min((limit.max_length for limit in own.metadata if isinstance(limit, MaxLen)), default=None)
+    low = floor if min_length is None else min_length
+    high = ceiling if max_length is None else max_length
+    if low < floor or (ceiling is not None and (high is None or high > ceiling)):
+        raise ValueError(f"limits {low}..{high} are wider than the type's own, {floor}..{ceiling}")
+    return Annotated[(text, own, Field(min_length=low, max_length=high), *validators)]
+
+
 Attributes = Annotated[dict[str, JsonValue], _bounded_json(ATTRIBUTES_MAX_BYTES)]
 RoleRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(storable)]
 Profile = Annotated[dict[str, JsonValue], _bounded_json(PROFILE_MAX_BYTES)]

@@ -8,6 +8,7 @@ factor, of an account that has one or must have one, or asked for one (``acr_val
 ``urn:tenantry:acr:2fa``), is sent to the hosted second step first, which also comes back here.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -54,6 +55,8 @@ _NEVER_TWICE = {"client_id", "redirect_uri"}
 """Parameters that say where an error may be sent: repeated, the request ends on a page."""
 _LONGEST = {"id_token_hint": 8192}
 _PROMPTS = {"none", "login", "consent", "select_account"}
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+"""A scope value (RFC 6749 section 3.3): printable ASCII but for the space, ``"`` and ``\\``."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ASKS = {
     "openid": N_("Who you are (your account id)"),
@@ -105,16 +108,27 @@ def _with_query(url: str, values: dict[str, str]) -> str:
 
 
 def _back_to_client(runtime: Runtime, redirect_uri: str, state: str | None, values: dict[str, str]) -> Response:
-    answer = {**values, **({"state": state} if state is not None else {}), "iss": runtime.settings.issuer}
+    answer = {**values, **({"state": state} if state is not None else {}), "iss": runtime.settings.oidc_issuer}
     return redirect(_with_query(redirect_uri, answer))
 
 
+def _known(scope: str) -> str:
+    """The values of ``scope`` this provider grants, once each, in the order asked."""
+    return " ".join(dict.fromkeys(value for value in scope.split() if value in SCOPES))
+
+
 def _scope(params: Params) -> str:
-    requested = params.get("scope", "openid").split()
-    unknown = [scope for scope in requested if scope not in SCOPES]
-    if unknown:
-        raise OAuthError("invalid_scope", f"unknown scope(s): {' '.join(unknown)}")
-    return " ".join(dict.fromkeys(requested))
+    """The scope granted: what was asked that this provider knows. A value it does not know (``phone``, an
+    API's own) is ignored, as OIDC Core 3.1.2.1 says, and the token response's ``scope`` says what was granted
+    (RFC 6749 section 5.1); a value no scope could be (RFC 6749 section 3.3), or asking only for unknown
+    ones, is invalid_scope."""
+    requested = params.get("scope", "openid")
+    if not all(_SCOPE_TOKEN.fullmatch(value) for value in requested.split()):
+        raise OAuthError("invalid_scope", "a scope value holds a character RFC 6749 section 3.3 does not allow")
+    granted = _known(requested)
+    if requested.split() and not granted:
+        raise OAuthError("invalid_scope", f"no scope this provider grants was asked for: {' '.join(SCOPES)}")
+    return granted
 
 
 def _prompt(params: Params) -> set[str]:
@@ -255,7 +269,7 @@ async def _authorize(
         raise OAuthError("unauthorized_client", "this client may not use the authorization code flow")
     scope, prompt, max_age, login_after = _scope(params), _prompt(params), _max_age(params), _login_after(params)
     authorization.check_pkce_request(client, params.get("code_challenge"), params.get("code_challenge_method"))
-    current = await signed_in(request, session)
+    current = await signed_in(request, session, one_factor=True)  # a second step it lacks is asked below
     stale = current is not None and (
         (max_age is not None and utcnow() - current.session.created_at > timedelta(seconds=max_age))
         or (login_after is not None and current.session.created_at < login_after)
@@ -324,7 +338,7 @@ async def _consent_page(
     params: Params,
 ) -> Response:
     await use_org(request, session, org)
-    fields = _without(params, "consent", "organization")
+    fields = {**_without(params, "consent", "organization"), "scope": scope}  # the values granted, not those ignored
     if org is not None:
         fields["organization"] = org.id
     context = {
@@ -354,5 +368,5 @@ async def consent(
     if form.get("decision") != "allow":
         values = {"error": "access_denied", "error_description": "the user denied access"}
         return _back_to_client(runtime, redirect_uri, params.get("state"), values)
-    await authorization.give_consent(session, client, current.user, params.get("scope", "openid"))
+    await authorization.give_consent(session, client, current.user, _known(params.get("scope", "openid")))
     return redirect(_continuation(params))

@@ -17,6 +17,14 @@ from tenantry.runtime import runtime_of
 from tenantry.web.forms import media_type
 
 _FAILED = "client authentication failed"
+_LONGEST = 4096
+"""The longest value a parameter may have, but for ``_TOKENS``."""
+_TOKENS = frozenset({"token", "subject_token", "actor_token", "refresh_token"})
+"""Parameters that carry a token back (revocation, introspection, token exchange, refresh). An access token
+lists every role and permission its user holds in its organization: 50 roles of 200 permissions each, all
+distinct and 100 characters long, make a token of over a megabyte, past the body's own limit. No fixed length
+short of that limit holds every token this service issues, so these are bounded by the request body limit
+(``TENANTRY_MAX_BODY_BYTES``, enforced before the form is read) instead."""
 
 
 def _invalid_client() -> OAuthError:
@@ -68,7 +76,8 @@ async def authenticate(session: AsyncSession, request: Request, fields: dict[str
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The form-encoded parameters of a back-channel request (each at most once, RFC 6749 section 3.2)."""
+    """The form-encoded parameters of a back-channel request (each at most once, RFC 6749 section 3.2), each
+    at most ``_LONGEST`` characters long but for a token."""
     if media_type(request) != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the parameters form-encoded (application/x-www-form-urlencoded)")
     try:
@@ -77,7 +86,7 @@ async def read_form(request: Request) -> dict[str, str]:
         raise OAuthError("invalid_request", error.detail) from None
     fields: dict[str, str] = {}
     for key, value in form.multi_items():
-        if not isinstance(value, str) or key in fields or len(value) > 4096:
+        if not isinstance(value, str) or key in fields or (len(value) > _LONGEST and key not in _TOKENS):
             raise OAuthError("invalid_request", f"parameter {key!r} is repeated, too long or not text")
         fields[key] = value
     return fields

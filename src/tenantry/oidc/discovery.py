@@ -20,7 +20,7 @@ CLAIMS = [
 
 
 def metadata(runtime: Runtime) -> dict[str, Any]:
-    base, issuer = runtime.settings.base_url, runtime.settings.issuer
+    base, issuer = runtime.settings.base_url, runtime.settings.oidc_issuer
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
     return {
         "issuer": issuer,

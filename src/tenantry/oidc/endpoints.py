@@ -19,7 +19,7 @@ from tenantry.errors import MalformedBody, OAuthError, Unauthenticated
 from tenantry.i18n import _
 from tenantry.oidc import client_auth
 from tenantry.oidc.cors import for_client, for_errors, preflight
-from tenantry.oidc.errors import InsufficientScope, OidcRoute
+from tenantry.oidc.errors import InsufficientScope, InvalidBearerRequest, OidcRoute, token_in_body
 from tenantry.runtime import Runtime, get_runtime, get_session
 from tenantry.ui.pages import message, redirect
 from tenantry.ui.session import close_session, signed_in
@@ -38,10 +38,13 @@ async def _presented_token(request: Request) -> str | None:
     try:
         in_body = (await request.form()).get("access_token")
     except MalformedBody as error:
-        raise OAuthError("invalid_request", error.detail) from None
-    if in_body is not None and token is not None:
-        raise OAuthError("invalid_request", "send the access token once: in the header or in the body")
-    return token if in_body is None else str(in_body)
+        raise InvalidBearerRequest(error.detail) from None
+    if in_body is None:
+        return token
+    token_in_body(request)
+    if token is not None:
+        raise InvalidBearerRequest("send the access token once: in the header or in the body")
+    return str(in_body)
 
 
 async def _bearer_claims(
@@ -155,7 +158,7 @@ async def end_session(
     if query.get("client_id") is not None and (client is None or query["client_id"] != client.id):
         text = _("The application that asked to sign you out is not the one you signed in to.")
         return message(request, _("Signed out?"), text, 400)
-    current = await signed_in(request, session)
+    current = await signed_in(request, session, one_factor=True)
     target = query.get("post_logout_redirect_uri")
     if target is not None and (client is None or target not in client.post_logout_redirect_uris):
         text = _("The application asked to go to an address it has not registered.")

@@ -18,6 +18,7 @@ from tenantry.web.headers import NO_STORE
 from tenantry.web.routing import UnitOfWorkRoute
 
 _REALM = 'realm="tenantry"'
+_TOKEN_IN_BODY = "tenantry.oidc.token_in_body"
 
 
 class InsufficientScope(PermissionDenied):
@@ -26,6 +27,25 @@ class InsufficientScope(PermissionDenied):
     def __init__(self, scope: str) -> None:
         super().__init__(f"the access token lacks the {scope!r} scope")
         self.scope = scope
+
+
+class InvalidBearerRequest(OAuthError):
+    """A request to a bearer-token endpoint that cannot be read (RFC 6750 section 3.1): 400 ``invalid_request``
+    with the Bearer challenge."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid_request", detail)
+
+
+def token_in_body(request: Request) -> None:
+    """Remember that the request carries its access token in the form body (RFC 6750 section 2.2), so a
+    refusal names its error as it does for a token in the header."""
+    request.scope[_TOKEN_IN_BODY] = True
+
+
+def _token_presented(request: Request) -> bool:
+    in_header = request.headers.get("authorization", "").lower().startswith("bearer ")
+    return in_header or bool(request.scope.get(_TOKEN_IN_BODY))
 
 
 def _quoted(text: str) -> str:
@@ -41,12 +61,13 @@ def _oauth_error(request: Request, error: OAuthError) -> Response:
 
 
 def _bearer_error(request: Request, status: int, error: str, detail: str, extra: str = "") -> Response:
-    """RFC 6750 section 3: no token presented → the bare challenge; a refused one → its error code."""
-    presented = request.headers.get("authorization", "").lower().startswith("bearer ")
+    """RFC 6750 section 3: no token presented → the bare challenge; a refused one (in the header or the body)
+    or a request that cannot be read → its error code."""
+    described = status != 401 or _token_presented(request)
     challenge = f"Bearer {_REALM}"
-    if presented or status == 403:
+    if described:
         challenge += f', error="{error}", error_description="{_quoted(detail)}"{extra}'
-    body = {"error": error, "error_description": detail} if presented or status == 403 else {}
+    body = {"error": error, "error_description": detail} if described else {}
     return JSONResponse(body, status_code=status, headers={**NO_STORE, "WWW-Authenticate": challenge})
 
 
@@ -59,6 +80,8 @@ class OidcRoute(UnitOfWorkRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
+            except InvalidBearerRequest as error:
+                return _bearer_error(request, 400, error.error, error.detail)
             except OAuthError as error:
                 return _oauth_error(request, error)
             except InsufficientScope as error:

@@ -43,7 +43,7 @@ def _access_answer(runtime: Runtime, claims: AccessClaims) -> dict[str, Any]:
     body: dict[str, Any] = {
         "active": True,
         "token_type": "Bearer",
-        "iss": runtime.settings.issuer,
+        "iss": runtime.settings.access_token_issuer,
         "aud": runtime.settings.jwt_audience,
         "sub": claims.subject,
         "client_id": claims.client_id,
@@ -97,8 +97,8 @@ async def _refresh_token(session: AsyncSession, runtime: Runtime, client: OAuthC
         {
             "active": True,
             "token_type": REFRESH_TOKEN_TYPE,
-            "iss": runtime.settings.issuer,
-            "aud": runtime.settings.issuer,  # a refresh token is for this provider's token endpoint only
+            "iss": runtime.settings.oidc_issuer,
+            "aud": runtime.settings.oidc_issuer,  # a refresh token is for this provider's token endpoint only
             "sub": found.user_id,
             "client_id": client.id,
             "scope": grant.scope,

@@ -111,7 +111,7 @@ async def token(
     fields = await client_auth.read_form(request)
     client = await client_auth.authenticate(session, request, fields)
     cors = for_client(request, client)
-    grant_type = fields.get("grant_type", "")
+    (grant_type,) = _required(fields, "grant_type")  # missing is invalid_request; unknown, unsupported (RFC 6749 5.2)
     if grant_type not in _SUPPORTED:
         raise OAuthError("unsupported_grant_type", f"grant_type must be one of: {', '.join(_SUPPORTED)}")
     if grant_type not in client.grant_types:

@@ -145,7 +145,7 @@ async def send_verification(holder: Holder, _form: AccountForm) -> Response:
 @router.get("/sign-out")
 async def sign_out_page(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Ask before signing out: a link alone never ends a session (the button posts the form)."""
-    current = await signed_in(request, session)
+    current = await signed_in(request, session, one_factor=True)
     if current is None:
         text = _("This browser has no session.")
         return message(request, _("You are not signed in"), text, sign_in="/ui/sign-in")

@@ -38,7 +38,7 @@ from tenantry.ui.pages import (
     redirect,
     render,
 )
-from tenantry.ui.session import open_session, page_actor, signed_in
+from tenantry.ui.session import factor_set_up, open_session, page_actor, signed_in
 from tenantry.web.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/ui", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -95,7 +95,7 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
     form = await read_form(request)  # a rejected form is answered by rejected_form (ui.pages.install)
     actor = page_actor(request, current.user, current.session.amr)
     try:
-        await passkeys.register(
+        passkey = await passkeys.register(
             session,
             runtime.settings,
             actor,
@@ -110,7 +110,9 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
             "Try again."
         )
         return message(request, _("The passkey was not added"), text, 400, account="/ui/account")
-    return redirect("/ui/account?notice=passkey_added")
+    response = redirect("/ui/account?notice=passkey_added")
+    await factor_set_up(request, session, response, current, passkeys.kind_of(passkey))
+    return response
 
 
 @router.post("/account/passkeys/{passkey_id}/remove")

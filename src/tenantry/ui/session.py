@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from tenantry.auth.brute_force import client_ip
 from tenantry.core.actor import Actor
+from tenantry.core.mfa import challenges
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.sessions.service import SignedIn
 from tenantry.core.users.models import User
@@ -24,11 +25,21 @@ def _secret(request: Request) -> str | None:
     return request.cookies.get(cookie_name(runtime_of(request), SESSION_COOKIE))
 
 
-async def signed_in(request: Request, session: AsyncSession) -> SignedIn | None:
-    """The signed-in browser's session and user (whose ``locale`` the page then speaks), or None."""
+async def signed_in(request: Request, session: AsyncSession, *, one_factor: bool = False) -> SignedIn | None:
+    """The signed-in browser's session and user (whose ``locale`` the page then speaks), or None.
+
+    A session that lacks the second factor a sign-in of its account would need now is none here, as its refresh
+    tokens mint nothing more (``challenges.lacks_required_factor``): the owner enrolled a factor after it began
+    (securing an account whose password may be known), or an organization turned ``mfa_required`` on. The
+    browser signs in again, with both. ``one_factor`` takes it as it is: for signing out, and for the
+    authorization endpoint, which sends it to the second step itself."""
     current = await browser_sessions.resume(session, _secret(request))
-    if current is not None:
-        use_user_locale(current.user.locale)
+    if current is None:
+        return None
+    settings = runtime_of(request).settings
+    if not one_factor and await challenges.lacks_required_factor(session, settings, current.user, current.session.amr):
+        return None
+    use_user_locale(current.user.locale)
     return current
 
 
@@ -78,6 +89,16 @@ async def open_session(
     ttl = runtime.settings.browser_session_ttl_seconds
     secret = await browser_sessions.start(session, user, ttl, amr, replaces=_secret(request))
     set_cookie(response, runtime, SESSION_COOKIE, secret, max_age=ttl)
+
+
+async def factor_set_up(
+    request: Request, session: AsyncSession, response: Response, current: SignedIn, kind: str
+) -> None:
+    """The session ``current`` set up its account's second factor ``kind`` (an authenticator app's code typed, a
+    passkey made with user verification): the browser goes on in a session that proved both, in its place (else
+    it would be refused here from the next page on, once the account has a factor: ``signed_in``)."""
+    amr = challenges.proven_by_enrolment(current.session.amr, kind)
+    await open_session(request, session, response, current.user, amr)
 
 
 async def close_session(request: Request, session: AsyncSession, response: Response) -> None:

@@ -2,8 +2,9 @@
 
 import httpx
 
+from tenantry.runtime import Runtime
 from tests.dialects.eva.conftest import Eva
-from tests.factories import bearer, token_for
+from tests.factories import Tenant, accept_invitation, bearer, token_for
 
 
 async def test_create_returns_the_list_item_shape(eva: Eva) -> None:
@@ -204,6 +205,48 @@ async def test_get_and_update_a_user(client: httpx.AsyncClient, eva: Eva) -> Non
     )
     assert demoted.json()["admin"] is False
     assert demoted.json()["environments"][0]["role"] == "SUPERVISOR"
+
+
+async def _shared_account(client: httpx.AsyncClient, runtime: Runtime, eva: Eva, other_tenant: Tenant) -> str:
+    """Ada, made in eva's organization with a first and a last name, who has also joined another one."""
+    ada = await eva.tenant.add_user("ada@example.com", first_name="Ada", last_name="Lovelace")
+    invited = await client.post(other_tenant.path("/members"), json={"email": ada.email}, headers=other_tenant.auth)
+    assert invited.status_code < 300, invited.text
+    await accept_invitation(runtime, ada.id, other_tenant.slug)
+    return ada.id
+
+
+async def test_the_name_read_back_unchanged_does_not_change_a_shared_account(
+    client: httpx.AsyncClient, runtime: Runtime, eva: Eva, other_tenant: Tenant
+) -> None:
+    """A client that reads a user, changes the organization's own ``company`` and sends the body back is not
+    refused because the account is shared: the name it sends is the one it read."""
+    path = eva.path(f"/users/{await _shared_account(client, runtime, eva, other_tenant)}")
+    read = (await client.get(path, headers=eva.tenant.auth)).json()
+    assert read["name"] == "Ada Lovelace"
+    body = {key: read[key] for key in ("name", "email", "company", "image")} | {"company": "Analytical"}
+    changed = await client.put(path, json=body, headers=eva.tenant.auth)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["name"], changed.json()["company"]) == ("Ada Lovelace", "Analytical")
+
+
+async def test_a_new_name_for_a_shared_account_is_still_refused(
+    client: httpx.AsyncClient, runtime: Runtime, eva: Eva, other_tenant: Tenant
+) -> None:
+    path = eva.path(f"/users/{await _shared_account(client, runtime, eva, other_tenant)}")
+    changed = await client.put(path, json={"name": "Ada King"}, headers=eva.tenant.auth)
+    assert changed.status_code == 403, changed.text
+    assert changed.json()["errorCode"] == "FORBIDDEN"
+
+
+async def test_the_name_read_back_unchanged_keeps_first_and_last_name(client: httpx.AsyncClient, eva: Eva) -> None:
+    ada = await eva.tenant.add_user("ada@example.com", first_name="Ada", last_name="Lovelace")
+    path = eva.path(f"/users/{ada.id}")
+    read = (await client.get(path, headers=eva.tenant.auth)).json()
+    changed = await client.put(path, json={"name": read["name"]}, headers=eva.tenant.auth)
+    assert changed.status_code == 200, changed.text
+    native = (await client.get(eva.tenant.path(f"/users/{ada.id}"), headers=eva.tenant.auth)).json()
+    assert (native["first_name"], native["last_name"]) == ("Ada", "Lovelace")
 
 
 async def test_unknown_users_are_404(client: httpx.AsyncClient, eva: Eva, other_tenant: object) -> None:

@@ -84,6 +84,24 @@ async def test_invalid_values_are_4220001_naming_the_field(
     assert set(assert_error(response, 422, 4220001)) == {field}
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "a" * 308 + "@example.com", "String should have at most 319 characters"),
+        ("password", "short", "String should have at least 8 characters"),
+        ("password", "p" * 65, "String should have at most 64 characters"),
+        ("first_name", "F" * 41, "String should have at most 40 characters"),
+        ("last_name", "L" * 41, "String should have at most 40 characters"),
+    ],
+)
+async def test_a_length_error_counts_characters(
+    client: httpx.AsyncClient, tenant: Tenant, field: str, value: str, message: str
+) -> None:
+    """The vendor's limits are checked on the text as sent, as the core's own are: the message says characters."""
+    response = await client.post(users_path(tenant.id), json=new_user(**{field: value}), headers=tenant.auth)
+    assert assert_error(response, 422, 4220001) == {field: message}
+
+
 async def test_the_vendors_limits_are_accepted(client: httpx.AsyncClient, tenant: Tenant) -> None:
     longest_email = "e" * 64 + "@" + "a" * 63 + "." + "b" * 63 + "." + "c" * 56 + ".com"  # 253: RFC 5321 allows 254
     body = new_user(longest_email, password="p" * 8 + "Q" * 56, first_name="F" * 40, last_name="")

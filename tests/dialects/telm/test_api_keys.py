@@ -86,3 +86,9 @@ async def test_a_key_of_another_tenant_is_not_found(telm: Telm, other_tenant: Te
     assert foreign.status_code == 200
     response = await telm.client.get(telm.path(f"/apiKeys/{foreign.json()['id']}"), headers=telm.auth)
     assert response.status_code == 404
+
+
+async def test_the_answer_with_a_new_key_is_never_cached(telm: Telm) -> None:
+    response = await telm.client.post(telm.path("/apiKeys"), json={"name": "ci"}, headers=telm.auth)
+    assert response.status_code == 200, response.text
+    assert (response.headers["cache-control"], response.headers["pragma"]) == ("no-store", "no-cache")

@@ -50,9 +50,10 @@ async def page(
 
 
 async def targets_of_partner(
-    session: AsyncSession, org_id: str, partner_org_id: str, actions: tuple[str, ...], limit: int
+    session: AsyncSession, org_id: str, partner_org_id: str, actions: tuple[str, ...], limit: int, offset: int = 0
 ) -> list[str]:
-    """Ids of what a partner organization's members did ``actions`` to in ``org_id`` (first time first)."""
+    """Ids of what a partner organization's members did ``actions`` to in ``org_id`` (first time first), from the
+    ``offset``-th on."""
     first = func.min(AuditEvent.created_at)
     statement = (
         select(AuditEvent.target_id, first)
@@ -65,5 +66,17 @@ async def targets_of_partner(
         .group_by(AuditEvent.target_id)
         .order_by(first, AuditEvent.target_id)
         .limit(limit)
+        .offset(offset)
     )
     return [str(row[0]) for row in await session.execute(statement)]
+
+
+async def latest(session: AsyncSession, target_id: str, action: str) -> AuditEvent | None:
+    """The latest ``action`` done to ``target_id``, in any organization."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.target_id == target_id, AuditEvent.action == action)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()

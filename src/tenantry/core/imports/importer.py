@@ -10,6 +10,11 @@ whose account is already a member are reported (as *present* in the native forma
 eva's, whose rule is a unique email) and create nothing. Rows not created are handed on in line order, each
 once every row before it is settled. With ``invite_with``, each row created without a password is mailed its
 invitation, written to the outbox in the transaction that creates it.
+
+An import outlives the request that started it, so each batch's transaction reads the caller's rights again as
+their next request would (``core.access``): once they may no longer create users here or grant a role the batch
+grants (a partner link revoked, an admin removed or demoted, a key revoked), the import stops there, and every
+row not written is reported with the reason (``Summary.stopped``).
 """
 
 import asyncio
@@ -17,11 +22,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core import access
 from tenantry.core.actor import Actor
 from tenantry.core.credentials.passwords import Passwords
 from tenantry.core.flows.context import Flows
@@ -41,6 +47,7 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.emailkey import email_key
+from tenantry.errors import NotFound, PermissionDenied
 from tenantry.i18n import N_, _
 
 _WRITE_ATTEMPTS = 3
@@ -78,6 +85,15 @@ class _EarlierBatchFailed(Exception):
     """The batch before failed: this one rolls back too (its error, not this, is the import's)."""
 
 
+class _Stopped(Exception):
+    """The caller may no longer write this batch (``Importer._check_rights``): it rolls back, and its rows not
+    written (``members``) are reported not imported, as is every row after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members: list[store.NewMember] = []
+
+
 def _failed(task: asyncio.Task[None]) -> bool:
     """Whether ``task``, done, ended with an error or was cancelled."""
     return task.cancelled() or task.exception() is not None
@@ -87,6 +103,11 @@ ALREADY_MEMBER = N_("a user with this email already exists in the organization")
 ACCOUNT_ELSEWHERE = N_("an account with this email already exists outside this organization")
 NO_SECRET_KEY = N_("totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY")
 NO_TOTP_IMPORT = N_("totp_secret is not applied to an account that exists outside this organization")
+NO_ACCESS = N_("the import stopped: you no longer have access to this organization")
+NO_CREATE = N_("the import stopped: you may no longer create users in this organization")
+NO_GRANT = N_("the import stopped: you may no longer grant role %(role)s")
+CREATES = "users:create"
+"""The permission every surface's import requires; each batch is written only while the caller still holds it."""
 
 
 class ImportFormat(Protocol):
@@ -115,6 +136,9 @@ class Summary:
     asked: int = 0
     """Existing accounts of other organizations asked to join (with ``consent_with``)."""
     seconds: float = 0.0
+    stopped: str = ""
+    """Why the import stopped before the end of the file: the caller's rights ended (``Importer._check_rights``).
+    Every row not written by then is reported failed with it."""
 
     @property
     def rows(self) -> int:
@@ -129,6 +153,7 @@ class Summary:
 class Importer:
     org: Organization
     actor: Actor
+    """Who imports, as their request was authorized; read again for each batch (``_check_rights``)."""
     format: ImportFormat
     passwords: Passwords
     units: Units
@@ -238,6 +263,12 @@ class Importer:
     async def _flush(self) -> None:
         await self._written(leaving=len(self._writing))  # no wait, unless a batch being written has failed already
         batch, self._batch, settled_to = self._batch, [], self._last_line
+        if self.summary.stopped:
+            for candidate in batch:
+                self._fail(candidate, self.summary.stopped)
+            await self._written()
+            self._release(settled_to)
+            return
         fresh = []
         for candidate in batch:
             first = self._seen.setdefault(email_key(candidate.email), candidate.line)
@@ -370,6 +401,8 @@ class Importer:
                     raise _GaveWay
             if previous is not None and _failed(previous):
                 raise _EarlierBatchFailed
+            if self.summary.stopped:  # an import stopped by the batch before writes nothing more
+                raise _Stopped
             self._release(settled_to)
 
         async def after_previous() -> None:
@@ -380,11 +413,16 @@ class Importer:
             await self._write_parts(members, settled_to, turn, after_previous)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as error:
             await after_previous()
-            if previous is None or not _failed(previous):
-                self._release(settled_to)
-            raise
+            if previous is not None and _failed(previous):
+                raise
+            if isinstance(error, _Stopped):
+                for member in error.members:
+                    self._report(Outcome(member.line, member.email, FAILED, self.summary.stopped))
+            self._release(settled_to)
+            if not isinstance(error, _Stopped):
+                raise
 
     async def _write_parts(
         self,
@@ -400,7 +438,11 @@ class Importer:
         step = _ROWS_PER_WRITE if self._dialect == "sqlite" else len(members)
         for start in range(0, len(members), step):
             part = members[start : start + step]
-            existing, attached, invited = await self._write_part(part, turn, after_previous)
+            try:
+                existing, attached, invited = await self._write_part(part, turn, after_previous)
+            except _Stopped as stopped:
+                stopped.members = members[start:]
+                raise
             for member in part:
                 if (key := member.key) in attached:
                     self.summary.asked += 1
@@ -427,6 +469,7 @@ class Importer:
         while True:
             try:
                 async with self.units.write() as session:
+                    await self._check_rights(session, members)
                     if attempt == 0:
                         existing: dict[str, bool] = {}
                     else:
@@ -442,6 +485,30 @@ class Importer:
                 if attempt == _WRITE_ATTEMPTS:
                     raise
                 attempt += 1
+
+    async def _check_rights(self, session: AsyncSession, members: list[store.NewMember]) -> None:
+        """The caller's rights read again in the transaction that writes ``members``, as their next request would
+        read them (``core.access``): revoking a partner link, removing or demoting an admin, or revoking a key
+        stops an import already running, from its next batch. ``_Stopped`` unless the caller may still create
+        users here and grant every role the rows grant; the actor is what the rows' events name."""
+        if self.summary.stopped:
+            raise _Stopped
+        try:
+            actor = await access.actor_now(session, self.actor, self.org)
+        except (NotFound, PermissionDenied):
+            self._stop(_(NO_ACCESS))
+        if not actor.holds({CREATES}):
+            self._stop(_(NO_CREATE))
+        by_id = {role.id: role for role in self._roles.values() if role is not None}
+        granted = {role_id for member in members for role_id in [*member.role_ids, *(r for r, _ in member.scoped)]}
+        for role in sorted((by_id[role_id] for role_id in granted), key=lambda role: role.name):
+            if not actor.holds(permissions_of(role)):
+                self._stop(_(NO_GRANT) % {"role": repr(role.name)})
+        self.actor = actor
+
+    def _stop(self, reason: str) -> NoReturn:
+        self.summary.stopped = reason
+        raise _Stopped
 
     async def _attach(self, session: AsyncSession, members: list[store.NewMember]) -> set[str]:
         """Invite the existing accounts of ``members`` (see ``consent_with``); their lowercased emails."""

@@ -27,7 +27,8 @@ from tenantry.core.flows import ownership
 from tenantry.core.flows.context import Flows, acting_as
 from tenantry.core.mfa import passkeys, repository, service
 from tenantry.core.mfa.models import ENROLL, VERIFY, MfaChallenge
-from tenantry.core.mfa.schemas import OTP, PASSKEY, TotpEnrolmentOut
+from tenantry.core.mfa.schemas import MFA, OTP, PASSKEY, TotpEnrolmentOut
+from tenantry.core.mfa.service import EnrolmentPlace
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, User
@@ -38,7 +39,6 @@ from tenantry.settings import Settings
 
 TTL_SECONDS = 300
 MAX_FAILURES = 5
-MFA = "mfa"
 ENROLMENT = "enrolment"
 SECOND_FACTOR_REFUSED = "second_factor"
 """The ``reason`` of a sign-in whose first factor was right and whose second was not."""
@@ -285,8 +285,8 @@ async def sign_in_with_passkey(
 
 async def start_enrolment(session: AsyncSession, flows: Flows, token: str) -> TotpEnrolmentOut:
     """With an ``enroll`` challenge: the secret of the account's new authenticator app (the same until confirmed)."""
-    _, user = await _live(session, token, ENROLL)
-    return await service.totp_to_confirm(session, flows.settings, user)
+    challenge, user = await _live(session, token, ENROLL)
+    return await service.totp_to_confirm(session, flows.settings, user, EnrolmentPlace.sign_in(challenge.id))
 
 
 async def finish_enrolment(
@@ -295,7 +295,8 @@ async def finish_enrolment(
     """With an ``enroll`` challenge: confirm the app with its code, which also answers the challenge."""
     challenge, user = await _live(session, token, ENROLL)
     try:
-        codes = await service.confirm_totp(session, flows.settings, acting_as(actor, user), user, code)
+        place = EnrolmentPlace.sign_in(challenge.id)
+        codes = await service.confirm_totp(session, flows.settings, acting_as(actor, user), user, code, place)
     except InvalidInput:
         await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, utcnow())
         await _signed_in(session, actor, user, challenge, OTP, failure=SECOND_FACTOR_REFUSED)
@@ -316,6 +317,14 @@ async def lacks_required_factor(session: AsyncSession, settings: Settings, user:
     token endpoint's, the OpenID provider's, a token exchange's) then mint nothing more, as the authorization
     endpoint sends such a browser session to the second step (the same ``service.requirement``)."""
     return MFA not in (amr or []) and (await service.requirement(session, settings, user)).kind != "none"
+
+
+def proven_by_enrolment(amr: list[str] | None, kind: str) -> list[str]:
+    """What a session that proved ``amr`` has proven once it set up its account's second factor ``kind`` itself
+    (confirmed a new authenticator app with its code, made a passkey with user verification): both factors, as a
+    sign-in with them would. A session can set up a factor only while the account has none, or once it proved
+    one (``stepup``)."""
+    return list(dict.fromkeys([*(amr or []), kind, MFA]))
 
 
 async def purge(session: AsyncSession, expired_before: datetime) -> None:

@@ -15,7 +15,8 @@ ENROLL = "enroll"
 
 class MfaFactor(Base):
     """A second factor of an account. A TOTP factor keeps its secret sealed (``core.secretbox``) and the
-    last time step a code was accepted for, so that no code works twice; it counts once confirmed."""
+    last time step a code was accepted for, so that no code works twice; it counts once confirmed, in the
+    session that began setting it up (``started_in``)."""
 
     __tablename__ = "mfa_factors"
     __table_args__ = (UniqueConstraint("user_id", "kind"),)
@@ -27,6 +28,10 @@ class MfaFactor(Base):
     last_used_step: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    started_in: Mapped[str | None] = mapped_column(String(40), default=None)
+    """Until confirmed: the session that began setting the app up (``service.EnrolmentPlace``), the only one
+    shown its secret again and allowed to confirm it: another session of the account (whoever else knows the
+    password) neither learns the secret the owner scans nor confirms it."""
 
 
 class RecoveryCode(Base):

@@ -31,6 +31,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
 from tenantry.core.mfa.stepup import ensure_second_factor_proven
+from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 from tenantry.errors import FieldError, InvalidInput, NotFound
@@ -174,8 +175,13 @@ def _descriptors(credentials: list[WebAuthnCredential]) -> list["PublicKeyCreden
     ]
 
 
+def kind_of(row: WebAuthnCredential) -> str:
+    """The ``amr`` a passkey proves: ``swk`` when it may be synced to other devices, else ``hwk``."""
+    return SOFTWARE_KEY if row.backup_eligible else HARDWARE_KEY
+
+
 def out(row: WebAuthnCredential) -> PasskeyOut:
-    kind = SOFTWARE_KEY if row.backup_eligible else HARDWARE_KEY
+    kind = kind_of(row)
     return PasskeyOut(id=row.id, name=row.name, kind=kind, created_at=row.created_at, last_used_at=row.last_used_at)
 
 
@@ -215,7 +221,8 @@ async def register(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
     """Keep the passkey the browser made for a challenge of ``registration_options``; added to an account that
-    has a second factor only by a session that proved one (``stepup``)."""
+    has a second factor only by a session that proved one (``stepup``). The account's sign-ins without a second
+    factor end (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
     import webauthn  # deferred: see the module's docstring
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException
@@ -254,6 +261,7 @@ async def register(
     )
     session.add(row)
     await session.flush()
+    await browser_sessions.end_one_factor(session, user.id)
     record_for_user(
         session, actor, "mfa.enrolled", user.id, org_id=None, details={"method": PASSKEY, "passkey_id": row.id}
     )
@@ -360,7 +368,7 @@ async def verify(
         return None
     passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
     await session.flush()
-    kind = SOFTWARE_KEY if passkey.backup_eligible else HARDWARE_KEY
+    kind = kind_of(passkey)
     return Asserted(passkey, [kind, "mfa"] if verified.user_verified else [kind])
 
 

@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field
 OTP = "otp"
 RECOVERY_CODE = "recovery_code"
 PASSKEY = "passkey"
+MFA = "mfa"
+"""The ``amr`` value (RFC 8176) of a sign-in that proved a second factor."""
 
 
 class TotpEnrolmentOut(BaseModel):

@@ -24,6 +24,7 @@ from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
 from tenantry.core.mfa.stepup import ensure_second_factor_proven
 from tenantry.core.orgs.models import MFA_REQUIRED, Organization
+from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.tokens.service import digest
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
@@ -96,45 +97,80 @@ async def status(session: AsyncSession, settings: Settings, user: User) -> MfaSt
     )
 
 
-async def start_totp(session: AsyncSession, settings: Settings, user: User) -> TotpEnrolmentOut:
-    """A new secret for the user's authenticator app; it counts once confirmed with a code (``confirm_totp``)."""
+@dataclass(frozen=True)
+class EnrolmentPlace:
+    """Where an authenticator app is being set up: the one session of the account that sees its secret and
+    confirms it (``MfaFactor.started_in``)."""
+
+    key: str
+    token_session: str | None = None
+    """The token session (refresh token family) setting the app up over the API, which goes on once it is
+    confirmed (``sessions.service.end_one_factor``)."""
+
+    @classmethod
+    def browser(cls, browser_session_id: str) -> "EnrolmentPlace":
+        """A signed-in browser's "My account" page."""
+        return cls(f"browser:{browser_session_id}")
+
+    @classmethod
+    def sign_in(cls, challenge_id: str) -> "EnrolmentPlace":
+        """A sign-in's second step that must set up an app (an ``enroll`` challenge)."""
+        return cls(f"sign-in:{challenge_id}")
+
+    @classmethod
+    def tokens(cls, family_id: str | None) -> "EnrolmentPlace":
+        """An access token's session (its refresh token family) over ``/me/mfa``."""
+        return cls(f"tokens:{family_id or ''}", family_id)
+
+
+async def start_totp(session: AsyncSession, settings: Settings, user: User, place: EnrolmentPlace) -> TotpEnrolmentOut:
+    """A new secret for the user's authenticator app, set up at ``place``; it counts once confirmed there with a
+    code (``confirm_totp``). One set up elsewhere and not confirmed yet is replaced (its code will not confirm)."""
     factor = await repository.factor(session, user.id, TOTP)
     if factor is not None and factor.confirmed_at is not None:
         raise Conflict("an authenticator app is already enrolled; remove it first")
     secret = totp.new_secret()
     sealed = secretbox.seal(settings, secret)
     if factor is None:
-        session.add(MfaFactor(user_id=user.id, kind=TOTP, secret_sealed=sealed))
+        session.add(MfaFactor(user_id=user.id, kind=TOTP, secret_sealed=sealed, started_in=place.key))
     else:
         factor.secret_sealed, factor.created_at, factor.last_used_step = sealed, utcnow(), None
+        factor.started_in = place.key
     await session.flush()
     uri = totp.provisioning_uri(secret, user.email, settings.mfa_totp_issuer)
     return TotpEnrolmentOut(secret=secret, otpauth_uri=uri)
 
 
-async def totp_to_confirm(session: AsyncSession, settings: Settings, user: User) -> TotpEnrolmentOut:
-    """The authenticator app waiting for confirmation (a page shown again shows the same secret), or a new one."""
+async def totp_to_confirm(
+    session: AsyncSession, settings: Settings, user: User, place: EnrolmentPlace
+) -> TotpEnrolmentOut:
+    """The authenticator app ``place`` set up and has not confirmed yet (a page shown again shows the same
+    secret), or a new one: never a secret another session of the account was shown."""
     factor = await repository.factor(session, user.id, TOTP)
-    if factor is None or factor.confirmed_at is not None:
-        return await start_totp(session, settings, user)
+    if factor is None or factor.confirmed_at is not None or factor.started_in != place.key:
+        return await start_totp(session, settings, user, place)
     secret = secretbox.open_sealed(settings, factor.secret_sealed).plaintext
     return TotpEnrolmentOut(
         secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.email, settings.mfa_totp_issuer)
     )
 
 
-async def confirm_totp(session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str) -> list[str]:
-    """Confirm the pending authenticator app with its current code; the answer is a new set of recovery codes.
-    Adding it to an account that has a second factor takes a session that proved one (``stepup``)."""
+async def confirm_totp(
+    session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str, place: EnrolmentPlace
+) -> list[str]:
+    """Confirm the authenticator app ``place`` set up with its current code; the answer is a new set of recovery
+    codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``).
+    Every other sign-in of the account that proved no second factor ends (``end_one_factor``)."""
     await ensure_second_factor_proven(session, actor, user)
     factor = await repository.factor(session, user.id, TOTP)
-    if factor is None or factor.confirmed_at is not None:
-        raise Conflict("no authenticator app is waiting for confirmation; start the enrolment first")
+    if factor is None or factor.confirmed_at is not None or factor.started_in != place.key:
+        raise Conflict("no authenticator app is waiting for confirmation here; start the enrolment again")
     step = totp.matching_step(secretbox.open_sealed(settings, factor.secret_sealed).plaintext, code, totp.now())
     if step is None:
         raise InvalidInput([FieldError("code", "is not the code the authenticator app shows now")])
-    factor.last_used_step, factor.confirmed_at = step, utcnow()
+    factor.last_used_step, factor.confirmed_at, factor.started_in = step, utcnow(), None
     codes = await _new_recovery_codes(session, user.id)
+    await browser_sessions.end_one_factor(session, user.id, but=place.token_session)
     record_for_user(session, actor, "mfa.enrolled", user.id, org_id=None, details={"method": OTP})
     return codes
 
@@ -214,7 +250,7 @@ def normal_totp_secret(secret: str, field: str = "secret") -> str:
 
 async def set_imported_totp(session: AsyncSession, settings: Settings, user_id: str, secret: str) -> None:
     """Store ``secret`` (already checked by ``normal_totp_secret``) as the account's confirmed authenticator app,
-    sealed; it replaces an app enrolled before."""
+    sealed; it replaces an app enrolled before. The account's sign-ins without a second factor end."""
     sealed = secretbox.seal(settings, normal_totp_secret(secret))
     factor = await repository.factor(session, user_id, TOTP)
     now = utcnow()
@@ -222,7 +258,9 @@ async def set_imported_totp(session: AsyncSession, settings: Settings, user_id: 
         session.add(MfaFactor(user_id=user_id, kind=TOTP, secret_sealed=sealed, created_at=now, confirmed_at=now))
     else:
         factor.secret_sealed, factor.created_at, factor.confirmed_at, factor.last_used_step = sealed, now, now, None
+        factor.started_in = None
     await session.flush()
+    await browser_sessions.end_one_factor(session, user_id)
 
 
 async def check(session: AsyncSession, flows: Flows, actor: Actor, user: User, method: str, answer: str) -> bool:

@@ -15,6 +15,7 @@ from tenantry.core.orgs import branding, repository
 from tenantry.core.orgs.models import DEFAULT_LANGUAGE, MFA_REQUIRED, ORG_DELETED, SCIM_SEND_INVITATIONS, Organization
 from tenantry.core.orgs.schemas import OrgCreate, OrgUpdate
 from tenantry.core.partners import repository as partner_links
+from tenantry.core.partners import revocation
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import OWNER
 from tenantry.core.users.models import User
@@ -98,7 +99,8 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
 
 async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None:
     """Soft-delete the organization: its memberships go, its keys are revoked, orphaned accounts are deleted
-    (of its members: an account it only invited was never its own).
+    (of its members: an account it only invited was never its own); the links it was granted end as revocations
+    in each customer (``partners.revocation.end_links_to``).
 
     The organization's row is held first (``repository.Hold.DELETION``): a member being added or changed
     meanwhile is stored before the members are read here, or waits and then finds the organization gone. A
@@ -108,6 +110,7 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None
     held = (Membership.org_id == org.id) & Membership.consent_pending.is_(False)
     users = list(await session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(held)))
     await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))
+    await revocation.end_links_to(session, actor, org)  # each customer keeps a trace, as when it revokes
     await partner_links.delete_all_of(session, org.id)
     await session.execute(
         update(ApiKey)

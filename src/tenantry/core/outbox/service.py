@@ -1,13 +1,14 @@
 """The outbox: messages written with the change that causes them, claimed and settled by workers.
 
 Claims are leases taken with a conditional UPDATE, so any number of workers (in every `tenantry serve`
-process and in `tenantry worker`) may poll the same table on SQLite and PostgreSQL alike.
+process and in `tenantry worker`) may poll the same table on SQLite and PostgreSQL alike. A claim may be
+narrowed to a lane (conditions on the messages, such as their kind), so that the worker's lanes claim apart.
 """
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.outbox.models import EMAIL, FAILED, PENDING, SENT, OutboxMessage
@@ -54,37 +55,48 @@ _OLDEST_DUE_FIRST = (OutboxMessage.next_attempt_at, OutboxMessage.id)
 from the index up to the limit (ordered by id, every due message was read and sorted for each batch)."""
 
 
-def _claimable(now: datetime) -> Any:
+Lane = tuple[ColumnElement[bool], ...]
+"""Conditions that pick the messages of one of the worker's lanes (none: every message)."""
+
+
+def _claimable(now: datetime, lane: Lane) -> Any:
     return (
         OutboxMessage.status == PENDING,
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        *lane,
     )
 
 
-async def due_ids(session: AsyncSession, limit: int) -> list[str]:
-    """Ids of messages ready for delivery, oldest first."""
+async def due_ids(session: AsyncSession, limit: int, lane: Lane = ()) -> list[str]:
+    """Ids of messages (of ``lane``) ready for delivery, oldest first."""
     now = utcnow()
-    statement = select(OutboxMessage.id).where(*_claimable(now)).order_by(*_OLDEST_DUE_FIRST).limit(limit)
+    statement = select(OutboxMessage.id).where(*_claimable(now, lane)).order_by(*_OLDEST_DUE_FIRST).limit(limit)
     return list(await session.scalars(statement))
 
 
-async def claim_due(session: AsyncSession, limit: int, lease_seconds: float) -> list[OutboxMessage]:
-    """Lease up to ``limit`` messages due now to this worker, oldest first, counting an attempt on each: one
-    statement, however many. PostgreSQL skips the rows another worker is claiming at the same moment rather
-    than wait for them (``SKIP LOCKED``); SQLite has one writer at a time. Each row is checked again as it is
-    leased, so a message is leased to one worker at a time."""
+async def claim_due(session: AsyncSession, limit: int, lease_seconds: float, lane: Lane = ()) -> list[OutboxMessage]:
+    """Lease up to ``limit`` messages (of ``lane``) due now to this worker, oldest first, counting an attempt on
+    each: one statement, however many. PostgreSQL skips the rows another worker is claiming at the same moment
+    rather than wait for them (``SKIP LOCKED``); SQLite has one writer at a time. Each row is checked again as it
+    is leased, so a message is leased to one worker at a time.
+
+    The due rows are picked once (a materialized CTE): as ``IN (subquery)``, PostgreSQL ran the subquery again
+    for each row it updated, each run skipped the rows just leased and found the next ones, and a claim leased
+    every message due, however small its limit."""
     now = utcnow()
     due = (
         select(OutboxMessage.id)
-        .where(*_claimable(now))
+        .where(*_claimable(now, lane))
         .order_by(*_OLDEST_DUE_FIRST)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), *_claimable(now))
+        .where(OutboxMessage.id.in_(select(due.c.id)), *_claimable(now, lane))
         .values(locked_until=now + timedelta(seconds=lease_seconds), attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False, populate_existing=True)

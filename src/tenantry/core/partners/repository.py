@@ -59,6 +59,12 @@ async def acting_links(
     return [(link, membership) for link, membership in await session.execute(statement)]
 
 
+async def links_to(session: AsyncSession, partner_org_id: str) -> list[PartnerLink]:
+    """The links granted to ``partner_org_id``, oldest first."""
+    statement = select(PartnerLink).where(PartnerLink.partner_org_id == partner_org_id).order_by(PartnerLink.id)
+    return list(await session.scalars(statement))
+
+
 async def delete_all_of(session: AsyncSession, org_id: str) -> None:
     """Remove the links an organization granted and those granted to it."""
     await session.execute(

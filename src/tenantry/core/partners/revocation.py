@@ -10,6 +10,12 @@ A partner that handled how a member signs in (made a magic link, set the passwor
 imported or reset second factors) may hold a way in as that member that outlives the link: a browser
 session opened with the magic link, or a link not spent yet. Revoking ends every session of those
 members and the links not spent yet (``revoke_sessions``), and reports them.
+
+A member whose address is still the one a partner's member set is worse off: the address is the partner's,
+so any reset (the member's own "forgot password" included) mails the partner a way back in as them. Revoking
+disables those members whatever ``disable_created`` says (and their account, which is this organization's
+only: changing an address requires that), and reports them apart; the customer gives each an address of the
+member's own, then enables them.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +29,7 @@ from tenantry.core.memberships.service import Member
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import repository
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.partners.schemas import OrgBrief, PartnerAccount, PartnerRevocation
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users.service import displayed_status
@@ -31,6 +38,7 @@ from tenantry.errors import Conflict, NotFound, PermissionDenied
 REPORT_LIMIT = 500
 _BROUGHT_IN = ("user.created", "member.added")
 _EVERY = 2**31 - 1
+_READDRESSED = "user.email_changed"
 _SIGN_IN_HANDLED = ("user.magic_link_created", "user.password_set", "user.email_changed", "mfa.enrolled", "mfa.reset")
 
 
@@ -42,12 +50,36 @@ async def revoke(
     link = await repository.get(session, org.id, partner.id) if partner is not None else None
     if partner is None or link is None:
         raise NotFound("partner not found")
+    return await _ended(session, actor, org, partner, link, disable_created=disable_created)
+
+
+async def end_links_to(session: AsyncSession, actor: Actor, partner: Organization) -> None:
+    """``partner`` is being deleted: each customer's link to it ends as a revocation by that customer would
+    (recorded there, sessions and links the partner handed out ended, members it re-addressed disabled), except
+    that what it brought in is only reported, the customer having asked for nothing. The platform does it (the
+    deleting caller has no rights in the customers), under ``actor``'s request."""
+    on_behalf = Actor(platform_admin=True, request_id=actor.request_id, client_ip=actor.client_ip)
+    for link in await repository.links_to(session, partner.id):
+        customer = await orgs.get_by_ref(session, link.customer_org_id)
+        if customer is not None:
+            await _ended(session, on_behalf, customer, partner, link, disable_created=False)
+
+
+async def _ended(
+    session: AsyncSession,
+    actor: Actor,
+    org: Organization,
+    partner: Organization,
+    link: PartnerLink,
+    *,
+    disable_created: bool,
+) -> PartnerRevocation:
+    """Remove ``link`` and clean up after the partner in ``org`` (see the module)."""
     await session.delete(link)
     await session.flush()
-    ids = await audit.targets_of_partner(session, org.id, partner.id, _BROUGHT_IN, REPORT_LIMIT + 1)
-    found = [await _member(session, org, user_id) for user_id in ids[:REPORT_LIMIT]]
-    brought_in = [member for member in found if member is not None]
-    disabled = [m.user.id for m in brought_in if disable_created and await _disabled(session, actor, org, m)]
+    brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
+    readdressed = await _readdressed(session, org, partner.id)
+    disabled.extend([m.user.id for m in readdressed if await _disabled(session, actor, org, m)])
     handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
     signed_out = [member for member in [await _member(session, org, user_id) for user_id in handled] if member]
     for member in signed_out:  # every one of them, not only those the report lists
@@ -61,17 +93,50 @@ async def revoke(
         target_id=partner.id,
         details={
             "created_accounts": [member.user.id for member in brought_in],
-            "disabled": disabled,
+            "disabled": disabled[:REPORT_LIMIT],
+            "readdressed_accounts": [member.user.id for member in readdressed[:REPORT_LIMIT]],
             "signed_out_accounts": [member.user.id for member in signed_out[:REPORT_LIMIT]],
         },
     )
     return PartnerRevocation(
         partner_org=OrgBrief(id=partner.id, slug=partner.slug, name=partner.name),
         created_accounts=[_account(m) for m in brought_in],
-        disabled=disabled,
+        disabled=disabled[:REPORT_LIMIT],
+        readdressed_accounts=[_account(m) for m in readdressed[:REPORT_LIMIT]],
         signed_out_accounts=[_account(m) for m in signed_out[:REPORT_LIMIT]],
-        truncated=len(ids) > REPORT_LIMIT or len(handled) > REPORT_LIMIT,
+        truncated=more or max(len(disabled), len(readdressed), len(handled)) > REPORT_LIMIT,
     )
+
+
+async def _brought_in(
+    session: AsyncSession, actor: Actor, org: Organization, partner_id: str, *, disable: bool
+) -> tuple[list[Member], list[str], bool]:
+    """The members the partner created or added here (the first ``REPORT_LIMIT``), the ids of those disabled and
+    whether there were more to list. With ``disable`` every one of them is disabled, ``REPORT_LIMIT`` at a time:
+    the report's cap bounds what is listed, never what is cleaned up (the link is gone, so this call is the only
+    one that can)."""
+    listed: list[Member] = []
+    disabled: list[str] = []
+    offset = 0
+    while True:
+        ids = await audit.targets_of_partner(session, org.id, partner_id, _BROUGHT_IN, REPORT_LIMIT + 1, offset)
+        found = [member for member in [await _member(session, org, user_id) for user_id in ids] if member]
+        if disable:
+            disabled.extend([m.user.id for m in found if await _disabled(session, actor, org, m)])
+        listed.extend(found)
+        if len(ids) <= REPORT_LIMIT or not disable:
+            return listed[:REPORT_LIMIT], disabled, len(listed) > REPORT_LIMIT or len(ids) > REPORT_LIMIT
+        offset += len(ids)
+
+
+async def _readdressed(session: AsyncSession, org: Organization, partner_id: str) -> list[Member]:
+    """The members whose address a partner's member changed here and nobody changed since (in any organization)."""
+    found = []
+    for user_id in await audit.targets_of_partner(session, org.id, partner_id, (_READDRESSED,), _EVERY):
+        last = await audit.latest(session, user_id, _READDRESSED)
+        if last is not None and last.partner_org_id == partner_id and (member := await _member(session, org, user_id)):
+            found.append(member)
+    return found
 
 
 def _account(member: Member) -> PartnerAccount:

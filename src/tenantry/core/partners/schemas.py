@@ -46,14 +46,26 @@ class PartnerRevocation(BaseModel):
         description="Members of this organization that the partner's members created or added while acting "
         "through the link (from the audit log), oldest first; review them."
     )
-    disabled: list[str] = Field(description="Ids of those disabled by this call (`disable_created=true`).")
+    disabled: list[str] = Field(
+        description="Ids of those disabled by this call: the accounts brought in (`disable_created=true`: every "
+        "one, however many) and those in `readdressed_accounts`. The list, like the others, holds at most 500."
+    )
+    readdressed_accounts: list[PartnerAccount] = Field(
+        default_factory=list,
+        description="Members whose email address is still the one the partner's members set here: a reset would "
+        "mail the partner. This call disables them (`disable_created` or not; the account too); give each an "
+        "address of the member's own, then enable them.",
+    )
     signed_out_accounts: list[PartnerAccount] = Field(
         default_factory=list,
         description="Members whose sign-in the partner's members handled here (a magic link, a password or email "
         "address set, second factors imported or reset): every session of theirs and every link not spent yet "
         "ended with this call. A password the partner set still works until it is changed.",
     )
-    truncated: bool = Field(description="True when there were more than a list of the report holds (500).")
+    truncated: bool = Field(
+        description="True when there were more than a list of the report holds (500): the lists are cut, never "
+        "the clean-up."
+    )
 
 
 class PartnerLinkPage(BaseModel):

@@ -7,6 +7,7 @@ test it with EXISTS over its elements, each element offering cells for its sub-a
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select, true
@@ -24,6 +25,14 @@ _LIKE_ESCAPE = "\\"
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _zoned(value: Any) -> Any:
+    """A dateTime without a time zone (RFC 7643 section 2.3.5 allows one, and a bare date) read as UTC, the zone
+    every stored time is in; a naive value cannot be compared with them."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ class Cell:
         elif op in (Operator.co, Operator.sw, Operator.ew):
             raise InvalidFilter(f"operator '{op.value}' applies to strings only")
         else:
-            expression, operand = self.expression, value
+            expression, operand = self.expression, _zoned(value)
         known = expression.is_not(None)
         match op:
             case Operator.eq:

@@ -6,6 +6,7 @@ password, disabling): ``tokens_valid_after`` outdates it like every other creden
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients import grants
 from tenantry.core.clients.models import AuthorizationCode, ClientGrant
+from tenantry.core.mfa.schemas import MFA
 from tenantry.core.sessions.models import BrowserSession
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.tokens.service import digest
@@ -115,8 +117,24 @@ async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> 
     """End the account's live browser sessions and token sessions (refresh token families, with their access
     tokens) whose sign-in proved ``method`` (an ``amr`` value): a first-party family's own ``amr``, or an
     application's (``ClientGrant.amr``, as the browser session it came from proved); and spend the authorization
-    codes such a session was given and no application redeemed yet. The others go on. A user has few of them:
-    they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON list)."""
+    codes such a session was given and no application redeemed yet. The others go on."""
+    await _end_signed_in(session, user_id, lambda amr: method in amr)
+
+
+async def end_one_factor(session: AsyncSession, user_id: str, but: str | None = None) -> None:
+    """End what ``end_signed_in_by`` ends, for every sign-in that proved no second factor (``mfa`` not in its
+    ``amr``): the account has one now. They were refused from then on (``challenges.lacks_required_factor``);
+    ended, they stay refused when the factor goes again (a new phone, an administrator's reset). ``but``: the
+    token session that set the factor up, which goes on (refused the same way, until the factor goes)."""
+    await _end_signed_in(session, user_id, lambda amr: MFA not in amr, but)
+
+
+async def _end_signed_in(
+    session: AsyncSession, user_id: str, ended: Callable[[list[str]], bool], but: str | None = None
+) -> None:
+    """The sessions, token sessions and unredeemed codes of the account whose sign-in's ``amr`` is ``ended``. A
+    user has few of them: they are read and picked here, the same on SQLite and PostgreSQL (``amr`` is a JSON
+    list)."""
     now = utcnow()
     browsers = select(BrowserSession.id, BrowserSession.amr).where(
         BrowserSession.user_id == user_id, BrowserSession.revoked_at.is_(None)
@@ -129,13 +147,13 @@ async def end_signed_in_by(session: AsyncSession, user_id: str, method: str) -> 
     codes = select(AuthorizationCode.id, AuthorizationCode.amr).where(
         AuthorizationCode.user_id == user_id, AuthorizationCode.used_at.is_(None)
     )
-    ended_browsers = [row_id for row_id, amr in (await session.execute(browsers)).all() if method in (amr or [])]
+    ended_browsers = [row_id for row_id, amr in (await session.execute(browsers)).all() if ended(amr or [])]
     ended_families = {
         family_id
         for family_id, own, granted in (await session.execute(families)).all()
-        if method in (own or granted or [])
+        if ended(own or granted or []) and family_id != but
     }
-    spent_codes = [row_id for row_id, amr in (await session.execute(codes)).all() if method in (amr or [])]
+    spent_codes = [row_id for row_id, amr in (await session.execute(codes)).all() if ended(amr or [])]
     if spent_codes:
         await _stamp(session, AuthorizationCode, AuthorizationCode.id.in_(spent_codes), used_at=now)
     if ended_browsers:

@@ -1,5 +1,5 @@
 """What a delivery attempt leaves behind: its record, the endpoint's failure streak, and the disabling
-of an endpoint that has failed for days (its organization's owners are told by email)."""
+of an endpoint that has failed for days (audited, and its organization's owners are told by email)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.actor import SYSTEM
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.memberships import repository as memberships
 from tenantry.core.outbox import service as outbox
 from tenantry.core.users.models import User
 from tenantry.core.webhooks.models import FAILED, SUCCEEDED, WebhookDelivery, WebhookEndpoint
+from tenantry.core.webhooks.service import audit
 from tenantry.mail.compose import compose
 from tenantry.templating import Templates
 
@@ -69,13 +71,15 @@ async def settle(
     elif endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
         endpoint.enabled = False
         endpoint.disabled_reason = f"every delivery failed for {DISABLE_AFTER.days} days"
+        # Tenantry's own change, audited as a user's PATCH is (no acting user: ``SYSTEM``).
+        audit(session, SYSTEM, "webhook.disabled", endpoint, details={"reason": endpoint.disabled_reason})
         await _tell_owners(session, templates, endpoint)
     await session.flush()
 
 
 async def _tell_owners(session: AsyncSession, templates: Templates, endpoint: WebhookEndpoint) -> None:
     if endpoint.org_id is None:
-        return  # a platform endpoint: its disabling is in the log and in its `disabled_reason`
+        return  # a platform endpoint: its disabling is in the platform's audit log and its `disabled_reason`
     owner_ids = await memberships.active_owner_ids(session, endpoint.org_id)
     for owner in await session.scalars(select(User).where(User.id.in_(owner_ids))):
         context = {"endpoint": endpoint, "days": DISABLE_AFTER.days}

@@ -1,5 +1,6 @@
 """Webhook endpoints of an organization (or of the platform: ``org_id`` None), their secrets and attempts."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from tenantry.core import secretbox
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record
 from tenantry.core.outbox import service as outbox
+from tenantry.core.outbox.models import OutboxMessage
 from tenantry.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tenantry.core.webhooks.schemas import WebhookCreate, WebhookUpdate
 from tenantry.core.webhooks.secrets import new_secret
@@ -36,8 +38,13 @@ class Owner:
         return column.is_(None) if self.org_id is None else column == self.org_id
 
 
-def _audit(session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEndpoint) -> None:
-    record(session, actor, action, org_id=endpoint.org_id, target_type="webhook", target_id=endpoint.id)
+def audit(
+    session: AsyncSession, actor: Actor, action: str, endpoint: WebhookEndpoint, details: dict[str, str] | None = None
+) -> None:
+    """Record a change to ``endpoint`` in its organization's audit log (the platform's for a platform endpoint)."""
+    record(
+        session, actor, action, org_id=endpoint.org_id, target_type="webhook", target_id=endpoint.id, details=details
+    )
 
 
 async def create(
@@ -55,7 +62,7 @@ async def create(
     )
     session.add(endpoint)
     await session.flush()
-    _audit(session, actor, "webhook.created", endpoint)
+    audit(session, actor, "webhook.created", endpoint)
     return endpoint, secret
 
 
@@ -90,13 +97,13 @@ async def update(
             endpoint.disabled_reason, endpoint.failing_since = None, None
     endpoint.updated_at = utcnow()
     await session.flush()
-    _audit(session, actor, "webhook.updated", endpoint)
+    audit(session, actor, "webhook.updated", endpoint)
     return endpoint
 
 
 async def delete(session: AsyncSession, actor: Actor, owner: Owner, webhook_id: str) -> None:
     endpoint = await get(session, owner, webhook_id)
-    _audit(session, actor, "webhook.deleted", endpoint)
+    audit(session, actor, "webhook.deleted", endpoint)
     await session.delete(endpoint)
     await session.flush()
 
@@ -111,7 +118,7 @@ async def rotate_secret(
     endpoint.previous_expires_at = utcnow() + ROTATION_GRACE
     endpoint.updated_at = utcnow()
     await session.flush()
-    _audit(session, actor, "webhook.secret_rotated", endpoint)
+    audit(session, actor, "webhook.secret_rotated", endpoint)
     return endpoint, secret
 
 
@@ -159,8 +166,22 @@ async def redeliver(session: AsyncSession, actor: Actor, owner: Owner, webhook_i
     if not endpoint.enabled:
         raise Conflict("the webhook is disabled: enable it first")
     enqueue(session, endpoint, attempt.event_id)
-    _audit(session, actor, "webhook.redelivered", endpoint)
+    audit(session, actor, "webhook.redelivered", endpoint)
 
 
 def enqueue(session: AsyncSession, endpoint: WebhookEndpoint, event_id: str) -> None:
     outbox.enqueue(session, WEBHOOK, {"endpoint_id": endpoint.id, "event_id": event_id}, org_id=endpoint.org_id)
+
+
+def endpoint_of(message: OutboxMessage) -> str:
+    """The endpoint a webhook message of the outbox goes to."""
+    return str(message.payload["endpoint_id"])
+
+
+def deliveries_but_to(busy: Collection[str] = ()) -> outbox.Lane:
+    """The outbox's webhook messages, but those to the endpoints in ``busy``: a worker claims nothing for an
+    endpoint it is delivering to already, so it sends one delivery at a time to each."""
+    lane: outbox.Lane = (OutboxMessage.kind == WEBHOOK,)
+    if not busy:
+        return lane
+    return (*lane, OutboxMessage.payload["endpoint_id"].as_string().not_in(busy))

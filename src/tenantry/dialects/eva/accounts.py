@@ -15,7 +15,7 @@ from tenantry.core.users import service as users
 from tenantry.core.users.schemas import UserCreate as CoreUserCreate
 from tenantry.core.users.schemas import UserUpdate as CoreUserUpdate
 from tenantry.dialects.eva.schemas import EnvironmentGrant, UserCreate, UserUpdate
-from tenantry.dialects.eva.translate import is_admin, resolve_environments
+from tenantry.dialects.eva.translate import is_admin, resolve_environments, shown_name
 from tenantry.errors import FieldError, InvalidInput
 
 ADMIN_ROLE = "admin"
@@ -50,8 +50,11 @@ async def create(session: AsyncSession, access: OrgAccess, payload: UserCreate, 
 
 
 def _profile(member: Member, changes: dict[str, Any], payload: UserUpdate) -> dict[str, Any]:
+    """The core's fields a PUT changes. A ``name`` equal to the one eva reads (first and last joined) changes
+    nothing: a client sends back what it read, and storing it as first name would rewrite the name parts and
+    count as an account change (refused when the account is shared)."""
     profile: dict[str, Any] = {}
-    if payload.name is not None:
+    if payload.name is not None and payload.name != shown_name(member):
         profile.update(first_name=payload.name, last_name="")
     if payload.email is not None:
         profile["email"] = payload.email

@@ -32,6 +32,11 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def shown_name(member: Member) -> str:
+    """eva's one name: the account's first and last name joined by a space."""
+    return " ".join(part for part in (member.user.first_name, member.user.last_name) if part)
+
+
 def is_admin(member: Member) -> bool:
     return bool(ADMIN_ROLES & {role.name for role in member.roles})
 
@@ -70,7 +75,7 @@ async def eva_users(session: AsyncSession, actor: Actor, org: Organization, memb
     return [
         EvaUser(
             uuid=member.user.id,
-            name=" ".join(part for part in (member.user.first_name, member.user.last_name) if part),
+            name=shown_name(member),
             email=member.user.email,
             company=_company(member),
             image=member.user.avatar_url,

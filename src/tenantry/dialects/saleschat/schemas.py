@@ -4,24 +4,24 @@ Request bodies ignore unknown fields, as Jackson does in Spring Boot; the limits
 (``CreateUserReqDto``), checked before the core's own rules (a well-formed email, the password policy).
 """
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tenantry.core.fields import Email, Name
+from tenantry.core.fields import Email, Name, within
 from tenantry.core.users.schemas import Password
 
 
 class CreateUserReqDto(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    email: Annotated[Email, Field(max_length=319)]
-    password: Annotated[Password, Field(min_length=8, max_length=64)]
+    email: within(Email, max_length=319)  # type: ignore[valid-type]
+    password: within(Password, min_length=8, max_length=64)  # type: ignore[valid-type]
     ask_user_to_update_password_on_login: bool | None = Field(
         default=None, description="Default false: when true, the user must change the password at next login."
     )
-    first_name: Annotated[Name, Field(max_length=40)]
-    last_name: Annotated[Name, Field(max_length=40)]
+    first_name: within(Name, max_length=40)  # type: ignore[valid-type]
+    last_name: within(Name, max_length=40)  # type: ignore[valid-type]
 
 
 class CreateUserRespDto(BaseModel):

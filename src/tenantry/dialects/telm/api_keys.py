@@ -16,6 +16,7 @@ from tenantry.dialects.telm.errors import Message, documented
 from tenantry.dialects.telm.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
 from tenantry.runtime import DbSession
 from tenantry.web.routing import UnitOfWorkRoute
+from tenantry.web.uncached import HANDS_OUT_A_SECRET
 
 router = APIRouter(prefix="/api/auth/auth/{tenant}/apiKeys", tags=["api keys"], route_class=UnitOfWorkRoute)
 
@@ -37,7 +38,9 @@ async def list_keys(access: KeyReader, session: DbSession) -> ApiKeyList:
             return ApiKeyList(keys=found)
 
 
-@router.post("", response_model=ApiKeyCreated, responses=documented(401, 403, 404, 422))
+@router.post(
+    "", response_model=ApiKeyCreated, responses=documented(401, 403, 404, 422), dependencies=[HANDS_OUT_A_SECRET]
+)
 async def create_key(payload: ApiKeyCreate, access: KeyWriter, session: DbSession) -> ApiKeyCreated:
     """Create an API key; the key is in this answer only"""
     created = await service.create(

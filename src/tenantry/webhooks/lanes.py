@@ -1,0 +1,72 @@
+"""The worker's webhook lanes: deliveries to different endpoints at once, one at a time to each.
+
+A receiver may take up to ``TENANTRY_WEBHOOK_TIMEOUT_SECONDS`` to answer, and one that answers 2xx just before it is
+never disabled. Delivered one after another, one organization's slow endpoint held up every other organization's
+webhooks, and the emails behind them. Here each endpoint is a lane: the messages claimed for it are delivered in
+turn, while up to ``TENANTRY_WEBHOOK_CONCURRENCY`` lanes run at once. A claim takes no more messages than there are
+free lanes and none for an endpoint whose lane runs, so this worker never sends two deliveries at once to one
+endpoint; the messages are leased like any other (``core.outbox``), so no two workers hold the same one.
+"""
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from tenantry.core.outbox import service as outbox
+from tenantry.core.outbox.models import OutboxMessage
+from tenantry.core.webhooks.service import deliveries_but_to, endpoint_of
+from tenantry.db.engine import Database
+
+DeliverInTurn = Callable[[list[OutboxMessage]], Coroutine[Any, Any, int]]
+"""Delivers messages leased together one after another (giving back those it does not start); how many it tried."""
+
+
+class WebhookLanes:
+    def __init__(self, database: Database, deliver_in_turn: DeliverInTurn, *, concurrency: int, lease: float) -> None:
+        self._database = database
+        self._deliver_in_turn = deliver_in_turn
+        self._concurrency = concurrency
+        self._lease = lease
+        self._running: dict[str, asyncio.Task[int]] = {}
+
+    @property
+    def idle(self) -> bool:
+        return not self._running
+
+    async def fill(self) -> None:
+        """Claim the due messages of endpoints without a running lane, as many as lanes are free, and start them.
+        A read first: with nothing due, no write (SQLite's write lock) is taken."""
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            return
+        lane = deliveries_but_to(self._running)
+        async with self._database.transaction(write=False) as session:
+            if not await outbox.due_ids(session, 1, lane):
+                return
+        async with self._database.transaction() as session:
+            claimed = await outbox.claim_due(session, free, self._lease, lane)
+        by_endpoint: dict[str, list[OutboxMessage]] = {}
+        for message in claimed:  # oldest first, in each lane too
+            by_endpoint.setdefault(endpoint_of(message), []).append(message)
+        for endpoint_id, messages in by_endpoint.items():
+            self._running[endpoint_id] = asyncio.create_task(self._deliver_in_turn(messages))
+
+    async def wait(self, seconds: float) -> int:
+        """Wait up to ``seconds`` for a lane to end; how many messages the lanes that ended attempted. A lane that
+        failed (the database away) is raised once every lane that ended is put away."""
+        done, _ = await asyncio.wait(self._running.values(), timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        ended = {endpoint_id: task for endpoint_id, task in self._running.items() if task in done}
+        for endpoint_id in ended:
+            del self._running[endpoint_id]
+        errors = [error for task in ended.values() if (error := task.exception()) is not None]
+        if errors:
+            raise errors[0]
+        return sum(task.result() for task in ended.values())
+
+    async def close(self) -> None:
+        """Cancel the running lanes and wait for them: each gives back the messages it did not start, and the one
+        in hand goes out again once its lease runs out (its answer was not recorded)."""
+        running, self._running = list(self._running.values()), {}
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
