@@ -1,21 +1,29 @@
 """Races users will produce: many clients creating the same account at once, one new address created in two
 organizations at once, a member changed while it is removed, an organization deleted while a user is created
-in it. PostgreSQL runs them side by side; SQLite's writers take turns, so there they pin the answers one after
-the other gives."""
+in it, changes of members through different surfaces at once. PostgreSQL runs them side by side; SQLite's
+writers take turns, so there they pin the answers one after the other gives."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from tenantry.core.memberships import repository as membership_rows
 from tenantry.core.memberships.models import Membership
+from tenantry.core.provisioning import repository as provisioning_rows
 from tenantry.core.users.models import USER_DELETED, User
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
+from tests.locks import Paused, until_waiting
+from tests.scim.conftest import PATCH_OP, SCIM_JSON, provisioning_key
+
+EDITOR = "000000000000000000000005"
+"""The built-in editor role: a SCIM Group."""
 
 
 async def test_fifty_concurrent_creates_of_one_email_give_one_success(
@@ -113,3 +121,107 @@ async def test_one_new_address_created_in_two_organizations_at_once_is_two_201s_
             client.post(other_tenant.path("/users"), json=body, headers=other_tenant.auth),
         )
         assert [answer.status_code for answer in answers] == [201, 201], [answer.text for answer in answers]
+
+
+Request = Coroutine[Any, Any, httpx.Response]
+
+
+async def _interleaved(paused: Paused, runtime: Runtime, first: Request, second: Request) -> list[int]:
+    """``first`` runs until ``paused`` (between two of its locks), ``second`` until it waits for one of them,
+    then both go on; their statuses. Taking two locks in opposite orders, they deadlocked (a 500)."""
+    started = asyncio.create_task(first)
+    await paused.reached()
+    other = asyncio.create_task(second)
+    await until_waiting(runtime)
+    paused.release()
+    answers = await asyncio.wait_for(asyncio.gather(started, other), 30)
+    return [answer.status_code for answer in answers]
+
+
+def _group_patch(op: str, user_id: str) -> dict[str, Any]:
+    return {"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": [{"value": user_id}]}]}
+
+
+async def _scim_headers(tenant: Tenant) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await provisioning_key(tenant)}", "Content-Type": SCIM_JSON}
+
+
+async def test_a_role_change_and_a_group_change_of_one_member_at_once_both_answer(
+    served: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role change held the membership, then asked for the organization's owners' hold; the group change
+    held that, then wrote the membership."""
+    member = await tenant.add_user(roles=["member"], password=None)
+    headers = await _scim_headers(tenant)
+    statuses = await _interleaved(
+        Paused(monkeypatch, membership_rows, "lock"),
+        runtime,
+        served.put(tenant.path(f"/users/{member.id}/roles"), json={"roles": ["editor"]}, headers=tenant.auth),
+        served.patch(f"/scim/v2/{tenant.slug}/Groups/{EDITOR}", json=_group_patch("add", member.id), headers=headers),
+    )
+    assert statuses == [200, 204]
+
+
+async def test_a_group_change_and_a_role_change_of_another_member_at_once_both_answer(
+    served: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group change held the role's state, then asked for the owners' hold; the role change held that, then
+    wrote the role's new version into its state."""
+    u, v = [await tenant.add_user(roles=["member"], password=None) for _ in range(2)]
+    for roles in (["editor"], ["member"]):  # the editor role's state row exists from here
+        changed = await served.put(tenant.path(f"/users/{v.id}/roles"), json={"roles": roles}, headers=tenant.auth)
+        assert changed.status_code == 200, changed.text
+    headers = await _scim_headers(tenant)
+    statuses = await _interleaved(
+        Paused(monkeypatch, provisioning_rows, "lock_role_state"),
+        runtime,
+        served.patch(f"/scim/v2/{tenant.slug}/Groups/{EDITOR}", json=_group_patch("add", v.id), headers=headers),
+        served.put(tenant.path(f"/users/{u.id}/roles"), json={"roles": ["editor"]}, headers=tenant.auth),
+    )
+    assert statuses == [204, 200]
+
+
+async def test_a_removal_and_a_bulk_removal_of_the_same_member_at_once_both_answer(
+    served: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eva's bulk-delete held the owners' hold from its first removal, then asked for its second member's row;
+    the removal of that member held the row, then asked for the owners' hold."""
+    first, second = [await tenant.add_user(roles=["member"], password=None) for _ in range(2)]
+    bulk = f"/compat/eva/eva-user/org/{tenant.id}/users/bulk-delete"
+    statuses = await _interleaved(
+        Paused(monkeypatch, membership_rows, "lock"),
+        runtime,
+        served.delete(tenant.path(f"/users/{second.id}"), headers=tenant.auth),
+        served.request("DELETE", bulk, json={"uuids": [first.id, second.id]}, headers=tenant.auth),
+    )
+    assert statuses == [204, 200]
+
+
+async def test_a_role_change_and_a_partner_revocation_disabling_its_member_at_once_both_answer(
+    served: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    root_token: str,
+    tenant: Tenant,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The revocation (``disable_created``) read the partner's accounts unlocked, held the owners' hold to disable
+    the first and then wrote the second's membership, which the role change held while it asked for that hold."""
+    partner = await make_tenant(client, root_token, "partner-co")
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    created = []
+    for name in ("b1", "b2"):
+        body = {"email": f"{name}@example.com", "first_name": name, "password": PASSWORD}
+        answer = await client.post(tenant.path("/users"), json=body, headers=partner.auth)
+        assert answer.status_code == 201, answer.text
+        created.append(answer.json()["id"])
+    statuses = await _interleaved(
+        Paused(monkeypatch, membership_rows, "lock"),
+        runtime,
+        served.put(tenant.path(f"/users/{created[1]}/roles"), json={"roles": ["editor"]}, headers=tenant.auth),
+        served.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth),
+    )
+    assert statuses == [200, 200]

@@ -67,6 +67,15 @@ async def lock(session: AsyncSession, org_id: str, user_id: str) -> None:
     await session.execute(statement.with_for_update())
 
 
+async def lock_all(session: AsyncSession, org_id: str, user_ids: list[str]) -> None:
+    """``lock`` the memberships of ``user_ids``, one statement per chunk, in the order of ``user_ids`` (PostgreSQL
+    locks the rows as the sorted scan returns them)."""
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        statement = select(Membership.id).where(Membership.org_id == org_id, Membership.user_id.in_(chunk))
+        await session.execute(statement.order_by(Membership.user_id).with_for_update())
+
+
 async def roles_by_membership(session: AsyncSession, membership_ids: list[str]) -> dict[str, list[Role]]:
     if not membership_ids:
         return {}

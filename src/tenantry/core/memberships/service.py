@@ -158,17 +158,33 @@ async def record_for_account(
 async def get(session: AsyncSession, org: Organization, user_id: str, *, lock: bool = False) -> Member:
     """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing.
 
-    ``lock``: the member is loaded to be changed, on any surface. The organization (``orgs.Hold.MEMBERS``), then
-    the membership, are held until the transaction ends (PostgreSQL), so that a change waits for a removal or
-    an organization's deletion under way and then answers 404, instead of writing a row that is gone (a 500),
-    and an If-Match check stays true until the change is stored."""
+    ``lock``: the member is loaded to be changed, on any surface. The organization (``hold_owners``), then the
+    membership, are held until the transaction ends (PostgreSQL), so that a change waits for a removal or an
+    organization's deletion under way and then answers 404, instead of writing a row that is gone (a 500), and
+    an If-Match check stays true until the change is stored. ``OWNERS`` rather than ``MEMBERS``, as the lock
+    order says (``orgs.Hold``): the change may end in an owner check, which asked for ``OWNERS`` while holding
+    the membership that an ``OWNERS`` holder (a group's change, a bulk removal) waited for."""
     if lock:
-        await _hold_org(session, org, orgs.Hold.MEMBERS)
+        await hold_owners(session, org)
         await repository.lock(session, org.id, user_id)
     found = await repository.member(session, org.id, user_id, fresh=lock)
     if found is None:
         raise NotFound("user not found")
     return Member(*found)
+
+
+async def hold_owners(session: AsyncSession, org: Organization) -> None:
+    """Hold the organization for a change of its members that may end in an owner check (``orgs.Hold.OWNERS``),
+    before anything else of the organization is held (the lock order: ``orgs.Hold``); 404 once it is deleted."""
+    await _hold_org(session, org, orgs.Hold.OWNERS)
+
+
+async def lock_members(session: AsyncSession, org: Organization, user_ids: list[str]) -> None:
+    """Hold the organization (``hold_owners``), then the memberships of ``user_ids`` in the order of their ids,
+    for a transaction that changes several members: in the order of a request, two such transactions (or one
+    and a member's own change) could each hold a member the other waits for."""
+    await hold_owners(session, org)
+    await repository.lock_all(session, org.id, sorted(set(user_ids)))
 
 
 async def target(session: AsyncSession, org: Organization, user_id: str) -> Member:
@@ -220,7 +236,7 @@ async def _hold_org(session: AsyncSession, org: Organization, why: orgs.Hold) ->
 
 
 async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
-    await _hold_org(session, org, orgs.Hold.OWNERS)
+    await hold_owners(session, org)  # a member held to be changed (``get``) holds it already
     if await repository.active_owner_ids(session, org.id) == {member.user.id}:
         raise Conflict(LAST_OWNER)
 
@@ -334,7 +350,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
     owners: set[str] = set()
     invitation = member.membership.consent_pending
     if not invitation:
-        await _hold_org(session, org, orgs.Hold.OWNERS)
+        await hold_owners(session, org)
         owners = await repository.active_owner_ids(session, org.id)
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)

@@ -31,7 +31,20 @@ async def get_by_ref(session: AsyncSession, ref: str) -> Organization | None:
 
 class Hold(enum.Enum):
     """Why a transaction holds an organization's row until it ends, each in its own row lock mode (PostgreSQL;
-    SQLite's writers take turns already). One order: the organization's row before its memberships' rows.
+    SQLite's writers take turns already).
+
+    The one lock order of a change in an organization, on every surface; two transactions taking two of these in
+    opposite orders wait for each other until PostgreSQL ends one ("deadlock detected", a 500):
+    1. the organization's row, first, in the strongest mode the transaction will need: a change that may end in
+       an owner check (a member changed, disabled or removed, a role's holders changed, a partner's accounts
+       disabled) takes ``OWNERS`` up front (``memberships.service.hold_owners``), never ``MEMBERS`` and later
+       ``OWNERS``, which waited for an ``OWNERS`` holder that waited for a row it held;
+    2. the role states it changes (``provisioning.service.lock_role``);
+    3. membership rows, several in the order of their user ids (``memberships.service.lock_members``);
+    4. accounts' locks (``lockout.one_at_a_time``: ending sessions, an address), before an account's row.
+    Under ``OWNERS`` a role's new version (``grant_versions``) may be written after a membership: every other
+    change of the organization's members waits for ``OWNERS`` first, and a new membership (``MEMBERS``) is seen by
+    nobody until it commits.
 
     ``MEMBERS`` (FOR KEY SHARE): a member is added or changed, and the organization must stay meanwhile; any
     number at once. ``OWNERS`` (FOR NO KEY UPDATE): who owns the organization may change; one at a time, beside

@@ -75,6 +75,7 @@ async def _ended(
     disable_created: bool,
 ) -> PartnerRevocation:
     """Remove ``link`` and clean up after the partner in ``org`` (see the module)."""
+    await memberships.hold_owners(session, org)  # before any member it disables: the lock order (orgs.Hold)
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)

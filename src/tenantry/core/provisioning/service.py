@@ -58,6 +58,8 @@ async def create_member(
     A new account without a password is mailed an invitation when the organization's setting
     ``scim_send_invitations`` is on (off by default: the identity provider usually signs its users in).
     """
+    if payload.active is False:  # ``disable_new`` checks the owners: held first (the lock order: orgs.Hold)
+        await membership_rules.hold_owners(session, org)
     existing = await users.get_by_email(session, payload.email)
     if existing is not None and await memberships.get(session, org.id, existing.id) is not None:
         raise AlreadyExists("a user with this userName already exists in this organization")
@@ -181,7 +183,7 @@ async def _set_external_id(session: AsyncSession, org: Organization, role: Role,
 
 async def _member(session: AsyncSession, org: Organization, user_id: str) -> Member:
     try:
-        return await membership_rules.get(session, org, user_id)
+        return await membership_rules.get(session, org, user_id, lock=True)
     except NotFound:
         raise InvalidInput([FieldError("members", f"{user_id!r} is not a user of this organization")]) from None
 
@@ -195,8 +197,10 @@ async def change_holders(
     add: Iterable[str],
     remove: Iterable[str],
 ) -> None:
-    """Grant ``role`` to the users in ``add`` and take it from those in ``remove`` (ids of members)."""
-    changes = [(user_id, True) for user_id in sorted(set(add))] + [(user_id, False) for user_id in sorted(set(remove))]
+    """Grant ``role`` to the users in ``add`` and take it from those in ``remove`` (ids of members), each held
+    to be changed in the order of their ids (the lock order: ``orgs.repository.Hold``)."""
+    changes = [(user_id, True) for user_id in set(add)] + [(user_id, False) for user_id in set(remove)]
+    changes.sort(key=lambda change: change[0])  # stable: a member in both is granted, then loses the role
     for user_id, grant in changes:
         member = await _member(session, org, user_id)
         held = [held.id for held in member.roles]
@@ -258,7 +262,9 @@ async def role_page(
 
 
 async def lock_role(session: AsyncSession, org: Organization, role: Role) -> None:
-    """Hold the role's state in the organization until the transaction ends."""
+    """Hold the role's state in the organization until the transaction ends; the organization first, for the
+    changes of holders that follow (the lock order: ``orgs.repository.Hold``)."""
+    await membership_rules.hold_owners(session, org)
     await repository.lock_role_state(session, org.id, role.id)
 
 

@@ -107,12 +107,14 @@ async def _each(
     database: Database, access: OrgAccess, uuids: list[str], change: Change
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Apply ``change`` to every user in a savepoint of its own, committing every ``_BATCH`` users (so the
-    write lock is held for a short while at a time); the users changed and the reasons of the rest."""
+    write lock is held for a short while at a time); the users changed and the reasons of the rest. Each batch
+    holds its users first, in the order of their ids (``memberships.lock_members``), not in the request's."""
     changed: list[str] = []
     failures: list[dict[str, str]] = []
     unique = list(dict.fromkeys(uuids))
     for start in range(0, len(unique), _BATCH):
         async with database.transaction(write=True) as session:
+            await memberships.lock_members(session, access.org, unique[start : start + _BATCH])
             for uuid in unique[start : start + _BATCH]:
                 try:
                     async with session.begin_nested():
