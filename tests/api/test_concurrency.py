@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from tenantry.auth import brute_force
 from tenantry.core.memberships import repository as membership_rows
 from tenantry.core.memberships.models import Membership
 from tenantry.core.provisioning import repository as provisioning_rows
@@ -223,5 +224,33 @@ async def test_a_role_change_and_a_partner_revocation_disabling_its_member_at_on
         runtime,
         served.put(tenant.path(f"/users/{created[1]}/roles"), json={"roles": ["editor"]}, headers=tenant.auth),
         served.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth),
+    )
+    assert statuses == [200, 200]
+
+
+NEW_PASSWORD = "a brand new passphrase for this race"
+SCIM_ACCOUNT_CHANGES: dict[str, dict[str, Any]] = {
+    "rename and deactivate": {"name.givenName": "Renamed", "active": False},
+    "rename and new password": {"name.givenName": "Renamed", "password": NEW_PASSWORD},
+}
+
+
+@pytest.mark.parametrize("change", SCIM_ACCOUNT_CHANGES)
+async def test_a_scim_account_change_while_its_user_signs_in_answers_both(
+    served: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The sign-in holds the account's lock from its check of the password to its commit, where it writes the
+    account's row; SCIM wrote the account's row (the name), then asked for that lock (ending the sessions)."""
+    member = await tenant.add_user(roles=["member"])
+    operations = [
+        {"op": "replace", "path": path, "value": value} for path, value in SCIM_ACCOUNT_CHANGES[change].items()
+    ]
+    url, headers = f"/scim/v2/{tenant.slug}/Users/{member.id}", await _scim_headers(tenant)
+    sign_in = {"grant_type": "password", "username": member.email, "password": PASSWORD}
+    statuses = await _interleaved(
+        Paused(monkeypatch, brute_force, "verify_password"),
+        runtime,
+        served.post("/api/v1/auth/token", data=sign_in),
+        served.patch(url, json={"schemas": [PATCH_OP], "Operations": operations}, headers=headers),
     )
     assert statuses == [200, 200]

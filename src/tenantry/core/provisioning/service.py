@@ -129,8 +129,10 @@ async def update_member(
     payload: MemberProvision,
     passwords: Passwords,
 ) -> None:
-    """Bring the member to ``payload``: account fields, external id and profile, then ``active``."""
+    """Bring the member to ``payload``: account fields, external id and profile, then ``active``; the account's
+    lock first (``accounts.hold_account``), as a password, a disable and a new address end its sessions."""
     membership_rules.ensure_may_manage(actor, member)
+    await accounts.hold_account(session, member.user, payload.email)
     await _update_account(session, actor, org, member, payload, passwords)
     membership = member.membership
     if (membership.external_id, membership.profile) != (payload.external_id, payload.profile):

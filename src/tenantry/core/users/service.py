@@ -262,6 +262,18 @@ async def count(
     return await directory.count(session, org.id, criteria, cap=cap)
 
 
+async def hold_account(session: AsyncSession, user: User, new_email: str | None = None) -> None:
+    """Take the account's lock (``lockout.one_at_a_time`` on its address; and on ``new_email`` when it moves
+    there, the two in the order of their keys) before its row is written: a sign-in holds the lock from its
+    check of the password to its write of the row, so a change writing the row first and asking for the lock
+    after (ending the sessions) waited for it in a cycle. Taken again later in the transaction, it is held."""
+    keys = {lockout.account_key(user.email)}
+    if new_email is not None:
+        keys.add(lockout.account_key(new_email))
+    for key in sorted(keys):
+        await lockout.one_at_a_time(session, key)
+
+
 async def update(session: AsyncSession, actor: Actor, org: Organization, member: Member, payload: UserUpdate) -> None:
     """Change the member: ``attributes`` are the organization's own (on the membership); the account's
     fields only when no other organization shares the account (``ensure_account_exclusive``)."""
