@@ -17,6 +17,7 @@ from tenantry.auth import brute_force
 from tenantry.core.memberships import repository as membership_rows
 from tenantry.core.memberships.models import Membership
 from tenantry.core.provisioning import repository as provisioning_rows
+from tenantry.core.users import email_change
 from tenantry.core.users.models import USER_DELETED, User
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
@@ -254,3 +255,20 @@ async def test_a_scim_account_change_while_its_user_signs_in_answers_both(
         served.patch(url, json={"schemas": [PATCH_OP], "Operations": operations}, headers=headers),
     )
     assert statuses == [200, 200]
+
+
+async def test_an_address_changed_to_one_another_organization_creates_at_once_answers_both(
+    served: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change wrote the account's new address (its unique index entry, not committed), then asked for the new
+    address's lock; the create held that lock and its INSERT waited for the index entry. One after the other,
+    the address has moved and the create invites its account."""
+    member = await tenant.add_user(roles=["member"])
+    address = "moving-target@example.com"
+    statuses = await _interleaved(
+        Paused(monkeypatch, email_change, "revoke_sessions", before=True),
+        runtime,
+        served.patch(tenant.path(f"/users/{member.id}"), json={"email": address}, headers=tenant.auth),
+        served.post(other_tenant.path("/users"), json={"email": address, "first_name": "N"}, headers=other_tenant.auth),
+    )
+    assert statuses == [200, 201]

@@ -290,9 +290,10 @@ async def update(session: AsyncSession, actor: Actor, org: Organization, member:
     if new_email:
         if await repository.get_by_email(session, payload.email or "") is not None:
             raise AlreadyExists(_EMAIL_TAKEN)
-        # The old address's lock before the account's row is written: a second step answered meanwhile holds
-        # it, and the change ends that challenge (lockout.one_at_a_time: one lock order).
-        await lockout.one_at_a_time(session, lockout.account_key(old_email))
+        # Both addresses' locks before the account's row is written: a second step answered meanwhile holds the
+        # old one, and the change ends that challenge; a create of the new address holds the new one, and its
+        # INSERT would wait for this row's uncommitted index entry while this waited for its lock.
+        await hold_account(session, user, payload.email)
         user.email_verified = False
         user.credentials_proven = False  # the new address has not chosen the password: its owner must prove it
     for field, value in changes.items():
