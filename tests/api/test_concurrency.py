@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -18,10 +19,12 @@ from tenantry.core.memberships import repository as membership_rows
 from tenantry.core.memberships.models import Membership
 from tenantry.core.provisioning import repository as provisioning_rows
 from tenantry.core.users import email_change
+from tenantry.core.users import service as accounts
 from tenantry.core.users.models import USER_DELETED, User
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Tenant, make_tenant
 from tests.locks import Paused, until_waiting
+from tests.mailbox import Mailbox, csrf_of
 from tests.scim.conftest import PATCH_OP, SCIM_JSON, provisioning_key
 
 EDITOR = "000000000000000000000005"
@@ -272,3 +275,27 @@ async def test_an_address_changed_to_one_another_organization_creates_at_once_an
         served.post(other_tenant.path("/users"), json={"email": address, "first_name": "N"}, headers=other_tenant.auth),
     )
     assert statuses == [200, 201]
+
+
+async def test_an_invited_member_activating_while_the_organization_is_deleted_answers_both(
+    served: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The activation holds the account's lock from its new password on, then writes the invited membership; the
+    deletion held the organization and deleted its memberships, then asked for each orphan's account lock."""
+    email = "invitee@example.com"
+    created = await served.post(tenant.path("/users"), json={"email": email, "first_name": "I"}, headers=tenant.auth)
+    assert created.status_code == 201, created.text
+    page = urlsplit((await Mailbox(runtime).one_for(email)).link)
+    opened = await served.get(f"{page.path}?{page.query}")
+    assert opened.status_code == 200, opened.text
+    password = "a fine first passphrase"
+    form = {"token": page.query.split("token=", 1)[1], "password": password, "password_repeat": password}
+    served.cookies.update(opened.cookies)
+    paused = Paused(monkeypatch, accounts, "revoke_sessions")
+    activation = asyncio.create_task(served.post(page.path, data={**form, "csrf_token": csrf_of(opened.text)}))
+    await paused.reached()
+    deletion = asyncio.create_task(served.delete(tenant.path(), headers=tenant.auth))
+    await asyncio.wait({deletion}, timeout=1)  # it no longer waits for the account (SQLite: for the write lock)
+    paused.release()
+    answers = await asyncio.wait_for(asyncio.gather(activation, deletion), 30)
+    assert [answer.status_code for answer in answers] == [303, 204], [answer.text[:200] for answer in answers]

@@ -1,7 +1,12 @@
 """Organizations: create, list, read, change, delete."""
 
 import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.credentials import lockout
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, accept_invitation, bearer, make_tenant
 
@@ -99,3 +104,29 @@ async def test_delete_org_removes_memberships_and_orphaned_accounts(
     assert (await client.get(other_tenant.path(f"/users/{shared.id}"), headers=other_tenant.auth)).status_code == 200
     # The slug is free again.
     assert (await client.get("/api/v1/orgs", headers=shared.auth)).json()["items"][0]["slug"] == "globex"
+
+
+async def test_deleting_an_organization_ends_its_members_sessions_without_a_lock_per_account(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One advisory lock per account, held until the commit, ran PostgreSQL out of shared memory for an
+    organization of about 15,000 members; the accounts are deleted with it, their sessions end in bulk."""
+    members = [await tenant.add_user() for _ in range(5)]
+    locked: list[str] = []
+    taken = lockout.one_at_a_time
+
+    async def counted(session: AsyncSession, key: str) -> None:
+        locked.append(key)
+        await taken(session, key)
+
+    monkeypatch.setattr(lockout, "one_at_a_time", counted)
+    assert (await client.delete(tenant.path(), headers=tenant.auth)).status_code == 204
+    assert locked == []
+    async with runtime.database.transaction(write=False) as session:
+        ids = [member.id for member in members]
+        left = await session.scalars(
+            select(RefreshToken.id).where(RefreshToken.user_id.in_(ids), RefreshToken.revoked_at.is_(None))
+        )
+        assert list(left) == []
+    for member in members:
+        assert (await client.get("/api/v1/me", headers=member.auth)).status_code == 401

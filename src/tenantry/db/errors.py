@@ -11,6 +11,10 @@ from sqlalchemy import exc
 _SQLSTATE_CLASSES = ("08", "53", "57")
 """Connection exception; insufficient resources (too many connections); operator intervention (shutdown,
 a terminated backend, a cancelled statement)."""
+_FAULTS = ("53200",)
+"""out_of_memory, which is also PostgreSQL's "out of shared memory" when a transaction takes more locks than
+``max_locks_per_transaction`` allows: the same request fails the same way again, so it is a fault (500), not
+"try again shortly" (503)."""
 _SQLITE_CODES = {5, 6, 10, 13, 14, 15}
 """BUSY and LOCKED (the lock was not had within the busy timeout), IOERR, FULL, CANTOPEN, PROTOCOL."""
 _DRIVER_STATE = ("InterfaceError", "InternalClientError", "ConnectionDoesNotExistError")
@@ -34,7 +38,7 @@ def _away(cause: BaseException) -> bool:
     if type(cause) is OSError and "Connect call failed" in str(cause):
         return True  # asyncio's refusal on every address of a host
     sqlstate = getattr(cause, "sqlstate", None)
-    if isinstance(sqlstate, str) and sqlstate[:2] in _SQLSTATE_CLASSES:
+    if isinstance(sqlstate, str) and sqlstate[:2] in _SQLSTATE_CLASSES and sqlstate not in _FAULTS:
         return True
     if isinstance(cause, sqlite3.OperationalError) and (cause.sqlite_errorcode & 0xFF) in _SQLITE_CODES:
         return True

@@ -20,7 +20,7 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import ALL_PERMISSIONS, OWNER
-from tenantry.core.tokens.service import revoke_sessions
+from tenantry.core.tokens.service import end_sessions_of_deleted, revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
@@ -363,12 +363,15 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
 async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:
     """Soft-delete the accounts among ``candidates`` (members an organization held: not those it only invited)
     that belong to no organization any more. A platform admin's account belongs to the platform: no
-    organization's end deletes it."""
+    organization's end deletes it. Their sessions end in bulk (``end_sessions_of_deleted``: no lock per account,
+    which an organization of thousands of members could not hold)."""
     orphan_ids = set(await repository.user_ids_without_membership(session, [user.id for user in candidates]))
-    for user in candidates:
-        if user.id in orphan_ids and user.status != USER_DELETED and not user.platform_admin:
-            user.status = USER_DELETED
-            user.deleted_at = utcnow()
-            await revoke_sessions(session, user)
-            record_for_user(session, actor, "user.deleted", user.id, org_id=None)
+    deleted = [
+        user for user in candidates if user.id in orphan_ids and user.status != USER_DELETED and not user.platform_admin
+    ]
+    for user in deleted:
+        user.status = USER_DELETED
+        user.deleted_at = utcnow()
+        record_for_user(session, actor, "user.deleted", user.id, org_id=None)
+    await end_sessions_of_deleted(session, deleted)
     await session.flush()

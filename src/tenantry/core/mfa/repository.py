@@ -91,6 +91,12 @@ async def delete_unfinished(session: AsyncSession, user_id: str) -> None:
     await session.execute(delete(MfaFactor).where(MfaFactor.user_id == user_id, MfaFactor.confirmed_at.is_(None)))
 
 
+async def delete_unfinished_of_all(session: AsyncSession, user_ids: list[str]) -> None:
+    """``delete_unfinished`` for several accounts in one statement each (the caller bounds the list)."""
+    await session.execute(delete(MfaChallenge).where(MfaChallenge.user_id.in_(user_ids)))
+    await session.execute(delete(MfaFactor).where(MfaFactor.user_id.in_(user_ids), MfaFactor.confirmed_at.is_(None)))
+
+
 async def count_challenge_failure(session: AsyncSession, challenge_id: str, limit: int, now: datetime) -> None:
     """One more wrong answer (atomically: concurrent ones all count); the ``limit``-th spends the challenge. A
     challenge deleted meanwhile (an invitation accepted, a reset) counts nothing: the next answer finds it gone."""

@@ -169,6 +169,31 @@ async def session_ended(session: AsyncSession, family_id: str) -> bool:
     return (await session.scalar(statement.limit(1))) is not None
 
 
+_CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
+
+
+async def end_sessions_of_deleted(session: AsyncSession, users: list[User]) -> None:
+    """``revoke_sessions`` for accounts this transaction deletes, by their ids, a thousand per statement, and
+    without the accounts' locks: an organization's deletion ends thousands at once, and an advisory lock each,
+    held until the commit, ran PostgreSQL out of shared memory (``max_locks_per_transaction``) at about 15,000
+    members. The locks are not needed there: the accounts' rows are written (deleted) in this transaction, so a
+    sign-in deciding meanwhile waits for it at its own write of the row, and whatever it issued then is refused
+    when used, as every access token, refresh and second step is checked against a live account."""
+    now = utcnow()
+    for user in users:
+        user.tokens_valid_after = now
+    user_ids = [user.id for user in users]
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        await mfa.delete_unfinished_of_all(session, chunk)
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id.in_(chunk), RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
     """End every session of the user: access tokens issued before now and all refresh tokens stop working.
     What a session began and did not finish ends with it: pending second steps, and an authenticator app's
