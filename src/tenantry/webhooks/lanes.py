@@ -3,9 +3,9 @@
 A receiver may take up to ``TENANTRY_WEBHOOK_TIMEOUT_SECONDS`` to answer, and one that answers 2xx just before it is
 never disabled. Delivered one after another, one organization's slow endpoint held up every other organization's
 webhooks, and the emails behind them. Here each endpoint is a lane: the messages claimed for it are delivered in
-turn, while up to ``TENANTRY_WEBHOOK_CONCURRENCY`` lanes run at once. A claim takes no more messages than there are
-free lanes and none for an endpoint whose lane runs, so this worker never sends two deliveries at once to one
-endpoint; the messages are leased like any other (``core.outbox``), so no two workers hold the same one.
+turn, while up to ``TENANTRY_WEBHOOK_CONCURRENCY`` lanes run at once. A lane is claimed only for an endpoint whose
+lane does not run, so this worker never sends two deliveries at once to one endpoint; the messages are leased like
+any other (``core.outbox``), so no two workers hold the same one.
 """
 
 import asyncio
@@ -14,11 +14,14 @@ from typing import Any
 
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import OutboxMessage
-from tenantry.core.webhooks.service import deliveries_but_to, endpoint_of
+from tenantry.core.webhooks.service import deliveries_to
 from tenantry.db.engine import Database
 
 DeliverInTurn = Callable[[list[OutboxMessage]], Coroutine[Any, Any, int]]
 """Delivers messages leased together one after another (giving back those it does not start); how many it tried."""
+TURN = 5
+"""Messages a lane claims for its endpoint: few, so that lanes end often and go round the endpoints waiting; more
+than one, so that an endpoint's backlog costs a claim per few deliveries, not one each."""
 
 
 class WebhookLanes:
@@ -34,22 +37,24 @@ class WebhookLanes:
         return not self._running
 
     async def fill(self) -> None:
-        """Claim the due messages of endpoints without a running lane, as many as lanes are free, and start them.
-        A read first: with nothing due, no write (SQLite's write lock) is taken."""
+        """Claim lanes for the endpoints due without a running lane, as many as lanes are free, the oldest due
+        first, and start them. A read first: with nothing due, no write (SQLite's write lock)."""
         free = self._concurrency - len(self._running)
         if free <= 0:
             return
-        lane = deliveries_but_to(self._running)
         async with self._database.transaction(write=False) as session:
-            if not await outbox.due_ids(session, 1, lane):
-                return
+            due = await outbox.due_endpoints(session, self._running)
+        taken = due[:free]
+        if not taken:
+            return
         async with self._database.transaction() as session:
-            claimed = await outbox.claim_due(session, free, self._lease, lane)
-        by_endpoint: dict[str, list[OutboxMessage]] = {}
-        for message in claimed:  # oldest first, in each lane too
-            by_endpoint.setdefault(endpoint_of(message), []).append(message)
-        for endpoint_id, messages in by_endpoint.items():
-            self._running[endpoint_id] = asyncio.create_task(self._deliver_in_turn(messages))
+            claims = [
+                await outbox.claim_due(session, TURN, self._lease, deliveries_to(endpoint.endpoint_id))
+                for endpoint in taken
+            ]
+        for endpoint, messages in zip(taken, claims, strict=True):
+            if messages:  # (none: another worker claimed them first)
+                self._running[endpoint.endpoint_id] = asyncio.create_task(self._deliver_in_turn(messages))
 
     async def wait(self, seconds: float) -> int:
         """Wait up to ``seconds`` for a lane to end; how many messages the lanes that ended attempted. A lane that
