@@ -136,6 +136,7 @@ class OutboxWorker:
             self._database,
             self._deliver_batch,
             concurrency=settings.webhook_concurrency,
+            per_org=settings.webhook_lanes_per_org,
             lease=settings.outbox_lease_seconds,
         )
         attempted = 0
