@@ -21,9 +21,10 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
 from tenantry.core.roles.service import union_permissions
+from tenantry.core.sessions import service as sign_ins
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.models import USER_ACTIVE
-from tenantry.errors import OrganizationNotFound, PermissionDenied
+from tenantry.errors import OrganizationNotFound, PermissionDenied, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> A
     """``actor`` as a request of theirs in ``org`` would be authorized now: its rights read again, never more than
     it started with (a token issued to an application was narrowed then). Raises as that request would be refused
     (``OrganizationNotFound``, ``PermissionDenied``) once the account or key is gone or disabled, the membership or
-    partner link has ended, or the organization is deleted. The operator (no account, no key: the CLI's
-    ``SYSTEM``) keeps its rights."""
+    partner link has ended, or the organization is deleted; ``Unauthenticated`` once the sign-in session its
+    credential belongs to has ended (``Actor.sign_in``). The operator (no account, no key: the CLI's ``SYSTEM``)
+    keeps its rights."""
     if actor.user_id is None and actor.api_key_id is None:
         return actor
     if actor.api_key_id is not None:
@@ -83,6 +85,8 @@ async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> A
         raise OrganizationNotFound("organization not found")
     platform_admin = actor.platform_admin and user.platform_admin
     rights = await user_rights(session, org, user.id, platform_admin=platform_admin, membership=membership)
+    if actor.sign_in is not None and await sign_ins.sign_in_ended(session, user, actor.sign_in):
+        raise Unauthenticated("the session has ended")
     return replace(
         actor,
         platform_admin=platform_admin,
