@@ -49,20 +49,24 @@ class Gate:
         self._opened.set()
 
 
-async def _start(client: httpx.AsyncClient, org: Tenant, roles: str) -> ImportJob:
-    """Upload ``ROWS`` rows granting ``roles`` from the console (signed in already); the job once its first
-    batch is written."""
-    upload = f"/console/{org.slug}/import"
-    rows = "".join(f"bulk{n:04d}@example.com,F,L,,{roles}\n" for n in range(ROWS))
+async def upload(client: httpx.AsyncClient, org: Tenant, roles: str, rows: int = ROWS) -> ImportJob:
+    """Upload ``rows`` rows granting ``roles`` from the console (signed in already); the job, started."""
+    page = f"/console/{org.slug}/import"
+    lines = "".join(f"bulk{n:04d}@example.com,F,L,,{roles}\n" for n in range(rows))
     started = await client.post(
-        upload,
-        data={"format": "native", "csrf_token": token_of((await client.get(upload)).text)},
-        files={"file": ("people.csv", "email,first_name,last_name,password,roles\n" + rows, "text/csv")},
+        page,
+        data={"format": "native", "csrf_token": token_of((await client.get(page)).text)},
+        files={"file": ("people.csv", "email,first_name,last_name,password,roles\n" + lines, "text/csv")},
     )
     assert started.status_code == 303, started.text
     found = re.search(r"/import/([0-9a-f]{24})$", started.headers["location"])
     assert found is not None
-    job = JOBS[found.group(1)]
+    return JOBS[found.group(1)]
+
+
+async def _start(client: httpx.AsyncClient, org: Tenant, roles: str) -> ImportJob:
+    """``upload``; the job once its first batch is written."""
+    job = await upload(client, org, roles)
     await _until(lambda: job.summary.created == BATCH or job.done)
     assert job.summary.created == BATCH, job.error
     return job

@@ -74,7 +74,11 @@ async def _ended(
     *,
     disable_created: bool,
 ) -> PartnerRevocation:
-    """Remove ``link`` and clean up after the partner in ``org`` (see the module)."""
+    """Remove ``link`` and clean up after the partner in ``org`` (see the module). The organization's row is
+    locked first, as a change of a member takes it: an import's batch that read its rights through the link
+    holds it (``access.actor_now``), so the revocation waits for that batch to commit and reports what it made,
+    and the next batch waits for the revocation and finds the link gone."""
+    await orgs.get_by_ref(session, org.id, for_update=True)
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
