@@ -86,7 +86,7 @@ async def _ended(
     locked first, as a change of a member takes it: an import's batch that read its rights through the link
     holds it (``access.actor_now``), so the revocation waits for that batch to commit and reports what it made,
     and the next batch waits for the revocation and finds the link gone."""
-    await orgs.get_by_ref(session, org.id, for_update=True)
+    await orgs.hold(session, org.id, orgs.Hold.OWNERS)  # the strongest this takes (disabling may demote owners)
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
