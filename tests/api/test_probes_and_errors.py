@@ -1,7 +1,10 @@
 """Health probes, published keys, and the shape of every error."""
 
 import httpx
+import pytest
+from sqlalchemy.orm.exc import StaleDataError
 
+from tenantry.core.memberships import service as memberships
 from tests.factories import Tenant
 
 
@@ -62,3 +65,21 @@ async def test_request_id_is_echoed(client: httpx.AsyncClient) -> None:
     assert response.headers["x-request-id"] == "abc-123"
     generated = await client.get("/healthz", headers={"x-request-id": "bad id with spaces"})
     assert len(generated.headers["x-request-id"]) == 24
+
+
+async def test_a_row_changed_or_removed_meanwhile_is_a_conflict_not_a_500(
+    client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback where a change found its row gone or changed under it (a lock a path did not take)."""
+
+    async def stale(*_: object) -> None:
+        raise StaleDataError("UPDATE statement on table 'memberships' expected to update 1 row(s); 0 were matched.")
+
+    member = await tenant.add_user(roles=["member"])
+    monkeypatch.setattr(memberships, "set_roles", stale)
+    response = await client.put(
+        tenant.path(f"/users/{member.id}/roles"), json={"roles": ["admin"]}, headers=tenant.auth
+    )
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "meanwhile" in response.json()["detail"]

@@ -1,5 +1,6 @@
 """Second factors for tests: enrol an authenticator app over the API; codes come from pyotp at a chosen time."""
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,3 +82,28 @@ async def two_factor_auth(
 
 async def recover(client: httpx.AsyncClient, mfa_token: str, code: str) -> httpx.Response:
     return await client.post(TOKEN, data={"grant_type": RECOVERY_GRANT, "mfa_token": mfa_token, "recovery_code": code})
+
+
+class Held:
+    """The first call of ``owner.name`` stops after it answered, until released: a transaction paused between
+    what it read and what it writes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+        original = getattr(owner, name)
+        self._reached, self._go, calls = asyncio.Event(), asyncio.Event(), []
+
+        async def held(*args: object, **kwargs: object) -> object:
+            answered = await original(*args, **kwargs)
+            calls.append(name)
+            if len(calls) == 1:
+                self._reached.set()
+                await self._go.wait()
+            return answered
+
+        monkeypatch.setattr(owner, name, held)
+
+    async def reached(self) -> None:
+        await asyncio.wait_for(self._reached.wait(), 10)
+
+    def release(self) -> None:
+        self._go.set()

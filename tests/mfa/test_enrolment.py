@@ -1,17 +1,20 @@
 """Enrolling and removing an authenticator app, and recovery codes, over /api/v1/me/mfa."""
 
+import asyncio
 import re
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select
 
+from tenantry.core.mfa import repository
 from tenantry.core.mfa.models import MfaFactor, RecoveryCode
 from tenantry.core.tokens.service import digest
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 from tests.mailbox import csrf_of
-from tests.mfa.conftest import Authenticator, TotpClock, answer, enrol, sign_in, two_factor_auth
+from tests.mfa.conftest import Authenticator, Held, TotpClock, answer, enrol, sign_in, two_factor_auth
 from tests.mfa.test_hosted_pages import password_step
 
 MFA = "/api/v1/me/mfa"
@@ -177,3 +180,27 @@ async def test_answers_with_the_apps_secret_or_recovery_codes_are_never_cached(
     for handed_out in (started, confirmed, regenerated):
         assert handed_out.status_code == 200, handed_out.text
         assert (handed_out.headers["cache-control"], handed_out.headers["pragma"]) == ("no-store", "no-cache")
+
+
+async def test_a_set_up_started_elsewhere_while_the_owner_confirms_takes_turns_with_it(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another session's start that read the app as not confirmed yet wrote its secret over the one the owner
+    confirmed meanwhile (PostgreSQL runs them side by side): the owner's app then signed in no more, the other
+    session's did. The account's lock makes them take turns: the owner's confirmation, after the start,
+    answers 409 (start again) and no app of the other session's is confirmed."""
+    member = await tenant.add_user("set-up-race@example.com")
+    phished = bearer((await sign_in(client, member.email)).json()["access_token"])
+    owners = (await client.post(f"{MFA}/totp", headers=member.auth)).json()["secret"]
+    held = Held(monkeypatch, repository, "factor")
+    other = asyncio.create_task(client.post(f"{MFA}/totp", headers=phished))
+    await held.reached()
+    confirm = asyncio.create_task(
+        client.post(f"{MFA}/totp/confirm", json={"code": pyotp.TOTP(owners).at(totp_clock.now)}, headers=member.auth)
+    )
+    await asyncio.sleep(0.2)  # the confirmation goes as far as it can while the start is held
+    held.release()
+    started, confirmed = await asyncio.wait_for(asyncio.gather(other, confirm), 20)
+    assert started.status_code == 200, started.text
+    assert confirmed.status_code == 409, confirmed.text  # what it scanned is no longer waiting: start again
+    assert (await client.get(MFA, headers=member.auth)).json()["methods"] == []

@@ -3,12 +3,16 @@ afterwards: it ends once the account has a factor (and stays ended when the fact
 the factor up stops refreshing and changes none of the factors, and an organization's requirement refuses such
 sessions everywhere."""
 
+import asyncio
+
 import httpx
 import pyotp
+import pytest
 
+from tenantry.core.users import password_signin
 from tests.factories import PASSWORD, Member, Tenant, bearer
 from tests.mailbox import csrf_of, submit
-from tests.mfa.conftest import TOKEN, TotpClock, answer, enrol, sign_in, two_factor_auth
+from tests.mfa.conftest import TOKEN, Held, TotpClock, answer, enrol, sign_in, two_factor_auth
 from tests.mfa.test_hosted_pages import password_step
 
 MFA = "/api/v1/me/mfa"
@@ -174,3 +178,23 @@ async def test_a_browser_session_of_the_password_alone_stays_ended_after_an_admi
     assert reset.status_code == 204, reset.text
     assert (await client.get("/ui/account")).headers["location"] == "/ui/sign-in"
     assert (await _console_creates_key(client, tenant.slug)).headers["location"].startswith("/ui/sign-in")
+
+
+async def test_a_password_sign_in_made_while_the_owner_confirms_an_app_ends_with_the_others(
+    client: httpx.AsyncClient, tenant: Tenant, totp_clock: TotpClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in of the password alone that read "no factor yet" as the owner confirmed an app stored its session
+    after the confirmation looked for the sessions to end (PostgreSQL runs them side by side), and kept it. The
+    confirmation now waits for the sign-in's lock on the account, and ends what it wrote."""
+    member = await tenant.add_user("sign-in-race@example.com")
+    secret = (await client.post(f"{MFA}/totp", headers=member.auth)).json()["secret"]
+    held = Held(monkeypatch, password_signin, "signed_in")
+    phished = asyncio.create_task(sign_in(client, member.email))
+    await held.reached()
+    code = pyotp.TOTP(secret).at(totp_clock.now)
+    confirm = asyncio.create_task(client.post(f"{MFA}/totp/confirm", json={"code": code}, headers=member.auth))
+    await asyncio.sleep(0.2)  # the confirmation goes as far as it can while the sign-in is held
+    held.release()
+    signed_in, confirmed = await asyncio.wait_for(asyncio.gather(phished, confirm), 20)
+    assert confirmed.status_code == 200, confirmed.text
+    await _ended(client, signed_in.json())

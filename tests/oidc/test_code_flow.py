@@ -1,5 +1,6 @@
 """The authorization code flow in process: codes, PKCE, single use, organization binding."""
 
+import asyncio
 import base64
 import hashlib
 
@@ -63,6 +64,25 @@ async def test_code_reuse_is_refused_and_revokes_what_it_issued(
         auth=(registered["client_id"], registered["client_secret"]),
     )
     assert refreshed.json()["error"] == "invalid_grant"
+
+
+async def test_a_code_redeemed_twice_at_once_revokes_what_it_issued_like_one_redeemed_twice(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    """Three rounds, as two redemptions may also happen to run one after the other."""
+    registered = await register(client, root_token)
+    for _ in range(3):
+        code = await code_for(client, authorize_url(registered["client_id"]), tenant.owner.email)
+        answers = await asyncio.gather(_redeem(client, registered, code), _redeem(client, registered, code))
+        assert sorted(answer.status_code for answer in answers) == [200, 400], [answer.text for answer in answers]
+        won = next(answer for answer in answers if answer.status_code == 200).json()
+        assert (await client.get("/api/v1/me", headers=bearer(won["access_token"]))).status_code == 401
+        refreshed = await client.post(
+            TOKEN,
+            data={"grant_type": "refresh_token", "refresh_token": won["refresh_token"]},
+            auth=(registered["client_id"], registered["client_secret"]),
+        )
+        assert refreshed.json()["error"] == "invalid_grant"
 
 
 async def test_pkce_refusals(client: httpx.AsyncClient, root_token: str, tenant: Tenant) -> None:

@@ -101,7 +101,7 @@ def target_member(policy: Policy) -> Callable[..., Awaitable[TargetMember]]:
     access = console_access(policy)
 
     async def dependency(user: UserRef, console: Console = Depends(access)) -> TargetMember:
-        return TargetMember(console, await memberships.get(console.session, console.org, user))
+        return TargetMember(console, await memberships.target(console.session, console.org, user))
 
     return dependency
 

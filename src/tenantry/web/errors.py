@@ -1,8 +1,9 @@
 """One error-handler skeleton for every HTTP surface.
 
-Each surface (the native API, SCIM, every dialect) answers the same six kinds of failure: a domain error,
-an invalid request, an HTTP error raised by the framework, a database integrity error, a client gone before
-its body arrived (no traceback: not our fault) and anything unexpected. The skeleton registers the
+Each surface (the native API, SCIM, every dialect) answers the same seven kinds of failure: a domain error,
+an invalid request, an HTTP error raised by the framework, a database integrity error, a row changed or
+removed by another request while this one changed it, a client gone before its body arrived (no traceback:
+not our fault) and anything unexpected. The skeleton registers the
 handlers, logs the integrity error and the unexpected one the same way everywhere, and leaves the status
 table and the body to the surface's ``ErrorAnswers``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -33,6 +35,7 @@ _SOURCES = ("body", "query", "path", "header")
 
 CONFLICTING = "the change conflicts with existing data"
 INTERNAL = "an internal error occurred; it has been logged"
+CHANGED_MEANWHILE = "what this request changed was changed or removed by another request meanwhile; read it again"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,14 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
             return answers.conflict(request)
         return answers.answer(request, 409, CONFLICTING)
 
+    def changed_meanwhile(request: Request, error: Exception) -> Response:
+        """A write found its row gone, or its version moved (``StaleDataError``): a path changed a row without
+        holding it first, as core's changes do (``memberships.service.get``'s ``lock``). Answered as the
+        surface's conflict, 409: it may be a deletion (where 404 would be true) or a change (where it would
+        not), and reading again tells the caller which. Logged as a warning: the lock that was missing is ours."""
+        answers.log.warning("a row changed or was removed meanwhile: %s", error)
+        return answers.domain(request, Conflict(CHANGED_MEANWHILE))
+
     def disconnected(request: Request, _: Exception) -> Response:
         """The client went away before its body arrived: nobody reads the answer, and it is no fault of ours."""
         answers.log.info("the client disconnected before sending its whole request")
@@ -98,6 +109,7 @@ def install(app: FastAPI, answers: ErrorAnswers) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(IntegrityError, integrity)
+    app.add_exception_handler(StaleDataError, changed_meanwhile)
     app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(Exception, unexpected)
 

@@ -34,5 +34,6 @@ def org_target(
 
 
 async def member(session: AsyncSession, access: OrgAccess, user_id: str) -> Target:
-    """The organization's member ``user_id`` (404 for anyone else)."""
-    return Target(access, await memberships.get(session, access.org, user_id))
+    """The organization's member ``user_id`` (404 for anyone else), held to be changed unless the route only
+    reads (``memberships.target``)."""
+    return Target(access, await memberships.target(session, access.org, user_id))

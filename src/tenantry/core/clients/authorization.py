@@ -172,8 +172,16 @@ async def issue_code(session: AsyncSession, request: CodeRequest, ttl_seconds: i
 async def redeem_code(
     session: AsyncSession, client: OAuthClient, code: str, redirect_uri: str | None, verifier: str | None
 ) -> AuthorizationCode:
-    """Spend a code. A code spent before ends the session issued from it (RFC 6749 section 4.1.2)."""
-    row = (await session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code)))).first()
+    """Spend a code. A code spent before ends the session issued from it (RFC 6749 section 4.1.2).
+
+    The code's row is locked (PostgreSQL; SQLite's writers take turns already) until the transaction ends, so
+    that redemptions of one code are decided one at a time: a second one at once waits for the first, then
+    finds the code spent and the session it issued, and ends it like a second one later. Without the lock it
+    read the code unspent and only lost the race to spend it, leaving the first one's session alive.
+    """
+    statement = select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
+    statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = (await session.scalars(statement)).first()
     if row is None or row.client_id != client.id:
         raise OAuthError("invalid_grant", _INVALID_CODE)
     if row.used_at is not None:
@@ -193,14 +201,12 @@ async def redeem_code(
         raise OAuthError("invalid_grant", "this code was issued without a code_challenge")
     if not await _sign_in_stands(session, row):
         raise OAuthError("invalid_grant", "the sign-in this code was issued for has ended")
-    spent = await session.execute(
+    await session.execute(
         update(AuthorizationCode)
-        .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+        .where(AuthorizationCode.id == row.id)
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
-        raise OAuthError("invalid_grant", _INVALID_CODE)
     return row
 
 

@@ -10,6 +10,7 @@ from tenantry.core.audit import signins
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.audit.signins import record_sign_in
 from tenantry.core.clients.destinations import AppDestination
+from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import DeadToken, Flows
 from tenantry.core.memberships import service as membership_rules
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
@@ -72,7 +73,12 @@ async def find_magic_link(session: AsyncSession, token: str) -> Redeemable | Non
 
 async def redeem_magic_link(session: AsyncSession, flows: Flows, actor: Actor, token: str) -> Redeemable:
     """Spend the link: the caller signs in as its user, once. The sign-in is recorded in the link's organization
-    now, or, when a second factor must follow, once that is answered (``core.mfa.challenges``)."""
+    now, or, when a second factor must follow, once that is answered (``core.mfa.challenges``). Under the
+    account's lock, taken before the link's row, as a password sign-in holds it: a factor confirmed meanwhile
+    ends this session, or is read here."""
+    seen = await onetime.find(session, MAGIC_LINK, token)
+    if seen is not None:
+        await lockout.one_at_a_time(session, lockout.account_key(seen.user.email))
     found = await onetime.redeem(session, MAGIC_LINK, token)
     if found is None:
         raise DeadToken()

@@ -51,10 +51,20 @@ _MEMBER = _with_roles(
 )
 
 
-async def member(session: AsyncSession, org_id: str, user_id: str) -> tuple[User, Membership] | None:
-    """A live account with its membership in the organization and the roles it holds there, in one statement."""
-    row = (await session.execute(_MEMBER, {"org_id": org_id, "user_id": user_id})).unique().first()
+async def member(
+    session: AsyncSession, org_id: str, user_id: str, *, fresh: bool = False
+) -> tuple[User, Membership] | None:
+    """A live account with its membership in the organization and the roles it holds there, in one statement;
+    ``fresh``: as stored now, over what the session had loaded (after ``lock`` waited for another change)."""
+    statement = _MEMBER.execution_options(populate_existing=True) if fresh else _MEMBER
+    row = (await session.execute(statement, {"org_id": org_id, "user_id": user_id})).unique().first()
     return None if row is None else (row[0], row[1])
+
+
+async def lock(session: AsyncSession, org_id: str, user_id: str) -> None:
+    """Hold the membership row until the transaction ends (PostgreSQL)."""
+    statement = select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    await session.execute(statement.with_for_update())
 
 
 async def roles_by_membership(session: AsyncSession, membership_ids: list[str]) -> dict[str, list[Role]]:

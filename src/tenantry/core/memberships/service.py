@@ -24,7 +24,8 @@ from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.db.engine import reading
+from tenantry.errors import Conflict, NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.i18n import N_
 
 LAST_OWNER = N_("the last owner of an organization cannot be removed, disabled or demoted")
@@ -154,20 +155,34 @@ async def record_for_account(
             record_for_user(session, actor, action, user.id, org_id=membership.org_id, details=shared)
 
 
-async def get(session: AsyncSession, org: Organization, user_id: str) -> Member:
-    """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing."""
-    found = await repository.member(session, org.id, user_id)
+async def get(session: AsyncSession, org: Organization, user_id: str, *, lock: bool = False) -> Member:
+    """A live member of ``org``; 404 for anyone else, so ids from other organizations reveal nothing.
+
+    ``lock``: the member is loaded to be changed, on any surface. The organization (``orgs.Hold.MEMBERS``), then
+    the membership, are held until the transaction ends (PostgreSQL), so that a change waits for a removal or
+    an organization's deletion under way and then answers 404, instead of writing a row that is gone (a 500),
+    and an If-Match check stays true until the change is stored."""
+    if lock:
+        await _hold_org(session, org, orgs.Hold.MEMBERS)
+        await repository.lock(session, org.id, user_id)
+    found = await repository.member(session, org.id, user_id, fresh=lock)
     if found is None:
         raise NotFound("user not found")
     return Member(*found)
 
 
+async def target(session: AsyncSession, org: Organization, user_id: str) -> Member:
+    """The member a request acts on, on any surface: ``get``, held to be changed (``lock``) unless the request's
+    unit of work only reads."""
+    return await get(session, org, user_id, lock=not reading(session))
+
+
 async def get_by_email(session: AsyncSession, org: Organization, email: str) -> Member:
-    """A live member of ``org`` by email address, in any letter case; 404 for anyone else."""
+    """``target`` by email address, in any letter case; 404 for anyone else."""
     user = await users.get_by_email(session, email)
     if user is None:
         raise NotFound("user not found")
-    return await get(session, org, user.id)
+    return await target(session, org, user.id)
 
 
 def ensure_may_change_roles(actor: Actor) -> None:
@@ -198,8 +213,14 @@ async def ensure_account_exclusive(session: AsyncSession, actor: Actor, org: Org
         raise PermissionDenied("the account also belongs to other organizations; only the user may change it")
 
 
+async def _hold_org(session: AsyncSession, org: Organization, why: orgs.Hold) -> None:
+    """``orgs.hold``; 404 once the organization is deleted (a deletion this waited for included)."""
+    if not await orgs.hold(session, org.id, why):
+        raise OrganizationNotFound("organization not found")
+
+
 async def _ensure_owner_remains(session: AsyncSession, org: Organization, member: Member) -> None:
-    await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+    await _hold_org(session, org, orgs.Hold.OWNERS)
     if await repository.active_owner_ids(session, org.id) == {member.user.id}:
         raise Conflict(LAST_OWNER)
 
@@ -211,6 +232,7 @@ async def create(
 
     The organization's own data starts empty and loaded, so that what a caller stores next changes the row
     (and its version) alike whichever way the membership came about."""
+    await _hold_org(session, org, orgs.Hold.MEMBERS)  # a deletion under way deletes it, or it waits for it: 404
     status = MEMBERSHIP_ACTIVE if user.password_hash and not consent_pending else MEMBERSHIP_INVITED
     membership = Membership(
         org_id=org.id,
@@ -312,7 +334,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
     owners: set[str] = set()
     invitation = member.membership.consent_pending
     if not invitation:
-        await orgs.get_by_ref(session, org.id, for_update=True)  # serialize owner changes on PostgreSQL
+        await _hold_org(session, org, orgs.Hold.OWNERS)
         owners = await repository.active_owner_ids(session, org.id)
     ensure_may_remove(actor, member, owners)
     await session.delete(member.membership)

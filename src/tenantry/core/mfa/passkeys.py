@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
+from tenantry.core.credentials import lockout
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
 from tenantry.core.mfa.stepup import ensure_second_factor_proven
@@ -228,6 +229,7 @@ async def register(
     from webauthn.helpers.exceptions import WebAuthnException
 
     await ensure_second_factor_proven(session, actor, user)
+    await lockout.one_at_a_time(session, lockout.account_key(user.email))  # as a sign-in holds it: end_one_factor
     name = " ".join(name.split())[:100] or "Passkey"
     credential, challenge = _parsed(credential_json)
     await _take_challenge(session, challenge, REGISTER, user_id=user.id)

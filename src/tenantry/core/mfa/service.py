@@ -97,6 +97,15 @@ async def status(session: AsyncSession, settings: Settings, user: User) -> MfaSt
     )
 
 
+async def _factors_held(session: AsyncSession, user: User) -> None:
+    """Hold the account's factors until this transaction ends: the lock every sign-in holds from reading whether
+    the account has a factor until its session is written (``lockout.one_at_a_time``). On PostgreSQL, a sign-in
+    of the password alone that read "no factor" while an app was confirmed stored its session after
+    ``end_one_factor`` looked, and kept it; and a set-up started in another session while the owner confirmed
+    wrote its secret over the confirmed one."""
+    await lockout.one_at_a_time(session, lockout.account_key(user.email))
+
+
 @dataclass(frozen=True)
 class EnrolmentPlace:
     """Where an authenticator app is being set up: the one session of the account that sees its secret and
@@ -125,7 +134,9 @@ class EnrolmentPlace:
 
 async def start_totp(session: AsyncSession, settings: Settings, user: User, place: EnrolmentPlace) -> TotpEnrolmentOut:
     """A new secret for the user's authenticator app, set up at ``place``; it counts once confirmed there with a
-    code (``confirm_totp``). One set up elsewhere and not confirmed yet is replaced (its code will not confirm)."""
+    code (``confirm_totp``). One set up elsewhere and not confirmed yet is replaced (its code will not confirm).
+    Under the account's lock (``_factors_held``), as every change of its factors."""
+    await _factors_held(session, user)
     factor = await repository.factor(session, user.id, TOTP)
     if factor is not None and factor.confirmed_at is not None:
         raise Conflict("an authenticator app is already enrolled; remove it first")
@@ -146,6 +157,7 @@ async def totp_to_confirm(
 ) -> TotpEnrolmentOut:
     """The authenticator app ``place`` set up and has not confirmed yet (a page shown again shows the same
     secret), or a new one: never a secret another session of the account was shown."""
+    await _factors_held(session, user)
     factor = await repository.factor(session, user.id, TOTP)
     if factor is None or factor.confirmed_at is not None or factor.started_in != place.key:
         return await start_totp(session, settings, user, place)
@@ -162,6 +174,7 @@ async def confirm_totp(
     codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``).
     Every other sign-in of the account that proved no second factor ends (``end_one_factor``)."""
     await ensure_second_factor_proven(session, actor, user)
+    await _factors_held(session, user)
     factor = await repository.factor(session, user.id, TOTP)
     if factor is None or factor.confirmed_at is not None or factor.started_in != place.key:
         raise Conflict("no authenticator app is waiting for confirmation here; start the enrolment again")

@@ -1,3 +1,5 @@
+import enum
+
 from sqlalchemy import BindParameter, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -22,12 +24,43 @@ def matches_ref(ref: str | BindParameter[str]) -> ColumnElement[bool]:
     return Organization.id == func.coalesce(by_id, by_slug)
 
 
-async def get_by_ref(session: AsyncSession, ref: str, *, for_update: bool = False) -> Organization | None:
+async def get_by_ref(session: AsyncSession, ref: str) -> Organization | None:
     """A live organization by id or by slug."""
-    statement = select(Organization).where(matches_ref(ref))
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.scalars(statement)).first()
+    return (await session.scalars(select(Organization).where(matches_ref(ref)))).first()
+
+
+class Hold(enum.Enum):
+    """Why a transaction holds an organization's row until it ends, each in its own row lock mode (PostgreSQL;
+    SQLite's writers take turns already). One order: the organization's row before its memberships' rows.
+
+    ``MEMBERS`` (FOR KEY SHARE): a member is added or changed, and the organization must stay meanwhile; any
+    number at once. ``OWNERS`` (FOR NO KEY UPDATE): who owns the organization may change; one at a time, beside
+    the changes of other members (a member change that turns into an owner change holds both, and waits for
+    nobody else's ``MEMBERS``). ``DELETION`` (FOR UPDATE): waits for all of them, and holds them off until the
+    organization is gone; they then find it deleted."""
+
+    MEMBERS = "members"
+    OWNERS = "owners"
+    DELETION = "deletion"
+
+
+_MODES: dict[Hold, tuple[bool, bool]] = {  # (read, key_share), as with_for_update takes them
+    Hold.MEMBERS: (True, True),
+    Hold.OWNERS: (False, True),
+    Hold.DELETION: (False, False),
+}
+
+
+async def hold(session: AsyncSession, org_id: str, why: Hold) -> bool:
+    """Lock the organization's row for ``why`` until the transaction ends; whether it is live. A deletion that
+    committed while this waited reads as not live: PostgreSQL checks the row it waited for again."""
+    read, key_share = _MODES[why]
+    statement = (
+        select(Organization.id)
+        .where(Organization.id == org_id, live_org())
+        .with_for_update(read=read, key_share=key_share)
+    )
+    return await session.scalar(statement) is not None
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:

@@ -100,7 +100,13 @@ async def update_org(session: AsyncSession, actor: Actor, org: Organization, pay
 async def delete(session: AsyncSession, actor: Actor, org: Organization) -> None:
     """Soft-delete the organization: its memberships go, its keys are revoked, orphaned accounts are deleted
     (of its members: an account it only invited was never its own); the links it was granted end as revocations
-    in each customer (``partners.revocation.end_links_to``)."""
+    in each customer (``partners.revocation.end_links_to``).
+
+    The organization's row is held first (``repository.Hold.DELETION``): a member being added or changed
+    meanwhile is stored before the members are read here, or waits and then finds the organization gone. A
+    user created after the read kept a membership in the deleted organization, and a live account in none."""
+    if not await repository.hold(session, org.id, repository.Hold.DELETION):
+        raise OrganizationNotFound("organization not found")  # deleted while this waited
     held = (Membership.org_id == org.id) & Membership.consent_pending.is_(False)
     users = list(await session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(held)))
     await session.execute(delete_rows(Membership).where(Membership.org_id == org.id))

@@ -94,12 +94,6 @@ async def state_row(session: AsyncSession, org_id: str, role_id: str) -> OrgRole
     return (await session.scalars(statement)).first()
 
 
-async def lock_member(session: AsyncSession, org_id: str, user_id: str) -> None:
-    """Hold the membership row until the transaction ends (PostgreSQL), so If-Match checks stay true."""
-    statement = select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id)
-    await session.execute(statement.with_for_update())
-
-
 async def lock_role_state(session: AsyncSession, org_id: str, role_id: str) -> None:
     statement = select(OrgRoleState.version).where(OrgRoleState.org_id == org_id, OrgRoleState.role_id == role_id)
     await session.execute(statement.with_for_update())

@@ -226,9 +226,7 @@ def user_attributes(session: AsyncSession) -> UserAttributes:
 
 async def member(session: AsyncSession, org: Organization, user_id: str, *, lock: bool = False) -> Member:
     """The organization's member ``user_id`` (404 otherwise); with ``lock``, held until the transaction ends."""
-    if lock:
-        await repository.lock_member(session, org.id, user_id)
-    return await membership_rules.get(session, org, user_id)
+    return await membership_rules.get(session, org, user_id, lock=lock)
 
 
 async def member_page(

@@ -134,6 +134,11 @@ async def create(
         context = [payload.email, payload.first_name, payload.last_name, org.name, org.slug]
         (policy or policy_for(org)).check(payload.password, context=context)
     imported = _imported(payload.password_hash) if payload.password_hash is not None else None
+    # Creates of one address are decided one at a time (PostgreSQL), each after the one before it committed: two
+    # organizations adding a new address at once get what one after the other gets (an account, then an
+    # invitation to it), not a 409 saying that the address has an account. The address's lock comes before the
+    # organization's row and its memberships' (``lockout.one_at_a_time``, ``orgs.repository.Hold``: one order).
+    await lockout.one_at_a_time(session, lockout.account_key(payload.email))
     existing = await repository.get_by_email(session, payload.email)
     if existing is not None:
         flows = invite_with or flows_for_consent
@@ -160,7 +165,7 @@ async def create(
         password_change_required=payload.password_change_required,
         password_hash=password_hash,
     )
-    session.add(user)  # the address was looked up above; a concurrent create of it fails the flush: 409
+    session.add(user)  # the address was looked up above under its lock; an account made without it fails: 409
     try:
         membership = await membership_rules.create(session, org, user, granted)
     except IntegrityError as error:

@@ -116,7 +116,7 @@ async def _each(
             for uuid in unique[start : start + _BATCH]:
                 try:
                     async with session.begin_nested():
-                        await change(session, await memberships.get(session, access.org, uuid))
+                        await change(session, await memberships.target(session, access.org, uuid))
                 except TenantryError as error:
                     failures.append({csv_safe(uuid): csv_safe(error.detail)})
                 else:

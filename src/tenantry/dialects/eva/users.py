@@ -140,7 +140,7 @@ async def activate(
     session: AsyncSession = Depends(get_session),
 ) -> EvaUser:
     """Activate (or, with ``active: false``, deactivate) a user."""
-    member = await memberships.get(session, access.org, payload.uuid)
+    member = await memberships.target(session, access.org, payload.uuid)
     if payload.active:
         await memberships.enable(session, access.actor, access.org, member)
     else:
