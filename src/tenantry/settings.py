@@ -141,6 +141,13 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         default=8, ge=1, le=64, description="Webhook deliveries a worker makes at once, each to another endpoint."
     )
+    webhook_concurrency_per_org: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Of those, how many at most to one organization's endpoints (the platform's count as one "
+        "organization); by default a quarter of TENANTRY_WEBHOOK_CONCURRENCY, at least 1.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
@@ -213,6 +220,11 @@ class Settings(BaseSettings):
         if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
             raise ValueError("every key must be at least 32 characters")
         return value
+
+    @property
+    def webhook_lanes_per_org(self) -> int:
+        """Webhook deliveries a worker makes at once to one organization (``webhook_concurrency_per_org``)."""
+        return self.webhook_concurrency_per_org or max(1, self.webhook_concurrency // 4)
 
     @property
     def replica_urls(self) -> list[str]:

@@ -35,8 +35,9 @@ from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.users import email_change
+from tenantry.core.webhooks import service as webhooks
 from tenantry.core.webhooks.dispatch import DispatchRace, dispatch_batch, has_pending_events
-from tenantry.core.webhooks.service import WEBHOOK, deliveries_but_to
+from tenantry.core.webhooks.service import WEBHOOK
 from tenantry.db.base import utcnow
 from tenantry.db.errors import is_unavailable
 from tenantry.mail.sinks import DeliveryError, EmailSink, sink_for
@@ -53,8 +54,11 @@ PURGE_INTERVAL_SECONDS = 3_600
 RETENTION = timedelta(days=30)
 """Settled messages are kept this long (without their payload), for the record."""
 MAIL, WEBHOOKS = "mail", "webhooks"
-MAIL_LANE: outbox.Lane = (OutboxMessage.kind != WEBHOOK,)
-"""The emails and jobs: every message but the webhooks, which have lanes of their own."""
+MAIL_LANE: outbox.Lane = (OutboxMessage.webhook_endpoint_id.is_(None),)
+"""The emails and jobs: every message but the webhooks, which have lanes of their own (their endpoint's), read
+from ``ix_outbox_messages_endpoint_due`` (``kind != 'webhook'`` is no range of an index: each poll read every
+webhook due). A webhook message without an endpoint, written by a release before migration 0027 after it ran,
+goes out in this lane."""
 
 
 class AlreadySettled(Exception):
@@ -125,13 +129,14 @@ class OutboxWorker:
         """Hand new events to their webhooks and deliver the webhook messages due, until none is due or in hand;
         meanwhile, at every poll, new events are handed out and free lanes filled. How many were attempted."""
         async with self._database.transaction(write=False) as session:  # an idle pass is this one read
-            if not await has_pending_events(session) and not await outbox.due_ids(session, 1, deliveries_but_to()):
+            if not await has_pending_events(session) and not await outbox.due_ids(session, 1, webhooks.DELIVERIES):
                 return 0
         settings = self._settings
         lanes = WebhookLanes(
             self._database,
             self._deliver_batch,
             concurrency=settings.webhook_concurrency,
+            per_org=settings.webhook_lanes_per_org,
             lease=settings.outbox_lease_seconds,
         )
         attempted = 0

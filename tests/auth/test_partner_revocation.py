@@ -1,5 +1,6 @@
 """Revoking a partner reports the accounts it brought in, and can disable them (issue 14, finding 6)."""
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.partners import revocation
 from tenantry.runtime import Runtime
-from tests.factories import PASSWORD, Tenant, make_tenant
+from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant, token_for
 from tests.mailbox import Mailbox, csrf_of
 from tests.snapshots import every_row
 
@@ -44,9 +45,9 @@ async def _backdoors(client: httpx.AsyncClient, customer: Tenant, partner: Tenan
     return native.json()["id"], found.json()["items"][0]["id"]
 
 
-async def _sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+async def _sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     return await client.post(
-        "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
+        "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": password}
     )
 
 
@@ -230,3 +231,80 @@ async def test_a_partner_deleting_its_organization_leaves_each_customer_a_revoca
     }
     found = await client.get(tenant.path(f"/users/{victim.id}"), headers=tenant.auth)
     assert found.json()["status"] == "disabled"
+
+
+PARTNERS_PASSWORD = "the partner chose this one 42"
+
+
+async def _readdress_as_the_member(client: httpx.AsyncClient, customer: Tenant, partner: Tenant, victim: Member) -> str:
+    """The partner sets the member's password, signs in as them and changes "their own" address (an event that
+    names no partner), a role that may do so granted for the while."""
+    body = {"password": PARTNERS_PASSWORD}
+    assert (
+        await client.post(customer.path(f"/users/{victim.id}/password"), json=body, headers=partner.auth)
+    ).status_code == 204
+    roles = customer.path(f"/users/{victim.id}/roles")
+    assert (await client.put(roles, json={"roles": ["admin"]}, headers=partner.auth)).status_code == 200
+    as_member = bearer(await token_for(client, victim.email, PARTNERS_PASSWORD))
+    address = "mallory@partner-co.example"
+    changed = await client.patch(customer.path(f"/users/{victim.id}"), json={"email": address}, headers=as_member)
+    assert changed.status_code == 200, changed.text
+    assert (await client.put(roles, json={"roles": ["viewer"]}, headers=partner.auth)).status_code == 200
+    return address
+
+
+async def _readdress_as_an_account_it_created(
+    client: httpx.AsyncClient, customer: Tenant, partner: Tenant, victim: Member
+) -> str:
+    """The partner creates an admin here, signs in as it and changes the member's address (no partner named)."""
+    body = {"email": "helper@partner-co.example", "first_name": "H", "password": PARTNERS_PASSWORD, "roles": ["admin"]}
+    assert (await client.post(customer.path("/users"), json=body, headers=partner.auth)).status_code == 201
+    as_helper = bearer(await token_for(client, "helper@partner-co.example", PARTNERS_PASSWORD))
+    address = "mallory@partner-co.example"
+    changed = await client.patch(customer.path(f"/users/{victim.id}"), json={"email": address}, headers=as_helper)
+    assert changed.status_code == 200, changed.text
+    return address
+
+
+Readdress = Callable[[httpx.AsyncClient, Tenant, Tenant, Member], Awaitable[str]]
+
+
+@pytest.mark.parametrize(
+    "readdress", [_readdress_as_the_member, _readdress_as_an_account_it_created], ids=["as the member", "as its own"]
+)
+async def test_a_member_the_partner_readdressed_through_another_identity_is_disabled(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant, readdress: Readdress
+) -> None:
+    """An address change made as an account the partner controls (one whose sign-in it handled, one it brought
+    in) is the partner's, though its event names no partner: revoking disables that member and lists them."""
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    victim = await tenant.add_user("alice@acme.example", roles=["viewer"])
+    address = await readdress(client, tenant, partner, victim)
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    report = revoked.json()
+    assert [(a["id"], a["email"], a["status"]) for a in report["readdressed_accounts"]] == [
+        (victim.id, address, "disabled")
+    ]
+    assert victim.id in report["disabled"]
+    assert (await _sign_in(client, address, PARTNERS_PASSWORD)).json()["error"] == "invalid_grant"
+
+
+async def test_a_member_whose_address_the_customer_set_after_the_partner_is_left_alone(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant
+) -> None:
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    victim = await tenant.add_user("alice@acme.example", roles=["viewer"])
+    await _readdress_as_the_member(client, tenant, partner, victim)
+    body = {"email": "alice.again@acme.example"}
+    assert (await client.patch(tenant.path(f"/users/{victim.id}"), json=body, headers=tenant.auth)).status_code == 200
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["readdressed_accounts"] == []
+    assert [a["id"] for a in revoked.json()["signed_out_accounts"]] == [victim.id]

@@ -55,7 +55,7 @@ async def _alembic(database: Database, upgrade: bool, target: str) -> None:
         config.attributes["connection"] = connection
         (command.upgrade if upgrade else command.downgrade)(config, target)
 
-    # No transaction of ours: on PostgreSQL 0024 commits Alembic's (see migrate.upgrade).
+    # No transaction of ours: on PostgreSQL 0024 and 0027 commit Alembic's (see migrate.upgrade).
     async with database.engine.connect() as connection:
         await connection.run_sync(run)
 
@@ -256,3 +256,35 @@ async def test_events_dispatched_before_0020_are_numbered_for_the_feeds_by_time(
         finally:
             await database.dispose()
     assert positions == {"c" * 24: 1, "a" * 24: 2, "b" * 24: 3, "d" * 24: None, "e" * 24: None}
+
+
+async def test_webhooks_pending_before_0027_name_their_endpoint_for_the_lanes(tmp_path: Path) -> None:
+    """0027 copies the endpoint of each pending webhook message from its payload to the column the worker's lanes
+    claim by; an email names none (the mail lane's), nor does a webhook already settled (no lane claims it)."""
+    from sqlalchemy import text
+
+    rows = [  # id, kind, status, payload
+        ("a" * 24, "webhook", "pending", '{"endpoint_id": "eeeeeeeeeeeeeeeeeeeeeeee", "event_id": "x"}'),
+        ("b" * 24, "webhook", "sent", "{}"),
+        ("c" * 24, "email", "pending", '{"to": "someone@example.com"}'),
+    ]
+    insert = text(
+        "INSERT INTO outbox_messages (id, kind, payload, status, attempts, next_attempt_at, created_at) "
+        "VALUES (:id, :kind, :payload, :status, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+
+    with empty_database(tmp_path) as url:
+        database = Database(url)
+        try:
+            await migrate.upgrade(database)
+            await _alembic(database, False, "0026")
+            async with database.engine.begin() as connection:
+                for row_id, kind, status, payload in rows:
+                    await connection.execute(insert, {"id": row_id, "kind": kind, "status": status, "payload": payload})
+            await migrate.upgrade(database)
+            async with database.engine.connect() as connection:
+                read = text("SELECT id, webhook_endpoint_id FROM outbox_messages")
+                endpoints = dict((await connection.execute(read)).all())
+        finally:
+            await database.dispose()
+    assert endpoints == {"a" * 24: "e" * 24, "b" * 24: None, "c" * 24: None}

@@ -110,7 +110,8 @@ async def _held_deliveries(
 async def test_deliveries_at_once_are_bounded_by_the_webhook_concurrency(
     hooks: httpx.AsyncClient, hooks_runtime: Runtime, tenant: Tenant
 ) -> None:
-    async with _held_deliveries(hooks, hooks_runtime, tenant, endpoints=3, started=2, webhook_concurrency=2) as slow:
+    bound = {"webhook_concurrency": 2, "webhook_concurrency_per_org": 2}  # (one organization's endpoints here)
+    async with _held_deliveries(hooks, hooks_runtime, tenant, endpoints=3, started=2, **bound) as slow:
         await asyncio.sleep(0.5)  # room for a third delivery, if one were (wrongly) started
         assert len(slow.received) == 2
     assert len(slow.received) == 3

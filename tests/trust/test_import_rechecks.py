@@ -1,6 +1,7 @@
 """An import outlives the request that started it: each batch reads the caller's rights again, so revoking a
 partner link, removing an admin or demoting them stops their running import from its next batch, every row
-left reported with the reason."""
+left reported with the reason; so does the end of the sign-in session that started it (signing out, ending every
+session, a new password), as it would refuse that session's next request."""
 
 import asyncio
 import re
@@ -14,12 +15,14 @@ from tenantry.console.imports import JOBS, ImportJob
 from tenantry.core.audit.models import AuditEvent
 from tenantry.runtime import Runtime
 from tests.console.test_pages import sign_in, token_of
-from tests.factories import Member, Tenant, make_tenant
+from tests.factories import PASSWORD, Member, Tenant, make_tenant
+from tests.mailbox import csrf_of
 
 ROWS = 300
 BATCH = 100  # the console's batch
 NO_ACCESS = "the import stopped: you no longer have access to this organization"
 NO_GRANT = "the import stopped: you may no longer grant role 'admin'"
+NO_SESSION = "the import stopped: the sign-in session that started it has ended"
 
 
 class Gate:
@@ -29,11 +32,14 @@ class Gate:
     def __init__(self, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
         self._opened = asyncio.Event()
         self._calls = 0
+        self.holding = False
+        """A batch is held."""
         real = runtime.passwords.hash_many
 
         async def gated(passwords: list[str]) -> list[str]:
             self._calls += 1
             if self._calls > 1:
+                self.holding = True
                 await self._opened.wait()
             return await real(passwords)
 
@@ -43,20 +49,24 @@ class Gate:
         self._opened.set()
 
 
-async def _start(client: httpx.AsyncClient, org: Tenant, roles: str) -> ImportJob:
-    """Upload ``ROWS`` rows granting ``roles`` from the console (signed in already); the job once its first
-    batch is written."""
-    upload = f"/console/{org.slug}/import"
-    rows = "".join(f"bulk{n:04d}@example.com,F,L,,{roles}\n" for n in range(ROWS))
+async def upload(client: httpx.AsyncClient, org: Tenant, roles: str, rows: int = ROWS) -> ImportJob:
+    """Upload ``rows`` rows granting ``roles`` from the console (signed in already); the job, started."""
+    page = f"/console/{org.slug}/import"
+    lines = "".join(f"bulk{n:04d}@example.com,F,L,,{roles}\n" for n in range(rows))
     started = await client.post(
-        upload,
-        data={"format": "native", "csrf_token": token_of((await client.get(upload)).text)},
-        files={"file": ("people.csv", "email,first_name,last_name,password,roles\n" + rows, "text/csv")},
+        page,
+        data={"format": "native", "csrf_token": token_of((await client.get(page)).text)},
+        files={"file": ("people.csv", "email,first_name,last_name,password,roles\n" + lines, "text/csv")},
     )
     assert started.status_code == 303, started.text
     found = re.search(r"/import/([0-9a-f]{24})$", started.headers["location"])
     assert found is not None
-    job = JOBS[found.group(1)]
+    return JOBS[found.group(1)]
+
+
+async def _start(client: httpx.AsyncClient, org: Tenant, roles: str) -> ImportJob:
+    """``upload``; the job once its first batch is written."""
+    job = await upload(client, org, roles)
     await _until(lambda: job.summary.created == BATCH or job.done)
     assert job.summary.created == BATCH, job.error
     return job
@@ -125,12 +135,48 @@ async def _demote(org: Tenant, admin: Member) -> httpx.Response:
     return await org.client.put(org.path(f"/users/{admin.id}/roles"), json={"roles": ["supervisor"]}, headers=org.auth)
 
 
+async def _sign_out_everywhere(org: Tenant, admin: Member) -> httpx.Response:
+    return await org.client.post("/api/v1/me/sessions/revoke", headers=admin.auth)
+
+
+async def _change_own_password(org: Tenant, admin: Member) -> httpx.Response:
+    body = {"current_password": PASSWORD, "new_password": "a brand new passphrase 7"}
+    return await org.client.post("/api/v1/me/password", json=body, headers=admin.auth)
+
+
+async def _password_set_by_owner(org: Tenant, admin: Member) -> httpx.Response:
+    body = {"password": "the owner chose this one 7"}
+    return await org.client.post(org.path(f"/users/{admin.id}/password"), json=body, headers=org.auth)
+
+
+async def _sign_out_of_the_console(org: Tenant, admin: Member) -> httpx.Response:
+    """The browser's session that started the import (the test's client holds its cookie)."""
+    page = await org.client.get("/ui/sign-out")
+    return await org.client.post("/ui/sign-out", data={"csrf_token": csrf_of(page.text)})
+
+
 @pytest.mark.parametrize(
     ("end", "reason"),
-    [(_remove, NO_ACCESS), (_disable, NO_ACCESS), (_demote, NO_GRANT)],
-    ids=["removed", "disabled", "demoted"],
+    [
+        (_remove, NO_ACCESS),
+        (_disable, NO_ACCESS),
+        (_demote, NO_GRANT),
+        (_sign_out_everywhere, NO_SESSION),
+        (_change_own_password, NO_SESSION),
+        (_password_set_by_owner, NO_SESSION),
+        (_sign_out_of_the_console, NO_SESSION),
+    ],
+    ids=[
+        "removed",
+        "disabled",
+        "demoted",
+        "signed out everywhere",
+        "own password changed",
+        "password set by the owner",
+        "signed out of the console",
+    ],
 )
-async def test_an_admin_whose_rights_end_sees_their_running_import_stop(
+async def test_an_admin_whose_rights_or_session_end_sees_their_running_import_stop(
     client: httpx.AsyncClient,
     runtime: Runtime,
     tenant: Tenant,
@@ -148,15 +194,51 @@ async def test_an_admin_whose_rights_end_sees_their_running_import_stop(
     assert await _created_by(runtime, tenant, admin.id) == BATCH
 
 
-async def test_an_admin_who_keeps_their_rights_imports_every_row(
-    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+async def _sign_out_of_the_api(org: Tenant, admin: Member) -> httpx.Response:
+    """Another session of theirs than the console's."""
+    return await org.client.post("/api/v1/auth/logout", headers=admin.auth)
+
+
+@pytest.mark.parametrize("change", [_demote, _sign_out_of_the_api], ids=["demoted", "signed out of another session"])
+async def test_an_admin_who_keeps_their_rights_and_session_imports_every_row(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, change: RightsEnd
 ) -> None:
     admin = await tenant.add_user("admin@acme.example", roles=["admin"])
     gate = Gate(runtime, monkeypatch)
     await sign_in(client, admin.email)
     job = await _start(client, tenant, "viewer")
-    demoted = await _demote(tenant, admin)  # a supervisor still creates users and grants ``viewer``
-    assert demoted.status_code == 200, demoted.text
+    changed = await change(tenant, admin)  # a supervisor still creates users and grants ``viewer``
+    assert changed.status_code in (200, 204), changed.text
     gate.open()
     await _until(lambda: job.done)
     assert (job.summary.created, job.summary.failed, job.error) == (ROWS, 0, None)
+
+
+async def test_an_eva_bulk_upload_stops_once_the_token_session_that_sent_it_ends(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await tenant.add_user("admin@acme.example", roles=["admin"])
+    monkeypatch.setattr(runtime.settings, "import_batch_size", BATCH)
+    gate = Gate(runtime, monkeypatch)
+    rows = "".join(f"bulk{n:04d}@example.com;Bulk;;ADMIN;Secret1;;;\n" for n in range(ROWS))
+    content = "email;name;company;role;password;environmentUuid;environmentName;bot\n" + rows
+    upload = asyncio.create_task(
+        client.post(
+            f"/compat/eva/eva-user/org/{tenant.id}/users/bulk-create",
+            files={"file": ("users.csv", content.encode(), "text/csv")},
+            headers=admin.auth,
+        )
+    )
+    await _until(lambda: gate.holding)
+    for _ in range(600):  # the first batch committed
+        if await _created_by(runtime, tenant, admin.id) == BATCH:
+            break
+        await asyncio.sleep(0.05)
+    signed_out = await client.post("/api/v1/auth/logout", headers=admin.auth)
+    assert signed_out.status_code == 204, signed_out.text
+    gate.open()
+    answered = await upload
+    assert answered.status_code == 200, answered.text
+    reasons = [reason for failure in answered.json()["errors"] for reason in failure.values()]
+    assert reasons == [NO_SESSION] * (ROWS - BATCH)
+    assert await _created_by(runtime, tenant, admin.id) == BATCH

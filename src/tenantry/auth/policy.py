@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Mount
 from tenantry.auth.brute_force import client_ip
 from tenantry.auth.principal import Presented, Principal, current_principal, own_token_principal, presented
 from tenantry.core.access import Rights, key_rights, user_rights
-from tenantry.core.actor import Actor
+from tenantry.core.actor import Actor, SignIn
 from tenantry.core.memberships import callers, directory
 from tenantry.core.memberships.callers import MembershipRights
 from tenantry.core.memberships.service import Member, MemberRead
@@ -95,7 +95,16 @@ def _actor(request: Request, principal: Principal, rights: Rights) -> Actor:
         client_ip=client_ip(request),
         bound_org_id=principal.org_id,
         second_factor=principal.second_factor,
+        sign_in=_sign_in(principal),
     )
+
+
+def _sign_in(principal: Principal) -> SignIn | None:
+    """The sign-in session of a user's own credential (an impersonation's is checked on its every request
+    instead, and acts in nothing that outlives one)."""
+    if principal.user is None or principal.issued_at is None or principal.impersonator_id is not None:
+        return None
+    return SignIn(principal.session_id, principal.issued_at)
 
 
 def _check_caller(policy: Policy, principal: Principal) -> None:

@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,9 @@ class Principal:
     """What a client's token may do in its organization at most (``AccessClaims.permissions``)."""
     second_factor: bool = False
     """The token's sign-in proved a second factor (``AccessClaims.second_factor``)."""
+    issued_at: datetime | None = None
+    """When a user's own credential was issued (a token's ``iat``, a browser session's start): with
+    ``session_id``, the sign-in that work outliving the request checks again (``Actor.sign_in``)."""
 
     @property
     def reaches_no_org(self) -> bool:
@@ -130,6 +134,7 @@ def own_token_principal(claims: AccessClaims, found: User | None, session_ended:
         client_id=claims.client_id,
         client_permissions=claims.permissions,
         second_factor=claims.second_factor,
+        issued_at=datetime.fromtimestamp(claims.issued_at, UTC),
     )
 
 

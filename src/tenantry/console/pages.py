@@ -105,7 +105,12 @@ async def viewer(request: Request, session: AsyncSession) -> Principal:
     if current is None:
         raise SignInFirst
     amr = current.session.amr or []
-    return Principal(user=current.user, session_id=current.session.id, second_factor=MFA_AMR in amr)
+    return Principal(
+        user=current.user,
+        session_id=current.session.id,
+        second_factor=MFA_AMR in amr,
+        issued_at=current.session.created_at,
+    )
 
 
 def console_access(policy: Policy) -> Callable[..., Awaitable[Console]]:

@@ -9,6 +9,7 @@ key holds what its roles permit, in the organization that issued it only.
 
 from dataclasses import dataclass, replace
 
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
@@ -16,14 +17,16 @@ from tenantry.core.apikeys import service as api_keys
 from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.memberships import callers
 from tenantry.core.memberships.callers import MembershipRights
-from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE
+from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
+from tenantry.core.partners.models import PartnerLink
 from tenantry.core.roles.permissions import ALL_PERMISSIONS
 from tenantry.core.roles.service import union_permissions
+from tenantry.core.sessions import service as sign_ins
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.models import USER_ACTIVE
-from tenantry.errors import OrganizationNotFound, PermissionDenied
+from tenantry.errors import OrganizationNotFound, PermissionDenied, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,53 @@ async def user_rights(
     return Rights(partner.permissions, partner.partner_org_id)
 
 
+async def _hold(session: AsyncSession, actor: Actor, org: Organization) -> None:
+    """Lock the rows ``actor``'s rights in ``org`` come from until the transaction ends (FOR SHARE: PostgreSQL
+    reads without locking, while SQLite's writer holds the whole database already), so that what ends them
+    (revoking the partner link, removing, disabling or demoting the member here or in the partner organization,
+    revoking the key) waits for whatever this transaction writes under them, and then sees it: a revocation's
+    report lists the accounts an import's batch made, however close the two came.
+
+    One order, so that no two transactions wait for each other: the partner organizations' memberships (deleting
+    an organization removes them before it ends its links), the organization's row (FOR KEY SHARE, as a foreign
+    key to it takes anyway; a change of a member here takes it FOR UPDATE before the membership, and so does a
+    revocation before the link), then the membership here, the links into it, the key."""
+    for statement in _rights_rows(actor, org):
+        await session.execute(statement)
+
+
+def _rights_rows(actor: Actor, org: Organization) -> list[Select[str]]:
+    """The statements locking the rows ``_hold`` names, in its order."""
+    organization = select(Organization.id).where(Organization.id == org.id).with_for_update(read=True, key_share=True)
+    if actor.api_key_id is not None:
+        return [organization, select(ApiKey.id).where(ApiKey.id == actor.api_key_id).with_for_update(read=True)]
+    user_id = actor.user_id
+    linked = and_(PartnerLink.partner_org_id == Membership.org_id, PartnerLink.customer_org_id == org.id)
+    in_partners = select(Membership.id).join(PartnerLink, linked).where(Membership.user_id == user_id)
+    here = select(Membership.id).where(Membership.org_id == org.id, Membership.user_id == user_id)
+    member_of = select(Membership.org_id).where(Membership.user_id == user_id)
+    links = select(PartnerLink.id).where(
+        PartnerLink.customer_org_id == org.id, PartnerLink.partner_org_id.in_(member_of)
+    )
+    return [
+        in_partners.with_for_update(read=True, of=Membership),
+        organization,
+        here.with_for_update(read=True),
+        links.with_for_update(read=True),
+    ]
+
+
 async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> Actor:
     """``actor`` as a request of theirs in ``org`` would be authorized now: its rights read again, never more than
     it started with (a token issued to an application was narrowed then). Raises as that request would be refused
     (``OrganizationNotFound``, ``PermissionDenied``) once the account or key is gone or disabled, the membership or
-    partner link has ended, or the organization is deleted. The operator (no account, no key: the CLI's
-    ``SYSTEM``) keeps its rights."""
+    partner link has ended, or the organization is deleted; ``Unauthenticated`` once the sign-in session its
+    credential belongs to has ended (``Actor.sign_in``). The rows those rights come from stay locked until the
+    transaction ends (``_hold``): what ends them waits for what it writes. The operator (no account, no key: the
+    CLI's ``SYSTEM``) keeps its rights."""
     if actor.user_id is None and actor.api_key_id is None:
         return actor
+    await _hold(session, actor, org)
     if actor.api_key_id is not None:
         found, _membership = await callers.org_and_membership(session, org.id, None)
         if found is None:
@@ -83,6 +125,8 @@ async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> A
         raise OrganizationNotFound("organization not found")
     platform_admin = actor.platform_admin and user.platform_admin
     rights = await user_rights(session, org, user.id, platform_admin=platform_admin, membership=membership)
+    if actor.sign_in is not None and await sign_ins.sign_in_ended(session, user, actor.sign_in):
+        raise Unauthenticated("the session has ended")
     return replace(
         actor,
         platform_admin=platform_admin,

@@ -1,8 +1,21 @@
 """Who is acting: what services need to know of the caller, free of any HTTP or token detail."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tenantry.core.roles.permissions import PERMISSIONS
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The sign-in session a caller's credential belongs to: work that outlives the request it came with (an
+    import) goes on only while that session would still let its next request in (``core.access.actor_now``)."""
+
+    session_id: str | None
+    """The token session (refresh family) of an access token, or the browser session of a console page; None for
+    a token of no session."""
+    issued_at: datetime
+    """When the credential was issued: an access token's ``iat`` (whole seconds), a browser session's start."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,9 @@ class Actor:
     or a token the OpenID provider issued to an application for that organization."""
     second_factor: bool = False
     """The caller's sign-in proved a second factor (``mfa`` in its ``amr``): it may change the account's."""
+    sign_in: SignIn | None = None
+    """The sign-in session the caller's credential belongs to (a user's own token, the console's browser session);
+    None for an API key, the operator, an impersonation, or an actor no request authorized."""
 
     def is_user(self, user_id: str) -> bool:
         """Whether the caller is the user ``user_id`` with a credential of their own: not an impersonation, nor

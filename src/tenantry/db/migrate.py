@@ -49,8 +49,8 @@ async def upgrade(database: Database) -> None:
     """Bring the schema to the newest revision of every branch.
 
     The connection comes without a transaction: Alembic begins its own (``env.py``), which a revision may commit
-    to run statements outside any (``autocommit_block``: 0024 on PostgreSQL, so the revisions before it in the
-    same run are committed then); in a transaction of ours it could not, and Alembic refuses.
+    to run statements outside any (``autocommit_block``: 0024 and 0027 on PostgreSQL, so the revisions before it in
+    the same run are committed then); in a transaction of ours it could not, and Alembic refuses.
     """
     from alembic import command  # deferred: see the module's docstring
 

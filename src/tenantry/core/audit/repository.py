@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.audit.models import AuditEvent
@@ -49,6 +49,16 @@ async def page(
     return list(await session.scalars(statement.order_by(*order).limit(limit)))
 
 
+def _partner_did(org_id: str, partner_org_id: str, actions: tuple[str, ...]) -> ColumnElement[bool]:
+    """Events of ``actions`` a partner organization's members did to a target in ``org_id``, through their link."""
+    return and_(
+        AuditEvent.org_id == org_id,
+        AuditEvent.partner_org_id == partner_org_id,
+        AuditEvent.action.in_(actions),
+        AuditEvent.target_id.is_not(None),
+    )
+
+
 async def targets_of_partner(
     session: AsyncSession, org_id: str, partner_org_id: str, actions: tuple[str, ...], limit: int, offset: int = 0
 ) -> list[str]:
@@ -57,16 +67,45 @@ async def targets_of_partner(
     first = func.min(AuditEvent.created_at)
     statement = (
         select(AuditEvent.target_id, first)
-        .where(
-            AuditEvent.org_id == org_id,
-            AuditEvent.partner_org_id == partner_org_id,
-            AuditEvent.action.in_(actions),
-            AuditEvent.target_id.is_not(None),
-        )
+        .where(_partner_did(org_id, partner_org_id, actions))
         .group_by(AuditEvent.target_id)
         .order_by(first, AuditEvent.target_id)
         .limit(limit)
         .offset(offset)
+    )
+    return [str(row[0]) for row in await session.execute(statement)]
+
+
+async def firsts_of_partner(
+    session: AsyncSession, org_id: str, partner_org_id: str, actions: tuple[str, ...]
+) -> dict[str, datetime]:
+    """When a partner organization's members first did one of ``actions`` to each of their targets in ``org_id``."""
+    statement = (
+        select(AuditEvent.target_id, func.min(AuditEvent.created_at))
+        .where(_partner_did(org_id, partner_org_id, actions))
+        .group_by(AuditEvent.target_id)
+    )
+    return {str(target): first for target, first in await session.execute(statement)}
+
+
+async def targets_by_partners_accounts(
+    session: AsyncSession, org_id: str, partner_org_id: str, accounts_by: tuple[str, ...], action: str
+) -> list[str]:
+    """Ids of what accounts a partner organization's members did ``accounts_by`` to in ``org_id`` did ``action`` to
+    there as themselves (naming no partner), first time first."""
+    accounts = select(AuditEvent.target_id).where(_partner_did(org_id, partner_org_id, accounts_by))
+    first = func.min(AuditEvent.created_at)
+    statement = (
+        select(AuditEvent.target_id, first)
+        .where(
+            AuditEvent.org_id == org_id,
+            AuditEvent.action == action,
+            AuditEvent.partner_org_id.is_(None),
+            AuditEvent.actor_user_id.in_(accounts),
+            AuditEvent.target_id.is_not(None),
+        )
+        .group_by(AuditEvent.target_id)
+        .order_by(first, AuditEvent.target_id)
     )
     return [str(row[0]) for row in await session.execute(statement)]
 

@@ -13,7 +13,8 @@ invitation, written to the outbox in the transaction that creates it.
 
 An import outlives the request that started it, so each batch's transaction reads the caller's rights again as
 their next request would (``core.access``): once they may no longer create users here or grant a role the batch
-grants (a partner link revoked, an admin removed or demoted, a key revoked), the import stops there, and every
+grants (a partner link revoked, an admin removed or demoted, a key revoked), or the sign-in session that started
+it has ended (signed out, every session ended, a new password), the import stops there, and every
 row not written is reported with the reason (``Summary.stopped``).
 """
 
@@ -47,7 +48,7 @@ from tenantry.core.roles.models import Role
 from tenantry.core.roles.service import permissions_of
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.emailkey import email_key
-from tenantry.errors import NotFound, PermissionDenied
+from tenantry.errors import NotFound, PermissionDenied, Unauthenticated
 from tenantry.i18n import N_, _
 
 _WRITE_ATTEMPTS = 3
@@ -104,6 +105,7 @@ ACCOUNT_ELSEWHERE = N_("an account with this email already exists outside this o
 NO_SECRET_KEY = N_("totp_secret cannot be stored: the server has no TENANTRY_SECRET_KEY")
 NO_TOTP_IMPORT = N_("totp_secret is not applied to an account that exists outside this organization")
 NO_ACCESS = N_("the import stopped: you no longer have access to this organization")
+NO_SESSION = N_("the import stopped: the sign-in session that started it has ended")
 NO_CREATE = N_("the import stopped: you may no longer create users in this organization")
 NO_GRANT = N_("the import stopped: you may no longer grant role %(role)s")
 CREATES = "users:create"
@@ -488,15 +490,18 @@ class Importer:
 
     async def _check_rights(self, session: AsyncSession, members: list[store.NewMember]) -> None:
         """The caller's rights read again in the transaction that writes ``members``, as their next request would
-        read them (``core.access``): revoking a partner link, removing or demoting an admin, or revoking a key
-        stops an import already running, from its next batch. ``_Stopped`` unless the caller may still create
-        users here and grant every role the rows grant; the actor is what the rows' events name."""
+        read them (``core.access``): revoking a partner link, removing or demoting an admin, revoking a key, or
+        ending the sign-in session that started the import stops it, from its next batch. ``_Stopped`` unless the
+        caller may still create users here and grant every role the rows grant; the actor is what the rows' events
+        name."""
         if self.summary.stopped:
             raise _Stopped
         try:
             actor = await access.actor_now(session, self.actor, self.org)
         except (NotFound, PermissionDenied):
             self._stop(_(NO_ACCESS))
+        except Unauthenticated:
+            self._stop(_(NO_SESSION))
         if not actor.holds({CREATES}):
             self._stop(_(NO_CREATE))
         by_id = {role.id: role for role in self._roles.values() if role is not None}

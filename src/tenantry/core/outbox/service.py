@@ -2,13 +2,16 @@
 
 Claims are leases taken with a conditional UPDATE, so any number of workers (in every `tenantry serve`
 process and in `tenantry worker`) may poll the same table on SQLite and PostgreSQL alike. A claim may be
-narrowed to a lane (conditions on the messages, such as their kind), so that the worker's lanes claim apart.
+narrowed to a lane (conditions on the messages: the emails and jobs, one webhook endpoint's), so that the
+worker's lanes claim apart.
 """
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import CTE, ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.outbox.models import EMAIL, FAILED, PENDING, SENT, OutboxMessage
@@ -25,9 +28,12 @@ def enqueue(
     *,
     recipient: str | None = None,
     org_id: str | None = None,
+    webhook_endpoint_id: str | None = None,
 ) -> OutboxMessage:
     """Add a message to the session: it is delivered only if the surrounding transaction commits."""
-    message = OutboxMessage(kind=kind, payload=payload, recipient=recipient, org_id=org_id)
+    message = OutboxMessage(
+        kind=kind, payload=payload, recipient=recipient, org_id=org_id, webhook_endpoint_id=webhook_endpoint_id
+    )
     session.add(message)
     return message
 
@@ -51,12 +57,14 @@ def enqueue_email(
 
 
 _OLDEST_DUE_FIRST = (OutboxMessage.next_attempt_at, OutboxMessage.id)
-"""The order of ``ix_outbox_messages_status_next_attempt_at`` among pending messages: the oldest due first, read
-from the index up to the limit (ordered by id, every due message was read and sorted for each batch)."""
+"""The order of the outbox's indexes among the pending messages of a lane: the oldest due first, read from the
+index up to the limit (ordered by id, every due message was read and sorted for each batch)."""
 
 
 Lane = tuple[ColumnElement[bool], ...]
-"""Conditions that pick the messages of one of the worker's lanes (none: every message)."""
+"""Conditions that pick the messages of one of the worker's lanes (none: every message). A lane's conditions are
+columns of an index after ``status`` (``OutboxMessage``): a condition the index does not hold makes every poll
+read the messages due that it rules out."""
 
 
 def _claimable(now: datetime, lane: Lane) -> Any:
@@ -102,6 +110,57 @@ async def claim_due(session: AsyncSession, limit: int, lease_seconds: float, lan
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     return sorted(await session.scalars(statement), key=lambda message: (message.next_attempt_at, message.id))
+
+
+@dataclass(frozen=True)
+class DueEndpoint:
+    """A webhook endpoint with a message claimable now: its organization's (None: a platform endpoint), due since."""
+
+    endpoint_id: str
+    org_id: str | None
+    due_at: datetime
+
+
+def _pending_endpoints() -> CTE:
+    """The endpoints with a message pending, one after another in the index (``ix_outbox_messages_endpoint_due``):
+    each step reads the first entry past the previous endpoint, not the messages between."""
+    endpoint = OutboxMessage.webhook_endpoint_id
+
+    def first(after: ColumnElement[bool]) -> Any:
+        pending = select(endpoint).where(OutboxMessage.status == PENDING, after)
+        return pending.order_by(endpoint).limit(1).scalar_subquery()
+
+    walk = select(first(endpoint.is_not(None)).label("endpoint_id")).cte("pending_endpoints", recursive=True)
+    step = select(first(endpoint > walk.c.endpoint_id)).where(walk.c.endpoint_id.is_not(None))
+    return walk.union_all(step)
+
+
+async def due_endpoints(session: AsyncSession, busy: Collection[str] = ()) -> list[DueEndpoint]:
+    """The webhook endpoints with a message claimable now, but those in ``busy``, the oldest due first; read per
+    endpoint, a few index entries each, however many messages wait. (Oldest first across every endpoint, a poll
+    read all the due messages of the busy ones before another's: a slow endpoint's backlog, every second.)"""
+    now = utcnow()
+    walk = _pending_endpoints()
+    endpoint = walk.c.endpoint_id
+
+    def of_oldest_due(column: Any) -> Any:  # (a join to the oldest's row was planned as a scan of the table)
+        oldest = select(column).where(*_claimable(now, (OutboxMessage.webhook_endpoint_id == endpoint,)))
+        return oldest.order_by(*_OLDEST_DUE_FIRST).limit(1).correlate(walk).scalar_subquery()
+
+    heads = (
+        select(
+            endpoint,
+            of_oldest_due(OutboxMessage.org_id).label("org_id"),
+            of_oldest_due(OutboxMessage.next_attempt_at).label("due_at"),
+        )
+        .where(endpoint.is_not(None), endpoint.not_in(busy))
+        .subquery()
+    )
+    statement = select(heads).where(heads.c.due_at.is_not(None)).order_by(heads.c.due_at)
+    return [
+        DueEndpoint(str(endpoint_id), org_id, due_at)
+        for endpoint_id, org_id, due_at in await session.execute(statement)
+    ]
 
 
 async def release(session: AsyncSession, message_ids: list[str], leased_until: datetime) -> None:

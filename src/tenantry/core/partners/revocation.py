@@ -11,17 +11,23 @@ imported or reset second factors) may hold a way in as that member that outlives
 session opened with the magic link, or a link not spent yet. Revoking ends every session of those
 members and the links not spent yet (``revoke_sessions``), and reports them.
 
-A member whose address is still the one a partner's member set is worse off: the address is the partner's,
-so any reset (the member's own "forgot password" included) mails the partner a way back in as them. Revoking
-disables those members whatever ``disable_created`` says (and their account, which is this organization's
-only: changing an address requires that), and reports them apart; the customer gives each an address of the
-member's own, then enables them.
+A member whose address is still the one the partner set is worse off: the address is the partner's, so any
+reset (the member's own "forgot password" included) mails the partner a way back in as them. The partner set
+it when its latest change was made through the link, or as an account the partner controlled by then (one it
+brought in, or whose sign-in it handled, the member's own included: it may hold its password, and change the
+address as them with no partner named). Revoking disables those members whatever ``disable_created`` says
+(and their account, when this organization is its only one), and reports them apart; the customer gives each
+an address of the member's own, then enables them. A change the customer made since (an administrator, a key,
+a platform admin) clears it.
 """
+
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
 from tenantry.core.audit import repository as audit
+from tenantry.core.audit.models import AuditEvent
 from tenantry.core.audit.service import record
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
@@ -40,6 +46,8 @@ _BROUGHT_IN = ("user.created", "member.added")
 _EVERY = 2**31 - 1
 _READDRESSED = "user.email_changed"
 _SIGN_IN_HANDLED = ("user.magic_link_created", "user.password_set", "user.email_changed", "mfa.enrolled", "mfa.reset")
+_CONTROLLED = _BROUGHT_IN + _SIGN_IN_HANDLED
+"""What the partner did to an account that lets it act as that account: made it, or handled how it signs in."""
 
 
 async def revoke(
@@ -74,8 +82,11 @@ async def _ended(
     *,
     disable_created: bool,
 ) -> PartnerRevocation:
-    """Remove ``link`` and clean up after the partner in ``org`` (see the module)."""
-    await memberships.hold_owners(session, org)  # before any member it disables: the lock order (orgs.Hold)
+    """Remove ``link`` and clean up after the partner in ``org`` (see the module). The organization's row is
+    locked first, as a change of a member takes it (the lock order: ``orgs.Hold``): an import's batch that read its
+    rights through the link holds it (``access.actor_now``), so the revocation waits for that batch to commit and
+    reports what it made, and the next batch waits for the revocation and finds the link gone."""
+    await memberships.hold_owners(session, org)  # before any member it disables
     await session.delete(link)
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
@@ -131,13 +142,32 @@ async def _brought_in(
 
 
 async def _readdressed(session: AsyncSession, org: Organization, partner_id: str) -> list[Member]:
-    """The members whose address a partner's member changed here and nobody changed since (in any organization)."""
+    """The members whose latest address change (in any organization) is the partner's (``_partners``): of those
+    whose sign-in it handled here, and of those whose address an account it controls changed here."""
+    controlled = await audit.firsts_of_partner(session, org.id, partner_id, _CONTROLLED)
+    handled = await audit.targets_of_partner(session, org.id, partner_id, _SIGN_IN_HANDLED, _EVERY)
+    by_its_accounts = await audit.targets_by_partners_accounts(session, org.id, partner_id, _CONTROLLED, _READDRESSED)
     found = []
-    for user_id in await audit.targets_of_partner(session, org.id, partner_id, (_READDRESSED,), _EVERY):
+    for user_id in dict.fromkeys([*handled, *by_its_accounts]):
         last = await audit.latest(session, user_id, _READDRESSED)
-        if last is not None and last.partner_org_id == partner_id and (member := await _member(session, org, user_id)):
+        if (
+            last is not None
+            and _partners(last, partner_id, controlled)
+            and (member := await _member(session, org, user_id))
+        ):
             found.append(member)
     return found
+
+
+def _partners(change: AuditEvent, partner_id: str, controlled: dict[str, datetime]) -> bool:
+    """Whether the partner made ``change``: through its link, or as an account it controlled by then (one it
+    brought in, or whose sign-in it handled: it may hold its password), the member's own included. A change
+    through another partner's link, or by anyone else (the customer: an administrator, a key, a platform admin),
+    is not its."""
+    if change.partner_org_id is not None:
+        return change.partner_org_id == partner_id
+    since = controlled.get(change.actor_user_id or "")
+    return since is not None and change.created_at >= since
 
 
 def _account(member: Member) -> PartnerAccount:

@@ -5,14 +5,16 @@ from it), when a new sign-in in the browser replaces it, and whenever the accoun
 password, disabling): ``tokens_valid_after`` outdates it like every other credential.
 """
 
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.actor import SignIn
 from tenantry.core.clients import grants
 from tenantry.core.clients.models import AuthorizationCode, ClientGrant
 from tenantry.core.mfa.schemas import MFA
@@ -76,6 +78,25 @@ async def resume(session: AsyncSession, secret: str | None) -> SignedIn | None:
     if user is None:
         return None
     return SignedIn(row, user)
+
+
+async def sign_in_ended(session: AsyncSession, user: User, sign_in: SignIn) -> bool:
+    """Whether the sign-in a credential of ``user``'s belongs to has ended, as that credential's next request would
+    find: its session (a token session or a browser session) was revoked (signing out), or began before the
+    account's sessions were last ended (``tokens_valid_after``: signing out everywhere, a new password, disabling).
+    A token of no session ends with a revocation within the second it was issued in (``iat`` counts whole seconds,
+    as ``auth.principal`` reads it)."""
+    revoked_after = user.tokens_valid_after
+    if sign_in.session_id is None:
+        return revoked_after is not None and sign_in.issued_at.timestamp() <= math.floor(revoked_after.timestamp())
+    family_ended: ColumnElement[bool] = RefreshToken.revoked_at.is_not(None)
+    browser_ended: ColumnElement[bool] = BrowserSession.revoked_at.is_not(None)
+    if revoked_after is not None:
+        family_ended = or_(family_ended, RefreshToken.created_at < revoked_after)
+        browser_ended = or_(browser_ended, BrowserSession.created_at < revoked_after)
+    family = exists().where(RefreshToken.family_id == sign_in.session_id, family_ended)
+    browser = exists().where(BrowserSession.id == sign_in.session_id, browser_ended)
+    return bool(await session.scalar(select(or_(family, browser))))
 
 
 async def end(session: AsyncSession, secret: str | None) -> None:

@@ -1,6 +1,5 @@
 """Webhook endpoints of an organization (or of the platform: ``org_id`` None), their secrets and attempts."""
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -170,18 +169,14 @@ async def redeliver(session: AsyncSession, actor: Actor, owner: Owner, webhook_i
 
 
 def enqueue(session: AsyncSession, endpoint: WebhookEndpoint, event_id: str) -> None:
-    outbox.enqueue(session, WEBHOOK, {"endpoint_id": endpoint.id, "event_id": event_id}, org_id=endpoint.org_id)
+    payload = {"endpoint_id": endpoint.id, "event_id": event_id}
+    outbox.enqueue(session, WEBHOOK, payload, org_id=endpoint.org_id, webhook_endpoint_id=endpoint.id)
 
 
-def endpoint_of(message: OutboxMessage) -> str:
-    """The endpoint a webhook message of the outbox goes to."""
-    return str(message.payload["endpoint_id"])
+DELIVERIES: outbox.Lane = (OutboxMessage.kind == WEBHOOK,)
+"""The outbox's webhook messages (``ix_outbox_messages_kind_due``): whether any is due."""
 
 
-def deliveries_but_to(busy: Collection[str] = ()) -> outbox.Lane:
-    """The outbox's webhook messages, but those to the endpoints in ``busy``: a worker claims nothing for an
-    endpoint it is delivering to already, so it sends one delivery at a time to each."""
-    lane: outbox.Lane = (OutboxMessage.kind == WEBHOOK,)
-    if not busy:
-        return lane
-    return (*lane, OutboxMessage.payload["endpoint_id"].as_string().not_in(busy))
+def deliveries_to(endpoint_id: str) -> outbox.Lane:
+    """The outbox's webhook messages to one endpoint (``ix_outbox_messages_endpoint_due``): a lane's claim."""
+    return (OutboxMessage.webhook_endpoint_id == endpoint_id,)
