@@ -87,8 +87,7 @@ async def challenge(session: AsyncSession, token_hash: str, *, to_answer: bool =
 async def delete_unfinished(session: AsyncSession, user_id: str) -> None:
     """What sign-ins of the account began and did not finish: second steps still to answer, and factors set up
     and never confirmed (an authenticator app's secret whoever began it has seen)."""
-    await delete_challenges(session, user_id)
-    await session.execute(delete(MfaFactor).where(MfaFactor.user_id == user_id, MfaFactor.confirmed_at.is_(None)))
+    await delete_unfinished_of_all(session, [user_id])
 
 
 async def delete_unfinished_of_all(session: AsyncSession, user_ids: list[str]) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients.models import ClientGrant
@@ -139,10 +139,15 @@ async def revoke_family(session: AsyncSession, family_id: str) -> None:
         children = select(ClientGrant.family_id).where(ClientGrant.parent_family_id.in_(exchanged))
         exchanged = [child for child in await session.scalars(children) if child not in families]
         families.update(exchanged)
+    await _revoke(session, RefreshToken.family_id.in_(sorted(families)), utcnow())
+
+
+async def _revoke(session: AsyncSession, families: ColumnElement[bool], now: datetime) -> None:
+    """Revoke the live refresh tokens of the sessions ``families`` picks: their access tokens stop with them."""
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id.in_(sorted(families)), RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .where(families, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
 
@@ -179,19 +184,7 @@ async def end_sessions_of_deleted(session: AsyncSession, users: list[User]) -> N
     members. The locks are not needed there: the accounts' rows are written (deleted) in this transaction, so a
     sign-in deciding meanwhile waits for it at its own write of the row, and whatever it issued then is refused
     when used, as every access token, refresh and second step is checked against a live account."""
-    now = utcnow()
-    for user in users:
-        user.tokens_valid_after = now
-    user_ids = [user.id for user in users]
-    for start in range(0, len(user_ids), _CHUNK):
-        chunk = user_ids[start : start + _CHUNK]
-        await mfa.delete_unfinished_of_all(session, chunk)
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id.in_(chunk), RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    await _end_sessions(session, users)
 
 
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
@@ -199,12 +192,17 @@ async def revoke_sessions(session: AsyncSession, user: User) -> None:
     What a session began and did not finish ends with it: pending second steps, and an authenticator app's
     secret set up and never confirmed (whoever began it has seen it; the owner's next setup gets a new one)."""
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
+    await _end_sessions(session, [user])
+
+
+async def _end_sessions(session: AsyncSession, users: list[User]) -> None:
+    """Outdate the accounts' access tokens, revoke their refresh tokens and drop what their sign-ins began and did
+    not finish, a thousand accounts per statement."""
     now = utcnow()
-    user.tokens_valid_after = now
-    await mfa.delete_unfinished(session, user.id)
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    for user in users:
+        user.tokens_valid_after = now
+    user_ids = [user.id for user in users]
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        await mfa.delete_unfinished_of_all(session, chunk)
+        await _revoke(session, RefreshToken.user_id.in_(chunk), now)
