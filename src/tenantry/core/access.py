@@ -18,6 +18,7 @@ from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.memberships import callers
 from tenantry.core.memberships.callers import MembershipRights
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
+from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
 from tenantry.core.partners.models import PartnerLink
@@ -71,16 +72,16 @@ async def _hold(session: AsyncSession, actor: Actor, org: Organization) -> None:
     report lists the accounts an import's batch made, however close the two came.
 
     One order, so that no two transactions wait for each other: the partner organizations' memberships (deleting
-    an organization removes them before it ends its links), the organization's row (FOR KEY SHARE, as a foreign
-    key to it takes anyway; a change of a member here takes it FOR UPDATE before the membership, and so does a
-    revocation before the link), then the membership here, the links into it, the key."""
+    an organization removes them before it ends its links), the organization's row (``orgs.Hold.MEMBERS``, as a
+    foreign key to it takes anyway; a change of a member here and a revocation take it first too, ``orgs.Hold``),
+    then the membership here, the links into it, the key."""
     for statement in _rights_rows(actor, org):
         await session.execute(statement)
 
 
 def _rights_rows(actor: Actor, org: Organization) -> list[Select[str]]:
     """The statements locking the rows ``_hold`` names, in its order."""
-    organization = select(Organization.id).where(Organization.id == org.id).with_for_update(read=True, key_share=True)
+    organization = orgs.held(org.id, orgs.Hold.MEMBERS)
     if actor.api_key_id is not None:
         return [organization, select(ApiKey.id).where(ApiKey.id == actor.api_key_id).with_for_update(read=True)]
     user_id = actor.user_id

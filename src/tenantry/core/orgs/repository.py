@@ -1,6 +1,6 @@
 import enum
 
-from sqlalchemy import BindParameter, ColumnElement, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -64,16 +64,20 @@ _MODES: dict[Hold, tuple[bool, bool]] = {  # (read, key_share), as with_for_upda
 }
 
 
-async def hold(session: AsyncSession, org_id: str, why: Hold) -> bool:
-    """Lock the organization's row for ``why`` until the transaction ends; whether it is live. A deletion that
-    committed while this waited reads as not live: PostgreSQL checks the row it waited for again."""
+def held(org_id: str, why: Hold) -> Select[str]:
+    """The statement locking the organization's row for ``why`` (its id while it is live)."""
     read, key_share = _MODES[why]
-    statement = (
+    return (
         select(Organization.id)
         .where(Organization.id == org_id, live_org())
         .with_for_update(read=read, key_share=key_share)
     )
-    return await session.scalar(statement) is not None
+
+
+async def hold(session: AsyncSession, org_id: str, why: Hold) -> bool:
+    """Lock the organization's row for ``why`` until the transaction ends; whether it is live. A deletion that
+    committed while this waited reads as not live: PostgreSQL checks the row it waited for again."""
+    return await session.scalar(held(org_id, why)) is not None
 
 
 async def slug_taken(session: AsyncSession, slug: str) -> bool:
