@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.credentials import lockout
 from tenantry.runtime import Runtime
 
 
@@ -57,3 +59,17 @@ async def until_waiting(runtime: Runtime) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("no request waits for a lock")
         await asyncio.sleep(0.02)
+
+
+def account_locks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the accounts' locks (``lockout.one_at_a_time``) taken from now on: a request that ends thousands of
+    accounts' sessions takes none (PostgreSQL could not hold one each)."""
+    locked: list[str] = []
+    taken = lockout.one_at_a_time
+
+    async def counted(session: AsyncSession, key: str) -> None:
+        locked.append(key)
+        await taken(session, key)
+
+    monkeypatch.setattr(lockout, "one_at_a_time", counted)
+    return locked

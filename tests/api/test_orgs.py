@@ -3,12 +3,11 @@
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.core.credentials import lockout
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.runtime import Runtime
 from tests.factories import Tenant, accept_invitation, bearer, make_tenant
+from tests.locks import account_locks
 
 
 async def test_only_platform_admins_create_organizations(
@@ -112,14 +111,7 @@ async def test_deleting_an_organization_ends_its_members_sessions_without_a_lock
     """One advisory lock per account, held until the commit, ran PostgreSQL out of shared memory for an
     organization of about 15,000 members; the accounts are deleted with it, their sessions end in bulk."""
     members = [await tenant.add_user() for _ in range(5)]
-    locked: list[str] = []
-    taken = lockout.one_at_a_time
-
-    async def counted(session: AsyncSession, key: str) -> None:
-        locked.append(key)
-        await taken(session, key)
-
-    monkeypatch.setattr(lockout, "one_at_a_time", counted)
+    locked = account_locks(monkeypatch)
     assert (await client.delete(tenant.path(), headers=tenant.auth)).status_code == 204
     assert locked == []
     async with runtime.database.transaction(write=False) as session:

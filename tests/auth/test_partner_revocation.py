@@ -5,12 +5,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tenantry.core.audit.models import AuditEvent
+from tenantry.core.memberships.models import MEMBERSHIP_DISABLED, Membership
 from tenantry.core.partners import revocation
+from tenantry.core.tokens import service as refresh_tokens
+from tenantry.core.tokens.models import RefreshToken
+from tenantry.core.users.models import USER_DISABLED, User
 from tenantry.runtime import Runtime
 from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant, token_for
+from tests.locks import account_locks
 from tests.mailbox import Mailbox, csrf_of
 from tests.snapshots import every_row
 
@@ -308,3 +313,97 @@ async def test_a_member_whose_address_the_customer_set_after_the_partner_is_left
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["readdressed_accounts"] == []
     assert [a["id"] for a in revoked.json()["signed_out_accounts"]] == [victim.id]
+
+
+async def test_revoking_ends_the_partners_accounts_sessions_without_a_lock_per_account(
+    client: httpx.AsyncClient, tenant: Tenant, partner: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One advisory lock per account, held until the commit, ran PostgreSQL out of shared memory for a partner that
+    had brought in about 16,000 accounts (two CSV imports), and the revocation failed whole, the link kept. The
+    accounts it disables, re-addressed and signed out end their sessions in bulk."""
+    native_id, telm_id = await _backdoors(client, tenant, partner)
+    alice = await tenant.add_user("alice@example.com", roles=["viewer"])
+    minted = await client.post(tenant.path(f"/users/{alice.id}/magic-link"), headers=partner.auth)
+    assert minted.status_code == 201, minted.text
+    victim = await tenant.add_user("victim@acme.example", roles=["viewer"])
+    body = {"email": "inbox@partner-co.example"}
+    assert (await client.patch(tenant.path(f"/users/{victim.id}"), json=body, headers=partner.auth)).status_code == 200
+    signed_in = await _sign_in(client, "backdoor-native@example.com")
+    locked = account_locks(monkeypatch)
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    assert locked == []
+    report = revoked.json()
+    assert report["disabled"] == [native_id, telm_id, victim.id]
+    assert [a["id"] for a in report["signed_out_accounts"]] == [alice.id, victim.id]
+    for member in (alice, victim):
+        assert (await client.get(tenant.path(f"/users/{member.id}"), headers=member.auth)).status_code == 401
+    refreshed = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": signed_in.json()["refresh_token"]}
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+    unspent = parse_qs(urlsplit(minted.json()["url"]).query)["token"][0]
+    assert (await client.get(f"/ui/magic?token={unspent}")).status_code == 410
+
+
+CREATED = 2000
+
+
+async def _seed_brought_in(runtime: Runtime, customer: Tenant, partner: Tenant) -> list[str]:
+    """``CREATED`` accounts the partner's owner created in the customer through the link, each signed in once,
+    written directly (an import of that many takes minutes)."""
+    users = [User(email=f"bulk{n:05d}@example.com", first_name="B") for n in range(CREATED)]
+    async with runtime.database.transaction() as session:
+        session.add_all(users)
+        await session.flush()
+        lifetime = refresh_tokens.Lifetime(3600, 86400)
+        session.add_all(
+            [
+                *[Membership(org_id=customer.id, user_id=user.id, profile={}, attributes={}) for user in users],
+                *[
+                    RefreshToken(**refresh_tokens.new_refresh(user.id, lifetime)[1])  # type: ignore[arg-type]
+                    for user in users
+                ],
+                *[
+                    AuditEvent(
+                        org_id=customer.id,
+                        action="user.created",
+                        actor_user_id=partner.owner.id,
+                        partner_org_id=partner.id,
+                        target_type="user",
+                        target_id=user.id,
+                        details={},
+                    )
+                    for user in users
+                ],
+            ]
+        )
+    return [user.id for user in users]
+
+
+async def test_revoking_a_partner_that_brought_in_thousands_disables_them_all(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, partner: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linked = await client.post(
+        tenant.path("/partners"), json={"partner_org": partner.slug, "role": "admin"}, headers=tenant.auth
+    )
+    assert linked.status_code == 201, linked.text
+    created = await _seed_brought_in(runtime, tenant, partner)
+    locked = account_locks(monkeypatch)
+    revoked = await client.delete(tenant.path(f"/partners/{partner.slug}?disable_created=true"), headers=tenant.auth)
+    assert revoked.status_code == 200, revoked.text
+    assert locked == []
+    report = revoked.json()
+    assert (len(report["created_accounts"]), report["disabled"], report["truncated"]) == (
+        revocation.REPORT_LIMIT,
+        created[: revocation.REPORT_LIMIT],
+        True,
+    )
+    async with runtime.database.transaction(write=False) as session:
+        statuses = select(Membership.status, User.status, func.count()).join(User, User.id == Membership.user_id)
+        counted = await session.execute(statuses.where(User.id.in_(created)).group_by(Membership.status, User.status))
+        live = select(func.count()).where(RefreshToken.user_id.in_(created), RefreshToken.revoked_at.is_(None))
+        records = select(func.count()).where(AuditEvent.action == "member.disabled", AuditEvent.org_id == tenant.id)
+        assert [tuple(row) for row in counted] == [(MEMBERSHIP_DISABLED, USER_DISABLED, CREATED)]
+        assert (await session.scalar(live), await session.scalar(records)) == (0, CREATED)
+    assert (await client.get(tenant.path("/partners"), headers=tenant.auth)).json()["items"] == []

@@ -44,11 +44,16 @@ async def get(session: AsyncSession, org_id: str, user_id: str) -> Membership | 
     return (await session.scalars(statement)).unique().first()
 
 
-_MEMBER = _with_roles(
-    select(User, Membership)
-    .join(Membership, Membership.user_id == User.id)
-    .where(User.id == bindparam("user_id"), live_account(), Membership.org_id == bindparam("org_id"))
-)
+def _members(org_id: Any, user_ids: ColumnElement[bool]) -> Select[User, Membership]:
+    """Live accounts that ``user_ids`` picks with their memberships in the organization and the roles they hold."""
+    return _with_roles(
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(user_ids, live_account(), Membership.org_id == org_id)
+    )
+
+
+_MEMBER = _members(bindparam("org_id"), User.id == bindparam("user_id"))
 
 
 async def member(
@@ -59,6 +64,20 @@ async def member(
     statement = _MEMBER.execution_options(populate_existing=True) if fresh else _MEMBER
     row = (await session.execute(statement, {"org_id": org_id, "user_id": user_id})).unique().first()
     return None if row is None else (row[0], row[1])
+
+
+async def members(
+    session: AsyncSession, org_id: str, user_ids: list[str], *, fresh: bool = False
+) -> dict[str, tuple[User, Membership]]:
+    """``member`` for many accounts, a thousand per statement: those found, by user id."""
+    found: dict[str, tuple[User, Membership]] = {}
+    for start in range(0, len(user_ids), _CHUNK):
+        statement = _members(org_id, User.id.in_(user_ids[start : start + _CHUNK]))
+        if fresh:
+            statement = statement.execution_options(populate_existing=True)
+        for user, membership in (await session.execute(statement)).unique():
+            found[user.id] = (user, membership)
+    return found
 
 
 async def lock(session: AsyncSession, org_id: str, user_id: str) -> None:
@@ -97,6 +116,19 @@ async def other_org_count(session: AsyncSession, user_id: str, org_id: str) -> i
         Membership.user_id == user_id, Membership.org_id != org_id, Membership.consent_pending.is_(False)
     )
     return int(await session.scalar(statement) or 0)
+
+
+async def in_other_orgs(session: AsyncSession, user_ids: list[str], org_id: str) -> set[str]:
+    """The accounts among ``user_ids`` that have joined another organization (``other_org_count``'s rule)."""
+    joined: set[str] = set()
+    for start in range(0, len(user_ids), _CHUNK):
+        statement = select(Membership.user_id).where(
+            Membership.user_id.in_(user_ids[start : start + _CHUNK]),
+            Membership.org_id != org_id,
+            Membership.consent_pending.is_(False),
+        )
+        joined.update(await session.scalars(statement))
+    return joined
 
 
 async def active_owner_ids(session: AsyncSession, org_id: str) -> set[str]:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import Actor
-from tenantry.core.audit.service import record_for_user
+from tenantry.core.audit.service import insert_for_users, record_for_user
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import (
     MEMBERSHIP_ACTIVE,
@@ -20,11 +20,12 @@ from tenantry.core.orgs.models import Organization
 from tenantry.core.roles import service as roles
 from tenantry.core.roles.models import Role
 from tenantry.core.roles.permissions import ALL_PERMISSIONS, OWNER
-from tenantry.core.tokens.service import end_sessions_of_deleted, revoke_sessions
+from tenantry.core.tokens.service import end_sessions_in_bulk, revoke_sessions
 from tenantry.core.users import repository as users
 from tenantry.core.users.models import USER_ACTIVE, USER_DELETED, USER_DISABLED, User
 from tenantry.db.base import utcnow
 from tenantry.db.engine import reading
+from tenantry.db.versioning import write_all
 from tenantry.errors import Conflict, NotFound, OrganizationNotFound, PermissionDenied
 from tenantry.i18n import N_
 
@@ -173,6 +174,15 @@ async def get(session: AsyncSession, org: Organization, user_id: str, *, lock: b
     return Member(*found)
 
 
+async def get_all(session: AsyncSession, org: Organization, user_ids: list[str], *, lock: bool = False) -> list[Member]:
+    """``get`` for many members: the live members among ``user_ids``, in that order (the others left out); ``lock``:
+    held to be changed (``lock_members``) and read as stored now."""
+    if lock:
+        await lock_members(session, org, user_ids)
+    found = await repository.members(session, org.id, user_ids, fresh=lock)
+    return [Member(*found[user_id]) for user_id in dict.fromkeys(user_ids) if user_id in found]
+
+
 async def hold_owners(session: AsyncSession, org: Organization) -> None:
     """Hold the organization for a change of its members that may end in an owner check (``orgs.Hold.OWNERS``),
     before anything else of the organization is held (the lock order: ``orgs.Hold``); 404 once it is deleted."""
@@ -293,6 +303,43 @@ async def disable(session: AsyncSession, actor: Actor, org: Organization, member
     record_for_user(session, actor, "member.disabled", member.user.id, org_id=org.id)
 
 
+async def disable_all(session: AsyncSession, actor: Actor, org: Organization, members: list[Member]) -> list[str]:
+    """``disable`` for many members held to be changed (``get_all`` with ``lock``), in bulk; the ids of those it
+    disabled, in the order given. Those already disabled, and those a rule keeps (``_disables``), are left as they
+    are. The memberships change in one statement per thousand (``write_all``); the accounts left in no other
+    organization are disabled and their sessions end in bulk (``end_sessions_in_bulk``: no lock per account, which
+    thousands could not hold); each disabled member is recorded as ``disable`` records it."""
+    owners = await repository.active_owner_ids(session, org.id)
+    chosen = [member for member in members if _disables(actor, member, owners)]
+    if not chosen:
+        return []
+    await write_all(session, [member.membership for member in chosen], status=MEMBERSHIP_DISABLED)
+    disabled = [member.user.id for member in chosen]
+    elsewhere = await repository.in_other_orgs(session, disabled, org.id)
+    alone = [member.user for member in chosen if member.user.id not in elsewhere]
+    await write_all(session, alone, status=USER_DISABLED)
+    await end_sessions_in_bulk(session, alone)
+    await insert_for_users(session, actor, "member.disabled", disabled, org_id=org.id)
+    return disabled
+
+
+def _disables(actor: Actor, member: Member, owners: set[str]) -> bool:
+    """Whether ``disable_all`` disables ``member``: an active membership that ``disable`` would disable, one after
+    the other (not the caller's own, nor someone above them, nor the last of the active ``owners``, from which a
+    disabled owner is taken)."""
+    if member.membership.status == MEMBERSHIP_DISABLED or member.user.id == actor.user_id:
+        return False
+    try:
+        ensure_may_manage(actor, member)
+    except PermissionDenied:
+        return False
+    if member.user.id in owners:
+        if owners == {member.user.id}:
+            return False
+        owners.discard(member.user.id)
+    return True
+
+
 async def disable_new(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> None:
     """A member created disabled (an identity provider's ``active: false``). An invitation the account's
     owner has not answered is recorded disabled too (it stays so once accepted), and reads as a new
@@ -363,7 +410,7 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
 async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:
     """Soft-delete the accounts among ``candidates`` (members an organization held: not those it only invited)
     that belong to no organization any more. A platform admin's account belongs to the platform: no
-    organization's end deletes it. Their sessions end in bulk (``end_sessions_of_deleted``: no lock per account,
+    organization's end deletes it. Their sessions end in bulk (``end_sessions_in_bulk``: no lock per account,
     which an organization of thousands of members could not hold)."""
     orphan_ids = set(await repository.user_ids_without_membership(session, [user.id for user in candidates]))
     deleted = [
@@ -373,5 +420,5 @@ async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[U
         user.status = USER_DELETED
         user.deleted_at = utcnow()
         record_for_user(session, actor, "user.deleted", user.id, org_id=None)
-    await end_sessions_of_deleted(session, deleted)
+    await end_sessions_in_bulk(session, deleted)
     await session.flush()

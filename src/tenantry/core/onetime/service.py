@@ -106,13 +106,15 @@ async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | 
 
 
 async def redeem(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
-    """Spend the token: exactly one of any number of concurrent redemptions gets it, the others None."""
+    """Spend the token: exactly one of any number of concurrent redemptions gets it, the others None; None too
+    when its account's sessions ended meanwhile (``tokens.service.end_sessions_in_bulk`` voids it, and this waits
+    for that to commit before it reads the row again)."""
     found = await find(session, purpose, token)
     if found is None:
         return None
     spent = await session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.id == found.row.id, OneTimeToken.used_at.is_(None))
+        .where(OneTimeToken.id == found.row.id, OneTimeToken.used_at.is_(None), OneTimeToken.voided_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -30,20 +30,21 @@ from tenantry.core.audit import repository as audit
 from tenantry.core.audit.models import AuditEvent
 from tenantry.core.audit.service import record
 from tenantry.core.memberships import service as memberships
-from tenantry.core.memberships.models import MEMBERSHIP_DISABLED
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import repository
 from tenantry.core.partners.models import PartnerLink
 from tenantry.core.partners.schemas import OrgBrief, PartnerAccount, PartnerRevocation
-from tenantry.core.tokens.service import revoke_sessions
+from tenantry.core.tokens.service import end_sessions_in_bulk
 from tenantry.core.users.service import displayed_status
-from tenantry.errors import Conflict, NotFound, PermissionDenied
+from tenantry.errors import NotFound
 
 REPORT_LIMIT = 500
 _BROUGHT_IN = ("user.created", "member.added")
 _EVERY = 2**31 - 1
+_PAGE = 1000
+"""Members read, held and changed at a time: a partner may have brought in tens of thousands."""
 _READDRESSED = "user.email_changed"
 _SIGN_IN_HANDLED = ("user.magic_link_created", "user.password_set", "user.email_changed", "mfa.enrolled", "mfa.reset")
 _CONTROLLED = _BROUGHT_IN + _SIGN_IN_HANDLED
@@ -91,11 +92,9 @@ async def _ended(
     await session.flush()
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
     readdressed = await _readdressed(session, org, partner.id)
-    disabled.extend([m.user.id for m in readdressed if await _disabled(session, actor, org, m)])
+    disabled.extend(await _disabled(session, actor, org, [member.user.id for member in readdressed]))
     handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
-    signed_out = [member for member in [await _member(session, org, user_id) for user_id in handled] if member]
-    for member in signed_out:  # every one of them, not only those the report lists
-        await revoke_sessions(session, member.user)
+    signed_out = await _signed_out(session, org, handled)
     record(
         session,
         actor,
@@ -124,21 +123,19 @@ async def _brought_in(
     session: AsyncSession, actor: Actor, org: Organization, partner_id: str, *, disable: bool
 ) -> tuple[list[Member], list[str], bool]:
     """The members the partner created or added here (the first ``REPORT_LIMIT``), the ids of those disabled and
-    whether there were more to list. With ``disable`` every one of them is disabled, ``REPORT_LIMIT`` at a time:
-    the report's cap bounds what is listed, never what is cleaned up (the link is gone, so this call is the only
-    one that can)."""
+    whether there were more to list. With ``disable`` every one of them is disabled, ``_PAGE`` at a time: the
+    report's cap bounds what is listed, never what is cleaned up (the link is gone, so this call is the only one
+    that can)."""
+    limit = _EVERY if disable else REPORT_LIMIT + 1
+    ids = await audit.targets_of_partner(session, org.id, partner_id, _BROUGHT_IN, limit)
     listed: list[Member] = []
     disabled: list[str] = []
-    offset = 0
-    while True:
-        ids = await audit.targets_of_partner(session, org.id, partner_id, _BROUGHT_IN, REPORT_LIMIT + 1, offset)
-        found = [member for member in [await _member(session, org, user_id) for user_id in ids] if member]
+    for start in range(0, len(ids), _PAGE):
+        found = await memberships.get_all(session, org, ids[start : start + _PAGE], lock=disable)
         if disable:
-            disabled.extend([m.user.id for m in found if await _disabled(session, actor, org, m)])
-        listed.extend(found)
-        if len(ids) <= REPORT_LIMIT or not disable:
-            return listed[:REPORT_LIMIT], disabled, len(listed) > REPORT_LIMIT or len(ids) > REPORT_LIMIT
-        offset += len(ids)
+            disabled.extend(await memberships.disable_all(session, actor, org, found))
+        listed.extend(found[: REPORT_LIMIT + 1 - len(listed)])
+    return listed[:REPORT_LIMIT], disabled, len(listed) > REPORT_LIMIT or len(ids) > REPORT_LIMIT
 
 
 async def _readdressed(session: AsyncSession, org: Organization, partner_id: str) -> list[Member]:
@@ -147,16 +144,33 @@ async def _readdressed(session: AsyncSession, org: Organization, partner_id: str
     controlled = await audit.firsts_of_partner(session, org.id, partner_id, _CONTROLLED)
     handled = await audit.targets_of_partner(session, org.id, partner_id, _SIGN_IN_HANDLED, _EVERY)
     by_its_accounts = await audit.targets_by_partners_accounts(session, org.id, partner_id, _CONTROLLED, _READDRESSED)
-    found = []
-    for user_id in dict.fromkeys([*handled, *by_its_accounts]):
-        last = await audit.latest(session, user_id, _READDRESSED)
-        if (
-            last is not None
-            and _partners(last, partner_id, controlled)
-            and (member := await _member(session, org, user_id))
-        ):
-            found.append(member)
-    return found
+    candidates = list(dict.fromkeys([*handled, *by_its_accounts]))
+    latest = await audit.latest_of_all(session, candidates, _READDRESSED)
+    theirs = [
+        user_id for user_id in candidates if user_id in latest and _partners(latest[user_id], partner_id, controlled)
+    ]
+    return await memberships.get_all(session, org, theirs)
+
+
+async def _disabled(session: AsyncSession, actor: Actor, org: Organization, user_ids: list[str]) -> list[str]:
+    """Disable the members among ``user_ids`` (``memberships.disable_all``: unless a rule keeps them, the caller's
+    own account, the last owner, someone above), ``_PAGE`` at a time; the ids of those disabled."""
+    disabled = []
+    for start in range(0, len(user_ids), _PAGE):
+        held = await memberships.get_all(session, org, user_ids[start : start + _PAGE], lock=True)
+        disabled.extend(await memberships.disable_all(session, actor, org, held))
+    return disabled
+
+
+async def _signed_out(session: AsyncSession, org: Organization, handled: list[str]) -> list[Member]:
+    """End every session of the members among ``handled`` (every one of them, not only those the report lists),
+    ``_PAGE`` at a time and in bulk (``end_sessions_in_bulk``); the first ``REPORT_LIMIT`` + 1 of them."""
+    listed: list[Member] = []
+    for start in range(0, len(handled), _PAGE):
+        found = await memberships.get_all(session, org, handled[start : start + _PAGE])
+        await end_sessions_in_bulk(session, [member.user for member in found])
+        listed.extend(found[: REPORT_LIMIT + 1 - len(listed)])
+    return listed
 
 
 def _partners(change: AuditEvent, partner_id: str, controlled: dict[str, datetime]) -> bool:
@@ -174,21 +188,3 @@ def _account(member: Member) -> PartnerAccount:
     return PartnerAccount(
         id=member.user.id, email=member.user.email, status=displayed_status(member.user, member.membership)
     )
-
-
-async def _member(session: AsyncSession, org: Organization, user_id: str) -> Member | None:
-    try:
-        return await memberships.get(session, org, user_id)
-    except NotFound:  # removed since
-        return None
-
-
-async def _disabled(session: AsyncSession, actor: Actor, org: Organization, member: Member) -> bool:
-    """Disable the member unless a rule keeps them (the caller's own account, the last owner, someone above)."""
-    if member.membership.status == MEMBERSHIP_DISABLED:
-        return False
-    try:
-        await memberships.disable(session, actor, org, member)
-    except (Conflict, PermissionDenied):  # (refused before anything changed)
-        return False
-    return True

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.clients.models import ClientGrant
 from tenantry.core.credentials import lockout
 from tenantry.core.mfa import repository as mfa
+from tenantry.core.onetime import repository as onetime
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import User, live_account
 from tenantry.db.base import utcnow
 from tenantry.db.ids import new_id
+from tenantry.db.versioning import write_all
 from tenantry.errors import OAuthError
 from tenantry.settings import Settings
 
@@ -177,32 +179,40 @@ async def session_ended(session: AsyncSession, family_id: str) -> bool:
 _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
 
-async def end_sessions_of_deleted(session: AsyncSession, users: list[User]) -> None:
-    """``revoke_sessions`` for accounts this transaction deletes, by their ids, a thousand per statement, and
-    without the accounts' locks: an organization's deletion ends thousands at once, and an advisory lock each,
-    held until the commit, ran PostgreSQL out of shared memory (``max_locks_per_transaction``) at about 15,000
-    members. The locks are not needed there: the accounts' rows are written (deleted) in this transaction, so a
-    sign-in deciding meanwhile waits for it at its own write of the row, and whatever it issued then is refused
-    when used, as every access token, refresh and second step is checked against a live account."""
+async def end_sessions_in_bulk(session: AsyncSession, users: list[User]) -> None:
+    """``revoke_sessions`` for many accounts at once (an organization's deletion, a partner's revocation), a thousand
+    per statement and without the accounts' locks: an advisory lock each, held until the commit, ran PostgreSQL out
+    of shared memory (``max_locks_per_transaction``) at about 15,000 accounts. A sign-in deciding meanwhile needs no
+    lock to lose what this ends, as ``_end_sessions`` writes the rows it would spend first:
+    - one that reaches a second step, a link or an account's row this wrote waits for the commit, then finds the
+      step gone or the link voided (``onetime.service.redeem``); an account deleted or disabled here is refused at
+      every later use (every access token, refresh and second step is checked against an active account);
+    - one that spent them first is waited for: what it issued is committed before this revokes, and older than
+      ``tokens_valid_after``, stamped after those waits;
+    - one that spends none of them (a password, which this does not end) is a sign-in after this one."""
     await _end_sessions(session, users)
 
 
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
     """End every session of the user: access tokens issued before now and all refresh tokens stop working.
-    What a session began and did not finish ends with it: pending second steps, and an authenticator app's
-    secret set up and never confirmed (whoever began it has seen it; the owner's next setup gets a new one)."""
+    What a session began and did not finish ends with it: pending second steps, links not spent yet, and an
+    authenticator app's secret set up and never confirmed (whoever began it has seen it; the owner's next setup
+    gets a new one)."""
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
     await _end_sessions(session, [user])
 
 
 async def _end_sessions(session: AsyncSession, users: list[User]) -> None:
-    """Outdate the accounts' access tokens, revoke their refresh tokens and drop what their sign-ins began and did
-    not finish, a thousand accounts per statement."""
-    now = utcnow()
-    for user in users:
-        user.tokens_valid_after = now
+    """Drop what the accounts' sign-ins began and did not finish (second steps, unconfirmed factors, links not
+    spent), then outdate their access tokens and revoke their refresh tokens, a thousand accounts per statement.
+    The stamp and the revocation come last, after any wait for a sign-in holding one of those rows
+    (``end_sessions_in_bulk``)."""
     user_ids = [user.id for user in users]
-    for start in range(0, len(user_ids), _CHUNK):
-        chunk = user_ids[start : start + _CHUNK]
+    chunks = [user_ids[start : start + _CHUNK] for start in range(0, len(user_ids), _CHUNK)]
+    for chunk in chunks:
         await mfa.delete_unfinished_of_all(session, chunk)
+        await onetime.void_unspent_of_all(session, chunk, utcnow())
+    now = utcnow()
+    await write_all(session, users, tokens_valid_after=now)
+    for chunk in chunks:
         await _revoke(session, RefreshToken.user_id.in_(chunk), now)
