@@ -107,6 +107,7 @@ async def run_import(
             format=chosen,
             passwords=passwords,
             units=OwnTransactions(database),
+            settings=settings,
             on_outcome=report.write,
             on_batch=settled,
             batch_size=batch_size,

@@ -77,6 +77,7 @@ async def _imported(
         format=NativeFormat(org),
         passwords=runtime.passwords,
         units=OwnTransactions(runtime.database),
+        settings=runtime.settings,
         on_outcome=outcomes.append,
         batch_size=batch_size,
     )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.actor import SignIn
 from tenantry.core.sessions import service as browser_sessions
-from tenantry.core.sessions.service import sign_in_ended
+from tenantry.core.sessions.service import sign_in_now
 from tenantry.core.tokens.service import revoke_sessions
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.models import User
@@ -31,8 +31,8 @@ async def test_a_token_of_no_session_ends_with_a_revocation_within_its_second(
         await revoke_sessions(session, user)
         assert user.tokens_valid_after is not None
         second = datetime.fromtimestamp(math.floor(user.tokens_valid_after.timestamp()), UTC)
-        assert await sign_in_ended(session, user, SignIn(None, second))
-        assert not await sign_in_ended(session, user, SignIn(None, second + timedelta(seconds=1)))
+        assert (await sign_in_now(session, user, SignIn(None, second))).ended
+        assert not (await sign_in_now(session, user, SignIn(None, second + timedelta(seconds=1)))).ended
 
 
 async def test_a_browser_session_ends_when_signed_out_or_begun_before_every_session_ended(
@@ -47,7 +47,7 @@ async def test_a_browser_session_ends_when_signed_out_or_begun_before_every_sess
         after_found = await browser_sessions.resume(session, after)
         assert after_found is not None
         started = after_found.session
-        assert await sign_in_ended(session, user, SignIn(before.session.id, before.session.created_at))
-        assert not await sign_in_ended(session, user, SignIn(started.id, started.created_at))
+        assert (await sign_in_now(session, user, SignIn(before.session.id, before.session.created_at))).ended
+        assert not (await sign_in_now(session, user, SignIn(started.id, started.created_at))).ended
         await browser_sessions.end(session, after)
-        assert await sign_in_ended(session, user, SignIn(started.id, started.created_at))
+        assert (await sign_in_now(session, user, SignIn(started.id, started.created_at))).ended

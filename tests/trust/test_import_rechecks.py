@@ -155,6 +155,12 @@ async def _sign_out_of_the_console(org: Tenant, admin: Member) -> httpx.Response
     return await org.client.post("/ui/sign-out", data={"csrf_token": csrf_of(page.text)})
 
 
+async def _second_factor_required(org: Tenant, _admin: Member) -> httpx.Response:
+    """The organization turns ``mfa_required`` on: the console's session proved a password alone (its next page
+    asks for a sign-in with both)."""
+    return await org.client.patch(org.path(), json={"mfa_required": True}, headers=org.auth)
+
+
 @pytest.mark.parametrize(
     ("end", "reason"),
     [
@@ -165,6 +171,7 @@ async def _sign_out_of_the_console(org: Tenant, admin: Member) -> httpx.Response
         (_change_own_password, NO_SESSION),
         (_password_set_by_owner, NO_SESSION),
         (_sign_out_of_the_console, NO_SESSION),
+        (_second_factor_required, NO_SESSION),
     ],
     ids=[
         "removed",
@@ -174,6 +181,7 @@ async def _sign_out_of_the_console(org: Tenant, admin: Member) -> httpx.Response
         "own password changed",
         "password set by the owner",
         "signed out of the console",
+        "a second factor required now",
     ],
 )
 async def test_an_admin_whose_rights_or_session_end_sees_their_running_import_stop(

@@ -137,6 +137,7 @@ async def start_import(console: Console = Depends(console_access(_IMPORT))) -> R
         format=_format(format_name, console.org),
         passwords=runtime.passwords,
         units=OwnTransactions(runtime.database),
+        settings=settings,
         on_outcome=job.failures.append,
         on_batch=lambda summary: setattr(job, "summary", summary),
         invite_with=runtime.flows if invite and format_name == "native" else None,

@@ -18,6 +18,7 @@ from tenantry.core.apikeys.models import ApiKey
 from tenantry.core.memberships import callers
 from tenantry.core.memberships.callers import MembershipRights
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
+from tenantry.core.mfa import challenges
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import service as partners
@@ -28,6 +29,7 @@ from tenantry.core.sessions import service as sign_ins
 from tenantry.core.users import repository as accounts
 from tenantry.core.users.models import USER_ACTIVE
 from tenantry.errors import OrganizationNotFound, PermissionDenied, Unauthenticated
+from tenantry.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,14 @@ def _rights_rows(actor: Actor, org: Organization) -> list[Select[str]]:
     ]
 
 
-async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> Actor:
+async def actor_now(session: AsyncSession, settings: Settings, actor: Actor, org: Organization) -> Actor:
     """``actor`` as a request of theirs in ``org`` would be authorized now: its rights read again, never more than
     it started with (a token issued to an application was narrowed then). Raises as that request would be refused
     (``OrganizationNotFound``, ``PermissionDenied``) once the account or key is gone or disabled, the membership or
     partner link has ended, or the organization is deleted; ``Unauthenticated`` once the sign-in session its
-    credential belongs to has ended (``Actor.sign_in``). The rows those rights come from stay locked until the
+    credential belongs to has ended (``Actor.sign_in``), or lacks the second factor a sign-in of its account needs
+    now (``challenges.lacks_required_factor``: an organization turned ``mfa_required`` on, the owner enrolled one),
+    as its browser's next page and its refresh tokens are refused. The rows those rights come from stay locked until the
     transaction ends (``_hold``): what ends them waits for what it writes. The operator (no account, no key: the
     CLI's ``SYSTEM``) keeps its rights."""
     if actor.user_id is None and actor.api_key_id is None:
@@ -126,8 +130,14 @@ async def actor_now(session: AsyncSession, actor: Actor, org: Organization) -> A
         raise OrganizationNotFound("organization not found")
     platform_admin = actor.platform_admin and user.platform_admin
     rights = await user_rights(session, org, user.id, platform_admin=platform_admin, membership=membership)
-    if actor.sign_in is not None and await sign_ins.sign_in_ended(session, user, actor.sign_in):
-        raise Unauthenticated("the session has ended")
+    if actor.sign_in is not None:
+        sign_in = await sign_ins.sign_in_now(session, user, actor.sign_in)
+        if sign_in.ended:
+            raise Unauthenticated("the session has ended")
+        if sign_in.proven is not None and await challenges.lacks_required_factor(
+            session, settings, user, sign_in.proven
+        ):
+            raise Unauthenticated("a second factor is required now: sign in again")
     return replace(
         actor,
         platform_admin=platform_admin,

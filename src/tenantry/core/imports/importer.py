@@ -50,6 +50,7 @@ from tenantry.core.users import repository as accounts
 from tenantry.core.users.emailkey import email_key
 from tenantry.errors import NotFound, PermissionDenied, Unauthenticated
 from tenantry.i18n import N_, _
+from tenantry.settings import Settings
 
 _WRITE_ATTEMPTS = 3
 _ROWS_PER_WRITE = 1000
@@ -159,6 +160,8 @@ class Importer:
     format: ImportFormat
     passwords: Passwords
     units: Units
+    settings: Settings
+    """The server's, for the rules ``_check_rights`` reads again (a second factor required now)."""
     on_outcome: Callable[[Outcome], None] = lambda _: None
     """Called with each row not created, in line order: a batch's before it is written (so a report made
     durable at ``on_batch`` holds them even if the process dies just after the commit), except rows found
@@ -497,7 +500,7 @@ class Importer:
         if self.summary.stopped:
             raise _Stopped
         try:
-            actor = await access.actor_now(session, self.actor, self.org)
+            actor = await access.actor_now(session, self.settings, self.actor, self.org)
         except (NotFound, PermissionDenied):
             self._stop(_(NO_ACCESS))
         except Unauthenticated:

@@ -80,15 +80,25 @@ async def resume(session: AsyncSession, secret: str | None) -> SignedIn | None:
     return SignedIn(row, user)
 
 
-async def sign_in_ended(session: AsyncSession, user: User, sign_in: SignIn) -> bool:
-    """Whether the sign-in a credential of ``user``'s belongs to has ended, as that credential's next request would
-    find: its session (a token session or a browser session) was revoked (signing out), or began before the
+@dataclass(frozen=True)
+class SignInNow:
+    """A sign-in a credential belongs to, as that credential's next request would find it (``sign_in_now``)."""
+
+    ended: bool
+    proven: list[str] | None
+    """What its session proved (``amr``, RFC 8176; none recorded: []); None for a token of no session."""
+
+
+async def sign_in_now(session: AsyncSession, user: User, sign_in: SignIn) -> SignInNow:
+    """Whether the sign-in a credential of ``user``'s belongs to has ended, and what it proved, read in one statement:
+    it ended once its session (a token session or a browser session) was revoked (signing out), or began before the
     account's sessions were last ended (``tokens_valid_after``: signing out everywhere, a new password, disabling).
     A token of no session ends with a revocation within the second it was issued in (``iat`` counts whole seconds,
     as ``auth.principal`` reads it)."""
     revoked_after = user.tokens_valid_after
     if sign_in.session_id is None:
-        return revoked_after is not None and sign_in.issued_at.timestamp() <= math.floor(revoked_after.timestamp())
+        ended = revoked_after is not None and sign_in.issued_at.timestamp() <= math.floor(revoked_after.timestamp())
+        return SignInNow(ended, None)
     family_ended: ColumnElement[bool] = RefreshToken.revoked_at.is_not(None)
     browser_ended: ColumnElement[bool] = BrowserSession.revoked_at.is_not(None)
     if revoked_after is not None:
@@ -96,7 +106,12 @@ async def sign_in_ended(session: AsyncSession, user: User, sign_in: SignIn) -> b
         browser_ended = or_(browser_ended, BrowserSession.created_at < revoked_after)
     family = exists().where(RefreshToken.family_id == sign_in.session_id, family_ended)
     browser = exists().where(BrowserSession.id == sign_in.session_id, browser_ended)
-    return bool(await session.scalar(select(or_(family, browser))))
+    browser_amr = select(BrowserSession.amr).where(BrowserSession.id == sign_in.session_id)
+    family_amr = select(RefreshToken.amr).where(RefreshToken.family_id == sign_in.session_id)
+    latest = family_amr.order_by(RefreshToken.created_at.desc(), RefreshToken.id.desc()).limit(1)
+    statement = select(or_(family, browser), browser_amr.scalar_subquery(), latest.scalar_subquery())
+    row = (await session.execute(statement)).one()
+    return SignInNow(bool(row[0]), list(row[1] or row[2] or []))
 
 
 async def end(session: AsyncSession, secret: str | None) -> None:

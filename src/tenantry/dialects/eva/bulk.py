@@ -84,6 +84,7 @@ async def bulk_create(
         passwords=runtime.passwords,
         consent_with=runtime.flows,
         units=OwnTransactions(runtime.database),
+        settings=settings,
         on_outcome=failed.append,
         batch_size=settings.import_batch_size,
     )
