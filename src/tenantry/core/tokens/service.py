@@ -184,13 +184,15 @@ async def end_sessions_in_bulk(session: AsyncSession, users: list[User]) -> None
     per statement and without the accounts' locks: an advisory lock each, held until the commit, ran PostgreSQL out
     of shared memory (``max_locks_per_transaction``) at about 15,000 accounts. A sign-in deciding meanwhile needs no
     lock to lose what this ends, as ``_end_sessions`` writes the rows it would spend first:
-    - one that reaches a second step, a link or an account's row this wrote waits for the commit, then finds the
-      step gone or the link voided (``onetime.service.redeem``); an account deleted or disabled here is refused at
-      every later use (every access token, refresh and second step is checked against an active account);
+    - one that reaches a second step or a link after this wrote it waits for the commit, then finds the step gone
+      or the link voided (``onetime.service.redeem``);
     - one that spent them first is waited for: what it issued is committed before this revokes, and older than
-      ``tokens_valid_after``, stamped after those waits;
-    - one that spends none of them (a password, which this does not end) is a sign-in after this one."""
-    await _end_sessions(session, users)
+      ``tokens_valid_after``, taken after those waits;
+    - one that spends none of them (a password, which this does not end) is a sign-in after this one, refused at
+      every later use when the account is deleted or disabled here (every access token, refresh and second step
+      is checked against an active account).
+    The accounts' rows are written in one UPDATE per thousand (``write_all``)."""
+    await write_all(session, users, tokens_valid_after=await _end_sessions(session, users))
 
 
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
@@ -199,13 +201,13 @@ async def revoke_sessions(session: AsyncSession, user: User) -> None:
     authenticator app's secret set up and never confirmed (whoever began it has seen it; the owner's next setup
     gets a new one)."""
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
-    await _end_sessions(session, [user])
+    user.tokens_valid_after = await _end_sessions(session, [user])  # flushed with its other changes: one version
 
 
-async def _end_sessions(session: AsyncSession, users: list[User]) -> None:
+async def _end_sessions(session: AsyncSession, users: list[User]) -> datetime:
     """Drop what the accounts' sign-ins began and did not finish (second steps, unconfirmed factors, links not
-    spent), then outdate their access tokens and revoke their refresh tokens, a thousand accounts per statement.
-    The stamp and the revocation come last, after any wait for a sign-in holding one of those rows
+    spent), then revoke their refresh tokens, a thousand accounts per statement; the time from which their access
+    tokens are outdated (``tokens_valid_after``), taken after any wait for a sign-in holding one of those rows
     (``end_sessions_in_bulk``)."""
     user_ids = [user.id for user in users]
     chunks = [user_ids[start : start + _CHUNK] for start in range(0, len(user_ids), _CHUNK)]
@@ -213,6 +215,6 @@ async def _end_sessions(session: AsyncSession, users: list[User]) -> None:
         await mfa.delete_unfinished_of_all(session, chunk)
         await onetime.void_unspent_of_all(session, chunk, utcnow())
     now = utcnow()
-    await write_all(session, users, tokens_valid_after=now)
     for chunk in chunks:
         await _revoke(session, RefreshToken.user_id.in_(chunk), now)
+    return now
