@@ -21,6 +21,7 @@ from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
 
 TOKEN_BYTES = 32
+_CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,25 @@ async def void(session: AsyncSession, user: User, purpose: str, *, at: datetime 
     )
 
 
+async def void_all(session: AsyncSession, user_ids: list[str], purpose: str) -> None:
+    """``void`` for many accounts, a thousand per statement: one that someone else may hold (a partner's magic links,
+    when its link is revoked). A redemption under way is waited for; one that comes later waits for this, then finds
+    its token voided (``redeem``)."""
+    now = utcnow()
+    for start in range(0, len(user_ids), _CHUNK):
+        await session.execute(
+            update(OneTimeToken)
+            .where(
+                OneTimeToken.user_id.in_(user_ids[start : start + _CHUNK]),
+                OneTimeToken.purpose == purpose,
+                OneTimeToken.used_at.is_(None),
+                OneTimeToken.voided_at.is_(None),
+            )
+            .values(voided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
     """The live token of ``purpose`` matching ``token`` and its account, or None; nothing is spent."""
     if not token or len(token) > 200:
@@ -107,8 +127,7 @@ async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | 
 
 async def redeem(session: AsyncSession, purpose: str, token: str) -> Redeemable | None:
     """Spend the token: exactly one of any number of concurrent redemptions gets it, the others None; None too
-    when its account's sessions ended meanwhile (``tokens.service.end_sessions_in_bulk`` voids it, and this waits
-    for that to commit before it reads the row again)."""
+    when it was voided meanwhile (``void_all``: this waits for that to commit, then reads the row again)."""
     found = await find(session, purpose, token)
     if found is None:
         return None

@@ -9,7 +9,8 @@ when this organization is its only one, so a backdoor account no longer signs in
 A partner that handled how a member signs in (made a magic link, set the password or the email address,
 imported or reset second factors) may hold a way in as that member that outlives the link: a browser
 session opened with the magic link, or a link not spent yet. Revoking ends every session of those
-members and the links not spent yet (``revoke_sessions``), and reports them.
+members (in bulk: ``end_sessions_in_bulk``) and the magic links not spent yet (voided first, so that one
+being redeemed meanwhile is waited for or refused), and reports them.
 
 A member whose address is still the one the partner set is worse off: the address is the partner's, so any
 reset (the member's own "forgot password" included) mails the partner a way back in as them. The partner set
@@ -31,6 +32,8 @@ from tenantry.core.audit.models import AuditEvent
 from tenantry.core.audit.service import record
 from tenantry.core.memberships import service as memberships
 from tenantry.core.memberships.service import Member
+from tenantry.core.onetime import service as onetime
+from tenantry.core.onetime.models import MAGIC_LINK
 from tenantry.core.orgs import repository as orgs
 from tenantry.core.orgs.models import Organization
 from tenantry.core.partners import repository
@@ -90,10 +93,11 @@ async def _ended(
     await memberships.hold_owners(session, org)  # before any member it disables
     await session.delete(link)
     await session.flush()
+    handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
+    await onetime.void_all(session, handled, MAGIC_LINK)  # before any account's row: a redemption may hold one
     brought_in, disabled, more = await _brought_in(session, actor, org, partner.id, disable=disable_created)
     readdressed = await _readdressed(session, org, partner.id)
     disabled.extend(await _disabled(session, actor, org, [member.user.id for member in readdressed]))
-    handled = await audit.targets_of_partner(session, org.id, partner.id, _SIGN_IN_HANDLED, _EVERY)
     signed_out = await _signed_out(session, org, handled)
     record(
         session,

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.clients.models import ClientGrant
 from tenantry.core.credentials import lockout
 from tenantry.core.mfa import repository as mfa
-from tenantry.core.onetime import repository as onetime
 from tenantry.core.tokens.models import RefreshToken
 from tenantry.core.users.models import User, live_account
 from tenantry.db.base import utcnow
@@ -183,37 +182,35 @@ async def end_sessions_in_bulk(session: AsyncSession, users: list[User]) -> None
     """``revoke_sessions`` for many accounts at once (an organization's deletion, a partner's revocation), a thousand
     per statement and without the accounts' locks: an advisory lock each, held until the commit, ran PostgreSQL out
     of shared memory (``max_locks_per_transaction``) at about 15,000 accounts. A sign-in deciding meanwhile needs no
-    lock to lose what this ends, as ``_end_sessions`` writes the rows it would spend first:
-    - one that reaches a second step or a link after this wrote it waits for the commit, then finds the step gone
-      or the link voided (``onetime.service.redeem``);
-    - one that spent them first is waited for: what it issued is committed before this revokes, and older than
-      ``tokens_valid_after``, taken after those waits;
-    - one that spends none of them (a password, which this does not end) is a sign-in after this one, refused at
-      every later use when the account is deleted or disabled here (every access token, refresh and second step
-      is checked against an active account).
+    lock to lose what this ends, as ``_end_sessions`` writes the rows it would spend first: one that reaches a second
+    step after this deleted it finds it gone; one that answered it first is waited for, and what it issued is
+    committed before this revokes, and older than ``tokens_valid_after``, taken after that wait. A link not spent
+    yet is dead once ``tokens_valid_after`` passes it, as it is read when used, but one being redeemed meanwhile
+    read the account before: a caller whose accounts stay active and whose links another may hold voids those
+    first (a partner's revocation: ``onetime.service.void_all``). A sign-in with a password (which this does not
+    end) is one after this; every access token, refresh and second step is checked against an active account, so
+    nothing issued meanwhile serves an account deleted or disabled here.
     The accounts' rows are written in one UPDATE per thousand (``write_all``)."""
     await write_all(session, users, tokens_valid_after=await _end_sessions(session, users))
 
 
 async def revoke_sessions(session: AsyncSession, user: User) -> None:
     """End every session of the user: access tokens issued before now and all refresh tokens stop working.
-    What a session began and did not finish ends with it: pending second steps, links not spent yet, and an
-    authenticator app's secret set up and never confirmed (whoever began it has seen it; the owner's next setup
-    gets a new one)."""
+    What a session began and did not finish ends with it: pending second steps, and an authenticator app's
+    secret set up and never confirmed (whoever began it has seen it; the owner's next setup gets a new one)."""
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # before the challenges: one lock order
     user.tokens_valid_after = await _end_sessions(session, [user])  # flushed with its other changes: one version
 
 
 async def _end_sessions(session: AsyncSession, users: list[User]) -> datetime:
-    """Drop what the accounts' sign-ins began and did not finish (second steps, unconfirmed factors, links not
-    spent), then revoke their refresh tokens, a thousand accounts per statement; the time from which their access
-    tokens are outdated (``tokens_valid_after``), taken after any wait for a sign-in holding one of those rows
+    """Drop what the accounts' sign-ins began and did not finish (second steps, unconfirmed factors), then revoke
+    their refresh tokens, a thousand accounts per statement; the time from which their access tokens are outdated
+    (``tokens_valid_after``), taken after any wait for a sign-in holding one of those rows
     (``end_sessions_in_bulk``)."""
     user_ids = [user.id for user in users]
     chunks = [user_ids[start : start + _CHUNK] for start in range(0, len(user_ids), _CHUNK)]
     for chunk in chunks:
         await mfa.delete_unfinished_of_all(session, chunk)
-        await onetime.void_unspent_of_all(session, chunk, utcnow())
     now = utcnow()
     for chunk in chunks:
         await _revoke(session, RefreshToken.user_id.in_(chunk), now)
