@@ -8,8 +8,9 @@ import httpx
 
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in, token_of
-from tests.factories import Tenant, make_tenant
+from tests.factories import Tenant, bearer, make_tenant
 from tests.mailbox import Mailbox
+from tests.oidc.flow import app_token
 
 
 async def test_api_key_is_shown_once_listed_by_prefix_and_revoked(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -43,6 +44,17 @@ async def test_audit_log_is_newest_first_and_filters_by_action(client: httpx.Asy
     assert "user.created" not in only.text
     bad = await client.get(f"/console/{tenant.slug}/audit", params={"since": "yesterday"})
     assert 'role="alert"' in bad.text
+
+
+async def test_audit_log_names_the_application_whose_token_acted(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    client_id, token = await app_token(client, root_token, tenant.slug, tenant.owner.email)  # signs the browser in
+    member = await tenant.add_user()
+    await client.post(tenant.path(f"/users/{member.id}/disable"), headers=bearer(token))
+    page = await client.get(f"/console/{tenant.slug}/audit", params={"actor": client_id})
+    assert "member.disabled" in page.text
+    assert f"through the application {client_id}" in page.text
 
 
 async def test_a_member_page_shows_its_audit_events_to_whom_the_audit_log_is_open_never_a_partner(
