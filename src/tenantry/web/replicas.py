@@ -10,8 +10,9 @@ just wrote whichever process serves it next:
   ``x-api-key``), for clients that keep no cookies and come back to the same process.
 
 A read that fails authentication on a replica (an account or session newer than the replica) is answered
-from the primary instead, and a replica that cannot be reached is left alone for a while (reads go to
-the primary; ``db.engine.Replica``). With no replica configured nothing here runs and no cookie is set.
+from the primary instead, a replica that cannot be reached is left alone for a while (reads go to
+the primary; ``db.engine.Replica``), and one that lags past the bound answers no read (``db.replica_lag``).
+With no replica configured nothing here runs and no cookie is set.
 """
 
 import hashlib
