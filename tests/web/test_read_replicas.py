@@ -1,7 +1,8 @@
 """Read-only requests read a real PostgreSQL streaming replica; a caller that just wrote reads its write
 from the primary (cookie, or its credential in this process); an account the replica does not know yet is
 answered by the primary; a replica that is down leaves reads to the primary; a replica that lags past the
-bound answers no read, so a revocation reaches reads within it."""
+bound answers no read, so a revocation reaches reads within it; a pin cookie the service did not set pins
+nobody."""
 
 import asyncio
 import time
@@ -124,6 +125,30 @@ def test_reads_go_to_the_replica_and_the_writer_reads_its_own_writes(pair: Pair)
     _caught_up(pair)
     with httpx.Client(base_url=pair.base, headers={"Authorization": f"Bearer {reader_token}"}) as reader:
         assert reader.get("/api/v1/orgs/replicated").status_code == 200
+
+
+def test_a_forged_pin_cookie_pins_nobody(pair: Pair) -> None:
+    writer_token, reader_token = _token(pair), _token(pair)
+    with _replay_paused(pair, sampled_by=reader_token):
+        with httpx.Client(base_url=pair.base, headers={"Authorization": f"Bearer {writer_token}"}) as writer:
+            assert writer.post("/api/v1/orgs", json={"name": "Pinned", "slug": "pinned"}).status_code == 201
+        headers = {"Authorization": f"Bearer {reader_token}"}
+        with httpx.Client(base_url=pair.base, headers=headers) as reader:
+            assert reader.get("/api/v1/orgs/pinned").status_code == 404  # the replica answers
+        # A pin's end later than a pin lasts (or not a number at all) is not one this service set: the replica
+        # answers, which has not replayed the organization.
+        for forged in ("9999999999", str(int(time.time()) + 3_600), "\u00b2", "9" * 5_000, "-1", ""):
+            raw = {
+                b"Authorization": headers["Authorization"].encode(),
+                b"Cookie": f"{PIN_COOKIE}={forged}".encode("latin-1"),
+            }
+            answer = httpx.get(f"{pair.base}/api/v1/orgs/pinned", headers=raw)
+            assert answer.status_code == 404, forged
+        # One the service could have set pins its bearer to the primary.
+        with httpx.Client(
+            base_url=pair.base, headers=headers, cookies={PIN_COOKIE: str(int(time.time()) + 5)}
+        ) as reader:
+            assert reader.get("/api/v1/orgs/pinned").status_code == 200
 
 
 _WAL_RECORD = text("SELECT pg_logical_emit_message(true, 'tenantry-test', 'lag')")
