@@ -53,6 +53,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
         replica_urls=settings.replica_urls,
         primary_pin_seconds=settings.database_primary_pin_seconds,
+        replica_max_lag_seconds=settings.database_replica_max_lag_seconds,
     )
     passwords, templates = Passwords(settings), Templates(settings)
     return Runtime(

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         description="With replicas: how long a caller that wrote reads from the primary (read-your-writes). "
         "Keep it above the replicas' usual lag.",
     )
+    database_replica_max_lag_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="With replicas: the most a replica may lag behind the primary and still answer reads (the "
+        "primary answers them past it). Reads are authorized where they run, so a revoked credential, an ended "
+        "session or a removed member stops reading within this bound. See docs/deploy.md.",
+    )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this service.")
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
