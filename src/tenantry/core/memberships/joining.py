@@ -27,7 +27,7 @@ from tenantry.core.flows.context import DeadToken, Flows, check_new_password, se
 from tenantry.core.flows.magic_links import SIGN_IN_AMR, opened_by_magic_link
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
-from tenantry.core.memberships.service import Member, create, record_for_account
+from tenantry.core.memberships.service import Member, create, record_for_account, withdraw_invitations
 from tenantry.core.mfa import repository as factors
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MAGIC_LINK, MEMBERSHIP_CONSENT
@@ -159,7 +159,11 @@ async def pending_for(session: AsyncSession, user: User) -> list[Invitation]:
 
 
 async def _pending(session: AsyncSession, user: User, org_ref: str) -> Invitation:
+    """The invitation, held to be answered before anything of the account is written, as the lock order says
+    (``orgs.Hold``: membership rows, then accounts); 404 once it is withdrawn (an orphan's, ``delete_orphans``)."""
     org = await orgs.get_by_ref(session, org_ref)
+    if org is not None:
+        await repository.lock(session, org.id, user.id)
     membership = await repository.get(session, org.id, user.id) if org is not None else None
     if org is None or membership is None or not membership.consent_pending:
         raise NotFound("no invitation from this organization")
@@ -247,6 +251,10 @@ async def answer_link(
     redeemed = await onetime.redeem(session, MEMBERSHIP_CONSENT, token)
     if redeemed is None:
         raise DeadToken()
+    try:
+        await _pending(session, redeemed.user, invitation.org.id)  # held before the account changes hands
+    except NotFound:
+        raise DeadToken() from None
     as_user = Actor(user_id=redeemed.user.id, request_id=actor.request_id, client_ip=actor.client_ip)
     if taking_over:
         await ownership.take_over(session, flows, invitation.org, redeemed.user, password or "")
@@ -262,10 +270,6 @@ async def withdraw_for_new_address(session: AsyncSession, actor: Actor, user: Us
     which may also choose where its links go) must not answer for the owner of the address invited.
     Audited in each inviting organization (naming no one of the organization that changed it); it may invite the
     new address."""
-    unnamed = Actor(request_id=actor.request_id)
     await onetime.void(session, user, MEMBERSHIP_CONSENT)
-    withdrawn = [membership for membership in await repository.for_user(session, user.id) if membership.consent_pending]
-    for membership in withdrawn:
-        await session.delete(membership)
-        record_for_user(session, unnamed, "member.invitation_withdrawn", user.id, org_id=membership.org_id)
+    await withdraw_invitations(session, actor, await repository.lock_invitations_of(session, [user.id]))
     await session.flush()
