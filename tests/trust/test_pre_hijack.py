@@ -276,6 +276,28 @@ async def test_a_session_a_magic_link_opened_cannot_accept_an_invitation(
     assert (await mailbox.one_for(CEO)).to == CEO  # the join link, to the address invited
 
 
+async def test_a_session_a_magic_link_opened_cannot_decline_an_invitation_either(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    consent = await _invited_by(client, tenant, mailbox)
+
+    await _magic_session(client, evil, user_id)
+    page = await client.get("/ui/account")
+    form = {"org": tenant.id, "answer": "decline", "csrf_token": csrf_of(page.text)}
+    refused = await client.post("/ui/account/invitations", data=form)
+    assert "Check your mailbox" in refused.text, refused.text
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "invited"  # evil answered nothing in the owner's name
+    audit = await client.get(
+        tenant.path("/audit-events"), params={"action": "member.consent_declined"}, headers=tenant.auth
+    )
+    assert audit.json()["items"] == []
+    client.cookies.clear()
+    opened = await client.get(consent)
+    assert 'name="answer"' in opened.text, opened.text  # the owner's link still answers
+
+
 async def test_accepting_ends_the_sessions_magic_links_opened_and_no_other(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:

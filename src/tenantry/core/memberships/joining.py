@@ -11,7 +11,7 @@ the inviting organization and in every organization the account has joined.
 An invitation is the consent of the owner of the address it was sent to. The organization holding the
 account alone may change its address, and hands out magic links into it: a new address withdraws the
 invitations waiting on the old one (``withdraw_for_new_address``), a session a magic link opened cannot accept
-(the mailed link must), and accepting ends the sessions magic links opened before.
+or decline (the mailed link must), and accepting ends the sessions magic links opened before.
 """
 
 from collections.abc import Sequence
@@ -185,7 +185,8 @@ async def answer(
     Signed in (``flows`` given: "My account", whose session's sign-in proved ``signed_in_by``), an account whose
     credentials are not proven its owner's (``User.credentials_proven``) cannot accept: whoever created it may
     know its password, so the join link is mailed again (``MailboxProofNeeded``) and accepting goes through it
-    (``answer_link``). Nor can a session a magic link opened: the account's organization was handed the link.
+    (``answer_link``). A session a magic link opened answers nothing, accept or decline, the same way: the
+    account's organization was handed the link, and must not answer another's invitation in the owner's name.
     Accepting ends every session a magic link opened (the link's holder may keep one), spends the authorization
     codes such sessions were given, and drops every second step of a sign-in still to answer and every factor
     set up and not confirmed yet."""
@@ -193,7 +194,7 @@ async def answer(
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
     membership = invitation.membership
-    if accept and (not user.credentials_proven or opened_by_magic_link(signed_in_by)):
+    if opened_by_magic_link(signed_in_by) or (accept and not user.credentials_proven):
         if flows is None:
             raise PermissionDenied(PROOF_NEEDED)
         await _mail_link(session, flows, invitation.org, user, membership)
