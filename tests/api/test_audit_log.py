@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.factories import Tenant, bearer, make_tenant
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, bearer, make_tenant, prove_credentials
 from tests.oidc.flow import app_token
 
 EVENTS = "/audit-events"
@@ -75,10 +76,11 @@ async def test_events_name_the_application_whose_token_acted(
 
 
 async def test_an_impersonation_is_told_to_every_organization_the_account_belongs_to(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     third_tenant = await make_tenant(client, root_token, "initech")
     member = await tenant.add_user("shared@example.com")
+    await prove_credentials(runtime, member.id)
     joined = await client.post(
         other_tenant.path("/members"), json={"user_id": member.id}, headers=bearer(root_token)
     )  # a platform admin attaches directly

@@ -386,3 +386,60 @@ async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_lin
     client.cookies.clear()
     await sign_in(client, CEO, OWNERS)  # the owner sets up an app: not with the secret evil saw
     assert shown.group(1) not in (await client.get("/ui/account/mfa")).text
+
+
+# Found by the review of 2026-12-07: a platform admin's direct attach skipped what accepting does. An account evil
+# made (with a password it chose) or holds alone (magic links) was attached to bigcorp at once, and evil's password,
+# magic link and magic link's session reached bigcorp's console.
+async def _minted(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> str:
+    magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
+    assert magic.status_code in {200, 201}, magic.text
+    return str(magic.json()["url"]).removeprefix("http://testserver")
+
+
+async def test_a_platform_admin_attaching_an_account_an_organization_made_invites_its_owner(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    await mailbox.deliver()
+    evil = await make_tenant(client, root_token, "evil")
+    made = {"email": CEO, "first_name": "C", "password": PASSWORD, "email_verified": True}
+    created = await client.post(evil.path("/users"), json=made, headers=evil.auth)
+    magic = await _minted(client, evil, created.json()["id"])
+
+    added = await client.post(
+        tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=bearer(root_token)
+    )
+    assert added.json()["membership_status"] == "invited", added.text  # evil chose the password: the owner must accept
+    assert await _creator_acts_in(client, tenant) != 200
+
+    await _owner_takes_over(client, mailbox)
+    client.cookies.clear()
+    used = await client.get(magic)
+    assert "no longer" in used.text or used.status_code >= 400, used.text
+    assert await _creator_acts_in(client, tenant) != 200
+    owners = await _password_sign_in(client, OWNERS)
+    assert (await client.get(tenant.path("/users"), headers=bearer(owners.json()["access_token"]))).status_code == 200
+
+
+async def test_a_platform_admins_attach_ends_the_magic_links_of_the_organization_holding_the_account(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)  # the owner chose the password: proven
+    owners = (await _password_sign_in(client, OWNERS)).json()
+    await _magic_session(client, evil, user_id)
+    evils_cookies = dict(client.cookies)
+    magic = await _minted(client, evil, user_id)  # and one kept for later
+    client.cookies.clear()
+
+    added = await client.post(
+        tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=bearer(root_token)
+    )
+    assert added.json()["membership_status"] == "active", added.text  # proven: attached at once
+
+    used = await client.get(magic)
+    assert "no longer" in used.text or used.status_code >= 400, used.text  # minted while evil's alone: void
+    client.cookies.update(evils_cookies)
+    assert (await client.get("/ui/account")).status_code in {302, 303}  # evil's session ended
+    assert (await client.get(f"/console/{tenant.slug}/members")).status_code != 200
+    client.cookies.clear()
+    assert (await client.get(tenant.path("/users"), headers=bearer(owners["access_token"]))).status_code == 200

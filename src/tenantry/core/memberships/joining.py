@@ -4,7 +4,8 @@ An account that already exists joins another organization only with its consent.
 email or id, on any surface) makes an ``invited`` membership that waits for the owner's answer
 (``consent_pending``): the owner is mailed a link to accept or decline, and can answer on the "My
 account" page too. Until then the membership grants nothing, the organization sees only the account's
-email (``service.email_only``) and changes nothing of it. Platform admins attach directly. A partner
+email (``service.email_only``) and changes nothing of it. Platform admins attach directly an account whose
+credentials are proven its owner's, ending what its organization handed out as accepting does. A partner
 acting in its customer's organization attaches no account at all. Requests and answers are audited in
 the inviting organization and in every organization the account has joined.
 
@@ -102,13 +103,20 @@ async def attach(
     """Make the existing account ``user`` a member: directly for a platform admin (unless ``always_ask``: an
     operator's bulk import), else an invitation the account's owner must accept (mailed to them, in their
     language). ``granted`` and the grants on resources ``scoped`` are what the membership holds, an invitation
-    once accepted (``grants.grant_chosen``). 409 when it is a member (or invited) already."""
+    once accepted (``grants.grant_chosen``). 409 when it is a member (or invited) already.
+
+    A platform admin's attach is an acceptance the owner did not make: it ends what the organization holding the
+    account alone handed out (``_joined``), and an account whose credentials are not proven its owner's
+    (``User.credentials_proven``: another organization may know its password) is invited all the same, so that
+    its owner takes it over through the mailed link (a platform admin's own account: no organization sets its
+    credentials)."""
     ensure_not_partner(actor)
     if await repository.get(session, org.id, user.id) is not None:
         raise Conflict(N_("the user is already a member of this organization"))
     roles.ensure_grantable(actor, [*granted, *(grant.role for grant in scoped)])
-    if actor.platform_admin and not always_ask:
+    if actor.platform_admin and not always_ask and (user.credentials_proven or user.platform_admin):
         member = Member(user, await create(session, org, user, granted))
+        await _joined(session, user)
         record_for_user(session, actor, "member.added", user.id, org_id=org.id)
     else:
         member = Member(user, await create(session, org, user, granted, consent_pending=True))
@@ -116,6 +124,16 @@ async def attach(
         await _audit(session, actor, "member.attach_requested", org, user)
     await resource_grants.grant_chosen(session, actor, org, member, scoped)
     return member
+
+
+async def _joined(session: AsyncSession, user: User) -> None:
+    """The account joins another organization (it accepts, or a platform admin attaches it): what the organization
+    holding it alone handed out ends. Its magic links die, every session they opened ends (the link's holder may
+    keep one) with the codes such sessions were given, and every second step of a sign-in still to answer and
+    every factor set up and not confirmed goes (begun by such a session maybe)."""
+    await onetime.void(session, user, MAGIC_LINK)
+    await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)
+    await factors.delete_unfinished(session, user.id)
 
 
 async def _mail_link(
@@ -201,9 +219,7 @@ async def answer(
         await _audit(session, actor, "member.consent_proof_mailed", invitation.org, user)
         raise MailboxProofNeeded(invitation.org)
     if accept:
-        await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
-        await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
-        await factors.delete_unfinished(session, user.id)  # begun before, by such a session maybe
+        await _joined(session, user)
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
