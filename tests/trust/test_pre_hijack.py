@@ -111,11 +111,12 @@ async def test_an_account_made_over_the_api_is_the_owners_alone_once_they_accept
     assert (await client.get(tenant.path("/users"), headers=bearer(owners.json()["access_token"]))).status_code == 200
     mails = {mail.to: mail.subject for mail in await mailbox.deliver()}
     assert mails.get(CEO) == "Your account is now yours alone"
-    for org in (tenant, evil):
-        audit = await client.get(
-            org.path("/audit-events"), params={"action": "user.ownership_proven"}, headers=org.auth
-        )
-        assert len(audit.json()["items"]) == 1, audit.text
+    root = bearer(root_token)
+    told = {(tenant.slug, "user.ownership_proven"): 1, (evil.slug, "user.ownership_proven"): 0}
+    told[evil.slug, "member.consent_required"] = 1  # evil holds the account no more: it must be accepted again
+    for (slug, action), count in told.items():
+        audit = await client.get(f"/api/v1/orgs/{slug}/audit-events", params={"action": action}, headers=root)
+        assert len(audit.json()["items"]) == count, (slug, action, audit.text)
 
 
 async def test_an_account_made_over_scim_cannot_accept_on_my_account_and_its_creators_session_ends(
@@ -391,6 +392,16 @@ async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_lin
 # Found by the review of 2026-12-07: a platform admin's direct attach skipped what accepting does. An account evil
 # made (with a password it chose) or holds alone (magic links) was attached to bigcorp at once, and evil's password,
 # magic link and magic link's session reached bigcorp's console.
+async def _evils_pre_made(client: httpx.AsyncClient, root_token: str, mailbox: Mailbox) -> tuple[Tenant, str]:
+    """An account evil made for the address, with a password it chose (not proven the owner's)."""
+    await mailbox.deliver()
+    evil = await make_tenant(client, root_token, "evil")
+    made = {"email": CEO, "first_name": "Fake", "password": PASSWORD, "email_verified": True}
+    created = await client.post(evil.path("/users"), json=made, headers=evil.auth)
+    assert created.status_code == 201, created.text
+    return evil, created.json()["id"]
+
+
 async def _minted(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> str:
     magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
     assert magic.status_code in {200, 201}, magic.text
@@ -400,11 +411,8 @@ async def _minted(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> str:
 async def test_a_platform_admin_attaching_an_account_an_organization_made_invites_its_owner(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:
-    await mailbox.deliver()
-    evil = await make_tenant(client, root_token, "evil")
-    made = {"email": CEO, "first_name": "C", "password": PASSWORD, "email_verified": True}
-    created = await client.post(evil.path("/users"), json=made, headers=evil.auth)
-    magic = await _minted(client, evil, created.json()["id"])
+    evil, user_id = await _evils_pre_made(client, root_token, mailbox)
+    magic = await _minted(client, evil, user_id)
 
     added = await client.post(
         tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=bearer(root_token)
@@ -443,3 +451,35 @@ async def test_a_platform_admins_attach_ends_the_magic_links_of_the_organization
     assert (await client.get(f"/console/{tenant.slug}/members")).status_code != 200
     client.cookies.clear()
     assert (await client.get(tenant.path("/users"), headers=bearer(owners["access_token"]))).status_code == 200
+
+
+# Found by the review of 2026-12-07: once the owner took a pre-made account over, the organization that had made it
+# kept the membership nobody agreed to: it read the owner's profile and sign-ins and could impersonate them, and the
+# owner had no way to leave it.
+async def test_the_organization_that_made_the_account_asks_its_owner_again_once_they_take_it_over(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_pre_made(client, root_token, mailbox)
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+
+    await _owner_takes_over(client, mailbox)
+    [secured] = [mail for mail in await mailbox.deliver() if mail.to == CEO]
+    assert "Evil" in secured.text, secured.text  # the owner is told who asks to be accepted again
+
+    seen = (await client.get(evil.path(f"/users/{user_id}"), headers=evil.auth)).json()
+    assert (seen["membership_status"], seen["first_name"]) == ("invited", "")  # the email alone
+    assert (await client.post(evil.path(f"/users/{user_id}/impersonate"), headers=evil.auth)).status_code == 403
+    audit = await client.get(evil.path("/audit-events"), params={"target_id": user_id, "limit": 100}, headers=evil.auth)
+    actions = [item["action"] for item in audit.json()["items"]]
+    assert "member.consent_required" in actions, actions
+    client.cookies.clear()
+    await sign_in(client, CEO, OWNERS)
+    audit = await client.get(evil.path("/audit-events"), params={"action": "user.signed_in"}, headers=evil.auth)
+    assert [item for item in audit.json()["items"] if item["target_id"] == user_id] == []
+    page = await client.get("/ui/account")
+    assert "Evil" in page.text
+    form = {"org": evil.id, "answer": "decline", "csrf_token": csrf_of(page.text)}
+    assert (await client.post("/ui/account/invitations", data=form)).status_code == 200  # the owner leaves it
+    assert (await client.get(evil.path(f"/users/{user_id}"), headers=evil.auth)).status_code == 404
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "active"

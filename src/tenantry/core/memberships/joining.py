@@ -274,7 +274,7 @@ async def answer_link(
         raise DeadToken() from None
     as_user = Actor(user_id=redeemed.user.id, request_id=actor.request_id, client_ip=actor.client_ip)
     if taking_over:
-        await ownership.take_over(session, flows, invitation.org, redeemed.user, password or "")
+        await ownership.take_over(session, flows, as_user, invitation.org, redeemed.user, password or "")
     org = await answer(session, as_user, redeemed.user, invitation.org.id, accept=accept)
     if taking_over:
         await _audit(session, as_user, "user.ownership_proven", org, redeemed.user)
@@ -288,5 +288,6 @@ async def withdraw_for_new_address(session: AsyncSession, actor: Actor, user: Us
     Audited in each inviting organization (naming no one of the organization that changed it); it may invite the
     new address."""
     await onetime.void(session, user, MEMBERSHIP_CONSENT)
-    await withdraw_invitations(session, actor, await repository.lock_invitations_of(session, [user.id]))
+    waiting = await repository.lock_memberships_of(session, [user.id], invitations=True)
+    await withdraw_invitations(session, actor, waiting)
     await session.flush()

@@ -125,15 +125,16 @@ async def user_ids_without_membership(session: AsyncSession, user_ids: list[str]
     return [user_id for user_id in user_ids if user_id not in kept]
 
 
-async def lock_invitations_of(session: AsyncSession, user_ids: list[str]) -> list[Membership]:
-    """The invitations ``user_ids`` have not answered, held until the transaction ends (PostgreSQL), in the order of
-    their user ids, then of their organizations' ids; one accepted while this waited is not among them."""
+async def lock_memberships_of(session: AsyncSession, user_ids: list[str], *, invitations: bool) -> list[Membership]:
+    """The memberships of ``user_ids`` that wait for their consent (``invitations``) or that they have joined, held
+    until the transaction ends (PostgreSQL), in the order of their user ids, then of their organizations' ids; one
+    answered while this waited is no longer among the invitations."""
     found: list[Membership] = []
     for start in range(0, len(user_ids), _CHUNK):
         chunk = user_ids[start : start + _CHUNK]
         statement = (
             select(Membership)
-            .where(Membership.user_id.in_(chunk), Membership.consent_pending.is_(True))
+            .where(Membership.user_id.in_(chunk), Membership.consent_pending.is_(invitations))
             .order_by(Membership.user_id, Membership.org_id)
             .with_for_update()
             .execution_options(populate_existing=True)

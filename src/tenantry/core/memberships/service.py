@@ -372,7 +372,7 @@ async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[U
     rows, then accounts), and the accounts counted again: one that accepted an invitation while this waited for it
     has joined that organization, and stays."""
     orphan_ids = await repository.user_ids_without_membership(session, [user.id for user in candidates])
-    invitations = await repository.lock_invitations_of(session, orphan_ids)
+    invitations = await repository.lock_memberships_of(session, orphan_ids, invitations=True)
     orphans = set(await repository.user_ids_without_membership(session, orphan_ids))
     deleted = [
         user for user in candidates if user.id in orphans and user.status != USER_DELETED and not user.platform_admin
@@ -395,3 +395,24 @@ async def withdraw_invitations(session: AsyncSession, actor: Actor, invitations:
     await repository.delete_all(session, invitations)
     for invitation in invitations:
         record_for_user(session, unnamed, "member.invitation_withdrawn", invitation.user_id, org_id=invitation.org_id)
+
+
+async def ask_consent_again(session: AsyncSession, actor: Actor, user: User, org: Organization) -> list[Organization]:
+    """The owner of the address took the account over through ``org``'s join link (``flows.ownership.take_over``):
+    the organizations it had joined besides ``org`` made it theirs without the owner's consent (one of them chose
+    its credentials). Each membership waits for the owner's answer again, as an invitation (``consent_pending``,
+    accepted or declined on "My account"), and its organization sees the account's email alone meanwhile; audited
+    there (``member.consent_required``). Those organizations, by id."""
+    asked: list[Organization] = []
+    for membership in await repository.lock_memberships_of(session, [user.id], invitations=False):
+        joined = await orgs.get_by_ref(session, membership.org_id)
+        if membership.org_id == org.id or joined is None:
+            continue
+        membership.consent_pending = True
+        if membership.status != MEMBERSHIP_DISABLED:  # disabled stays so once accepted, as for an invitation
+            membership.status = MEMBERSHIP_INVITED
+        membership.updated_at = utcnow()
+        record_for_user(session, actor, "member.consent_required", user.id, org_id=membership.org_id)
+        asked.append(joined)
+    await session.flush()
+    return asked
