@@ -1,14 +1,17 @@
 """Signing keys, kept in the database, published as a JWKS: Ed25519 (EdDSA) signs access tokens, RSA
 (RS256, what OpenID Connect requires every relying party to support) signs ID tokens.
 
-Every process keeps the keys in memory. The newest live key of each algorithm signs; every key not yet
-retired verifies.
-A token with a ``kid`` this process has not seen makes it reload the keys (at most once a second), and
-every process reloads them at least once a minute, so a key added by ``tenantry keys rotate`` starts
-signing, and a key retired by ``tenantry keys retire`` stops verifying, within a minute and without a
-restart. Retire a key only once the tokens it signed have expired (``retire`` checks it).
+Every process keeps the keys in memory and reads them again before it signs, verifies (a token it verified
+before included) or publishes them once they are a minute old (``REFRESH_SECONDS``), and at once (at most
+once a second) for a token with a ``kid`` it has not seen. So a key added by ``tenantry keys rotate`` starts
+signing, and a key retired by ``tenantry keys retire`` stops verifying and leaves the JWKS, within a minute
+everywhere, without a restart.
+
+The newest live key of each algorithm signs; every key not yet retired verifies. Retire a key only once the
+tokens it signed have expired (``retire`` checks it).
 """
 
+import asyncio
 import base64
 import time
 from dataclasses import dataclass
@@ -32,7 +35,8 @@ RS256 = "RS256"
 ALGORITHMS = (ALGORITHM, RS256)
 _RSA_BITS = 2048
 _RELOAD_INTERVAL = 1.0
-_SIGNING_KEY_REFRESH = 60.0
+REFRESH_SECONDS = 60.0
+"""The oldest the keys a process signs, verifies and publishes with may be."""
 
 
 def _b64url(raw: bytes) -> str:
@@ -111,9 +115,11 @@ class KeyRing:
         self._jwks: list[dict[str, Any]] = []
         self._signers: dict[str, _Signer] = {}
         self._loaded_at = 0.0
+        self._reading: asyncio.Future[None] | None = None
         self.verified: dict[str, tuple[Any, float]] = {}
         """Claims of tokens whose signature these keys verified, with when they stop being valid: a small cache
-        kept by ``access_tokens.verify`` and emptied whenever the keys are (re)loaded."""
+        kept by ``access_tokens.verify`` (which calls ``refresh_if_due`` first) and emptied whenever the keys are
+        (re)loaded."""
 
     async def load(self, *, create_if_missing: bool = True) -> None:
         async with self._database.transaction(write=create_if_missing) as session:
@@ -139,23 +145,41 @@ class KeyRing:
         self._loaded_at = time.monotonic()
         self.verified.clear()  # a token verified with a key since retired must be checked again
 
-    async def _reload_soon(self) -> None:
-        if time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL:
-            await self.load(create_if_missing=False)
+    async def refresh_if_due(self) -> None:
+        """Read the keys again if they are ``REFRESH_SECONDS`` old. Whoever needs them meanwhile waits for that
+        one read (a few milliseconds once a minute): nothing is signed, verified (from the cache either) or
+        published with keys older than that."""
+        if time.monotonic() - self._loaded_at >= REFRESH_SECONDS:
+            await self._read_again()
+
+    async def _read_again(self) -> None:
+        if self._reading is None:
+            reading = asyncio.ensure_future(self.load(create_if_missing=False))
+            reading.add_done_callback(self._read)
+            self._reading = reading
+        await asyncio.shield(self._reading)  # a caller that gives up does not cancel the others' read
+
+    def _read(self, reading: asyncio.Future[None]) -> None:
+        self._reading = None
+        if not reading.cancelled():
+            reading.exception()  # (every waiter gets it; retrieved here in case none is left to)
 
     async def sign(self, claims: dict[str, Any], *, algorithm: str = ALGORITHM, typ: str = "at+jwt") -> str:
         """Sign with the newest key of ``algorithm``: EdDSA access tokens by default, RS256 ID tokens."""
-        missing = algorithm not in self._signers
-        if missing or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
-            # Only a read: the request signing may hold SQLite's write lock, which a second writer would await.
-            await self.load(create_if_missing=missing)
+        if algorithm not in self._signers:
+            await self.load()
+        else:  # only a read: the request signing may hold SQLite's write lock, which a second writer would await
+            await self.refresh_if_due()
         signer = self._signers[algorithm]
         return jwt.encode(claims, signer.key, algorithm=algorithm, headers={"kid": signer.kid, "typ": typ})
 
     async def verifier(self, kid: str) -> PublicKey | None:
-        if kid not in self._verifiers or time.monotonic() - self._loaded_at >= _SIGNING_KEY_REFRESH:
-            await self._reload_soon()
+        await self.refresh_if_due()
+        if kid not in self._verifiers and time.monotonic() - self._loaded_at >= _RELOAD_INTERVAL:
+            await self._read_again()
         return self._verifiers.get(kid)
 
-    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+    async def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public keys of every key not retired, as this process last read them (at most a minute ago)."""
+        await self.refresh_if_due()
         return {"keys": list(self._jwks)}
