@@ -102,6 +102,46 @@ async def test_a_verified_token_is_refused_within_a_minute_of_its_key_being_reti
     assert leaked.id not in await _published(runtime.keyring)
 
 
+@pytest.mark.usefixtures("keys_as_found")
+async def test_every_process_publishes_a_new_key_before_any_signs_with_it(runtime: Runtime, tenant: Tenant) -> None:
+    signer, publisher = keys.KeyRing(runtime.database), keys.KeyRing(runtime.database)
+    await _age_keys(runtime, keys.PUBLISH_SECONDS)  # the keys in use were made long ago
+    await signer.load()
+    await publisher.load()
+    old_kid = _kid(await signer.sign({"sub": tenant.owner.id}))
+
+    new = await _rotate(runtime)
+    await signer.load()  # the signer re-reads the keys at once (it met the new kid, say); the publisher not yet
+    token = await signer.sign({"sub": tenant.owner.id})
+    assert _kid(token) in await _published(publisher)
+    assert _kid(token) == old_kid  # the previous key signs until every process publishes the new one
+
+    await _age_keys(runtime, keys.PUBLISH_SECONDS)  # that long later: both re-read the keys meanwhile
+    signer._loaded_at -= keys.PUBLISH_SECONDS
+    publisher._loaded_at -= keys.PUBLISH_SECONDS
+    token = await signer.sign({"sub": tenant.owner.id})
+    assert _kid(token) == new.id
+    assert new.id in await _published(publisher)
+
+
+@pytest.mark.usefixtures("keys_as_found")
+async def test_after_a_leak_the_new_key_signs_as_soon_as_the_old_ones_are_retired(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    await _age_keys(runtime, keys.PUBLISH_SECONDS)
+    await runtime.keyring.load()
+    async with runtime.database.transaction(write=False) as session:
+        leaked = [key.id for key in await keys.live_keys(session, keys.ALGORITHM)]  # a copy of the database leaked
+    new = await _rotate(runtime)
+    for kid in leaked:  # the leaked keys must stop now, not once the new one is published everywhere
+        await _retire(runtime, kid)
+    runtime.keyring._loaded_at -= MINUTE
+    assert _kid(await runtime.keyring.sign({"sub": tenant.owner.id})) == new.id
+    published = await _published(runtime.keyring)
+    assert new.id in published
+    assert not published & set(leaked)
+
+
 async def test_verifications_that_find_the_keys_a_minute_old_wait_for_one_read_of_them(
     runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
