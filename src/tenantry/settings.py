@@ -2,10 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import limits
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -100,7 +100,11 @@ class Settings(BaseSettings):
         default="auto",
         description="auto: STARTTLS when the server offers it; starttls: required; tls: implicit TLS; none: plain.",
     )
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one SMTP conversation.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest one SMTP conversation may take, less than half of `outbox_lease_seconds`.",
+    )
     mail_from: str = Field(default="Tenantry <no-reply@localhost>", description="From header of every email.")
     templates_dir: Path | None = Field(
         default=None, description="Folder whose templates (email/…, ui/…) replace the built-in ones of the same name."
@@ -220,6 +224,17 @@ class Settings(BaseSettings):
         if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
             raise ValueError("every key must be at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _smtp_within_the_lease(self) -> Self:
+        """A worker starts an email while half its lease is left: the conversation must end before the lease does,
+        or another worker takes the message and sends it again."""
+        if self.smtp_url and self.smtp_timeout_seconds >= self.outbox_lease_seconds / 2:
+            raise ValueError(
+                f"TENANTRY_SMTP_TIMEOUT_SECONDS ({self.smtp_timeout_seconds:g}) must be less than half of "
+                f"TENANTRY_OUTBOX_LEASE_SECONDS ({self.outbox_lease_seconds:g})"
+            )
+        return self
 
     @property
     def webhook_lanes_per_org(self) -> int:
