@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -35,7 +36,7 @@ from tenantry.db import migrate
 from tenantry.db.base import utcnow
 from tenantry.db.engine import Database
 from tenantry.errors import TenantryError
-from tenantry.settings import Settings, get_settings
+from tenantry.settings import Settings, get_settings, unknown_variables
 
 app = typer.Typer(help="Tenantry: users and organizations for many tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -64,6 +65,16 @@ def _database(settings: Settings, *, statement_timeout: bool = True) -> Database
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         statement_timeout_seconds=settings.db_statement_timeout_seconds if statement_timeout else None,
     )
+
+
+def _started() -> Settings:
+    """The settings of a command that goes on running (``serve``, ``worker``), its log configured: the log says
+    which ``TENANTRY_*`` variables it ignores, naming no setting."""
+    settings = get_settings()
+    logs.configure(settings)
+    if unknown := unknown_variables(os.environ):
+        structlog.get_logger("tenantry").warning("environment variables name no setting, ignored", variables=unknown)
+    return settings
 
 
 def _fail(message: str) -> None:
@@ -125,8 +136,7 @@ def serve(
     """Serve the API (SQLite databases are upgraded first)."""
     import uvicorn
 
-    settings = get_settings()
-    logs.configure(settings)
+    settings = _started()
     prepare_apart(settings)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts in files here and /metrics sums them (tenantry.metrics); fresh on every start.
@@ -190,8 +200,7 @@ def worker(
 ) -> None:
     """Deliver the outbox (emails, webhooks) until stopped; for when TENANTRY_OUTBOX_IN_PROCESS=false.
     With TENANTRY_WORKER_METRICS_PORT set it also serves GET /metrics on that port."""
-    settings = get_settings()
-    logs.configure(settings)
+    settings = _started()
     prepare_apart(settings)
     if settings.worker_metrics_port is not None and not once:
         _deliver_with_metrics(settings, settings.worker_metrics_port)

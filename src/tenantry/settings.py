@@ -1,5 +1,6 @@
 """Every setting Tenantry reads, from the environment (prefix ``TENANTRY_``), read once."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
@@ -257,6 +258,14 @@ class Settings(BaseSettings):
         """The ``iss`` of every access token, the ones the OpenID provider issues included, and the one their
         verification requires."""
         return self.jwt_issuer or self.base_url
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """The ``TENANTRY_*`` names in ``environ`` that are no setting (a typo, or one that never existed): ignored,
+    which ``tenantry serve`` and ``tenantry worker`` say when they start."""
+    prefix = Settings.model_config.get("env_prefix", "").upper()
+    known = {f"{prefix}{name}".upper() for name in Settings.model_fields}
+    return sorted(name for name in environ if name.upper().startswith(prefix) and name.upper() not in known)
 
 
 @lru_cache(maxsize=1)
