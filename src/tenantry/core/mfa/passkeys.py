@@ -353,10 +353,10 @@ async def verify(
         return None
     response = presented.credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None
-    if handle and base64url_to_bytes(str(handle)) != passkey.user_id.encode():
-        return None
     rp = RelyingParty.of(settings)
-    try:
+    try:  # a handle that is not base64url is a wrong answer too (binascii.Error is a ValueError)
+        if handle and base64url_to_bytes(str(handle)) != passkey.user_id.encode():
+            return None
         verified = webauthn.verify_authentication_response(
             credential=presented.credential,
             expected_challenge=presented.challenge,
