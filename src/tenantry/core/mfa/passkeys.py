@@ -31,7 +31,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials import lockout
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
-from tenantry.core.mfa.stepup import ensure_second_factor_proven
+from tenantry.core.mfa.stepup import ensure_second_factor_proven, made_on_one_factor
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.users.models import User
 from tenantry.db.base import utcnow
@@ -222,8 +222,9 @@ async def register(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
     """Keep the passkey the browser made for a challenge of ``registration_options``; added to an account that
-    has a second factor only by a session that proved one (``stepup``). The account's sign-ins without a second
-    factor end (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
+    has a second factor only by a session that proved one (``stepup``), and kept past a proof of the mailbox only
+    if that factor was trusted (``stepup.made_on_one_factor``). The account's sign-ins without a second factor end
+    (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
     import webauthn  # deferred: see the module's docstring
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException
@@ -260,6 +261,7 @@ async def register(
         aaguid=str(verified.aaguid),
         backup_eligible=verified.credential_device_type == "multi_device",
         transports=[str(t) for t in transports if str(t) in known] if isinstance(transports, list) else [],
+        enrolled_on_one_factor=await made_on_one_factor(session, actor, user),
     )
     session.add(row)
     await session.flush()

@@ -22,7 +22,7 @@ from tenantry.core.memberships.service import Member, ensure_account_exclusive, 
 from tenantry.core.mfa import passkeys, repository, totp
 from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
-from tenantry.core.mfa.stepup import ensure_second_factor_proven
+from tenantry.core.mfa.stepup import ensure_second_factor_proven, made_on_one_factor
 from tenantry.core.orgs.models import MFA_REQUIRED, Organization
 from tenantry.core.sessions import service as browser_sessions
 from tenantry.core.tokens.service import digest
@@ -171,7 +171,8 @@ async def confirm_totp(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str, place: EnrolmentPlace
 ) -> list[str]:
     """Confirm the authenticator app ``place`` set up with its current code; the answer is a new set of recovery
-    codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``).
+    codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``); made on
+    one factor, it is not kept past a proof of the mailbox (``stepup.made_on_one_factor``).
     Every other sign-in of the account that proved no second factor ends (``end_one_factor``)."""
     await ensure_second_factor_proven(session, actor, user)
     await _factors_held(session, user)
@@ -181,6 +182,7 @@ async def confirm_totp(
     step = totp.matching_step(secretbox.open_sealed(settings, factor.secret_sealed).plaintext, code, totp.now())
     if step is None:
         raise InvalidInput([FieldError("code", "is not the code the authenticator app shows now")])
+    factor.enrolled_on_one_factor = await made_on_one_factor(session, actor, user)  # before it counts as held
     factor.last_used_step, factor.confirmed_at, factor.started_in = step, utcnow(), None
     codes = await _new_recovery_codes(session, user.id)
     await browser_sessions.end_one_factor(session, user.id, but=place.token_session)
