@@ -386,6 +386,27 @@ async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_ho
     assert [to for _, to in log].count("m2@example.com") == 1  # A did not end B's lease on m2 to send it itself
 
 
+async def test_a_worker_whose_lease_ran_out_records_no_failure_over_another_workers_delivery(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    """A failure recorded after the lease ran out gave the message up (or ended the lease) while the worker that
+    leased it next was delivering it: the email went out and stood as failed, its payload gone."""
+    leased = await _two_invitations(client, tenant, runtime, database_url)
+    log: list[tuple[str, str]] = []
+
+    class RefusedLate(_Timed):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            await asyncio.sleep(1.3)  # outlasts the lease, then the server refuses for good
+            raise DeliveryError("550 no such user", permanent=True)
+
+    first = asyncio.create_task(OutboxWorker(leased, email_sink=RefusedLate(log, "A", {})).run_once())
+    await asyncio.sleep(1.05)
+    second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.5}))
+    await asyncio.gather(first, second.run_once())
+    assert ("B", "m1@example.com") in log
+    assert {message.status for message in await _messages(leased)} == {SENT}
+
+
 async def test_emails_sent_early_in_a_batch_are_recorded_before_a_slow_one_outlasts_the_lease(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
 ) -> None:

@@ -318,11 +318,6 @@ async def _new_recovery_codes(session: AsyncSession, user_id: str) -> list[str]:
 
 async def reseal_all(session: AsyncSession, settings: Settings) -> int:
     """Seal every stored secret with the current key (the first of ``TENANTRY_SECRET_KEY``); how many changed."""
-    changed = 0
-    for factor in await repository.all_factors(session):
-        opened = secretbox.open_sealed(settings, factor.secret_sealed)
-        if opened.resealed is not None:
-            factor.secret_sealed = opened.resealed
-            changed += 1
+    changed = secretbox.reseal(settings, await repository.all_factors(session), "secret_sealed")
     await session.flush()
     return changed

@@ -123,17 +123,8 @@ async def rotate_secret(
 
 async def reseal_all(session: AsyncSession, settings: Settings) -> int:
     """Seal every endpoint's signing secrets (current and rotated-out) with the current key; how many changed."""
-    changed = 0
-    for endpoint in await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)):
-        opened = secretbox.open_sealed(settings, endpoint.secret)
-        if opened.resealed is not None:
-            endpoint.secret = opened.resealed
-            changed += 1
-        if endpoint.previous_secret is not None:
-            previous = secretbox.open_sealed(settings, endpoint.previous_secret)
-            if previous.resealed is not None:
-                endpoint.previous_secret = previous.resealed
-                changed += 1
+    endpoints = list(await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+    changed = secretbox.reseal(settings, endpoints, "secret") + secretbox.reseal(settings, endpoints, "previous_secret")
     await session.flush()
     return changed
 
