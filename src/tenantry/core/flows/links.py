@@ -20,7 +20,6 @@ from tenantry.core.flows.context import (
     ensure_differs_from_current,
     send_email,
 )
-from tenantry.core.mfa import stepup
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs.models import Organization
@@ -79,9 +78,9 @@ async def set_password_by_link(
     replaces_forgotten: bool = False,
 ) -> User:
     """Spend the link ``found`` for ``token`` to set ``password``, checked before it is spent. The mailbox is
-    proven, so the address is verified, and the second factors made on one factor go (``stepup``: whoever knew
-    the old password may have made them). A reset (``replaces_forgotten``) must choose a password other than the
-    current one and no longer has to change it."""
+    proven, so the address is verified; the account's second factors stay (whoever holds the mailbox does not
+    pass them). A reset (``replaces_forgotten``) must choose a password other than the current one and no longer
+    has to change it."""
     if found is None:
         raise DeadToken()
     await check_new_password(session, found.user, password)
@@ -94,7 +93,6 @@ async def set_password_by_link(
     if replaces_forgotten:
         user.password_change_required = False
     user.email_verified = True
-    await stepup.forget_one_factor_enrolments(session, acting_as(actor, user), user)
     await ownership.prove_by_mailbox(session, user)
     await session.flush()
     record_by_holder(session, actor, found, action)

@@ -34,7 +34,7 @@ class MfaFactor(Base):
     password) neither learns the secret the owner scans nor confirms it."""
     enrolled_on_one_factor: Mapped[bool] = mapped_column(default=False)
     """Confirmed by a session that proved no trusted second factor (``stepup.made_on_one_factor``): not kept past
-    a proof of the mailbox (``stepup.forget_one_factor_enrolments``)."""
+    the link its notice mailed to the address (``stepup.forget_one_factor_enrolments``)."""
 
 
 class RecoveryCode(Base):
@@ -98,7 +98,7 @@ class WebAuthnCredential(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     enrolled_on_one_factor: Mapped[bool] = mapped_column(default=False)
     """Made by a session that proved no trusted second factor (``stepup.made_on_one_factor``): not kept past a
-    proof of the mailbox (``stepup.forget_one_factor_enrolments``)."""
+    the link its notice mailed to the address (``stepup.forget_one_factor_enrolments``)."""
 
 
 class WebAuthnChallenge(Base):

@@ -222,9 +222,9 @@ async def register(
     session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
     """Keep the passkey the browser made for a challenge of ``registration_options``; added to an account that
-    has a second factor only by a session that proved one (``stepup``), and kept past a proof of the mailbox only
-    if that factor was trusted (``stepup.made_on_one_factor``). The account's sign-ins without a second factor end
-    (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
+    has a second factor only by a session that proved one (``stepup``), and told to the address (whose owner may
+    remove it) unless that factor was trusted (``stepup.made_on_one_factor``). The account's sign-ins without a
+    second factor end (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
     import webauthn  # deferred: see the module's docstring
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException

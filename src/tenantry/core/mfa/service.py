@@ -172,7 +172,7 @@ async def confirm_totp(
 ) -> list[str]:
     """Confirm the authenticator app ``place`` set up with its current code; the answer is a new set of recovery
     codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``); made on
-    one factor, it is not kept past a proof of the mailbox (``stepup.made_on_one_factor``).
+    one factor, it is told to the address, whose owner may remove it (``stepup.made_on_one_factor``).
     Every other sign-in of the account that proved no second factor ends (``end_one_factor``)."""
     await ensure_second_factor_proven(session, actor, user)
     await _factors_held(session, user)

@@ -6,8 +6,9 @@ the authenticator app or a passkey, or adding one of its own. Its refresh tokens
 (``challenges.lacks_required_factor``). Enrolling the account's first factor needs no second one.
 
 That first factor may be someone else's, though: whoever phished the password adds a passkey, which then signs
-in alone. So a factor made on one factor (``made_on_one_factor``) is kept only until the owner of the address
-proves it: a password set through a mailed link removes it (``forget_one_factor_enrolments``).
+in alone. So a factor made on one factor (``made_on_one_factor``) is told to the address, whose owner may remove
+it (``forget_one_factor_enrolments``). An ordinary reset keeps it: whoever holds the mailbox does not pass the
+second factor.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +48,9 @@ async def made_on_one_factor(session: AsyncSession, actor: Actor, user: User) ->
 
 
 async def forget_one_factor_enrolments(session: AsyncSession, actor: Actor, user: User) -> None:
-    """The owner of the address chose the password through a link mailed to it: the second factors made on one
-    factor go (audited as ``mfa.removed``), with the recovery codes, which were shown to whoever made them."""
+    """The owner of the address chose a new password through the notice of a factor made on one factor: the second
+    factors made on one factor go (audited as ``mfa.removed``), with the recovery codes, which were shown to whoever
+    made them."""
     await lockout.one_at_a_time(session, lockout.account_key(user.email))  # as every change of the factors
     kinds, passkey_ids = await repository.delete_one_factor_enrolments(session, user.id)
     if not kinds and not passkey_ids:
