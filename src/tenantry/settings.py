@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         default=7 * 86_400, ge=60, description="Lifetime of verification links."
     )
     magic_link_ttl_seconds: int = Field(default=900, ge=60, description="Lifetime of magic links.")
+    factor_added_ttl_seconds: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        description="Lifetime of the link in the notice of a second factor added by a session of one factor.",
+    )
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )

@@ -1,5 +1,8 @@
 """Password resets: a mailed link to a page that sets a new password.
 
+The notice of a second factor made on one factor (``core.mfa.notice``) mails another such link: it also removes
+the factors made on one factor (``undo_factor_added``); an ordinary reset keeps every factor.
+
 A request by address (``POST /auth/password-reset``) only writes a job to the outbox; the worker looks
 the account up and mails the link. The request itself does the same work whether or not the account
 exists, so neither its answer nor its timing tells.
@@ -14,7 +17,7 @@ from tenantry.core.flows.context import Flows, organizations_of
 from tenantry.core.flows.links import MailedLink, mail_link, set_password_by_link
 from tenantry.core.memberships.service import Member, ensure_may_manage
 from tenantry.core.onetime import service as onetime
-from tenantry.core.onetime.models import PASSWORD_RESET
+from tenantry.core.onetime.models import FACTOR_ADDED, PASSWORD_RESET
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs.models import Organization
 from tenantry.core.outbox import service as outbox
@@ -69,3 +72,26 @@ async def complete_reset(session: AsyncSession, flows: Flows, actor: Actor, toke
     return await set_password_by_link(
         session, flows, actor, found, token, password, action="user.password_reset", replaces_forgotten=True
     )
+
+
+async def find_factor_added(session: AsyncSession, token: str) -> Redeemable | None:
+    return await onetime.find(session, FACTOR_ADDED, token)
+
+
+async def undo_factor_added(session: AsyncSession, flows: Flows, actor: Actor, token: str, password: str) -> User:
+    """Through the link of a factor's notice: set a new password (every session ends, as a reset), remove the
+    factors made on one factor, and end the account's other notice links (a new password does not end them)."""
+    found = await find_factor_added(session, token)
+    user = await set_password_by_link(
+        session,
+        flows,
+        actor,
+        found,
+        token,
+        password,
+        action="user.password_reset",
+        replaces_forgotten=True,
+        removes_one_factor_enrolments=True,
+    )
+    await onetime.void(session, user, FACTOR_ADDED)
+    return user
