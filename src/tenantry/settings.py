@@ -156,6 +156,9 @@ class Settings(BaseSettings):
         description="Of those, how many at most to one organization's endpoints (the platform's count as one "
         "organization); by default a quarter of TENANTRY_WEBHOOK_CONCURRENCY, at least 1.",
     )
+    webhooks_per_org: int = Field(
+        default=50, ge=1, le=10_000, description="How many webhook endpoints one organization may have at most."
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
