@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
     )
+    metrics_outbox_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long GET /metrics reuses its count of the outbox backlog (per process; 0: count on every "
+        "scrape). Counting reads every waiting message.",
+    )
     worker_metrics_port: int | None = Field(
         default=None,
         ge=1,
