@@ -75,10 +75,9 @@ async def request_password_reset(
     request: Request,
     session: DbSession,
     runtime: AppRuntime,
-    _: None = Depends(rate_limited("password-reset")),
 ) -> JSONResponse:
     """Mail a password reset link to the account with this address; the answer is the same for any address."""
-    await runtime.throttle.admit_password_reset(payload.email)
+    await runtime.throttle.admit_password_reset(payload.email, client_ip(request))
     resets.request_reset(session, anonymous_actor(request), payload.email)
     return JSONResponse({"detail": RESET_ACCEPTED}, status_code=status.HTTP_202_ACCEPTED)
 

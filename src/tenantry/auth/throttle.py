@@ -86,8 +86,11 @@ class Throttle:
             if retry_after is not None:
                 raise RateLimited(f"too many requests: at most {item} from one client", retry_after=retry_after)
 
-    async def admit_password_reset(self, email: str) -> None:
-        """Count one reset request for the address (whether or not an account has it); RateLimited when over."""
+    async def admit_password_reset(self, email: str, client_ip: str | None) -> None:
+        """Count one reset request by address, from ``client_ip`` (the client's requests to every reset form
+        count together) and for the address (whether or not an account has it); RateLimited when either is
+        over. The client comes first: one that is over does not spend the address's allowance."""
+        await self.admit("password-reset", client_ip)
         retry_after = await self.wait_for(self.password_reset, "password-reset", email_key(email))
         if retry_after is not None:
             raise RateLimited("too many reset requests for this address; try again later", retry_after=retry_after)
