@@ -4,7 +4,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tenantry.core.outbox.models import OutboxMessage
+from tenantry.core.outbox.models import SENT, OutboxMessage
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings
 from tests.auth.conftest import MakeInstance
@@ -13,6 +13,7 @@ from tests.mailbox import Mailbox, submit
 
 RESET = "/api/v1/auth/password-reset"
 FORGOT = "/ui/forgot-password"
+LINKS_PER_HOUR = 5  # of one kind to one account: TENANTRY_MAILED_LINK_RATE_LIMIT's default
 NEW_PASSWORD = "the reset passphrase"
 
 
@@ -156,6 +157,23 @@ async def test_the_form_refuses_an_address_asked_too_often(client: httpx.AsyncCl
     assert refused.status_code == 429
     assert "Too many reset requests" in refused.text
     assert int(refused.headers["retry-after"]) > 0
+
+
+async def test_an_account_gets_a_few_reset_links_an_hour_whoever_asks(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, mailbox: Mailbox
+) -> None:
+    member = await tenant.add_user("reset-loop@example.com")
+    sent = [
+        await client.post(tenant.path(f"/users/{member.id}/password-reset"), headers=tenant.auth)
+        for _ in range(LINKS_PER_HOUR + 1)
+    ]
+    assert [answer.status_code for answer in sent] == [202] * LINKS_PER_HOUR + [429]
+    assert int(sent[-1].headers["retry-after"]) > 0
+    assert (await client.post(RESET, json={"email": member.email})).status_code == 202  # it tells nothing
+    assert len([mail for mail in await mailbox.deliver() if mail.to == member.email]) == LINKS_PER_HOUR
+    async with runtime.database.transaction(write=False) as session:
+        statuses = set(await session.scalars(select(OutboxMessage.status)))
+    assert statuses == {SENT}  # the request by address was done with, not failed or retried
 
 
 async def test_disabled_accounts_get_no_reset_mail(client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox) -> None:

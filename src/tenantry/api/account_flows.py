@@ -102,7 +102,7 @@ async def change_required_password(
     "/orgs/{org}/users/{user}/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 429),
 )
 async def send_password_reset(
     session: DbSession,
@@ -118,7 +118,7 @@ async def send_password_reset(
     "/orgs/{org}/users/{user}/invitation",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422, 429),
 )
 async def resend_invitation(
     session: DbSession,
@@ -141,7 +141,7 @@ async def resend_invitation(
     "/orgs/{org}/users/{user}/email-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 429),
 )
 async def send_email_verification(
     session: DbSession,
@@ -182,7 +182,7 @@ async def create_magic_link(
     "/me/email-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 409),
+    responses=problems(401, 403, 409, 429),
 )
 async def verify_my_email(
     session: DbSession,
