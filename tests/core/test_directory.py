@@ -150,7 +150,7 @@ async def test_a_search_built_for_one_term_finds_what_another_term_of_its_shape_
         narrow = [await found(term) for term in ("ANNA", "bo.l", "Ki", "Xu", "JÖRG", "JÜRG")]
         viewer, owner = await roles.resolve(session, org.id, ["viewer", "owner"])
         by_role = [await found(role_id=viewer.id), await found(role_id=owner.id), await found("ed", role_id=owner.id)]
-        monkeypatch.setattr(matching, "BROAD", 1)  # on SQLite every term with a hit is broad now
+        monkeypatch.setattr(matching, "BROAD", 1)  # every term with a hit is broad now
         broad = [await found(term) for term in ("anna", "bo.l", "jörg", "jürg")]
     assert narrow == [[f"{name}@shape.example"] for name in ("anna.kim", "bo.lee", "anna.kim", "jörg.xu")] + [
         ["jörg.xu@shape.example"],
