@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
     )
+    mailed_link_rate_limit: str = Field(
+        default="5/hour",
+        description="Links of one kind (invitation, password reset, email verification) mailed to one account, "
+        "whoever asks (`limits` notation).",
+    )
     outbox_in_process: bool = Field(
         default=True, description="Deliver the outbox inside `tenantry serve`; turn off when `tenantry worker` runs."
     )
@@ -230,6 +235,12 @@ class Settings(BaseSettings):
     def _parse_rate_limit(cls, value: str) -> str:
         if value.strip():
             limits.parse_many(value)  # a ValueError names the part it could not read
+        return value.strip()
+
+    @field_validator("password_reset_rate_limit", "mailed_link_rate_limit")
+    @classmethod
+    def _parse_one_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # a ValueError says what it could not read
         return value.strip()
 
     @field_validator("secret_key")
