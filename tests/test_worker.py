@@ -14,15 +14,18 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
+from tenantry.core.clients.models import AuthorizationCode
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.db.base import utcnow
 from tenantry.mail.sinks import DeliveryError, SmtpSink
 from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.conftest import settings_for
-from tests.factories import Tenant
+from tests.factories import Tenant, login
 from tests.mailbox import CollectingSink
+from tests.oidc.flow import authorize_url, code_for, register
 from tests.smtp_server import Inbox, smtp_server
 from tests.statements import sent_statements
 
@@ -192,6 +195,29 @@ async def test_settled_messages_are_purged_after_retention(
         await session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=31)))
     await worker.purge()
     assert await _messages(runtime) == []
+
+
+async def test_refresh_tokens_and_codes_are_purged_once_expired_past_retention(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, root_token: str
+) -> None:
+    app = await register(client, root_token)
+    for _ in range(2):
+        await login(client, tenant.owner.email)
+        await code_for(client, authorize_url(app["client_id"]), tenant.owner.email)
+    kept: list[str] = []
+    async with runtime.database.transaction() as session:
+        for model in (RefreshToken, AuthorizationCode):
+            old, recent = list(await session.scalars(select(model.id).order_by(model.id)))[-2:]
+            await session.execute(update(model).where(model.id == old).values(expires_at=utcnow() - timedelta(days=31)))
+            await session.execute(
+                update(model).where(model.id == recent).values(expires_at=utcnow() - timedelta(days=29))
+            )
+            kept.append(recent)
+    await OutboxWorker(runtime).purge()
+    async with runtime.database.transaction(write=False) as session:
+        for model in (RefreshToken, AuthorizationCode):
+            expired = select(model.id).where(model.expires_at < utcnow()).order_by(model.id)
+            assert list(await session.scalars(expired)) == [kept.pop(0)]
 
 
 @pytest.mark.parametrize("lane_pass", ["_mail_pass", "_webhook_pass"])

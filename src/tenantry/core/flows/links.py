@@ -51,7 +51,10 @@ async def mail_link(
     void_older: bool = True,
 ) -> None:
     """Mail ``user`` a link of ``kind`` with a new token (an earlier one of that kind stops working; an
-    account created in this transaction has none, and its caller skips looking: ``void_older=False``)."""
+    account created in this transaction has none, and its caller skips looking: ``void_older=False``).
+    An account gets a few of each kind an hour, whoever asks (``RateLimited`` past them): nobody can have
+    one address flooded with mail."""
+    await flows.mailed_links.admit_mailed_link(user.id, kind.purpose)
     org_id = org.id if org else None
     issued = await onetime.issue(
         session, kind.purpose, user, ttl, org_id=org_id, mailed=True, details=details, void_older=void_older

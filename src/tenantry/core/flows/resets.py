@@ -24,7 +24,7 @@ from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import PASSWORD_RESET_REQUEST
 from tenantry.core.users import repository as user_rows
 from tenantry.core.users.models import USER_ACTIVE, User
-from tenantry.errors import Conflict
+from tenantry.errors import Conflict, RateLimited
 from tenantry.i18n import N_
 
 RESET_LINK = MailedLink(PASSWORD_RESET, "reset-password", "password_reset", "user.password_reset_sent")
@@ -43,7 +43,10 @@ async def handle_reset_request(session: AsyncSession, flows: Flows, payload: dic
         return
     orgs = await organizations_of(session, user)
     actor = Actor(request_id=payload.get("request_id"), client_ip=payload.get("client_ip"))
-    await send_reset(session, flows, actor, orgs[0] if len(orgs) == 1 else None, user)
+    try:
+        await send_reset(session, flows, actor, orgs[0] if len(orgs) == 1 else None, user)
+    except RateLimited:  # the account had its share of reset links this hour; the requester is told nothing
+        return
 
 
 async def send_reset(session: AsyncSession, flows: Flows, actor: Actor, org: Organization | None, user: User) -> None:
