@@ -195,7 +195,7 @@ async def test_a_passkey_added_by_a_session_that_proved_a_trusted_factor_survive
 ) -> None:
     member, owner_key = await _account_with_passkeys(client, tenant, mailbox, "careful@example.com", "Laptop")
     await mailbox.deliver()  # the notice of the first (made on one factor)
-    async with runtime.database.transaction() as session:  # as migration 0028 leaves the passkeys made before it
+    async with runtime.database.transaction() as session:  # as migration 0029 leaves the passkeys made before it
         await session.execute(update(WebAuthnCredential).values(enrolled_on_one_factor=False))
     async with httpx.AsyncClient(transport=client._transport, base_url=ORIGIN) as owner:
         assert (await passwordless(owner, owner_key)).status_code == 303

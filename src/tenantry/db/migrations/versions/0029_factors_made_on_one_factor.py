@@ -6,8 +6,8 @@ Backfill: every existing factor is kept (False). Nothing stored tells which sess
 removing their owners' factors at their next reset would take away what guards their accounts today; a factor
 an attacker made before this release is removed by an administrator's reset of the second factors, as before.
 
-Revision ID: 0028
-Revises: 0027 (the head)
+Revision ID: 0029
+Revises: 0028 (the head)
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | Sequence[str] | None = "0027"
+revision: str = "0029"
+down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
