@@ -15,15 +15,18 @@ from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from tenantry.core.clients.models import AuthorizationCode
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.db.base import utcnow
 from tenantry.mail.sinks import DeliveryError, SmtpSink
 from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.conftest import settings_for
-from tests.factories import Tenant
+from tests.factories import Tenant, login
 from tests.mailbox import CollectingSink
+from tests.oidc.flow import authorize_url, code_for, register
 from tests.smtp_server import Inbox, smtp_server
 from tests.statements import sent_statements
 
@@ -223,6 +226,29 @@ async def test_settled_messages_are_purged_after_retention(
     assert await _messages(runtime) == []
 
 
+async def test_refresh_tokens_and_codes_are_purged_once_expired_past_retention(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, root_token: str
+) -> None:
+    app = await register(client, root_token)
+    for _ in range(2):
+        await login(client, tenant.owner.email)
+        await code_for(client, authorize_url(app["client_id"]), tenant.owner.email)
+    kept: list[str] = []
+    async with runtime.database.transaction() as session:
+        for model in (RefreshToken, AuthorizationCode):
+            old, recent = list(await session.scalars(select(model.id).order_by(model.id)))[-2:]
+            await session.execute(update(model).where(model.id == old).values(expires_at=utcnow() - timedelta(days=31)))
+            await session.execute(
+                update(model).where(model.id == recent).values(expires_at=utcnow() - timedelta(days=29))
+            )
+            kept.append(recent)
+    await OutboxWorker(runtime).purge()
+    async with runtime.database.transaction(write=False) as session:
+        for model in (RefreshToken, AuthorizationCode):
+            expired = select(model.id).where(model.expires_at < utcnow()).order_by(model.id)
+            assert list(await session.scalars(expired)) == [kept.pop(0)]
+
+
 @pytest.mark.parametrize("lane_pass", ["_mail_pass", "_webhook_pass"])
 async def test_the_worker_is_alive_while_it_runs_and_moves_and_not_once_a_lane_is_stuck_or_stopped(
     runtime: Runtime, database_url: str, monkeypatch: pytest.MonkeyPatch, lane_pass: str
@@ -413,6 +439,27 @@ async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_ho
     second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.3}))
     await asyncio.gather(first, second.run_once())
     assert [to for _, to in log].count("m2@example.com") == 1  # A did not end B's lease on m2 to send it itself
+
+
+async def test_a_worker_whose_lease_ran_out_records_no_failure_over_another_workers_delivery(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    """A failure recorded after the lease ran out gave the message up (or ended the lease) while the worker that
+    leased it next was delivering it: the email went out and stood as failed, its payload gone."""
+    leased = await _two_invitations(client, tenant, runtime, database_url)
+    log: list[tuple[str, str]] = []
+
+    class RefusedLate(_Timed):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            await asyncio.sleep(1.3)  # outlasts the lease, then the server refuses for good
+            raise DeliveryError("550 no such user", permanent=True)
+
+    first = asyncio.create_task(OutboxWorker(leased, email_sink=RefusedLate(log, "A", {})).run_once())
+    await asyncio.sleep(1.05)
+    second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.5}))
+    await asyncio.gather(first, second.run_once())
+    assert ("B", "m1@example.com") in log
+    assert {message.status for message in await _messages(leased)} == {SENT}
 
 
 async def test_emails_sent_early_in_a_batch_are_recorded_before_a_slow_one_outlasts_the_lease(

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
         description="With replicas: how long a caller that wrote reads from the primary (read-your-writes). "
         "Keep it above the replicas' usual lag.",
     )
+    database_replica_max_lag_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="With replicas: the most a replica may lag behind the primary and still answer reads (the "
+        "primary answers them past it). Reads are authorized where they run, so a revoked credential, an ended "
+        "session or a removed member stops reading within this bound. See docs/deploy.md.",
+    )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this service.")
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
@@ -116,6 +124,11 @@ class Settings(BaseSettings):
         default=7 * 86_400, ge=60, description="Lifetime of verification links."
     )
     magic_link_ttl_seconds: int = Field(default=900, ge=60, description="Lifetime of magic links.")
+    factor_added_ttl_seconds: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        description="Lifetime of the link in the notice of a second factor added by a session of one factor.",
+    )
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
@@ -126,6 +139,11 @@ class Settings(BaseSettings):
     browser_session_ttl_seconds: int = Field(default=8 * 3_600, ge=60, description="Lifetime of a hosted-page session.")
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
+    )
+    mailed_link_rate_limit: str = Field(
+        default="5/hour",
+        description="Links of one kind (invitation, password reset, email verification) mailed to one account, "
+        "whoever asks (`limits` notation).",
     )
     outbox_in_process: bool = Field(
         default=True, description="Deliver the outbox inside `tenantry serve`; turn off when `tenantry worker` runs."
@@ -153,8 +171,18 @@ class Settings(BaseSettings):
         description="Of those, how many at most to one organization's endpoints (the platform's count as one "
         "organization); by default a quarter of TENANTRY_WEBHOOK_CONCURRENCY, at least 1.",
     )
+    webhooks_per_org: int = Field(
+        default=50, ge=1, le=10_000, description="How many webhook endpoints one organization may have at most."
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
+    )
+    metrics_outbox_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long GET /metrics reuses its count of the outbox backlog (per process; 0: count on every "
+        "scrape). Counting reads every waiting message.",
     )
     worker_metrics_port: int | None = Field(
         default=None,
@@ -217,6 +245,12 @@ class Settings(BaseSettings):
     def _parse_rate_limit(cls, value: str) -> str:
         if value.strip():
             limits.parse_many(value)  # a ValueError names the part it could not read
+        return value.strip()
+
+    @field_validator("password_reset_rate_limit", "mailed_link_rate_limit")
+    @classmethod
+    def _parse_one_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # a ValueError says what it could not read
         return value.strip()
 
     @field_validator("secret_key")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.factories import Tenant, bearer, make_tenant
+from tests.oidc.flow import app_token
 
 EVENTS = "/audit-events"
 
@@ -57,6 +58,20 @@ async def test_events_name_the_impersonator_and_the_partner(client: httpx.AsyncC
         None,
     )
     assert _actions(await _events(client, tenant, actor=tenant.owner.id))[-2:] == ["user.impersonated", "user.updated"]
+
+
+async def test_events_name_the_application_whose_token_acted(
+    client: httpx.AsyncClient, tenant: Tenant, root_token: str
+) -> None:
+    client_id, token = await app_token(client, root_token, tenant.slug, tenant.owner.email)
+    member = await tenant.add_user()
+    await client.post(tenant.path(f"/users/{member.id}/disable"), headers=bearer(token))
+    await client.post(tenant.path(f"/users/{member.id}/enable"), headers=tenant.auth)  # the owner's own token
+    [disabled] = (await _events(client, tenant, action="member.disabled"))["items"]  # type: ignore[misc]
+    [enabled] = (await _events(client, tenant, action="member.enabled"))["items"]  # type: ignore[misc]
+    assert (disabled["actor_user_id"], disabled["actor_client_id"]) == (tenant.owner.id, client_id)
+    assert (enabled["actor_user_id"], enabled["actor_client_id"]) == (tenant.owner.id, None)
+    assert _actions(await _events(client, tenant, actor=client_id)) == ["member.disabled"]
 
 
 async def test_an_impersonation_is_told_to_every_organization_the_account_belongs_to(

@@ -11,7 +11,7 @@ from tenantry.core.audit.models import AuditEvent
 class AuditFilter:
     action: str | None = None
     actor: str | None = None
-    """A user (acting or impersonating) or an API key."""
+    """A user (acting or impersonating), an API key or an application (OAuth client)."""
     target: str | None = None
     since: datetime | None = None
 
@@ -29,6 +29,7 @@ async def page(
             or_(
                 AuditEvent.actor_user_id == where.actor,
                 AuditEvent.actor_api_key_id == where.actor,
+                AuditEvent.actor_client_id == where.actor,
                 AuditEvent.impersonator_id == where.actor,
             )
         )
