@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from tenantry.core.clients.models import AuthorizationCode
@@ -114,6 +115,33 @@ async def test_a_refused_recipient_fails_at_once(
     assert "550" in (message.last_error or "")
 
 
+async def test_a_slow_smtp_server_never_gets_an_email_twice(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    lease, timeout = 2.0, 0.9
+    # Each reply comes within the timeout, the whole conversation (three late replies) not within the lease.
+    with smtp_server(Inbox(reply_after=0.75)) as (inbox, url):
+        workers = [
+            _smtp_worker(runtime, database_url, url, outbox_lease_seconds=lease, smtp_timeout_seconds=timeout)
+            for _ in range(2)
+        ]
+        first = asyncio.create_task(workers[0].run_once())
+        await asyncio.sleep(lease + 0.05)  # the first worker's lease has run out: the second may take the message
+        await asyncio.gather(first, workers[1].run_once())
+        await asyncio.sleep(3 * 0.75)  # whatever the server was still answering
+    assert [copies for copies in inbox.by_message_id().values() if copies > 1] == []
+    [message] = await _messages(runtime)
+    assert (message.status, message.attempts) == (PENDING, 1)  # cut off at the timeout, to be tried again
+    assert "SMTP conversation" in (message.last_error or "")
+
+
+def test_an_smtp_timeout_of_half_the_lease_or_more_is_refused(database_url: str) -> None:
+    with pytest.raises(ValidationError, match="TENANTRY_SMTP_TIMEOUT_SECONDS"):
+        settings_for(database_url, smtp_url="smtp://mail.example", outbox_lease_seconds=60, smtp_timeout_seconds=30)
+    assert settings_for(database_url, outbox_lease_seconds=1)  # no SMTP: no conversation to time
+
+
 async def test_concurrent_workers_deliver_each_message_once(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:
@@ -130,7 +158,8 @@ def _worker_process(database_url: str, smtp_url: str | None, *args: str) -> subp
     env = {
         **os.environ,
         "TENANTRY_DATABASE_URL": database_url,
-        "TENANTRY_OUTBOX_LEASE_SECONDS": "1",
+        "TENANTRY_OUTBOX_LEASE_SECONDS": "2",
+        "TENANTRY_SMTP_TIMEOUT_SECONDS": "0.9",  # less than half the lease
         "TENANTRY_OUTBOX_POLL_SECONDS": "0.1",
         "TENANTRY_SMTP_SECURITY": "none",
         "TENANTRY_LOG_LEVEL": "INFO",
@@ -158,7 +187,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_once(
         assert (message.status, message.attempts) == (PENDING, 1)
         assert message.locked_until is not None
         assert inbox.accepted == []
-        await asyncio.sleep(1.2)  # the dead worker's lease runs out
+        await asyncio.sleep(2.2)  # the dead worker's lease runs out
         restarted = _worker_process(database_url, url, "--once")
         output, _ = await asyncio.to_thread(restarted.communicate, timeout=60)
         assert restarted.returncode == 0, output.decode()

@@ -143,6 +143,22 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
     assert empty.status_code == 400
 
 
+async def test_an_upload_with_a_row_wider_than_the_format_is_refused_naming_its_line(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    upload = f"/console/{tenant.slug}/import"
+    token = token_of((await client.get(upload)).text)
+    csv_text = "email,first_name\nada@example.com,Ada\n" + "bob@example.com," + ",".join(["abc"] * 100_000) + "\n"
+    refused = await client.post(
+        upload, data={"format": "native", "csrf_token": token}, files={"file": ("wide.csv", csv_text, "text/csv")}
+    )
+    assert refused.status_code == 400
+    assert "CSV file: line 3 has more than 15 cells" in refused.text
+    listed = await tenant.client.get(tenant.path("/users"), params={"q": "ada@"}, headers=tenant.auth)
+    assert listed.json()["items"] == []
+
+
 async def _imported(client: httpx.AsyncClient, tenant: Tenant, csv_text: str, **fields: str) -> str:
     """Upload ``csv_text`` from the import page and wait for the end: the finished progress fragment."""
     upload = f"/console/{tenant.slug}/import"

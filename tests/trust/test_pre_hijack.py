@@ -96,6 +96,8 @@ async def test_an_account_made_over_the_api_is_the_owners_alone_once_they_accept
     assert (await client.post(evil.path("/users"), json=made, headers=evil.auth)).status_code == 201
     evils = (await _password_sign_in(client, PASSWORD)).json()
     await enrol(client, evils["access_token"], totp_clock)  # a second factor the creator holds
+    [notice] = await mailbox.deliver()  # told to the address: made by a session of the password alone
+    assert (notice.to, notice.subject) == (CEO, "An authenticator app was added to your account")
     invited = await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
     assert invited.json()["membership_status"] == "invited"
 
@@ -334,6 +336,7 @@ async def test_a_factor_a_magic_links_session_added_must_be_proven_before_accept
     code = pyotp.TOTP(secret.group(1)).at(totp_clock.now)
     added = await client.post("/ui/account/mfa", data={"code": code, "csrf_token": csrf_of(page.text)})
     assert added.status_code == 200, added.text  # an authenticator app evil holds (a passkey likewise)
+    assert [mail.subject for mail in await mailbox.deliver()] == ["An authenticator app was added to your account"]
     client.cookies.clear()
     consent = await _invited_by(client, tenant, mailbox)
 

@@ -89,7 +89,7 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
     try:
         passkey = await passkeys.register(
             session,
-            runtime.settings,
+            runtime.flows,
             actor,
             current.user,
             field(form, "credential", _CREDENTIAL_MAX),
