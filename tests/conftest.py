@@ -91,6 +91,8 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
         "auth_rate_limit": "1000/second",
         "login_ip_max_failures": 100_000,
         "secret_key": "a test key that encrypts second factors at rest",
+        # The app is shared by the session's tests: each scrape counts the outbox anew (test_metrics pins the reuse).
+        "metrics_outbox_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

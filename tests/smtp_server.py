@@ -17,20 +17,30 @@ from tests.live_server import free_port
 
 @dataclass
 class Inbox:
-    """What the server accepted; ``hang_first`` makes it swallow the first DATA without ever answering."""
+    """What the server accepted; ``hang_first`` makes it swallow the first DATA without ever answering;
+    ``reply_after`` makes it answer MAIL, RCPT and DATA that many seconds late (slow, but each within a timeout)."""
 
     accepted: list[EmailMessage] = field(default_factory=list)
     refuse_recipients: bool = False
     hang_first: bool = False
     first_data: threading.Event = field(default_factory=threading.Event)
+    reply_after: float = 0.0
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        await asyncio.sleep(self.reply_after)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        await asyncio.sleep(self.reply_after)
         if self.refuse_recipients:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.reply_after)
         if self.hang_first and not self.first_data.is_set():
             self.first_data.set()
             await asyncio.sleep(3600)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from tenantry.cli import app
 from tenantry.db import migrate
 from tenantry.db.engine import Database
-from tenantry.settings import get_settings
+from tenantry.settings import get_settings, unknown_variables
 from tests.conftest import BACKEND, empty_database
 from tests.live_server import free_port
 
@@ -271,3 +271,19 @@ def test_the_served_app_leaves_what_it_built_out_of_the_collectors_walks(
     finally:
         gc.unfreeze()
         get_settings.cache_clear()
+
+
+def test_unknown_variables_are_the_tenantry_ones_that_name_no_setting() -> None:
+    environ = {"TENANTRY_DATABASE_URL": "sqlite://", "tenantry_log_level": "INFO", "HOME": "/root"}
+    environ |= {"TENANTRY_RATE_LIMIT_STORAGE_URL": "redis://cache", "TENANTRY_SMTP_TIMEOUT": "5"}
+    assert unknown_variables(environ) == ["TENANTRY_RATE_LIMIT_STORAGE_URL", "TENANTRY_SMTP_TIMEOUT"]
+
+
+def test_the_worker_warns_of_a_variable_that_names_no_setting_and_runs(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "TENANTRY_RATE_LIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"}
+    worker = _tenantry("worker", "--once", env=env)
+    output, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, output.decode()
+    [warning] = [line for line in output.decode().splitlines() if "name no setting" in line]
+    assert "TENANTRY_RATE_LIMIT_STORAGE_URL" in warning
+    assert "TENANTRY_DATABASE_URL" not in warning

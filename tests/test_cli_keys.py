@@ -1,7 +1,9 @@
-"""`tenantry keys rotate | list | retire`: a new key signs, old keys verify until retired."""
+"""`tenantry keys rotate | list | retire`: a new key signs once every process publishes it, old keys verify until
+retired."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import jwt
@@ -9,6 +11,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from tenantry.auth import keys
 from tenantry.cli import app
 from tenantry.runtime import Runtime
 from tenantry.settings import get_settings
@@ -30,6 +33,11 @@ async def _keys(env: dict[str, str], *args: str) -> Result:
     return await asyncio.to_thread(runner.invoke, app, ["keys", *args], env=env)
 
 
+def _states(listing: str) -> dict[str, str]:
+    """Each key's state as `keys` prints it (``<kid>  created <when>  <state>``)."""
+    return {kid: " ".join(state) for kid, _, _, *state in (line.split() for line in listing.splitlines())}
+
+
 def _kid(token: str) -> str:
     return str(jwt.get_unverified_header(token)["kid"])
 
@@ -41,17 +49,24 @@ async def test_rotate_then_retire(
     old_kid = _kid(old_token)
     rotated = await _keys(cli_env, "rotate")
     assert rotated.exit_code == 0, rotated.output
-    new_kid, _, _, state = rotated.stdout.split()[:4]
-    assert state == "signing"
-    listed = (await _keys(cli_env, "list")).stdout
-    assert f"{old_kid}  created" in listed
-    assert f"{new_kid}  created" in listed
+    [(new_kid, state)] = _states(rotated.stdout).items()
+    assert state.startswith("next, signs from ")
+    listed = _states((await _keys(cli_env, "list")).stdout)
+    assert (listed[old_kid], listed[new_kid]) == ("signing", state)
 
     await runtime.keyring.load()  # what every process does within a minute
-    new_token = await token_for(client, tenant.owner.email)
-    assert _kid(new_token) == new_kid
     published = {key["kid"] for key in (await client.get("/.well-known/jwks.json")).json()["keys"]}
     assert {old_kid, new_kid} <= published
+    assert _kid(await token_for(client, tenant.owner.email)) == old_kid  # until every process publishes the new key
+
+    async with runtime.database.transaction() as session:  # a minute and a half later
+        for key in await keys.all_keys(session):
+            key.created_at -= timedelta(seconds=keys.PUBLISH_SECONDS)
+    await runtime.keyring.load()  # (read again meanwhile)
+    listed = _states((await _keys(cli_env, "list")).stdout)
+    assert (listed[old_kid], listed[new_kid]) == ("verifying", "signing")
+    new_token = await token_for(client, tenant.owner.email)
+    assert _kid(new_token) == new_kid
     assert (await client.get("/api/v1/me", headers=bearer(old_token))).status_code == 200
 
     signing = await _keys(cli_env, "retire", new_kid)

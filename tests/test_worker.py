@@ -12,17 +12,21 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from tenantry.core.clients.models import AuthorizationCode
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import FAILED, PENDING, SENT, OutboxMessage
+from tenantry.core.tokens.models import RefreshToken
 from tenantry.db.base import utcnow
 from tenantry.mail.sinks import DeliveryError, SmtpSink
 from tenantry.runtime import Runtime
 from tenantry.worker import OutboxWorker
 from tests.conftest import settings_for
-from tests.factories import Tenant
+from tests.factories import Tenant, login
 from tests.mailbox import CollectingSink
+from tests.oidc.flow import authorize_url, code_for, register
 from tests.smtp_server import Inbox, smtp_server
 from tests.statements import sent_statements
 
@@ -111,6 +115,33 @@ async def test_a_refused_recipient_fails_at_once(
     assert "550" in (message.last_error or "")
 
 
+async def test_a_slow_smtp_server_never_gets_an_email_twice(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    await _invite(client, tenant)
+    lease, timeout = 2.0, 0.9
+    # Each reply comes within the timeout, the whole conversation (three late replies) not within the lease.
+    with smtp_server(Inbox(reply_after=0.75)) as (inbox, url):
+        workers = [
+            _smtp_worker(runtime, database_url, url, outbox_lease_seconds=lease, smtp_timeout_seconds=timeout)
+            for _ in range(2)
+        ]
+        first = asyncio.create_task(workers[0].run_once())
+        await asyncio.sleep(lease + 0.05)  # the first worker's lease has run out: the second may take the message
+        await asyncio.gather(first, workers[1].run_once())
+        await asyncio.sleep(3 * 0.75)  # whatever the server was still answering
+    assert [copies for copies in inbox.by_message_id().values() if copies > 1] == []
+    [message] = await _messages(runtime)
+    assert (message.status, message.attempts) == (PENDING, 1)  # cut off at the timeout, to be tried again
+    assert "SMTP conversation" in (message.last_error or "")
+
+
+def test_an_smtp_timeout_of_half_the_lease_or_more_is_refused(database_url: str) -> None:
+    with pytest.raises(ValidationError, match="TENANTRY_SMTP_TIMEOUT_SECONDS"):
+        settings_for(database_url, smtp_url="smtp://mail.example", outbox_lease_seconds=60, smtp_timeout_seconds=30)
+    assert settings_for(database_url, outbox_lease_seconds=1)  # no SMTP: no conversation to time
+
+
 async def test_concurrent_workers_deliver_each_message_once(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:
@@ -127,7 +158,8 @@ def _worker_process(database_url: str, smtp_url: str | None, *args: str) -> subp
     env = {
         **os.environ,
         "TENANTRY_DATABASE_URL": database_url,
-        "TENANTRY_OUTBOX_LEASE_SECONDS": "1",
+        "TENANTRY_OUTBOX_LEASE_SECONDS": "2",
+        "TENANTRY_SMTP_TIMEOUT_SECONDS": "0.9",  # less than half the lease
         "TENANTRY_OUTBOX_POLL_SECONDS": "0.1",
         "TENANTRY_SMTP_SECURITY": "none",
         "TENANTRY_LOG_LEVEL": "INFO",
@@ -155,7 +187,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_once(
         assert (message.status, message.attempts) == (PENDING, 1)
         assert message.locked_until is not None
         assert inbox.accepted == []
-        await asyncio.sleep(1.2)  # the dead worker's lease runs out
+        await asyncio.sleep(2.2)  # the dead worker's lease runs out
         restarted = _worker_process(database_url, url, "--once")
         output, _ = await asyncio.to_thread(restarted.communicate, timeout=60)
         assert restarted.returncode == 0, output.decode()
@@ -192,6 +224,29 @@ async def test_settled_messages_are_purged_after_retention(
         await session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(days=31)))
     await worker.purge()
     assert await _messages(runtime) == []
+
+
+async def test_refresh_tokens_and_codes_are_purged_once_expired_past_retention(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, root_token: str
+) -> None:
+    app = await register(client, root_token)
+    for _ in range(2):
+        await login(client, tenant.owner.email)
+        await code_for(client, authorize_url(app["client_id"]), tenant.owner.email)
+    kept: list[str] = []
+    async with runtime.database.transaction() as session:
+        for model in (RefreshToken, AuthorizationCode):
+            old, recent = list(await session.scalars(select(model.id).order_by(model.id)))[-2:]
+            await session.execute(update(model).where(model.id == old).values(expires_at=utcnow() - timedelta(days=31)))
+            await session.execute(
+                update(model).where(model.id == recent).values(expires_at=utcnow() - timedelta(days=29))
+            )
+            kept.append(recent)
+    await OutboxWorker(runtime).purge()
+    async with runtime.database.transaction(write=False) as session:
+        for model in (RefreshToken, AuthorizationCode):
+            expired = select(model.id).where(model.expires_at < utcnow()).order_by(model.id)
+            assert list(await session.scalars(expired)) == [kept.pop(0)]
 
 
 @pytest.mark.parametrize("lane_pass", ["_mail_pass", "_webhook_pass"])
@@ -384,6 +439,27 @@ async def test_a_worker_whose_lease_ran_out_gives_back_nothing_another_worker_ho
     second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.3}))
     await asyncio.gather(first, second.run_once())
     assert [to for _, to in log].count("m2@example.com") == 1  # A did not end B's lease on m2 to send it itself
+
+
+async def test_a_worker_whose_lease_ran_out_records_no_failure_over_another_workers_delivery(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, database_url: str
+) -> None:
+    """A failure recorded after the lease ran out gave the message up (or ended the lease) while the worker that
+    leased it next was delivering it: the email went out and stood as failed, its payload gone."""
+    leased = await _two_invitations(client, tenant, runtime, database_url)
+    log: list[tuple[str, str]] = []
+
+    class RefusedLate(_Timed):
+        async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
+            await asyncio.sleep(1.3)  # outlasts the lease, then the server refuses for good
+            raise DeliveryError("550 no such user", permanent=True)
+
+    first = asyncio.create_task(OutboxWorker(leased, email_sink=RefusedLate(log, "A", {})).run_once())
+    await asyncio.sleep(1.05)
+    second = OutboxWorker(leased, email_sink=_Timed(log, "B", {"m1@example.com": 0.5}))
+    await asyncio.gather(first, second.run_once())
+    assert ("B", "m1@example.com") in log
+    assert {message.status for message in await _messages(leased)} == {SENT}
 
 
 async def test_emails_sent_early_in_a_batch_are_recorded_before_a_slow_one_outlasts_the_lease(

@@ -53,16 +53,17 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
         replica_urls=settings.replica_urls,
         primary_pin_seconds=settings.database_primary_pin_seconds,
+        replica_max_lag_seconds=settings.database_replica_max_lag_seconds,
     )
-    passwords, templates = Passwords(settings), Templates(settings)
+    passwords, templates, throttle = Passwords(settings), Templates(settings), Throttle(settings)
     return Runtime(
         settings=settings,
         database=database,
         passwords=passwords,
         keyring=KeyRing(database),
         templates=templates,
-        flows=Flows(settings, templates, passwords),
-        throttle=Throttle(settings),
+        flows=Flows(settings, templates, passwords, throttle),
+        throttle=throttle,
     )
 
 

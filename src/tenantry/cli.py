@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -32,9 +33,10 @@ from tenantry.core.tokens.models import SigningKey
 from tenantry.core.users import service as users
 from tenantry.core.users.models import User
 from tenantry.db import migrate
+from tenantry.db.base import utcnow
 from tenantry.db.engine import Database
 from tenantry.errors import TenantryError
-from tenantry.settings import Settings, get_settings
+from tenantry.settings import Settings, get_settings, unknown_variables
 
 app = typer.Typer(help="Tenantry: users and organizations for many tenants.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -63,6 +65,16 @@ def _database(settings: Settings, *, statement_timeout: bool = True) -> Database
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         statement_timeout_seconds=settings.db_statement_timeout_seconds if statement_timeout else None,
     )
+
+
+def _started() -> Settings:
+    """The settings of a command that goes on running (``serve``, ``worker``), its log configured: the log says
+    which ``TENANTRY_*`` variables it ignores, naming no setting."""
+    settings = get_settings()
+    logs.configure(settings)
+    if unknown := unknown_variables(os.environ):
+        structlog.get_logger("tenantry").warning("environment variables name no setting, ignored", variables=unknown)
+    return settings
 
 
 def _fail(message: str) -> None:
@@ -124,8 +136,7 @@ def serve(
     """Serve the API (SQLite databases are upgraded first)."""
     import uvicorn
 
-    settings = get_settings()
-    logs.configure(settings)
+    settings = _started()
     prepare_apart(settings)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts in files here and /metrics sums them (tenantry.metrics); fresh on every start.
@@ -189,8 +200,7 @@ def worker(
 ) -> None:
     """Deliver the outbox (emails, webhooks) until stopped; for when TENANTRY_OUTBOX_IN_PROCESS=false.
     With TENANTRY_WORKER_METRICS_PORT set it also serves GET /metrics on that port."""
-    settings = get_settings()
-    logs.configure(settings)
+    settings = _started()
     prepare_apart(settings)
     if settings.worker_metrics_port is not None and not once:
         _deliver_with_metrics(settings, settings.worker_metrics_port)
@@ -286,12 +296,14 @@ def bootstrap(
         err.print(f"password: [bold]{password}[/bold]  (generated; shown once)")
 
 
-def _key_row(row: SigningKey, signing: str | None) -> dict[str, Any]:
+def _key_row(row: SigningKey, signing: SigningKey | None) -> dict[str, Any]:
+    pending = row.retired_at is None and signing is not None and row.created_at > signing.created_at
     return {
         "kid": row.id,
         "created_at": row.created_at.isoformat(),
         "retired_at": row.retired_at.isoformat() if row.retired_at else None,
-        "signing": row.id == signing,
+        "signing": signing is not None and row.id == signing.id,
+        "signs_from": keys.signs_from(row).isoformat() if pending else None,
     }
 
 
@@ -300,7 +312,7 @@ async def _keys(
 ) -> list[dict[str, Any]]:
     """Rotate, retire or list the signing keys; the keys concerned, as printed."""
     database = _database(settings)
-    token_lifetime = max(settings.access_token_ttl_seconds, settings.impersonation_token_ttl_seconds)
+    token_lifetime = timedelta(seconds=max(settings.access_token_ttl_seconds, settings.impersonation_token_ttl_seconds))
     try:
         if database.is_sqlite:
             await migrate.upgrade(database)
@@ -308,13 +320,12 @@ async def _keys(
             if work == "rotate":
                 rows = [await keys.rotate(session, algorithm)]
             elif work == "retire":
-                lifetime = timedelta(seconds=token_lifetime + 60)
-                rows = [await keys.retire(session, kid or "", token_lifetime=lifetime, force=force)]
+                rows = [await keys.retire(session, kid or "", token_lifetime=token_lifetime, force=force)]
             else:
                 rows = await keys.all_keys(session)
-            live = await keys.live_keys(session)
-            signing = {row.algorithm: row.id for row in live}
-            return [_key_row(row, signing.get(row.algorithm)) for row in rows]
+            live, now = await keys.live_keys(session), utcnow()
+            signing = {name: keys.signing_key(live, name, now) for name in keys.ALGORITHMS}
+            return [_key_row(row, signing[row.algorithm]) for row in rows]
     finally:
         await database.dispose()
 
@@ -331,7 +342,14 @@ def _run_keys(
 
 def _print_keys(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        state = "signing" if row["signing"] else ("retired " + row["retired_at"] if row["retired_at"] else "verifying")
+        if row["signing"]:
+            state = "signing"
+        elif row["retired_at"]:
+            state = f"retired {row['retired_at']}"
+        elif row["signs_from"]:
+            state = f"next, signs from {row['signs_from']}"
+        else:
+            state = "verifying"
         sys.stdout.write(f"{row['kid']}  created {row['created_at']}  {state}\n")
 
 
@@ -339,7 +357,8 @@ def _print_keys(rows: list[dict[str, Any]]) -> None:
 def keys_rotate(
     algorithm: Annotated[str, typer.Option(help="EdDSA (access tokens) or RS256 (ID tokens).")] = keys.ALGORITHM,
 ) -> None:
-    """Add a signing key; it signs new tokens within a minute, older keys keep verifying until retired."""
+    """Add a signing key; it signs new tokens once every process publishes it (90 s), the current key until then.
+    Older keys keep verifying until retired."""
     if algorithm not in keys.ALGORITHMS:
         _fail(f"--algorithm must be one of: {', '.join(keys.ALGORITHMS)}")
     _print_keys(_run_keys("rotate", algorithm=algorithm))
@@ -372,5 +391,6 @@ def keys_retire(
     kid: Annotated[str, typer.Argument(help="The key's id (the `kid` of the tokens it signed).")],
     force: Annotated[bool, typer.Option("--force", help="Retire even though tokens it signed may be valid.")] = False,
 ) -> None:
-    """Stop a key verifying tokens (refused for the signing key, and while its tokens may be valid)."""
+    """Stop a key verifying tokens (refused for the newest key, and while its tokens may be valid). Forced (the key
+    leaked), it stops signing too, at once: rotate first, so that the new key takes over."""
     _print_keys(_run_keys("retire", kid, force))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tenantry.auth.throttle import Throttle
 from tenantry.cli_export import export_users
 from tenantry.core import secretbox
 from tenantry.core.actor import SYSTEM
@@ -100,7 +101,7 @@ async def run_import(
                 shown[0] = summary.rows
                 progress.update(task, completed=summary.rows)
 
-        flows = Flows(settings, Templates(settings), passwords)
+        flows = Flows(settings, Templates(settings), passwords, Throttle(settings))
         importer = Importer(
             org=org,
             actor=SYSTEM,

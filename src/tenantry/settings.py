@@ -1,11 +1,12 @@
 """Every setting Tenantry reads, from the environment (prefix ``TENANTRY_``), read once."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import limits
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
         le=3_600,
         description="With replicas: how long a caller that wrote reads from the primary (read-your-writes). "
         "Keep it above the replicas' usual lag.",
+    )
+    database_replica_max_lag_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="With replicas: the most a replica may lag behind the primary and still answer reads (the "
+        "primary answers them past it). Reads are authorized where they run, so a revoked credential, an ended "
+        "session or a removed member stops reading within this bound. See docs/deploy.md.",
     )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this service.")
     log_level: str = "INFO"
@@ -100,7 +109,11 @@ class Settings(BaseSettings):
         default="auto",
         description="auto: STARTTLS when the server offers it; starttls: required; tls: implicit TLS; none: plain.",
     )
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of one SMTP conversation.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest one SMTP conversation may take, less than half of `outbox_lease_seconds`.",
+    )
     mail_from: str = Field(default="Tenantry <no-reply@localhost>", description="From header of every email.")
     templates_dir: Path | None = Field(
         default=None, description="Folder whose templates (email/…, ui/…) replace the built-in ones of the same name."
@@ -111,6 +124,11 @@ class Settings(BaseSettings):
         default=7 * 86_400, ge=60, description="Lifetime of verification links."
     )
     magic_link_ttl_seconds: int = Field(default=900, ge=60, description="Lifetime of magic links.")
+    factor_added_ttl_seconds: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        description="Lifetime of the link in the notice of a second factor added by a session of one factor.",
+    )
     password_change_ticket_ttl_seconds: int = Field(
         default=600, ge=30, description="Lifetime of the ticket that lets a user replace a password they must change."
     )
@@ -121,6 +139,11 @@ class Settings(BaseSettings):
     browser_session_ttl_seconds: int = Field(default=8 * 3_600, ge=60, description="Lifetime of a hosted-page session.")
     password_reset_rate_limit: str = Field(
         default="5/hour", description="Password reset requests allowed per email address (`limits` notation)."
+    )
+    mailed_link_rate_limit: str = Field(
+        default="5/hour",
+        description="Links of one kind (invitation, password reset, email verification) mailed to one account, "
+        "whoever asks (`limits` notation).",
     )
     outbox_in_process: bool = Field(
         default=True, description="Deliver the outbox inside `tenantry serve`; turn off when `tenantry worker` runs."
@@ -148,8 +171,18 @@ class Settings(BaseSettings):
         description="Of those, how many at most to one organization's endpoints (the platform's count as one "
         "organization); by default a quarter of TENANTRY_WEBHOOK_CONCURRENCY, at least 1.",
     )
+    webhooks_per_org: int = Field(
+        default=50, ge=1, le=10_000, description="How many webhook endpoints one organization may have at most."
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics requires `Authorization: Bearer <this token>`."
+    )
+    metrics_outbox_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long GET /metrics reuses its count of the outbox backlog (per process; 0: count on every "
+        "scrape). Counting reads every waiting message.",
     )
     worker_metrics_port: int | None = Field(
         default=None,
@@ -214,12 +247,29 @@ class Settings(BaseSettings):
             limits.parse_many(value)  # a ValueError names the part it could not read
         return value.strip()
 
+    @field_validator("password_reset_rate_limit", "mailed_link_rate_limit")
+    @classmethod
+    def _parse_one_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # a ValueError says what it could not read
+        return value.strip()
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and any(len(key.strip()) < 32 for key in value.get_secret_value().split(",")):
             raise ValueError("every key must be at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _smtp_within_the_lease(self) -> Self:
+        """A worker starts an email while half its lease is left: the conversation must end before the lease does,
+        or another worker takes the message and sends it again."""
+        if self.smtp_url and self.smtp_timeout_seconds >= self.outbox_lease_seconds / 2:
+            raise ValueError(
+                f"TENANTRY_SMTP_TIMEOUT_SECONDS ({self.smtp_timeout_seconds:g}) must be less than half of "
+                f"TENANTRY_OUTBOX_LEASE_SECONDS ({self.outbox_lease_seconds:g})"
+            )
+        return self
 
     @property
     def webhook_lanes_per_org(self) -> int:
@@ -242,6 +292,14 @@ class Settings(BaseSettings):
         """The ``iss`` of every access token, the ones the OpenID provider issues included, and the one their
         verification requires."""
         return self.jwt_issuer or self.base_url
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """The ``TENANTRY_*`` names in ``environ`` that are no setting (a typo, or one that never existed): ignored,
+    which ``tenantry serve`` and ``tenantry worker`` say when they start."""
+    prefix = Settings.model_config.get("env_prefix", "").upper()
+    known = {f"{prefix}{name}".upper() for name in Settings.model_fields}
+    return sorted(name for name in environ if name.upper().startswith(prefix) and name.upper() not in known)
 
 
 @lru_cache(maxsize=1)

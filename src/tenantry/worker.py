@@ -27,6 +27,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry import metrics, tracing
+from tenantry.core.clients import authorization
 from tenantry.core.flows import resets
 from tenantry.core.mfa import challenges as mfa_challenges
 from tenantry.core.mfa import passkeys
@@ -34,6 +35,7 @@ from tenantry.core.onetime import service as onetime
 from tenantry.core.outbox import service as outbox
 from tenantry.core.outbox.models import EMAIL, EMAIL_CHANGED_NOTICE, PASSWORD_RESET_REQUEST, OutboxMessage
 from tenantry.core.sessions import service as browser_sessions
+from tenantry.core.tokens import service as refresh_tokens
 from tenantry.core.users import email_change
 from tenantry.core.webhooks import service as webhooks
 from tenantry.core.webhooks.dispatch import DispatchRace, dispatch_batch, has_pending_events
@@ -52,7 +54,8 @@ BATCH_SIZE = 20
 DISPATCH_BATCH_SIZE = 200
 PURGE_INTERVAL_SECONDS = 3_600
 RETENTION = timedelta(days=30)
-"""Settled messages are kept this long (without their payload), for the record."""
+"""Settled messages are kept this long (without their payload), for the record; refresh tokens and authorization
+codes, this long past their expiry."""
 MAIL, WEBHOOKS = "mail", "webhooks"
 MAIL_LANE: outbox.Lane = (OutboxMessage.webhook_endpoint_id.is_(None),)
 """The emails and jobs: every message but the webhooks, which have lanes of their own (their endpoint's), read
@@ -264,10 +267,13 @@ class OutboxWorker:
             )
 
     async def purge(self) -> None:
-        """Forget settled messages past retention; tokens, sessions and sign-in challenges a day past expiry."""
+        """Forget settled messages past retention, and refresh tokens and authorization codes past retention after
+        their expiry; one-time tokens, browser sessions and sign-in challenges a day past expiry."""
         now = utcnow()
         async with self._database.transaction() as session:
             await outbox.purge(session, now - RETENTION)
+            await refresh_tokens.purge(session, now - RETENTION)
+            await authorization.purge_codes(session, now - RETENTION)
             await onetime.purge(session, now - timedelta(days=1))
             await browser_sessions.purge(session, now - timedelta(days=1))
             await mfa_challenges.purge(session, now - timedelta(days=1))

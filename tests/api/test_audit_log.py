@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.factories import Tenant, bearer, make_tenant
+from tenantry.runtime import Runtime
+from tests.factories import Tenant, bearer, make_tenant, prove_credentials
+from tests.oidc.flow import app_token
 
 EVENTS = "/audit-events"
 
@@ -59,11 +61,26 @@ async def test_events_name_the_impersonator_and_the_partner(client: httpx.AsyncC
     assert _actions(await _events(client, tenant, actor=tenant.owner.id))[-2:] == ["user.impersonated", "user.updated"]
 
 
+async def test_events_name_the_application_whose_token_acted(
+    client: httpx.AsyncClient, tenant: Tenant, root_token: str
+) -> None:
+    client_id, token = await app_token(client, root_token, tenant.slug, tenant.owner.email)
+    member = await tenant.add_user()
+    await client.post(tenant.path(f"/users/{member.id}/disable"), headers=bearer(token))
+    await client.post(tenant.path(f"/users/{member.id}/enable"), headers=tenant.auth)  # the owner's own token
+    [disabled] = (await _events(client, tenant, action="member.disabled"))["items"]  # type: ignore[misc]
+    [enabled] = (await _events(client, tenant, action="member.enabled"))["items"]  # type: ignore[misc]
+    assert (disabled["actor_user_id"], disabled["actor_client_id"]) == (tenant.owner.id, client_id)
+    assert (enabled["actor_user_id"], enabled["actor_client_id"]) == (tenant.owner.id, None)
+    assert _actions(await _events(client, tenant, actor=client_id)) == ["member.disabled"]
+
+
 async def test_an_impersonation_is_told_to_every_organization_the_account_belongs_to(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     third_tenant = await make_tenant(client, root_token, "initech")
     member = await tenant.add_user("shared@example.com")
+    await prove_credentials(runtime, member.id)
     joined = await client.post(
         other_tenant.path("/members"), json={"user_id": member.id}, headers=bearer(root_token)
     )  # a platform admin attaches directly

@@ -3,7 +3,7 @@
 import httpx
 
 from tenantry.runtime import Runtime
-from tests.factories import Tenant, accept_invitation, bearer
+from tests.factories import Tenant, accept_invitation, bearer, prove_credentials
 
 
 async def test_add_existing_account_by_email_or_id_invites_it_until_it_accepts(
@@ -31,9 +31,10 @@ async def test_add_existing_account_by_email_or_id_invites_it_until_it_accepts(
 
 
 async def test_platform_admin_attaches_an_existing_account_directly(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     first = await other_tenant.add_user("first@example.com")
+    await prove_credentials(runtime, first.id)  # its owner chose the password (else it is invited: test_pre_hijack)
     added = await client.post(tenant.path("/members"), json={"user_id": first.id}, headers=bearer(root_token))
     assert added.status_code == 201
     assert added.json()["membership_status"] == "active"

@@ -49,6 +49,27 @@ async def test_custom_role_lifecycle(client: httpx.AsyncClient, tenant: Tenant) 
     assert (await client.get(tenant.path("/roles/support"), headers=tenant.auth)).status_code == 404
 
 
+async def test_a_revoked_key_no_longer_holds_its_role(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    await client.post(
+        tenant.path("/roles"), json={"name": "reader", "permissions": ["users:read"]}, headers=tenant.auth
+    )
+    keys = [
+        (await client.post(tenant.path("/api-keys"), json={"name": name, "roles": ["reader"]}, headers=tenant.auth))
+        for name in ("ci", "backup")
+    ]
+    assert (
+        await client.delete(tenant.path(f"/api-keys/{keys[0].json()['id']}"), headers=tenant.auth)
+    ).status_code == 204
+    in_use = await client.delete(tenant.path("/roles/reader"), headers=tenant.auth)
+    assert in_use.status_code == 409
+    assert "granted 1 time(s)" in in_use.text
+    assert (
+        await client.delete(tenant.path(f"/api-keys/{keys[1].json()['id']}"), headers=tenant.auth)
+    ).status_code == 204
+    assert (await client.delete(tenant.path("/roles/reader"), headers=tenant.auth)).status_code == 204
+    assert (await client.get(tenant.path("/roles/reader"), headers=tenant.auth)).status_code == 404
+
+
 async def test_role_rules(client: httpx.AsyncClient, tenant: Tenant) -> None:
     unknown = await client.post(
         tenant.path("/roles"), json={"name": "x", "permissions": ["users:read", "users:fly"]}, headers=tenant.auth

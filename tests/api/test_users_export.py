@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -63,3 +64,27 @@ async def test_a_reader_may_export_but_another_organization_may_not(
     assert foreign.status_code == 404
     unknown = await client.get(tenant.path("/users/export"), params={"format": "xml"}, headers=tenant.auth)
     assert unknown.status_code == 422
+
+
+async def test_an_export_stops_once_its_reader_is_removed(
+    tenant: Tenant, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export outlives its request: a reader removed while it streams gets no page read after that."""
+    monkeypatch.setattr(export, "PAGE_SIZE", 2)
+    viewer = await tenant.add_user("reader@example.com", roles=["viewer"])
+    for index in range(6):
+        await tenant.add_user(f"paged{index}@example.com", password=None)
+    real_page, pages = export.service.page, []
+
+    async def page_then_remove_the_reader(*args: Any, **kwargs: Any) -> Any:
+        pages.append(kwargs["after"])
+        if len(pages) == 2:  # the first page went out: the owner removes the reader meanwhile
+            removed = await client.delete(tenant.path(f"/users/{viewer.id}"), headers=tenant.auth)
+            assert removed.status_code == 204
+        return await real_page(*args, **kwargs)
+
+    monkeypatch.setattr(export.service, "page", page_then_remove_the_reader)
+
+    with pytest.raises(export.ExportStopped):
+        await client.get(tenant.path("/users/export"), headers=viewer.auth)
+    assert len(pages) == 2  # the page read while the removal was made, and none after it

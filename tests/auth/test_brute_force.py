@@ -153,6 +153,28 @@ async def test_a_client_ip_that_fails_too_often_is_refused(instance: MakeInstanc
     assert (await _sign_in(colleague, tenant.owner.email, PASSWORD)).status_code == 200
 
 
+async def test_a_client_over_its_failure_limit_costs_no_hash(
+    instance: MakeInstance, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await instance(login_ip_max_failures=3)
+    attacker = await app.client("203.0.113.8")
+    for i in range(3):
+        await _sign_in(attacker, f"guess{i}@example.com", "wrong password")
+    passwords = app.runtime.passwords
+    hashed: list[bool] = []
+    verify_sync = passwords._verify_sync
+
+    def counted(password_hash: str, password: str, real: bool) -> bool:
+        hashed.append(real)
+        return verify_sync(password_hash, password, real)
+
+    monkeypatch.setattr(passwords, "_verify_sync", counted)
+    for _ in range(5):
+        assert (await _sign_in(attacker, tenant.owner.email, PASSWORD)).status_code == 400
+        assert (await _sign_in(attacker, "nobody@example.com", "wrong password")).status_code == 400
+    assert hashed == []
+
+
 async def test_ipv6_clients_are_counted_per_64_network(instance: MakeInstance, tenant: Tenant) -> None:
     app = await instance(login_ip_max_failures=2)
     for host in ("2001:db8:1:2::a", "2001:db8:1:2::b"):

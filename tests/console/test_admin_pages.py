@@ -8,8 +8,9 @@ import httpx
 
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in, token_of
-from tests.factories import Tenant, make_tenant
+from tests.factories import Tenant, bearer, make_tenant
 from tests.mailbox import Mailbox
+from tests.oidc.flow import app_token
 
 
 async def test_api_key_is_shown_once_listed_by_prefix_and_revoked(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -43,6 +44,17 @@ async def test_audit_log_is_newest_first_and_filters_by_action(client: httpx.Asy
     assert "user.created" not in only.text
     bad = await client.get(f"/console/{tenant.slug}/audit", params={"since": "yesterday"})
     assert 'role="alert"' in bad.text
+
+
+async def test_audit_log_names_the_application_whose_token_acted(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant
+) -> None:
+    client_id, token = await app_token(client, root_token, tenant.slug, tenant.owner.email)  # signs the browser in
+    member = await tenant.add_user()
+    await client.post(tenant.path(f"/users/{member.id}/disable"), headers=bearer(token))
+    page = await client.get(f"/console/{tenant.slug}/audit", params={"actor": client_id})
+    assert "member.disabled" in page.text
+    assert f"through the application {client_id}" in page.text
 
 
 async def test_a_member_page_shows_its_audit_events_to_whom_the_audit_log_is_open_never_a_partner(
@@ -129,6 +141,22 @@ async def test_import_runs_in_the_background_and_reports_rows_not_created(
         assert download.headers["cache-control"] == "no-store", download.headers
     empty = await client.post(upload, data={"format": "native", "csrf_token": token})
     assert empty.status_code == 400
+
+
+async def test_an_upload_with_a_row_wider_than_the_format_is_refused_naming_its_line(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await sign_in(client, tenant.owner.email)
+    upload = f"/console/{tenant.slug}/import"
+    token = token_of((await client.get(upload)).text)
+    csv_text = "email,first_name\nada@example.com,Ada\n" + "bob@example.com," + ",".join(["abc"] * 100_000) + "\n"
+    refused = await client.post(
+        upload, data={"format": "native", "csrf_token": token}, files={"file": ("wide.csv", csv_text, "text/csv")}
+    )
+    assert refused.status_code == 400
+    assert "CSV file: line 3 has more than 15 cells" in refused.text
+    listed = await tenant.client.get(tenant.path("/users"), params={"q": "ada@"}, headers=tenant.auth)
+    assert listed.json()["items"] == []
 
 
 async def _imported(client: httpx.AsyncClient, tenant: Tenant, csv_text: str, **fields: str) -> str:

@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from tenantry.app import create_app
 from tenantry.core.webhooks.models import WebhookDelivery
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in, token_of
@@ -309,3 +310,19 @@ async def test_each_section_shows_to_those_who_may_use_it_and_the_server_refuses
     stolen = await post(client, own, f"/console/{other_tenant.slug}/settings/webhooks/{hook['id']}/delete")
     assert stolen.status_code == 404
     assert (await client.get(f"{tenant.path('/webhooks')}/{hook['id']}", headers=tenant.auth)).status_code == 200
+
+
+async def test_a_webhook_over_the_organizations_cap_is_refused_with_the_reason(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    capped = Runtime(**{**runtime.__dict__, "settings": runtime.settings.model_copy(update={"webhooks_per_org": 1})})
+    transport = httpx.ASGITransport(app=create_app(runtime=capped))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await sign_in(client, tenant.owner.email)
+        settings = _settings(tenant)
+        fields = {"webhook_url": "https://hooks.example.com/first", "events": "user.created"}
+        assert (await post(client, settings, f"{settings}/webhooks", fields)).status_code == 201
+        fields["webhook_url"] = "https://hooks.example.com/second"
+        refused = await post(client, settings, f"{settings}/webhooks", fields)
+    assert refused.status_code == 400
+    assert "Webhooks: the organization has reached its limit of webhooks" in html.unescape(refused.text)

@@ -115,7 +115,7 @@ async def test_a_broad_term_finds_the_same_members_row_by_row(
         assert org is not None
         listed, _ = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=None, limit=10)
         monkeypatch.setattr(matching, "BROAD", 1)  # every term with a hit is broad now
-        assert await matching.is_broad(session, "oris") is (session.get_bind().dialect.name == "sqlite")
+        assert await matching.is_broad(session, "oris")
         walked, after = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=None, limit=1)
         rest, _ = await members.page_after(session, org.id, MemberCriteria(terms=("ORIS",)), after=after, limit=10)
         # A capped count walks the members too (ASCII terms by LIKE, others through the index), stopping at cap + 1.
@@ -150,7 +150,7 @@ async def test_a_search_built_for_one_term_finds_what_another_term_of_its_shape_
         narrow = [await found(term) for term in ("ANNA", "bo.l", "Ki", "Xu", "JÖRG", "JÜRG")]
         viewer, owner = await roles.resolve(session, org.id, ["viewer", "owner"])
         by_role = [await found(role_id=viewer.id), await found(role_id=owner.id), await found("ed", role_id=owner.id)]
-        monkeypatch.setattr(matching, "BROAD", 1)  # on SQLite every term with a hit is broad now
+        monkeypatch.setattr(matching, "BROAD", 1)  # every term with a hit is broad now
         broad = [await found(term) for term in ("anna", "bo.l", "jörg", "jürg")]
     assert narrow == [[f"{name}@shape.example"] for name in ("anna.kim", "bo.lee", "anna.kim", "jörg.xu")] + [
         ["jörg.xu@shape.example"],
@@ -162,3 +162,36 @@ async def test_a_search_built_for_one_term_finds_what_another_term_of_its_shape_
     assert "ed.ng@shape.example" not in owners
     assert owners_named_ed == []
     assert broad == [[f"{name}@shape.example"] for name in ("anna.kim", "bo.lee", "jörg.xu", "jürgen.ma")]
+
+
+async def test_a_member_of_a_small_org_searching_a_term_broad_on_the_platform_reads_only_its_org(
+    runtime: Runtime, tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A term that many accounts of another organization hold is matched on each of this organization's members:
+    no page or count of it starts from the platform-wide trigram index (SQLite's FTS5 table, PostgreSQL's
+    ``LIKE`` on the trigram indexes), so its cost is the organization's, not the platform's."""
+    for index in range(4):
+        await other_tenant.add_user(f"crowd{index}@crowded.example", password=None)
+    await tenant.add_user("solo@crowded.example", password=None)
+    monkeypatch.setattr(matching, "BROAD", 3)  # "crowded" is broad on the platform now
+    with sent_statements(runtime.database) as sent:
+        async with runtime.database.transaction(write=False) as session:
+            org = await orgs.get_by_ref(session, tenant.id)
+            assert org is not None
+            native, _ = await members.read_page_after(
+                session, org.id, MemberCriteria(terms=("crowded",)), after=None, limit=50
+            )
+            by_email = await members.page_at(
+                session, org.id, MemberCriteria(email_contains="@CROWDED."), [SortKey("email")], offset=0, limit=10
+            )
+            counted = await members.count(session, org.id, MemberCriteria(terms=("crowded",)), cap=100)
+    assert [member.account.email for member in native] == ["solo@crowded.example"]
+    assert by_email[0] == 1
+    assert [member.user.email for member in by_email[1]] == ["solo@crowded.example"]
+    assert counted == 1
+    searches = [statement for statement in sent if "FROM users JOIN memberships" in statement]
+    assert len(searches) == 4  # the page, the count and page of the email filter, the capped count
+    # Neither backend's trigram index can answer them: SQLite's LIKE has none, PostgreSQL's strpos none.
+    for statement in searches:
+        assert "users_search" not in statement
+        assert " LIKE " not in statement.upper() or runtime.database.engine.dialect.name == "sqlite"

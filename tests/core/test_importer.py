@@ -1,6 +1,7 @@
 """The importer's parts: records from chunks, echo safety, a batch that loses a race, batches written at once."""
 
 import asyncio
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -55,6 +56,23 @@ def test_a_field_beyond_the_csv_modules_limit_is_an_error_of_the_file_naming_its
     (error,) = refused.value.errors
     assert error.field == "file"
     assert error.message.startswith("line 2: field larger than field limit")
+
+
+def test_a_record_with_more_cells_than_the_format_has_columns_is_refused_before_it_is_split() -> None:
+    reader = RecordReader(",", max_fields=12)
+    quoted = 'ada@example.com,"Lovelace, Ada, Countess",' + ",".join(["x"] * 10) + "\n"  # 12 cells, commas quoted
+    wide = "bob@example.com," + ",".join(["abc"] * 200_000) + "\n"
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            reader.feed(f"email,first_name\n{quoted}\n{wide}".encode())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (error,) = refused.value.errors
+    assert error.field == "file"
+    assert error.message == "line 4 has more than 12 cells"
+    assert peak < 8 * len(wide)  # the line's text, a copy or two: not 200,000 strings of their own
 
 
 @pytest.mark.parametrize(

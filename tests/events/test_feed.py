@@ -10,6 +10,7 @@ from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
 from tests.events.conftest import publish
 from tests.factories import Tenant, bearer
+from tests.oidc.flow import app_token
 
 
 async def _feed(
@@ -43,6 +44,20 @@ async def test_org_feed_lists_catalog_events_with_actor_and_target(
     assert page["items"][-1]["data"]["details"] == {"roles": ["viewer"]}
     assert page["next_after"] == page["items"][-1]["id"]
     assert page["has_more"] is False
+
+
+async def test_an_event_names_the_application_whose_token_acted(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, root_token: str
+) -> None:
+    client_id, token = await app_token(client, root_token, tenant.slug, tenant.owner.email)
+    member = await tenant.add_user()
+    await client.post(tenant.path(f"/users/{member.id}/disable"), headers=bearer(token))
+    await client.post(tenant.path(f"/users/{member.id}/enable"), headers=tenant.auth)
+    page = await _feed(client, runtime, tenant.path("/events"), tenant.auth, type=["user.disabled", "user.enabled"])
+    assert [(item["type"], item["actor"]["user_id"], item["actor"]["client_id"]) for item in page["items"]] == [
+        ("user.disabled", tenant.owner.id, client_id),
+        ("user.enabled", tenant.owner.id, None),
+    ]
 
 
 async def test_feed_continues_after_the_event_given(

@@ -12,6 +12,7 @@ from tenantry.runtime import Runtime
 from tests.factories import Tenant, bearer
 from tests.mailbox import csrf_of
 from tests.mfa.conftest import TotpClock, answer, enrol, recover, sign_in, totp_clock
+from tests.statements import sent_statements
 
 __all__ = ["totp_clock"]
 
@@ -124,3 +125,18 @@ async def test_metrics_token_is_required_when_set(guarded_app: FastAPI) -> None:
         assert (await client.get("/metrics")).status_code == 401
         assert (await client.get("/metrics", headers=bearer("wrong"))).status_code == 401
         assert "tenantry_build_info" in await _samples(client, bearer("scrape-me-please"))
+
+
+async def test_scrapes_within_the_window_count_the_outbox_once(runtime: Runtime, tenant: Tenant) -> None:
+    reusing = Runtime(
+        **{**runtime.__dict__, "settings": runtime.settings.model_copy(update={"metrics_outbox_seconds": 60})}
+    )
+    transport = httpx.ASGITransport(app=create_app(runtime=reusing))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        with sent_statements(runtime.database) as sent:
+            first = await _samples(client)
+            await tenant.add_user(password=None)  # another email waits: the next scrape within the window misses it
+            second = await _samples(client)
+    counts = [statement for statement in sent if "outbox_messages" in statement and "count(" in statement.lower()]
+    assert len(counts) == 1, counts
+    assert first["tenantry_outbox_depth"] == second["tenantry_outbox_depth"]

@@ -1,3 +1,4 @@
+from tests.auth.conftest import instance
 from tests.mailbox import mailbox
 
-__all__ = ["mailbox"]
+__all__ = ["instance", "mailbox"]

@@ -11,6 +11,7 @@ from tenantry.core.users.models import User
 from tenantry.core.users.schemas import UserCreate
 from tenantry.db.base import utcnow
 from tenantry.runtime import Runtime
+from tests.console.test_pages import post, sign_in
 from tests.factories import Tenant, login
 from tests.mailbox import Mailbox, submit
 
@@ -145,3 +146,30 @@ async def test_tokens_are_stored_hashed(
     async with runtime.database.transaction(write=False) as session:
         stored = (await session.scalars(select(OneTimeToken))).one()
     assert token not in (stored.token_hash, stored.id)
+
+
+LINKS_PER_HOUR = 5  # of one kind to one account: TENANTRY_MAILED_LINK_RATE_LIMIT's default
+
+
+async def test_an_admin_cannot_resend_an_invitation_to_one_address_without_end(
+    client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    user_id = await _invite(client, tenant, "someone@thirdparty.example")  # the first link
+    resent = [
+        await client.post(tenant.path(f"/users/{user_id}/invitation"), headers=tenant.auth)
+        for _ in range(LINKS_PER_HOUR)
+    ]
+    assert [answer.status_code for answer in resent] == [202] * (LINKS_PER_HOUR - 1) + [429]
+    assert resent[-1].json()["type"] == "urn:tenantry:problem:rate-limited"
+    assert 1 <= int(resent[-1].headers["retry-after"]) <= 3_600
+    delivered = [mail for mail in await mailbox.deliver() if mail.to == "someone@thirdparty.example"]
+    assert len(delivered) == LINKS_PER_HOUR
+
+
+async def test_the_console_refuses_one_invitation_too_many(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    user_id = await _invite(client, tenant, "console-loop@thirdparty.example")
+    await sign_in(client, tenant.owner.email)
+    member_page = f"/console/{tenant.slug}/members/{user_id}"
+    resent = [await post(client, member_page, f"{member_page}/invitation") for _ in range(LINKS_PER_HOUR)]
+    assert [answer.status_code for answer in resent] == [303] * (LINKS_PER_HOUR - 1) + [429]
+    assert int(resent[-1].headers["retry-after"]) > 0

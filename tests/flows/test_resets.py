@@ -4,14 +4,21 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tenantry.core.outbox.models import OutboxMessage
+from tenantry.core.outbox.models import SENT, OutboxMessage
 from tenantry.runtime import Runtime
 from tenantry.settings import Settings
+from tests.auth.conftest import MakeInstance
 from tests.factories import PASSWORD, Tenant, bearer, login
 from tests.mailbox import Mailbox, submit
 
 RESET = "/api/v1/auth/password-reset"
+FORGOT = "/ui/forgot-password"
+LINKS_PER_HOUR = 5  # of one kind to one account: TENANTRY_MAILED_LINK_RATE_LIMIT's default
 NEW_PASSWORD = "the reset passphrase"
+
+
+async def _forgot(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    return await submit(client, FORGOT, FORGOT, {"email": email})
 
 
 async def _reset_with(client: httpx.AsyncClient, link: str, password: str = NEW_PASSWORD) -> httpx.Response:
@@ -113,6 +120,60 @@ async def test_requests_are_rate_limited_per_address(client: httpx.AsyncClient, 
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
     assert (await client.post(RESET, json={"email": "other-address@example.com"})).status_code == 202
+
+
+async def _outbox_rows(runtime: Runtime) -> int:
+    async with runtime.database.transaction(write=False) as session:
+        return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+async def test_one_client_asking_for_many_addresses_is_refused_by_the_form(instance: MakeInstance) -> None:
+    app = await instance(auth_rate_limit="3/minute")
+    client, neighbour = await app.client("203.0.113.9"), await app.client("198.51.100.2")
+    answers = [await _forgot(client, f"someone{i}@example.com") for i in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert 'action="/ui/forgot-password"' in refused.text  # the usual page, saying why
+    assert "Too many reset requests" in refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert await _outbox_rows(app.runtime) == 3
+    assert (await _forgot(neighbour, "someone9@example.com")).status_code == 200
+
+
+async def test_the_form_and_the_api_count_a_client_s_reset_requests_together(instance: MakeInstance) -> None:
+    app = await instance(auth_rate_limit="3/minute")
+    client = await app.client("203.0.113.10")
+    by_api = [await client.post(RESET, json={"email": f"api{i}@example.com"}) for i in range(2)]
+    by_form = [await _forgot(client, f"form{i}@example.com") for i in range(2)]
+    assert [answer.status_code for answer in by_api + by_form] == [202, 202, 200, 429]
+    assert (await client.post(RESET, json={"email": "api9@example.com"})).status_code == 429
+
+
+async def test_the_form_refuses_an_address_asked_too_often(client: httpx.AsyncClient, settings: Settings) -> None:
+    limit = int(settings.password_reset_rate_limit.split("/")[0])
+    for _ in range(limit):
+        assert (await _forgot(client, "limited-form@example.com")).status_code == 200
+    refused = await _forgot(client, "LIMITED-form@example.com")
+    assert refused.status_code == 429
+    assert "Too many reset requests" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+
+
+async def test_an_account_gets_a_few_reset_links_an_hour_whoever_asks(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, mailbox: Mailbox
+) -> None:
+    member = await tenant.add_user("reset-loop@example.com")
+    sent = [
+        await client.post(tenant.path(f"/users/{member.id}/password-reset"), headers=tenant.auth)
+        for _ in range(LINKS_PER_HOUR + 1)
+    ]
+    assert [answer.status_code for answer in sent] == [202] * LINKS_PER_HOUR + [429]
+    assert int(sent[-1].headers["retry-after"]) > 0
+    assert (await client.post(RESET, json={"email": member.email})).status_code == 202  # it tells nothing
+    assert len([mail for mail in await mailbox.deliver() if mail.to == member.email]) == LINKS_PER_HOUR
+    async with runtime.database.transaction(write=False) as session:
+        statuses = set(await session.scalars(select(OutboxMessage.status)))
+    assert statuses == {SENT}  # the request by address was done with, not failed or retried
 
 
 async def test_disabled_accounts_get_no_reset_mail(client: httpx.AsyncClient, tenant: Tenant, mailbox: Mailbox) -> None:

@@ -45,8 +45,11 @@ EMAILS: dict[str, list[dict[str, Any]]] = {
             "new_email": "zoe.k@exemple.test",
             "endpoint": ENDPOINT,
             "days": 3,
+            "method": "passkey",
+            "added_at": datetime(2026, 12, 5, 10, 3, tzinfo=UTC),
+            "client_ip": "203.0.113.7",
         },
-        {"org_name": None, "brand": None, "user": {**USER, "first_name": None}},
+        {"org_name": None, "brand": None, "user": {**USER, "first_name": None}, "method": "otp", "client_ip": None},
     )
     for name in sorted({p.name.split(".")[0] for p in (BUILTIN / "email").glob("*.subject.txt")})
 }

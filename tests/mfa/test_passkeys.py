@@ -267,3 +267,43 @@ async def test_the_session_that_makes_the_first_passkey_goes_on_with_both_factor
     assert (await client.get("/ui/account")).status_code == 200
     assert client.cookies.get("tenantry_session") != before  # a new session, in place of the password's
     assert await _session_amr(runtime, member.id) in (["pwd", "hwk", "mfa"], ["pwd", "swk", "mfa"])
+
+
+async def test_a_user_handle_that_is_not_base64url_is_a_wrong_assertion_that_counts(
+    instance: MakeInstance, tenant: Tenant
+) -> None:
+    """A malformed ``userHandle`` for a known passkey is refused as any wrong assertion is: its challenge stays
+    spent and the failure counts towards the account's lockout (it was a 500 that rolled both back)."""
+    app = await instance()
+    client = await app.client()
+    member = await tenant.add_user("handle@example.com")
+    await _signed_in(client, member.email)
+    authenticator = SoftAuthenticator(ORIGIN)
+    await register(client, authenticator)
+
+    def mangled(options: dict[str, object]) -> str:
+        credential = json.loads(authenticator.get(options))
+        credential["response"]["userHandle"] = "a"  # one base64url character: no bytes decode from it
+        return json.dumps(credential)
+
+    async with httpx.AsyncClient(transport=client._transport, base_url=ORIGIN) as browser:
+        options, csrf = await _options(browser, "/ui/forgot-password", "/ui/passkey/options")
+        alone = await browser.post("/ui/passkey", data={"csrf_token": csrf, "credential": mangled(options)})
+        assert alone.status_code == 400, alone.text
+        assert "could not sign you in" in alone.text
+        first = await submit(browser, "/ui/sign-in", "/ui/sign-in", {"email": member.email, "password": PASSWORD})
+        assert first.headers["location"] == "/ui/mfa"
+        options, csrf = await _options(browser, "/ui/mfa", "/ui/mfa/passkey/options")
+        second = await browser.post("/ui/mfa/passkey", data={"csrf_token": csrf, "credential": mangled(options)})
+        assert second.status_code == 400, second.text
+    async with app.runtime.database.transaction(write=False) as session:
+        failures = await session.get(LoginFailure, account_key(member.email))
+        open_challenges = await session.scalars(
+            select(WebAuthnChallenge.id).where(
+                WebAuthnChallenge.purpose != "register", WebAuthnChallenge.spent_at.is_(None)
+            )
+        )
+        assert failures is not None
+        assert failures.failures == 2
+        assert list(open_challenges) == []
+    assert [action for action, _ in await _actions(app.runtime, member.id)].count("mfa.failed") == 2

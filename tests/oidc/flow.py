@@ -80,3 +80,11 @@ async def redeem(client: httpx.AsyncClient, registered: dict[str, Any], code: st
     assert tokens.status_code == 200, tokens.text
     answer: dict[str, Any] = tokens.json()
     return answer
+
+
+async def app_token(client: httpx.AsyncClient, root_token: str, org_slug: str, email: str) -> tuple[str, str]:
+    """A platform client registered, and the access token it redeems for ``email`` in ``org_slug`` (signing the
+    browser in on the way): its client id and the token."""
+    registered = await register(client, root_token)
+    code = await code_for(client, authorize_url(registered["client_id"], organization=org_slug), email)
+    return registered["client_id"], (await redeem(client, registered, code))["access_token"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tenantry.core.clients.models import ClientConsent
 from tenantry.runtime import Runtime
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, bearer, prove_credentials
 from tests.mailbox import csrf_of
 from tests.oidc.flow import APP, LOGGED_OUT, authorize_url, code_for, pkce, query_of, register, sign_in_at
 
@@ -173,9 +173,10 @@ async def test_a_native_app_may_use_any_port_of_its_loopback_redirect_uri(
 
 
 async def test_prompt_none_says_what_a_page_would_have_asked(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     registered = await register(client, root_token)
+    await prove_credentials(runtime, tenant.owner.id)
     attach = {"email": tenant.owner.email, "roles": ["member"]}
     assert (
         await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))

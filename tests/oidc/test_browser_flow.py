@@ -11,8 +11,9 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from playwright.async_api import Page, Route, async_playwright
 
+from tenantry.runtime import Runtime
 from tests.conftest import settings_for
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, bearer, prove_credentials
 from tests.live_server import free_port, serve
 from tests.oidc.flow import query_of, register
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
@@ -51,6 +52,7 @@ async def test_spa_signs_in_with_pkce_and_the_org_chooser_in_chromium(
     site: str,
     app_page: tuple[Page, list[str]],
     client: httpx.AsyncClient,
+    runtime: Runtime,
     root_token: str,
     tenant: Tenant,
     other_tenant: Tenant,
@@ -58,6 +60,7 @@ async def test_spa_signs_in_with_pkce_and_the_org_chooser_in_chromium(
     page, reached = app_page
     spa = await register(client, root_token, name="Acme SPA", type="public", redirect_uris=[CALLBACK])
     member = await tenant.add_user("chromium-user@example.com", roles=["admin"])
+    await prove_credentials(runtime, member.id)
     attach = {"email": member.email, "roles": ["member"]}
     assert (
         await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))

@@ -8,8 +8,9 @@ import jwt
 
 from tenantry.app import build_runtime, create_app
 from tenantry.db.engine import Database
+from tenantry.runtime import Runtime
 from tests.conftest import settings_for
-from tests.factories import Tenant, bearer, make_platform_admin, token_for
+from tests.factories import Tenant, bearer, make_platform_admin, prove_credentials, token_for
 from tests.oidc.flow import APP, authorize_url, code_for, register
 
 TOKEN, USERINFO, INTROSPECT = "/oidc/token", "/oidc/userinfo", "/oidc/introspect"
@@ -190,8 +191,9 @@ async def test_refresh_may_narrow_the_scope_but_never_widen_it(
 
 
 async def test_id_and_access_tokens_name_one_session_which_an_org_switch_renews(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    await prove_credentials(runtime, tenant.owner.id)
     registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token", EXCHANGE])
     attach = {"email": tenant.owner.email, "roles": ["member"]}
     assert (
@@ -219,8 +221,9 @@ async def test_id_and_access_tokens_name_one_session_which_an_org_switch_renews(
 
 
 async def test_an_org_switch_is_refused_once_a_second_factor_is_required_as_a_refresh_would_be(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    await prove_credentials(runtime, tenant.owner.id)
     registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token", EXCHANGE])
     attach = {"email": tenant.owner.email, "roles": ["member"]}
     assert (

@@ -16,8 +16,9 @@ import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from tenantry.runtime import Runtime
 from tests.conftest import settings_for
-from tests.factories import Tenant, bearer
+from tests.factories import Tenant, bearer, prove_credentials
 from tests.live_server import free_port, serve
 from tests.oidc.flow import APP, LOGGED_OUT, query_of, register, sign_in_at
 
@@ -56,6 +57,7 @@ async def test_sign_in_with_authlib_through_the_hosted_pages(
     site: str,
     browser: httpx.AsyncClient,
     client: httpx.AsyncClient,
+    runtime: Runtime,
     root_token: str,
     tenant: Tenant,
     other_tenant: Tenant,
@@ -63,6 +65,7 @@ async def test_sign_in_with_authlib_through_the_hosted_pages(
     registered = await register(client, root_token, grant_types=["authorization_code", "refresh_token", EXCHANGE])
     client_id, secret = registered["client_id"], registered["client_secret"]
     member = await tenant.add_user("two-orgs@example.com", roles=["admin"])
+    await prove_credentials(runtime, member.id)
     attached = await client.post(
         other_tenant.path("/members"), json={"email": member.email, "roles": ["member"]}, headers=bearer(root_token)
     )

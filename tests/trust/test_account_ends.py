@@ -101,3 +101,47 @@ async def test_deleting_the_only_org_of_a_platform_admin_leaves_the_platform_adm
     assert (await client.get("/api/v1/me", headers=creator)).json()["platform_admin"] is True
     assert (await login(client, "creator@example.com"))["access_token"]
     assert (await client.post("/api/v1/auth/token", data={"grant_type": "password", **owner})).status_code == 400
+
+
+# Found by the review of 2026-12-07: an invitation another organization sent kept a removed account alive. Its only
+# organization removed it (or was deleted), the account was not deleted and no session ended; once the invitation
+# was withdrawn or declined, it was a live account in no organization, for good, signing in with the password the
+# organization that removed it had chosen.
+async def _removed(client: httpx.AsyncClient, org: Tenant, user_id: str) -> httpx.Response:
+    return await client.delete(org.path(f"/users/{user_id}"), headers=org.auth)
+
+
+async def _deleted(client: httpx.AsyncClient, org: Tenant, _: str) -> httpx.Response:
+    return await client.delete(org.path(), headers=org.auth)
+
+
+@pytest.mark.parametrize("ends", [_removed, _deleted], ids=["removed", "its organization deleted"])
+async def test_an_invitation_elsewhere_keeps_no_removed_account_alive_and_is_withdrawn(
+    client: httpx.AsyncClient,
+    root_token: str,
+    ends: Callable[[httpx.AsyncClient, Tenant, str], Awaitable[httpx.Response]],
+) -> None:
+    acme, initech = await make_tenant(client, root_token, "acme"), await make_tenant(client, root_token, "initech")
+    made = await acme.add_user("x@example.com")
+    tokens = await login(client, made.email)
+    invited = await client.post(initech.path("/members"), json={"email": made.email}, headers=initech.auth)
+    assert invited.json()["membership_status"] == "invited", invited.text
+
+    assert (await ends(client, acme, made.id)).status_code == 204
+
+    signed_in = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": made.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 400, signed_in.text  # the account is gone
+    assert (await client.get("/api/v1/me", headers=bearer(tokens["access_token"]))).status_code == 401
+    refreshed = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 400
+    assert (await client.get(initech.path(f"/users/{made.id}"), headers=initech.auth)).status_code == 404
+    audit = await client.get(
+        initech.path("/audit-events"), params={"action": "member.invitation_withdrawn"}, headers=initech.auth
+    )
+    [withdrawn] = audit.json()["items"]
+    assert withdrawn["target_id"] == made.id
+    assert withdrawn["actor_user_id"] is None  # nobody of acme's is named

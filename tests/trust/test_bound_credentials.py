@@ -16,7 +16,7 @@ import pyotp
 
 from tenantry.runtime import Runtime
 from tests.console.test_pages import post, sign_in
-from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant
+from tests.factories import PASSWORD, Member, Tenant, bearer, make_tenant, prove_credentials
 from tests.mailbox import csrf_of
 from tests.mfa.conftest import Authenticator
 from tests.oidc.flow import APP, authorize_url, code_for, query_of, register, sign_in_at
@@ -71,6 +71,7 @@ async def test_an_org_applications_token_changes_nothing_that_guards_the_account
     client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     alice = await tenant.add_user("alice@example.com")
+    await prove_credentials(runtime, alice.id)
     attach = {"email": alice.email, "roles": ["member"]}
     assert (
         await client.post(other_tenant.path("/members"), json=attach, headers=bearer(root_token))

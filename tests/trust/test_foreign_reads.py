@@ -9,7 +9,7 @@ sign-ins until the invitation is accepted.
 import httpx
 
 from tenantry.runtime import Runtime
-from tests.factories import PASSWORD, Tenant, bearer, token_for
+from tests.factories import PASSWORD, Tenant, bearer, prove_credentials, token_for
 from tests.mailbox import csrf_of
 from tests.trust.conftest import SECRET_VALUES, Victim
 from tests.trust.test_bound_credentials import _org_app_token
@@ -18,8 +18,9 @@ SIGN_INS = {"user.signed_in", "user.sign_in_failed"}
 
 
 async def test_a_credential_bound_to_one_org_reads_no_user_of_the_accounts_other_orgs(
-    client: httpx.AsyncClient, root_token: str, alice: Victim, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, alice: Victim, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    await prove_credentials(runtime, alice.id)
     colleague = await tenant.add_user("zebulon@acme.example", first_name="Zebulon")
     await client.put(tenant.path(f"/users/{alice.id}/roles"), json={"roles": ["admin"]}, headers=tenant.auth)
     attach = {"email": alice.email, "roles": ["supervisor"]}

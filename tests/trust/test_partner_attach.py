@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tenantry.runtime import Runtime
-from tests.factories import Member, Tenant, make_tenant
+from tests.factories import Member, Tenant, make_tenant, prove_credentials
 from tests.snapshots import every_row
 from tests.trust.conftest import ATTACHES, Victim
 
@@ -57,8 +57,9 @@ async def test_a_partner_still_creates_new_accounts_for_its_customer(
 
 
 async def test_a_platform_admin_acting_through_no_partner_link_still_attaches(
-    client: httpx.AsyncClient, root_token: str, tenant: Tenant, alice: Victim, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, root_token: str, tenant: Tenant, alice: Victim, other_tenant: Tenant
 ) -> None:
+    await prove_credentials(runtime, alice.id)
     added = await client.post(
         other_tenant.path("/members"), json={"user_id": alice.id}, headers={"Authorization": f"Bearer {root_token}"}
     )

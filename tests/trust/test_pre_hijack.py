@@ -96,6 +96,8 @@ async def test_an_account_made_over_the_api_is_the_owners_alone_once_they_accept
     assert (await client.post(evil.path("/users"), json=made, headers=evil.auth)).status_code == 201
     evils = (await _password_sign_in(client, PASSWORD)).json()
     await enrol(client, evils["access_token"], totp_clock)  # a second factor the creator holds
+    [notice] = await mailbox.deliver()  # told to the address: made by a session of the password alone
+    assert (notice.to, notice.subject) == (CEO, "An authenticator app was added to your account")
     invited = await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
     assert invited.json()["membership_status"] == "invited"
 
@@ -111,11 +113,12 @@ async def test_an_account_made_over_the_api_is_the_owners_alone_once_they_accept
     assert (await client.get(tenant.path("/users"), headers=bearer(owners.json()["access_token"]))).status_code == 200
     mails = {mail.to: mail.subject for mail in await mailbox.deliver()}
     assert mails.get(CEO) == "Your account is now yours alone"
-    for org in (tenant, evil):
-        audit = await client.get(
-            org.path("/audit-events"), params={"action": "user.ownership_proven"}, headers=org.auth
-        )
-        assert len(audit.json()["items"]) == 1, audit.text
+    root = bearer(root_token)
+    told = {(tenant.slug, "user.ownership_proven"): 1, (evil.slug, "user.ownership_proven"): 0}
+    told[evil.slug, "member.consent_required"] = 1  # evil holds the account no more: it must be accepted again
+    for (slug, action), count in told.items():
+        audit = await client.get(f"/api/v1/orgs/{slug}/audit-events", params={"action": action}, headers=root)
+        assert len(audit.json()["items"]) == count, (slug, action, audit.text)
 
 
 async def test_an_account_made_over_scim_cannot_accept_on_my_account_and_its_creators_session_ends(
@@ -276,6 +279,28 @@ async def test_a_session_a_magic_link_opened_cannot_accept_an_invitation(
     assert (await mailbox.one_for(CEO)).to == CEO  # the join link, to the address invited
 
 
+async def test_a_session_a_magic_link_opened_cannot_decline_an_invitation_either(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)
+    consent = await _invited_by(client, tenant, mailbox)
+
+    await _magic_session(client, evil, user_id)
+    page = await client.get("/ui/account")
+    form = {"org": tenant.id, "answer": "decline", "csrf_token": csrf_of(page.text)}
+    refused = await client.post("/ui/account/invitations", data=form)
+    assert "Check your mailbox" in refused.text, refused.text
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "invited"  # evil answered nothing in the owner's name
+    audit = await client.get(
+        tenant.path("/audit-events"), params={"action": "member.consent_declined"}, headers=tenant.auth
+    )
+    assert audit.json()["items"] == []
+    client.cookies.clear()
+    opened = await client.get(consent)
+    assert 'name="answer"' in opened.text, opened.text  # the owner's link still answers
+
+
 async def test_accepting_ends_the_sessions_magic_links_opened_and_no_other(
     client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
 ) -> None:
@@ -311,6 +336,7 @@ async def test_a_factor_a_magic_links_session_added_must_be_proven_before_accept
     code = pyotp.TOTP(secret.group(1)).at(totp_clock.now)
     added = await client.post("/ui/account/mfa", data={"code": code, "csrf_token": csrf_of(page.text)})
     assert added.status_code == 200, added.text  # an authenticator app evil holds (a passkey likewise)
+    assert [mail.subject for mail in await mailbox.deliver()] == ["An authenticator app was added to your account"]
     client.cookies.clear()
     consent = await _invited_by(client, tenant, mailbox)
 
@@ -364,3 +390,99 @@ async def test_accepting_spends_the_codes_and_drops_the_second_steps_a_magic_lin
     client.cookies.clear()
     await sign_in(client, CEO, OWNERS)  # the owner sets up an app: not with the secret evil saw
     assert shown.group(1) not in (await client.get("/ui/account/mfa")).text
+
+
+# Found by the review of 2026-12-07: a platform admin's direct attach skipped what accepting does. An account evil
+# made (with a password it chose) or holds alone (magic links) was attached to bigcorp at once, and evil's password,
+# magic link and magic link's session reached bigcorp's console.
+async def _evils_pre_made(client: httpx.AsyncClient, root_token: str, mailbox: Mailbox) -> tuple[Tenant, str]:
+    """An account evil made for the address, with a password it chose (not proven the owner's)."""
+    await mailbox.deliver()
+    evil = await make_tenant(client, root_token, "evil")
+    made = {"email": CEO, "first_name": "Fake", "password": PASSWORD, "email_verified": True}
+    created = await client.post(evil.path("/users"), json=made, headers=evil.auth)
+    assert created.status_code == 201, created.text
+    return evil, created.json()["id"]
+
+
+async def _minted(client: httpx.AsyncClient, evil: Tenant, user_id: str) -> str:
+    magic = await client.post(evil.path(f"/users/{user_id}/magic-link"), headers=evil.auth)
+    assert magic.status_code in {200, 201}, magic.text
+    return str(magic.json()["url"]).removeprefix("http://testserver")
+
+
+async def test_a_platform_admin_attaching_an_account_an_organization_made_invites_its_owner(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_pre_made(client, root_token, mailbox)
+    magic = await _minted(client, evil, user_id)
+
+    added = await client.post(
+        tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=bearer(root_token)
+    )
+    assert added.json()["membership_status"] == "invited", added.text  # evil chose the password: the owner must accept
+    assert await _creator_acts_in(client, tenant) != 200
+
+    await _owner_takes_over(client, mailbox)
+    client.cookies.clear()
+    used = await client.get(magic)
+    assert "no longer" in used.text or used.status_code >= 400, used.text
+    assert await _creator_acts_in(client, tenant) != 200
+    owners = await _password_sign_in(client, OWNERS)
+    assert (await client.get(tenant.path("/users"), headers=bearer(owners.json()["access_token"]))).status_code == 200
+
+
+async def test_a_platform_admins_attach_ends_the_magic_links_of_the_organization_holding_the_account(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_own(client, root_token, mailbox)  # the owner chose the password: proven
+    owners = (await _password_sign_in(client, OWNERS)).json()
+    await _magic_session(client, evil, user_id)
+    evils_cookies = dict(client.cookies)
+    magic = await _minted(client, evil, user_id)  # and one kept for later
+    client.cookies.clear()
+
+    added = await client.post(
+        tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=bearer(root_token)
+    )
+    assert added.json()["membership_status"] == "active", added.text  # proven: attached at once
+
+    used = await client.get(magic)
+    assert "no longer" in used.text or used.status_code >= 400, used.text  # minted while evil's alone: void
+    client.cookies.update(evils_cookies)
+    assert (await client.get("/ui/account")).status_code in {302, 303}  # evil's session ended
+    assert (await client.get(f"/console/{tenant.slug}/members")).status_code != 200
+    client.cookies.clear()
+    assert (await client.get(tenant.path("/users"), headers=bearer(owners["access_token"]))).status_code == 200
+
+
+# Found by the review of 2026-12-07: once the owner took a pre-made account over, the organization that had made it
+# kept the membership nobody agreed to: it read the owner's profile and sign-ins and could impersonate them, and the
+# owner had no way to leave it.
+async def test_the_organization_that_made_the_account_asks_its_owner_again_once_they_take_it_over(
+    client: httpx.AsyncClient, root_token: str, tenant: Tenant, mailbox: Mailbox
+) -> None:
+    evil, user_id = await _evils_pre_made(client, root_token, mailbox)
+    await client.post(tenant.path("/members"), json={"email": CEO, "roles": ["admin"]}, headers=tenant.auth)
+
+    await _owner_takes_over(client, mailbox)
+    [secured] = [mail for mail in await mailbox.deliver() if mail.to == CEO]
+    assert "Evil" in secured.text, secured.text  # the owner is told who asks to be accepted again
+
+    seen = (await client.get(evil.path(f"/users/{user_id}"), headers=evil.auth)).json()
+    assert (seen["membership_status"], seen["first_name"]) == ("invited", "")  # the email alone
+    assert (await client.post(evil.path(f"/users/{user_id}/impersonate"), headers=evil.auth)).status_code == 403
+    audit = await client.get(evil.path("/audit-events"), params={"target_id": user_id, "limit": 100}, headers=evil.auth)
+    actions = [item["action"] for item in audit.json()["items"]]
+    assert "member.consent_required" in actions, actions
+    client.cookies.clear()
+    await sign_in(client, CEO, OWNERS)
+    audit = await client.get(evil.path("/audit-events"), params={"action": "user.signed_in"}, headers=evil.auth)
+    assert [item for item in audit.json()["items"] if item["target_id"] == user_id] == []
+    page = await client.get("/ui/account")
+    assert "Evil" in page.text
+    form = {"org": evil.id, "answer": "decline", "csrf_token": csrf_of(page.text)}
+    assert (await client.post("/ui/account/invitations", data=form)).status_code == 200  # the owner leaves it
+    assert (await client.get(evil.path(f"/users/{user_id}"), headers=evil.auth)).status_code == 404
+    member = await client.get(tenant.path(f"/users/{user_id}"), headers=tenant.auth)
+    assert member.json()["membership_status"] == "active"

@@ -75,10 +75,9 @@ async def request_password_reset(
     request: Request,
     session: DbSession,
     runtime: AppRuntime,
-    _: None = Depends(rate_limited("password-reset")),
 ) -> JSONResponse:
     """Mail a password reset link to the account with this address; the answer is the same for any address."""
-    await runtime.throttle.admit_password_reset(payload.email)
+    await runtime.throttle.admit_password_reset(payload.email, client_ip(request))
     resets.request_reset(session, anonymous_actor(request), payload.email)
     return JSONResponse({"detail": RESET_ACCEPTED}, status_code=status.HTTP_202_ACCEPTED)
 
@@ -103,7 +102,7 @@ async def change_required_password(
     "/orgs/{org}/users/{user}/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 429),
 )
 async def send_password_reset(
     session: DbSession,
@@ -119,7 +118,7 @@ async def send_password_reset(
     "/orgs/{org}/users/{user}/invitation",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422, 429),
 )
 async def resend_invitation(
     session: DbSession,
@@ -142,7 +141,7 @@ async def resend_invitation(
     "/orgs/{org}/users/{user}/email-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 404, 409),
+    responses=problems(401, 403, 404, 409, 429),
 )
 async def send_email_verification(
     session: DbSession,
@@ -183,7 +182,7 @@ async def create_magic_link(
     "/me/email-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(401, 403, 409),
+    responses=problems(401, 403, 409, 429),
 )
 async def verify_my_email(
     session: DbSession,

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/orgs/{org}/audit-events", tags=["audit"], route_clas
 ActionFilter = Annotated[StorableStr | None, Query(max_length=64, description="Exact action, e.g. `user.created`.")]
 ActorFilter = Annotated[
     StorableStr | None,
-    Query(max_length=64, description="Id of a user who acted or impersonated, or of an API key."),
+    Query(max_length=64, description="Id of a user who acted or impersonated, of an API key or of an application."),
 ]
 TargetFilter = Annotated[StorableStr | None, Query(max_length=64, description="Id of the thing acted on.")]
 SinceFilter = Annotated[

@@ -33,4 +33,4 @@ async def readyz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
 async def jwks(response: Response, runtime: Runtime = Depends(get_runtime)) -> dict[str, Any]:
     """Public keys that verify Tenantry's access tokens and ID tokens (RFC 7517); browser apps may read them."""
     response.headers.update(ANY_ORIGIN)
-    return runtime.keyring.jwks()
+    return await runtime.keyring.jwks()

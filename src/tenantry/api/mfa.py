@@ -73,7 +73,7 @@ async def confirm_totp(
     nothing more: sign in again with the app."""
     user = await load_me(session, actor)
     return RecoveryCodesOut(
-        recovery_codes=await service.confirm_totp(session, runtime.settings, actor, user, payload.code, place)
+        recovery_codes=await service.confirm_totp(session, runtime.flows, actor, user, payload.code, place)
     )
 
 

@@ -72,7 +72,9 @@ async def list_resources(
         limit=limit + 1,
     )
     after = rows[limit - 1].id if len(rows) > limit else None
-    return ResourcePage(items=[service.resource_out(row) for row in rows[:limit]], next_cursor=encode_cursor(after))
+    return ResourcePage(
+        items=[ResourceOut.model_validate(row) for row in rows[:limit]], next_cursor=encode_cursor(after)
+    )
 
 
 @router.post(
@@ -87,7 +89,7 @@ async def create_resource(
     access: OrgAccess = Depends(org_member(Policy("resources:write", impersonation=False))),
 ) -> ResourceOut:
     """Create a resource; a bot belongs to an environment (``parent_id``)."""
-    return service.resource_out(await service.create(session, access.actor, access.org, payload))
+    return ResourceOut.model_validate(await service.create(session, access.actor, access.org, payload))
 
 
 @router.get("/orgs/{org}/resources/{resource}", response_model=ResourceOut, responses=problems(401, 403, 404))
@@ -95,7 +97,7 @@ async def get_resource(
     target: TargetResource = Depends(target_resource(Policy("resources:read", partner=True))),
 ) -> ResourceOut:
     """One resource, by id or external id."""
-    return service.resource_out(target.resource)
+    return ResourceOut.model_validate(target.resource)
 
 
 @router.patch(
@@ -104,7 +106,7 @@ async def get_resource(
 async def update_resource(payload: ResourceUpdate, target: ResourceWriter, session: DbSession) -> ResourceOut:
     """Rename, move, re-key, activate or deactivate a resource."""
     access = target.access
-    return service.resource_out(await service.update(session, access.actor, access.org, target.resource, payload))
+    return ResourceOut.model_validate(await service.update(session, access.actor, access.org, target.resource, payload))
 
 
 @router.delete(

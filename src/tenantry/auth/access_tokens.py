@@ -93,10 +93,12 @@ _CACHE_SIZE = 10_000
 async def verify(keyring: KeyRing, settings: Settings, token: str) -> AccessClaims:
     """Check header (alg, typ, kid), signature, issuer, audience and times; 401 on any doubt.
 
-    A token seen before is taken from the key ring's cache of verified claims until it expires (the cache
-    empties when keys reload, at least once a minute). What can change about a valid token — its user,
-    its session — is checked by the caller on every request, cached or not.
+    A token seen before is taken from the key ring's cache of verified claims until it expires, once the keys
+    are no older than a minute (``KeyRing.refresh_if_due``: reading them again empties the cache, so a token of a
+    key retired since is refused). What can change about a valid token — its user, its session — is checked
+    by the caller on every request, cached or not.
     """
+    await keyring.refresh_if_due()
     cached = keyring.verified.get(token)
     if cached is not None and time.time() < cached[1]:
         claims: AccessClaims = cached[0]

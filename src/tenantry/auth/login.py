@@ -74,7 +74,7 @@ async def password_grant(
     rest of the sign-in needs (``core.users.password_signin``); the writes are single statements, no entity.
     """
     passwords = runtime.passwords
-    ahead = await _verified_ahead(runtime, username, password)
+    ahead = await _verified_ahead(runtime, username, password, client_ip)
     connection = await session.connection()  # (after the hash read ahead: on SQLite this takes the write lock)
     account = await password_signin.account(connection, username)
     password_hash = account.password_hash if account is not None else None
@@ -139,12 +139,15 @@ async def _record(
     await insert_sign_in(session, user_id, joined, sign_in)
 
 
-async def _verified_ahead(runtime: Runtime, username: str, password: str) -> tuple[str | None, bool] | None:
+async def _verified_ahead(
+    runtime: Runtime, username: str, password: str, client_ip: str | None
+) -> tuple[str | None, bool] | None:
     """SQLite: the stored hash (read apart) and whether ``password`` matches it, checked before the sign-in's
     write transaction begins, so that the hash is not computed while this process's writers wait for their
     turn (``db.write_turns``). The sign-in uses the answer only if the hash it then reads is the same.
-    PostgreSQL writers do not wait for each other: None, the hash is checked in the transaction."""
-    if not runtime.database.is_sqlite:
+    PostgreSQL writers do not wait for each other: None, the hash is checked in the transaction. None too
+    for a client over its failure limit: ``brute_force`` refuses it without computing a hash."""
+    if not runtime.database.is_sqlite or await runtime.throttle.failures_exceeded(client_ip):
         return None
     async with runtime.database.transaction(write=False) as reader:
         found = await password_signin.account(await reader.connection(), username)

@@ -87,6 +87,7 @@ def _actor(request: Request, principal: Principal, rights: Rights) -> Actor:
     return Actor(
         user_id=principal.user.id if principal.user else None,
         api_key_id=principal.api_key.id if principal.api_key else None,
+        client_id=principal.client_id,
         impersonator_id=principal.impersonator_id,
         partner_org_id=rights.partner_org_id,
         platform_admin=principal.platform_admin,

@@ -1,4 +1,5 @@
-"""Request rates, failed sign-ins per client IP and reset requests per address, counted with ``limits``.
+"""Request rates, failed sign-ins per client IP, reset requests per address and links mailed per account,
+counted with ``limits``.
 
 Counters live in each process's memory, or in Redis when ``TENANTRY_REDIS_URL`` is set, so that every
 instance behind a load balancer sees the same counts. When Redis cannot be reached the throttle lets
@@ -19,9 +20,11 @@ from limits.errors import StorageError
 
 from tenantry.core.users.emailkey import email_key
 from tenantry.errors import RateLimited
+from tenantry.i18n import N_
 from tenantry.settings import Settings
 
 log = logging.getLogger("tenantry.throttle")
+TOO_MANY_LINKS = N_("too many emails of this kind were sent to this account; try again later")
 _REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -61,6 +64,7 @@ class Throttle:
             settings.login_ip_max_failures, settings.login_ip_window_seconds
         )
         self.password_reset = limits.parse(settings.password_reset_rate_limit)
+        self._mailed_link = limits.parse(settings.mailed_link_rate_limit)
 
     async def _allowed(self, check: Awaitable[bool]) -> bool:
         try:
@@ -86,11 +90,20 @@ class Throttle:
             if retry_after is not None:
                 raise RateLimited(f"too many requests: at most {item} from one client", retry_after=retry_after)
 
-    async def admit_password_reset(self, email: str) -> None:
-        """Count one reset request for the address (whether or not an account has it); RateLimited when over."""
+    async def admit_password_reset(self, email: str, client_ip: str | None) -> None:
+        """Count one reset request by address, from ``client_ip`` (the client's requests to every reset form
+        count together) and for the address (whether or not an account has it); RateLimited when either is
+        over. The client comes first: one that is over does not spend the address's allowance."""
+        await self.admit("password-reset", client_ip)
         retry_after = await self.wait_for(self.password_reset, "password-reset", email_key(email))
         if retry_after is not None:
             raise RateLimited("too many reset requests for this address; try again later", retry_after=retry_after)
+
+    async def admit_mailed_link(self, account_id: str, purpose: str) -> None:
+        """Count one link of ``purpose`` mailed to the account (``core.flows.context.MailedLinkQuota``)."""
+        retry_after = await self.wait_for(self._mailed_link, "mailed-link", purpose, account_id)
+        if retry_after is not None:
+            raise RateLimited(TOO_MANY_LINKS, retry_after=retry_after)
 
     async def failures_exceeded(self, client_ip: str | None) -> bool:
         """True when the client has failed to sign in too often within the window."""

@@ -26,8 +26,9 @@ from tenantry.console.pages import Console, ConsoleRoute, console_access, is_htm
 from tenantry.core.imports.eva import EvaFormat
 from tenantry.core.imports.importer import Importer, ImportFormat, Summary
 from tenantry.core.imports.native import NativeFormat
-from tenantry.core.imports.records import ImportLimitExceeded, RecordReader, csv_safe
+from tenantry.core.imports.records import ImportLimitExceeded, csv_safe
 from tenantry.core.imports.rows import Outcome
+from tenantry.core.imports.spool import row_count
 from tenantry.core.imports.units import OwnTransactions
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users import export
@@ -70,10 +71,9 @@ def _format(name: str, org: Organization) -> ImportFormat:
 
 
 def _row_count(data: bytes, name: str, org: Organization, max_bytes: int) -> int:
-    """The file's rows (its header left out); ``InvalidInput`` for a header the format refuses."""
-    reader = RecordReader(_format(name, org).delimiter, max_bytes)
-    records = reader.feed(data) + reader.close()
-    return len(records) - (1 if records and _format(name, org).header(records[0]) else 0)
+    """The file's rows (its header left out); ``InvalidInput`` for a header the format refuses or a row wider
+    than it."""
+    return row_count(data, _format(name, org), max_bytes=max_bytes)
 
 
 async def _run(job: ImportJob, importer: Importer, data: bytes) -> None:
@@ -178,7 +178,7 @@ async def export_members(
 ) -> StreamingResponse:
     """Every member with roles and status, as CSV (re-importable)."""
     return StreamingResponse(
-        export.export_text(console.runtime.database, console.org, "csv"),
+        export.export_text(console.runtime.database, console.org, "csv", console.access.actor),
         media_type=export.MEDIA_TYPES["csv"],
         headers=attachment(f"{console.org.slug}-users.csv"),
     )

@@ -24,7 +24,7 @@ from tenantry.auth.principal import Principal
 from tenantry.auth.second_factor import MFA_AMR
 from tenantry.console.forms import sentence
 from tenantry.core.orgs.models import Organization
-from tenantry.errors import MalformedBody, NotFound, PermissionDenied, TenantryError
+from tenantry.errors import MalformedBody, NotFound, PermissionDenied, RateLimited, TenantryError
 from tenantry.i18n import _
 from tenantry.runtime import get_session, runtime_of
 from tenantry.ui.pages import (
@@ -216,6 +216,11 @@ def _refusal(request: Request, error: Exception) -> Response:
     if isinstance(error, PermissionDenied):
         page = {"title": _("Not allowed"), "text": _("You may not do this in this organization.")}
         return render(request, "message.html", page, 403)
+    if isinstance(error, RateLimited):
+        waiting = {"title": _("Please wait a moment"), "text": sentence(error.detail)}
+        response = render(request, "message.html", waiting, 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     assert isinstance(error, TenantryError)
     return render(request, "message.html", {"title": _("This did not work"), "text": sentence(error.detail)}, 409)
 

@@ -22,6 +22,10 @@ class SignIn:
 class Actor:
     user_id: str | None = None
     api_key_id: str | None = None
+    client_id: str | None = None
+    """The application (OAuth client) the OpenID provider issued the caller's token to; None for the user's own
+    credential: a token of Tenantry's own (the native token endpoint, a dialect's sign-in), the hosted pages, the
+    console. None also for an API key and an impersonation."""
     impersonator_id: str | None = None
     partner_org_id: str | None = None
     platform_admin: bool = False

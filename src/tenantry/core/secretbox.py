@@ -8,6 +8,7 @@ with the new key), then dropping the old one. A secret sealed with an older key 
 
 import base64
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,3 +69,15 @@ def open_sealed(settings: Settings, sealed: str) -> Opened:
     except InvalidToken:
         raise RuntimeError("a stored secret matches none of TENANTRY_SECRET_KEY's keys") from None
     return Opened(plaintext, seal(settings, plaintext))
+
+
+def reseal(settings: Settings, rows: Iterable[object], attribute: str) -> int:
+    """Seal again with the current key each secret in ``attribute`` of ``rows`` that an older key sealed (a row
+    without one is skipped); how many changed. The rows are changed in place, for the caller's flush."""
+    changed = 0
+    for row in rows:
+        sealed = getattr(row, attribute)
+        if sealed is not None and (resealed := open_sealed(settings, sealed).resealed) is not None:
+            setattr(row, attribute, resealed)
+            changed += 1
+    return changed

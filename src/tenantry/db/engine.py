@@ -16,6 +16,7 @@ from sqlalchemy.util import LRUCache
 
 from tenantry.db.errors import is_unavailable
 from tenantry.db.pins import PrimaryPins
+from tenantry.db.replica_lag import ReplicaLag
 from tenantry.db.sqlite_trips import OneTripDbapi
 from tenantry.db.write_turns import WriteTurns
 
@@ -138,6 +139,15 @@ def _close_prepared_statements_one_at_a_time(engine: AsyncEngine) -> None:
             dbapi_connection._prepared_statement_cache = LRUCache(_PREPARED_STATEMENTS, threshold=0)
 
 
+def _lag_engine(url: URL, options: dict[str, Any]) -> AsyncEngine:
+    """An engine of one connection in autocommit, apart from the requests' pool, that samples a server's WAL
+    position (``db.replica_lag``): in the pool, a primary busy enough to need its replicas would keep the sample
+    waiting for a connection, and its replicas would age past the bound."""
+    engine = create_async_engine(url, **(options | {"pool_size": 1, "max_overflow": 0}), isolation_level="AUTOCOMMIT")
+    _drop_broken_connections(engine)
+    return engine
+
+
 class Database:
     """Owns the engine; hands out sessions whose transaction is committed or rolled back as a whole."""
 
@@ -152,6 +162,7 @@ class Database:
         statement_timeout_seconds: float | None = 30.0,
         replica_urls: Sequence[str] = (),
         primary_pin_seconds: float = 10.0,
+        replica_max_lag_seconds: float = 1.0,
     ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -192,6 +203,15 @@ class Database:
             raise ValueError("read replicas need PostgreSQL: TENANTRY_DATABASE_REPLICA_URLS is set with SQLite")
         self.replicas = [Replica(url, options) for url in replica_urls]
         self._next_replica = itertools.cycle(self.replicas)
+        self.replica_lag = (
+            ReplicaLag(
+                _lag_engine(self.url, options),
+                [replica.lag_engine for replica in self.replicas],
+                replica_max_lag_seconds,
+            )
+            if self.replicas
+            else None
+        )
         self.pins = PrimaryPins(primary_pin_seconds)
 
     def session(self, *, write: bool, replica: "Replica | None" = None) -> AsyncSession:
@@ -201,11 +221,13 @@ class Database:
         return (self._writers if write else self._readers)()
 
     def pick_replica(self) -> "Replica | None":
-        """The next replica in turn that has not failed lately; None when there is none (read the primary)."""
+        """The next replica in turn that has not failed lately and lags no more than the bound (``db.replica_lag``);
+        None when there is none (read the primary)."""
+        lag = self.replica_lag
         now = time.monotonic()
         for _ in self.replicas:
             replica = next(self._next_replica)
-            if replica.down_until <= now:
+            if lag is not None and replica.down_until <= now and lag.recent(replica.lag_engine):
                 return replica
         return None
 
@@ -223,6 +245,8 @@ class Database:
                 await session.commit()
 
     async def dispose(self) -> None:
+        if self.replica_lag is not None:
+            await self.replica_lag.close()
         await self.engine.dispose()
         for replica in self.replicas:
             await replica.engine.dispose()
@@ -240,6 +264,7 @@ class Replica:
         _close_prepared_statements_one_at_a_time(self.engine)
         readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.readers = async_sessionmaker(readers, expire_on_commit=False, autoflush=False, info={_READ_ONLY: True})
+        self.lag_engine = _lag_engine(self.url, options)
         self.down_until = 0.0
 
     def failed(self) -> None:

@@ -4,6 +4,7 @@ Each email carries its outbox id as its Message-ID, the idempotency key a receiv
 drop a copy sent again after a worker died between sending and recording the delivery.
 """
 
+import asyncio
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, Protocol
@@ -63,6 +64,7 @@ class SmtpSink:
             "start_tls": {"auto": None, "starttls": True}.get(security, False),
             "timeout": settings.smtp_timeout_seconds,
         }
+        self._timeout = settings.smtp_timeout_seconds
         self._mail_from = settings.mail_from
 
     async def deliver(self, message_id: str, payload: dict[str, Any]) -> None:
@@ -70,7 +72,11 @@ class SmtpSink:
 
         message = build_message(message_id, payload, self._mail_from)
         try:
-            await aiosmtplib.send(message, **self._options)
+            # aiosmtplib's timeout bounds each reply; this bounds the conversation, which must end within the lease
+            # (see Settings), or another worker sends the email again.
+            await asyncio.wait_for(aiosmtplib.send(message, **self._options), self._timeout)
+        except TimeoutError:
+            raise DeliveryError(f"the SMTP conversation took longer than {self._timeout:g} s") from None
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             raise DeliveryError(f"recipient refused ({codes})", permanent=all(code >= 500 for code in codes)) from None

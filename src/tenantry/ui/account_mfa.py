@@ -48,7 +48,8 @@ async def confirm(holder: Holder, form: AccountForm) -> Response:
     code = field(form, "code", 32)
     settings, user = holder.runtime.settings, holder.current.user
     try:
-        codes = await service.confirm_totp(holder.session, settings, holder.actor, user, code, _here(holder))
+        flows = holder.runtime.flows
+        codes = await service.confirm_totp(holder.session, flows, holder.actor, user, code, _here(holder))
         ownership.factor_added(user, holder.current.session.amr)
     except InvalidInput:
         enrolment = await service.totp_to_confirm(holder.session, settings, user, _here(holder))

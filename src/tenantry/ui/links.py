@@ -1,4 +1,5 @@
-"""The pages one-time links open: activation, password reset, email verification, magic link.
+"""The pages one-time links open: activation, password reset (and the notice of a factor added), email
+verification, magic link.
 
 Opening a link (GET) only shows what it will do; the click on the page (POST) spends it. A link that is
 used, expired or replaced shows one clear page and grants nothing.
@@ -76,6 +77,19 @@ def _reset(org_name: str | None, email: str) -> dict[str, str]:
         "intro": intro % {"email": email},
         "action": "/ui/reset-password",
         "button": _("Save new password"),
+    }
+
+
+def _factor_added(org_name: str | None, email: str) -> dict[str, str]:
+    intro = _(
+        "Choose the new password of %(email)s. Every device signed in is signed out, and the passkeys and "
+        "authenticator apps added without a second factor are removed."
+    )
+    return {
+        "heading": _("Secure your account"),
+        "intro": intro % {"email": email},
+        "action": "/ui/factor-added",
+        "button": _("Remove them and save the new password"),
     }
 
 
@@ -180,37 +194,37 @@ async def _set_password(
     return message(request, _("Password saved"), _(done), sign_in=await _sign_in_link(session, found.row.org_id))
 
 
-@router.get("/activate")
-async def activation_page(
-    request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
-) -> Response:
-    """Invitation link: the organization and the email being activated, and the first password to choose."""
-    return await _password_page(request, session, token, invitations.find_invitation, _activation)
+def _password_link(path: str, find: Finder, apply: Setter, page: Page, done: str | None, name: str) -> None:
+    """``GET /ui{path}``, the page a link that sets a password opens (``_password_page``), and ``POST /ui{path}``,
+    its form, which spends the link (``_set_password``: then says ``done``, or signs the user in)."""
+
+    async def password_page(
+        request: Request, token: Token = "", session: AsyncSession = Depends(get_session)
+    ) -> Response:
+        return await _password_page(request, session, token, find, page)
+
+    async def set_password(
+        request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    ) -> Response:
+        return await _set_password(request, session, runtime, find, apply, page, done)
+
+    router.add_api_route(path, password_page, methods=["GET"], name=f"{name}_page")
+    router.add_api_route(path, set_password, methods=["POST"], name=name)
 
 
-@router.post("/activate")
-async def activate(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
-    """Set the first password; the account is active and this browser signed in."""
-    return await _set_password(
-        request, session, runtime, invitations.find_invitation, invitations.accept_invitation, _activation, None
-    )
-
-
-@router.get("/reset-password")
-async def reset_page(request: Request, token: Token = "", session: AsyncSession = Depends(get_session)) -> Response:
-    """Password reset link: choose a new password."""
-    return await _password_page(request, session, token, resets.find_reset, _reset)
-
-
-@router.post("/reset-password")
-async def reset(
-    request: Request, session: AsyncSession = Depends(get_session), runtime: Runtime = Depends(get_runtime)
-) -> Response:
-    """Set the new password; every session of the account ends."""
-    done = N_("Your new password is saved. Sign in with it.")
-    return await _set_password(request, session, runtime, resets.find_reset, resets.complete_reset, _reset, done)
+# Invitation link: the organization and the account being activated, and its first password; the account is
+# then active and this browser signed in.
+_password_link("/activate", invitations.find_invitation, invitations.accept_invitation, _activation, None, "activate")
+# Password reset link: a new password; every session of the account ends.
+_RESET_DONE = N_("Your new password is saved. Sign in with it.")
+_password_link("/reset-password", resets.find_reset, resets.complete_reset, _reset, _RESET_DONE, "reset")
+# Link of the notice of a factor added without a second factor: a new password, and those factors go.
+_FACTOR_ADDED_DONE = N_(
+    "Your new password is saved and the factors added without a second factor are removed. Sign in with it."
+)
+_password_link(
+    "/factor-added", resets.find_factor_added, resets.undo_factor_added, _factor_added, _FACTOR_ADDED_DONE, "undo"
+)
 
 
 def _link_page(path: str, find: Finder, texts: tuple[str, str, str], name: str) -> None:

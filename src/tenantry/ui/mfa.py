@@ -3,6 +3,7 @@ app or a recovery code; or, when an organization requires a second factor of an 
 an app first. The challenge's token travels in a short-lived HttpOnly cookie, never in a URL; the organization
 the sign-in named (``?org=``, public) travels with the step's links and forms, so its pages keep its branding."""
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -88,13 +89,14 @@ async def second_step_if_needed(
     return to_second_step(runtime, token, purpose, next_url, org)
 
 
-def _token(request: Request, runtime: Runtime) -> str:
+def challenge_token(request: Request, runtime: Runtime) -> str:
+    """The token of the sign-in waiting for its second step, from its cookie (empty when there is none)."""
     return request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
 
 
 async def in_owners_language(request: Request, session: AsyncSession, runtime: Runtime) -> None:
     """The second step's pages speak the language of the account signing in (its ``locale`` first)."""
-    use_user_locale(await challenges.owner_locale(session, _token(request, runtime)))
+    use_user_locale(await challenges.owner_locale(session, challenge_token(request, runtime)))
 
 
 def sign_in_again(request: Request) -> Response:
@@ -125,7 +127,7 @@ async def mfa_page(
     named = await org_context(request, session, org)
     await in_owners_language(request, session, runtime)
     try:
-        methods = await challenges.methods_for(session, _token(request, runtime))
+        methods = await challenges.methods_for(session, challenge_token(request, runtime))
     except ChallengeDead:
         if not errors:
             return sign_in_again(request)
@@ -135,6 +137,29 @@ async def mfa_page(
         method = OTP if OTP in methods else (RECOVERY_CODE if method == RECOVERY_CODE else PASSKEY)
     page = {"method": method, "methods": methods, "next_url": next_url, "errors": errors, "org": named["org"]}
     return render(request, "mfa.html", page, status)
+
+
+async def answer_second_step(
+    request: Request,
+    session: AsyncSession,
+    runtime: Runtime,
+    check: Callable[..., Awaitable[Passed]],
+    refusal: dict[str, str],
+    method: str,
+    next_url: str | None,
+    org: str | None,
+) -> Response:
+    """The second step answered, by a code or a passkey: ``check`` (a ``challenges`` answer) runs under the
+    client's failure limits; passed, the session opens and the browser goes on; a wrong answer counts and shows
+    the step again (on ``method``, with ``refusal``); a sign-in that died starts over."""
+    try:
+        passed = await second_factor_counted(runtime, client_ip(request), check)
+    except ChallengeDead:
+        return sign_in_again(request)
+    except WrongAnswer:
+        await session.commit()  # the failure counts
+        return await mfa_page(request, session, runtime, method, next_url, refusal, 400, org)
+    return await finish_second_step(request, session, runtime, passed, redirect(next_url or "/ui/account"))
 
 
 @router.get("/mfa")
@@ -147,7 +172,7 @@ async def second_factor_page(
     org: OrgRef = None,
 ) -> Response:
     """Ask for a passkey or the authenticator app's code, or (``?method=recovery_code``) a recovery code."""
-    if not _token(request, runtime):
+    if not challenge_token(request, runtime):
         return redirect("/ui/sign-in")
     return await mfa_page(request, session, runtime, method, continuation(next_url), {}, org=org)
 
@@ -164,17 +189,10 @@ async def answer_second_factor(request: Request, session: DbSession, runtime: Ap
     if not code.strip():
         errors = {"code": _("Enter the code")}
         return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
-    try:
-        actor, token = page_actor(request), _token(request, runtime)
-        checked = partial(challenges.answer, session, runtime.flows, actor, token, method, code)
-        passed = await second_factor_counted(runtime, client_ip(request), checked)
-    except ChallengeDead:
-        return sign_in_again(request)
-    except WrongAnswer:
-        await session.commit()  # the failure counts
-        errors = {"code": _("That code is wrong or already used")}
-        return await mfa_page(request, session, runtime, method, next_url, errors, 400, org)
-    return await finish_second_step(request, session, runtime, passed, redirect(next_url or "/ui/account"))
+    actor, token = page_actor(request), challenge_token(request, runtime)
+    check = partial(challenges.answer, session, runtime.flows, actor, token, method, code)
+    refusal = {"code": _("That code is wrong or already used")}
+    return await answer_second_step(request, session, runtime, check, refusal, method, next_url, org)
 
 
 @router.get("/mfa/enrol")
@@ -186,7 +204,7 @@ async def enrolment_required_page(
     named = await org_context(request, session, org)
     await in_owners_language(request, session, runtime)
     try:
-        enrolment = await challenges.start_enrolment(session, runtime.flows, _token(request, runtime))
+        enrolment = await challenges.start_enrolment(session, runtime.flows, challenge_token(request, runtime))
     except ChallengeDead:
         return sign_in_again(request)
     page = {**enrolment_page(enrolment), "action": "/ui/mfa/enrol", "required": True, "org": named["org"]}
@@ -200,7 +218,7 @@ async def finish_required_enrolment(request: Request, session: DbSession, runtim
     next_url = continuation(field(form, "continue", 4000))
     named = await org_context(request, session, field(form, "org", 100) or None)
     await in_owners_language(request, session, runtime)
-    token = _token(request, runtime)
+    token = challenge_token(request, runtime)
     try:
         passed, codes = await challenges.finish_enrolment(
             session, runtime.flows, page_actor(request), token, field(form, "code", 32)

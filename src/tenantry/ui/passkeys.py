@@ -15,23 +15,15 @@ from tenantry import metrics
 from tenantry.auth.brute_force import client_ip, second_factor_counted
 from tenantry.core.flows import ownership
 from tenantry.core.mfa import challenges, passkeys
-from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused, WrongAnswer
-from tenantry.core.mfa.schemas import PASSKEY
+from tenantry.core.mfa.challenges import ChallengeDead, PasskeyRefused
+from tenantry.core.mfa.schemas import OTP, PASSKEY
 from tenantry.errors import InvalidInput, NotFound, RateLimited
 from tenantry.i18n import N_, _
 from tenantry.runtime import AppRuntime, DbSession
-from tenantry.ui.mfa import (
-    MFA_COOKIE,
-    SIGN_IN_RATE,
-    finish_second_step,
-    in_owners_language,
-    mfa_page,
-    sign_in_again,
-)
+from tenantry.ui.mfa import SIGN_IN_RATE, answer_second_step, challenge_token, in_owners_language
 from tenantry.ui.pages import (
     FormRejected,
     continuation,
-    cookie_name,
     field,
     message,
     read_form,
@@ -97,7 +89,7 @@ async def register(request: Request, session: DbSession, runtime: AppRuntime) ->
     try:
         passkey = await passkeys.register(
             session,
-            runtime.settings,
+            runtime.flows,
             actor,
             current.user,
             field(form, "credential", _CREDENTIAL_MAX),
@@ -168,7 +160,7 @@ async def second_step_options(request: Request, session: DbSession, runtime: App
     """WebAuthn options for the passkeys of the account whose sign-in is waiting for its second step."""
     if (refused := await _form_refused(request)) is not None:
         return refused
-    token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
+    token = challenge_token(request, runtime)
     try:
         return _options(await challenges.passkey_options(session, runtime.flows, token))
     except ChallengeDead:
@@ -182,15 +174,8 @@ async def answer_with_passkey(request: Request, session: DbSession, runtime: App
     next_url = continuation(field(form, "continue", 4000))
     org = field(form, "org", 100) or None
     await in_owners_language(request, session, runtime)  # before any refusal is worded
-    token = request.cookies.get(cookie_name(runtime, MFA_COOKIE), "")
-    try:
-        credential = field(form, "credential", _CREDENTIAL_MAX)
-        checked = partial(challenges.answer_passkey, session, runtime.flows, page_actor(request), token, credential)
-        passed = await second_factor_counted(runtime, client_ip(request), checked)
-    except ChallengeDead:
-        return sign_in_again(request)
-    except WrongAnswer:
-        await session.commit()  # the failure counts
-        errors = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
-        return await mfa_page(request, session, runtime, "otp", next_url, errors, 400, org)
-    return await finish_second_step(request, session, runtime, passed, redirect(next_url or "/ui/account"))
+    token = challenge_token(request, runtime)
+    credential = field(form, "credential", _CREDENTIAL_MAX)
+    check = partial(challenges.answer_passkey, session, runtime.flows, page_actor(request), token, credential)
+    refusal = {"passkey": _("That passkey was not accepted. Try again, or enter a code.")}
+    return await answer_second_step(request, session, runtime, check, refusal, OTP, next_url, org)

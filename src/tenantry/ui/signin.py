@@ -197,10 +197,12 @@ async def forgot_password(
         errors = {"email": _("Enter a valid email address")}
         return render(request, "forgot_password.html", {"email": typed, "errors": errors}, 400)
     try:
-        await runtime.throttle.admit_password_reset(email)
-    except RateLimited:
-        text = _("Too many reset requests for this address. Please wait an hour and try again.")
-        return message(request, _("Please wait"), text, 429)
+        await runtime.throttle.admit_password_reset(email, client_ip(request))
+    except RateLimited as limited:
+        errors = {"email": _("Too many reset requests. Please wait a while and try again.")}
+        page = render(request, "forgot_password.html", {"email": typed, "errors": errors}, 429)
+        page.headers["Retry-After"] = str(limited.retry_after)
+        return page
     resets.request_reset(session, page_actor(request), email)
     text = _("If an account has this address, we have sent it a link to choose a new password. Check your inbox.")
     return message(request, _("Check your email"), text, sign_in="/ui/sign-in")

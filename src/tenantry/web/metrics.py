@@ -5,8 +5,12 @@ Prometheus server usually scrapes from inside the network, and what it reads hol
 only counts by route template, status and result. Set the token when the port is reachable from outside.
 """
 
+import asyncio
 import hmac
+import math
+import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -19,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tenantry import metrics
 from tenantry.core.outbox import service as outbox
 from tenantry.db.base import utcnow
+from tenantry.db.engine import Database
 from tenantry.runtime import Runtime, runtime_of
 from tenantry.web.asgi import Answer, HttpMiddleware
 from tenantry.web.deferred import DeferredMount
@@ -91,21 +96,39 @@ class HttpMetricsMiddleware(HttpMiddleware):
         return series
 
 
-async def _outbox_gauges(runtime: Runtime) -> list[GaugeMetricFamily]:
-    depth = GaugeMetricFamily(
-        "tenantry_outbox_depth", "Outbox messages waiting for delivery, by kind.", labels=["kind"]
-    )
-    oldest = GaugeMetricFamily(
-        "tenantry_outbox_oldest_age_seconds",
-        "Age of the oldest message waiting for delivery, by kind.",
-        labels=["kind"],
-    )
-    now = utcnow()
-    async with runtime.database.transaction(write=False) as session:
-        for kind, count, created_at in await outbox.backlog(session):
+class OutboxBacklog:
+    """The outbox backlog as ``/metrics`` reports it, counted at most once per ``seconds`` in this process: counting
+    reads every waiting message (84 ms with 100,000 waiting), and the route is public by default, so scrapes in a
+    burst share one count. The ages are worked out at each scrape from the oldest message's time."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._counted_at = -math.inf
+        self._rows: list[tuple[str, int, datetime]] = []
+        self._lock = asyncio.Lock()
+
+    async def rows(self, database: Database) -> list[tuple[str, int, datetime]]:
+        async with self._lock:  # scrapes at once wait for the one count
+            if time.monotonic() - self._counted_at >= self._seconds:
+                async with database.transaction(write=False) as session:
+                    self._rows = await outbox.backlog(session)
+                self._counted_at = time.monotonic()
+            return self._rows
+
+    async def gauges(self, database: Database) -> list[GaugeMetricFamily]:
+        depth = GaugeMetricFamily(
+            "tenantry_outbox_depth", "Outbox messages waiting for delivery, by kind.", labels=["kind"]
+        )
+        oldest = GaugeMetricFamily(
+            "tenantry_outbox_oldest_age_seconds",
+            "Age of the oldest message waiting for delivery, by kind.",
+            labels=["kind"],
+        )
+        now = utcnow()
+        for kind, count, created_at in await self.rows(database):
             depth.add_metric([kind], count)
             oldest.add_metric([kind], max((now - created_at).total_seconds(), 0.0))
-    return [depth, oldest]
+        return [depth, oldest]
 
 
 def _bearer(request: Request) -> str:
@@ -124,12 +147,14 @@ async def metrics_endpoint(request: Request) -> Response:
         _bearer(request).encode(), expected.get_secret_value().encode()
     ):
         return Response(status_code=401, headers={"www-authenticate": 'Bearer realm="metrics"'})
-    body = metrics.exposition(await _outbox_gauges(runtime))
+    backlog: OutboxBacklog = request.app.state.outbox_backlog
+    body = metrics.exposition(await backlog.gauges(runtime.database))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: FastAPI, runtime: Runtime, *, count_requests: bool = True) -> None:
     """``GET /metrics`` on ``app``; with ``count_requests``, every request ``app`` answers is counted."""
+    app.state.outbox_backlog = OutboxBacklog(runtime.settings.metrics_outbox_seconds)
     include_routes(app.router, router)
     if count_requests:
         app.add_middleware(HttpMetricsMiddleware, root=app)

@@ -9,9 +9,14 @@ just wrote whichever process serves it next:
 - this process remembers a digest of the credential the write presented (``Authorization`` or
   ``x-api-key``), for clients that keep no cookies and come back to the same process.
 
+The cookie is not signed: a pin's end later than a pin lasts is not one this service set (a client pinning
+itself to the primary for good), and pins nobody. A client that writes a plausible end into every request
+stays on the primary, as one that writes something every pin's length would: reads are routed, not granted.
+
 A read that fails authentication on a replica (an account or session newer than the replica) is answered
-from the primary instead, and a replica that cannot be reached is left alone for a while (reads go to
-the primary; ``db.engine.Replica``). With no replica configured nothing here runs and no cookie is set.
+from the primary instead, a replica that cannot be reached is left alone for a while (reads go to
+the primary; ``db.engine.Replica``), and one that lags past the bound answers no read (``db.replica_lag``).
+With no replica configured nothing here runs and no cookie is set.
 """
 
 import hashlib
@@ -30,14 +35,21 @@ def _credential_key(request: Request) -> str | None:
     return hashlib.sha256(credential.encode()).hexdigest() if credential else None
 
 
-def _cookie_pinned(request: Request) -> bool:
+_CLOCK_SLACK_SECONDS = 2
+"""How much later than a pin lasts its end may be (the end is rounded up, and processes' clocks differ a little)."""
+
+
+def _cookie_pinned(request: Request, pin_seconds: float) -> bool:
     until = request.cookies.get(PIN_COOKIE, "")
-    return until.isdigit() and int(until) > time.time()
+    if not (until.isascii() and until.isdigit() and len(until) <= 12):
+        return False
+    left = int(until) - time.time()
+    return 0 < left <= pin_seconds + _CLOCK_SLACK_SECONDS
 
 
 def replica_for(request: Request, database: Database) -> Replica | None:
     """The replica this read-only request reads, or None for the primary."""
-    if not database.replicas or _cookie_pinned(request):
+    if not database.replicas or _cookie_pinned(request, database.pins.seconds):
         return None
     key = _credential_key(request)
     if key is not None and database.pins.pinned(key):

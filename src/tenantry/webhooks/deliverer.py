@@ -67,7 +67,7 @@ class WebhookDeliverer:
         prepared = await self._prepare(message)
         if prepared is None:
             async with self._database.transaction() as session:
-                await outbox.reschedule(session, message.id, "the webhook or its event is gone or disabled", None)
+                await outbox.reschedule(session, message, "the webhook or its event is gone or disabled", None)
             return
         timestamp = int(time.time())
         signatures = [signature(secret, prepared.event_id, timestamp, prepared.body) for secret in prepared.secrets]
@@ -96,4 +96,4 @@ class WebhookDeliverer:
                 await outbox.mark_sent(session, message.id)
             else:
                 next_at = retry_at(message, settings.outbox_retry_base_seconds, now)
-                await outbox.reschedule(session, message.id, outcome.error or "failed", next_at)
+                await outbox.reschedule(session, message, outcome.error or "failed", next_at)

@@ -192,3 +192,13 @@ async def test_page_and_limit_must_be_integers(
     response = await client.get(users_path(tenant.id), params={name: value}, headers=tenant.auth)
     assert response.status_code == 400
     assert list(response.json()["validationError"]) == [name]
+
+
+async def test_a_username_longer_than_the_vendors_longest_is_a_validation_error(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    fits = await client.get(users_path(tenant.id), params={"username": "a" * 255}, headers=tenant.auth)
+    assert (fits.status_code, fits.json()["docs"]) == (200, [])
+    response = await client.get(users_path(tenant.id), params={"username": "a" * 256}, headers=tenant.auth)
+    assert response.status_code == 400
+    assert list(response.json()["validationError"]) == ["username"]

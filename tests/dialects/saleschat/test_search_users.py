@@ -97,6 +97,12 @@ async def test_invalid_offset_or_size_is_4220001(
     assert set(assert_error(response, 422, 4220001)) == {field}
 
 
+async def test_a_term_longer_than_the_longest_email_is_4220001(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    assert (await _search(client, tenant, tenant.auth, q="a" * 319))["items"] == []
+    response = await client.get(users_path(tenant.id), params={"q": "a" * 320}, headers=tenant.auth)
+    assert set(assert_error(response, 422, 4220001)) == {"q"}
+
+
 async def test_a_nul_character_matches_nobody(client: httpx.AsyncClient, tenant: Tenant) -> None:
     assert await _search(client, tenant, tenant.auth, q="a\x00b") == {"items": [], "has_more": False}
 

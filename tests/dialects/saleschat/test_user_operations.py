@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from tenantry.runtime import Runtime
 from tests.dialects.saleschat.helpers import (
     MISSING_ID,
     NEW_PASSWORD,
@@ -12,7 +13,7 @@ from tests.dialects.saleschat.helpers import (
     native_user,
     users_path,
 )
-from tests.factories import PASSWORD, Tenant, bearer, login
+from tests.factories import PASSWORD, Tenant, accept_invitation, bearer, login
 from tests.mailbox import Mailbox
 
 TOKEN = "/api/v1/auth/token"
@@ -90,13 +91,14 @@ async def test_delete_removes_the_user_and_their_account(client: httpx.AsyncClie
 
 
 async def test_delete_keeps_an_account_that_belongs_to_another_org(
-    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     user = await tenant.add_user("shared@example.com")
     added = await client.post(
         other_tenant.path("/members"), json={"email": user.email}, headers=bearer(other_tenant.owner.token)
     )
     assert added.status_code == 201, added.text
+    await accept_invitation(runtime, user.id, other_tenant.id)  # an invitation alone keeps no account alive
     assert (await call(client, "delete", tenant.id, user.id, tenant.auth)).status_code == 204
     assert (await login(client, user.email))["access_token"]
 

@@ -381,6 +381,17 @@ async def test_reset_mails_a_link_to_the_user(telm: Telm, mailbox: Mailbox) -> N
     assert (await telm.sign_in(member.email, PASSWORD)).status_code == 200  # the old one works until then
 
 
+async def test_resets_to_one_user_stop_after_the_account_s_share(telm: Telm, mailbox: Mailbox) -> None:
+    member = await telm.tenant.add_user("bob@example.com")
+    answers = [
+        await telm.client.delete(telm.path("/user/bob@example.com/password"), headers=telm.auth) for _ in range(6)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429]
+    assert answers[-1].json() == {"message": "too many emails of this kind were sent to this account; try again later"}
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert len([mail for mail in await mailbox.deliver() if mail.to == member.email]) == 5
+
+
 async def test_reset_failures(telm: Telm, mailbox: Mailbox) -> None:
     member = await telm.tenant.add_user("bob@example.com")
     unknown = await telm.client.delete(telm.path("/user/nobody@example.com/password"), headers=telm.auth)

@@ -51,6 +51,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     actor_user_id: Mapped[str | None] = mapped_column(String(24), default=None)
     actor_api_key_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    actor_client_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    """The application whose token the user acted with (``Actor.client_id``); None for their own credential."""
     impersonator_id: Mapped[str | None] = mapped_column(String(24), default=None)
     partner_org_id: Mapped[str | None] = mapped_column(String(24), default=None)
     target_type: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -13,7 +13,7 @@ _CHUNK = 1000  # ids per IN list: well under SQLite's bound on bound parameters
 class AuditFilter:
     action: str | None = None
     actor: str | None = None
-    """A user (acting or impersonating) or an API key."""
+    """A user (acting or impersonating), an API key or an application (OAuth client)."""
     target: str | None = None
     since: datetime | None = None
 
@@ -31,6 +31,7 @@ async def page(
             or_(
                 AuditEvent.actor_user_id == where.actor,
                 AuditEvent.actor_api_key_id == where.actor,
+                AuditEvent.actor_client_id == where.actor,
                 AuditEvent.impersonator_id == where.actor,
             )
         )

@@ -38,6 +38,7 @@ def _fields(
         "action": action,
         "actor_user_id": actor.user_id,
         "actor_api_key_id": actor.api_key_id,
+        "actor_client_id": actor.client_id,
         "impersonator_id": actor.impersonator_id,
         "partner_org_id": actor.partner_org_id,
         "target_type": target_type,

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients.models import AuthorizationCode, ClientConsent, OAuthClient
@@ -228,5 +228,16 @@ async def remember_family(session: AsyncSession, code: AuthorizationCode, family
         update(AuthorizationCode)
         .where(AuthorizationCode.id == code.id)
         .values(family_id=family_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def purge_codes(session: AsyncSession, expired_before: datetime) -> None:
+    """Forget codes that expired before ``expired_before``, redeemed or not: a code that old is refused as
+    unknown, and its replay no longer ends the session it was redeemed for (a replay long after says nothing
+    of the first redemption, which the client made within the code's minutes)."""
+    await session.execute(
+        delete(AuthorizationCode)
+        .where(AuthorizationCode.expires_at < expired_before)
         .execution_options(synchronize_session=False)
     )

@@ -17,7 +17,7 @@ action is an event as soon as it is written with a catalog type's name or gains 
 | user.email_verified                            | user.email_verified         |
 | user.signed_in / user.sign_in_failed           | same                        |
 | member.added, member.provisioned, membership.created | membership.created    |
-| member.attach_requested                        | membership.invited          |
+| member.attach_requested, member.consent_required | membership.invited        |
 | user.activated, member.consent_accepted        | membership.accepted         |
 | member.consent_declined                        | membership.declined         |
 | member.removed, membership.removed             | membership.removed          |
@@ -87,6 +87,7 @@ _RENAMED: dict[str, str] = {
     "member.provisioned": "membership.created",
     "user.activated": "membership.accepted",
     "member.attach_requested": "membership.invited",
+    "member.consent_required": "membership.invited",
     "member.consent_accepted": "membership.accepted",
     "member.consent_declined": "membership.declined",
     "member.removed": "membership.removed",

@@ -9,6 +9,10 @@ from tenantry.core.audit.models import AuditEvent
 class EventActor(BaseModel):
     user_id: str | None = Field(description="The user who acted (the impersonated one, under impersonation).")
     api_key_id: str | None = Field(description="The API key that acted.")
+    client_id: str | None = Field(
+        description="The application (OAuth client) whose access token the user acted with; null when they acted "
+        "with their own credential (Tenantry's token endpoint, hosted pages, console), or for an API key."
+    )
     impersonator_id: str | None = Field(description="Who was impersonating the acting user.")
     partner_org_id: str | None = Field(description="The partner organization the actor acted through.")
     request_id: str | None = Field(description="The request that made the change (also in the logs).")
@@ -48,6 +52,7 @@ class EventOut(BaseModel):
             actor=EventActor(
                 user_id=event.actor_user_id,
                 api_key_id=event.actor_api_key_id,
+                client_id=event.actor_client_id,
                 impersonator_id=event.impersonator_id,
                 partner_org_id=event.partner_org_id,
                 request_id=event.request_id,

@@ -1,7 +1,8 @@
-"""What the flows need, built once per application: settings, templates, password hashing."""
+"""What the flows need, built once per application: settings, templates, password hashing, and the count of
+links mailed to each account."""
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,11 +31,20 @@ class DeadToken(InvalidInput):
         super().__init__([FieldError(field, "is invalid, already used or expired")])
 
 
+class MailedLinkQuota(Protocol):
+    """How many links of one kind an account may be mailed (``auth.throttle``: counters shared by every
+    instance when Redis is configured)."""
+
+    async def admit_mailed_link(self, account_id: str, purpose: str) -> None:
+        """Count one link of ``purpose`` mailed to the account; ``RateLimited`` when it had its share."""
+
+
 @dataclass(frozen=True)
 class Flows:
     settings: Settings
     templates: Templates
     passwords: Passwords
+    mailed_links: MailedLinkQuota
 
     def page_url(self, page: str, **query: str) -> str:
         """The absolute URL of a hosted page (``/ui/<page>``)."""

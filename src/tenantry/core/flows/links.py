@@ -20,6 +20,7 @@ from tenantry.core.flows.context import (
     ensure_differs_from_current,
     send_email,
 )
+from tenantry.core.mfa import stepup
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.service import Redeemable
 from tenantry.core.orgs.models import Organization
@@ -50,7 +51,10 @@ async def mail_link(
     void_older: bool = True,
 ) -> None:
     """Mail ``user`` a link of ``kind`` with a new token (an earlier one of that kind stops working; an
-    account created in this transaction has none, and its caller skips looking: ``void_older=False``)."""
+    account created in this transaction has none, and its caller skips looking: ``void_older=False``).
+    An account gets a few of each kind an hour, whoever asks (``RateLimited`` past them): nobody can have
+    one address flooded with mail."""
+    await flows.mailed_links.admit_mailed_link(user.id, kind.purpose)
     org_id = org.id if org else None
     issued = await onetime.issue(
         session, kind.purpose, user, ttl, org_id=org_id, mailed=True, details=details, void_older=void_older
@@ -76,10 +80,13 @@ async def set_password_by_link(
     *,
     action: str,
     replaces_forgotten: bool = False,
+    removes_one_factor_enrolments: bool = False,
 ) -> User:
     """Spend the link ``found`` for ``token`` to set ``password``, checked before it is spent. The mailbox is
-    proven, so the address is verified. A reset (``replaces_forgotten``) must choose a password other than the
-    current one and no longer has to change it."""
+    proven, so the address is verified; the account's second factors stay (whoever holds the mailbox does not
+    pass them), but for the link of a factor's notice (``removes_one_factor_enrolments``): the factors made on one
+    factor go (``stepup.forget_one_factor_enrolments``). A reset (``replaces_forgotten``) must choose a password
+    other than the current one and no longer has to change it."""
     if found is None:
         raise DeadToken()
     await check_new_password(session, found.user, password)
@@ -92,6 +99,8 @@ async def set_password_by_link(
     if replaces_forgotten:
         user.password_change_required = False
     user.email_verified = True
+    if removes_one_factor_enrolments:  # before the proof: the account may hold no factor any more
+        await stepup.forget_one_factor_enrolments(session, acting_as(actor, user), user)
     await ownership.prove_by_mailbox(session, user)
     await session.flush()
     record_by_holder(session, actor, found, action)

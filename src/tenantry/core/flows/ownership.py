@@ -5,13 +5,16 @@ verified). ``User.credentials_proven`` says whether the account's credentials we
 of its address, through a link mailed to it. Anyone else setting them (an organization or partner creating the
 account with a password or a hash, an administrator setting a password or importing a TOTP secret, a change
 of address) makes it False. Accepting an invitation into another organization needs it True; otherwise the
-mailed join link first has the owner take the account over (``take_over``).
+mailed join link first has the owner take the account over (``take_over``), and the organizations that held the
+account until then must be accepted again.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantry.core.actor import Actor
 from tenantry.core.flows.context import Flows, send_email
 from tenantry.core.flows.magic_links import opened_by_magic_link
+from tenantry.core.memberships import service as memberships
 from tenantry.core.mfa import passkeys
 from tenantry.core.mfa import repository as factors
 from tenantry.core.orgs.models import Organization
@@ -36,11 +39,16 @@ def factor_added(user: User, signed_in_by: list[str] | None) -> None:
         user.credentials_proven = False
 
 
-async def take_over(session: AsyncSession, flows: Flows, org: Organization, user: User, password: str) -> None:
-    """The owner of the address, through a mailed link, replaces what someone else may know of the account: the
-    new password replaces the old, every second factor (authenticator app, passkeys, recovery codes) goes, every
-    session, refresh token and one-time link ends (``store_password``), and the owner is told by mail (in the
-    branding of ``org``, the organization whose invitation the link answers)."""
+async def take_over(
+    session: AsyncSession, flows: Flows, actor: Actor, org: Organization, user: User, password: str
+) -> None:
+    """The owner of the address (``actor``), through a mailed link, replaces what someone else may know of the
+    account: the new password replaces the old, every second factor (authenticator app, passkeys, recovery codes)
+    goes, every session, refresh token and one-time link ends (``store_password``), and the owner is told by mail
+    (in the branding of ``org``, the organization whose invitation the link answers). The other organizations the
+    account had joined did so without the owner's consent: each waits for it again (``ask_consent_again``), as the
+    mail says; their memberships are held before the account is written (the lock order: ``orgs.Hold``)."""
+    asked = await memberships.ask_consent_again(session, actor, user, org)
     await users.store_password(session, user, password, flows.passwords)
     await factors.delete_factors(session, user.id)
     await passkeys.remove_all(session, user.id)
@@ -49,4 +57,5 @@ async def take_over(session: AsyncSession, flows: Flows, org: Organization, user
     user.email_verified = True
     user.credentials_proven = True
     await session.flush()
-    await send_email(session, flows, "account_secured", user, org, flows.page_url("account"), 0)
+    names = [joined.name for joined in asked]
+    await send_email(session, flows, "account_secured", user, org, flows.page_url("account"), 0, asked_again=names)

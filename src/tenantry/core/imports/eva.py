@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.policy import PasswordPolicy
-from tenantry.core.imports.records import Record
+from tenantry.core.imports.records import EXTRA_CELLS, Record
 from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email, checked_text
 from tenantry.core.resources import repository as resources
 from tenantry.core.resources.models import BOT, ENVIRONMENT
@@ -70,6 +70,7 @@ def role_requirements(role: str, environment: str, environment_name: str, bot: s
 class EvaFormat:
     name = "eva"
     delimiter = ";"
+    max_fields = len(COLUMNS) + EXTRA_CELLS
     existing_member_is_present = False
 
     def duplicate(self, first_line: int) -> str:

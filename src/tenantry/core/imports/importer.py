@@ -116,6 +116,8 @@ CREATES = "users:create"
 class ImportFormat(Protocol):
     name: str
     delimiter: str
+    max_fields: int
+    """The most cells a record may have (``RecordReader.max_fields``): the format's columns and a few more."""
     existing_member_is_present: bool
 
     def duplicate(self, first_line: int) -> str:
@@ -199,7 +201,7 @@ class Importer:
     @property
     def reader(self) -> RecordReader:
         if self._reader is None:
-            self._reader = RecordReader(self.format.delimiter, self.max_bytes)
+            self._reader = RecordReader(self.format.delimiter, self.max_bytes, self.format.max_fields)
         return self._reader
 
     async def feed(self, chunk: bytes) -> None:

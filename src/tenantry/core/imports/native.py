@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.credentials.hashes import UnsupportedHash, scheme_of
 from tenantry.core.credentials.policy import plain_words, policy_for
-from tenantry.core.imports.records import Record, csv_restored
+from tenantry.core.imports.records import EXTRA_CELLS, Record, csv_restored
 from tenantry.core.imports.rows import FAILED, Candidate, Outcome, checked_email, checked_text
 from tenantry.core.mfa.service import normal_totp_secret
 from tenantry.core.orgs.models import Organization
@@ -39,6 +39,7 @@ _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 class NativeFormat:
     name = "native"
     delimiter = ","
+    max_fields = len(COLUMNS) + EXTRA_CELLS
     existing_member_is_present = True
 
     def __init__(self, org: Organization) -> None:

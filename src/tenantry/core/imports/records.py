@@ -18,6 +18,14 @@ _FORMULA = re.compile("'*[=+\\-@\t\r]")
 """A cell a spreadsheet would read as a formula (OWASP), or one that already carries the quote added against it."""
 
 
+_QUOTED = re.compile('"[^"]*"')
+"""A quoted stretch of a record (a doubled quote inside a field splits it in two, both matched): what is left
+holds the delimiters that separate its cells."""
+EXTRA_CELLS = 5
+"""How many cells a record may have beyond the columns its format knows: a few stray ones are the row's
+problem (reported on its line), a record of thousands is refused with the file before it is split."""
+
+
 class ImportLimitExceeded(Exception):
     """The file is larger (in bytes or records) than the configured limit."""
 
@@ -33,6 +41,8 @@ class Record:
 class RecordReader:
     delimiter: str
     max_bytes: int | None = None
+    max_fields: int | None = None
+    """More cells in one record refuse the file (``InvalidInput`` naming its line), before it is split into them."""
     bytes_read: int = 0
     _decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8-sig")())
     _tail: str = ""
@@ -79,8 +89,11 @@ class RecordReader:
     def _emit(self) -> Iterator[Record]:
         lines = self._pending
         self._pending, self._pending_quotes = [], 0
-        if not "".join(lines).strip():
+        text = "".join(lines)
+        if not text.strip():
             return
+        if self.max_fields is not None and _QUOTED.sub("", text).count(self.delimiter) >= self.max_fields:
+            raise InvalidInput([FieldError("file", f"line {self._record_line} has more than {self.max_fields} cells")])
         try:
             fields = next(csv.reader(lines, delimiter=self.delimiter, strict=False), [])
         except csv.Error as error:  # a field beyond csv.field_size_limit(), say: the file's fault, not ours

@@ -20,7 +20,7 @@ _CHUNK = 64 * 1024
 @dataclass
 class _RowCount:
     format: ImportFormat
-    max_rows: int
+    max_rows: int | None
     rows: int = 0
     first: bool = True
 
@@ -28,7 +28,7 @@ class _RowCount:
         for record in records:
             header, self.first = self.first and self.format.header(record), False
             self.rows += 0 if header else 1
-        if self.rows > self.max_rows:
+        if self.max_rows is not None and self.rows > self.max_rows:
             raise ImportLimitExceeded(f"the file has more than {self.max_rows} rows")
 
 
@@ -38,7 +38,7 @@ async def spooled(
 ) -> AsyncIterator[Iterator[bytes]]:
     """The upload's bytes again, chunk by chunk, once all of it has arrived within the limits
     (ImportLimitExceeded otherwise, before anything is imported)."""
-    reader, count = RecordReader(format.delimiter, max_bytes), _RowCount(format, max_rows)
+    reader, count = RecordReader(format.delimiter, max_bytes, format.max_fields), _RowCount(format, max_rows)
     with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as file:
         async for chunk in chunks:
             file.write(chunk)
@@ -46,3 +46,14 @@ async def spooled(
         count.add(reader.close())
         file.seek(0)
         yield iter(lambda: file.read(_CHUNK), b"")
+
+
+def row_count(data: bytes, format: ImportFormat, *, max_bytes: int) -> int:
+    """The rows of an upload already in memory (its header left out), read a chunk at a time and not kept:
+    ``InvalidInput`` for a header the format refuses or a record wider than it, ``ImportLimitExceeded`` beyond
+    ``max_bytes``."""
+    reader, count = RecordReader(format.delimiter, max_bytes, format.max_fields), _RowCount(format, None)
+    for start in range(0, len(data), _CHUNK):
+        count.add(reader.feed(data[start : start + _CHUNK]))
+    count.add(reader.close())
+    return count.rows

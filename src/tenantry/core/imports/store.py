@@ -214,6 +214,7 @@ async def insert_members(
             "dispatch_pending": True if _CREATED_EVENT is not None else None,
             "actor_user_id": actor.user_id,
             "actor_api_key_id": actor.api_key_id,
+            "actor_client_id": actor.client_id,
             "impersonator_id": actor.impersonator_id,
             "partner_org_id": actor.partner_org_id,
             "target_type": "user",

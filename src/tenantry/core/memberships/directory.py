@@ -167,12 +167,13 @@ def holds_role(role_id: str) -> ColumnElement[bool]:
 
 def filtered(statement: S, criteria: MemberCriteria, dialect: str, broad: frozenset[str] = frozenset()) -> S:
     """``statement`` (over users and memberships) narrowed to the members ``criteria`` names; terms in
-    ``broad`` are matched row by row (see ``matching.is_broad``)."""
+    ``broad`` (``broad_terms``) are matched row by row, from the organization's members (see ``matching.is_broad``)."""
     for index, term in enumerate(criteria.terms):
         statement = statement.where(member_matches(term, dialect, broad=term in broad, key=f"term{index}"))
     if criteria.email_contains:
         term = criteria.email_contains
-        statement = statement.where(or_(matches(term, dialect, fields=("email",)), User.email_key == email_key(term)))
+        contains = matches(term, dialect, fields=("email",), broad=term in broad)
+        statement = statement.where(or_(contains, User.email_key == email_key(term)))
     if criteria.status:
         statement = statement.where(has_status(criteria.status))
     if criteria.disabled is not None:
@@ -182,6 +183,12 @@ def filtered(statement: S, criteria: MemberCriteria, dialect: str, broad: frozen
     if criteria.condition is not None:
         statement = statement.where(criteria.condition)
     return statement
+
+
+async def broad_terms(session: AsyncSession, criteria: MemberCriteria) -> frozenset[str]:
+    """The terms and email filter of ``criteria`` that are broad on the platform (``matching.is_broad``)."""
+    searched = (*criteria.terms, *([criteria.email_contains] if criteria.email_contains else []))
+    return frozenset([term for term in searched if await is_broad(session, term)])
 
 
 def _narrows(criteria: MemberCriteria) -> bool:
@@ -264,13 +271,16 @@ async def count(session: AsyncSession, org_id: str, criteria: MemberCriteria, *,
     if cap is not None and not _narrows(criteria):
         statement = select(func.count()).select_from(Membership).where(Membership.org_id == org_id)
         return int((await session.execute(statement)).scalar_one())
-    if cap is None:
-        matching = filtered(members_of(org_id), criteria, _dialect(session)).with_only_columns(User.id)
-    else:
-        # Capped, a broad term is matched row by row as the count walks the organization's members (as a page
-        # does), and the walk stops at cap + 1: listing every hit of the index first cost more than the count.
-        broad = frozenset([term for term in criteria.terms if await is_broad(session, term)])
-        matching = filtered(members_of(org_id), criteria, _dialect(session), broad).with_only_columns(User.id)
+    return await _count(session, org_id, criteria, await broad_terms(session, criteria), cap)
+
+
+async def _count(
+    session: AsyncSession, org_id: str, criteria: MemberCriteria, broad: frozenset[str], cap: int | None
+) -> int:
+    # A broad term is matched row by row as the count walks the organization's members (as a page does);
+    # capped, the walk stops at cap + 1: listing every hit of the index first cost more than the count.
+    matching = filtered(members_of(org_id), criteria, _dialect(session), broad).with_only_columns(User.id)
+    if cap is not None:
         matching = matching.order_by(Membership.user_id).limit(literal(cap + 1, literal_execute=True))
     return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
@@ -285,10 +295,13 @@ async def page_at(
     limit: int,
 ) -> tuple[int, list[Member]]:
     """How many members match, and those at ``offset`` in ``order`` (at most ``limit``), with their roles."""
-    total = await count(session, org_id, criteria)
+    if not _searchable(criteria):
+        return 0, []
+    broad = await broad_terms(session, criteria)
+    total = await _count(session, org_id, criteria, broad, None)
     if limit <= 0 or offset >= total:
         return total, []
-    statement = filtered(members_of(org_id), criteria, _dialect(session)).order_by(*ordering(order))
+    statement = filtered(members_of(org_id), criteria, _dialect(session), broad).order_by(*ordering(order))
     rows = list(await session.execute(statement.offset(offset).limit(limit)))
     return total, await with_roles(session, rows)
 
@@ -316,12 +329,8 @@ def _keyset(criteria: MemberCriteria, dialect: str, broad: frozenset[str], *, pa
     return statement.order_by(Membership.user_id)
 
 
-async def _broad_terms(session: AsyncSession, criteria: MemberCriteria) -> frozenset[str]:
-    return frozenset([term for term in criteria.terms if await is_broad(session, term)])
-
-
 async def _narrowed_keyset(session: AsyncSession, criteria: MemberCriteria, *, paged: bool) -> Select[User, Membership]:
-    return _keyset(criteria, _dialect(session), await _broad_terms(session, criteria), paged=paged)
+    return _keyset(criteria, _dialect(session), await broad_terms(session, criteria), paged=paged)
 
 
 def _keyset_parameters(org_id: str, after: str | None, limit: int) -> dict[str, Any]:
@@ -358,7 +367,7 @@ async def read_page_after(
     paged, dialect = bool(after), _dialect(session)
     parameters = _keyset_parameters(org_id, after, limit + 1)
     if _narrows(criteria):
-        broad = await _broad_terms(session, criteria)
+        broad = await broad_terms(session, criteria)
         statement = _narrowed_read_page(criteria, dialect, broad, paged)
         parameters.update(_criteria_parameters(criteria))
     else:

@@ -4,14 +4,15 @@ An account that already exists joins another organization only with its consent.
 email or id, on any surface) makes an ``invited`` membership that waits for the owner's answer
 (``consent_pending``): the owner is mailed a link to accept or decline, and can answer on the "My
 account" page too. Until then the membership grants nothing, the organization sees only the account's
-email (``service.email_only``) and changes nothing of it. Platform admins attach directly. A partner
+email (``service.email_only``) and changes nothing of it. Platform admins attach directly an account whose
+credentials are proven its owner's, ending what its organization handed out as accepting does. A partner
 acting in its customer's organization attaches no account at all. Requests and answers are audited in
 the inviting organization and in every organization the account has joined.
 
 An invitation is the consent of the owner of the address it was sent to. The organization holding the
 account alone may change its address, and hands out magic links into it: a new address withdraws the
 invitations waiting on the old one (``withdraw_for_new_address``), a session a magic link opened cannot accept
-(the mailed link must), and accepting ends the sessions magic links opened before.
+or decline (the mailed link must), and accepting ends the sessions magic links opened before.
 """
 
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from tenantry.core.flows.context import DeadToken, Flows, check_new_password, se
 from tenantry.core.flows.magic_links import SIGN_IN_AMR, opened_by_magic_link
 from tenantry.core.memberships import repository
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, MEMBERSHIP_DISABLED, MEMBERSHIP_INVITED, Membership
-from tenantry.core.memberships.service import Member, create, record_for_account
+from tenantry.core.memberships.service import Member, create, record_for_account, withdraw_invitations
 from tenantry.core.mfa import repository as factors
 from tenantry.core.onetime import service as onetime
 from tenantry.core.onetime.models import MAGIC_LINK, MEMBERSHIP_CONSENT
@@ -102,13 +103,20 @@ async def attach(
     """Make the existing account ``user`` a member: directly for a platform admin (unless ``always_ask``: an
     operator's bulk import), else an invitation the account's owner must accept (mailed to them, in their
     language). ``granted`` and the grants on resources ``scoped`` are what the membership holds, an invitation
-    once accepted (``grants.grant_chosen``). 409 when it is a member (or invited) already."""
+    once accepted (``grants.grant_chosen``). 409 when it is a member (or invited) already.
+
+    A platform admin's attach is an acceptance the owner did not make: it ends what the organization holding the
+    account alone handed out (``_joined``), and an account whose credentials are not proven its owner's
+    (``User.credentials_proven``: another organization may know its password) is invited all the same, so that
+    its owner takes it over through the mailed link (a platform admin's own account: no organization sets its
+    credentials)."""
     ensure_not_partner(actor)
     if await repository.get(session, org.id, user.id) is not None:
         raise Conflict(N_("the user is already a member of this organization"))
     roles.ensure_grantable(actor, [*granted, *(grant.role for grant in scoped)])
-    if actor.platform_admin and not always_ask:
+    if actor.platform_admin and not always_ask and (user.credentials_proven or user.platform_admin):
         member = Member(user, await create(session, org, user, granted))
+        await _joined(session, user)
         record_for_user(session, actor, "member.added", user.id, org_id=org.id)
     else:
         member = Member(user, await create(session, org, user, granted, consent_pending=True))
@@ -116,6 +124,16 @@ async def attach(
         await _audit(session, actor, "member.attach_requested", org, user)
     await resource_grants.grant_chosen(session, actor, org, member, scoped)
     return member
+
+
+async def _joined(session: AsyncSession, user: User) -> None:
+    """The account joins another organization (it accepts, or a platform admin attaches it): what the organization
+    holding it alone handed out ends. Its magic links die, every session they opened ends (the link's holder may
+    keep one) with the codes such sessions were given, and every second step of a sign-in still to answer and
+    every factor set up and not confirmed goes (begun by such a session maybe)."""
+    await onetime.void(session, user, MAGIC_LINK)
+    await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)
+    await factors.delete_unfinished(session, user.id)
 
 
 async def _mail_link(
@@ -159,7 +177,11 @@ async def pending_for(session: AsyncSession, user: User) -> list[Invitation]:
 
 
 async def _pending(session: AsyncSession, user: User, org_ref: str) -> Invitation:
+    """The invitation, held to be answered before anything of the account is written, as the lock order says
+    (``orgs.Hold``: membership rows, then accounts); 404 once it is withdrawn (an orphan's, ``delete_orphans``)."""
     org = await orgs.get_by_ref(session, org_ref)
+    if org is not None:
+        await repository.lock(session, org.id, user.id)
     membership = await repository.get(session, org.id, user.id) if org is not None else None
     if org is None or membership is None or not membership.consent_pending:
         raise NotFound("no invitation from this organization")
@@ -181,7 +203,8 @@ async def answer(
     Signed in (``flows`` given: "My account", whose session's sign-in proved ``signed_in_by``), an account whose
     credentials are not proven its owner's (``User.credentials_proven``) cannot accept: whoever created it may
     know its password, so the join link is mailed again (``MailboxProofNeeded``) and accepting goes through it
-    (``answer_link``). Nor can a session a magic link opened: the account's organization was handed the link.
+    (``answer_link``). A session a magic link opened answers nothing, accept or decline, the same way: the
+    account's organization was handed the link, and must not answer another's invitation in the owner's name.
     Accepting ends every session a magic link opened (the link's holder may keep one), spends the authorization
     codes such sessions were given, and drops every second step of a sign-in still to answer and every factor
     set up and not confirmed yet."""
@@ -189,16 +212,14 @@ async def answer(
         raise PermissionDenied("an impersonated session cannot answer an invitation")
     invitation = await _pending(session, user, org_ref)
     membership = invitation.membership
-    if accept and (not user.credentials_proven or opened_by_magic_link(signed_in_by)):
+    if opened_by_magic_link(signed_in_by) or (accept and not user.credentials_proven):
         if flows is None:
             raise PermissionDenied(PROOF_NEEDED)
         await _mail_link(session, flows, invitation.org, user, membership)
         await _audit(session, actor, "member.consent_proof_mailed", invitation.org, user)
         raise MailboxProofNeeded(invitation.org)
     if accept:
-        await onetime.void(session, user, MAGIC_LINK)  # minted while the account was one organization's alone
-        await browser_sessions.end_signed_in_by(session, user.id, SIGN_IN_AMR)  # and what such links opened
-        await factors.delete_unfinished(session, user.id)  # begun before, by such a session maybe
+        await _joined(session, user)
         membership.consent_pending = False
         if membership.status != MEMBERSHIP_DISABLED:  # an organization may have invited it disabled
             membership.status = MEMBERSHIP_ACTIVE if user.password_hash else MEMBERSHIP_INVITED
@@ -247,9 +268,13 @@ async def answer_link(
     redeemed = await onetime.redeem(session, MEMBERSHIP_CONSENT, token)
     if redeemed is None:
         raise DeadToken()
+    try:
+        await _pending(session, redeemed.user, invitation.org.id)  # held before the account changes hands
+    except NotFound:
+        raise DeadToken() from None
     as_user = Actor(user_id=redeemed.user.id, request_id=actor.request_id, client_ip=actor.client_ip)
     if taking_over:
-        await ownership.take_over(session, flows, invitation.org, redeemed.user, password or "")
+        await ownership.take_over(session, flows, as_user, invitation.org, redeemed.user, password or "")
     org = await answer(session, as_user, redeemed.user, invitation.org.id, accept=accept)
     if taking_over:
         await _audit(session, as_user, "user.ownership_proven", org, redeemed.user)
@@ -262,10 +287,7 @@ async def withdraw_for_new_address(session: AsyncSession, actor: Actor, user: Us
     which may also choose where its links go) must not answer for the owner of the address invited.
     Audited in each inviting organization (naming no one of the organization that changed it); it may invite the
     new address."""
-    unnamed = Actor(request_id=actor.request_id)
     await onetime.void(session, user, MEMBERSHIP_CONSENT)
-    withdrawn = [membership for membership in await repository.for_user(session, user.id) if membership.consent_pending]
-    for membership in withdrawn:
-        await session.delete(membership)
-        record_for_user(session, unnamed, "member.invitation_withdrawn", user.id, org_id=membership.org_id)
+    waiting = await repository.lock_memberships_of(session, [user.id], invitations=True)
+    await withdraw_invitations(session, actor, waiting)
     await session.flush()

@@ -1,6 +1,6 @@
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -148,11 +148,38 @@ async def active_owner_ids(session: AsyncSession, org_id: str) -> set[str]:
 
 
 async def user_ids_without_membership(session: AsyncSession, user_ids: list[str]) -> list[str]:
+    """Those of ``user_ids`` that have joined no organization (an invitation not accepted is no membership)."""
     kept: set[str] = set()
     for start in range(0, len(user_ids), _CHUNK):
         chunk = user_ids[start : start + _CHUNK]
-        kept.update(await session.scalars(select(Membership.user_id).where(Membership.user_id.in_(chunk))))
+        joined = select(Membership.user_id).where(Membership.user_id.in_(chunk), Membership.consent_pending.is_(False))
+        kept.update(await session.scalars(joined))
     return [user_id for user_id in user_ids if user_id not in kept]
+
+
+async def lock_memberships_of(session: AsyncSession, user_ids: list[str], *, invitations: bool) -> list[Membership]:
+    """The memberships of ``user_ids`` that wait for their consent (``invitations``) or that they have joined, held
+    until the transaction ends (PostgreSQL), in the order of their user ids, then of their organizations' ids; one
+    answered while this waited is no longer among the invitations."""
+    found: list[Membership] = []
+    for start in range(0, len(user_ids), _CHUNK):
+        chunk = user_ids[start : start + _CHUNK]
+        statement = (
+            select(Membership)
+            .where(Membership.user_id.in_(chunk), Membership.consent_pending.is_(invitations))
+            .order_by(Membership.user_id, Membership.org_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found.extend(await session.scalars(statement))
+    return found
+
+
+async def delete_all(session: AsyncSession, memberships: list[Membership]) -> None:
+    """Delete the memberships (with their grants), a thousand per statement."""
+    ids = [membership.id for membership in memberships]
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(delete(Membership).where(Membership.id.in_(ids[start : start + _CHUNK])))
 
 
 async def by_id(session: AsyncSession, membership_id: str) -> Membership | None:

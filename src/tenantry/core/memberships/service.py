@@ -409,16 +409,57 @@ async def remove(session: AsyncSession, actor: Actor, org: Organization, member:
 
 async def delete_orphans(session: AsyncSession, actor: Actor, candidates: list[User]) -> None:
     """Soft-delete the accounts among ``candidates`` (members an organization held: not those it only invited)
-    that belong to no organization any more. A platform admin's account belongs to the platform: no
-    organization's end deletes it. Their sessions end in bulk (``end_sessions_in_bulk``: no lock per account,
-    which an organization of thousands of members could not hold)."""
-    orphan_ids = set(await repository.user_ids_without_membership(session, [user.id for user in candidates]))
+    that have joined no organization any more: an invitation another organization sent keeps no account alive,
+    and is withdrawn (``withdraw_invitations``). A platform admin's account belongs to the platform: no
+    organization's end deletes it (nor withdraws its invitations). Their sessions end in bulk
+    (``end_sessions_in_bulk``: no lock per account, which an organization of thousands of members could not
+    hold).
+
+    The invitations are held before the accounts are written, as the lock order says (``orgs.Hold``: membership
+    rows, then accounts), and the accounts counted again: one that accepted an invitation while this waited for it
+    has joined that organization, and stays."""
+    orphan_ids = await repository.user_ids_without_membership(session, [user.id for user in candidates])
+    invitations = await repository.lock_memberships_of(session, orphan_ids, invitations=True)
+    orphans = set(await repository.user_ids_without_membership(session, orphan_ids))
     deleted = [
-        user for user in candidates if user.id in orphan_ids and user.status != USER_DELETED and not user.platform_admin
+        user for user in candidates if user.id in orphans and user.status != USER_DELETED and not user.platform_admin
     ]
+    ids = {user.id for user in deleted}
+    await withdraw_invitations(session, actor, [invitation for invitation in invitations if invitation.user_id in ids])
     for user in deleted:
         user.status = USER_DELETED
         user.deleted_at = utcnow()
         record_for_user(session, actor, "user.deleted", user.id, org_id=None)
     await end_sessions_in_bulk(session, deleted)
     await session.flush()
+
+
+async def withdraw_invitations(session: AsyncSession, actor: Actor, invitations: list[Membership]) -> None:
+    """Withdraw invitations the accounts have not answered (an account's address changed, or it was deleted): each
+    inviting organization hears of it (``member.invitation_withdrawn``), naming nobody of whoever caused it (another
+    organization: the account's own)."""
+    unnamed = Actor(request_id=actor.request_id)
+    await repository.delete_all(session, invitations)
+    for invitation in invitations:
+        record_for_user(session, unnamed, "member.invitation_withdrawn", invitation.user_id, org_id=invitation.org_id)
+
+
+async def ask_consent_again(session: AsyncSession, actor: Actor, user: User, org: Organization) -> list[Organization]:
+    """The owner of the address took the account over through ``org``'s join link (``flows.ownership.take_over``):
+    the organizations it had joined besides ``org`` made it theirs without the owner's consent (one of them chose
+    its credentials). Each membership waits for the owner's answer again, as an invitation (``consent_pending``,
+    accepted or declined on "My account"), and its organization sees the account's email alone meanwhile; audited
+    there (``member.consent_required``). Those organizations, by id."""
+    asked: list[Organization] = []
+    for membership in await repository.lock_memberships_of(session, [user.id], invitations=False):
+        joined = await orgs.get_by_ref(session, membership.org_id)
+        if membership.org_id == org.id or joined is None:
+            continue
+        membership.consent_pending = True
+        if membership.status != MEMBERSHIP_DISABLED:  # disabled stays so once accepted, as for an invitation
+            membership.status = MEMBERSHIP_INVITED
+        membership.updated_at = utcnow()
+        record_for_user(session, actor, "member.consent_required", user.id, org_id=membership.org_id)
+        asked.append(joined)
+    await session.flush()
+    return asked

@@ -296,7 +296,7 @@ async def finish_enrolment(
     challenge, user = await _live(session, token, ENROLL)
     try:
         place = EnrolmentPlace.sign_in(challenge.id)
-        codes = await service.confirm_totp(session, flows.settings, acting_as(actor, user), user, code, place)
+        codes = await service.confirm_totp(session, flows, acting_as(actor, user), user, code, place)
     except InvalidInput:
         await repository.count_challenge_failure(session, challenge.id, MAX_FAILURES, utcnow())
         await _signed_in(session, actor, user, challenge, OTP, failure=SECOND_FACTOR_REFUSED)

@@ -32,6 +32,9 @@ class MfaFactor(Base):
     """Until confirmed: the session that began setting the app up (``service.EnrolmentPlace``), the only one
     shown its secret again and allowed to confirm it: another session of the account (whoever else knows the
     password) neither learns the secret the owner scans nor confirms it."""
+    enrolled_on_one_factor: Mapped[bool] = mapped_column(default=False)
+    """Confirmed by a session that proved no trusted second factor (``stepup.made_on_one_factor``): not kept past
+    the link its notice mailed to the address (``stepup.forget_one_factor_enrolments``)."""
 
 
 class RecoveryCode(Base):
@@ -93,6 +96,9 @@ class WebAuthnCredential(Base):
     transports: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    enrolled_on_one_factor: Mapped[bool] = mapped_column(default=False)
+    """Made by a session that proved no trusted second factor (``stepup.made_on_one_factor``): not kept past a
+    the link its notice mailed to the address (``stepup.forget_one_factor_enrolments``)."""
 
 
 class WebAuthnChallenge(Base):

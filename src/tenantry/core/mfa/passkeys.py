@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantry.core.actor import Actor
 from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials import lockout
+from tenantry.core.flows.context import Flows
+from tenantry.core.mfa import notice
 from tenantry.core.mfa.models import PASSWORDLESS, REGISTER, SECOND_FACTOR, WebAuthnChallenge, WebAuthnCredential
 from tenantry.core.mfa.schemas import PASSKEY, PasskeyOut
 from tenantry.core.mfa.stepup import ensure_second_factor_proven
@@ -219,11 +221,12 @@ async def registration_options(session: AsyncSession, settings: Settings, user: 
 
 
 async def register(
-    session: AsyncSession, settings: Settings, actor: Actor, user: User, credential_json: str, name: str
+    session: AsyncSession, flows: Flows, actor: Actor, user: User, credential_json: str, name: str
 ) -> WebAuthnCredential:
     """Keep the passkey the browser made for a challenge of ``registration_options``; added to an account that
-    has a second factor only by a session that proved one (``stepup``). The account's sign-ins without a second
-    factor end (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
+    has a second factor only by a session that proved one (``stepup``), and told to the address (whose owner may
+    remove it) unless that factor was trusted (``notice``). The account's sign-ins without a
+    second factor end (``sessions.service.end_one_factor``): the session that made it goes on in a new one."""
     import webauthn  # deferred: see the module's docstring
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException
@@ -233,7 +236,7 @@ async def register(
     name = " ".join(name.split())[:100] or "Passkey"
     credential, challenge = _parsed(credential_json)
     await _take_challenge(session, challenge, REGISTER, user_id=user.id)
-    rp = RelyingParty.of(settings)
+    rp = RelyingParty.of(flows.settings)
     try:
         verified = webauthn.verify_registration_response(
             credential=credential,
@@ -260,6 +263,7 @@ async def register(
         aaguid=str(verified.aaguid),
         backup_eligible=verified.credential_device_type == "multi_device",
         transports=[str(t) for t in transports if str(t) in known] if isinstance(transports, list) else [],
+        enrolled_on_one_factor=await notice.made_on_one_factor_told(session, flows, actor, user, PASSKEY),
     )
     session.add(row)
     await session.flush()
@@ -353,10 +357,10 @@ async def verify(
         return None
     response = presented.credential.get("response")
     handle = response.get("userHandle") if isinstance(response, dict) else None
-    if handle and base64url_to_bytes(str(handle)) != passkey.user_id.encode():
-        return None
     rp = RelyingParty.of(settings)
-    try:
+    try:  # a handle that is not base64url is a wrong answer too (binascii.Error is a ValueError)
+        if handle and base64url_to_bytes(str(handle)) != passkey.user_id.encode():
+            return None
         verified = webauthn.verify_authentication_response(
             credential=presented.credential,
             expected_challenge=presented.challenge,

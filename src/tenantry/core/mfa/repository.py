@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.memberships.models import MEMBERSHIP_ACTIVE, Membership
@@ -41,6 +41,44 @@ async def delete_factors(session: AsyncSession, user_id: str, kind: str | None =
         statement = statement.where(MfaFactor.kind == kind)
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def trust_of_factors(session: AsyncSession, user_id: str) -> tuple[bool, bool]:
+    """Whether the account has a second factor made on one factor (``enrolled_on_one_factor``), and whether it has
+    one made otherwise: one statement."""
+
+    def held(made_on_one_factor: bool) -> ColumnElement[bool]:
+        app = exists().where(
+            MfaFactor.user_id == user_id,
+            MfaFactor.confirmed_at.is_not(None),
+            MfaFactor.enrolled_on_one_factor.is_(made_on_one_factor),
+        )
+        passkey = exists().where(
+            WebAuthnCredential.user_id == user_id, WebAuthnCredential.enrolled_on_one_factor.is_(made_on_one_factor)
+        )
+        return or_(app, passkey)
+
+    on_one, otherwise = (await session.execute(select(held(True), held(False)))).one()
+    return bool(on_one), bool(otherwise)
+
+
+async def delete_one_factor_enrolments(session: AsyncSession, user_id: str) -> tuple[list[str], list[str]]:
+    """Delete the account's second factors made on one factor: the kinds of the app factors and the ids of the
+    passkeys deleted."""
+    kinds = await session.scalars(
+        delete(MfaFactor)
+        .where(MfaFactor.user_id == user_id, MfaFactor.enrolled_on_one_factor.is_(True))
+        .returning(MfaFactor.kind)
+        .execution_options(synchronize_session=False)
+    )
+    removed_kinds = sorted(kinds)
+    passkey_ids = await session.scalars(
+        delete(WebAuthnCredential)
+        .where(WebAuthnCredential.user_id == user_id, WebAuthnCredential.enrolled_on_one_factor.is_(True))
+        .returning(WebAuthnCredential.id)
+        .execution_options(synchronize_session=False)
+    )
+    return removed_kinds, sorted(passkey_ids)
 
 
 async def delete_recovery_codes(session: AsyncSession, user_id: str) -> None:

@@ -19,7 +19,7 @@ from tenantry.core.audit.service import record_for_user
 from tenantry.core.credentials import lockout
 from tenantry.core.flows.context import Flows, acting_as, send_email
 from tenantry.core.memberships.service import Member, ensure_account_exclusive, ensure_may_manage
-from tenantry.core.mfa import passkeys, repository, totp
+from tenantry.core.mfa import notice, passkeys, repository, totp
 from tenantry.core.mfa.models import TOTP, MfaFactor, RecoveryCode
 from tenantry.core.mfa.schemas import OTP, PASSKEY, RECOVERY_CODE, MfaStatusOut, TotpEnrolmentOut, TotpOut
 from tenantry.core.mfa.stepup import ensure_second_factor_proven
@@ -168,19 +168,23 @@ async def totp_to_confirm(
 
 
 async def confirm_totp(
-    session: AsyncSession, settings: Settings, actor: Actor, user: User, code: str, place: EnrolmentPlace
+    session: AsyncSession, flows: Flows, actor: Actor, user: User, code: str, place: EnrolmentPlace
 ) -> list[str]:
     """Confirm the authenticator app ``place`` set up with its current code; the answer is a new set of recovery
-    codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``).
+    codes. Adding it to an account that has a second factor takes a session that proved one (``stepup``); made on
+    one factor, it is told to the address, whose owner may remove it (``notice``).
     Every other sign-in of the account that proved no second factor ends (``end_one_factor``)."""
     await ensure_second_factor_proven(session, actor, user)
     await _factors_held(session, user)
     factor = await repository.factor(session, user.id, TOTP)
     if factor is None or factor.confirmed_at is not None or factor.started_in != place.key:
         raise Conflict("no authenticator app is waiting for confirmation here; start the enrolment again")
-    step = totp.matching_step(secretbox.open_sealed(settings, factor.secret_sealed).plaintext, code, totp.now())
+    sealed = factor.secret_sealed
+    step = totp.matching_step(secretbox.open_sealed(flows.settings, sealed).plaintext, code, totp.now())
     if step is None:
         raise InvalidInput([FieldError("code", "is not the code the authenticator app shows now")])
+    made_on_one = await notice.made_on_one_factor_told(session, flows, actor, user, OTP)  # before it counts as held
+    factor.enrolled_on_one_factor = made_on_one
     factor.last_used_step, factor.confirmed_at, factor.started_in = step, utcnow(), None
     codes = await _new_recovery_codes(session, user.id)
     await browser_sessions.end_one_factor(session, user.id, but=place.token_session)
@@ -316,11 +320,6 @@ async def _new_recovery_codes(session: AsyncSession, user_id: str) -> list[str]:
 
 async def reseal_all(session: AsyncSession, settings: Settings) -> int:
     """Seal every stored secret with the current key (the first of ``TENANTRY_SECRET_KEY``); how many changed."""
-    changed = 0
-    for factor in await repository.all_factors(session):
-        opened = secretbox.open_sealed(settings, factor.secret_sealed)
-        if opened.resealed is not None:
-            factor.secret_sealed = opened.resealed
-            changed += 1
+    changed = secretbox.reseal(settings, await repository.all_factors(session), "secret_sealed")
     await session.flush()
     return changed

@@ -12,6 +12,11 @@ EMAIL_VERIFICATION = "email_verification"
 MAGIC_LINK = "magic_link"
 PASSWORD_CHANGE = "password_change"
 MEMBERSHIP_CONSENT = "membership_consent"
+FACTOR_ADDED = "factor_added"
+"""The link of the notice of a second factor added by a session of one factor (``core.mfa.notice``)."""
+OUTLIVE_NEW_PASSWORD = frozenset({FACTOR_ADDED})
+"""Purposes whose token a new password or "sign out everywhere" does not end: whoever knows the password (and
+added the factor) must not be able to void the owner's way out."""
 
 
 class OneTimeToken(Base):

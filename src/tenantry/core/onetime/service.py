@@ -2,7 +2,8 @@
 
 Issuing a token voids the user's earlier unused tokens of the same purpose. A token is also dead when
 the account changed since it was issued: a new password (or disabling) moves ``tokens_valid_after``
-past it, and a mailed token names the address it was sent to.
+past it (but for the purposes ``OUTLIVE_NEW_PASSWORD``; a disabled account redeems none), and a mailed token
+names the address it was sent to.
 """
 
 import secrets
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantry.core.onetime.models import OneTimeToken
+from tenantry.core.onetime.models import OUTLIVE_NEW_PASSWORD, OneTimeToken
 from tenantry.core.tokens.service import digest
 from tenantry.core.users import repository as users
 from tenantry.core.users.emailkey import email_key
@@ -117,7 +118,8 @@ async def find(session: AsyncSession, purpose: str, token: str) -> Redeemable | 
     row = (await session.scalars(statement)).first()
     if row is None or row.used_at is not None or row.voided_at is not None or row.expires_at <= utcnow():
         return None
-    user = await users.get_holder(session, row.user_id, row.created_at)
+    issued_at = None if row.purpose in OUTLIVE_NEW_PASSWORD else row.created_at
+    user = await users.get_holder(session, row.user_id, issued_at)
     if user is None:
         return None
     if row.email is not None and email_key(row.email) != user.email_key:

@@ -40,7 +40,10 @@ class Hold(enum.Enum):
        disabled) takes ``OWNERS`` up front (``memberships.service.hold_owners``), never ``MEMBERS`` and later
        ``OWNERS``, which waited for an ``OWNERS`` holder that waited for a row it held;
     2. the role states it changes (``provisioning.service.lock_role``);
-    3. membership rows, several in the order of their user ids (``memberships.service.lock_members``);
+    3. membership rows, several in the order of their user ids (``memberships.service.lock_members``); then those
+       of other organizations an account has not answered yet, in the order of user ids and organizations' ids:
+       an answer holds its invitation (``joining``), and an account deleted as an orphan has its invitations
+       withdrawn (``memberships.service.delete_orphans``), before either writes the account;
     4. accounts' locks (``lockout.one_at_a_time``: ending sessions, an address), before an account's row.
     Under ``OWNERS`` a role's new version (``grant_versions``) may be written after a membership: every other
     change of the organization's members waits for ``OWNERS`` first, and a new membership (``MEMBERS``) is seen by

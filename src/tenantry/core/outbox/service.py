@@ -204,11 +204,15 @@ async def mark_failed_attempt(
     if not permanent and message.attempts < max_attempts:
         delay = min(base_delay * 2 ** (message.attempts - 1), MAX_RETRY_DELAY_SECONDS)
         retry_at = utcnow() + timedelta(seconds=delay)
-    await reschedule(session, message.id, error, retry_at)
+    await reschedule(session, message, error, retry_at)
 
 
-async def reschedule(session: AsyncSession, message_id: str, error: str, retry_at: datetime | None) -> None:
-    """Record a failed attempt: try again at ``retry_at``, or (None) give the message up."""
+async def reschedule(session: AsyncSession, message: OutboxMessage, error: str, retry_at: datetime | None) -> None:
+    """Record a failed attempt of ``message`` as claimed: try again at ``retry_at``, or (None) give it up.
+
+    Only while it still holds the lease it was claimed with (as ``release``): once that ran out, another worker may
+    have leased it and be delivering it, and a failure recorded now would end that worker's lease (a third one
+    sends it again) or give up a message that is going out."""
     values: dict[str, Any] = {"locked_until": None, "last_error": error[:_ERROR_MAX_CHARS]}
     if retry_at is None:
         values.update(status=FAILED, payload={})
@@ -216,7 +220,11 @@ async def reschedule(session: AsyncSession, message_id: str, error: str, retry_a
         values["next_attempt_at"] = retry_at
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.locked_until == message.locked_until,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )

@@ -35,6 +35,7 @@ class ResourceUpdate(BaseModel):
 
 
 class ResourceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: str
     type: str
     name: str

@@ -1,5 +1,7 @@
 """Resources: typed things an organization owns, in a tree, that role grants can be scoped to."""
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -8,22 +10,9 @@ from tenantry.core.audit.service import record
 from tenantry.core.orgs.models import Organization
 from tenantry.core.resources import repository
 from tenantry.core.resources.models import BOT, ENVIRONMENT, Resource
-from tenantry.core.resources.schemas import ResourceCreate, ResourceOut, ResourceUpdate
+from tenantry.core.resources.schemas import ResourceCreate, ResourceUpdate
 from tenantry.db.base import utcnow
 from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
-
-
-def resource_out(resource: Resource) -> ResourceOut:
-    return ResourceOut(
-        id=resource.id,
-        type=resource.type,
-        name=resource.name,
-        parent_id=resource.parent_id,
-        external_id=resource.external_id,
-        active=resource.active,
-        created_at=resource.created_at,
-        updated_at=resource.updated_at,
-    )
 
 
 async def get(session: AsyncSession, org_id: str, ref: str) -> Resource:
@@ -32,6 +21,18 @@ async def get(session: AsyncSession, org_id: str, ref: str) -> Resource:
     if found is None:
         raise NotFound("resource not found")
     return found
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    org: Organization,
+    resource: Resource,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record a change to ``resource`` in the organization's audit log."""
+    record(session, actor, action, org_id=org.id, target_type="resource", target_id=resource.id, details=details)
 
 
 def _external_id_conflict(external_id: str) -> Conflict:
@@ -81,15 +82,7 @@ async def create(session: AsyncSession, actor: Actor, org: Organization, payload
     )
     session.add(resource)
     await _flush_unique(session, payload.external_id)
-    record(
-        session,
-        actor,
-        "resource.created",
-        org_id=org.id,
-        target_type="resource",
-        target_id=resource.id,
-        details={"type": resource.type},
-    )
+    _audit(session, actor, "resource.created", org, resource, {"type": resource.type})
     return resource
 
 
@@ -107,15 +100,7 @@ async def update(
         setattr(resource, field, value)
     resource.updated_at = utcnow()
     await _flush_unique(session, resource.external_id)
-    record(
-        session,
-        actor,
-        "resource.updated",
-        org_id=org.id,
-        target_type="resource",
-        target_id=resource.id,
-        details={"fields": sorted(changes)},
-    )
+    _audit(session, actor, "resource.updated", org, resource, {"fields": sorted(changes)})
     return resource
 
 
@@ -126,7 +111,7 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization, resourc
         raise Conflict(f"the resource has {children} child resource(s); delete or move them first")
     await session.delete(resource)
     await session.flush()
-    record(session, actor, "resource.deleted", org_id=org.id, target_type="resource", target_id=resource.id)
+    _audit(session, actor, "resource.deleted", org, resource)
 
 
 # Reads the service adds no rule to: surfaces reach them here, never in the repository.

@@ -135,6 +135,7 @@ async def delete(session: AsyncSession, actor: Actor, org: Organization, role: R
     grants = await repository.grant_count(session, role.id)
     if grants:
         raise Conflict(f"role {role.name!r} is still granted {grants} time(s); revoke it first")
+    await repository.release_from_revoked_keys(session, role.id)
     await session.delete(role)
     await session.flush()
     record(session, actor, "role.deleted", org_id=org.id, target_type="role", target_id=role.id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core.clients.models import ClientGrant
@@ -215,3 +215,14 @@ async def _end_sessions(session: AsyncSession, users: list[User]) -> datetime:
     for chunk in chunks:
         await _revoke(session, RefreshToken.user_id.in_(chunk), now)
     return now
+
+
+async def purge(session: AsyncSession, expired_before: datetime) -> None:
+    """Forget refresh tokens that expired before ``expired_before``. An expired token is refused before its reuse
+    is looked for (``spend``), and the access tokens of its session ended long before (they live a day at
+    most): a token that old decides nothing. A session's later tokens, and the revocation they record, stay."""
+    await session.execute(
+        delete(RefreshToken)
+        .where(RefreshToken.expires_at < expired_before)
+        .execution_options(synchronize_session=False)
+    )

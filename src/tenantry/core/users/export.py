@@ -1,10 +1,14 @@
 """Every member of an organization, streamed as CSV or JSON lines a keyset page at a time (constant memory).
 
 Each page is read in a short transaction of its own, so a slow reader holds no connection and no lock between
-pages; a member added or removed while the export runs may or may not appear. The CSV has the columns of
-the native import format (plus ``status``), so ``tenantry users import`` reads it back as it was; every
-cell is defused against formula injection with ``csv_safe``, which the importer undoes. Credentials are
-never exported.
+pages; a member added or removed while the export runs may or may not appear. An export outlives its request, so
+each page first reads the caller's rights again (``core.access``), as an import's batches do: once the caller could
+no longer read the members (a partner link revoked, a key revoked, the reader removed or demoted, the sign-in
+session ended) the stream stops, cut short (``ExportStopped``), not ended as if it were whole.
+
+The CSV has the columns of the native import format (plus ``status``), so ``tenantry users import`` reads it back
+as it was; every cell is defused against formula injection with ``csv_safe``, which the importer undoes.
+Credentials are never exported.
 """
 
 import csv
@@ -12,18 +16,27 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from typing import Literal
 
+from tenantry.core import access
+from tenantry.core.actor import SYSTEM, Actor
 from tenantry.core.imports.records import csv_safe
 from tenantry.core.memberships import directory
 from tenantry.core.memberships.directory import MemberCriteria
 from tenantry.core.memberships.service import Member
 from tenantry.core.orgs.models import Organization
 from tenantry.core.users import service
+from tenantry.core.users.directory import READ_USERS
 from tenantry.db.engine import Database
+from tenantry.errors import NotFound, PermissionDenied, Unauthenticated
 
 ExportFormat = Literal["csv", "jsonl"]
 CSV_COLUMNS = ("email", "first_name", "last_name", "roles", "email_verified", "status", "locale")
 MEDIA_TYPES: dict[ExportFormat, str] = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 PAGE_SIZE = 500
+
+
+class ExportStopped(Exception):
+    """The caller may no longer read the members being exported: the rest is not sent. Raised mid-stream, it ends
+    the response unfinished (no last chunk), so a client sees a failed download, not a shorter file."""
 
 
 async def member_count(database: Database, org: Organization) -> int:
@@ -32,14 +45,19 @@ async def member_count(database: Database, org: Organization) -> int:
         return await directory.count(session, org.id, MemberCriteria())
 
 
-async def member_pages(
-    database: Database, org: Organization, page_size: int = PAGE_SIZE
-) -> AsyncIterator[list[Member]]:
-    """The organization's members in id order, one page (roles loaded) per read transaction."""
+async def member_pages(database: Database, org: Organization, actor: Actor = SYSTEM) -> AsyncIterator[list[Member]]:
+    """The organization's members in id order, one page (roles loaded) per read transaction, each read only while
+    ``actor`` may still read them (``ExportStopped``)."""
     after: str | None = None
     while True:
         async with database.transaction(write=False) as session:
-            members, after = await service.page(session, org, after=after, limit=page_size)
+            try:
+                reader = await access.actor_now(session, actor, org)
+            except (NotFound, PermissionDenied, Unauthenticated) as error:
+                raise ExportStopped(str(error)) from None
+            if not reader.holds({READ_USERS}):
+                raise ExportStopped("the caller may no longer read this organization's users")
+            members, after = await service.page(session, org, after=after, limit=PAGE_SIZE)
         if members:
             yield members
         if after is None:
@@ -68,10 +86,13 @@ def encoded(export_format: ExportFormat, members: list[Member], *, header: bool)
     return _csv_text([list(CSV_COLUMNS), *rows] if header else rows)
 
 
-async def export_text(database: Database, org: Organization, export_format: ExportFormat) -> AsyncIterator[str]:
-    """The whole export, a page of text at a time; a CSV export of an organization without members is its header."""
+async def export_text(
+    database: Database, org: Organization, export_format: ExportFormat, actor: Actor
+) -> AsyncIterator[str]:
+    """The whole export for ``actor``, a page of text at a time; a CSV export of an organization without members is
+    its header."""
     first = True
-    async for members in member_pages(database, org):
+    async for members in member_pages(database, org, actor):
         yield encoded(export_format, members, header=first)
         first = False
     if first and export_format == "csv":

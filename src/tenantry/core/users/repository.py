@@ -18,13 +18,14 @@ async def get_live(session: AsyncSession, user_id: str) -> User | None:
     return (await session.scalars(statement)).first()
 
 
-async def get_holder(session: AsyncSession, user_id: str, issued_at: datetime) -> User | None:
+async def get_holder(session: AsyncSession, user_id: str, issued_at: datetime | None) -> User | None:
     """The active account that a token issued at ``issued_at`` still speaks for, or None: not once the account
-    is deleted or disabled, nor when a new password or disabling moved ``tokens_valid_after`` past the token."""
+    is deleted or disabled, nor when a new password or disabling moved ``tokens_valid_after`` past the token
+    (``issued_at`` None: a token that outlives a new password)."""
     user = await get_live(session, user_id)
     if user is None or user.status != USER_ACTIVE:
         return None
-    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
+    if user.tokens_valid_after is not None and issued_at is not None and issued_at < user.tokens_valid_after:
         return None
     return user
 

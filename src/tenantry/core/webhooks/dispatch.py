@@ -9,7 +9,7 @@ commit the same ones.
 An endpoint receives only events that happened after it was created.
 """
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,12 +37,20 @@ OLDEST_PENDING = (
 (``ix_audit_events_dispatch_pending``), not past every event already dispatched."""
 
 
+async def _endpoints_for(session: AsyncSession, events: list[AuditEvent]) -> list[WebhookEndpoint]:
+    """The enabled endpoints that may want some of ``events``: the platform's and those of the organizations the
+    events happened in, not every organization's (one organization's many endpoints cost the others nothing)."""
+    orgs = sorted({event.org_id for event in events if event.org_id is not None})
+    owners = or_(WebhookEndpoint.org_id.is_(None), WebhookEndpoint.org_id.in_(orgs))
+    return list(await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True), owners)))
+
+
 async def dispatch_batch(session: AsyncSession, limit: int) -> int:
     """Hand out up to ``limit`` pending events; how many were handed out (0: none was pending)."""
     events = list(await session.scalars(OLDEST_PENDING.limit(limit)))
     if not events:
         return 0
-    endpoints = list(await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))))
+    endpoints = await _endpoints_for(session, events)
     for event in events:
         for endpoint in endpoints:
             if _wants(endpoint, event):

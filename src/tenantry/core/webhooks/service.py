@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantry.core import secretbox
@@ -16,13 +16,16 @@ from tenantry.core.webhooks.schemas import WebhookCreate, WebhookUpdate
 from tenantry.core.webhooks.secrets import new_secret
 from tenantry.core.webhooks.urls import check_url
 from tenantry.db.base import utcnow
-from tenantry.errors import Conflict, NotFound
+from tenantry.errors import Conflict, FieldError, InvalidInput, NotFound
+from tenantry.i18n import N_
 from tenantry.settings import Settings
 
 WEBHOOK = "webhook"
 """Outbox kind: deliver event ``payload["event_id"]`` to endpoint ``payload["endpoint_id"]``."""
 ROTATION_GRACE = timedelta(hours=24)
 """How long the previous secret still signs after a rotation."""
+AT_THE_CAP = N_("the organization has reached its limit of webhooks")
+"""Why a new endpoint is refused to an organization that has ``TENANTRY_WEBHOOKS_PER_ORG`` already."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ async def create(
     session: AsyncSession, actor: Actor, settings: Settings, owner: Owner, payload: WebhookCreate
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (answered once, kept only encrypted)."""
+    if owner.org_id is not None:
+        await _check_room(session, owner.org_id, settings.webhooks_per_org)
     secret = new_secret()
     endpoint = WebhookEndpoint(
         org_id=owner.org_id,
@@ -63,6 +68,15 @@ async def create(
     await session.flush()
     audit(session, actor, "webhook.created", endpoint)
     return endpoint, secret
+
+
+async def _check_room(session: AsyncSession, org_id: str, cap: int) -> None:
+    """Refuse a new endpoint to an organization that has ``TENANTRY_WEBHOOKS_PER_ORG`` already: each one is read
+    for every batch of its events, and delivered to in the organization's lanes."""
+    count = await session.scalar(select(func.count()).where(WebhookEndpoint.org_id == org_id))
+    if (count or 0) >= cap:
+        message = f"{AT_THE_CAP}: at most {cap} webhooks per organization; delete one first"
+        raise InvalidInput([FieldError("webhooks", message)])
 
 
 async def page(session: AsyncSession, owner: Owner, *, after: str | None, limit: int) -> list[WebhookEndpoint]:
@@ -123,17 +137,8 @@ async def rotate_secret(
 
 async def reseal_all(session: AsyncSession, settings: Settings) -> int:
     """Seal every endpoint's signing secrets (current and rotated-out) with the current key; how many changed."""
-    changed = 0
-    for endpoint in await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)):
-        opened = secretbox.open_sealed(settings, endpoint.secret)
-        if opened.resealed is not None:
-            endpoint.secret = opened.resealed
-            changed += 1
-        if endpoint.previous_secret is not None:
-            previous = secretbox.open_sealed(settings, endpoint.previous_secret)
-            if previous.resealed is not None:
-                endpoint.previous_secret = previous.resealed
-                changed += 1
+    endpoints = list(await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+    changed = secretbox.reseal(settings, endpoints, "secret") + secretbox.reseal(settings, endpoints, "previous_secret")
     await session.flush()
     return changed
 

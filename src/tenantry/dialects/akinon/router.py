@@ -43,7 +43,11 @@ Sort = Annotated[str | None, Query(description="Fields, `-` for descending: `fir
 async def list_users(
     session: DbSession,
     access: OrgAccess = Depends(org_access(Policy("users:read", partner=True))),
-    username: Annotated[str | None, Query(description="Partial match on the email, any letter case")] = None,
+    username: Annotated[
+        str | None,
+        # The vendor's longest username (User.username): a longer term matches nobody.
+        Query(max_length=255, description="Partial match on the email, any letter case"),
+    ] = None,
     sort: Sort = None,
     limit: Limit = None,
     page: Page = None,

@@ -126,7 +126,13 @@ async def generate_magic_link(
 async def get_users_by_email(
     session: DbSession,
     access: OrgAccess = Depends(org_access(Policy("users:read", partner=True))),
-    q: Annotated[str, Query(description="Partial match on the email, any letter case; empty: every user")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=319,  # the vendor's longest email (CreateUserReqDto): a longer term matches nobody
+            description="Partial match on the email, any letter case; empty: every user",
+        ),
+    ] = "",
     offset: Annotated[int, Query(ge=0, le=INT32_MAX, description="Users to skip")] = 0,
     size: Annotated[int, Query(ge=0, le=INT32_MAX, description="Users per page (at most 1000 answered)")] = 10,
 ) -> PaginatedItemGetUserRespDto:
