@@ -35,7 +35,7 @@ async def run_export(
             raise TenantryError(f"no organization {org_ref!r}") from None
         task = progress.add_task("exporting", total=await export.member_count(database, org))
         written = 0
-        async for members in export.member_pages(database, org):
+        async for members in export.member_pages(database, settings, org):
             out.write(export.encoded(export_format, members, header=written == 0))
             written += len(members)
             progress.update(task, completed=written)

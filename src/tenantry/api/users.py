@@ -72,7 +72,7 @@ async def export_users(
     """Every member with roles and status, streamed as CSV (re-importable) or JSON lines."""
     chosen = export_format or ("jsonl" if "jsonl" in accept or "ndjson" in accept else "csv")
     return StreamingResponse(
-        export.export_text(runtime.database, access.org, chosen, access.actor),
+        export.export_text(runtime.database, runtime.settings, access.org, chosen, access.actor),
         media_type=export.MEDIA_TYPES[chosen],
         headers=attachment(f"{access.org.slug}-users.{chosen}"),
     )

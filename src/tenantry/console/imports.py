@@ -178,7 +178,9 @@ async def export_members(
 ) -> StreamingResponse:
     """Every member with roles and status, as CSV (re-importable)."""
     return StreamingResponse(
-        export.export_text(console.runtime.database, console.org, "csv", console.access.actor),
+        export.export_text(
+            console.runtime.database, console.runtime.settings, console.org, "csv", console.access.actor
+        ),
         media_type=export.MEDIA_TYPES["csv"],
         headers=attachment(f"{console.org.slug}-users.csv"),
     )

@@ -27,6 +27,7 @@ from tenantry.core.users import service
 from tenantry.core.users.directory import READ_USERS
 from tenantry.db.engine import Database
 from tenantry.errors import NotFound, PermissionDenied, Unauthenticated
+from tenantry.settings import Settings
 
 ExportFormat = Literal["csv", "jsonl"]
 CSV_COLUMNS = ("email", "first_name", "last_name", "roles", "email_verified", "status", "locale")
@@ -45,14 +46,16 @@ async def member_count(database: Database, org: Organization) -> int:
         return await directory.count(session, org.id, MemberCriteria())
 
 
-async def member_pages(database: Database, org: Organization, actor: Actor = SYSTEM) -> AsyncIterator[list[Member]]:
+async def member_pages(
+    database: Database, settings: Settings, org: Organization, actor: Actor = SYSTEM
+) -> AsyncIterator[list[Member]]:
     """The organization's members in id order, one page (roles loaded) per read transaction, each read only while
     ``actor`` may still read them (``ExportStopped``)."""
     after: str | None = None
     while True:
         async with database.transaction(write=False) as session:
             try:
-                reader = await access.actor_now(session, actor, org)
+                reader = await access.actor_now(session, settings, actor, org)
             except (NotFound, PermissionDenied, Unauthenticated) as error:
                 raise ExportStopped(str(error)) from None
             if not reader.holds({READ_USERS}):
@@ -87,12 +90,12 @@ def encoded(export_format: ExportFormat, members: list[Member], *, header: bool)
 
 
 async def export_text(
-    database: Database, org: Organization, export_format: ExportFormat, actor: Actor
+    database: Database, settings: Settings, org: Organization, export_format: ExportFormat, actor: Actor
 ) -> AsyncIterator[str]:
     """The whole export for ``actor``, a page of text at a time; a CSV export of an organization without members is
     its header."""
     first = True
-    async for members in member_pages(database, org, actor):
+    async for members in member_pages(database, settings, org, actor):
         yield encoded(export_format, members, header=first)
         first = False
     if first and export_format == "csv":
